@@ -1,0 +1,139 @@
+"""The `relsim` command: run each arm on each seed, write the tidy files, print and report the comparison.
+
+    relsim                                   # the flagship: one_way vs reciprocal, 10 seeds, 3 years
+    relsim arms=[one_way] seeds=[3] days=365 market.consumers=2000 hydra.run.dir=DIR
+    relsim strategies.one_way.contact_rate=104 market=monopoly
+
+Config: configs/config.yaml (Hydra). Bad input gets one line naming the key, the value and what is
+allowed, exit code 2, and no output directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.config import CONFIG_DIR, options, run_spec
+from experiments.outputs import write_manifest, write_tables, write_text
+from experiments.runner import run_all
+from sim.params import ConfigError
+
+log = logging.getLogger("relsim")
+
+#: Hydra flags after which the command does something other than a plain run.
+_NOT_A_RUN = {"-h", "--help", "--hydra-help", "--version", "-c", "--cfg", "-i", "--info", "-sc",
+              "--shell-completion", "-m", "--multirun", "-p", "--package", "--resolve"}
+
+
+def _plain_config(cfg: DictConfig) -> dict:
+    """The composed config as plain containers, without Hydra's own keys and the output path."""
+    return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
+            for k in cfg if k not in ("hydra", "output_dir")}
+
+
+def compose(overrides: list[str]) -> DictConfig:
+    """Compose the config as the command would (for tests and notebooks); Hydra errors become ConfigError."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="relsim"):
+            return hydra_compose("config", overrides=overrides)
+    except MissingConfigException as exc:
+        raise ConfigError(_missing_option(exc, overrides)) from None
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        raise ConfigError(_first_line(exc, overrides)) from None
+
+
+def _missing_option(exc: Exception, overrides: list[str]) -> str:
+    for o in overrides:
+        group, _, value = o.partition("=")
+        group = group.lstrip("+~")
+        if (CONFIG_DIR / group).is_dir() and value and not (CONFIG_DIR / group / f"{value}.yaml").exists():
+            return f"{group}={value}: unknown option; allowed: {', '.join(options(group))}"
+    return _first_line(exc, overrides)
+
+
+def _first_line(exc: Exception, overrides: list[str]) -> str:
+    text = str(exc).strip()
+    if "not in struct" in text or "Could not override" in text:
+        for o in overrides:
+            key = o.split("=", 1)[0].lstrip("+~")
+            if f"'{key}'" in text:
+                parent, _, leaf = key.rpartition(".")
+                return f"{key}: unknown key{_known_keys(parent)}"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _known_keys(parent: str) -> str:
+    try:
+        cfg = compose([])
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}" if node is not None else ""
+    except ConfigError:
+        return ""
+
+
+def prevalidate(args: list[str]) -> None:
+    """Compose and check the config of a plain run before Hydra creates any output directory."""
+    overrides = [a for a in args if not a.startswith("-")]
+    run_spec(_plain_config(compose(overrides)))
+
+
+def execute(cfg: DictConfig) -> Path:
+    """Run the comparison described by `cfg` and write every output file; returns the directory."""
+    from tqdm import tqdm
+
+    from analysis import format_table, load_run, summarise, verdict, write_report
+
+    started = time.perf_counter()
+    plain = _plain_config(cfg)
+    spec = run_spec(plain)
+    out = Path(cfg.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    total = len(spec.arms) * len(spec.seeds)
+    with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
+        tables = run_all(spec, on_done=lambda: bar.update(1))
+    write_tables(tables, out)
+    write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started)
+    run = load_run(out)
+    summary = summarise(run)
+    write_text(summary.to_csv(index=False), out / "summary.csv")
+    write_report(out, run)
+    print(format_table(summary))
+    print(verdict(run, summary))
+    print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
+    return out
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def _app(cfg: DictConfig) -> None:
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        execute(cfg)
+    except ConfigError as exc:
+        print(f"relsim: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main() -> None:
+    """Console entry point: check the input, then hand over to Hydra."""
+    args = sys.argv[1:]
+    if not _NOT_A_RUN.intersection(a.split("=")[0] for a in args):
+        try:
+            prevalidate(args)
+        except ConfigError as exc:
+            print(f"relsim: error: {exc}", file=sys.stderr)
+            sys.exit(2)
+    _app()
+
+
+if __name__ == "__main__":
+    main()

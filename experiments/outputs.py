@@ -1,0 +1,84 @@
+"""Writing a run's files: tidy Parquet tables, the summary, the manifest; every file atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+PACKAGES = ("relsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "plotly", "joblib")
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write `path` through `write(tmp)` to a temporary sibling, then rename it into place."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a table as Parquet, atomically."""
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_text(text: str, path: Path) -> Path:
+    """Write text, atomically."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
+    """Write runs.parquet, retention.parquet and evidence.parquet (docs/SCHEMA.md)."""
+    for name, frame in tables.items():
+        write_parquet(frame, Path(out_dir) / f"{name}.parquet")
+
+
+def versions() -> dict[str, str | None]:
+    """Python's and the key packages' versions."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit() -> str | None:
+    """The source tree's git commit (with '-dirty' if it has uncommitted changes), if known."""
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def write_manifest(out_dir: Path, config: dict[str, Any], arms: list[str], seeds: list[int],
+                   wall_time_s: float) -> Path:
+    """Write manifest.json: the resolved config, arms, seeds, versions, git commit and wall time."""
+    manifest = {
+        "config": config,
+        "arms": arms,
+        "seeds": seeds,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "wall_time_s": round(wall_time_s, 3),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return write_text(json.dumps(manifest, indent=2, default=str), Path(out_dir) / "manifest.json")

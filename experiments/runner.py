@@ -1,0 +1,52 @@
+"""Run every arm on every seed (in parallel processes) and gather the tidy tables.
+
+Each simulation depends only on its (arm, seed) and the spec, so results are identical whatever
+the number of workers or the order in which they finish.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import joblib
+import pandas as pd
+
+from experiments.config import RunSpec
+from sim.model import RelationshipModel
+
+
+def simulate(spec: RunSpec, arm: str, seed: int) -> dict[str, pd.DataFrame]:
+    """Run the focal firm playing `arm` on `seed`; return its runs, retention and evidence tables."""
+    model = RelationshipModel(spec.strategies[arm], spec.market, rivals=spec.rivals(), days=spec.days,
+                              names=[arm, *spec.market.rivals], consumer_agents=False, rng=seed)
+    model.run()
+    rec = model.recorder
+    tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}
+    for frame in tables.values():
+        frame.insert(0, "seed", seed)
+        frame.insert(0, "arm", arm)
+    return tables
+
+
+def workers_for(spec: RunSpec, jobs: int) -> int:
+    """How many processes to use: the spec's `workers`, or one per core (0), never more than jobs."""
+    wanted = spec.workers or os.cpu_count() or 1
+    return max(1, min(wanted, jobs))
+
+
+def run_all(spec: RunSpec, on_done: Callable[[], None] | None = None) -> dict[str, pd.DataFrame]:
+    """Run all arm x seed simulations; `on_done` is called once per finished simulation."""
+    jobs = [(arm, seed) for arm in spec.arms for seed in spec.seeds]
+    n_workers = workers_for(spec, len(jobs))
+    if n_workers == 1:
+        results = (simulate(spec, arm, seed) for arm, seed in jobs)
+    else:
+        results = joblib.Parallel(n_jobs=n_workers, return_as="generator")(
+            joblib.delayed(simulate)(spec, arm, seed) for arm, seed in jobs)
+    collected = []
+    for tables in results:
+        collected.append(tables)
+        if on_done:
+            on_done()
+    return {name: pd.concat([t[name] for t in collected], ignore_index=True) for name in collected[0]}

@@ -1,0 +1,8 @@
+"""relsim's model: firms and consumers in a relationship-marketing market (see docs/ODD.md)."""
+
+from sim.agents import Consumer, Firm
+from sim.model import RelationshipModel
+from sim.params import Behaviour, ConfigError, Dist, Market, Network, Population, Shock, Strategy, build
+
+__all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Network", "Population",
+           "RelationshipModel", "Shock", "Strategy", "build"]

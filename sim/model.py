@@ -1,0 +1,115 @@
+"""RelationshipModel: firms and consumers in a relationship-marketing market (docs/ODD.md).
+
+After Fournier, Dobscha & Mick (1998), "Preventing the premature death of relationship marketing":
+the very things marketers do to build relationships may destroy them. Whether they do is left to
+emerge from the mechanisms in sim/contacts.py, sim/support.py, sim/offer.py, sim/voice.py,
+sim/trust.py, sim/churn.py and sim/economics.py; this module only wires them into a day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
+
+from sim import churn, contacts, economics, offer, support, trust, voice
+from sim.agents import Consumer, Firm
+from sim.params import ConfigError, Market, Strategy, build, check_market
+from sim.recorder import Recorder
+from sim.world import World, begin_day, create_world
+
+logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+class RelationshipModel(mesa.Model):
+    """A market of firms (the focal firm 0 and its rivals) and consumers, one step per day.
+
+    Args:
+        focal: the focal firm's strategy (default: `Strategy()`, a middle-of-the-road firm).
+        market: consumers, their traits and behaviour, the network and rivals (default `Market()`).
+        rivals: the rivals' strategies; default one `Strategy()` per name in `market.rivals`.
+        days: the horizon; `running` turns False after it.
+        consumers: shorthand for `market.consumers`.
+        names: display names of the firms' strategies (default: focal, rival_1, ...).
+        consumer_agents: create a Mesa `Consumer` agent per consumer (views on the arrays).
+        rng: the seed. A seed fully determines the run; the population, the network and each
+            stochastic process draw from their own child streams, so changing a strategy leaves
+            the consumers and the network identical (common random numbers).
+        **focal_overrides: Strategy fields of the focal firm, e.g. `contact_rate=104`.
+    """
+
+    def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
+                 rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
+                 names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
+                 **focal_overrides):
+        seed = _seed_of(rng)
+        super().__init__(rng=seed)
+        focal = focal or Strategy()
+        if focal_overrides:
+            focal = build(Strategy, {**dataclasses.asdict(focal), **focal_overrides}, "focal")
+        market = market or Market()
+        if consumers is not None:
+            market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
+        check_market(market)
+        rivals = list(rivals) if rivals is not None else [Strategy() for _ in market.rivals]
+        strategies = [focal, *rivals]
+        self.seed, self.days, self.market = seed, days, market
+        self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
+        self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
+        self.recorder = Recorder(self.world, days, self.names)
+        self.firms = [Firm(self, k, name, s) for k, (name, s) in enumerate(zip(self.names, strategies, strict=True))]
+        if consumer_agents:
+            Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "customers": lambda m: m.firms[0].customers,
+                "mean_trust": lambda m: m.recorder.latest("mean_trust"),
+                "mean_stress": lambda m: m.recorder.latest("mean_stress"),
+                "profit": lambda m: m.recorder.latest("profit"),
+            },
+            agenttype_reporters={Firm: {"customers": "customers", "npv": "npv"}},
+        )
+
+    def step(self) -> None:
+        """One day, in the order of docs/ODD.md's schedule."""
+        w = self.world
+        begin_day(w)
+        contacts.contact(w)
+        contacts.request_data(w)
+        support.use(w)
+        support.experience_problems(w)
+        support.seek_support(w)
+        support.progress_problems(w)
+        offer.charge_nuisance_fees(w)
+        offer.cut_assortment(w)
+        voice.voice(w)
+        voice.word_of_mouth(w)
+        voice.listen(w)
+        trust.update(w)
+        churn.churn(w)
+        churn.acquire(w)
+        economics.account(w)
+        self.recorder.record(w)
+        self.datacollector.collect(self)
+        if w.day >= self.days:
+            self.running = False
+
+    def run(self) -> RelationshipModel:
+        """Step until the horizon; returns the model."""
+        while self.running:
+            self.step()
+        return self
+
+
+def _seed_of(rng) -> int:
+    """The integer seed behind `rng` (an int, a Generator, or None for fresh entropy)."""
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return int(rng)
+    raise ConfigError(f"rng={rng!r}: expected a non-negative integer seed")

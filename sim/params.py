@@ -1,0 +1,262 @@
+"""Typed parameters of the relationship model, with their allowed ranges.
+
+Every field carries a default, a unit and a range in its metadata; `build` turns a plain mapping
+(from YAML, a CLI or a notebook) into these dataclasses and rejects bad input with one clear line
+that names the key, the value and what is allowed. The meaning of each parameter is in docs/ODD.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+
+class ConfigError(ValueError):
+    """A user's parameter is wrong: the message is one line naming key, value and what is allowed."""
+
+
+def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
+    """A dataclass field with a range (inclusive) or a set of choices in its metadata."""
+    meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta)
+    if dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: dataclasses.replace(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """What a firm does: how it talks, how it can be reached, what it charges, how it listens."""
+
+    contact_rate: float = _p(26.0, 0, 365, "outbound contacts per customer per year")
+    channels: int = _p(1, 1, 10, "number of outbound channels the contacts are spread over")
+    intrusiveness: float = _p(0.3, 0, 1, "how intrusive a contact is (0 a catalogue, 1 a dinner-time call)")
+    prospect_rate: float = _p(6.0, 0, 365, "acquisition contacts per non-customer per year")
+    data_requests: float = _p(0.0, 0, 365, "requests for personal information per customer per year")
+    inbound_capacity: float = _p(4.0, 0, 1000, "support calls answered per day per 1,000 customers; 0 = unreachable")
+    resolution_quality: float = _p(0.7, 0, 1, "probability that an answered call resolves the problem")
+    support_free_days: int = _p(90, 0, None, "days of tenure during which support calls are free")
+    support_fee: float = _p(0.0, 0, None, "fee per answered support call after the free period")
+    nuisance_fee: float = _p(0.0, 0, None, "monthly fee to keep a right the customer had")
+    price: float = _p(30.0, 0.01, None, "subscription price per month")
+    assortment_cut: float = _p(0.0, 0, 1, "share of the assortment cut (share of customers who lose fit)")
+    cut_day: int = _p(0, 0, None, "day on which the assortment cut happens")
+    listening: float = _p(0.3, 0, 1, "share of private complaints and call content the firm detects and answers")
+    public_listening: float = _p(0.0, 0, 1, "share of public posts about the firm it detects and answers")
+    responsiveness: float = _p(0.2, 0, 1, "how strongly what the firm hears lowers its root-cause problem rate")
+    problem_rate: float = _p(3.0, 0, 365, "root-cause problems per customer per year at day 0")
+    cost_per_contact: float = _p(0.4, 0, None, "cost of one outbound contact")
+    cost_per_ticket: float = _p(5.0, 0, None, "daily cost of one staffed support slot (capacity is paid for, used or not)")
+    cost_per_answer: float = _p(2.0, 0, None, "cost of answering one complaint")
+    listening_cost: float = _p(20.0, 0, None, "daily cost of full listening per 1,000 customers")
+    serve_cost: float = _p(18.0, 0, None, "cost to serve one customer per month")
+    assortment_saving: float = _p(3.0, 0, None, "monthly serving cost saved per customer by a full (share 1) cut")
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution of a consumer trait: `kind` with `mean` and `sd` (sd 0 is a constant)."""
+
+    kind: str = _p("gamma", doc="distribution family", choices=("constant", "gamma", "beta", "lognormal", "uniform"))
+    mean: float = _p(1.0, 0, None, "mean of the trait")
+    sd: float = _p(0.0, 0, None, "standard deviation of the trait")
+
+
+@dataclass(frozen=True)
+class Population:
+    """Heterogeneity among consumers: one distribution per trait (drawn once, at day 0)."""
+
+    churn_propensity: Dist = _p(Dist("gamma", 1.0, 1.0), doc="multiplier of the base churn hazard")
+    contact_capacity: Dist = _p(Dist("gamma", 8.0, 4.0), doc="contacts per 30 days a consumer absorbs without burden")
+    contact_tolerance: Dist = _p(Dist("beta", 0.5, 0.2), doc="patience with contacts beyond capacity, in [0, 1]")
+    price_sensitivity: Dist = _p(Dist("gamma", 1.0, 0.5), doc="weight of price and fees in decisions")
+    support_seeking: Dist = _p(Dist("beta", 0.6, 0.2), doc="probability of calling support about a problem")
+    voice_propensity: Dist = _p(Dist("gamma", 1.0, 0.7), doc="readiness to complain per unit of bad experience")
+    public_voice: Dist = _p(Dist("beta", 0.25, 0.15), doc="share of a consumer's voice that goes public")
+    problem_proneness: Dist = _p(Dist("gamma", 1.0, 0.5), doc="multiplier of the firm's problem rate")
+    patience: Dist = _p(Dist("gamma", 5.0, 2.0), doc="days a consumer keeps calling before giving up")
+    spin_detection: Dist = _p(Dist("beta", 0.3, 0.15), doc="probability of seeing through a cost cut framed as a favour")
+    fit: Dist = _p(Dist("beta", 0.75, 0.12), doc="fit of each firm's offer to the consumer, in [0, 1]")
+    initial_trust: Dist = _p(Dist("beta", 0.65, 0.1), doc="a day-0 customer's trust in its firm")
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How consumers turn experience into trust, stress, intimacy, voice and churn."""
+
+    # trust as Beta evidence
+    prior_evidence: float = _p(2.0, 0.01, None, "prior evidence mass (half positive, half negative)")
+    initial_evidence: float = _p(6.0, 0, None, "evidence mass behind a day-0 customer's trust")
+    memory_days: float = _p(180.0, 1, None, "mean lifetime of evidence (forgetting time constant)")
+    negativity_bias: float = _p(2.0, 1, 20, "weight of negative evidence relative to equal positive evidence")
+    # evidence per event
+    usage_evidence: float = _p(0.05, 0, None, "daily evidence from using the product (split by fit)")
+    contact_value: float = _p(0.05, 0, None, "positive evidence of a welcome, non-intrusive contact")
+    intrusion_weight: float = _p(0.05, 0, None, "negative evidence of a contact per unit of intrusiveness")
+    burden_weight: float = _p(0.15, 0, None, "negative evidence of a contact beyond the consumer's capacity")
+    channel_reactance: float = _p(0.25, 0, None, "extra load of each contact per additional channel in use")
+    clutter_rate: float = _p(4.0, 0, None, "contacts per 30 days from firms outside the model")
+    load_days: float = _p(30.0, 1, None, "time constant of the contact load (days)")
+    data_request_weight: float = _p(0.3, 0, None, "negative evidence of a data request that gives nothing back")
+    problem_weight: float = _p(0.3, 0, None, "negative evidence at a problem's onset, per unit severity")
+    open_weight: float = _p(0.05, 0, None, "negative evidence per day a problem stays open, per unit severity")
+    unreached_weight: float = _p(0.3, 0, None, "negative evidence of a support call that does not get through")
+    heard_weight: float = _p(0.15, 0, None, "positive evidence of a call that gets through")
+    resolved_weight: float = _p(0.6, 0, None, "positive evidence of a resolved problem, per unit severity")
+    quick_weight: float = _p(0.4, 0, None, "extra positive evidence when resolved at the first call, per unit severity")
+    unresolved_weight: float = _p(0.6, 0, None, "negative evidence when a consumer gives up, per unit severity")
+    fee_weight: float = _p(1.0, 0, None, "negative (unfairness) evidence of a fee, per monthly price")
+    assortment_weight: float = _p(1.0, 0, None, "negative evidence when a cut removes what a customer used")
+    fit_loss: float = _p(0.5, 0, 1, "share of fit an affected customer loses in an assortment cut")
+    spin_weight: float = _p(1.0, 0, None, "negative evidence when a consumer sees through the spin")
+    answer_weight: float = _p(0.4, 0, None, "positive evidence when the firm answers a complaint")
+    wom_negative_weight: float = _p(0.25, 0, None, "negative evidence a neighbour's negative post carries")
+    wom_positive_weight: float = _p(0.12, 0, None, "positive evidence a neighbour's positive post carries")
+    public_answer_weight: float = _p(0.1, 0, None, "positive evidence a neighbour gets from a public answer")
+    exit_talk_weight: float = _p(0.2, 0, None, "negative evidence a neighbour's defection carries")
+    # problems and support
+    severity_mean: float = _p(1.0, 0, None, "mean severity of an ordinary problem (exponential)")
+    fee_deterrence: float = _p(5.0, 0, None, "how strongly an expected fee (per reference price) deters calling or complaining")
+    self_fix_days: float = _p(10.0, 1, None, "mean days until a problem nobody calls about goes away")
+    # voice
+    voice_scale: float = _p(0.15, 0, None, "complaints per unit of voice propensity x negative evidence")
+    praise_scale: float = _p(0.3, 0, None, "positive posts per unit of voice propensity x positive event evidence")
+    redirect_public: float = _p(0.3, 0, 1, "share of blocked private voice that goes public instead")
+    # stress
+    stress_relief: float = _p(0.05, 0, 1, "daily relief of stress")
+    stress_burden: float = _p(0.02, 0, 1, "stress of a contact beyond capacity")
+    stress_unreached: float = _p(0.05, 0, 1, "stress of an unreached call")
+    stress_fee: float = _p(0.05, 0, 1, "stress of a fee")
+    stress_unresolved: float = _p(0.1, 0, 1, "stress of giving up on a problem")
+    stress_spin: float = _p(0.05, 0, 1, "stress of seeing through spin")
+    stress_data: float = _p(0.03, 0, 1, "stress of a data request")
+    answer_relief: float = _p(0.1, 0, 1, "stress relieved by an answered complaint")
+    # intimacy
+    intimacy_gain: float = _p(0.1, 0, 1, "intimacy gained per two-way exchange (towards 1)")
+    intimacy_memory_days: float = _p(365.0, 1, None, "time constant of intimacy decay (days)")
+    # churn and acquisition
+    base_churn: float = _p(0.15, 0, 365, "baseline churn hazard per year at neutral trust")
+    trust_sensitivity: float = _p(6.0, 0, None, "log-hazard per unit of trust below 0.5")
+    stress_sensitivity: float = _p(1.5, 0, None, "log-hazard per unit of stress")
+    intimacy_bond: float = _p(1.0, 0, None, "log-hazard reduction per unit of intimacy")
+    price_weight: float = _p(1.0, 0, None, "log-hazard per unit of relative price above the reference")
+    switch_share: float = _p(0.5, 0, 1, "share of churners who switch to a rival rather than leave the market")
+    acquisition_rate: float = _p(0.3, 0, 365, "joinings per prospect per year at neutral trust, per firm")
+    contact_lift: float = _p(2.0, 0, None, "relative lift in a prospect's joining on a day the firm contacts them")
+    learning_rate: float = _p(2.0, 0, None, "root-cause learning per complaint heard per customer")
+    problem_floor: float = _p(0.3, 0, 1, "share of the problem rate no learning removes")
+
+
+@dataclass(frozen=True)
+class Network:
+    """The consumers' social network (discussion groups and word of mouth)."""
+
+    generator: str = _p("watts_strogatz", doc="graph generator",
+                        choices=("watts_strogatz", "barabasi_albert", "erdos_renyi", "none"))
+    degree: int = _p(10, 0, 1000, "mean number of neighbours")
+    rewire: float = _p(0.1, 0, 1, "rewiring probability (watts_strogatz)")
+
+
+@dataclass(frozen=True)
+class Shock:
+    """An exogenous defect (the Pentium flaw): on `day`, a share of a firm's customers get a serious problem."""
+
+    day: int = _p(-1, -1, None, "day of the defect; -1 = none")
+    share: float = _p(0.0, 0, 1, "share of the firm's customers hit")
+    severity: float = _p(3.0, 0, None, "severity of the defect's problem")
+    firm: int = _p(0, 0, None, "index of the firm hit (0 = focal)")
+
+
+@dataclass(frozen=True)
+class Market:
+    """Who is in the market: consumers, their traits and behaviour, the network, the rival firms."""
+
+    consumers: int = _p(5000, 2, 100_000_000, "number of consumers")
+    rivals: list = _p(["middle"], doc="strategy names of the rival firms (empty = monopoly)")
+    initial_penetration: float = _p(0.7, 0, 1, "share of consumers who are customers on day 0")
+    reference_price: float = _p(30.0, 0.01, None, "the price consumers consider fair, per month")
+    discount_rate: float = _p(0.1, 0, 10, "yearly discount rate of the firm's NPV")
+    network: Network = _p(Network())
+    population: Population = _p(Population())
+    behaviour: Behaviour = _p(Behaviour())
+    shock: Shock = _p(Shock())
+
+
+def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
+    """Build dataclass `cls` from a plain mapping, checking keys, types and ranges.
+
+    Raises ConfigError with one line: ``<path.key>=<value>: <what is allowed>``.
+    """
+    data = {} if data is None else data
+    if dataclasses.is_dataclass(data):
+        return data
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else unknown[0]
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    values = {}
+    for name, value in data.items():
+        key = f"{path}.{name}" if path else name
+        values[name] = _check(hints[name], fields[name].metadata, value, key)
+    return cls(**values)
+
+
+def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
+    """Coerce and range-check one value."""
+    if dataclasses.is_dataclass(kind):
+        return build(kind, value, key)
+    if kind is list:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}={value!r}: expected a list of names")
+        return list(value)
+    if kind is str:
+        choices = meta.get("choices")
+        if not isinstance(value, str) or (choices and value not in choices):
+            allowed = f"one of {', '.join(choices)}" if choices else "a string"
+            raise ConfigError(f"{key}={value!r}: expected {allowed}")
+        return value
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key}={value!r}: expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}")
+    if kind is int and value != int(value):
+        raise ConfigError(f"{key}={value!r}: expected an integer{_range(lo, hi)}")
+    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={value!r}: expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}")
+    return int(value) if kind is int else float(value)
+
+
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f" in [{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f" >= {lo:g}"
+    if hi is not None:
+        return f" <= {hi:g}"
+    return ""
+
+
+def check_market(market: Market) -> None:
+    """Checks that need more than one field: drawable trait distributions, the shocked firm exists."""
+    for f in dataclasses.fields(market.population):
+        check_dist(getattr(market.population, f.name), f"market.population.{f.name}")
+    if market.shock.firm > len(market.rivals):
+        raise ConfigError(f"market.shock.firm={market.shock.firm}: expected a firm index in [0, {len(market.rivals)}]")
+
+
+def check_dist(dist: Dist, key: str) -> None:
+    """Check that a trait distribution can be drawn (e.g. a beta's sd fits its mean)."""
+    if dist.kind == "beta" and not 0 < dist.mean < 1 and dist.sd > 0:
+        raise ConfigError(f"{key}.mean={dist.mean!r}: a beta trait needs a mean in (0, 1)")
+    if dist.kind == "beta" and dist.sd > 0 and dist.sd**2 >= dist.mean * (1 - dist.mean):
+        limit = math.sqrt(dist.mean * (1 - dist.mean))
+        raise ConfigError(f"{key}.sd={dist.sd!r}: a beta trait with mean {dist.mean:g} needs sd < {limit:.3g}")
+    if dist.kind in ("gamma", "lognormal") and dist.sd > 0 and dist.mean <= 0:
+        raise ConfigError(f"{key}.mean={dist.mean!r}: a {dist.kind} trait needs a mean > 0")
