@@ -19,7 +19,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import CONFIG_DIR, options, run_spec
-from experiments.outputs import write_manifest, write_tables, write_text
+from experiments.outputs import write_manifest, write_tables
 from experiments.runner import run_all
 from sim.params import ConfigError
 
@@ -92,6 +92,7 @@ def execute(cfg: DictConfig) -> Path:
     from tqdm import tqdm
 
     from analysis import format_table, load_run, summarise, verdict, write_report
+    from analysis.summary import write_summary
 
     started = time.perf_counter()
     plain = _plain_config(cfg)
@@ -105,7 +106,7 @@ def execute(cfg: DictConfig) -> Path:
     write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started)
     run = load_run(out)
     summary = summarise(run)
-    write_text(summary.to_csv(index=False), out / "summary.csv")
+    write_summary(summary, out)
     write_report(out, run)
     print(format_table(summary))
     print(verdict(run, summary))

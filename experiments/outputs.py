@@ -5,38 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import json
-import os
 import platform
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.io import atomic_write, write_text_atomic
+
 PACKAGES = ("relsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "plotly", "joblib")
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write `path` through `write(tmp)` to a temporary sibling, then rename it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     """Write a table as Parquet, atomically."""
     return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def write_text(text: str, path: Path) -> Path:
-    """Write text, atomically."""
-    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
@@ -81,4 +64,4 @@ def write_manifest(out_dir: Path, config: dict[str, Any], arms: list[str], seeds
         "wall_time_s": round(wall_time_s, 3),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return write_text(json.dumps(manifest, indent=2, default=str), Path(out_dir) / "manifest.json")
+    return write_text_atomic(Path(out_dir) / "manifest.json", json.dumps(manifest, indent=2, default=str))

@@ -1,0 +1,143 @@
+"""Confidence intervals over seeds and paired effects between arms.
+
+Both functions are deterministic: the bootstrap uses a fixed seed, so the same
+inputs always give the same interval.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["CI", "Effect", "mean_ci", "paired_effect"]
+
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class CI:
+    """A mean with its confidence interval over ``n`` finite observations."""
+
+    mean: float
+    low: float
+    high: float
+    half_width: float
+    n: int
+
+    def excludes_zero(self) -> bool:
+        """True when the whole interval lies on one side of zero."""
+        return bool(self.low > 0 or self.high < 0)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A paired difference (treatment - control) with its CI and Wilcoxon p-value.
+
+    ``relative``, ``relative_low`` and ``relative_high`` are the difference and
+    its CI bounds divided by ``|mean control|`` (NaN when that mean is 0).
+    """
+
+    diff: float
+    low: float
+    high: float
+    half_width: float
+    p_wilcoxon: float
+    n: int
+    mean_control: float
+    mean_treatment: float
+    relative: float
+    relative_low: float
+    relative_high: float
+
+    def excludes_zero(self) -> bool:
+        """True when the CI of the difference lies on one side of zero."""
+        return bool(self.low > 0 or self.high < 0)
+
+
+def _finite(x: Any) -> np.ndarray:
+    """Return ``x`` as a 1-D float array without NaNs."""
+    arr = np.asarray(x, dtype=float).ravel()
+    return arr[~np.isnan(arr)]
+
+
+def _bootstrap(x: np.ndarray, confidence: float, n_resamples: int, seed: int,
+               method: str) -> tuple[float, float]:
+    """One bootstrap CI of the mean; may return NaNs when the method is degenerate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.bootstrap(
+            (x,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
+            method=method, vectorized=True, axis=-1, rng=np.random.default_rng(seed),
+        )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def mean_ci(x: Any, confidence: float = 0.95, n_resamples: int = 4999,
+            seed: int = 0) -> CI:
+    """Mean of ``x`` with a bootstrap CI (BCa, percentile when BCa is degenerate).
+
+    NaNs are dropped. An empty input gives NaNs everywhere; one value or
+    values without variance give ``low == high == mean``.
+    """
+    arr = _finite(x)
+    n = int(arr.size)
+    if n == 0:
+        return CI(_NAN, _NAN, _NAN, _NAN, 0)
+    mean = float(arr.mean())
+    if n == 1 or np.ptp(arr) == 0:
+        return CI(mean, mean, mean, 0.0, n)
+    low, high = _bootstrap(arr, confidence, n_resamples, seed, "BCa")
+    if not (np.isfinite(low) and np.isfinite(high)) or low > high:
+        low, high = _bootstrap(arr, confidence, n_resamples, seed, "percentile")
+    # Resampled means can differ from the sample mean by rounding only.
+    low, high = min(low, mean), max(high, mean)
+    return CI(mean, low, high, (high - low) / 2, n)
+
+
+def _pairs(treatment: Any, control: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned finite pairs; two Series are matched on their index."""
+    if isinstance(treatment, pd.Series) and isinstance(control, pd.Series):
+        both = pd.concat([treatment.rename("t"), control.rename("c")], axis=1, join="inner")
+        t, c = both["t"].to_numpy(float), both["c"].to_numpy(float)
+    else:
+        t = np.asarray(treatment, dtype=float).ravel()
+        c = np.asarray(control, dtype=float).ravel()
+        if t.shape != c.shape:
+            raise ValueError(f"paired_effect needs equal lengths, got {t.size} and {c.size}")
+    keep = ~(np.isnan(t) | np.isnan(c))
+    return t[keep], c[keep]
+
+
+def _wilcoxon(d: np.ndarray) -> float:
+    """Two-sided Wilcoxon signed-rank p-value, NaN when it is undefined."""
+    if d.size < 2 or np.all(d == 0):
+        return _NAN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(stats.wilcoxon(d).pvalue)
+
+
+def paired_effect(treatment: Any, control: Any, confidence: float = 0.95,
+                  n_resamples: int = 4999, seed: int = 0) -> Effect:
+    """Paired mean difference ``treatment - control`` with a bootstrap CI.
+
+    Inputs are matched position by position, or on the index when both are
+    pandas Series; pairs with a NaN on either side are dropped.
+    """
+    t, c = _pairs(treatment, control)
+    d = t - c
+    ci = mean_ci(d, confidence=confidence, n_resamples=n_resamples, seed=seed)
+    mean_c = float(c.mean()) if c.size else _NAN
+    mean_t = float(t.mean()) if t.size else _NAN
+    scale = abs(mean_c) if c.size and mean_c != 0 else _NAN
+    return Effect(
+        diff=ci.mean, low=ci.low, high=ci.high, half_width=ci.half_width,
+        p_wilcoxon=_wilcoxon(d), n=ci.n, mean_control=mean_c, mean_treatment=mean_t,
+        relative=ci.mean / scale, relative_low=ci.low / scale,
+        relative_high=ci.high / scale,
+    )

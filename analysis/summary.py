@@ -1,0 +1,451 @@
+"""Per-seed metrics, the summary table (summary.csv), its terminal rendering and the verdict."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .io import write_text_atomic
+from .load import RunData
+from .stats import mean_ci, paired_effect
+
+__all__ = [
+    "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
+    "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
+    "format_table", "evidence_shares", "verdict",
+]
+
+FOCAL_FIRM = 0
+
+
+class Metric(NamedTuple):
+    """How a summary metric is labelled, measured and computed."""
+
+    label: str
+    unit: str
+    how: str
+
+
+METRICS: dict[str, Metric] = {
+    "retention_1y": Metric("Retention, 1 year", "share",
+                           "retention.parquet, firm 0: surviving at tenure_days 365"),
+    "retention_2y": Metric("Retention, 2 years", "share",
+                           "retention.parquet, firm 0: surviving at tenure_days 730"),
+    "retention_3y": Metric("Retention, 3 years", "share",
+                           "retention.parquet, firm 0: surviving at tenure_days 1095"),
+    "trust": Metric("Trust", "[0, 1]", "runs.parquet, firm 0: mean_trust on the last day"),
+    "intimacy": Metric("Intimacy", "[0, 1]",
+                       "runs.parquet, firm 0: mean_intimacy on the last day"),
+    "stress": Metric("Stress", "[0, 1]", "runs.parquet, firm 0: mean_stress on the last day"),
+    "complaints_private": Metric("Private complaints", "complaints",
+                                 "runs.parquet, firm 0: complaints_private summed over days"),
+    "complaints_public": Metric("Public complaints", "posts",
+                                "runs.parquet, firm 0: complaints_public summed over days"),
+    "revenue": Metric("Revenue", "currency", "runs.parquet, firm 0: revenue summed over days"),
+    "profit": Metric("Profit", "currency", "runs.parquet, firm 0: profit summed over days"),
+    "npv": Metric("NPV", "currency", "runs.parquet, firm 0: npv on the last day (cumulative)"),
+}
+"""Summary metrics in table order: metric -> (label, unit, how computed)."""
+
+RETENTION_HORIZONS: dict[str, int] = {
+    "retention_1y": 365, "retention_2y": 730, "retention_3y": 1095,
+}
+
+SUMMARY_COLUMNS: list[str] = [
+    "arm", "metric", "unit", "mean", "ci_low", "ci_high",
+    "diff", "diff_ci_low", "diff_ci_high", "n_seeds",
+]
+
+_LAST_DAY = {"trust": "mean_trust", "intimacy": "mean_intimacy",
+             "stress": "mean_stress", "npv": "npv"}
+_TOTALS = ("complaints_private", "complaints_public", "revenue", "profit")
+
+CAUSE_LABELS: dict[str, str] = {
+    "usage": "product fit in daily use",
+    "contacts": "outbound contacts",
+    "data_requests": "data requests",
+    "problems": "product problems",
+    "unreached": "unreached support calls",
+    "heard": "support calls that got through",
+    "resolved": "resolved problems",
+    "unresolved": "unresolved problems",
+    "support_fees": "support fees",
+    "nuisance_fees": "nuisance fees",
+    "assortment": "assortment cuts",
+    "spin": "spin seen through",
+    "answered": "answered complaints",
+    "word_of_mouth": "word of mouth",
+    "exit_talk": "neighbours' defections",
+}
+"""Plain-language names of the evidence causes of SCHEMA.md."""
+
+
+# --------------------------------------------------------------------------- metrics
+
+def _retention_at(retention: pd.DataFrame, tenure: int) -> pd.Series:
+    """Firm 0's surviving share at ``tenure`` per (arm, seed)."""
+    r = retention[(retention["firm"] == FOCAL_FIRM) & (retention["tenure_days"] == tenure)]
+    return r.groupby(["arm", "seed"], sort=False)["surviving"].mean()
+
+
+def _max_tenure(retention: pd.DataFrame) -> int | None:
+    """Largest tenure recorded for firm 0, or None without retention data."""
+    t = retention.loc[retention["firm"] == FOCAL_FIRM, "tenure_days"]
+    return int(t.max()) if len(t) else None
+
+
+def per_seed_metrics(run: RunData) -> pd.DataFrame:
+    """One row per arm x seed with the columns ``arm``, ``seed`` and each available metric.
+
+    Retention horizons beyond the run's longest tenure are omitted.
+    """
+    focal = run.runs[run.runs["firm"] == FOCAL_FIRM].sort_values(["arm", "seed", "day"])
+    groups = focal.groupby(["arm", "seed"], sort=False)
+    last = groups.tail(1).set_index(["arm", "seed"])
+    totals = groups[list(_TOTALS)].sum()
+    out = pd.DataFrame(index=last.index)
+    max_tenure = _max_tenure(run.retention)
+    for metric in METRICS:
+        if metric in RETENTION_HORIZONS:
+            horizon = RETENTION_HORIZONS[metric]
+            if max_tenure is not None and horizon <= max_tenure:
+                out[metric] = _retention_at(run.retention, horizon)
+        elif metric in _LAST_DAY:
+            out[metric] = last[_LAST_DAY[metric]].astype(float)
+        else:
+            out[metric] = totals[metric].astype(float)
+    out = out.reset_index()
+    rank = {arm: i for i, arm in enumerate(run.arms)}
+    order = np.lexsort((out["seed"].to_numpy(), out["arm"].map(rank).to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _summary_rows(per: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str],
+                  units: Mapping[str, str]) -> pd.DataFrame:
+    """Summary rows (SUMMARY_COLUMNS) for ``metrics`` of a per-seed table."""
+    by_arm = {arm: per[per["arm"] == arm].set_index("seed") for arm in arms}
+    base = arms[0] if arms else None
+    rows = []
+    for arm in arms:
+        for metric in metrics:
+            values = by_arm[arm][metric]
+            ci = mean_ci(values)
+            row = {"arm": arm, "metric": metric, "unit": units[metric], "mean": ci.mean,
+                   "ci_low": ci.low, "ci_high": ci.high, "diff": math.nan,
+                   "diff_ci_low": math.nan, "diff_ci_high": math.nan, "n_seeds": ci.n}
+            if arm != base:
+                eff = paired_effect(values, by_arm[base][metric])
+                row.update(diff=eff.diff, diff_ci_low=eff.low, diff_ci_high=eff.high)
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    return frame.astype({"n_seeds": "int64"})
+
+
+def summarise(run: RunData) -> pd.DataFrame:
+    """The summary.csv table: one row per arm x metric, arms in manifest order.
+
+    ``diff`` is the paired mean difference arm - first arm over their common seeds
+    (NaN for the first arm); all CIs are 95% bootstrap intervals over seeds.
+    """
+    per = per_seed_metrics(run)
+    metrics = [m for m in METRICS if m in per.columns]
+    units = {m: METRICS[m].unit for m in metrics}
+    return _summary_rows(per, run.arms, metrics, units)
+
+
+def write_summary(summary: pd.DataFrame, out_dir: str | Path,
+                  name: str = "summary.csv") -> Path:
+    """Write ``summary`` as CSV into ``out_dir`` atomically; return its path."""
+    path = Path(out_dir) / name
+    write_text_atomic(path, summary.to_csv(index=False))
+    return path
+
+
+# --------------------------------------------------------------------------- formatting
+
+def _decimals(unit: str, values: Sequence[float]) -> int:
+    """Decimals for one cell: fixed for shares and [0, 1], by magnitude otherwise."""
+    if unit == "share":
+        return 1
+    if unit == "[0, 1]":
+        return 3
+    finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
+    if finite and max(finite) >= 100:
+        return 0
+    return 2 if unit == "currency" else 1
+
+
+def _num(value: float, unit: str, decimals: int, signed: bool = False) -> str:
+    """One number for its unit: shares as percent, thousands separators otherwise."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    sign = "+" if signed else ""
+    if unit == "share":
+        value *= 100
+    return f"{value:{sign},.{decimals}f}"
+
+
+def _interval(mean: float, low: float, high: float, unit: str, signed: bool) -> str:
+    """``mean [low, high]``, a percent or percentage-point suffix for shares."""
+    if mean is None or not np.isfinite(mean):
+        return "n/a"
+    suffix = (" pp" if signed else "%") if unit == "share" else ""
+    dec = _decimals(unit, (mean, low, high))
+    return (f"{_num(mean, unit, dec, signed)}{suffix} "
+            f"[{_num(low, unit, dec, signed)}, {_num(high, unit, dec, signed)}]")
+
+
+def display_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """Summary as strings: one row per metric, a column per arm and per paired diff."""
+    arms = list(dict.fromkeys(summary["arm"]))
+    metrics = list(dict.fromkeys(summary["metric"]))
+    base = arms[0] if arms else ""
+    cells: dict[str, list[str]] = {}
+    for arm in arms:
+        part = summary[summary["arm"] == arm].set_index("metric")
+        cells[arm] = [_cell(part, m, "mean", "ci_low", "ci_high", False) for m in metrics]
+        if arm != base:
+            cells[f"{arm} − {base}"] = [
+                _cell(part, m, "diff", "diff_ci_low", "diff_ci_high", True) for m in metrics
+            ]
+    labels = [_label(m, summary) for m in metrics]
+    return pd.DataFrame(cells, index=pd.Index(labels, name="metric"))
+
+
+def _cell(part: pd.DataFrame, metric: str, mean: str, low: str, high: str,
+          signed: bool) -> str:
+    """Formatted interval of one metric of one arm."""
+    if metric not in part.index:
+        return "n/a"
+    row = part.loc[metric]
+    return _interval(row[mean], row[low], row[high], str(row["unit"]), signed)
+
+
+def _label(metric: str, summary: pd.DataFrame) -> str:
+    """Row label: the metric's label with its unit."""
+    meta = METRICS.get(metric)
+    if meta is None:
+        unit = summary.loc[summary["metric"] == metric, "unit"].iloc[0]
+        return f"{metric} ({unit})"
+    unit = "%" if meta.unit == "share" else meta.unit
+    return f"{meta.label} ({unit})"
+
+
+def format_table(summary: pd.DataFrame) -> str:
+    """A compact, aligned plain-text table of the summary for the terminal."""
+    frame = display_frame(summary)
+    header = [frame.index.name or "", *frame.columns]
+    rows = [[label, *values] for label, values in zip(frame.index, frame.to_numpy().tolist())]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cols: Sequence[str]) -> str:
+        first = str(cols[0]).ljust(widths[0])
+        rest = [str(c).rjust(w) for c, w in zip(cols[1:], widths[1:])]
+        return "  ".join([first, *rest]).rstrip()
+
+    n = summary["n_seeds"].max() if len(summary) else 0
+    arms = list(dict.fromkeys(summary["arm"]))
+    note = f"mean [95% bootstrap CI] over {n} seeds"
+    if len(arms) > 1:
+        note += f"; 'arm − {arms[0]}' columns: paired differences on the same seeds"
+    note += "; retention in % (differences in percentage points)"
+    rule = "-" * len(line(header))
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, note])
+
+
+# --------------------------------------------------------------------------- verdict
+
+def evidence_shares(run: RunData, sign: str = "negative") -> pd.DataFrame:
+    """Firm 0's evidence of one sign by arm and cause, totalled over days and seeds.
+
+    Columns: ``arm``, ``cause``, ``amount`` (total), ``per_seed`` (mean total per
+    seed), ``share`` (of the arm's total for that sign); arms in run order and
+    causes by descending share within each arm.
+    """
+    ev = run.evidence
+    ev = ev[(ev["firm"] == FOCAL_FIRM) & (ev["sign"] == sign)]
+    cols = ["arm", "cause", "amount", "per_seed", "share"]
+    if ev.empty:
+        return pd.DataFrame(columns=cols)
+    total = ev.groupby(["arm", "cause"], sort=False)["amount"].sum().reset_index()
+    seeds = ev.groupby("arm")["seed"].nunique()
+    total["per_seed"] = total["amount"] / total["arm"].map(seeds)
+    arm_total = total.groupby("arm")["amount"].transform("sum")
+    total["share"] = (total["amount"] / arm_total.where(arm_total > 0)).fillna(0.0)
+    rank = {arm: i for i, arm in enumerate(run.arms)}
+    total["_rank"] = total["arm"].map(rank).fillna(len(rank))
+    total = total.sort_values(["_rank", "share"], ascending=[True, False], kind="stable")
+    return total[cols].reset_index(drop=True)
+
+
+def _horizon_name(days: int) -> str:
+    """'1 year', '2 years', '3 years' or 'N days'."""
+    if days % 365 == 0 and days > 0:
+        years = days // 365
+        return f"{years} year" + ("s" if years > 1 else "")
+    return f"{days} days"
+
+
+def _retention_summary(run: RunData, summary: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Rows of the longest retention horizon, and its name ('' when there is none).
+
+    Without a yearly horizon in the summary, retention at the run's last tenure is used.
+    """
+    for metric in reversed(list(RETENTION_HORIZONS)):
+        rows = summary[summary["metric"] == metric]
+        if len(rows) and rows["mean"].notna().any():
+            return rows.set_index("arm"), _horizon_name(RETENTION_HORIZONS[metric])
+    tenure = _max_tenure(run.retention)
+    if not tenure:
+        return pd.DataFrame(), ""
+    per = _retention_at(run.retention, tenure).rename("retention_end").reset_index()
+    rows = _summary_rows(per, run.arms, ["retention_end"], {"retention_end": "share"})
+    return rows.set_index("arm"), _horizon_name(tenure)
+
+
+def _clear(low: float, high: float) -> bool:
+    """True when a CI is finite and excludes 0."""
+    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+
+
+def _pct(x: float, signed: bool = False) -> str:
+    """A relative change as a percent, one decimal below 10%."""
+    v, sign = x * 100, "+" if signed else ""
+    return f"{v:{sign}.0f}%" if abs(v) >= 10 else f"{v:{sign}.1f}%"
+
+
+def _money(x: float, signed: bool = False) -> str:
+    """Money with thousands separators."""
+    return f"{x:{'+' if signed else ''},.0f}"
+
+
+def _retention_clause(row: pd.Series, base: str) -> str:
+    """How an arm's retention differs from the base arm, in percentage points."""
+    d, lo, hi = row["diff"] * 100, row["diff_ci_low"] * 100, row["diff_ci_high"] * 100
+    if not np.isfinite(d):
+        return f"shares no seeds with {base} to compare retention"
+    if not _clear(lo, hi):
+        return (f"shows no clear difference in retention of its first customers from {base} "
+                f"(95% CI {lo:+.1f} to {hi:+.1f} points)")
+    if d > 0:
+        return (f"keeps {d:.1f} points more of its first customers than {base} "
+                f"(95% CI {lo:.1f} to {hi:.1f})")
+    return (f"keeps {-d:.1f} points fewer of its first customers than {base} "
+            f"(95% CI {-hi:.1f} to {-lo:.1f})")
+
+
+def _npv_clause(row: pd.Series, base_mean: float) -> str:
+    """How an arm's NPV differs from the base arm: relative when the base NPV is not 0."""
+    d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
+    if not np.isfinite(d):
+        return "no NPV comparison (no common seeds)"
+    scale = abs(base_mean) if np.isfinite(base_mean) and base_mean != 0 else None
+    def fmt(v: float, signed: bool = False) -> str:
+        return _pct(v / scale, signed) if scale else _money(v, signed)
+
+    if not _clear(lo, hi):
+        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)})"
+    if d > 0:
+        return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
+    return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)})"
+
+
+def _compare_clause(arm: str, base: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
+    """Retention and NPV of one arm against the base arm."""
+    parts = []
+    if arm in ret.index:
+        parts.append(_retention_clause(ret.loc[arm], base))
+    if arm in npv.index and base in npv.index:
+        clause = _npv_clause(npv.loc[arm], float(npv.loc[base, "mean"]))
+        if parts and clause.startswith("no clear"):
+            parts.append("shows " + clause)
+        else:
+            parts.append(clause)
+    if not parts:
+        return f"the {arm} firm has no retention or NPV data"
+    return f"the {arm} firm " + " and ".join(parts)
+
+
+def _alone_clause(arm: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
+    """Retention and NPV of a single arm."""
+    parts = []
+    if arm in ret.index:
+        r = ret.loc[arm]
+        parts.append(f"keeps {r['mean'] * 100:.1f}% of its first customers "
+                     f"(95% CI {r['ci_low'] * 100:.1f}% to {r['ci_high'] * 100:.1f}%)")
+    if arm in npv.index:
+        n = npv.loc[arm]
+        parts.append(f"earns an NPV of {_money(n['mean'])} "
+                     f"(95% CI {_money(n['ci_low'])} to {_money(n['ci_high'])})")
+    if not parts:
+        return f"the {arm} firm has no retention or NPV data"
+    return f"the {arm} firm " + " and ".join(parts)
+
+
+def _negative_rates(run: RunData) -> pd.DataFrame:
+    """Firm 0's negative evidence per customer-day, by arm (rows) and cause (columns)."""
+    ev = run.evidence
+    ev = ev[(ev["firm"] == FOCAL_FIRM) & (ev["sign"] == "negative")]
+    runs = run.runs[run.runs["firm"] == FOCAL_FIRM]
+    if ev.empty or runs.empty:
+        return pd.DataFrame()
+    amount = ev.groupby(["arm", "cause"], sort=False)["amount"].sum().unstack("cause", fill_value=0.0)
+    exposure = runs.groupby("arm", sort=False)["customers"].sum()
+    return amount.div(exposure.reindex(amount.index).where(lambda x: x > 0), axis=0)
+
+
+def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
+    """Why: with one arm, its largest source of lost trust; with several, the cause behind most of
+    the gap in negative evidence per customer-day between each arm and the first."""
+    if len(arms) == 1:
+        shares = evidence_shares(run, "negative")
+        part = shares[shares["arm"] == arms[0]]
+        if not len(part) or not part["amount"].iloc[0] > 0:
+            return ""
+        top = part.iloc[0]
+        return (f"the largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
+                f"({top['share'] * 100:.0f}% of negative evidence)")
+    rates = _negative_rates(run)
+    clauses = []
+    for arm in arms[1:]:
+        if arm not in rates.index or arms[0] not in rates.index:
+            continue
+        gap = rates.loc[arms[0]] - rates.loc[arm]
+        worse, better = (arms[0], arm) if gap.sum() > 0 else (arm, arms[0])
+        gap = gap if worse == arms[0] else -gap
+        if not gap.sum() > 0:
+            continue
+        cause = gap.idxmax()
+        clauses.append(f"{worse}'s customers receive {gap.sum() / rates.loc[better].sum() * 100:.0f}% more "
+                       f"negative evidence per day than {better}'s, most of the gap from "
+                       f"{CAUSE_LABELS.get(cause, cause)} ({gap[cause] / gap.sum() * 100:.0f}%)")
+    return "; ".join(clauses)
+
+
+
+def verdict(run: RunData, summary: pd.DataFrame) -> str:
+    """One line of plain language on retention, NPV and the main cause of lost trust.
+
+    Differences are claimed only when their 95% CI excludes 0; with one arm the
+    arm is described alone. Uses the longest retention horizon available.
+    """
+    arms = [a for a in run.arms if a in set(summary["arm"])] or run.arms
+    if not arms:
+        return "No runs found."
+    ret, horizon = _retention_summary(run, summary)
+    npv = summary[summary["metric"] == "npv"].set_index("arm")
+    if len(arms) == 1:
+        clauses = [_alone_clause(arms[0], ret, npv)]
+    else:
+        clauses = [_compare_clause(arm, arms[0], ret, npv) for arm in arms[1:]]
+    text = "; ".join(clauses)
+    cause = _cause_clause(run, arms)
+    if cause:
+        text += "; " + cause
+    lead = f"Over {horizon} " if horizon else "Over the run "
+    return " ".join((lead + text + ".").split())
