@@ -1,0 +1,129 @@
+"""The relsim command end to end: files, columns, determinism, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments.main import prevalidate
+from sim.params import ConfigError
+
+SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
+RUNS_COLUMNS = ["arm", "seed", "day", "firm", "customers", "acquired", "churned", "mean_trust", "mean_intimacy",
+                "mean_stress", "contacts", "tickets", "tickets_reached", "tickets_resolved", "fees",
+                "complaints_private", "complaints_public", "revenue", "cost", "profit"]
+
+
+def relsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the relsim console script (next to this interpreter) with arguments."""
+    script = Path(sys.executable).with_name("relsim")
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def flagship(tmp_path_factory) -> Path:
+    """A small run of the default comparison (one_way vs reciprocal)."""
+    tmp = tmp_path_factory.mktemp("flagship")
+    out = tmp / "out"
+    result = relsim(*SMALL, f"hydra.run.dir={out}", cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_writes_every_file(flagship: Path) -> None:
+    for name in ("runs.parquet", "retention.parquet", "evidence.parquet", "summary.csv", "manifest.json",
+                 "report.html"):
+        assert (flagship / name).stat().st_size > 0, name
+    assert not list(flagship.glob(".*.tmp")), "temporary files left behind"
+
+
+def test_runs_table_is_tidy(flagship: Path) -> None:
+    runs = pd.read_parquet(flagship / "runs.parquet")
+    assert set(RUNS_COLUMNS) <= set(runs.columns)
+    assert len(runs) == 2 * 2 * 60 * 2  # arms x seeds x days x firms
+    assert not runs.duplicated(["arm", "seed", "day", "firm"]).any()
+    assert set(runs["arm"]) == {"one_way", "reciprocal"}
+    retention = pd.read_parquet(flagship / "retention.parquet")
+    assert list(retention.columns) == ["arm", "seed", "firm", "tenure_days", "surviving"]
+    assert retention["tenure_days"].max() == 60
+
+
+def test_summary_and_manifest(flagship: Path) -> None:
+    summary = pd.read_csv(flagship / "summary.csv")
+    assert {"arm", "metric", "mean", "ci_low", "ci_high", "diff"} <= set(summary.columns)
+    assert set(summary["metric"]) >= {"trust", "intimacy", "stress", "npv", "profit"}
+    manifest = json.loads((flagship / "manifest.json").read_text())
+    assert manifest["arms"] == ["one_way", "reciprocal"] and manifest["seeds"] == [0, 1]
+    assert manifest["config"]["market"]["consumers"] == 300
+    assert manifest["versions"]["mesa"].startswith("3.")
+    assert manifest["wall_time_s"] > 0
+
+
+def test_prints_table_and_verdict(tmp_path: Path) -> None:
+    result = relsim("arms=[one_way]", "seeds=[3]", "days=30", "market.consumers=200", "progress=false",
+                    f"hydra.run.dir={tmp_path / 'one'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "one_way" in result.stdout and "Over" in result.stdout
+    runs = pd.read_parquet(tmp_path / "one" / "runs.parquet")
+    assert set(runs["seed"]) == {3} and runs["day"].max() == 30
+
+
+def test_same_seed_same_files(flagship: Path, tmp_path: Path) -> None:
+    """Determinism: a rerun (here with two worker processes) gives identical tables."""
+    out = tmp_path / "again"
+    result = relsim(*SMALL[:-1], "workers=2", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("runs", "retention", "evidence"):
+        pd.testing.assert_frame_equal(pd.read_parquet(flagship / f"{name}.parquet"),
+                                      pd.read_parquet(out / f"{name}.parquet"))
+
+
+def test_help_is_hydras(tmp_path: Path) -> None:
+    result = relsim("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "Powered by Hydra" in result.stdout and "strategies" in result.stdout
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("strategies.one_way.contact_rate=-1", "strategies.one_way.contact_rate=-1: expected a number in [0, 365]"),
+    ("strategies.reciprocal.listening=1.5", "strategies.reciprocal.listening=1.5: expected a number in [0, 1]"),
+    ("strategies.one_way.contact_rate=abc", "strategies.one_way.contact_rate='abc': expected a number"),
+    ("strategies.one_way.channels=1.5", "strategies.one_way.channels=1.5: expected an integer"),
+    ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
+    ("market=nope", "market=nope: unknown option; allowed: default, head_to_head, monopoly"),
+    ("strategies.one_way.contct_rate=5", "strategies.one_way.contct_rate: unknown key; allowed: contact_rate"),
+    ("seeds=0", "seeds=0: expected a count >= 1"),
+    ("days=abc", "days='abc': expected an integer"),
+    ("market.network.generator=lattice", "market.network.generator='lattice': expected one of watts_strogatz"),
+    ("market.population.fit.sd=0.9", "market.population.fit.sd=0.9: a beta trait with mean 0.75 needs sd <"),
+    ("market.rivals=[ghost]", "market.rivals: unknown strategy 'ghost'"),
+])
+def test_bad_input_is_one_clear_line(override: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        prevalidate([override])
+    message = str(err.value)
+    assert message.startswith(expected), message
+    assert "\n" not in message
+
+
+def test_bad_input_exits_2_without_output(tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    result = relsim("strategies.one_way.contact_rate=-5", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["relsim: error: strategies.one_way.contact_rate=-5: expected a number in [0, 365]"]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not out.exists() and not (tmp_path / "outputs").exists()
+
+
+def test_config_values_are_never_code(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    code = f"__import__('os').system('touch {marker}')"
+    result = relsim(f'strategies.one_way.contact_rate="{code}"', f"hydra.run.dir={tmp_path / 'x'}", cwd=tmp_path)
+    assert result.returncode == 2 and "expected a number" in result.stderr
+    assert not marker.exists()
