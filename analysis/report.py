@@ -15,7 +15,7 @@ from scipy import stats
 
 from .io import write_text_atomic
 from .load import RunData, load_run
-from .summary import CAUSE_LABELS, FOCAL_FIRM, evidence_shares, display_frame, summarise, verdict
+from .summary import CAUSE_LABELS, FOCAL_FIRM, display_frame, evidence_rates, summarise, verdict
 
 __all__ = ["SECTIONS", "BAND_NOTE", "figures", "write_report"]
 
@@ -35,9 +35,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
                   "Share of firm 0's day-0 customers still there without a break, by tenure. "
                   + BAND_NOTE),
     "evidence": ("Why trust moves: evidence by cause",
-                 "Share of the focal firm's trust evidence from each cause, totalled over the "
-                 "run and all seeds; left: negative evidence (lost trust), right: positive "
-                 "evidence (gained trust). Hover for the mean total per seed."),
+                 "Trust evidence the focal firm's customers received from each cause, per 1,000 "
+                 "customer-days over the run and all seeds (before the negativity weight); left: "
+                 "negative evidence (lost trust), right: positive evidence (gained trust). The "
+                 "difference between the bars is why the arms' trust differs."),
     "complaints": ("Complaints: private vs public",
                    "Firm 0's complaints per 30-day month: private complaints to the firm "
                    "(solid) and negative public posts (dotted). " + BAND_NOTE),
@@ -182,35 +183,34 @@ def _retention_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
 
 
 def _evidence_figure(run: RunData) -> go.Figure:
-    """(d) Negative and positive trust evidence by cause per arm (stacked shares)."""
+    """(d) Negative and positive trust evidence by cause per arm, per 1,000 customer-days (stacked)."""
     signs = [("negative", "Negative evidence (lost trust)"),
              ("positive", "Positive evidence (gained trust)")]
     fig = make_subplots(rows=1, cols=2, subplot_titles=[t for _, t in signs],
                         horizontal_spacing=0.08)
-    shares = {sign: evidence_shares(run, sign) for sign, _ in signs}
-    causes = pd.unique(pd.concat([s["cause"] for s in shares.values()]))
-    colors = _cause_colors([str(c) for c in causes])
+    rates = {sign: evidence_rates(run, sign).reindex(run.arms) * 1000 for sign, _ in signs}
+    causes = [c for c in CAUSE_LABELS if any(c in r.columns for r in rates.values())]
+    colors = _cause_colors(causes)
     shown: set[str] = set()
     for j, (sign, _) in enumerate(signs, start=1):
-        table = shares[sign]
-        for cause in colors:
-            part = table[table["cause"] == cause].set_index("arm").reindex(run.arms)
-            if part["amount"].fillna(0).sum() <= 0:
+        table = rates[sign]
+        for cause in causes:
+            if cause not in table.columns or not table[cause].fillna(0).sum() > 0:
                 continue
             label = CAUSE_LABELS.get(cause, cause)
+            share = table[cause] / table.sum(axis=1)
             fig.add_trace(go.Bar(
-                x=run.arms, y=part["share"].fillna(0) * 100, name=label, legendgroup=cause,
-                showlegend=cause not in shown, marker_color=colors[cause],
-                customdata=part["per_seed"].fillna(0),
-                hovertemplate=(f"{label}<br>%{{x}}: %{{y:.1f}}% "
-                               "(%{customdata:,.1f} evidence per seed)<extra></extra>"),
+                x=run.arms, y=table[cause].fillna(0), name=label, legendgroup=cause,
+                showlegend=cause not in shown, marker_color=colors[cause], customdata=share.fillna(0) * 100,
+                hovertemplate=(f"{label}<br>%{{x}}: %{{y:,.1f}} per 1,000 customer-days "
+                               "(%{customdata:.0f}% of this sign)<extra></extra>"),
             ), row=1, col=j)
             shown.add(cause)
     if not shown:
         _empty(fig, "no evidence recorded")
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="arm")
-    fig.update_yaxes(title_text="share of the firm's evidence of that sign (%)", row=1, col=1)
+    fig.update_yaxes(title_text="evidence per 1,000 customer-days", row=1, col=1)
     return _style(fig, SECTIONS["evidence"][0], height=480)
 
 
@@ -218,6 +218,8 @@ def _complaints_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
     """(e) Private vs public complaints per 30-day month, firm 0, by arm."""
     fig = go.Figure()
     focal = run.runs[run.runs["firm"] == FOCAL_FIRM]
+    if focal["day"].max() >= MONTH_DAYS:  # complete months only
+        focal = focal[focal["day"] <= focal["day"].max() // MONTH_DAYS * MONTH_DAYS]
     month = (focal["day"] - 1) // MONTH_DAYS + 1
     monthly = (focal.assign(month=month)
                .groupby(["arm", "seed", "month"], sort=False)[

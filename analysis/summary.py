@@ -17,7 +17,7 @@ from .stats import mean_ci, paired_effect
 __all__ = [
     "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
     "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
-    "format_table", "evidence_shares", "verdict",
+    "format_table", "evidence_shares", "evidence_rates", "verdict",
 ]
 
 FOCAL_FIRM = 0
@@ -387,10 +387,10 @@ def _alone_clause(arm: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
     return f"the {arm} firm " + " and ".join(parts)
 
 
-def _negative_rates(run: RunData) -> pd.DataFrame:
-    """Firm 0's negative evidence per customer-day, by arm (rows) and cause (columns)."""
+def evidence_rates(run: RunData, sign: str = "negative") -> pd.DataFrame:
+    """Firm 0's evidence of one sign per customer-day, by arm (rows) and cause (columns)."""
     ev = run.evidence
-    ev = ev[(ev["firm"] == FOCAL_FIRM) & (ev["sign"] == "negative")]
+    ev = ev[(ev["firm"] == FOCAL_FIRM) & (ev["sign"] == sign)]
     runs = run.runs[run.runs["firm"] == FOCAL_FIRM]
     if ev.empty or runs.empty:
         return pd.DataFrame()
@@ -410,7 +410,7 @@ def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
         top = part.iloc[0]
         return (f"the largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
                 f"({top['share'] * 100:.0f}% of negative evidence)")
-    rates = _negative_rates(run)
+    rates = evidence_rates(run, "negative")
     clauses = []
     for arm in arms[1:]:
         if arm not in rates.index or arms[0] not in rates.index:
