@@ -280,29 +280,49 @@ def _meta_line(run: RunData) -> str:
     return html.escape(" · ".join(bits))
 
 
-def _page(run: RunData, title: str, figs: dict[str, go.Figure]) -> str:
-    """The whole HTML document; plotly.js is embedded once, with the first figure."""
-    summary = summarise(run)
-    table = display_frame(summary).to_html(classes="summary", border=0, escape=True)
+def _document(title: str, meta: str, verdict_text: str, blocks: Sequence[tuple[str, str, object]]) -> str:
+    """A whole HTML page: title, meta line, verdict, then (heading, caption, table html or figure) blocks.
+
+    plotly.js is embedded once, with the first figure.
+    """
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{_meta_line(run)}</p>',
-        f'<p class="verdict">{html.escape(verdict(run, summary))}</p>',
-        "<h2>Summary</h2>",
-        '<p class="caption">Focal firm (firm 0): mean [95% bootstrap CI] over seeds; '
-        "difference columns are paired differences on the same seeds. Retention in %, "
-        "its differences in percentage points; money in the market's currency.</p>",
-        table,
+        f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{meta}</p>',
+        f'<p class="verdict">{html.escape(verdict_text)}</p>',
     ]
     config = {"displaylogo": False, "responsive": True}
-    for i, (key, fig) in enumerate(figs.items()):
-        heading, caption = SECTIONS.get(key, (key, ""))
-        parts += [f"<h2>{html.escape(heading)}</h2>",
-                  f'<p class="caption">{html.escape(caption)}</p>',
-                  fig.to_html(full_html=False, include_plotlyjs=i == 0, config=config)]
+    embedded = False
+    for heading, caption, content in blocks:
+        if heading:
+            parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if caption:
+            parts.append(f'<p class="caption">{html.escape(caption)}</p>')
+        if isinstance(content, go.Figure):
+            parts.append(content.to_html(full_html=False, include_plotlyjs=not embedded, config=config))
+            embedded = True
+        else:
+            parts.append(str(content))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+TABLE_CAPTION = ("Focal firm (firm 0): mean [95% bootstrap CI] over seeds; difference columns are paired "
+                 "differences on the same seeds. Retention in %, its differences in percentage points; "
+                 "money in the market's currency.")
+
+
+def summary_html(summary: pd.DataFrame) -> str:
+    """The summary table as an HTML table."""
+    return display_frame(summary).to_html(classes="summary", border=0, escape=True)
+
+
+def _page(run: RunData, title: str, figs: dict[str, go.Figure]) -> str:
+    """The report page of a strategy comparison."""
+    summary = summarise(run)
+    blocks = [("Summary", TABLE_CAPTION, summary_html(summary))]
+    blocks += [(*SECTIONS.get(key, (key, "")), fig) for key, fig in figs.items()]
+    return _document(title, _meta_line(run), verdict(run, summary), blocks)
 
 
 def write_report(out_dir: str | Path, run: RunData | None = None,

@@ -46,7 +46,10 @@ METRICS: dict[str, Metric] = {
                                  "runs.parquet, firm 0: complaints_private summed over days"),
     "complaints_public": Metric("Public complaints", "posts",
                                 "runs.parquet, firm 0: complaints_public summed over days"),
+    "tickets_unreached": Metric("Unreached calls", "calls",
+                                "runs.parquet, firm 0: tickets_unreached summed over days"),
     "revenue": Metric("Revenue", "currency", "runs.parquet, firm 0: revenue summed over days"),
+    "cost": Metric("Cost", "currency", "runs.parquet, firm 0: cost summed over days"),
     "profit": Metric("Profit", "currency", "runs.parquet, firm 0: profit summed over days"),
     "npv": Metric("NPV", "currency", "runs.parquet, firm 0: npv on the last day (cumulative)"),
 }
@@ -57,13 +60,13 @@ RETENTION_HORIZONS: dict[str, int] = {
 }
 
 SUMMARY_COLUMNS: list[str] = [
-    "arm", "metric", "unit", "mean", "ci_low", "ci_high",
-    "diff", "diff_ci_low", "diff_ci_high", "n_seeds",
+    "arm", "metric", "unit", "mean", "ci_low", "ci_high", "reference",
+    "diff", "diff_ci_low", "diff_ci_high", "diff_half_width", "p_wilcoxon", "n_seeds",
 ]
 
 _LAST_DAY = {"trust": "mean_trust", "intimacy": "mean_intimacy",
              "stress": "mean_stress", "npv": "npv"}
-_TOTALS = ("complaints_private", "complaints_public", "revenue", "profit")
+_TOTALS = ("complaints_private", "complaints_public", "tickets_unreached", "revenue", "cost", "profit")
 
 CAUSE_LABELS: dict[str, str] = {
     "usage": "product fit in daily use",
@@ -136,11 +139,13 @@ def _summary_rows(per: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str]
             values = by_arm[arm][metric]
             ci = mean_ci(values)
             row = {"arm": arm, "metric": metric, "unit": units[metric], "mean": ci.mean,
-                   "ci_low": ci.low, "ci_high": ci.high, "diff": math.nan,
-                   "diff_ci_low": math.nan, "diff_ci_high": math.nan, "n_seeds": ci.n}
+                   "ci_low": ci.low, "ci_high": ci.high, "reference": "", "diff": math.nan,
+                   "diff_ci_low": math.nan, "diff_ci_high": math.nan, "diff_half_width": math.nan,
+                   "p_wilcoxon": math.nan, "n_seeds": ci.n}
             if arm != base:
                 eff = paired_effect(values, by_arm[base][metric])
-                row.update(diff=eff.diff, diff_ci_low=eff.low, diff_ci_high=eff.high)
+                row.update(reference=base, diff=eff.diff, diff_ci_low=eff.low, diff_ci_high=eff.high,
+                           diff_half_width=eff.half_width, p_wilcoxon=eff.p_wilcoxon)
             rows.append(row)
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     return frame.astype({"n_seeds": "int64"})

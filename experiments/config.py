@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from experiments import scenarios
+from experiments.scenarios import BASELINE, Variant, variants
 from sim.params import ConfigError, Market, Strategy, build, check_market
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -17,19 +19,30 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """What to run: each arm (a focal strategy) on each seed, in one market, for `days` days."""
+    """What to run: each arm (a focal strategy) under each variant (baseline or what-if) on each seed."""
 
     arms: tuple[str, ...]
     seeds: tuple[int, ...]
     days: int
     strategies: Mapping[str, Strategy]
     market: Market
+    variants: tuple[Variant, ...] = (Variant(BASELINE),)
+    cells: Mapping[tuple[str, str], tuple[Strategy, Market]] = dataclasses.field(default_factory=dict)
     workers: int = 0
     progress: bool = True
 
-    def rivals(self) -> list[Strategy]:
+    def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
-        return [self.strategies[name] for name in self.market.rivals]
+        return [self.strategies[name] for name in (market or self.market).rivals]
+
+    def cell(self, arm: str, variant: str) -> tuple[Strategy, Market]:
+        """The focal strategy and the market of one arm under one variant."""
+        return self.cells.get((arm, variant), (self.strategies[arm], self.market))
+
+    @property
+    def whatif(self) -> bool:
+        """True when the runs compare what-if scenarios against a baseline."""
+        return len(self.variants) > 1
 
 
 def options(group: str) -> list[str]:
@@ -47,8 +60,22 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     arms = _names(cfg.get("arms"), "arms", strategies, allow_empty=False)
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
     check_market(market)
+    chosen = cfg.get("scenario") or {}
+    if not isinstance(chosen, Mapping):
+        raise ConfigError(f"scenario={chosen!r}: expected scenario names from {', '.join(options('scenario'))}")
+    found = variants([scenarios.parse(name, data) for name, data in chosen.items()],
+                     compose=_bool(cfg.get("compose_scenarios", True), "compose_scenarios"))
+    cells = {}
+    for variant in found[1:]:
+        path = f"scenario.{variant.name}"
+        varied = scenarios.apply_market(cfg.get("market") or {}, variant.changes, f"{path}.market")
+        _names(varied.rivals, "market.rivals", strategies, allow_empty=True)
+        check_market(varied)
+        for arm in arms:
+            cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
     return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, 36500),
-                   strategies=strategies, market=market, workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
+                   strategies=strategies, market=market, variants=tuple(found), cells=cells,
+                   workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"))
 
 

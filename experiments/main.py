@@ -93,23 +93,34 @@ def execute(cfg: DictConfig) -> Path:
 
     from analysis import format_table, load_run, summarise, verdict, write_report
     from analysis.summary import write_summary
+    from analysis.whatif import effects, view, whatif_verdict, write_whatif_report
 
     started = time.perf_counter()
     plain = _plain_config(cfg)
     spec = run_spec(plain)
     out = Path(cfg.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    total = len(spec.arms) * len(spec.seeds)
+    total = len(spec.arms) * len(spec.variants) * len(spec.seeds)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
     write_tables(tables, out)
-    write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started)
+    write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started,
+                   scenarios={v.name: v.description for v in spec.variants})
     run = load_run(out)
-    summary = summarise(run)
-    write_summary(summary, out)
-    write_report(out, run)
-    print(format_table(summary))
-    print(verdict(run, summary))
+    if spec.whatif:
+        table = effects(run)
+        write_summary(table, out)
+        write_whatif_report(out, run)
+        for arm in spec.arms:
+            print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
+            print(format_table(summarise(view(run, arm))))
+        print(whatif_verdict(run, table))
+    else:
+        summary = summarise(run)
+        write_summary(summary, out)
+        write_report(out, run)
+        print(format_table(summary))
+        print(verdict(run, summary))
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
     return out
 

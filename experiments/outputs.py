@@ -53,11 +53,13 @@ def git_commit() -> str | None:
 
 
 def write_manifest(out_dir: Path, config: dict[str, Any], arms: list[str], seeds: list[int],
-                   wall_time_s: float) -> Path:
-    """Write manifest.json: the resolved config, arms, seeds, versions, git commit and wall time."""
+                   wall_time_s: float, scenarios: dict[str, str] | None = None) -> Path:
+    """Write manifest.json: the resolved config, arms, scenarios, seeds, versions, git commit and wall time."""
     manifest = {
         "config": config,
         "arms": arms,
+        "scenarios": list(scenarios or {"baseline": ""}),
+        "scenario_descriptions": scenarios or {"baseline": "nothing changes"},
         "seeds": seeds,
         "versions": versions(),
         "git_commit": git_commit(),

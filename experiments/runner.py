@@ -16,15 +16,17 @@ from experiments.config import RunSpec
 from sim.model import RelationshipModel
 
 
-def simulate(spec: RunSpec, arm: str, seed: int) -> dict[str, pd.DataFrame]:
-    """Run the focal firm playing `arm` on `seed`; return its runs, retention and evidence tables."""
-    model = RelationshipModel(spec.strategies[arm], spec.market, rivals=spec.rivals(), days=spec.days,
-                              names=[arm, *spec.market.rivals], consumer_agents=False, rng=seed)
+def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.DataFrame]:
+    """Run the focal firm playing `arm` under `variant` on `seed`; return its tidy tables."""
+    focal, market = spec.cell(arm, variant)
+    model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
+                              names=[arm, *market.rivals], consumer_agents=False, rng=seed)
     model.run()
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}
     for frame in tables.values():
         frame.insert(0, "seed", seed)
+        frame.insert(0, "scenario", variant)
         frame.insert(0, "arm", arm)
     return tables
 
@@ -36,14 +38,14 @@ def workers_for(spec: RunSpec, jobs: int) -> int:
 
 
 def run_all(spec: RunSpec, on_done: Callable[[], None] | None = None) -> dict[str, pd.DataFrame]:
-    """Run all arm x seed simulations; `on_done` is called once per finished simulation."""
-    jobs = [(arm, seed) for arm in spec.arms for seed in spec.seeds]
+    """Run all arm x variant x seed simulations; `on_done` is called once per finished simulation."""
+    jobs = [(arm, v.name, seed) for arm in spec.arms for v in spec.variants for seed in spec.seeds]
     n_workers = workers_for(spec, len(jobs))
     if n_workers == 1:
-        results = (simulate(spec, arm, seed) for arm, seed in jobs)
+        results = (simulate(spec, *job) for job in jobs)
     else:
         results = joblib.Parallel(n_jobs=n_workers, return_as="generator")(
-            joblib.delayed(simulate)(spec, arm, seed) for arm, seed in jobs)
+            joblib.delayed(simulate)(spec, *job) for job in jobs)
     collected = []
     for tables in results:
         collected.append(tables)

@@ -3,17 +3,18 @@
 Churn. A customer n of firm f leaves on a day with probability 1 - exp(-h), where
 
     h = base_churn / 365 x g_n x exp(trust_sensitivity (0.5 - T_nf) + stress_sensitivity S_n
-                                      - intimacy_bond I_nf + price_weight p_n (price_f / reference_price - 1))
+                                      - intimacy_bond I_nf + price_weight p_n (P_f / reference_price - 1))
 
 g_n is the consumer's churn propensity (gamma-distributed with mean 1, so cohorts lose their most
 churn-prone members first and retention rises with tenure: Fader & Hardie 2007), T trust, S stress,
-I intimacy and p price sensitivity. A leaver switches to a rival with probability switch_share
+I intimacy, p price sensitivity and P_f = price_f + nuisance_fee_f the monthly price paid (a
+nuisance fee is also unfairness evidence, sim/offer.py, so fees count twice, as DESIGN.md asks). A leaver switches to a rival with probability switch_share
 (choosing rival k with probability proportional to exp(trust_sensitivity T_nk)) or leaves the
 market. Its open problem ends with the relationship; its evidence and intimacy stay and fade.
 
 Acquisition. A consumer without a provider joins firm k on a day with hazard
 
-    acquisition_rate / 365 x exp(trust_sensitivity (T_nk - 0.5) - price_weight p_n (price_k / reference_price - 1))
+    acquisition_rate / 365 x exp(trust_sensitivity (T_nk - 0.5) - price_weight p_n (P_k / reference_price - 1))
                            x (1 + contact_lift [contacted by k today])
 
 and consumers who left today do not join again the same day.
@@ -28,14 +29,14 @@ from sim.world import World
 
 def churn(w: World) -> None:
     """Customers leave by their hazard; some switch to a rival at once."""
-    b, fa, t, m = w.market.behaviour, w.firms, w.traits, w.market
+    b, t, m = w.market.behaviour, w.traits, w.market
     u = w.rng["churn"].random((3, w.n))
     rows = np.flatnonzero(w.provider >= 0)
     firms = w.provider[rows]
     trust = w.provider_trust()[rows]
     log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * w.stress[rows]
              - b.intimacy_bond * w.intimacy[rows, firms]
-             + b.price_weight * t.price_sensitivity[rows] * (fa.price[firms] / m.reference_price - 1))
+             + b.price_weight * t.price_sensitivity[rows] * (monthly_price(w)[firms] / m.reference_price - 1))
     hazard = b.base_churn / 365.0 * t.churn_propensity[rows] * np.exp(log_h)
     leave = u[0, rows] < -np.expm1(-hazard)
     left, from_firm = rows[leave], firms[leave]
@@ -54,11 +55,11 @@ def churn(w: World) -> None:
 
 def acquire(w: World) -> None:
     """Consumers without a provider join a firm by trust, price and today's contact."""
-    b, fa, t, m = w.market.behaviour, w.firms, w.traits, w.market
+    b, t, m = w.market.behaviour, w.traits, w.market
     u = w.rng["churn"].random((2, w.n))
     prospects = np.flatnonzero(w.provider < 0)
     prospects = prospects[~np.isin(prospects, w.defections[0], assume_unique=True)]
-    price = b.price_weight * t.price_sensitivity[prospects, None] * (fa.price / m.reference_price - 1)
+    price = b.price_weight * t.price_sensitivity[prospects, None] * (monthly_price(w) / m.reference_price - 1)
     hazard = (b.acquisition_rate / 365.0 * np.exp(b.trust_sensitivity * (w.trust(prospects) - 0.5) - price)
               * (1 + b.contact_lift * w.contacted[prospects]))
     total = hazard.sum(axis=1)
@@ -66,10 +67,16 @@ def acquire(w: World) -> None:
     _join(w, prospects[join], _choose(hazard[join], u[1, prospects[join]]))
 
 
+def monthly_price(w: World) -> np.ndarray:
+    """What a customer of each firm pays a month: the price plus any nuisance fee."""
+    return w.firms.price + w.firms.nuisance_fee
+
+
 def _choose(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Pick a column per row with probability proportional to its weight, using uniforms u."""
     cum = np.cumsum(weights, axis=1)
-    return np.minimum((cum < (u * cum[:, -1])[:, None]).sum(axis=1), weights.shape[1] - 1)
+    target = np.maximum(u, np.finfo(float).tiny) * cum[:, -1]
+    return np.minimum((cum < target[:, None]).sum(axis=1), weights.shape[1] - 1)
 
 
 def _join(w: World, rows: np.ndarray, firms: np.ndarray) -> None:

@@ -26,7 +26,7 @@ def charge_nuisance_fees(w: World) -> None:
     """Charge the monthly fee for keeping a right, on each 30th day of tenure."""
     b = w.market.behaviour
     fee = np.where(w.provider >= 0, w.firms.nuisance_fee[w.provider], 0.0)
-    rows = np.flatnonzero((fee > 0) & (w.tenure % 30 == 0))
+    rows = np.flatnonzero((fee > 0) & (w.tenure > 0) & (w.tenure % 30 == 0))
     firms = w.provider[rows]
     w.count("fees", firms, fee[rows])
     w.add("negative", "nuisance_fees", rows, firms, b.fee_weight * fee[rows] / w.market.reference_price,

@@ -71,7 +71,7 @@ class Population:
     """Heterogeneity among consumers: one distribution per trait (drawn once, at day 0)."""
 
     churn_propensity: Dist = _p(Dist("gamma", 1.0, 1.0), doc="multiplier of the base churn hazard")
-    contact_capacity: Dist = _p(Dist("gamma", 8.0, 4.0), doc="contacts per 30 days a consumer absorbs without burden")
+    contact_capacity: Dist = _p(Dist("gamma", 8.0, 4.0), doc="contacts per load window (load_days) a consumer absorbs without burden")
     contact_tolerance: Dist = _p(Dist("beta", 0.5, 0.2), doc="patience with contacts beyond capacity, in [0, 1]")
     price_sensitivity: Dist = _p(Dist("gamma", 1.0, 0.5), doc="weight of price and fees in decisions")
     support_seeking: Dist = _p(Dist("beta", 0.6, 0.2), doc="probability of calling support about a problem")
@@ -100,7 +100,7 @@ class Behaviour:
     burden_weight: float = _p(0.15, 0, None, "negative evidence of a contact beyond the consumer's capacity")
     channel_reactance: float = _p(0.25, 0, None, "extra load of each contact per additional channel in use")
     clutter_rate: float = _p(4.0, 0, None, "contacts per 30 days from firms outside the model")
-    load_days: float = _p(30.0, 1, None, "time constant of the contact load (days)")
+    load_days: float = _p(30.0, 1, None, "window of the contact load (days): load is an exponentially weighted count over it")
     data_request_weight: float = _p(0.3, 0, None, "negative evidence of a data request that gives nothing back")
     problem_weight: float = _p(0.3, 0, None, "negative evidence at a problem's onset, per unit severity")
     open_weight: float = _p(0.05, 0, None, "negative evidence per day a problem stays open, per unit severity")
@@ -109,7 +109,7 @@ class Behaviour:
     resolved_weight: float = _p(0.6, 0, None, "positive evidence of a resolved problem, per unit severity")
     quick_weight: float = _p(0.4, 0, None, "extra positive evidence when resolved at the first call, per unit severity")
     unresolved_weight: float = _p(0.6, 0, None, "negative evidence when a consumer gives up, per unit severity")
-    fee_weight: float = _p(1.0, 0, None, "negative (unfairness) evidence of a fee, per monthly price")
+    fee_weight: float = _p(1.0, 0, None, "negative (unfairness) evidence of a fee, per reference price")
     assortment_weight: float = _p(1.0, 0, None, "negative evidence when a cut removes what a customer used")
     fit_loss: float = _p(0.5, 0, 1, "share of fit an affected customer loses in an assortment cut")
     spin_weight: float = _p(1.0, 0, None, "negative evidence when a consumer sees through the spin")
@@ -124,8 +124,8 @@ class Behaviour:
     self_fix_days: float = _p(10.0, 1, None, "mean days until a problem nobody calls about goes away")
     # voice
     voice_scale: float = _p(0.15, 0, None, "complaints per unit of voice propensity x negative evidence")
-    praise_scale: float = _p(0.3, 0, None, "positive posts per unit of voice propensity x positive event evidence")
-    redirect_public: float = _p(0.3, 0, 1, "share of blocked private voice that goes public instead")
+    praise_scale: float = _p(0.3, 0, None, "positive posts per unit of voice propensity x public voice x positive event evidence")
+    redirect_public: float = _p(0.3, 0, 1, "share of private voice that goes public when the firm cannot be reached at all")
     # stress
     stress_relief: float = _p(0.05, 0, 1, "daily relief of stress")
     stress_burden: float = _p(0.02, 0, 1, "stress of a contact beyond capacity")
@@ -157,7 +157,7 @@ class Network:
 
     generator: str = _p("watts_strogatz", doc="graph generator",
                         choices=("watts_strogatz", "barabasi_albert", "erdos_renyi", "none"))
-    degree: int = _p(10, 0, 1000, "mean number of neighbours")
+    degree: int = _p(10, 0, 1000, "mean number of neighbours (barabasi_albert: rounded down to even)")
     rewire: float = _p(0.1, 0, 1, "rewiring probability (watts_strogatz)")
 
 
@@ -165,7 +165,7 @@ class Network:
 class Shock:
     """An exogenous defect (the Pentium flaw): on `day`, a share of a firm's customers get a serious problem."""
 
-    day: int = _p(-1, -1, None, "day of the defect; -1 = none")
+    day: int = _p(-1, -1, None, "day of the defect (>= 1); -1 = none")
     share: float = _p(0.0, 0, 1, "share of the firm's customers hit")
     severity: float = _p(3.0, 0, None, "severity of the defect's problem")
     firm: int = _p(0, 0, None, "index of the firm hit (0 = focal)")
@@ -247,6 +247,8 @@ def check_market(market: Market) -> None:
     """Checks that need more than one field: drawable trait distributions, the shocked firm exists."""
     for f in dataclasses.fields(market.population):
         check_dist(getattr(market.population, f.name), f"market.population.{f.name}")
+    if market.shock.day == 0:
+        raise ConfigError("market.shock.day=0: expected a day >= 1 (days start at 1), or -1 for no shock")
     if market.shock.firm > len(market.rivals):
         raise ConfigError(f"market.shock.firm={market.shock.firm}: expected a firm index in [0, {len(market.rivals)}]")
 

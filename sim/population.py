@@ -57,23 +57,29 @@ class Traits:
 
 
 def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator) -> Traits:
-    """Draw every consumer's traits; bounded traits are clipped to their range."""
+    """Draw every consumer's traits; bounded traits are clipped to their range.
+
+    Each trait draws from its own child stream, so changing one trait's distribution (even to a
+    constant) leaves every other trait's values unchanged.
+    """
+    streams = iter(rng.spawn(14))
     unit = lambda a: np.clip(a, 0.0, 1.0)  # noqa: E731
+    trait = lambda dist, size=n: draw(dist, size, next(streams))  # noqa: E731
     return Traits(
-        churn_propensity=draw(pop.churn_propensity, n, rng),
-        contact_capacity=np.maximum(draw(pop.contact_capacity, n, rng), 0.0),
-        contact_tolerance=unit(draw(pop.contact_tolerance, n, rng)),
-        price_sensitivity=np.maximum(draw(pop.price_sensitivity, n, rng), 0.0),
-        support_seeking=unit(draw(pop.support_seeking, n, rng)),
-        voice_propensity=np.maximum(draw(pop.voice_propensity, n, rng), 0.0),
-        public_voice=unit(draw(pop.public_voice, n, rng)),
-        problem_proneness=np.maximum(draw(pop.problem_proneness, n, rng), 0.0),
-        patience=np.maximum(draw(pop.patience, n, rng), 1.0),
-        spin_detection=unit(draw(pop.spin_detection, n, rng)),
-        fit=unit(draw(pop.fit, (n, n_firms), rng)),
-        initial_trust=np.clip(draw(pop.initial_trust, n, rng), 0.01, 0.99),
-        assortment_rank=rng.random(n),
-        spin_seen=rng.random(n),
+        churn_propensity=np.maximum(trait(pop.churn_propensity), 0.0),
+        contact_capacity=np.maximum(trait(pop.contact_capacity), 0.0),
+        contact_tolerance=unit(trait(pop.contact_tolerance)),
+        price_sensitivity=np.maximum(trait(pop.price_sensitivity), 0.0),
+        support_seeking=unit(trait(pop.support_seeking)),
+        voice_propensity=np.maximum(trait(pop.voice_propensity), 0.0),
+        public_voice=unit(trait(pop.public_voice)),
+        problem_proneness=np.maximum(trait(pop.problem_proneness), 0.0),
+        patience=np.maximum(trait(pop.patience), 1.0),
+        spin_detection=unit(trait(pop.spin_detection)),
+        fit=unit(trait(pop.fit, (n, n_firms))),
+        initial_trust=np.clip(trait(pop.initial_trust), 0.01, 0.99),
+        assortment_rank=next(streams).random(n),
+        spin_seen=next(streams).random(n),
     )
 
 
@@ -101,13 +107,16 @@ def build_network(net: Network, n: int, rng: np.random.Generator) -> sp.csr_matr
 
 
 def _watts_strogatz(n: int, k: int, p: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Ring lattice with k//2 neighbours on each side; each edge's far end rewired with probability p."""
-    half = max(1, k // 2)
+    """Ring lattice with k//2 neighbours on each side (for odd k, plus one random partner each);
+    each edge's far end is rewired to a random consumer with probability p."""
+    half = k // 2
     src = np.repeat(np.arange(n), half)
     dst = (src + np.tile(np.arange(1, half + 1), n)) % n
     rewire = rng.random(len(src)) < p
-    dst = dst.copy()
     dst[rewire] = rng.integers(0, n, int(rewire.sum()))
+    if k % 2:
+        perm = rng.permutation(n)
+        src, dst = np.r_[src, perm[: n // 2]], np.r_[dst, perm[n // 2: 2 * (n // 2)]]
     return src, dst
 
 

@@ -6,15 +6,15 @@ positive and usage_evidence x (1 - fit) negative.
 Problems. A customer of firm f has a new problem on a day with probability
 problem_rate_f / 365 x proneness_n; its severity is exponential with mean severity_mean. A defect
 shock (the Pentium flaw) gives a share of a firm's customers a problem of the shock's severity on
-one day. The onset is negative evidence problem_weight x severity, and each day the problem stays
+one day (the problem's severity is the larger of its ordinary draw and the shock's). The onset is negative evidence problem_weight x severity, and each day the problem stays
 open adds open_weight x severity.
 
 Support. At a problem's onset the consumer decides once whether to call support about it, with
 probability seeking_n x exp(-fee_deterrence x price_sensitivity_n x fee / reference_price), where
 fee is the support fee the call would cost (none within the free period). Callers call every day
-until the problem ends. The firm staffs inbound_capacity_f / 1000 x customers_f slots a day; when
-more call, each call gets through with probability slots / calls (a daily queue served in random
-order). A call that does not get through is negative evidence and stress (loss of control); one that
+until the problem ends. The firm staffs s_f = inbound_capacity_f / 1000 x customers_f slots a day
+(a whole number: the fractional part is a chance of one more slot); when more call, exactly s_f of
+the day's calls, in random order, get through (a daily queue; the others hear a busy line). A call that does not get through is negative evidence and stress (loss of control); one that
 does is a two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
 (unfairness evidence and stress, not only price); it resolves the problem with probability
 resolution_quality_f. A resolution is positive evidence resolved_weight x severity, plus
@@ -82,14 +82,13 @@ def seek_support(w: World) -> None:
     """Callers queue for the firm's staffed slots; calls get through, resolve, cost fees, or fail."""
     b, fa = w.market.behaviour, w.firms
     rng = w.rng["support"]
-    u_reach, u_resolve = rng.random(w.n), rng.random(w.n)
-    slots = fa.inbound_capacity * w.customers / 1000.0
-    w.today["staffed"] += slots
+    u_queue, u_resolve, u_slot = rng.random(w.n), rng.random(w.n), rng.random(w.n_firms)
+    staffed = fa.inbound_capacity * w.customers / 1000.0
+    w.today["staffed"] += staffed
+    slots = np.floor(staffed) + (u_slot < staffed % 1)
     rows = np.flatnonzero((w.provider >= 0) & (w.open_severity > 0) & w.seeking)
     firms = w.provider[rows]
-    calls = np.bincount(firms, minlength=w.n_firms)
-    p_reach = np.minimum(1.0, slots / np.maximum(calls, 1))
-    reached = u_reach[rows] < p_reach[firms]
+    reached = _queue(firms, u_queue[rows], slots)
     resolved = reached & (u_resolve[rows] < fa.resolution_quality[firms])
     first_call = w.calls[rows] == 0
     w.calls[rows] += 1
@@ -117,6 +116,15 @@ def seek_support(w: World) -> None:
           severity * (b.resolved_weight + b.quick_weight * first_call[resolved]), direct=True)
     w.exchanges[done] += 1
     w.open_severity[done] = 0
+
+
+def _queue(firms: np.ndarray, priority: np.ndarray, slots: np.ndarray) -> np.ndarray:
+    """Which calls get through: for each firm, the `slots` calls with the smallest priority draws."""
+    order = np.lexsort((priority, firms))
+    rank = np.empty(len(firms), dtype=np.int64)
+    starts = np.searchsorted(firms[order], firms[order], side="left")
+    rank[order] = np.arange(len(firms)) - starts
+    return rank < slots[firms]
 
 
 def progress_problems(w: World) -> None:

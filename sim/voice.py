@@ -10,7 +10,8 @@ propensity v_n, public share q_n and x = voice_scale v_n D-:
 
 where open_f is 1 if the firm can be reached at all (inbound_capacity > 0) and deter_n is the fee
 deterrent of sim/support.py: private voice goes through the firm's inbound channel, so fees and a
-missing channel silence it (Hirschman 1970; TARP), and a share of it goes public instead.
+missing channel silence it (Hirschman 1970; TARP). When there is no channel at all, the share
+redirect_public of the private voice goes public instead; voice deterred by a fee is lost.
 
 Word of mouth. A public post reaches the poster's network neighbours (discussion groups): each
 negative post about firm f is wom_negative_weight of negative evidence about f to every neighbour,
@@ -91,8 +92,8 @@ def listen(w: World) -> None:
     firms = w.provider[answered]
     w.count("complaints_answered", firms)
     # a consumer may have complained privately and publicly: one answer each
-    w.add("positive", "answered", answered_private, w.provider[answered_private], b.answer_weight, direct=True)
-    w.add("positive", "answered", answered_public, w.provider[answered_public], b.answer_weight, direct=True)
+    w.add("positive", "answered", answered_private, w.provider[answered_private], b.answer_weight)
+    w.add("positive", "answered", answered_public, w.provider[answered_public], b.answer_weight)
     np.add.at(w.exchanges, answered, 1)
     np.add.at(w.relief_in, answered, b.answer_relief)
     _spread(w, "positive", "word_of_mouth", answered_public, w.provider[answered_public], b.public_answer_weight)

@@ -145,9 +145,12 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w = World(market=market, firms=FirmArrays(strategies), traits=traits,
               adj=build_network(market.network, n, rng["network"]), rng=rng)
     w.pos, w.neg = np.zeros((n, n_firms)), np.zeros((n, n_firms))
+    # day-0 customers hold evidence of mass initial_evidence whose Beta mean is their initial trust
     rows = np.flatnonzero(provider >= 0)
-    w.pos[rows, provider[rows]] = traits.initial_trust[rows] * b.initial_evidence
-    w.neg[rows, provider[rows]] = (1 - traits.initial_trust[rows]) * b.initial_evidence
+    p0, mass = b.prior_evidence / 2, b.initial_evidence
+    trust0 = np.clip(traits.initial_trust[rows], p0 / (2 * p0 + mass), (p0 + mass) / (2 * p0 + mass))
+    w.pos[rows, provider[rows]] = trust0 * (2 * p0 + mass) - p0
+    w.neg[rows, provider[rows]] = mass - w.pos[rows, provider[rows]]
     w.intimacy, w.fit = np.zeros((n, n_firms)), traits.fit.copy()
     w.pos_today, w.neg_today = np.zeros((n, n_firms)), np.zeros((n, n_firms))
     w.contacted = np.zeros((n, n_firms), dtype=bool)

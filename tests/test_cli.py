@@ -14,7 +14,7 @@ from experiments.main import prevalidate
 from sim.params import ConfigError
 
 SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
-RUNS_COLUMNS = ["arm", "seed", "day", "firm", "customers", "acquired", "churned", "mean_trust", "mean_intimacy",
+RUNS_COLUMNS = ["arm", "scenario", "seed", "day", "firm", "customers", "acquired", "churned", "mean_trust", "mean_intimacy",
                 "mean_stress", "contacts", "tickets", "tickets_reached", "tickets_resolved", "fees",
                 "complaints_private", "complaints_public", "revenue", "cost", "profit"]
 
@@ -49,7 +49,8 @@ def test_runs_table_is_tidy(flagship: Path) -> None:
     assert not runs.duplicated(["arm", "seed", "day", "firm"]).any()
     assert set(runs["arm"]) == {"one_way", "reciprocal"}
     retention = pd.read_parquet(flagship / "retention.parquet")
-    assert list(retention.columns) == ["arm", "seed", "firm", "tenure_days", "surviving"]
+    assert list(retention.columns) == ["arm", "scenario", "seed", "firm", "tenure_days", "surviving"]
+    assert set(runs["scenario"]) == {"baseline"}
     assert retention["tenure_days"].max() == 60
 
 

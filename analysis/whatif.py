@@ -1,0 +1,257 @@
+"""What-if analysis: each scenario against its baseline, per strategy, on the same seeds.
+
+A what-if run's tables carry a `scenario` column (`baseline`, the scenario, and any contrasts). For
+each strategy (arm) the scenario variants are compared with that strategy's baseline, seed by seed
+(common random numbers): paired differences, bootstrap CIs, Wilcoxon p-values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+
+from .load import RunData
+from .summary import CAUSE_LABELS, METRICS, RETENTION_HORIZONS, evidence_rates, summarise
+
+BASELINE = "baseline"
+
+__all__ = ["BASELINE", "scenarios_of", "is_whatif", "view", "effects", "whatif_verdict", "effect_over_time"]
+
+
+def scenarios_of(run: RunData) -> list[str]:
+    """Scenario variants in the manifest's order (baseline first), then by appearance."""
+    if "scenario" not in run.runs:
+        return [BASELINE]
+    present = [str(s) for s in pd.unique(run.runs["scenario"])]
+    listed = [str(s) for s in run.manifest.get("scenarios") or []]
+    ordered = [s for s in [BASELINE, *listed] if s in present]
+    return list(dict.fromkeys(ordered + present))
+
+
+def is_whatif(run: RunData) -> bool:
+    """True when the run compares scenarios against a baseline."""
+    return len(scenarios_of(run)) > 1
+
+
+def view(run: RunData, arm: str) -> RunData:
+    """One strategy's runs with `arm` replaced by the scenario, so arm-wise tools compare scenarios."""
+    order = scenarios_of(run)
+
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        part = frame[frame["arm"] == arm].copy()
+        if "scenario" not in part:
+            part["scenario"] = BASELINE
+        return part.assign(arm=part["scenario"]).drop(columns="scenario")
+
+    manifest = {**run.manifest, "arms": order, "strategy": arm}
+    return RunData(runs=pick(run.runs), retention=pick(run.retention), evidence=pick(run.evidence),
+                   manifest=manifest, out_dir=run.out_dir)
+
+
+def effects(run: RunData) -> pd.DataFrame:
+    """The what-if summary: per strategy, scenario and metric, the mean and the paired effect vs baseline."""
+    frames = []
+    for arm in run.arms:
+        table = summarise(view(run, arm)).rename(columns={"arm": "scenario"})
+        table.insert(0, "arm", arm)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------- verdict
+
+def _clear(row: pd.Series) -> bool:
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    return bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
+    d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
+    if not _clear(row):
+        return f"no clear change in {label} (95% CI {lo:+,.0f} to {hi:+,.0f})", 0
+    verb = "raises" if d > 0 else "lowers"
+    a, b = sorted((abs(lo), abs(hi)))
+    return f"{verb} {label} by {_money(abs(d))} (95% CI {_money(a)} to {_money(b)})", int(np.sign(d))
+
+
+def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
+    d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
+    if not _clear(row):
+        return f"no clear change in {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points)", 0
+    a, b = sorted((abs(lo), abs(hi)))
+    if d < 0:
+        return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1
+    return f"keeps {d:.1f} more points of its first customers at {horizon} (CI {a:.1f} to {b:.1f})", 1
+
+
+def _cause_clause(run_view: RunData, scenario: str) -> str:
+    """The cause behind most of the change in negative evidence per customer-day."""
+    rates = evidence_rates(run_view, "negative")
+    if BASELINE not in rates.index or scenario not in rates.index:
+        return ""
+    change = rates.loc[scenario] - rates.loc[BASELINE]
+    if not np.isfinite(change.sum()) or change.abs().sum() == 0:
+        return ""
+    if change.sum() > 0:
+        cause = change.idxmax()
+        share = change[cause] / change[change > 0].sum()
+        return f"most of the extra lost trust comes from {CAUSE_LABELS.get(cause, cause)} ({share:.0%})"
+    cause = change.idxmin()
+    share = change[cause] / change[change < 0].sum()
+    return f"most of the trust it saves is less {CAUSE_LABELS.get(cause, cause)} ({share:.0%})"
+
+
+def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
+    """One line: per strategy, what the scenario does to profit and retention, and why."""
+    table = effects(run) if table is None else table
+    scenarios = scenarios_of(run)
+    if len(scenarios) < 2:
+        return "No scenario to compare with the baseline."
+    main, contrasts = scenarios[1], scenarios[2:]
+    horizon_metric = next((m for m in reversed(RETENTION_HORIZONS) if m in set(table["metric"])), None)
+    horizon = f"{RETENTION_HORIZONS[horizon_metric] // 365} years" if horizon_metric else ""
+    days = int(run.runs["day"].max())
+    profit_label = f"{days // 365}-year profit" if days % 365 == 0 else f"{days}-day profit"
+    clauses = []
+    for arm in run.arms:
+        rows = table[(table["arm"] == arm)].set_index(["scenario", "metric"])
+        profit, p_sign = _profit_clause(rows.loc[(main, "profit")], profit_label)
+        if horizon_metric:
+            retention, r_sign = _retention_clause(rows.loc[(main, horizon_metric)], horizon)
+            joiner = " but " if p_sign * r_sign < 0 else " and "
+            text = profit + joiner + retention
+        else:
+            text = profit
+        why = _cause_clause(view(run, arm), main)
+        text = f"under {arm}, {main} {text}" + (f"; {why}" if why else "")
+        for c in contrasts:
+            row = rows.loc[(c, "npv")]
+            label = c.split(":", 1)[-1].replace("_", " ")
+            if math.isfinite(row["diff"]):
+                text += (f" ({label}: NPV {row['diff']:+,.0f} vs baseline, CI {row['diff_ci_low']:+,.0f} to "
+                         f"{row['diff_ci_high']:+,.0f})")
+        clauses.append(text)
+    return "; ".join(clauses).replace("  ", " ") + "."
+
+
+# --------------------------------------------------------------------------- effect over time
+
+@dataclasses.dataclass(frozen=True)
+class _Series:
+    column: str
+    label: str
+    cumulative: bool = False
+
+
+EFFECT_SERIES = (_Series("customers", "customers"), _Series("mean_trust", "mean trust"),
+                 _Series("profit", "cumulative profit", cumulative=True))
+
+
+def effect_over_time(run: RunData, arm: str, scenario: str, column: str, cumulative: bool = False) -> pd.DataFrame:
+    """Paired daily difference scenario - baseline of firm 0's `column` for one strategy.
+
+    Columns: day, mean, low, high (95% t-interval over seeds).
+    """
+    from scipy import stats
+
+    focal = run.runs[(run.runs["firm"] == 0) & (run.runs["arm"] == arm)]
+    wide = focal.pivot_table(index=["seed", "day"], columns="scenario", values=column)
+    if cumulative:
+        wide = wide.groupby(level="seed").cumsum()
+    diff = (wide[scenario] - wide[BASELINE]).rename("diff").reset_index()
+    g = diff.groupby("day")["diff"]
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(), "n": g.count()})
+    half = stats.t.ppf(0.975, (out["n"] - 1).where(out["n"] > 1)) * out["sd"] / np.sqrt(out["n"])
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out.reset_index()[["day", "mean", "low", "high"]]
+
+
+def metric_label(metric: str) -> str:
+    """A metric's display label."""
+    return METRICS[metric].label if metric in METRICS else metric
+
+
+# --------------------------------------------------------------------------- report
+
+def _effect_figure(run: RunData, arm: str, colors: dict[str, str]):
+    """Paired effect of each scenario variant on customers, trust and cumulative profit over time."""
+    from plotly.subplots import make_subplots
+
+    from .report import _add_line, _style, _weekly
+
+    fig = make_subplots(rows=1, cols=len(EFFECT_SERIES), subplot_titles=[s.label for s in EFFECT_SERIES],
+                        horizontal_spacing=0.07)
+    for variant in scenarios_of(run)[1:]:
+        for j, series in enumerate(EFFECT_SERIES, start=1):
+            band = effect_over_time(run, arm, variant, series.column, series.cumulative)
+            band = _weekly(band.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
+            _add_line(fig, band, "day", name=variant, color=colors[variant], group=variant, showlegend=j == 1,
+                      row=1, col=j, hover="%{y:,.3f}")
+    for j in range(1, len(EFFECT_SERIES) + 1):
+        fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
+    fig.update_xaxes(title_text="day")
+    fig.update_yaxes(title_text="scenario − baseline", row=1, col=1)
+    return _style(fig, f"{arm}: effect over time (scenario − baseline, paired by seed)")
+
+
+def _spread_figure(run: RunData, arm: str, colors: dict[str, str]):
+    """Weekly negative public posts about firm 0, per scenario variant (how complaints spread)."""
+    import plotly.graph_objects as go
+
+    from .report import _add_line, _band, _style
+
+    fig = go.Figure()
+    focal = run.runs[(run.runs["firm"] == 0) & (run.runs["arm"] == arm)]
+    weekly = (focal.assign(week=(focal["day"] - 1) // 7 + 1)
+              .groupby(["scenario", "seed", "week"])["complaints_public"].sum().reset_index())
+    for variant in scenarios_of(run):
+        part = weekly[weekly["scenario"] == variant]
+        _add_line(fig, _band(part, "week", "complaints_public"), "week", name=variant, color=colors[variant],
+                  group=variant, showlegend=True, hover="%{y:,.1f}")
+    fig.update_xaxes(title_text="week")
+    fig.update_yaxes(title_text="public complaints per week (posts)", rangemode="tozero")
+    return _style(fig, f"{arm}: public complaints per week")
+
+
+def write_whatif_report(out_dir, run: RunData | None = None, title: str | None = None):
+    """Write report.html for a what-if run: verdict, per-strategy effect tables and charts."""
+    from pathlib import Path
+
+    from .io import write_text_atomic
+    from .load import load_run
+    from .report import BAND_NOTE, SECTIONS, TABLE_CAPTION, _arm_colors, _document, _meta_line, figures, summary_html
+
+    out = Path(out_dir)
+    run = run if run is not None else load_run(out)
+    variants = scenarios_of(run)
+    title = title or f"relsim what-if: {' / '.join(variants[1:])} vs baseline"
+    colors = _arm_colors(variants)
+    table = effects(run)
+    blocks = []
+    for arm in run.arms:
+        v = view(run, arm)
+        blocks.append((f"Strategy {arm}: effects of the scenario", TABLE_CAPTION + " The reference is the "
+                       "baseline: the same strategy without the scenario, on the same seeds.",
+                       summary_html(summarise(v))))
+        blocks.append(("", "Paired differences scenario − baseline by day; lines are means over seeds, bands "
+                       "95% t-intervals. Where a line leaves zero is when the scenario starts to hurt or help.",
+                       _effect_figure(run, arm, colors)))
+        for key, fig in figures(v).items():
+            heading, caption = SECTIONS[key]
+            fig.update_layout(title={"text": f"{arm}: {heading}"})
+            blocks.append(("", caption.replace("by arm", "by scenario"), fig))
+        blocks.append(("", "Negative public posts about the focal firm per week, by scenario: how complaints "
+                       "spread through discussion groups. " + BAND_NOTE, _spread_figure(run, arm, colors)))
+    half = table[(table["metric"] == "npv") & (table["reference"] != "")]
+    note = "; ".join(f"{r.arm} {r.scenario}: ±{r.diff_half_width:,.0f}" for r in half.itertuples())
+    blocks.append(("Precision", "Half-width of the 95% CI of the NPV effect (more seeds narrow it): " + note, ""))
+    path = out / "report.html"
+    write_text_atomic(path, _document(title, _meta_line(run), whatif_verdict(run, table), blocks))
+    return path

@@ -1,0 +1,663 @@
+"""Direction of each mechanism, on tiny hand-set populations (common random numbers).
+
+Each test isolates one mechanism: it builds a World with sim.world.create_world, hand-sets the
+state the mechanism reads, calls the phase function(s), and compares two settings on the same seed;
+or it runs a short RelationshipModel with the other mechanisms switched off. None of them asserts
+which strategy wins overall: the paradox must emerge, never be written into a test.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from conftest import evidence, make_world, run_model, runs, set_provider, set_traits, set_trust
+
+from sim import churn, contacts, economics, offer, support, trust, voice
+from sim.model import RelationshipModel
+from sim.params import Network
+from sim.population import build_network, neighbour_counts
+from sim.world import World, begin_day
+
+# A market in which nobody churns or joins: the same customers in every arm, so arms differ only by
+# the mechanism under test.
+FROZEN = {"base_churn": 0.0, "acquisition_rate": 0.0}
+
+
+# --------------------------------------------------------------------------- trust: asymmetry, forgetting
+
+@pytest.mark.parametrize("bias", [1.0, 2.0, 5.0])
+def test_negative_evidence_moves_trust_further_than_equal_positive(bias: float) -> None:
+    w = make_world(consumers=200, provider=0, behaviour={"negativity_bias": bias})
+    set_trust(w, 0.5, mass=6.0)
+    good, bad = np.arange(100), np.arange(100, 200)
+    zeros = np.zeros(100, dtype=np.int64)
+    before = w.trust()[:, 0].copy()
+    w.add("positive", "usage", good, zeros, 1.0)
+    w.add("negative", "usage", bad, zeros, 1.0)
+    trust.update(w)
+    after = w.trust()[:, 0]
+    up, down = after[good] - before[good], before[bad] - after[bad]
+    assert (up > 0).all() and (down > 0).all()
+    if bias == 1.0:
+        np.testing.assert_allclose(down, up, rtol=1e-12)
+    else:
+        assert (down > up * 1.2).all()
+
+
+def test_equal_loss_and_gain_leave_trust_below_start_with_negativity_bias() -> None:
+    """A failure followed by an equal success does not restore trust (rebuilding takes longer)."""
+    for bias, expect_below in ((1.0, False), (3.0, True)):
+        w = make_world(consumers=50, provider=0, behaviour={"negativity_bias": bias, "memory_days": 1e9})
+        set_trust(w, 0.5, mass=8.0)
+        start = w.trust()[:, 0].copy()
+        rows, firms = np.arange(50), np.zeros(50, dtype=np.int64)
+        w.add("negative", "problems", rows, firms, 2.0)
+        trust.update(w)
+        begin_day(w)
+        w.add("positive", "resolved", rows, firms, 2.0)
+        trust.update(w)
+        end = w.trust()[:, 0]
+        if expect_below:
+            assert (end < start - 0.01).all()
+        else:
+            np.testing.assert_allclose(end, start, atol=1e-6)
+
+
+def test_evidence_decays_with_memory_days() -> None:
+    short = make_world(consumers=100, provider=0, behaviour={"memory_days": 30.0})
+    long = make_world(consumers=100, provider=0, behaviour={"memory_days": 300.0})
+    for w in (short, long):
+        w.pos[:, 0], w.neg[:, 0] = 8.0, 2.0  # trust well above 0.5
+        for _ in range(30):
+            begin_day(w)
+            trust.update(w)
+    # after one time constant, e^-1 of the evidence is left
+    np.testing.assert_allclose(short.pos[:, 0], 8.0 * np.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(short.neg[:, 0], 2.0 * np.exp(-1.0), rtol=1e-9)
+    np.testing.assert_allclose(long.pos[:, 0], 8.0 * np.exp(-0.1), rtol=1e-9)
+    # forgetting pulls trust back towards the prior (0.5), faster with a shorter memory
+    t_short, t_long = short.trust()[:, 0], long.trust()[:, 0]
+    start = (1 + 8.0) / (2 + 10.0)
+    assert (0.5 < t_short).all() and (t_short < t_long).all() and (t_long < start).all()
+
+
+# --------------------------------------------------------------------------- intimacy needs reciprocity
+
+def test_intimacy_never_rises_from_outbound_contact_alone() -> None:
+    m = run_model(consumers=500, days=60, contact_rate=365.0, prospect_rate=365.0, channels=3,
+                  intrusiveness=0.0, inbound_capacity=0.0, listening=0.0, public_listening=0.0,
+                  problem_rate=12.0)
+    table = runs(m)
+    assert table.contacts.sum() > 500 * 50  # a contact nearly every day for every customer
+    assert (m.world.intimacy == 0).all()
+    assert (table.mean_intimacy.dropna() == 0).all()
+
+
+def test_contact_phase_alone_gives_no_exchange() -> None:
+    w = make_world({"contact_rate": 365.0, "intrusiveness": 0.0}, consumers=300, provider=0)
+    contacts.contact(w)
+    assert w.contacted[:, 0].all()
+    assert (w.exchanges == 0).all()
+    trust.update(w)
+    assert (w.intimacy == 0).all()
+
+
+def test_intimacy_rises_from_answered_calls() -> None:
+    w = make_world({"inbound_capacity": 1000.0, "resolution_quality": 0.0}, consumers=300, provider=0,
+                   behaviour={"intimacy_gain": 0.1})
+    w.open_severity[:], w.seeking[:] = 1.0, True
+    w.seeking[150:] = False  # half do not call
+    support.seek_support(w)
+    trust.update(w)
+    np.testing.assert_allclose(w.intimacy[:150, 0], 0.1)  # every call got through (slots = customers)
+    assert (w.intimacy[150:] == 0).all()
+    # and in a whole run: answered calls build intimacy that outbound contact cannot
+    reachable = run_model(consumers=500, days=60, inbound_capacity=50.0, listening=0.0, problem_rate=12.0)
+    assert reachable.world.intimacy[:, 0].max() > 0
+    assert runs(reachable).mean_intimacy.iloc[-1] > 0
+
+
+# --------------------------------------------------------------------------- unreachable support
+
+def test_unreachable_support_lowers_trust_raises_stress_and_leaves_tickets_unreached() -> None:
+    common = dict(consumers=1000, days=90, problem_rate=12.0, responsiveness=0.0, behaviour=FROZEN)
+    closed = run_model(inbound_capacity=0.0, **common)
+    open_ = run_model(inbound_capacity=20.0, **common)
+    c, o = runs(closed), runs(open_)
+    # same customers, same problems (common random numbers)
+    np.testing.assert_array_equal(c.problems, o.problems)
+    assert c.problems.sum() > 100
+    assert c.tickets_reached.sum() == 0 and c.tickets_unreached.sum() > 0
+    assert c.tickets_unreached.sum() > o.tickets_unreached.sum()
+    assert o.tickets_reached.sum() > 0
+    assert c.mean_trust.iloc[-1] < o.mean_trust.iloc[-1]
+    assert c.mean_stress.mean() > o.mean_stress.mean()
+    ev_c = closed.recorder.evidence_table()
+    assert ev_c[(ev_c.cause == "unreached") & (ev_c.sign == "negative")].amount.sum() > 0
+    assert ev_c[ev_c.cause == "heard"].amount.sum() == 0
+
+
+@pytest.mark.parametrize("capacity", [0.0, 20.0, 1000.0])
+def test_calls_that_do_not_get_through_are_negative_evidence_and_stress(capacity: float) -> None:
+    w = make_world({"inbound_capacity": capacity, "resolution_quality": 0.0}, consumers=1000, provider=0, seed=2)
+    w.open_severity[:], w.seeking[:] = 1.0, True
+    support.seek_support(w)
+    b = w.market.behaviour
+    reached = w.today["tickets_reached"][0]
+    assert w.today["tickets"][0] == 1000
+    if capacity == 0.0:
+        assert reached == 0
+    elif capacity == 1000.0:
+        assert reached == 1000  # as many slots as callers
+    else:
+        assert 5 < reached < 40  # 20 slots for 1,000 callers
+    lost = w.exchanges == 0
+    assert lost.sum() == 1000 - reached
+    np.testing.assert_allclose(w.stress_in[lost], b.stress_unreached)
+    assert (w.stress_in[~lost] == 0).all()
+    assert evidence(w, "negative", "unreached") == pytest.approx(b.unreached_weight * lost.sum())
+    assert evidence(w, "positive", "heard") == pytest.approx(b.heard_weight * reached)
+    trust.update(w)
+    assert (w.stress[lost] > w.stress[~lost].max(initial=0)).all()
+
+
+# --------------------------------------------------------------------------- contact load
+
+def _contact_world(load: float, **firm) -> World:
+    w = make_world({"contact_rate": 365.0, **firm}, consumers=200, provider=0,
+                   behaviour={"clutter_rate": 0.0},
+                   population={"contact_capacity": 5.0, "contact_tolerance": 0.5})
+    w.load[:] = load
+    return w
+
+
+def test_contacts_within_capacity_and_non_intrusive_are_positive_evidence() -> None:
+    w = _contact_world(load=0.0, intrusiveness=0.0)
+    contacts.contact(w)
+    assert w.contacted[:, 0].all()
+    assert (w.pos_today[:, 0] > 0).all()
+    assert (w.neg_today[:, 0] == 0).all()
+    assert (w.stress_in == 0).all()
+    assert evidence(w, "positive", "contacts") > 0
+
+
+def test_contacts_beyond_capacity_are_negative_evidence_and_stress() -> None:
+    w = _contact_world(load=100.0, intrusiveness=0.0)
+    contacts.contact(w)
+    assert w.contacted[:, 0].all()
+    assert (w.pos_today[:, 0] == 0).all()
+    assert (w.neg_today[:, 0] > 0).all()
+    assert (w.stress_in > 0).all()
+    assert evidence(w, "negative", "contacts") > 0 and evidence(w, "positive", "contacts") == 0
+
+
+def test_intrusive_contacts_are_negative_even_within_capacity() -> None:
+    gentle, intrusive = _contact_world(0.0, intrusiveness=0.0), _contact_world(0.0, intrusiveness=1.0)
+    contacts.contact(gentle)
+    contacts.contact(intrusive)
+    assert (intrusive.neg_today[:, 0] > gentle.neg_today[:, 0]).all()
+    assert (intrusive.pos_today[:, 0] < gentle.pos_today[:, 0]).all()
+
+
+def test_more_channels_bring_the_burden_sooner() -> None:
+    """Same contacts, more channels: a superset of burdened contacts, and the first ones earlier."""
+    burdened, first = {}, {}
+    for channels in (1, 4):
+        w = make_world({"contact_rate": 104.0, "intrusiveness": 0.0, "channels": channels}, consumers=1000,
+                       provider=0, seed=3, population={"contact_tolerance": 0.5})
+        days = []
+        for _ in range(90):
+            begin_day(w)
+            contacts.contact(w)
+            days.append(w.contacted[:, 0] & (w.neg_today[:, 0] > 0))
+        burdened[channels] = np.array(days)
+        hit = burdened[channels].any(axis=0)
+        first[channels] = np.where(hit, burdened[channels].argmax(axis=0), 10**6)
+    one, four = burdened[1], burdened[4]
+    assert one.sum() > 0
+    assert four.sum() > 1.2 * one.sum()
+    assert (four | ~one).all()  # every contact burdensome with one channel is burdensome with four
+    assert (first[4] <= first[1]).all() and (first[4] < first[1]).any()
+
+
+# --------------------------------------------------------------------------- support fee
+
+def test_support_fee_is_charged_only_after_the_free_period() -> None:
+    fee, free = 15.0, 90
+    w = make_world({"inbound_capacity": 1000.0, "support_fee": fee, "support_free_days": free,
+                    "resolution_quality": 0.0}, consumers=400, provider=0)
+    w.tenure[:] = np.tile([10, 90, 91, 300], 100)
+    w.open_severity[:], w.seeking[:] = 1.0, True
+    support.seek_support(w)
+    after = w.tenure > free
+    assert w.today["tickets_reached"][0] == 400  # everyone got through
+    assert w.today["fees"][0] == pytest.approx(fee * after.sum())
+    b = w.market.behaviour
+    assert evidence(w, "negative", "support_fees") == pytest.approx(
+        b.fee_weight * fee / w.market.reference_price * after.sum())
+    assert (w.stress_in[after] > w.stress_in[~after]).all()
+
+
+def test_support_fee_in_a_run_starts_after_the_free_period() -> None:
+    m = run_model(consumers=400, days=60, problem_rate=24.0, inbound_capacity=200.0, support_fee=10.0,
+                  support_free_days=30, behaviour=FROZEN)
+    table = runs(m)  # no churn, no joining: every customer's tenure is the day
+    assert (table.fees[table.day <= 30] == 0).all()
+    assert table.fees[table.day > 30].sum() > 0
+
+
+def test_a_support_fee_lowers_the_share_of_problems_that_lead_to_calls() -> None:
+    share = {}
+    for fee in (0.0, 30.0):
+        for tenure in (10, 200):
+            w = make_world({"problem_rate": 365.0, "support_fee": fee, "support_free_days": 90}, consumers=2000,
+                           provider=0, seed=5)
+            set_traits(w, problem_proneness=1.0)
+            w.tenure[:] = tenure
+            support.experience_problems(w)
+            assert w.today["problems"][0] == 2000
+            share[fee, tenure] = w.seeking.copy()
+    assert share[30.0, 200].mean() < 0.8 * share[0.0, 200].mean()
+    assert (share[0.0, 200] | ~share[30.0, 200]).all()  # the fee only deters
+    np.testing.assert_array_equal(share[0.0, 10], share[30.0, 10])  # free period: no deterrence
+
+
+# --------------------------------------------------------------------------- nuisance fee
+
+def test_nuisance_fee_charged_each_30_days_of_tenure() -> None:
+    w = make_world({"nuisance_fee": 6.0}, consumers=120, provider=0)
+    w.tenure[:] = np.arange(1, 121)
+    offer.charge_nuisance_fees(w)
+    charged = np.flatnonzero(w.neg_today[:, 0] > 0) + 1
+    np.testing.assert_array_equal(charged, [30, 60, 90, 120])
+    assert w.today["fees"][0] == pytest.approx(6.0 * 4)
+    assert evidence(w, "negative", "nuisance_fees") == pytest.approx(4 * 6.0 / w.market.reference_price)
+    assert (w.stress_in[charged - 1] > 0).all() and w.stress_in.sum() == pytest.approx(
+        4 * w.market.behaviour.stress_fee)
+
+
+def test_nuisance_fee_in_a_run_adds_unfairness_and_stress() -> None:
+    common = dict(consumers=500, days=95, problem_rate=0.0, behaviour=FROZEN)
+    fee, free = run_model(nuisance_fee=6.0, **common), run_model(nuisance_fee=0.0, **common)
+    f, n = runs(fee), runs(free)
+    assert set(f.day[f.fees > 0]) == {30, 60, 90}
+    np.testing.assert_allclose(f.fees[f.fees > 0], 6.0 * f.customers[f.fees > 0])
+    ev = fee.recorder.evidence_table()
+    nuisance = ev[(ev.cause == "nuisance_fees") & (ev.sign == "negative")]
+    assert set(nuisance.day[nuisance.amount > 0]) == {30, 60, 90}
+    assert f.mean_stress[f.day == 29].item() == pytest.approx(n.mean_stress[n.day == 29].item())
+    assert f.mean_stress[f.day == 30].item() > n.mean_stress[n.day == 30].item()
+    assert f.mean_trust.iloc[-1] < n.mean_trust.iloc[-1]
+
+
+# --------------------------------------------------------------------------- assortment cut and spin
+
+def test_assortment_cut_lowers_fit_of_affected_on_cut_day_only() -> None:
+    w = make_world({"assortment_cut": 0.4, "cut_day": 5}, consumers=1000, provider=0,
+                   behaviour={"fit_loss": 0.5})
+    fit0 = w.fit.copy()
+    w.day = 4
+    offer.cut_assortment(w)
+    np.testing.assert_array_equal(w.fit, fit0)
+    assert evidence(w, "negative", "assortment") == 0
+    w.day = 5
+    offer.cut_assortment(w)
+    affected = w.traits.assortment_rank < 0.4
+    assert 300 < affected.sum() < 500
+    np.testing.assert_allclose(w.fit[affected, 0], 0.5 * fit0[affected, 0])
+    np.testing.assert_array_equal(w.fit[~affected, 0], fit0[~affected, 0])
+    assert (w.neg_today[affected, 0] >= w.market.behaviour.assortment_weight).all()
+    assert evidence(w, "negative", "assortment") == pytest.approx(affected.sum())
+
+
+def test_consumers_high_in_spin_detection_see_through_the_cut_more() -> None:
+    seen = {}
+    for detection in (0.1, 0.8):
+        w = make_world({"assortment_cut": 0.5, "cut_day": 3}, consumers=1000, provider=0, day=3)
+        set_traits(w, spin_detection=detection)
+        offer.cut_assortment(w)
+        seen[detection] = (evidence(w, "negative", "spin"), w.stress_in > 0)
+    (low, low_rows), (high, high_rows) = seen[0.1], seen[0.8]
+    assert low > 0 and high > 3 * low
+    assert (high_rows | ~low_rows).all()
+    assert 0.05 < low_rows.mean() < 0.15 and 0.7 < high_rows.mean() < 0.9
+
+
+# --------------------------------------------------------------------------- voice
+
+def _voice_world(**firm) -> World:
+    w = make_world(firm, consumers=2000, provider=0, seed=7)
+    w.direct_neg[:] = 2.0
+    return w
+
+
+def test_private_complaints_need_a_reachable_firm() -> None:
+    reachable, closed = _voice_world(inbound_capacity=4.0), _voice_world(inbound_capacity=0.0)
+    voice.voice(reachable)
+    voice.voice(closed)
+    assert reachable.today["complaints_private"][0] > 100
+    assert closed.today["complaints_private"][0] == 0
+    # blocked private voice partly goes public instead
+    assert closed.today["complaints_public"][0] > reachable.today["complaints_public"][0]
+
+
+def test_private_complaints_fall_as_the_support_fee_rises() -> None:
+    counts = []
+    for fee in (0.0, 10.0, 40.0):
+        w = _voice_world(support_fee=fee, support_free_days=90)
+        w.tenure[:] = 200
+        voice.voice(w)
+        counts.append(w.today["complaints_private"][0])
+    assert counts[0] > counts[1] > counts[2]
+    # within the free period the fee does not deter
+    w = _voice_world(support_fee=40.0, support_free_days=90)
+    w.tenure[:] = 10
+    voice.voice(w)
+    assert w.today["complaints_private"][0] == counts[0]
+
+
+def test_private_complaints_in_a_run_fall_without_a_channel_or_with_a_fee() -> None:
+    common = dict(consumers=800, days=60, problem_rate=12.0, responsiveness=0.0, behaviour=FROZEN)
+    base = runs(run_model(inbound_capacity=10.0, **common)).complaints_private.sum()
+    closed = runs(run_model(inbound_capacity=0.0, **common)).complaints_private.sum()
+    fee = runs(run_model(inbound_capacity=10.0, support_fee=60.0, support_free_days=0, **common))
+    assert base > 20
+    assert closed == 0
+    assert fee.complaints_private.sum() < base
+
+
+def _hand_network(n: int, edges: list[tuple[int, int]]) -> sp.csr_matrix:
+    src, dst = np.array(edges).T
+    return sp.csr_matrix((np.ones(2 * len(edges)), (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
+
+
+def test_negative_posts_reach_network_neighbours_only() -> None:
+    w = make_world({}, {}, consumers=10, provider=np.array([0, 0, 1, 0, 1, -1, 0, 1, 0, 0]))
+    # 0 - 1, 0 - 2, 2 - 5, 5 - 6, 7 - 8; 3, 4 and 9 are isolated
+    w.adj = _hand_network(10, [(0, 1), (0, 2), (2, 5), (5, 6), (7, 8)])
+    w.public_posts = np.array([0, 6])  # two customers of firm 0 post
+    w.praise_posts = np.array([], dtype=np.int64)
+    weight = w.market.behaviour.wom_negative_weight
+    voice.word_of_mouth(w)
+    expected = np.zeros(10)
+    expected[[1, 2, 5]] = weight
+    np.testing.assert_allclose(w.neg_today[:, 0], expected)
+    assert (w.neg_today[:, 1] == 0).all()  # about the posters' firm only
+    assert (w.pos_today == 0).all()
+    # neighbours of two posters hear twice
+    w.neg_today[:] = 0
+    w.public_posts = np.array([1, 2])  # firm 0's customer 1, firm 1's customer 2; both neighbour 0
+    voice.word_of_mouth(w)
+    assert w.neg_today[0, 0] == pytest.approx(weight) and w.neg_today[0, 1] == pytest.approx(weight)
+    assert w.neg_today[5, 1] == pytest.approx(weight) and w.neg_today[5, 0] == 0
+
+
+def test_word_of_mouth_on_a_generated_network_follows_the_adjacency() -> None:
+    w = make_world(consumers=600, provider=0, network="watts_strogatz", degree=6, seed=2)
+    posters = np.random.default_rng(0).choice(600, 25, replace=False)
+    w.public_posts, w.praise_posts = posters, np.array([], dtype=np.int64)
+    voice.word_of_mouth(w)
+    indicator = np.zeros(600)
+    indicator[posters] = 1
+    expected = w.market.behaviour.wom_negative_weight * (w.adj.toarray() @ indicator)
+    np.testing.assert_allclose(w.neg_today[:, 0], expected)
+    assert (w.neg_today[expected == 0, 0] == 0).all() and (expected == 0).sum() > 300
+
+
+def test_defections_reach_neighbours_as_exit_talk() -> None:
+    w = make_world(consumers=6, provider=np.array([-1, 0, 0, 0, 0, 0]))
+    w.adj = _hand_network(6, [(0, 1), (0, 2), (3, 4)])
+    w.public_posts = w.praise_posts = np.array([], dtype=np.int64)
+    w.defections = (np.array([0]), np.array([0]))
+    voice.word_of_mouth(w)
+    expected = np.zeros(6)
+    expected[[1, 2]] = w.market.behaviour.exit_talk_weight
+    np.testing.assert_allclose(w.neg_today[:, 0], expected)
+    assert evidence(w, "negative", "exit_talk") == pytest.approx(expected.sum())
+
+
+# --------------------------------------------------------------------------- listening
+
+def _listening_world(**firm) -> World:
+    w = make_world(firm, consumers=1000, provider=0, seed=11)
+    w.private_complaints = np.arange(1000)
+    w.public_posts = np.array([], dtype=np.int64)
+    return w
+
+
+def test_more_listening_answers_more_complaints() -> None:
+    answered = {}
+    for listening in (0.0, 0.2, 0.8):
+        w = _listening_world(listening=listening)
+        voice.listen(w)
+        answered[listening] = (w.today["complaints_answered"][0], evidence(w, "positive", "answered"),
+                               w.exchanges.copy())
+    assert answered[0.0][0] == 0 and answered[0.0][1] == 0
+    assert 100 < answered[0.2][0] < answered[0.8][0]
+    assert answered[0.8][1] == pytest.approx(answered[0.8][0] * 0.4)  # answer_weight each
+    assert ((answered[0.8][2] > 0) | (answered[0.2][2] == 0)).all()
+
+
+def test_public_listening_answers_public_posts() -> None:
+    out = {}
+    for public in (0.0, 0.5):
+        w = make_world({"public_listening": public, "listening": 0.0}, consumers=500, provider=0,
+                       network="watts_strogatz", degree=4)
+        w.private_complaints = np.array([], dtype=np.int64)
+        w.public_posts = np.arange(0, 500, 5)
+        voice.listen(w)
+        out[public] = w
+    assert out[0.0].today["complaints_answered"][0] == 0
+    assert out[0.5].today["complaints_answered"][0] > 20
+    assert evidence(out[0.5], "positive", "answered") > 0
+    # a public answer is also seen by the poster's neighbours
+    assert evidence(out[0.5], "positive", "word_of_mouth") > 0
+    assert evidence(out[0.0], "positive", "word_of_mouth") == 0
+
+
+# --------------------------------------------------------------------------- responsiveness
+
+@pytest.mark.parametrize(("listening", "responsiveness", "learns"),
+                         [(0.5, 0.5, True), (0.5, 0.0, False), (0.0, 0.5, False)])
+def test_responsiveness_lowers_the_problem_rate_only_if_the_firm_hears_and_acts(
+        listening: float, responsiveness: float, learns: bool) -> None:
+    m = run_model(consumers=500, days=90, problem_rate=6.0, listening=listening, responsiveness=responsiveness,
+                  public_listening=0.0, inbound_capacity=10.0)
+    rate = runs(m).problem_rate.to_numpy()
+    floor = m.market.behaviour.problem_floor * 6.0
+    if learns:
+        assert (np.diff(rate) <= 1e-12).all()
+        assert rate[-1] < 0.9 * 6.0
+        assert (rate >= floor - 1e-12).all()
+    else:
+        assert (rate == 6.0).all()
+
+
+def test_learning_approaches_but_never_passes_the_floor() -> None:
+    w = make_world({"problem_rate": 10.0, "responsiveness": 1.0}, consumers=100, provider=0)
+    floor = w.market.behaviour.problem_floor * 10.0
+    voice.learn(w, np.array([1e6]))
+    assert w.problem_rate[0] == pytest.approx(floor)
+    assert w.problem_rate[0] >= floor
+
+
+# --------------------------------------------------------------------------- churn and switching
+
+def _churn_world(n_firms: int = 1, trust_level: float = 0.5, **behaviour) -> World:
+    w = make_world(*([{}] * n_firms), consumers=2000, seed=13, provider=0,
+                   behaviour={"base_churn": 20.0, **behaviour})
+    set_trust(w, trust_level)
+    return w
+
+
+def test_higher_base_churn_raises_churn() -> None:
+    low, high = _churn_world(base_churn=5.0), _churn_world(base_churn=50.0)
+    churn.churn(low)
+    churn.churn(high)
+    left_low, left_high = low.provider < 0, high.provider < 0
+    assert 0 < left_low.sum() < 0.5 * left_high.sum()
+    assert (left_high | ~left_low).all()
+
+
+def test_lower_trust_raises_churn() -> None:
+    trusting, wary = _churn_world(trust_level=0.8), _churn_world(trust_level=0.3)
+    churn.churn(trusting)
+    churn.churn(wary)
+    assert 0 < trusting.today["churned"][0] < 0.5 * wary.today["churned"][0]
+    assert ((wary.provider < 0) | (trusting.provider >= 0)).all()
+
+
+def test_leavers_switch_to_the_rival_in_a_two_firm_market() -> None:
+    w = _churn_world(n_firms=2, switch_share=1.0)
+    set_provider(w, np.r_[np.zeros(1000, dtype=np.int64), np.ones(1000, dtype=np.int64)])
+    set_trust(w, 0.5)
+    was = w.provider.copy()
+    churn.churn(w)
+    left, from_firm = w.defections
+    assert len(left) > 50
+    np.testing.assert_array_equal(from_firm, was[left])
+    np.testing.assert_array_equal(w.provider[left], 1 - from_firm)
+    np.testing.assert_array_equal(w.today["acquired"], w.today["churned"][::-1])
+
+
+def test_no_switching_when_switch_share_is_zero_or_in_a_monopoly() -> None:
+    for n_firms, share in ((2, 0.0), (1, 1.0)):
+        w = _churn_world(n_firms=n_firms, switch_share=share)
+        churn.churn(w)
+        left, _ = w.defections
+        assert len(left) > 50
+        assert (w.provider[left] == -1).all()
+        assert w.today["acquired"].sum() == 0
+
+
+def test_switching_in_runs() -> None:
+    """Monopoly (rivals=[]): leavers never switch; 2 firms, switch_share 1: every leaver switches."""
+    common = dict(consumers=600, days=60, behaviour={"base_churn": 3.0, "acquisition_rate": 0.0, "switch_share": 1.0})
+    mono = runs(run_model(**common), firm=None)
+    assert mono.churned.sum() > 0 and mono.acquired.sum() == 0
+    duo = runs(run_model(rivals=[{}], **common), firm=None)
+    by_day = duo.pivot(index="day", columns="firm")
+    assert duo.churned.sum() > 0
+    np.testing.assert_array_equal(by_day["acquired"][1], by_day["churned"][0])
+    np.testing.assert_array_equal(by_day["acquired"][0], by_day["churned"][1])
+
+
+# --------------------------------------------------------------------------- economics
+
+def test_profit_is_revenue_minus_cost_every_day() -> None:
+    m = run_model(consumers=400, days=60, rivals=[{}], nuisance_fee=3.0, support_fee=5.0, support_free_days=10,
+                  public_listening=0.5, assortment_cut=0.3, cut_day=20)
+    table = runs(m, firm=None)
+    np.testing.assert_allclose(table.revenue - table.cost, table.profit, rtol=0, atol=1e-9)
+    assert table.fees.sum() > 0
+    np.testing.assert_allclose(table.revenue, table.customers * 30.0 / 30.0 + table.fees, rtol=1e-12)
+
+
+def test_staffed_capacity_costs_money_even_without_calls() -> None:
+    cost = {}
+    for capacity in (0.0, 10.0):
+        w = make_world({"inbound_capacity": capacity, "problem_rate": 0.0, "contact_rate": 0.0, "listening": 0.0,
+                        "serve_cost": 0.0, "cost_per_ticket": 5.0}, consumers=1000, provider=0)
+        support.seek_support(w)
+        economics.account(w)
+        assert w.today["tickets"][0] == 0
+        cost[capacity] = w.today["cost"][0]
+    assert cost[0.0] == 0
+    assert cost[10.0] == pytest.approx(10.0 * 1000 / 1000 * 5.0)
+
+
+def test_npv_accumulates_discounted_profit() -> None:
+    m = run_model(consumers=300, days=40)
+    table = runs(m)
+    r = m.market.discount_rate
+    discounted = table.profit / (1 + r) ** (table.day / 365.0)
+    np.testing.assert_allclose(table.npv, discounted.cumsum(), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- network
+
+@pytest.mark.parametrize("degree", [4, 10])
+def test_watts_strogatz_is_symmetric_without_self_loops_with_the_mean_degree(degree: int) -> None:
+    adj = build_network(Network("watts_strogatz", degree, 0.1), 1000, np.random.default_rng(4))
+    assert (adj != adj.T).nnz == 0
+    assert adj.diagonal().sum() == 0
+    assert set(np.unique(adj.data)) == {1.0}
+    assert abs(adj.sum(axis=1).mean() - degree) < 0.5
+
+
+def test_watts_strogatz_mean_degree_for_odd_degree() -> None:
+    adj = build_network(Network("watts_strogatz", 7, 0.1), 1000, np.random.default_rng(4))
+    assert abs(adj.sum(axis=1).mean() - 7) < 0.5
+
+
+def test_watts_strogatz_without_rewiring_is_a_ring_lattice() -> None:
+    adj = build_network(Network("watts_strogatz", 6, 0.0), 50, np.random.default_rng(0))
+    np.testing.assert_array_equal(np.asarray(adj.sum(axis=1)).ravel(), 6)
+    assert adj[0, 1] == adj[0, 3] == adj[0, 49] == adj[0, 47] == 1 and adj[0, 4] == 0
+
+
+@pytest.mark.parametrize("generator", ["erdos_renyi", "barabasi_albert"])
+def test_other_generators_are_symmetric_without_self_loops(generator: str) -> None:
+    adj = build_network(Network(generator, 8, 0.1), 800, np.random.default_rng(5))
+    assert (adj != adj.T).nnz == 0
+    assert adj.diagonal().sum() == 0
+    assert 6 < adj.sum(axis=1).mean() < 9
+
+
+def test_no_network_has_no_edges() -> None:
+    assert build_network(Network("none", 10, 0.1), 100, np.random.default_rng(0)).nnz == 0
+
+
+def test_neighbour_counts_equals_the_adjacency_product() -> None:
+    rng = np.random.default_rng(6)
+    adj = build_network(Network("watts_strogatz", 8, 0.3), 400, rng)
+    dense = adj.toarray()
+    sources = rng.choice(400, 40, replace=False)
+    indicator = np.bincount(sources, minlength=400).astype(float)
+    np.testing.assert_allclose(neighbour_counts(adj, sources), dense @ indicator)
+    weights = rng.random(40)
+    np.testing.assert_allclose(neighbour_counts(adj, sources, weights),
+                               dense @ np.bincount(sources, weights=weights, minlength=400))
+    repeated = np.r_[sources, sources[:5]]
+    np.testing.assert_allclose(neighbour_counts(adj, repeated), dense @ np.bincount(repeated, minlength=400))
+    assert (neighbour_counts(adj, np.array([], dtype=np.int64)) == 0).all()
+
+
+# --------------------------------------------------------------------------- Mesa interoperability
+
+def _batch_run() -> list[dict]:
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:
+        return mesa.batch_run(RelationshipModel, parameters={"consumers": 100, "days": 20, "contact_rate": [12, 52]},
+                              rng=[1, 2], max_steps=20, number_processes=1, display_progress=False)
+    finally:  # batch_run forces the spawn start method on the whole process: put it back
+        multiprocessing.set_start_method(method, force=True)
+
+
+def test_mesa_batch_run_runs_every_combination_with_the_model_reporters() -> None:
+    table = pd.DataFrame(_batch_run())
+    assert table.RunId.nunique() == 4
+    runs_ = table.drop_duplicates("RunId")
+    assert sorted(zip(runs_.iteration, runs_.contact_rate)) == [(0, 12), (0, 52), (1, 12), (1, 52)]
+    assert set(runs_.Step) == {20}
+    for reporter in ("customers", "mean_trust", "mean_stress", "profit"):
+        assert reporter in table and runs_[reporter].notna().all()
+    assert ((runs_.mean_trust > 0) & (runs_.mean_trust < 1)).all()
+    # same seed, different contact rate: different outcomes; batch runs are reproducible
+    assert runs_.groupby("iteration").profit.nunique().eq(2).all()
+    again = pd.DataFrame(_batch_run())
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_mesa_batch_run_returns_one_row_per_run_and_firm() -> None:
+    """The Firm agenttype reporters make batch_run return a row per firm (2) of each run (4)."""
+    rows = _batch_run()
+    assert len(rows) == 8
+    assert {(r["RunId"], r["AgentID"]) for r in rows} == {(run, firm) for run in range(4) for firm in (1, 2)}
+    assert all(r["npv"] > 0 and r["customers"] > 0 for r in rows)
+

@@ -1,0 +1,176 @@
+"""Properties that hold for every valid configuration, and determinism (common random numbers).
+
+Hypothesis draws Strategy fields within the ranges in sim.params metadata (open-ended ranges are
+capped at plausible values), a few Behaviour fields, the network, an optional defect shock,
+50-400 consumers, 30-120 days and 1-3 firms; each example runs the model day by day and checks the
+state and the recorded tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_market, runs, small_model, strategy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import RelationshipModel
+from sim.params import Behaviour, Market, Network, Shock, Strategy, build
+from sim.recorder import COLUMNS, COUNT_COLUMNS
+from sim.world import World
+
+# Upper ends for fields whose range in sim.params is open.
+CAPS = {"support_free_days": 365, "support_fee": 100.0, "nuisance_fee": 60.0, "price": 120.0, "cut_day": 150,
+        "cost_per_contact": 5.0, "cost_per_ticket": 50.0, "cost_per_answer": 20.0, "listening_cost": 200.0,
+        "serve_cost": 60.0, "assortment_saving": 20.0}
+# A few behaviour fields, with the ranges drawn (inside sim.params' ranges).
+BEHAVIOUR = {"negativity_bias": (1.0, 20.0), "memory_days": (1.0, 720.0), "base_churn": (0.0, 5.0),
+             "switch_share": (0.0, 1.0), "trust_sensitivity": (0.0, 12.0), "acquisition_rate": (0.0, 5.0),
+             "stress_relief": (0.0, 1.0), "redirect_public": (0.0, 1.0), "learning_rate": (0.0, 10.0),
+             "intimacy_gain": (0.0, 1.0), "problem_floor": (0.0, 1.0), "channel_reactance": (0.0, 2.0),
+             "stress_burden": (0.0, 1.0), "stress_unreached": (0.0, 1.0)}
+MEANS = ("mean_trust", "mean_intimacy", "mean_stress")
+FLOW_COLUMNS = ("fees", "revenue", "cost")
+
+
+def _field(f: dataclasses.Field) -> st.SearchStrategy:
+    lo, hi = f.metadata["lo"], f.metadata["hi"]
+    hi = CAPS[f.name] if hi is None else hi
+    if f.type in (int, "int"):
+        return st.integers(int(lo), int(hi))
+    return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
+
+
+strategies = st.fixed_dictionaries({f.name: _field(f) for f in dataclasses.fields(Strategy)}).map(
+    lambda d: build(Strategy, d, "strategy"))
+behaviours = st.fixed_dictionaries({k: st.floats(lo, hi) for k, (lo, hi) in BEHAVIOUR.items()}).map(
+    lambda d: dataclasses.replace(Behaviour(), **d))
+networks = st.builds(Network, generator=st.sampled_from(["watts_strogatz", "barabasi_albert", "erdos_renyi", "none"]),
+                     degree=st.integers(0, 20), rewire=st.floats(0.0, 1.0))
+
+
+@st.composite
+def configs(draw) -> dict:
+    n_firms = draw(st.integers(1, 3))
+    days = draw(st.integers(30, 120))
+    shock = draw(st.one_of(st.just(Shock()), st.builds(
+        Shock, day=st.integers(1, days), share=st.floats(0.0, 1.0), severity=st.floats(0.0, 10.0),
+        firm=st.integers(0, n_firms - 1))))
+    market = Market(consumers=draw(st.integers(50, 400)), rivals=["drawn"] * (n_firms - 1),
+                    initial_penetration=draw(st.floats(0.0, 1.0)), discount_rate=draw(st.floats(0.0, 1.0)),
+                    network=draw(networks), behaviour=draw(behaviours), shock=shock)
+    return {"focal": draw(strategies), "rivals": [draw(strategies) for _ in range(n_firms - 1)],
+            "market": market, "days": days, "rng": draw(st.integers(0, 2**32)),
+            "consumer_agents": draw(st.booleans())}
+
+
+def _check_state(w: World) -> None:
+    n, n_firms = w.n, w.n_firms
+    for name, arr in (("trust", w.trust()), ("intimacy", w.intimacy), ("stress", w.stress)):
+        assert np.isfinite(arr).all(), name
+        assert ((arr >= 0) & (arr <= 1)).all(), f"{name} outside [0, 1]: {arr.min()}, {arr.max()}"
+    assert (w.pos >= 0).all() and (w.neg >= 0).all()
+    assert ((w.provider >= -1) & (w.provider < n_firms)).all()
+    assert w.customers.sum() + (w.provider == -1).sum() == n
+    assert (w.tenure[w.provider < 0] == 0).all() and (w.tenure >= 0).all()
+    assert (w.problem_rate >= 0).all() and (w.problem_rate <= w.firms.problem_rate + 1e-12).all()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs())
+def test_invariants_hold_for_any_valid_config(cfg: dict) -> None:
+    m = RelationshipModel(cfg["focal"], cfg["market"], rivals=cfg["rivals"], days=cfg["days"], rng=cfg["rng"],
+                          consumer_agents=cfg["consumer_agents"])
+    n = cfg["market"].consumers
+    _check_state(m.world)
+    while m.running:
+        m.step()
+        _check_state(m.world)
+    assert m.world.day == cfg["days"]
+
+    table = m.recorder.runs()
+    n_firms = 1 + len(cfg["rivals"])
+    assert len(table) == cfg["days"] * n_firms
+    # consumers are conserved: customers of all firms never exceed the consumers, every day
+    per_day = table.groupby("day").customers.sum()
+    assert (per_day <= n).all()
+    assert per_day.iloc[-1] == m.world.customers.sum()
+    # accounting
+    np.testing.assert_allclose(table.revenue - table.cost, table.profit, rtol=0, atol=1e-9)
+    # counts and flows are non-negative, and tickets funnel down
+    for col in (*COUNT_COLUMNS, *FLOW_COLUMNS):
+        assert (table[col] >= 0).all(), col
+    assert (table.tickets_reached <= table.tickets).all()
+    assert (table.tickets_resolved <= table.tickets_reached).all()
+    # no NaN, except the means of a firm without customers
+    has = table.customers > 0
+    assert not table.loc[has, list(COLUMNS)].isna().any().any()
+    others = [c for c in COLUMNS if c not in MEANS]
+    assert not table.loc[~has, others].isna().any().any()
+    for col in MEANS:
+        assert table.loc[has, col].between(0, 1).all(), col
+    # retention: starts at 1, in [0, 1], never rises with tenure
+    ret = m.recorder.retention()
+    assert ret.surviving.between(0, 1).all()
+    for _, curve in ret.groupby("firm"):
+        s = curve.sort_values("tenure_days").surviving.to_numpy()
+        assert s[0] == 1.0
+        assert (np.diff(s) <= 1e-12).all()
+    # Mesa side: the agents mirror the arrays
+    if cfg["consumer_agents"]:
+        assert len(m.agents) == n + n_firms
+    assert [f.customers for f in m.firms] == list(m.world.customers)
+
+
+# --------------------------------------------------------------------------- determinism and common random numbers
+
+def _model(seed: int, **focal) -> RelationshipModel:
+    return small_model(consumers=300, days=60, rng=seed, rivals=[{}], network="watts_strogatz", **focal)
+
+
+def test_same_seed_gives_identical_runs() -> None:
+    a, b = _model(7).run(), _model(7).run()
+    pd.testing.assert_frame_equal(runs(a, None), runs(b, None))
+    pd.testing.assert_frame_equal(a.recorder.retention(), b.recorder.retention())
+    pd.testing.assert_frame_equal(a.recorder.evidence_table(), b.recorder.evidence_table())
+    c = _model(8).run()
+    assert not runs(a, None).equals(runs(c, None))
+
+
+def test_same_seed_with_consumer_agents_gives_identical_runs() -> None:
+    plain = _model(3).run()
+    agents = small_model(consumers=300, days=60, rng=3, rivals=[{}], network="watts_strogatz",
+                         consumer_agents=True).run()
+    pd.testing.assert_frame_equal(runs(plain, None), runs(agents, None))
+
+
+def test_a_different_focal_strategy_sees_the_same_population_and_network() -> None:
+    base = _model(11)
+    other = _model(11, contact_rate=200.0, inbound_capacity=0.0, support_fee=20.0, listening=0.9, channels=4,
+                   price=45.0, assortment_cut=0.5)
+    for f in dataclasses.fields(base.world.traits):
+        np.testing.assert_array_equal(getattr(base.world.traits, f.name), getattr(other.world.traits, f.name),
+                                      err_msg=f.name)
+    assert (base.world.adj != other.world.adj).nnz == 0
+    assert base.world.adj.nnz > 0
+    np.testing.assert_array_equal(base.world.provider, other.world.provider)
+    np.testing.assert_array_equal(base.world.shock_draw, other.world.shock_draw)
+    np.testing.assert_array_equal(base.world.pos, other.world.pos)
+    # and after running, the strategies did make a difference
+    base.run()
+    other.run()
+    assert not runs(base).equals(runs(other))
+
+
+def test_strategy_ranges_are_what_the_property_test_draws() -> None:
+    """The property test's caps cover exactly the open-ended Strategy fields."""
+    open_ended = {f.name for f in dataclasses.fields(Strategy) if f.metadata["hi"] is None}
+    assert open_ended == set(CAPS)
+    assert set(BEHAVIOUR) <= {f.name for f in dataclasses.fields(Behaviour)}
+    assert strategy(contact_rate=365.0).contact_rate == 365.0
+    with pytest.raises(ValueError, match="contact_rate"):
+        strategy(contact_rate=366.0)
+    assert make_market(50, 3).rivals == ["middle", "middle"]
