@@ -255,3 +255,99 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
     path = out / "report.html"
     write_text_atomic(path, _document(title, _meta_line(run), whatif_verdict(run, table), blocks))
     return path
+
+
+# --------------------------------------------------------------------------- overview (every scenario)
+
+OVERVIEW_METRICS = ("retention_3y", "trust", "npv")
+
+
+def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -> pd.DataFrame:
+    """One row per strategy x scenario (baseline excluded): each metric's paired effect with its CI."""
+    available = [m for m in metrics if m in set(table["metric"])]
+    if "retention_3y" not in available:  # shorter runs: the longest retention horizon there is
+        longest = next((m for m in reversed(RETENTION_HORIZONS) if m in set(table["metric"])), None)
+        available = [m for m in [longest, *available] if m]
+    rows = table[(table["reference"] != "") & table["metric"].isin(available)]
+    wide = rows.pivot_table(index=["arm", "scenario"], columns="metric",
+                            values=["diff", "diff_ci_low", "diff_ci_high", "p_wilcoxon"], sort=False)
+    wide.columns = [f"{metric}_{stat}".replace("_diff_ci_", "_ci_").replace("_diff", "_effect")
+                    for stat, metric in wide.columns]
+    order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon")]
+    return wide[order].reset_index()
+
+
+def _fmt_effect(metric: str, d: float, lo: float, hi: float) -> str:
+    scale, unit, fmt = (100, " pp", ".1f") if metric.startswith("retention") else \
+        (1, "", ".3f") if metric in ("trust", "intimacy", "stress") else (1, "", ",.0f")
+    mark = "*" if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) else " "
+    return f"{d * scale:+{fmt}}{unit} [{lo * scale:+{fmt}}, {hi * scale:+{fmt}}]{mark}"
+
+
+def format_overview(frame: pd.DataFrame) -> str:
+    """The overview as a terminal table: effects of each scenario vs baseline, per strategy."""
+    metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
+    header = ["strategy", "scenario", *(f"{metric_label(m)} effect [95% CI]" for m in metrics)]
+    rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
+                                        for m in metrics)] for _, r in frame.iterrows()]
+    widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
+    line = lambda cols: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
+    rule = "-" * len(line(header))
+    note = "paired effects scenario − baseline on the same seeds; * the 95% bootstrap CI excludes 0"
+    return "\n".join([line(header), rule, *map(line, rows), rule, note])
+
+
+def overview_figure(frame: pd.DataFrame):
+    """A forest plot: one row per scenario, a panel per metric, a marker per strategy with its CI."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from .report import _arm_colors, _style
+
+    metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
+    arms = list(dict.fromkeys(frame["arm"]))
+    colors = _arm_colors(arms)
+    fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[f"{metric_label(m)}" + (" (points)" if m.startswith("retention") else "")
+                                        for m in metrics])
+    for k, arm in enumerate(arms):
+        part = frame[frame["arm"] == arm]
+        for j, m in enumerate(metrics, start=1):
+            scale = 100 if m.startswith("retention") else 1
+            eff = part[f"{m}_effect"] * scale
+            fig.add_trace(go.Scatter(
+                x=eff, y=part["scenario"], mode="markers", name=arm, legendgroup=arm, showlegend=j == 1,
+                marker={"color": colors[arm], "size": 9, "symbol": ("circle", "diamond", "square")[k % 3]},
+                error_x={"type": "data", "symmetric": False, "array": part[f"{m}_ci_high"] * scale - eff,
+                         "arrayminus": eff - part[f"{m}_ci_low"] * scale, "color": colors[arm]},
+                hovertemplate=f"{arm} · %{{y}}<br>effect %{{x:,.3f}}<extra></extra>"), row=1, col=j)
+            fig.add_vline(x=0, line={"color": "#888", "width": 1}, row=1, col=j)
+    fig.update_yaxes(autorange="reversed")
+    return _style(fig, "Effect of each scenario against the baseline, by strategy",
+                  height=160 + 34 * frame["scenario"].nunique())
+
+
+def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
+    """Write overview.csv and overview.html: every scenario's effects vs baseline, per strategy."""
+    from pathlib import Path
+
+    from .io import write_text_atomic
+    from .report import _document, _meta_line
+
+    out = Path(out_dir)
+    table = effects(run) if table is None else table
+    frame = overview(table)
+    write_text_atomic(out / "overview.csv", frame.to_csv(index=False))
+    descriptions = run.manifest.get("scenario_descriptions") or {}
+    rows = "".join(f"<tr><th>{s}</th><td style='text-align:left'>{descriptions.get(s, '')}</td></tr>"
+                   for s in scenarios_of(run)[1:])
+    blocks = [("Effects", "Paired differences scenario − baseline on the same seeds, 95% bootstrap CIs; "
+               "3-year retention in percentage points, trust on [0, 1], NPV in currency.", overview_figure(frame)),
+              ("Table", "", "<pre>" + format_overview(frame) + "</pre>"),
+              ("Scenarios", "", f"<table class='summary'>{rows}</table>")]
+    headline = (f"{len(scenarios_of(run)) - 1} scenarios against the baseline for "
+                f"{', '.join(run.arms)}, {run.runs['seed'].nunique()} seeds each.")
+    write_text_atomic(out / "overview.html", _document("relsim what-if library overview", _meta_line(run),
+                                                       headline, blocks))
+    return out / "overview.html"

@@ -28,6 +28,7 @@ class RunSpec:
     market: Market
     variants: tuple[Variant, ...] = (Variant(BASELINE),)
     cells: Mapping[tuple[str, str], tuple[Strategy, Market]] = dataclasses.field(default_factory=dict)
+    composed: bool = True
     workers: int = 0
     progress: bool = True
 
@@ -63,8 +64,8 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
         raise ConfigError(f"scenario={chosen!r}: expected scenario names from {', '.join(options('scenario'))}")
-    found = variants([scenarios.parse(name, data) for name, data in chosen.items()],
-                     compose=_bool(cfg.get("compose_scenarios", True), "compose_scenarios"))
+    composed = _bool(cfg.get("compose_scenarios", True), "compose_scenarios")
+    found = variants([scenarios.parse(name, data) for name, data in chosen.items()], compose=composed)
     cells = {}
     for variant in found[1:]:
         path = f"scenario.{variant.name}"
@@ -74,7 +75,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         for arm in arms:
             cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
     return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, 36500),
-                   strategies=strategies, market=market, variants=tuple(found), cells=cells,
+                   strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"))
 

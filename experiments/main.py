@@ -93,7 +93,7 @@ def execute(cfg: DictConfig) -> Path:
 
     from analysis import format_table, load_run, summarise, verdict, write_report
     from analysis.summary import write_summary
-    from analysis.whatif import effects, view, whatif_verdict, write_whatif_report
+    from analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
     started = time.perf_counter()
     plain = _plain_config(cfg)
@@ -107,7 +107,12 @@ def execute(cfg: DictConfig) -> Path:
     write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started,
                    scenarios={v.name: v.description for v in spec.variants})
     run = load_run(out)
-    if spec.whatif:
+    if spec.whatif and not spec.composed:
+        table = effects(run)
+        write_summary(table, out)
+        write_overview(out, run, table)
+        print(format_overview(overview(table)))
+    elif spec.whatif:
         table = effects(run)
         write_summary(table, out)
         write_whatif_report(out, run)

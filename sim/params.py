@@ -125,6 +125,7 @@ class Behaviour:
     # voice
     voice_scale: float = _p(0.15, 0, None, "complaints per unit of voice propensity x negative evidence")
     praise_scale: float = _p(0.3, 0, None, "positive posts per unit of voice propensity x public voice x positive event evidence")
+    retell_scale: float = _p(2.0, 0, None, "public posts per unit of voice propensity x public voice x negative posts heard yesterday")
     redirect_public: float = _p(0.3, 0, 1, "share of private voice that goes public when the firm cannot be reached at all")
     # stress
     stress_relief: float = _p(0.05, 0, 1, "daily relief of stress")

@@ -5,8 +5,13 @@ evidence D+, from sim/contacts.py, sim/support.py and sim/offer.py) may become v
 propensity v_n, public share q_n and x = voice_scale v_n D-:
 
     private complaint  with probability 1 - exp(-x (1 - q_n) open_f deter_n)
-    negative public post with probability 1 - exp(-x (q_n + (1 - q_n) (1 - open_f) redirect_public))
+    negative public post with probability 1 - exp(-x (q_n + (1 - q_n) (1 - open_f) redirect_public)
+                                                  - retell_scale v_n q_n W-)
     positive public post with probability 1 - exp(-praise_scale v_n q_n D+)
+
+where W- is the negative word-of-mouth evidence about its provider the consumer heard yesterday:
+discussion groups fuel crises because those who read complaints add their own ("me too"), so a burst
+of posts can cascade through the network (retelling).
 
 where open_f is 1 if the firm can be reached at all (inbound_capacity > 0) and deter_n is the fee
 deterrent of sim/support.py: private voice goes through the firm's inbound channel, so fees and a
@@ -50,13 +55,14 @@ def voice(w: World) -> None:
     """Customers turn today's direct experience into private complaints, public posts or silence."""
     b, t = w.market.behaviour, w.traits
     u = w.rng["voice"].random((3, w.n))
-    rows = np.flatnonzero((w.provider >= 0) & ((w.direct_neg > 0) | (w.direct_pos > 0)))
+    rows = np.flatnonzero((w.provider >= 0) & ((w.direct_neg > 0) | (w.direct_pos > 0) | (w.wom_heard > 0)))
     firms = w.provider[rows]
     q = t.public_voice[rows]
     reachable = (w.firms.inbound_capacity[firms] > 0).astype(float)
     x = b.voice_scale * t.voice_propensity[rows] * w.direct_neg[rows]
     private = u[0, rows] < _chance(x * (1 - q) * reachable * fee_deterrence(w, rows))
-    public = u[1, rows] < _chance(x * (q + (1 - q) * (1 - reachable) * b.redirect_public))
+    social = b.retell_scale * t.voice_propensity[rows] * q * w.wom_heard[rows]
+    public = u[1, rows] < _chance(x * (q + (1 - q) * (1 - reachable) * b.redirect_public) + social)
     praise = u[2, rows] < _chance(b.praise_scale * t.voice_propensity[rows] * q * w.direct_pos[rows])
     w.private_complaints, w.public_posts, w.praise_posts = rows[private], rows[public], rows[praise]
     w.count("complaints_private", firms[private])
@@ -64,18 +70,26 @@ def voice(w: World) -> None:
     w.count("posts_positive", firms[praise])
 
 
-def _spread(w: World, sign: str, cause: str, sources: np.ndarray, firms: np.ndarray, weight: float) -> None:
-    """Give every neighbour of each source `weight` of evidence about the source's firm."""
+def _spread(w: World, sign: str, cause: str, sources: np.ndarray, firms: np.ndarray, weight: float) -> np.ndarray:
+    """Give every neighbour of each source `weight` of evidence about the source's firm.
+
+    Returns the evidence each consumer received about its own provider.
+    """
+    about_provider = np.zeros(w.n)
     for f in np.unique(firms):
         heard = neighbour_counts(w.adj, sources[firms == f])
         rows = np.flatnonzero(heard)
         w.add(sign, cause, rows, np.full(len(rows), f), weight * heard[rows])
+        own = rows[w.provider[rows] == f]
+        about_provider[own] = weight * heard[own]
+    return about_provider
 
 
 def word_of_mouth(w: World) -> None:
     """Public posts and yesterday's defections reach the network neighbours."""
     b = w.market.behaviour
-    _spread(w, "negative", "word_of_mouth", w.public_posts, w.provider[w.public_posts], b.wom_negative_weight)
+    w.wom_heard = _spread(w, "negative", "word_of_mouth", w.public_posts, w.provider[w.public_posts],
+                          b.wom_negative_weight)
     _spread(w, "positive", "word_of_mouth", w.praise_posts, w.provider[w.praise_posts], b.wom_positive_weight)
     left, firms = w.defections
     _spread(w, "negative", "exit_talk", left, firms, b.exit_talk_weight)

@@ -68,6 +68,7 @@ class World:
     cohort: np.ndarray = None  # day-0 provider, -1 for none
     cohort_alive: np.ndarray = None
     shock_draw: np.ndarray = None
+    wom_heard: np.ndarray = None  # negative posts about its provider a consumer heard yesterday (evidence)
     direct_neg: np.ndarray = None  # today's direct negative experience with the provider (drives voice)
     direct_pos: np.ndarray = None
     stress_in: np.ndarray = None  # today's stressors
@@ -163,7 +164,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.problem_rate = w.firms.problem_rate.copy()
     w.npv = np.zeros(n_firms)
     w.defections = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    w.direct_neg, w.direct_pos = np.zeros(n), np.zeros(n)
+    w.direct_neg, w.direct_pos, w.wom_heard = np.zeros(n), np.zeros(n), np.zeros(n)
     w.stress_in, w.relief_in, w.exchanges = np.zeros(n), np.zeros(n), np.zeros(n)
     w.evidence = np.zeros((2, len(CAUSES), n_firms))
     w.today = {k: np.zeros(n_firms) for k in COUNTERS}
