@@ -10,7 +10,9 @@ allowed, exit code 2, and no output directory.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +21,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.config import CONFIG_DIR, options, run_spec
-from experiments.outputs import write_manifest, write_tables
+from experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
 from experiments.runner import run_all
 from sim.params import ConfigError
 
@@ -27,7 +29,8 @@ log = logging.getLogger("relsim")
 
 #: Hydra flags after which the command does something other than a plain run.
 _NOT_A_RUN = {"-h", "--help", "--hydra-help", "--version", "-c", "--cfg", "-i", "--info", "-sc",
-              "--shell-completion", "-m", "--multirun", "-p", "--package", "--resolve"}
+              "--shell-completion", "-p", "--package", "--resolve"}
+_MULTIRUN = {"-m", "--multirun"}
 
 
 def _plain_config(cfg: DictConfig) -> dict:
@@ -81,17 +84,63 @@ def _known_keys(parent: str) -> str:
         return ""
 
 
-def prevalidate(args: list[str]) -> None:
-    """Compose and check the config of a plain run before Hydra creates any output directory."""
+def prevalidate(args: list[str], multirun: bool = False) -> None:
+    """Compose and check the config before Hydra creates any output directory.
+
+    For a multirun, every value of every swept key is checked (each with the other keys at their
+    first value), so a bad value anywhere in the sweep fails before any job starts.
+    """
     overrides = [a for a in args if not a.startswith("-")]
-    run_spec(_plain_config(compose(overrides)))
+    for combo in _sweep_combinations(overrides) if multirun else [overrides]:
+        run_spec(_plain_config(compose(combo)))
+
+
+def _sweep_combinations(overrides: list[str]) -> list[list[str]]:
+    """Override lists that together cover each value of each sweep override."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException as exc:
+        raise ConfigError(_first_line(exc, overrides)) from None
+    values = []
+    for o in parsed:
+        if o.is_sweep_override() and not o.is_hydra_override():
+            if o.is_discrete_sweep() or o.is_range_sweep():
+                choices = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+            else:  # interval sweeps belong to optimising sweepers; check the bounds' key only
+                choices = [o.input_line]
+        else:
+            choices = [o.input_line]
+        values.append(choices)
+    base = [v[0] for v in values]
+    combos = [base]
+    for k, choices in enumerate(values):
+        combos += [base[:k] + [c] + base[k + 1:] for c in choices[1:]]
+    return combos
+
+
+def _sweep_job() -> tuple[bool, bool]:
+    """(inside a multirun job, its launcher runs jobs in parallel so each job should use one core)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return False, False
+    return True, "BasicLauncher" not in str(HydraConfig.get().launcher.get("_target_", ""))
 
 
 def execute(cfg: DictConfig) -> Path:
-    """Run the comparison described by `cfg` and write every output file; returns the directory."""
+    """Run the comparison described by `cfg` and write every output file; returns the directory.
+
+    The manifest is written last: a directory with a manifest of the same config hash is complete,
+    and running the same config into it again (e.g. resuming a sweep) skips the work. A multirun job
+    prints one line and writes no report.html (relsim-report makes the sweep's report).
+    """
     from tqdm import tqdm
 
-    from analysis import format_table, load_run, summarise, verdict, write_report
+    from analysis import RunData, format_table, summarise, verdict, write_report
     from analysis.summary import write_summary
     from analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
@@ -99,14 +148,23 @@ def execute(cfg: DictConfig) -> Path:
     plain = _plain_config(cfg)
     spec = run_spec(plain)
     out = Path(cfg.output_dir)
+    digest = config_hash(plain)
+    if is_complete(out, digest):
+        print(f"relsim: {out} is already complete (config {digest}); skipped")
+        return out
+    in_sweep, parallel = _sweep_job()
+    if in_sweep:
+        spec = dataclasses.replace(spec, workers=1 if parallel and spec.workers == 0 else spec.workers,
+                                   progress=False)
     out.mkdir(parents=True, exist_ok=True)
     total = len(spec.arms) * len(spec.variants) * len(spec.seeds)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
     write_tables(tables, out)
-    write_manifest(out, plain, list(spec.arms), list(spec.seeds), time.perf_counter() - started,
-                   scenarios={v.name: v.description for v in spec.variants})
-    run = load_run(out)
+    manifest = make_manifest(plain, list(spec.arms), list(spec.seeds), digest,
+                             scenarios={v.name: v.description for v in spec.variants})
+    run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
+                  manifest=manifest, out_dir=out)
     if spec.whatif and not spec.composed:
         table = effects(run)
         write_summary(table, out)
@@ -115,17 +173,21 @@ def execute(cfg: DictConfig) -> Path:
     elif spec.whatif:
         table = effects(run)
         write_summary(table, out)
-        write_whatif_report(out, run)
-        for arm in spec.arms:
-            print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
-            print(format_table(summarise(view(run, arm))))
+        if not in_sweep:
+            write_whatif_report(out, run)
+            for arm in spec.arms:
+                print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
+                print(format_table(summarise(view(run, arm))))
         print(whatif_verdict(run, table))
     else:
         summary = summarise(run)
         write_summary(summary, out)
-        write_report(out, run)
-        print(format_table(summary))
+        if not in_sweep:
+            write_report(out, run)
+            print(format_table(summary))
         print(verdict(run, summary))
+    manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+    write_manifest(out, manifest)
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
     return out
 
@@ -143,9 +205,12 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point: check the input, then hand over to Hydra."""
     args = sys.argv[1:]
-    if not _NOT_A_RUN.intersection(a.split("=")[0] for a in args):
+    flags = {a.split("=")[0] for a in args}
+    if any("hydra/launcher=ray_local" in a for a in args):
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
+    if not _NOT_A_RUN.intersection(flags):
         try:
-            prevalidate(args)
+            prevalidate(args, multirun=bool(_MULTIRUN & flags))
         except ConfigError as exc:
             print(f"relsim: error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -52,18 +53,39 @@ def git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
-def write_manifest(out_dir: Path, config: dict[str, Any], arms: list[str], seeds: list[int],
-                   wall_time_s: float, scenarios: dict[str, str] | None = None) -> Path:
-    """Write manifest.json: the resolved config, arms, scenarios, seeds, versions, git commit and wall time."""
-    manifest = {
+def config_hash(config: dict[str, Any]) -> str:
+    """A short hash of what determines a run's results: the config (without workers and progress)
+    and the source tree's git commit."""
+    relevant = {k: v for k, v in config.items() if k not in ("workers", "progress")}
+    relevant["git_commit"] = git_commit()
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def make_manifest(config: dict[str, Any], arms: list[str], seeds: list[int], digest: str,
+                  scenarios: dict[str, str] | None = None) -> dict[str, Any]:
+    """The manifest: resolved config and its hash, arms, scenarios, seeds, versions, git commit."""
+    return {
         "config": config,
+        "config_hash": digest,
         "arms": arms,
         "scenarios": list(scenarios or {"baseline": ""}),
         "scenario_descriptions": scenarios or {"baseline": "nothing changes"},
         "seeds": seeds,
         "versions": versions(),
         "git_commit": git_commit(),
-        "wall_time_s": round(wall_time_s, 3),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> Path:
+    """Write manifest.json (atomically; written last, it marks the directory complete)."""
     return write_text_atomic(Path(out_dir) / "manifest.json", json.dumps(manifest, indent=2, default=str))
+
+
+def is_complete(out_dir: Path, digest: str) -> bool:
+    """True when `out_dir` holds a finished run of the config with hash `digest`."""
+    path = Path(out_dir) / "manifest.json"
+    try:
+        return json.loads(path.read_text())["config_hash"] == digest
+    except (OSError, ValueError, KeyError):
+        return False

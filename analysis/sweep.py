@@ -1,0 +1,250 @@
+"""Sweep analysis: load a collected sweep, paired effects per grid point, figures, the sweep report.
+
+Each job of a sweep is one grid point; its summary rows (jobs.parquet) already hold the paired effect
+of every arm against the first arm over the job's seeds, with a 95% bootstrap CI. This module lays
+those effects over the swept parameters: curves with CI bands for one swept key, heatmaps with the
+zero contour (where the effect changes sign) for two, small multiples of heatmaps for more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .io import write_text_atomic
+from .summary import METRICS, RETENTION_HORIZONS
+
+__all__ = ["Sweep", "load_sweep", "effect_grid", "sweep_figures", "write_sweep_report", "export_static"]
+
+#: Metrics shown by default: the longest retention horizon available, profit and NPV.
+DEFAULT_METRICS = ("retention", "profit", "npv")
+
+
+@dataclasses.dataclass
+class Sweep:
+    """A collected sweep: per-job summaries (`jobs`), the manifest, and where it lives."""
+
+    jobs: pd.DataFrame
+    manifest: dict[str, Any]
+    sweep_dir: Path
+
+    @property
+    def swept(self) -> list[str]:
+        """The keys whose value differs between jobs, in command-line order."""
+        return list(self.manifest.get("swept") or [])
+
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The tidy daily rows of every job (sweep.parquet), optionally only some columns."""
+        return pd.read_parquet(self.sweep_dir / "sweep.parquet", columns=columns)
+
+
+def load_sweep(sweep_dir: str | Path) -> Sweep:
+    """Load jobs.parquet and sweep_manifest.json of a collected sweep directory."""
+    sweep_dir = Path(sweep_dir)
+    for name in ("jobs.parquet", "sweep_manifest.json"):
+        if not (sweep_dir / name).is_file():
+            raise FileNotFoundError(f"{name} not found in {sweep_dir}: collect the sweep first (relsim-collect)")
+    manifest = json.loads((sweep_dir / "sweep_manifest.json").read_text())
+    return Sweep(jobs=pd.read_parquet(sweep_dir / "jobs.parquet"), manifest=manifest, sweep_dir=sweep_dir)
+
+
+def _metric(sweep: Sweep, name: str) -> str | None:
+    """Resolve 'retention' to the longest retention horizon present; other names as they are."""
+    present = set(sweep.jobs["metric"])
+    if name == "retention":
+        return next((m for m in reversed(RETENTION_HORIZONS) if m in present), None)
+    return name if name in present else None
+
+
+def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
+    """The paired effect (arm - reference arm) of `metric` at every grid point.
+
+    Columns: the swept keys, `comparison` ("reciprocal − one_way"), `effect`, `low`, `high`,
+    `p_wilcoxon`, `n_seeds`, `clear` (the CI excludes 0).
+    """
+    rows = sweep.jobs[(sweep.jobs["metric"] == metric) & (sweep.jobs["reference"].fillna("") != "")]
+    label = rows["arm"] if "scenario" not in rows else rows["arm"] + " " + rows["scenario"]
+    out = rows[sweep.swept].copy()
+    out["comparison"] = label.astype(str) + " − " + rows["reference"].astype(str)
+    out["effect"], out["low"], out["high"] = rows["diff"], rows["diff_ci_low"], rows["diff_ci_high"]
+    out["p_wilcoxon"], out["n_seeds"] = rows["p_wilcoxon"], rows["n_seeds"]
+    out["clear"] = (out["low"] > 0) | (out["high"] < 0)
+    return out.reset_index(drop=True)
+
+
+def _scale(metric: str) -> tuple[float, str]:
+    if metric.startswith("retention"):
+        return 100.0, "points"
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    return 1.0, unit
+
+
+def _label(metric: str) -> str:
+    factor, unit = _scale(metric)
+    name = METRICS[metric].label if metric in METRICS else metric
+    return f"{name} ({unit})" if unit else name
+
+
+def _axis(values: pd.Series) -> list:
+    """Sorted distinct values of a swept key (numbers numerically, others as text)."""
+    uniq = pd.unique(values)
+    try:
+        return sorted(uniq, key=float)
+    except (TypeError, ValueError):
+        return sorted(uniq, key=str)
+
+
+def _curves(sweep: Sweep, metrics: list[str]) -> go.Figure:
+    """One swept key: effect curves with 95% CI bands, a panel per metric."""
+    key = sweep.swept[0]
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[_label(m) for m in metrics],
+                        horizontal_spacing=0.08)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
+    for j, metric in enumerate(metrics, start=1):
+        grid = effect_grid(sweep, metric)
+        factor, _ = _scale(metric)
+        for k, (comparison, part) in enumerate(grid.groupby("comparison", sort=False)):
+            part = part.set_index(key).loc[_axis(part[key])].reset_index()
+            color = palette[k % len(palette)]
+            x = part[key].astype(str) if part[key].dtype == object else part[key]
+            fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[part["high"], part["low"][::-1]] * factor,
+                                     fill="toself", fillcolor=color, opacity=0.18, line={"width": 0},
+                                     hoverinfo="skip", showlegend=False, legendgroup=comparison), row=1, col=j)
+            fig.add_trace(go.Scatter(x=x, y=part["effect"] * factor, mode="lines+markers", name=comparison,
+                                     legendgroup=comparison, showlegend=j == 1, line={"color": color}),
+                          row=1, col=j)
+        fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
+        fig.update_xaxes(title_text=key, row=1, col=j)
+    fig.update_yaxes(title_text="paired effect", row=1, col=1)
+    fig.update_layout(template="plotly_white", height=430, title="Effect along the sweep (95% CI bands)",
+                      legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zmax: float,
+                    showscale: bool) -> list[go.BaseTraceType]:
+    """A heatmap of the effect with its zero contour and a mark where the CI excludes 0."""
+    xs, ys = _axis(grid[xkey]), _axis(grid[ykey])
+    table = grid.set_index([ykey, xkey])
+    z = np.array([[table["effect"].get((y, x), np.nan) * factor for x in xs] for y in ys], dtype=float)
+    clear = np.array([[bool(table["clear"].get((y, x), False)) for x in xs] for y in ys])
+    text = np.where(clear, np.char.add(np.round(z, 2).astype(str), "*"), np.round(z, 2).astype(str))
+    xa, ya = [str(x) for x in xs], [str(y) for y in ys]
+    traces = [go.Heatmap(x=xa, y=ya, z=z, text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0,
+                         zmin=-zmax, zmax=zmax, showscale=showscale,
+                         hovertemplate=f"{xkey}=%{{x}}<br>{ykey}=%{{y}}<br>effect %{{z:.3f}}<extra></extra>")]
+    if len(xs) > 1 and len(ys) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
+        traces.append(go.Contour(x=xa, y=ya, z=z, contours={"start": 0, "end": 0, "size": 1, "coloring": "lines"},
+                                 line={"color": "black", "width": 3}, showscale=False, hoverinfo="skip",
+                                 name="zero effect"))
+    return traces
+
+
+def _heatmaps(sweep: Sweep, metrics: list[str]) -> list[go.Figure]:
+    """Two or more swept keys: heatmaps over the first two keys, small multiples over the rest."""
+    xkey, ykey, rest = sweep.swept[0], sweep.swept[1], sweep.swept[2:]
+    figures = []
+    for metric in metrics:
+        grid = effect_grid(sweep, metric)
+        factor, _ = _scale(metric)
+        for comparison, part in grid.groupby("comparison", sort=False):
+            facets = [()] if not rest else list(part[rest].drop_duplicates().itertuples(index=False, name=None))
+            cols = min(len(facets), 3)
+            rows = int(np.ceil(len(facets) / cols))
+            titles = [", ".join(f"{k}={v}" for k, v in zip(rest, f)) for f in facets] if rest else None
+            fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.08,
+                                vertical_spacing=0.12)
+            zmax = float(np.nanmax(np.abs(part["effect"]))) * factor or 1.0
+            for k, facet in enumerate(facets):
+                sub = part if not rest else part[(part[rest] == pd.Series(facet, index=rest)).all(axis=1)]
+                for trace in _heatmap_traces(sub, xkey, ykey, factor, zmax, showscale=k == 0):
+                    fig.add_trace(trace, row=k // cols + 1, col=k % cols + 1)
+            fig.update_xaxes(title_text=xkey)
+            fig.update_yaxes(title_text=ykey)
+            fig.update_layout(template="plotly_white", height=max(420, 330 * rows),
+                              title=f"{_label(metric)}: {comparison} (black line: zero effect; * 95% CI excludes 0)")
+            figures.append(fig)
+    return figures
+
+
+def sweep_figures(sweep: Sweep, metrics: tuple[str, ...] = DEFAULT_METRICS) -> list[go.Figure]:
+    """The sweep's figures: curves for one swept key, heatmaps (with small multiples) for more."""
+    names = [m for m in (_metric(sweep, name) for name in metrics) if m]
+    if not sweep.swept:
+        return []
+    return [_curves(sweep, names)] if len(sweep.swept) == 1 else _heatmaps(sweep, names)
+
+
+def _methods(sweep: Sweep) -> str:
+    m = sweep.manifest
+    hashes = sorted(str(j.get("config_hash")) for j in m.get("jobs", []))
+    digest = hashlib.sha256("".join(hashes).encode()).hexdigest()[:16]
+    wall = sum(float(j.get("wall_time_s") or 0) for j in m.get("jobs", []))
+    seeds = m.get("seeds") or []
+    return (f"{len(m.get('jobs', []))} grid points (jobs) over {', '.join(sweep.swept) or 'no swept key'}; "
+            f"arms {', '.join(m.get('arms') or [])}; {len(seeds)} seeds per grid point ({seeds[0] if seeds else ''}"
+            f"…{seeds[-1] if seeds else ''}), the same seeds at every grid point and for every arm (common random "
+            f"numbers). Effects are paired differences of each arm against the first arm over the seeds; intervals "
+            f"are 95% bootstrap CIs (BCa, percentile where BCa is degenerate; scipy.stats.bootstrap, 4,999 "
+            f"resamples); p-values are Wilcoxon signed-rank. Sweep config hash {digest} (from the jobs' config "
+            f"hashes); git commit {m.get('git_commit')}; total job wall time {wall:,.0f} s.")
+
+
+def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT_METRICS) -> Path:
+    """Write sweep_report.html: the effect figures, the grid table and a methods paragraph."""
+    from .report import _document
+
+    sweep = load_sweep(sweep_dir)
+    figures = sweep_figures(sweep, metrics)
+    names = [m for m in (_metric(sweep, n) for n in metrics) if m]
+    tables = pd.concat([effect_grid(sweep, m).assign(metric=m) for m in names], ignore_index=True)
+    blocks: list[tuple[str, str, object]] = [("Methods", "", f"<p>{html.escape(_methods(sweep))}</p>")]
+    blocks += [("", "", fig) for fig in figures]
+    blocks.append(("Grid", "Paired effect per grid point with its 95% CI.",
+                   tables.to_html(index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.4g}")))
+    verdict = _headline(sweep, names)
+    path = Path(sweep_dir) / "sweep_report.html"
+    write_text_atomic(path, _document(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}",
+                                      html.escape(str(sweep.sweep_dir)), verdict, blocks))
+    return path
+
+
+def _headline(sweep: Sweep, metrics: list[str]) -> str:
+    """Where the effect is clearly positive, clearly negative, or unclear, per metric."""
+    parts = []
+    for metric in metrics:
+        grid = effect_grid(sweep, metric)
+        for comparison, part in grid.groupby("comparison", sort=False):
+            pos = int(((part["low"] > 0)).sum())
+            neg = int(((part["high"] < 0)).sum())
+            parts.append(f"{_label(metric)}, {comparison}: clearly positive at {pos} of {len(part)} grid points, "
+                         f"clearly negative at {neg}")
+    return "; ".join(parts) + "." if parts else "No paired comparison in this sweep."
+
+
+def export_static(sweep_dir: str | Path, fmt: str = "png", metrics: tuple[str, ...] = DEFAULT_METRICS) -> list[Path]:
+    """Export the sweep's figures as static images (png, svg or pdf) with kaleido, for papers."""
+    import os
+    import shutil
+
+    for candidate in ("chromium", "chromium-browser", "google-chrome"):
+        if "BROWSER_PATH" not in os.environ and shutil.which(candidate):
+            os.environ["BROWSER_PATH"] = shutil.which(candidate)  # kaleido 1.x drives a Chrome binary
+    sweep = load_sweep(sweep_dir)
+    out = Path(sweep_dir) / "figures"
+    out.mkdir(exist_ok=True)
+    paths = []
+    for k, fig in enumerate(sweep_figures(sweep, metrics)):
+        path = out / f"figure_{k + 1}.{fmt}"
+        fig.write_image(path, width=1100, height=fig.layout.height or 450)
+        paths.append(path)
+    return paths
