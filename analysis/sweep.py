@@ -81,6 +81,19 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def level_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
+    """The mean of `metric` per arm at every grid point, with its 95% CI (same columns as effect_grid,
+    `comparison` naming the arm)."""
+    rows = sweep.jobs[sweep.jobs["metric"] == metric]
+    label = rows["arm"] if "scenario" not in rows else rows["arm"] + " " + rows["scenario"]
+    out = rows[sweep.swept].copy()
+    out["comparison"] = label.astype(str)
+    out["effect"], out["low"], out["high"] = rows["mean"], rows["ci_low"], rows["ci_high"]
+    out["p_wilcoxon"], out["n_seeds"] = np.nan, rows["n_seeds"]
+    out["clear"] = False
+    return out.reset_index(drop=True)
+
+
 def _scale(metric: str) -> tuple[float, str]:
     if metric.startswith("retention"):
         return 100.0, "points"
@@ -103,14 +116,14 @@ def _axis(values: pd.Series) -> list:
         return sorted(uniq, key=str)
 
 
-def _curves(sweep: Sweep, metrics: list[str]) -> go.Figure:
-    """One swept key: effect curves with 95% CI bands, a panel per metric."""
+def _curves(sweep: Sweep, metrics: list[str], grid_of=effect_grid, title: str = "") -> go.Figure:
+    """One swept key: curves with 95% CI bands (paired effects, or levels), a panel per metric."""
     key = sweep.swept[0]
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[_label(m) for m in metrics],
                         horizontal_spacing=0.08)
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
     for j, metric in enumerate(metrics, start=1):
-        grid = effect_grid(sweep, metric)
+        grid = grid_of(sweep, metric)
         factor, _ = _scale(metric)
         for k, (comparison, part) in enumerate(grid.groupby("comparison", sort=False)):
             part = part.set_index(key).loc[_axis(part[key])].reset_index()
@@ -122,11 +135,12 @@ def _curves(sweep: Sweep, metrics: list[str]) -> go.Figure:
             fig.add_trace(go.Scatter(x=x, y=part["effect"] * factor, mode="lines+markers", name=comparison,
                                      legendgroup=comparison, showlegend=j == 1, line={"color": color}),
                           row=1, col=j)
-        fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
+        if grid_of is effect_grid:
+            fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
         fig.update_xaxes(title_text=key, row=1, col=j)
-    fig.update_yaxes(title_text="paired effect", row=1, col=1)
-    fig.update_layout(template="plotly_white", height=430, title="Effect along the sweep (95% CI bands)",
-                      legend={"orientation": "h", "y": -0.2})
+    fig.update_yaxes(title_text="paired effect" if grid_of is effect_grid else "mean over seeds", row=1, col=1)
+    fig.update_layout(template="plotly_white", height=430, legend={"orientation": "h", "y": -0.2},
+                      title=title or "Paired effect along the sweep (95% CI bands)")
     return fig
 
 
@@ -149,12 +163,12 @@ def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zma
     return traces
 
 
-def _heatmaps(sweep: Sweep, metrics: list[str]) -> list[go.Figure]:
+def _heatmaps(sweep: Sweep, metrics: list[str], grid_of=effect_grid) -> list[go.Figure]:
     """Two or more swept keys: heatmaps over the first two keys, small multiples over the rest."""
     xkey, ykey, rest = sweep.swept[0], sweep.swept[1], sweep.swept[2:]
     figures = []
     for metric in metrics:
-        grid = effect_grid(sweep, metric)
+        grid = grid_of(sweep, metric)
         factor, _ = _scale(metric)
         for comparison, part in grid.groupby("comparison", sort=False):
             facets = [()] if not rest else list(part[rest].drop_duplicates().itertuples(index=False, name=None))
@@ -181,7 +195,11 @@ def sweep_figures(sweep: Sweep, metrics: tuple[str, ...] = DEFAULT_METRICS) -> l
     names = [m for m in (_metric(sweep, name) for name in metrics) if m]
     if not sweep.swept:
         return []
-    return [_curves(sweep, names)] if len(sweep.swept) == 1 else _heatmaps(sweep, names)
+    paired = bool((sweep.jobs["reference"].fillna("") != "").any())
+    if len(sweep.swept) == 1:
+        levels = _curves(sweep, names, level_grid, "Mean along the sweep, per arm (95% CI bands)")
+        return [levels, _curves(sweep, names)] if paired else [levels]
+    return _heatmaps(sweep, names, effect_grid if paired else level_grid)
 
 
 def _methods(sweep: Sweep) -> str:
@@ -206,10 +224,12 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     sweep = load_sweep(sweep_dir)
     figures = sweep_figures(sweep, metrics)
     names = [m for m in (_metric(sweep, n) for n in metrics) if m]
-    tables = pd.concat([effect_grid(sweep, m).assign(metric=m) for m in names], ignore_index=True)
+    paired = bool((sweep.jobs["reference"].fillna("") != "").any())
+    grid_of = effect_grid if paired else level_grid
+    tables = pd.concat([grid_of(sweep, m).assign(metric=m) for m in names], ignore_index=True)
     blocks: list[tuple[str, str, object]] = [("Methods", "", f"<p>{html.escape(_methods(sweep))}</p>")]
     blocks += [("", "", fig) for fig in figures]
-    blocks.append(("Grid", "Paired effect per grid point with its 95% CI.",
+    blocks.append(("Grid", ("Paired effect" if paired else "Mean") + " per grid point with its 95% CI.",
                    tables.to_html(index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.4g}")))
     verdict = _headline(sweep, names)
     path = Path(sweep_dir) / "sweep_report.html"
@@ -219,8 +239,19 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
 
 
 def _headline(sweep: Sweep, metrics: list[str]) -> str:
-    """Where the effect is clearly positive, clearly negative, or unclear, per metric."""
+    """Where the effect is clearly positive, clearly negative, or unclear, per metric; for a one-arm
+    sweep, where each metric peaks."""
     parts = []
+    if not (sweep.jobs["reference"].fillna("") != "").any() and len(sweep.swept) == 1:
+        key = sweep.swept[0]
+        for metric in metrics:
+            grid = level_grid(sweep, metric)
+            for arm, part in grid.groupby("comparison", sort=False):
+                best = part.loc[part["effect"].idxmax()]
+                inside = best[key] not in (min(_axis(part[key])), max(_axis(part[key])))
+                parts.append(f"{_label(metric)} of {arm} peaks at {key}={best[key]}"
+                             + (" (inside the range: an inverted U)" if inside else " (at the edge of the range)"))
+        return "; ".join(parts) + "."
     for metric in metrics:
         grid = effect_grid(sweep, metric)
         for comparison, part in grid.groupby("comparison", sort=False):
