@@ -221,7 +221,11 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     """Write sweep_report.html: the effect figures, the grid table and a methods paragraph."""
     from .report import _document
 
+    from .design import has_design
+
     sweep = load_sweep(sweep_dir)
+    if has_design(sweep_dir):
+        return _write_design_report(sweep, metrics)
     figures = sweep_figures(sweep, metrics)
     names = [m for m in (_metric(sweep, n) for n in metrics) if m]
     paired = bool((sweep.jobs["reference"].fillna("") != "").any())
@@ -235,6 +239,55 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, _document(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}",
                                       html.escape(str(sweep.sweep_dir)), verdict, blocks))
+    return path
+
+
+def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
+    """The report of a designed sweep: sensitivity indices (Sobol, Morris) or PRIM boxes (LHS)."""
+    from .design import _design, discover, discovery_figure, sensitivity, sensitivity_figure
+    from .report import _document
+
+    design = _design(sweep.sweep_dir)
+    names = [m for m in (_metric(sweep, n) for n in metrics) if m and m != "profit"]
+    arms = sweep.manifest.get("arms") or []
+    comparison = f"{arms[1]} − {arms[0]}" if len(arms) > 1 else ""
+    blocks: list[tuple[str, str, object]] = [("Methods", "", f"<p>{html.escape(_methods(sweep))} Design: "
+                                              f"{design['method']}, N = {design['samples']}, seed "
+                                              f"{design['seed']}, {len(design['rows'])} rows.</p>")]
+    headline = []
+    if design["method"] in ("sobol", "morris"):
+        tables = []
+        for metric in names:
+            for level, label in ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]:
+                indices = sensitivity(sweep.sweep_dir, metric, level=level).assign(outcome=f"{metric}: {label}")
+                tables.append(indices)
+                blocks.append(("", "", sensitivity_figure(indices, f"{_label(metric)}, {label}: sensitivity "
+                                                                   f"indices (95% CI)")))
+                top = indices.sort_values("ST" if "ST" in indices else "mu_star", ascending=False).iloc[0]
+                headline.append(f"{_label(metric)} ({label}) depends most on {top['parameter']}")
+        table = pd.concat(tables, ignore_index=True)
+        write_text_atomic(sweep.sweep_dir / "sensitivity.csv", table.to_csv(index=False))
+        blocks.append(("Indices", "Also in sensitivity.csv.", table.to_html(index=False, classes="summary", border=0,
+                                                                           float_format=lambda v: f"{v:.3f}")))
+    else:
+        metric = _metric(sweep, "retention") or names[0]
+        trajectory, limits = discover(sweep.sweep_dir, metric)
+        if limits.empty:
+            headline.append(f"no design row where {arms[0]} keeps more customers than {arms[1]}")
+        else:
+            stats = limits.attrs
+            restricted = limits[limits["restricted"]]
+            headline.append(f"{stats['cases']} of {stats['n']} design rows have {arms[0]} keeping more of its first "
+                            f"customers than {arms[1]}; PRIM's box (coverage {stats['coverage']:.2f}, density "
+                            f"{stats['density']:.2f}) restricts " + ", ".join(
+                                f"{r.parameter} to [{r.low:.3g}, {r.high:.3g}]" for r in restricted.itertuples()))
+            write_text_atomic(sweep.sweep_dir / "discovery.csv", limits.to_csv(index=False))
+            blocks += [("", "", discovery_figure(trajectory)),
+                       ("Chosen box", "Also in discovery.csv.", limits.to_html(index=False, classes="summary",
+                                                                               border=0))]
+    path = sweep.sweep_dir / "sweep_report.html"
+    title = f"relsim {'sensitivity' if design['method'] != 'lhs' else 'scenario discovery'}"
+    write_text_atomic(path, _document(title, html.escape(str(sweep.sweep_dir)), "; ".join(headline) + ".", blocks))
     return path
 
 
