@@ -143,6 +143,9 @@ def test_sweep_report_two_dimensions(joblib_sweep: Path) -> None:
 def test_sweep_report_one_dimension_and_bad_dir(tmp_path: Path) -> None:
     relsim("-m", "strategies.one_way.contact_rate=0,26,52", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
     figures = sweep_figures(load_sweep(tmp_path / "s"))
-    assert len(figures) == 1 and any(t.mode == "lines+markers" for t in figures[0].data)
+    assert len(figures) == 2  # each arm's mean along the sweep, and the paired effect
+    assert all(any(t.mode == "lines+markers" for t in f.data) for f in figures)
+    assert {t.name for t in figures[0].data if t.mode} == {"one_way", "reciprocal"}
+    assert {t.name for t in figures[1].data if t.mode} == {"reciprocal − one_way"}
     bad = subprocess.run([str(BIN / "relsim-report"), str(tmp_path / "nope")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "SWEEP_DIR=" in bad.stderr
