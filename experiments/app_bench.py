@@ -1,0 +1,170 @@
+"""How fast is the educator's page? Time per day at a given size: the model's step, building the figures,
+and the whole server-side redraw (Solara re-rendering the page's components and updating the live
+plotly figures), measured on the page rendered off-screen with solara.render.
+
+    python -m experiments.app_bench                  # 2,000 consumers, 100 days after a 50-day warm-up
+    python -m experiments.app_bench --consumers 5000 --days 200
+    python -m experiments.app_bench --browser        # also Play the page in headless Chromium for 15 s
+    python -m experiments.app_bench --browser --screenshot docs/img/app.png
+
+With --browser it starts relsim-app on a free loopback port, opens it in Debian's Chromium
+(/usr/bin/chromium, driven by Playwright), presses Play, and reports the days per second the page
+ran, how far the page's display lagged behind when Pause was pressed, and the browser's main-thread
+time per day. Figures, never assertions: machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+
+def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 1) -> dict[str, float]:
+    """Median and 95th-percentile milliseconds per day of step, figure building, and step + full redraw."""
+    import solara
+    from mesa.visualization.utils import force_update
+
+    from experiments import app
+    from experiments.lesson import LessonModel
+
+    model = LessonModel(consumers=consumers, rng=seed, days=warmup + 3 * days + 10)
+    for _ in range(warmup):
+        model.step()
+    app.network_sample(model)  # computed once per model; not part of a day's cost
+
+    step, build, full = [], [], []
+    for _ in range(days):
+        t0 = time.perf_counter()
+        model.step()
+        t1 = time.perf_counter()
+        for figure in app.FIGURES.values():
+            figure(model)
+        t2 = time.perf_counter()
+        step.append(t1 - t0)
+        build.append(t2 - t1)
+
+    reactive = solara.reactive(model)
+    _, rc = solara.render(app.Page(reactive), handle_error=False)
+    for _ in range(days):
+        t0 = time.perf_counter()
+        model.step()
+        force_update()  # what Mesa's Step button and Play loop do after a step
+        full.append(time.perf_counter() - t0)
+    rc.close()
+
+    def stats(xs: list[float]) -> tuple[float, float]:
+        ms = np.array(xs) * 1000
+        return float(np.median(ms)), float(np.percentile(ms, 95))
+
+    return {"consumers": consumers, "step": stats(step), "figures": stats(build), "step_and_redraw": stats(full)}
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _day(page) -> int:
+    m = re.match(r"Day (\d+)", page.locator(".relsim-day").inner_text())
+    return int(m.group(1)) if m else 0
+
+
+def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict[str, float]:
+    """Play the page in headless Chromium for `seconds`: days per second, display lag, browser ms per day."""
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Path(sys.executable).with_name("relsim-app")
+    proc = subprocess.Popen([str(script), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+            browser = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+                viewport={"width": 1600, "height": 1750})
+            try:
+                page = browser.new_page()
+                cdp = browser.new_cdp_session(page)
+                cdp.send("Performance.enable")
+                page.goto(url, wait_until="domcontentloaded")
+                page.get_by_role("button", name="Step").wait_for(timeout=60_000)
+                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length == 5",
+                                       timeout=60_000)
+
+                def busy() -> float:
+                    metrics = cdp.send("Performance.getMetrics")["metrics"]
+                    return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+                before = busy()
+                page.get_by_role("button", name="▶").click()
+                started = time.perf_counter()
+                time.sleep(seconds)
+                shown = _day(page)
+                page.get_by_role("button", name="❚❚").click()
+                stopped = time.perf_counter()
+                page.get_by_role("button", name="▶").wait_for()
+                day = -1
+                while day != _day(page):  # let the display catch up with the model
+                    day = _day(page)
+                    time.sleep(1.0)
+                task = busy() - before
+                if screenshot:
+                    screenshot.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(screenshot))
+            finally:
+                browser.close()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    return {"days": day, "days_per_s": day / (stopped - started), "lag_days": day - shown,
+            "browser_ms_per_day": 1000 * task / max(day, 1)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the time per day of the page at the given size (and, with --browser, in Chromium)."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.app_bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--consumers", type=int, default=2000)
+    parser.add_argument("--days", type=int, default=100, help="days timed")
+    parser.add_argument("--browser", action="store_true", help="also Play the page in headless Chromium")
+    parser.add_argument("--seconds", type=float, default=15.0, help="how long to Play in the browser")
+    parser.add_argument("--screenshot", type=Path, help="with --browser: save a screenshot of the page here")
+    args = parser.parse_args(argv)
+    r = bench(args.consumers, args.days)
+    print(f"relsim-app bench on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}), "
+          f"{time.strftime('%Y-%m-%d')}: {r['consumers']:,} consumers, {args.days} days")
+    print(f"{'per day':<48} {'median ms':>10} {'p95 ms':>8}")
+    for key, label in (("step", "model step (with captions)"), ("figures", "building the 5 figures"),
+                       ("step_and_redraw", "step + redraw (page re-render, figure updates)")):
+        print(f"{label:<48} {r[key][0]:>10.1f} {r[key][1]:>8.1f}")
+    if args.browser:
+        b = browser_bench(args.seconds, args.screenshot)
+        print(f"Play in headless Chromium (2,000 consumers, the page's defaults) for {args.seconds:g} s: "
+              f"{b['days_per_s']:.1f} days/s; the display was {b['lag_days']} days behind at Pause; "
+              f"browser main thread {b['browser_ms_per_day']:.0f} ms per day")
+        if args.screenshot:
+            print(f"screenshot: {args.screenshot}")
+
+
+if __name__ == "__main__":
+    main()

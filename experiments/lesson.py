@@ -1,0 +1,288 @@
+"""The educator's lesson: the page's model and captions detected from what happened in a run.
+
+`LessonModel` is a `RelationshipModel` built from what the page offers: a strategy preset from
+configs/strategy/, a what-if scenario ("none", the lesson "relationship decay", or a scenario of
+configs/scenario/ or one of its contrasts, applied by experiments.scenarios), the consumer count and
+the seed. The focal firm's levers (contact rate, intrusiveness, ...) can be changed while it runs, as
+a NetLogo slider would; the change takes effect from the next day. Nothing here changes how the
+model works: the presets are read from their files, the dynamics are sim/'s.
+
+The captions are never a script timed in advance. Each day `new_captions` looks at the model's state
+and reports what has just happened: most customers' contact load has passed their capacity, the
+first public complaint and how many neighbours it reached (and how many of them trust the firm less
+than the day before), the average customer's trust falling below 0.5, churn rising over its first
+month's level, the firm losing a tenth, a quarter, half of its original customers, the first
+complaint it answers. A different seed, preset or lever gives other days, other numbers, or no
+caption at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from experiments import scenarios
+from experiments.config import CONFIG_DIR, options
+from sim.model import RelationshipModel
+from sim.params import ConfigError, Market, Strategy, build
+from sim.recorder import COLUMNS
+from sim.world import FirmArrays
+
+NONE = "none"
+#: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.
+LESSON = "relationship decay"
+LESSON_FOCAL = {"contact_rate": 156.0}
+
+
+def lesson_intro(focal: Strategy) -> str:
+    """The lesson's opening words, from what the focal firm actually does."""
+    channels = f"{focal.channels} channel" + ("s" if focal.channels != 1 else "")
+    calls = f"{focal.inbound_capacity:g} support call" + ("s" if focal.inbound_capacity != 1 else "")
+    return (f"The focal firm contacts each customer {focal.contact_rate:g} times a year over {channels}, answers "
+            f"{calls} a day per 1,000 customers and hears {focal.listening:.0%} of their complaints. Press Play "
+            "and watch trust, stress and churn; the captions say what just happened in this run. Then move the "
+            "levers (contact rate, inbound capacity, listening) and watch the story change.")
+
+
+#: The focal firm's levers the page offers (Strategy fields).
+LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "support_free_days", "support_fee", "listening",
+          "responsiveness")
+
+# Caption thresholds (with hysteresis, so a value hovering at a threshold does not flood the captions).
+OVERLOAD_ON, OVERLOAD_OFF = 0.5, 0.4  # share of the focal firm's customers whose contact load exceeds capacity
+TRUST_LOW, TRUST_RECOVERED = 0.5, 0.52  # mean trust of the focal firm's customers
+CHURN_WINDOW, CHURN_SPIKE = 30, 2.0  # days; a 30-day churn this many times the first month's
+RETENTION_STEPS = ((0.9, "one in ten"), (0.75, "a quarter"), (0.5, "half"))
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path.name}: expected a mapping of keys")
+    return dict(data)
+
+
+def presets() -> list[str]:
+    """The strategy presets in configs/strategy/."""
+    return options("strategy")
+
+
+def _scenario_files() -> dict[str, scenarios.Scenario]:
+    """The scenarios in configs/scenario/ (parsed and checked by experiments.scenarios)."""
+    return {name: scenarios.parse(name, _yaml(CONFIG_DIR / "scenario" / f"{name}.yaml"))
+            for name in options("scenario")}
+
+
+def what_ifs() -> list[str]:
+    """The scenarios the page offers: none, the lesson, each file in configs/scenario/ and its contrasts."""
+    names = [NONE, LESSON]
+    for name, scenario in _scenario_files().items():
+        if name != scenarios.BASELINE:  # the same as "none"
+            names += [name, *(f"{name}:{contrast}" for contrast in scenario.contrasts)]
+    return names
+
+
+def what_if_changes(name: str) -> list[scenarios.Change]:
+    """The changes a scenario makes to the focal strategy and the market, in order."""
+    if name == NONE:
+        return []
+    if name == LESSON:
+        return [scenarios.Change(set=dict(LESSON_FOCAL))]
+    base, _, contrast = name.partition(":")
+    files = _scenario_files()
+    if base not in files or (contrast and contrast not in files[base].contrasts):
+        raise ConfigError(f"scenario={name!r}: unknown; allowed: {', '.join(what_ifs())}")
+    scenario = files[base]
+    return [scenario.change, *([scenario.contrasts[contrast]] if contrast else [])]
+
+
+def setup(preset: str, what_if: str, consumers: int) -> tuple[Strategy, Market, list[Strategy], list[str]]:
+    """The focal strategy (preset + scenario), the market (default + scenario) and the rivals."""
+    if preset not in presets():
+        raise ConfigError(f"preset={preset!r}: unknown; allowed: {', '.join(presets())}")
+    changes = what_if_changes(what_if)
+    preset_strategy = build(Strategy, _yaml(CONFIG_DIR / "strategy" / f"{preset}.yaml"), f"strategies.{preset}")
+    focal = scenarios.apply(preset_strategy, changes, "focal")
+    market_cfg = {k: v for k, v in _yaml(CONFIG_DIR / "market" / "default.yaml").items() if k != "defaults"}
+    market = scenarios.apply_market({**market_cfg, "consumers": consumers}, changes, "market")
+    for name in market.rivals:
+        if name not in presets():
+            raise ConfigError(f"market.rivals: unknown strategy {name!r}; allowed: {', '.join(presets())}")
+    rivals = [build(Strategy, _yaml(CONFIG_DIR / "strategy" / f"{name}.yaml"), f"strategies.{name}")
+              for name in market.rivals]
+    names = [f"focal ({preset})", *(f"rival ({name})" for name in market.rivals)]
+    return focal, market, rivals, names
+
+
+@dataclasses.dataclass(frozen=True)
+class Caption:
+    """Something that happened in the run, on `day`; `kind` names the detector."""
+
+    day: int
+    kind: str
+    text: str
+
+
+@dataclasses.dataclass
+class LessonState:
+    """What the caption detector remembers between days."""
+
+    prev_trust: np.ndarray  # every consumer's trust in the focal firm at the last check
+    first_trust: float = float("nan")  # mean trust of the focal firm's customers on day 1
+    fired: set[str] = dataclasses.field(default_factory=set)
+    overloaded: bool = False
+    distrusted: bool = False
+
+    @classmethod
+    def start(cls, model: RelationshipModel) -> LessonState:
+        """The detector's state for `model`, taken before it is stepped (or at the last check)."""
+        return cls(prev_trust=model.world.trust()[:, 0].copy())
+
+
+def _firm_when_posting(w, posters: np.ndarray) -> np.ndarray:
+    """The firm each poster was a customer of when posting (before today's churn moved some)."""
+    firms = w.provider[posters].copy()
+    left, from_firm = w.defections
+    if len(left):
+        where = {int(c): int(f) for c, f in zip(left, from_firm, strict=True)}
+        firms = np.array([where.get(int(c), int(f)) for c, f in zip(posters, firms, strict=True)], dtype=np.int64)
+    return firms
+
+
+def new_captions(model: RelationshipModel, state: LessonState) -> list[Caption]:
+    """Captions for what happened to the focal firm (firm 0) since the last call; updates `state`.
+
+    Call it once a day, after the model's step, with a state from `LessonState.start`.
+    """
+    w, rec, day = model.world, model.recorder, model.world.day
+    if rec.day == 0:
+        return []
+    col = {c: k for k, c in enumerate(COLUMNS)}
+    today = rec.values[rec.day - 1, 0]
+    out: list[Caption] = []
+    trust_now = w.trust()[:, 0]
+    mean_trust = float(today[col["mean_trust"]])
+    if day == 1 or np.isnan(state.first_trust):
+        state.first_trust = mean_trust
+    customers = w.provider == 0
+
+    def say(kind: str, text: str) -> None:
+        out.append(Caption(day, kind, text))
+
+    # 1. contact load beyond capacity
+    if customers.any():
+        share = float((w.load[customers] > w.traits.contact_capacity[customers]).mean())
+        if not state.overloaded and share > OVERLOAD_ON:
+            state.overloaded = True
+            trend = (f", down from {state.first_trust:.2f} on day 1" if mean_trust < state.first_trust else "")
+            say("overload", f"Contacts now exceed the capacity of most customers ({share:.0%} are over theirs): "
+                            f"each further contact is a burden, not a bond. Mean trust {mean_trust:.2f}{trend}.")
+        elif state.overloaded and share < OVERLOAD_OFF:
+            state.overloaded = False
+            say("relief", f"Contacts are back within most customers' capacity (only {share:.0%} are over theirs).")
+
+    # 2. the first public complaint about the firm, and the neighbours it reached
+    if "public_complaint" not in state.fired and len(w.public_posts):
+        posters = w.public_posts[_firm_when_posting(w, w.public_posts) == 0]
+        if len(posters):
+            state.fired.add("public_complaint")
+            heard = np.setdiff1d(np.unique(np.concatenate(
+                [w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters])), posters)
+            lower = int((trust_now[heard] < state.prev_trust[heard]).sum())
+            who = "A customer complains" if len(posters) == 1 else f"{len(posters)} customers complain"
+            say("public_complaint", f"{who} in public: {len(heard)} neighbours hear it, and {lower} of them "
+                                    f"now trust the firm less than yesterday.")
+
+    # 3. the first complaint the firm answers (the two-way exchange that builds intimacy)
+    if "answered" not in state.fired and today[col["complaints_answered"]] > 0:
+        state.fired.add("answered")
+        say("answered", f"The firm answers a complaint: a two-way exchange, the only kind that builds intimacy "
+                        f"(mean intimacy {today[col['mean_intimacy']]:.3f}).")
+
+    # 4. trust below one half, and its recovery
+    if not np.isnan(mean_trust):
+        if not state.distrusted and mean_trust < TRUST_LOW:
+            state.distrusted = True
+            below = np.floor(mean_trust * 1000) / 1000  # 0.4996 reads 0.499, not 0.500
+            say("distrust", f"The average customer now trusts the firm less than not: mean trust {below:.3f} "
+                            f"(day 1: {state.first_trust:.2f}), mean stress {today[col['mean_stress']]:.2f}.")
+        elif state.distrusted and mean_trust > TRUST_RECOVERED:
+            state.distrusted = False
+            say("recovery", f"Trust recovers: mean trust is back above one half ({mean_trust:.3f}).")
+
+    # 5. churn rising over the first month's level
+    churned = rec.values[: rec.day, 0, col["churned"]]
+    if "churn_spike" not in state.fired and rec.day >= 2 * CHURN_WINDOW:
+        first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
+        if recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(today[col["customers"]], 1):
+            state.fired.add("churn_spike")
+            say("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
+                               f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}).")
+
+    # 6. the firm's original (day-0) customers lost
+    surviving = float(rec.surviving[rec.day, 0])
+    for level, words in RETENTION_STEPS:
+        if f"retention_{level}" not in state.fired and surviving < level:
+            state.fired.add(f"retention_{level}")
+            say("retention", f"The firm has lost {words} of its original customers (retention {surviving:.0%}).")
+
+    state.prev_trust = trust_now.copy()
+    return out
+
+
+class LessonModel(RelationshipModel):
+    """The page's model: a preset and a what-if scenario, levers that act at once, and captions.
+
+    Args:
+        preset: a strategy preset of the focal firm (a file in configs/strategy/).
+        what_if: "none", the lesson "relationship decay", a scenario in configs/scenario/, or
+            "<scenario>:<contrast>".
+        consumers: number of consumers.
+        rng: the seed (an integer, or its digits as text).
+        days: the horizon.
+        scenario: ignored; Mesa's SolaraViz passes its own `Scenario` object when it resets a model.
+        **levers: focal Strategy fields set by hand, on top of the preset and the scenario.
+    """
+
+    def __init__(self, preset: str = "one_way", what_if: str = LESSON, consumers: int = 2000, rng: int | str = 1,
+                 days: int = 1095, scenario: Any = None, **levers):
+        if isinstance(rng, str):  # the page's seed box holds text
+            if not rng.strip().isdigit():
+                raise ConfigError(f"seed={rng!r}: expected a whole number >= 0")
+            rng = int(rng)
+        focal, market, rivals, names = setup(preset, what_if, int(consumers))
+        self.preset, self.what_if, self.base_focal = preset, what_if, focal
+        self.levers: dict[str, Any] = dict(levers)
+        if levers:
+            focal = build(Strategy, {**dataclasses.asdict(focal), **levers}, "focal")
+        super().__init__(focal, market, rivals=rivals, days=days, names=names, rng=rng)
+        self.lesson = LessonState.start(self)
+        self.captions: list[Caption] = []
+        self._course: tuple[int, Strategy] | None = None
+
+    def step(self) -> None:
+        """One day, then the captions for what happened in it."""
+        super().step()
+        self.captions.extend(new_captions(self, self.lesson))
+
+    def set_levers(self, levers: Mapping[str, Any]) -> None:
+        """Set the focal firm's levers by hand (replacing earlier ones); they act from the next day."""
+        focal = build(Strategy, {**dataclasses.asdict(self.base_focal), **levers}, "focal")
+        day = self.world.day
+        if self._course is None or self._course[0] != day:
+            self._course = (day, self.firms[0].strategy)  # the strategy before today's first change
+        elif self.captions and self.captions[-1].kind == "levers" and self.captions[-1].day == day:
+            self.captions.pop()  # one caption per day, however often a slider moved
+        before = self._course[1]
+        self.levers = dict(levers)
+        self.firms[0].strategy = focal
+        self.world.firms = FirmArrays([f.strategy for f in self.firms])
+        changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(focal, k):g}"
+                   for k in LEVERS if getattr(before, k) != getattr(focal, k)]
+        if changes:
+            self.captions.append(Caption(day, "levers", "The firm changes course: " + ", ".join(changes) + "."))

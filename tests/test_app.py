@@ -1,0 +1,367 @@
+"""The educator's page without a browser: the lesson's captions, the page model, and the page's components
+rendered with solara.render (the way Mesa's own tests/visualization test SolaraViz).
+
+The browser test (tests/test_browser.py) drives the same page in a real Chromium.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+
+import ipyvuetify as vw
+import numpy as np
+import pytest
+import solara
+import yaml
+from mesa.visualization.solara_viz import ModelController, ModelCreator
+from plotly.graph_objs import FigureWidget
+
+from experiments import app, config, lesson
+from experiments.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
+from sim.model import RelationshipModel
+
+CONFIG = config.CONFIG_DIR
+
+
+def preset(name: str) -> dict:
+    """A strategy preset as its YAML file has it (the page must use these values, not copies)."""
+    return yaml.safe_load((CONFIG / "strategy" / f"{name}.yaml").read_text())
+
+
+def run(model, days: int):
+    for _ in range(days):
+        model.step()
+    return model
+
+
+def kinds(captions) -> list[str]:
+    return [c.kind for c in captions]
+
+
+# --- the page model -------------------------------------------------------------------------------------
+
+
+def test_presets_and_scenarios_come_from_the_config_folders():
+    assert set(lesson.presets()) == {p.stem for p in (CONFIG / "strategy").glob("*.yaml")}
+    assert {"one_way", "reciprocal", "hybrid"} <= set(lesson.presets())
+    offered = lesson.what_ifs()
+    assert offered[:2] == [NONE, LESSON]
+    for path in (CONFIG / "scenario").glob("*.yaml"):
+        if path.stem != "baseline":
+            assert path.stem in offered
+    assert app.MODEL_PARAMS["preset"]["values"] == lesson.presets()
+    assert app.MODEL_PARAMS["what_if"]["values"] == offered
+    assert tuple(app.LEVER_SLIDERS) == lesson.LEVERS
+
+
+def test_lesson_model_plays_the_preset_plus_scenario_plus_levers():
+    one_way = preset("one_way")
+    plain = LessonModel(preset="one_way", what_if=NONE, consumers=300, rng=3)
+    assert plain.firms[0].strategy.contact_rate == one_way["contact_rate"]
+    assert plain.firms[0].strategy.listening == one_way["listening"]
+    decay = LessonModel(preset="one_way", what_if=LESSON, consumers=300, rng=3)
+    assert decay.firms[0].strategy.contact_rate == lesson.LESSON_FOCAL["contact_rate"]
+    assert decay.firms[0].strategy.intrusiveness == one_way["intrusiveness"]
+    by_hand = LessonModel(preset="reciprocal", what_if=LESSON, consumers=300, rng=3, listening=0.1)
+    assert by_hand.firms[0].strategy.listening == 0.1
+    assert by_hand.firms[0].strategy.resolution_quality == preset("reciprocal")["resolution_quality"]
+    assert by_hand.world.firms.listening[0] == 0.1
+    # the same seed gives the same consumers whatever the strategy (common random numbers)
+    assert np.array_equal(plain.world.traits.contact_capacity, by_hand.world.traits.contact_capacity)
+
+
+def test_scenario_files_change_the_focal_firm_and_the_market(tmp_path, monkeypatch):
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIG / "strategy", configs / "strategy")
+    shutil.copytree(CONFIG / "market", configs / "market")
+    (configs / "scenario").mkdir()
+    (configs / "scenario" / "crisis.yaml").write_text(
+        "description: a test crisis\nset: {listening: 0.9}\nscale: {contact_rate: 0.5}\n"
+        "market: {shock: {day: 5, share: 0.2}}\ncontrasts: {deaf: {set: {listening: 0.0}}}\n")
+    monkeypatch.setattr(config, "CONFIG_DIR", configs)
+    monkeypatch.setattr(lesson, "CONFIG_DIR", configs)
+    assert lesson.what_ifs() == [NONE, LESSON, "crisis", "crisis:deaf"]
+    model = LessonModel(preset="one_way", what_if="crisis", consumers=300, rng=1)
+    assert model.firms[0].strategy.listening == 0.9
+    assert model.firms[0].strategy.contact_rate == preset("one_way")["contact_rate"] * 0.5
+    assert model.market.shock.day == 5 and model.market.shock.share == 0.2
+    assert LessonModel(preset="one_way", what_if="crisis:deaf", consumers=300).firms[0].strategy.listening == 0.0
+
+
+@pytest.mark.parametrize("kwargs, key", [({"preset": "nope"}, "preset"), ({"what_if": "nope"}, "scenario"),
+                                         ({"rng": "abc"}, "seed"), ({"listening": 2.0}, "focal.listening")])
+def test_bad_page_input_is_one_clear_error(kwargs, key):
+    with pytest.raises(lesson.ConfigError, match=re.escape(key)):
+        LessonModel(consumers=200, **kwargs)
+
+
+def test_levers_act_on_the_running_model_from_the_next_day():
+    model = run(LessonModel(consumers=1000, rng=2), 20)
+    contacts = model.recorder.values[:, 0, list(app.COLUMNS).index("contacts")]
+    before = contacts[10:20].mean()
+    model.set_levers({"contact_rate": 0.0})
+    assert model.firms[0].strategy.contact_rate == 0.0 and model.world.firms.contact_rate[0] == 0.0
+    assert model.firms[0].strategy.channels == preset("one_way")["channels"]  # the rest of the strategy stays
+    assert model.captions[-1].kind == "levers" and "contact rate 156 → 0" in model.captions[-1].text
+    run(model, 10)
+    assert contacts[20:30].mean() < before / 3  # only prospects are contacted now
+    model.set_levers({})  # back to the preset + scenario
+    assert model.firms[0].strategy == model.base_focal
+
+
+def test_dragging_a_slider_leaves_one_caption_per_day():
+    model = run(LessonModel(consumers=300, rng=2), 3)
+    for value in (150.0, 120.0, 90.0):
+        model.set_levers({"contact_rate": value})
+    levers = [c for c in model.captions if c.kind == "levers"]
+    assert len(levers) == 1 and "contact rate 156 → 90" in levers[0].text
+
+
+# --- captions: detected from the run ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def decay_run():
+    """The lesson as the page starts it (2,000 consumers, seed 1), 120 days, with a daily record."""
+    model = LessonModel(consumers=2000, rng=1)
+    w = model.world
+    overloaded_share = []
+    for _ in range(120):
+        model.step()
+        customers = w.provider == 0
+        overloaded_share.append(float((w.load[customers] > w.traits.contact_capacity[customers]).mean()))
+    return model, np.array(overloaded_share)
+
+
+def test_decay_lesson_captions_name_the_days_they_happened(decay_run):
+    model, share = decay_run
+    captions = {c.kind: c for c in model.captions}
+    assert {"overload", "distrust", "public_complaint"} <= set(captions)
+    days = np.arange(1, 121)
+    col = list(app.COLUMNS)
+    trust = model.recorder.values[:120, 0, col.index("mean_trust")]
+    public = model.recorder.values[:120, 0, col.index("complaints_public")]
+    assert captions["overload"].day == days[share > lesson.OVERLOAD_ON][0]
+    assert captions["distrust"].day == days[trust < lesson.TRUST_LOW][0]
+    assert captions["public_complaint"].day == days[public > 0][0]
+    assert f"{np.floor(trust[captions['distrust'].day - 1] * 1000) / 1000:.3f}" in captions["distrust"].text
+    heard, lower = map(int, re.search(r"(\d+) neighbours hear it, and (\d+) of them", captions["public_complaint"].text)
+                       .groups())
+    assert 0 <= lower <= heard
+    # in this order: contacts pile up before the average customer turns against the firm
+    assert captions["overload"].day < captions["distrust"].day
+    assert kinds(model.captions).count("overload") == 1
+
+
+def test_captions_differ_with_the_run_not_a_script(decay_run):
+    model, _ = decay_run
+    other = run(LessonModel(consumers=2000, rng=2), 120)
+    assert [(c.day, c.kind) for c in other.captions] != [(c.day, c.kind) for c in model.captions[:len(other.captions)]]
+    gentle = run(LessonModel(preset="reciprocal", what_if=NONE, consumers=2000, rng=1), 120)
+    assert "overload" not in kinds(gentle.captions)
+    assert "distrust" not in kinds(gentle.captions)
+
+
+def test_overload_caption_follows_the_state_with_hysteresis():
+    model = RelationshipModel(consumers=400, days=30, rng=5)
+    state = LessonState.start(model)
+    model.step()
+    w = model.world
+    customers = w.provider == 0
+    w.load[customers] = w.traits.contact_capacity[customers] + 1  # everyone over capacity
+    assert "overload" in kinds(new_captions(model, state))
+    assert "overload" not in kinds(new_captions(model, state))  # said once
+    w.load[customers] = 0.0
+    w.load[np.flatnonzero(customers)[: int(0.45 * customers.sum())]] = 1e6  # 45%: between the thresholds
+    assert kinds(new_captions(model, state)) == []
+    w.load[customers] = 0.0
+    assert "relief" in kinds(new_captions(model, state))
+
+
+def test_public_complaint_caption_counts_the_neighbours_who_heard_it():
+    model = RelationshipModel(consumers=500, days=60, rng=7)
+    state = LessonState.start(model)
+    while True:
+        before = model.world.trust()[:, 0].copy()
+        model.step()
+        caption = next((c for c in new_captions(model, state) if c.kind == "public_complaint"), None)
+        if caption or model.world.day == 60:
+            break
+    assert caption is not None and caption.day == model.world.day
+    w = model.world
+    posters = w.public_posts[lesson._firm_when_posting(w, w.public_posts) == 0]
+    assert len(posters) and model.recorder.latest("complaints_public") >= len(posters)
+    heard = set().union(*(w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters)) - set(posters)
+    lower = sum(w.trust()[c, 0] < before[c] for c in heard)
+    assert f"{len(heard)} neighbours hear it, and {lower} of them" in caption.text
+
+
+# --- the page's components (solara.render) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def page_model():
+    return solara.reactive(LessonModel(consumers=1000, rng=1))
+
+
+def figures(rc) -> dict[str, FigureWidget]:
+    return {w.layout.title.text.split(" (")[0].split(":")[0]: w for w in rc.find(FigureWidget).widgets}
+
+
+def test_page_renders_the_charts_and_the_lesson(page_model):
+    _, rc = solara.render(app.Page(page_model), handle_error=False)
+    figs = figures(rc)
+    assert set(figs) == {"Customers per firm", "Focal firm's customers", "Complaints about the focal firm",
+                         "Profit per day", "Consumer network"}
+    assert [t.name for t in figs["Customers per firm"].data] == page_model.value.names
+    assert rc.find(vw.Html, class_="relsim-day").widget.children == ["Day 0: press Step or ▶ (Play) in the sidebar."]
+    texts = ["".join(map(str, w.children)) for w in rc.find(vw.Html).widgets]
+    intro = next(t for t in texts if t.startswith(f"Lesson: {LESSON}."))
+    rate, channels = lesson.LESSON_FOCAL["contact_rate"], preset("one_way")["channels"]
+    assert f"{rate:g} times a year over {channels} channels" in intro
+
+
+def test_step_button_advances_the_model_and_the_charts(page_model):
+    _, page = solara.render(app.Page(page_model), handle_error=False)
+    _, controls = solara.render(ModelController(page_model, model_parameters=solara.reactive({}),
+                                                play_interval=solara.reactive(100),
+                                                render_interval=solara.reactive(1), use_threads=solara.reactive(False)),
+                                handle_error=False)
+    step = controls.find(vw.Btn, children=["Step"]).widget
+    for _ in range(3):
+        step.click()
+    model = page_model.value
+    assert model.recorder.day == 3 and model.time == 3
+    figs = figures(page)
+    trust = figs["Focal firm's customers"].data[0]
+    assert list(trust.x) == [1, 2, 3]
+    assert trust.y[-1] == pytest.approx(model.recorder.latest("mean_trust"))
+    assert [len(t.y) for t in figs["Customers per firm"].data] == [3] * len(model.names)
+    shown = page.find(vw.Html, class_="relsim-trust").widget.children[0]
+    assert shown == f"mean trust {model.recorder.latest('mean_trust'):.3f}"
+    net = figs["Consumer network"].data[1]
+    assert list(net.marker.color) == pytest.approx(model.world.trust(app.network_sample(model)["nodes"])[:, 0])
+
+
+def test_model_creator_inputs_reach_the_model_on_reset(page_model):
+    params = solara.reactive({})
+    _, creator = solara.render(ModelCreator(page_model, app.MODEL_PARAMS, model_parameters=params),
+                               handle_error=False)
+    assert params.value == {k: v["value"] for k, v in app.MODEL_PARAMS.items()}
+    creator.find(vw.Select, label=app.MODEL_PARAMS["preset"]["label"]).widget.v_model = "reciprocal"
+    creator.find(vw.Select, label="Consumers").widget.v_model = 500
+    seed = creator.find(vw.TextField, label=app.MODEL_PARAMS["rng"]["label"]).widget
+    seed.v_model = "7"
+    seed.fire_event("focusout")  # a text box commits on leaving it (or Enter)
+    creator.find(vw.Select, label="Scenario").widget.v_model = NONE
+    assert params.value == {"preset": "reciprocal", "what_if": NONE, "consumers": 500, "rng": "7"}
+    _, controls = solara.render(ModelController(page_model, model_parameters=params), handle_error=False)
+    controls.find(vw.Btn, children=["Reset"]).widget.click()
+    model = page_model.value
+    assert isinstance(model, LessonModel) and model.recorder.day == 0
+    assert (model.preset, model.what_if, model.world.n, model.seed) == ("reciprocal", NONE, 500, 7)
+    assert dataclasses.asdict(model.firms[0].strategy) == {**dataclasses.asdict(model.base_focal),
+                                                           **preset("reciprocal")}
+
+
+def test_lever_slider_reaches_the_running_model_and_survives_reset(page_model):
+    overrides = solara.reactive({})
+    _, rc = solara.render(app.LeverCard(page_model, overrides), handle_error=False)
+    run(page_model.value, 5)
+    labels = rc.find(vw.Html, class_="relsim-lever-contact_rate").widget
+    assert labels.children == ["Contact rate: 156 contacts per customer a year"]
+    sliders = rc.find(vw.Slider).widgets
+    assert len(sliders) == len(lesson.LEVERS)
+    sliders[0].v_model = 40  # contact rate, as a user drags it
+    model = page_model.value
+    assert model.firms[0].strategy.contact_rate == 40 and model.world.firms.contact_rate[0] == 40
+    assert model.levers == {"contact_rate": 40}
+    sliders[lesson.LEVERS.index("listening")].v_model = 0.6
+    assert model.firms[0].strategy.listening == 0.6 and model.firms[0].strategy.contact_rate == 40
+    assert rc.find(vw.Html, class_="relsim-lever-contact_rate").widget.children == [
+        "Contact rate: 40 contacts per customer a year"]
+    page_model.value = LessonModel(consumers=1000, rng=2)  # what Reset does
+    assert page_model.value.firms[0].strategy.contact_rate == 40
+    assert page_model.value.firms[0].strategy.listening == 0.6
+    rc.find(vw.Btn, children=["Back to the preset's values"]).widget.click()
+    assert page_model.value.firms[0].strategy == page_model.value.base_focal
+
+
+def test_network_view_is_a_stable_sample_with_fixed_positions():
+    model = LessonModel(consumers=2000, rng=4)
+    sample = app.network_sample(model)
+    nodes, xy = sample["nodes"].copy(), sample["xy"].copy()
+    assert len(nodes) == app.NETWORK_NODES == len(set(nodes))
+    first = app.network_figure(model)["data"][1]
+    run(model, 30)
+    later = app.network_figure(model)["data"][1]
+    assert np.array_equal(app.network_sample(model)["nodes"], nodes)
+    assert np.array_equal(later["x"], xy[:, 0]) and np.array_equal(first["x"], later["x"])
+    assert not np.allclose(first["marker"]["color"], later["marker"]["color"])  # trust moved, positions did not
+    again = app.network_sample(LessonModel(consumers=2000, rng=4))
+    assert np.array_equal(again["nodes"], nodes) and np.allclose(again["xy"], xy)
+    small = LessonModel(consumers=200, rng=4)
+    assert np.array_equal(app.network_sample(small)["nodes"], np.arange(200))
+
+
+def test_figures_show_the_recorded_days():
+    model = run(LessonModel(consumers=300, rng=1), 12)
+    spec = app.customers_figure(model)
+    assert [len(t["y"]) for t in spec["data"]] == [12] * len(model.names)
+    complaints = app.complaints_figure(model)["data"][1]["y"]
+    daily = model.recorder.values[:12, 0, list(app.COLUMNS).index("complaints_public")]
+    assert complaints[-1] == daily[-app.SMOOTH_DAYS:].sum()
+    assert app.plain({"a": np.array([1.0, np.nan])}) == {"a": [1.0, None]}
+
+
+def test_live_figure_waits_for_the_browser_and_then_draws_the_latest_day():
+    model = run(LessonModel(consumers=300, rng=1), 2)
+    widget = app.ResponsiveFigure()
+    asked = []
+
+    def drawn_by_browser():  # what plotly's JavaScript view reports after drawing an edit
+        widget._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": widget._last_trace_edit_id}
+
+    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 2  # no browser has answered yet: every update goes out
+    drawn_by_browser()
+    run(model, 1)
+    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 3  # the browser had drawn the last update
+    run(model, 2)
+    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 3 and asked == []  # still drawing day 3: day 5 waits
+    drawn_by_browser()
+    assert asked == [1]  # ... and is asked for as soon as the browser is done
+    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 5 and list(widget.data[0].y) == list(app._series(model, "customers"))
+
+
+# --- the command ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--host", "0.0.0.0"], "--host=0.0.0.0 is not a loopback address; add --allow-remote"),
+    (["--host", "192.168.1.5", "--port", "9000"], "--host=192.168.1.5 is not a loopback address"),
+    (["--port", "0"], "--port=0: expected an integer in [1, 65535]"),
+    (["--port", "http"], "--port=http: expected an integer in [1, 65535]"),
+])
+def test_relsim_app_refuses_bad_or_remote_addresses(args, message, capsys):
+    assert app.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_loopback_addresses():
+    assert all(app._is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
+    assert not any(app._is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.org", "::"))
+
+
+def test_app_bench_reports_each_part():
+    from experiments.app_bench import bench
+
+    result = bench(consumers=300, days=3, warmup=2)
+    assert set(result) == {"consumers", "step", "figures", "step_and_redraw"}
+    assert all(ms > 0 for key in ("step", "figures", "step_and_redraw") for ms in result[key])

@@ -1,0 +1,209 @@
+"""The educator's page in a real browser: Debian's Chromium driven by Playwright.
+
+`relsim-app` runs as a subprocess on a free loopback port. The test opens the page, presses Step a few
+times, then Play and Pause, moves the contact-rate slider, and steps on. It checks that the charts'
+data follow the days, that the shown trust equals an in-process replay of the same run with the same
+lever change (and differs from the run without it), and that the page asked nothing of any host but
+the app. A screenshot is saved under pytest's temporary directory (its path is printed and recorded
+as the test's `screenshot` property), also when the test fails. The app's process group is always
+stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from experiments import app
+from experiments.lesson import LessonModel
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                                                                "(apt-get install chromium chromium-driver)")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOOPBACK = {"127.0.0.1", "localhost"}
+
+# every plotly chart on the page: its title, and per trace the number of points and the last y
+CHARTS_JS = """() => Object.fromEntries([...document.querySelectorAll('.js-plotly-plot')].map(gd => [
+    ((gd.layout || {}).title || {}).text || '',
+    (gd.data || []).map(t => ({n: t.y ? t.y.length : 0, last: t.y && t.y.length ? Number(t.y[t.y.length - 1]) : null}))
+]))"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(tmp_path):
+    """relsim-app on a free loopback port; its whole process group is stopped afterwards, whatever happens."""
+    port, log = free_port(), tmp_path / "relsim-app.log"
+    script = Path(sys.executable).with_name("relsim-app")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOLARA_")}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([str(script), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"relsim-app exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"relsim-app did not answer within 60 s:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield url, log
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=10)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def day_of(page) -> int:
+    text = page.locator(".relsim-day").inner_text()
+    return int(m.group(1)) if (m := re.match(r"Day (\d+)", text)) else 0
+
+
+def wait_for_day(page, day: int, timeout: float = 20_000) -> None:
+    page.wait_for_function(f"() => (document.querySelector('.relsim-day') || {{}}).innerText == 'Day {day}'",
+                           timeout=timeout)
+
+
+def wait_for_charts(page, day: int) -> dict:
+    """The charts once every line chart shows `day` days."""
+    page.wait_for_function(f"""() => {{
+        const lines = [...document.querySelectorAll('.js-plotly-plot')].filter(gd => !(gd.layout.title.text || '')
+            .startsWith('Consumer network'));
+        return lines.length == 4 && lines.every(gd => gd.data.every(t => t.y && t.y.length == {day}));
+    }}""", timeout=20_000)
+    return page.evaluate(CHARTS_JS)
+
+
+def shown_trust(page) -> str:
+    return page.locator(".relsim-trust").inner_text().removeprefix("mean trust ")
+
+
+def test_page_in_a_real_browser(served_app, tmp_path, record_property):
+    from playwright.sync_api import sync_playwright
+
+    url, log = served_app
+    screenshot = tmp_path / "app.png"
+    record_property("screenshot", str(screenshot))
+    print(f"\nscreenshot: {screenshot}")
+    outside = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1600, "height": 1400})
+        page = None
+        try:
+            def only_loopback(route):
+                if urlparse(route.request.url).hostname in LOOPBACK:
+                    route.continue_()
+                else:
+                    outside.append(route.request.url)
+                    route.abort()
+
+            browser.route("**/*", only_loopback)
+            page = browser.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            step = page.get_by_role("button", name="Step")
+            step.wait_for(timeout=60_000)
+            page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length == 5", timeout=60_000)
+            charts = page.evaluate(CHARTS_JS)
+            titles = set(charts)
+            assert {"Customers per firm", "Focal firm's customers: trust, intimacy, stress"} <= titles
+            assert any(t.startswith("Consumer network") for t in titles)
+            assert all(trace["n"] == 0 for title, traces in charts.items() if not title.startswith("Consumer")
+                       for trace in traces)
+
+            # Step three times: the day, the charts and the shown trust follow
+            for day in (1, 2, 3):
+                step.click()
+                wait_for_day(page, day)
+            charts = wait_for_charts(page, 3)
+            trust3 = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+            assert shown_trust(page) == f"{trust3:.3f}"
+
+            # Play, then pause: the model runs on by itself and the charts keep up
+            page.get_by_role("button", name="▶").click()
+            page.wait_for_function("() => parseInt((document.querySelector('.relsim-day') || {}).innerText"
+                                   ".replace('Day ', '')) >= 15", timeout=30_000)
+            page.get_by_role("button", name="❚❚").click()
+            page.get_by_role("button", name="▶").wait_for()
+            day = day_of(page)
+            while True:  # the step under way when Pause was pressed still lands
+                time.sleep(0.7)
+                if day_of(page) == day:
+                    break
+                day = day_of(page)
+            assert day >= 15
+            charts = wait_for_charts(page, day)
+            played = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+            assert played != trust3 and shown_trust(page) == f"{played:.3f}"
+
+            # Move the contact-rate slider to 0 (it acts on the running model), then step on
+            lever = page.locator(".relsim-lever-contact_rate")
+            assert lever.inner_text().startswith("Contact rate: 156")
+            thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
+            thumb.focus()
+            page.keyboard.press("Home")
+            page.wait_for_function("() => document.querySelector('.relsim-lever-contact_rate').innerText"
+                                   ".startsWith('Contact rate: 0 ')", timeout=10_000)
+            page.wait_for_function("() => (document.querySelector('.relsim-caption') || {}).innerText"
+                                   ".includes('contact rate 156 → 0')", timeout=10_000)
+            more = 25
+            for k in range(1, more + 1):
+                step.click()
+                wait_for_day(page, day + k)
+            charts = wait_for_charts(page, day + more)
+            after = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+            shown = shown_trust(page)
+            assert shown == f"{after:.3f}"
+
+            # The same run in-process: the shown trust is the one with the lever change, not the one without
+            start = {name: spec["value"] for name, spec in app.MODEL_PARAMS.items()}
+            changed, unchanged = LessonModel(**start), LessonModel(**start)
+            for _ in range(day):
+                changed.step()
+                unchanged.step()
+            changed.set_levers({"contact_rate": 0})
+            for _ in range(more):
+                changed.step()
+                unchanged.step()
+            assert shown == f"{changed.recorder.latest('mean_trust'):.3f}"
+            assert changed.recorder.latest("mean_trust") > unchanged.recorder.latest("mean_trust")
+            assert shown != f"{unchanged.recorder.latest('mean_trust'):.3f}"
+        finally:
+            try:
+                if page is not None:
+                    page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                browser.close()
+    assert outside == [], f"the page asked hosts other than the app: {outside[:5]}"
+    assert "Traceback" not in log.read_text(), log.read_text()
