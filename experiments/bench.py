@@ -1,11 +1,20 @@
-"""relsim-bench: how fast is the model and the relsim command on this machine?
+"""relsim-bench: how fast is the model, against its reference engine and the memory floor, on this machine?
 
-Prints consumer-firm-days per second of single simulations (one process) at a few sizes, and the
-wall time of the default `relsim` command end to end. Figures, never assertions: machines are noisy.
+Measures, each simulation in a fresh process (so its peak memory is its own), one core:
 
-    relsim-bench                 # everything
-    relsim-bench --skip-command  # only the single-simulation table
-    relsim-bench --json out.json # also write the figures as JSON
+- consumer-firm-days per second of the vectorized engine and of the per-agent reference engine
+  (sim/reference.py) at the same sizes, and their ratio;
+- the vectorized engine at 100k and 1M consumers;
+- a "floor" kernel that only reads and writes every per-consumer and per-pair state array of the
+  model once a day, and the engine's share of it;
+- start-up (population, network, day-0 state), peak RSS and bytes per consumer;
+- the cold compile of the compiled rules (an empty numba cache), and the default `relsim` end to end.
+
+Figures, never assertions: machines are noisy (each simulation figure is the best of its repeats).
+
+    relsim-bench                          # everything (a few minutes)
+    relsim-bench --quick                  # small sizes only, no command, no cold compile (seconds)
+    relsim-bench --json out.json --markdown docs/BENCHMARK.md
 """
 
 from __future__ import annotations
@@ -14,27 +23,168 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sim.model import RelationshipModel
+import numpy as np
+from numba import njit
+
+from sim.world import TRAITS
+
+FULL = {"vectorized": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)],
+        "agents": [(1_000, 60), (10_000, 20)], "floor": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)]}
+QUICK = {"vectorized": [(1_000, 60), (10_000, 60)], "agents": [(1_000, 10)], "floor": [(1_000, 60), (10_000, 60)]}
 
 
-def throughput(consumers: int, days: int, repeats: int = 1) -> dict[str, float]:
-    """Best-of-`repeats` speed of one simulation (default market: 2 firms) with `consumers`."""
-    best = float("inf")
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure(kind: str, consumers: int, days: int, repeats: int) -> dict:
+    """One measurement in this process: `kind` is vectorized, agents or floor."""
+    from sim.model import RelationshipModel
+
+    RelationshipModel(consumers=50, days=2, consumer_agents=False, rng=0).run()  # load the compiled rules first
+    before = _peak_rss()
+    best, startup = float("inf"), float("inf")
     for seed in range(repeats):
         started = time.perf_counter()
-        model = RelationshipModel(consumers=consumers, days=days, consumer_agents=False, rng=seed)
+        model = RelationshipModel(consumers=consumers, days=days, consumer_agents=False, rng=seed,
+                                  engine="agents" if kind == "agents" else "vectorized")
         built = time.perf_counter()
-        model.run()
-        best = min(best, time.perf_counter() - built)
-    pair_days = consumers * model.world.n_firms * days
-    return {"consumers": consumers, "days": days, "startup_s": built - started, "run_s": best,
-            "cfd_per_s": pair_days / best}
+        startup = min(startup, built - started)
+        model.step()  # the first day also loads the compiled rules
+        stepped = time.perf_counter()
+        if kind == "floor":
+            w = model.world
+            arrays = [getattr(w.traits if k in TRAITS else w, k) for k in _FLOOR_FIELDS]
+            s = w.kernel()[0]
+            _floor_day(s, 0.0)
+            stepped = time.perf_counter()
+            for _ in range(days - 1):
+                _floor_day(s, 0.0)
+        else:
+            model.run()
+        best = min(best, time.perf_counter() - stepped)
+    n_firms = model.world.n_firms
+    pair_days = consumers * n_firms * (days - 1)
+    peak = _peak_rss()
+    row = {"kind": kind, "consumers": consumers, "days": days, "firms": n_firms, "startup_s": startup,
+           "run_s": best, "cfd_per_s": pair_days / best, "ns_per_consumer_day": best / (consumers * (days - 1)) * 1e9,
+           "peak_rss_bytes": peak, "bytes_per_consumer": (peak - before) / consumers}  # beyond the loaded program
+    if kind == "floor":
+        row["bytes_streamed_per_consumer"] = sum(a.nbytes for a in arrays) / consumers
+    return row
+
+
+#: The per-consumer and per-pair arrays of sim/world.py that a day of the model reads or writes.
+_FLOOR_FIELDS = ('pos', 'neg', 'intimacy', 'fit', 'pos_today', 'neg_today', 'provider', 'tenure', 'stress', 'load',
+                 'open_severity', 'open_days', 'calls', 'cohort', 'shock_draw', 'wom_heard', 'direct_neg',
+                 'direct_pos', 'stress_in', 'relief_in', 'exchanges', 'next_problem', 'fade_day', 'private_clock',
+                 'public_clock', 'praise_clock', 'churn_clock', 'join_clock', 'left_day', 'churn_propensity',
+                 'contact_capacity', 'contact_tolerance', 'price_sensitivity', 'support_seeking', 'voice_propensity',
+                 'public_voice', 'problem_proneness', 'patience', 'spin_detection', 'assortment_rank', 'spin_seen')
+
+
+@njit(cache=True)
+def _touch(a, zero) -> None:
+    flat = a.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = flat[i] + zero
+
+
+@njit(cache=True)
+def _floor_day(s, zero) -> None:
+    """The floor: read and write every element of every state array once (a day's memory traffic)."""
+    _touch(s.pos, zero)
+    _touch(s.neg, zero)
+    _touch(s.intimacy, zero)
+    _touch(s.fit, zero)
+    _touch(s.pos_today, zero)
+    _touch(s.neg_today, zero)
+    _touch(s.provider, zero)
+    _touch(s.tenure, zero)
+    _touch(s.stress, zero)
+    _touch(s.load, zero)
+    _touch(s.open_severity, zero)
+    _touch(s.open_days, zero)
+    _touch(s.calls, zero)
+    _touch(s.cohort, zero)
+    _touch(s.shock_draw, zero)
+    _touch(s.wom_heard, zero)
+    _touch(s.direct_neg, zero)
+    _touch(s.direct_pos, zero)
+    _touch(s.stress_in, zero)
+    _touch(s.relief_in, zero)
+    _touch(s.exchanges, zero)
+    _touch(s.next_problem, zero)
+    _touch(s.fade_day, zero)
+    _touch(s.private_clock, zero)
+    _touch(s.public_clock, zero)
+    _touch(s.praise_clock, zero)
+    _touch(s.churn_clock, zero)
+    _touch(s.join_clock, zero)
+    _touch(s.left_day, zero)
+    _touch(s.churn_propensity, zero)
+    _touch(s.contact_capacity, zero)
+    _touch(s.contact_tolerance, zero)
+    _touch(s.price_sensitivity, zero)
+    _touch(s.support_seeking, zero)
+    _touch(s.voice_propensity, zero)
+    _touch(s.public_voice, zero)
+    _touch(s.problem_proneness, zero)
+    _touch(s.patience, zero)
+    _touch(s.spin_detection, zero)
+    _touch(s.assortment_rank, zero)
+    _touch(s.spin_seen, zero)
+
+
+def phase_profile(consumers: int, days: int) -> dict[str, float]:
+    """Median microseconds a day per phase of the schedule, each phase called on its own (plus ~10 µs of call)."""
+    from sim import churn, contacts, economics, offer, support, trust, voice
+    from sim.model import RelationshipModel
+    from sim.world import begin_day
+
+    model = RelationshipModel(consumers=consumers, days=days + 10, consumer_agents=False, rng=0)
+    for _ in range(10):
+        model.step()
+    w = model.world
+    phases = {"1 begin_day": begin_day, "2 contact": contacts.contact, "3 request_data": contacts.request_data,
+              "4 use": support.use, "5 experience_problems": support.experience_problems,
+              "6 seek_support": support.seek_support, "7 progress_problems": support.progress_problems,
+              "8 nuisance_fees": offer.charge_nuisance_fees, "9 cut_assortment": offer.cut_assortment,
+              "10 voice": voice.voice, "11 word_of_mouth": voice.word_of_mouth, "12 listen": voice.listen,
+              "13 trust update": trust.update, "14 churn": churn.churn, "15 acquire": churn.acquire,
+              "16 account": economics.account, "17 record": model.recorder.record}
+    times: dict[str, list[float]] = {name: [] for name in phases}
+    for _ in range(days):
+        for name, phase in phases.items():
+            started = time.perf_counter()
+            phase(w)
+            times[name].append(time.perf_counter() - started)
+    return {name: float(np.median(t)) * 1e6 for name, t in times.items()}
+
+
+def child(kind: str, consumers: int, days: int, repeats: int) -> dict:
+    """Run `measure` in a fresh interpreter and return its row."""
+    out = subprocess.run([sys.executable, "-m", "experiments.bench", "--child", kind, str(consumers), str(days),
+                          str(repeats)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def cold_compile() -> float:
+    """Seconds for a first simulation day with an empty numba cache (compiling every rule)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        code = ("import time; t = time.perf_counter(); from sim.model import RelationshipModel; "
+                "RelationshipModel(consumers=200, days=2, consumer_agents=False, rng=0).run(); "
+                "print(time.perf_counter() - t)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+        return float(out.stdout.strip().splitlines()[-1])
 
 
 def command_time() -> float:
@@ -42,36 +192,125 @@ def command_time() -> float:
     script = Path(sys.executable).with_name("relsim")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        subprocess.run([str(script), f"hydra.run.dir={tmp}/out", "progress=false"], check=True,
-                       capture_output=True, cwd=tmp)
+        subprocess.run([str(script), f"hydra.run.dir={tmp}/out", "progress=false"], check=True, capture_output=True,
+                       cwd=tmp)
         return time.perf_counter() - started
+
+
+def _machine() -> str:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cpu = model or platform.processor()
+    return f"{platform.node()}: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def table(result: dict) -> list[str]:
+    """The benchmark as markdown lines."""
+    rows = result["rows"]
+    by = {(r["kind"], r["consumers"]): r for r in rows}
+    lines = ["| engine | consumers | days | start-up s | M consumer-firm-days/s | ns per consumer-day | peak RSS MB "
+             "| bytes per consumer |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['kind']} | {r['consumers']:,} | {r['days']} | {r['startup_s']:.3f} | "
+                     f"{r['cfd_per_s'] / 1e6:,.2f} | {r['ns_per_consumer_day']:,.1f} | "
+                     f"{r['peak_rss_bytes'] / 2**20:,.0f} | {r['bytes_per_consumer']:,.0f} |")
+    lines.append("")
+    for n in sorted({r["consumers"] for r in rows}):
+        vec, ref, floor = by.get(("vectorized", n)), by.get(("agents", n)), by.get(("floor", n))
+        parts = []
+        if vec and ref:
+            parts.append(f"vectorized / reference = {vec['cfd_per_s'] / ref['cfd_per_s']:,.0f}x")
+        if vec and floor:
+            parts.append(f"engine / floor = {vec['cfd_per_s'] / floor['cfd_per_s']:.3f} "
+                         f"(floor streams {floor['bytes_streamed_per_consumer']:,.0f} bytes per consumer a day)")
+        if parts:
+            lines.append(f"- {n:,} consumers: " + "; ".join(parts))
+    for key, label in (("cold_compile_s", "cold compile of the rules (empty numba cache)"),
+                       ("default_command_s", "default `relsim` (2 arms x 10 seeds x 5,000 consumers x 1,095 days)")):
+        if key in result:
+            lines.append(f"- {label}: {result[key]:.1f} s")
+    lines += ["", "Targets (issue #5):", ""] + (targets(result) or ["- not measured in --quick mode"])
+    if "profile_100k_us_per_day" in result:
+        profile = result["profile_100k_us_per_day"]
+        total = sum(profile.values())
+        lines += ["", "Where a day goes at 100,000 consumers (each phase called on its own; median µs a day):", "",
+                  "| phase | µs a day | share |", "|---|---:|---:|"]
+        lines += [f"| {name} | {us:,.0f} | {us / total:.0%} |" for name, us in profile.items()]
+    return lines
+
+
+def targets(result: dict) -> list[str]:
+    """Each target of issue #5 with the measured figure, met or missed."""
+    by = {(r["kind"], r["consumers"]): r for r in result["rows"]}
+    out = []
+
+    def check(label: str, value, ok: bool, unit: str = "") -> None:
+        out.append(f"- {label}: {value}{unit} — {'met' if ok else 'missed'}")
+
+    if ("vectorized", 100_000) in by:
+        cfd = by["vectorized", 100_000]["cfd_per_s"]
+        check(">= 50 M consumer-firm-days/s at 100k consumers, 2 firms, one core", f"{cfd / 1e6:.1f} M", cfd >= 50e6)
+        start = by["vectorized", 100_000]["startup_s"]
+        check("start-up < 2 s at 100k", f"{start:.2f} s", start < 2)
+    if ("vectorized", 10_000) in by and ("agents", 10_000) in by:
+        ratio = by["vectorized", 10_000]["cfd_per_s"] / by["agents", 10_000]["cfd_per_s"]
+        check(">= 200x the per-agent reference at 10k", f"{ratio:,.0f}x", ratio >= 200)
+    costs = [r["ns_per_consumer_day"] for r in result["rows"] if r["kind"] == "vectorized"]
+    if len(costs) > 2:
+        spread = max(costs) / min(costs)
+        check("cost per consumer-day flat within 1.5x from 1k to 1M (max / min)", f"{spread:.2f}x", spread <= 1.5)
+    if ("vectorized", 1_000_000) in by:
+        rss = by["vectorized", 1_000_000]["peak_rss_bytes"]
+        check("1M consumers, 2 firms, degree-10 network in < 1 GB RSS", f"{rss / 2**20:,.0f} MB", rss < 1e9)
+    if "default_command_s" in result:
+        check("default `relsim` < 15 s end to end", f"{result['default_command_s']:.1f} s",
+              result["default_command_s"] < 15)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its table."""
     parser = argparse.ArgumentParser(prog="relsim-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000], help="consumer counts")
-    parser.add_argument("--days", type=int, default=365, help="days per simulation")
+    parser.add_argument("--quick", action="store_true", help="small sizes only; no command, no cold compile")
     parser.add_argument("--skip-command", action="store_true", help="do not time the default relsim command")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--markdown", type=Path, help="also write the table as a markdown section to this file")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)  # kind consumers days repeats
     args = parser.parse_args(argv)
+    if args.child:
+        kind, consumers, days, repeats = args.child
+        row = (phase_profile(int(consumers), int(days)) if kind == "profile" else
+               measure(kind, int(consumers), int(days), int(repeats)))
+        print(json.dumps(row))
+        return
 
-    print(f"relsim-bench on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}), "
-          f"{time.strftime('%Y-%m-%d')}")
-    print(f"{'consumers':>10} {'days':>6} {'start-up s':>11} {'run s':>8} {'M consumer-firm-days/s':>23}")
-    rows = []
-    for n in args.sizes:
-        row = throughput(n, args.days, repeats=2 if n <= 5000 else 1)
-        rows.append(row)
-        print(f"{n:>10,} {args.days:>6} {row['startup_s']:>11.3f} {row['run_s']:>8.2f} {row['cfd_per_s'] / 1e6:>23.2f}")
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.node(), "cores": os.cpu_count(),
-              "simulations": rows}
-    if not args.skip_command:
-        seconds = command_time()
-        result["default_command_s"] = seconds
-        print(f"default relsim (2 arms x 10 seeds x 5,000 consumers x 1,095 days), end to end: {seconds:.1f} s")
+    plan = QUICK if args.quick else FULL
+    result = {"date": time.strftime("%Y-%m-%d"), "machine": _machine(), "quick": args.quick, "rows": []}
+    print(f"relsim-bench on {result['machine']}, {result['date']}", flush=True)
+    for kind in ("vectorized", "agents", "floor"):
+        for consumers, days in plan[kind]:
+            row = child(kind, consumers, days, repeats=1 if consumers >= 1_000_000 or kind == "agents" else 3)
+            result["rows"].append(row)
+            print(f"  {kind:>10} {consumers:>10,} consumers x {days:>4} days: {row['cfd_per_s'] / 1e6:10.2f} M "
+                  f"consumer-firm-days/s, start-up {row['startup_s']:.3f} s, peak RSS "
+                  f"{row['peak_rss_bytes'] / 2**20:,.0f} MB", flush=True)
+    if not args.quick:
+        result["profile_100k_us_per_day"] = child("profile", 100_000, 60, 1)
+        result["cold_compile_s"] = cold_compile()
+        if not args.skip_command:
+            result["default_command_s"] = command_time()
+    lines = table(result)
+    print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    if args.markdown:
+        args.markdown.write_text(f"## Benchmark ({result['date']}, {result['machine']})\n\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any
 
 from experiments import scenarios
 from experiments.scenarios import BASELINE, Variant, variants
+from sim.model import ENGINES
 from sim.params import ConfigError, Market, Strategy, build, check_market
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -31,6 +32,7 @@ class RunSpec:
     composed: bool = True
     workers: int = 0
     progress: bool = True
+    engine: str = "vectorized"
 
     def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
@@ -77,7 +79,8 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, 36500),
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
-                   progress=_bool(cfg.get("progress", True), "progress"))
+                   progress=_bool(cfg.get("progress", True), "progress"),
+                   engine=_engine(cfg.get("engine", "vectorized")))
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:
@@ -106,6 +109,12 @@ def _seeds(value: Any) -> tuple[int, ...]:
             raise ConfigError(f"seeds={list(value)!r}: seeds must be distinct")
         return tuple(value)
     raise ConfigError(f"seeds={value!r}: expected a count >= 1 or a list of non-negative integers")
+
+
+def _engine(value: Any) -> str:
+    if value not in ENGINES:
+        raise ConfigError(f"engine={value!r}: expected one of {', '.join(ENGINES)}")
+    return value
 
 
 def _int(value: Any, key: str, lo: int, hi: int) -> int:

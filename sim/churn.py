@@ -18,70 +18,112 @@ Acquisition. A consumer without a provider joins firm k on a day with hazard
                            x (1 + contact_lift [contacted by k today])
 
 and consumers who left today do not join again the same day.
+
+Sampling (docs/ODD.md §7.16, §7.17). Both are daily probabilities 1 - exp(-hazard). Each consumer
+keeps a residual churn hazard and a residual joining hazard (Exp(1) draws less the hazard
+accumulated since; sim/rand.py): it leaves, or joins, on the day its hazard reaches the residual.
+This is exact, draws once per departure or joining instead of once per consumer and day, and gives
+each consumer the same first thresholds in every arm.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.world import World
+from sim.rand import choose, exponential, uniform
+from sim.trust import beta_mean, trust_of
+from sim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
 
 
 def churn(w: World) -> None:
     """Customers leave by their hazard; some switch to a rival at once."""
-    b, t, m = w.market.behaviour, w.traits, w.market
-    u = w.rng["churn"].random((3, w.n))
-    rows = np.flatnonzero(w.provider >= 0)
-    firms = w.provider[rows]
-    trust = w.provider_trust()[rows]
-    log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * w.stress[rows]
-             - b.intimacy_bond * w.intimacy[rows, firms]
-             + b.price_weight * t.price_sensitivity[rows] * (monthly_price(w)[firms] / m.reference_price - 1))
-    hazard = b.base_churn / 365.0 * t.churn_propensity[rows] * np.exp(log_h)
-    leave = u[0, rows] < -np.expm1(-hazard)
-    left, from_firm = rows[leave], firms[leave]
-    w.count("churned", from_firm)
-    w.cohort_alive[left] = False
-    w.provider[left] = -1
-    w.tenure[left] = 0
-    w.open_severity[left] = 0
-    w.defections = (left, from_firm)
-    if w.n_firms > 1:
-        switch = left[u[1, left] < b.switch_share]
-        weights = np.exp(b.trust_sensitivity * w.trust(switch))
-        weights[np.arange(len(switch)), from_firm[u[1, left] < b.switch_share]] = 0.0
-        _join(w, switch, _choose(weights, u[2, switch]))
+    _churn(*w.kernel())
+
+
+@njit(cache=True)
+def _churn(s, b, fa) -> None:
+    st = s.streams[R_CHURN]
+    n_firms = s.pos.shape[1]
+    weights = np.empty(n_firms)
+    s.n_events[E_DEFECTIONS] = 0  # today's leavers replace yesterday's as tomorrow's exit talk
+    provider, residual, pos, neg, stress, intimacy = s.provider, s.churn_clock, s.pos, s.neg, s.stress, s.intimacy
+    propensity, sensitivity = s.churn_propensity, s.price_sensitivity
+    markup, a0 = price_markup(b, fa), b.prior_evidence / 2
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f < 0:
+            continue
+        h = hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), stress[n], intimacy[n, f], propensity[n],
+                   sensitivity[n] * markup[f])
+        if h < residual[n]:
+            residual[n] -= h
+            continue
+        residual[n] = exponential(st)
+        leave(s, n)
+        if n_firms > 1 and uniform(st) < b.switch_share:
+            for k in range(n_firms):
+                weights[k] = 0.0 if k == f else np.exp(b.trust_sensitivity * trust_of(s, b, n, k))
+            join(s, n, choose(weights, uniform(st)))
+
+
+@njit(cache=True)
+def price_markup(b, fa) -> np.ndarray:
+    """Per firm f: price_weight (P_f / reference_price - 1), P_f = price_f + nuisance_fee_f a month.
+
+    Times a consumer's price sensitivity p_n, it is the price term of churn and joining.
+    """
+    return b.price_weight * ((fa.price + fa.nuisance_fee) / b.reference_price - 1.0)
+
+
+@njit(cache=True, inline="always")
+def hazard(b, trust: float, stress: float, intimacy: float, propensity: float, price: float) -> float:
+    """Today's churn hazard h = base_churn/365 g exp(k (0.5 - T) + s S - i I + price term)."""
+    log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * stress - b.intimacy_bond * intimacy
+             + price)
+    return b.base_churn / 365.0 * propensity * np.exp(log_h)
+
+
+@njit(cache=True, inline="always")
+def join_hazard(b, trust: float, price: float, contacted: bool) -> float:
+    """A prospect's hazard of joining a firm.
+
+    acquisition_rate/365 exp(trust_sensitivity (T - 0.5) - price term) (1 + contact_lift [contacted today])
+    """
+    return (b.acquisition_rate / 365.0 * np.exp(b.trust_sensitivity * (trust - 0.5) - price)
+            * (1.0 + b.contact_lift * contacted))
 
 
 def acquire(w: World) -> None:
     """Consumers without a provider join a firm by trust, price and today's contact."""
-    b, t, m = w.market.behaviour, w.traits, w.market
-    u = w.rng["churn"].random((2, w.n))
-    prospects = np.flatnonzero(w.provider < 0)
-    prospects = prospects[~np.isin(prospects, w.defections[0], assume_unique=True)]
-    price = b.price_weight * t.price_sensitivity[prospects, None] * (monthly_price(w) / m.reference_price - 1)
-    hazard = (b.acquisition_rate / 365.0 * np.exp(b.trust_sensitivity * (w.trust(prospects) - 0.5) - price)
-              * (1 + b.contact_lift * w.contacted[prospects]))
-    total = hazard.sum(axis=1)
-    join = u[0, prospects] < -np.expm1(-total)
-    _join(w, prospects[join], _choose(hazard[join], u[1, prospects[join]]))
+    _acquire(*w.kernel())
+
+
+@njit(cache=True)
+def _acquire(s, b, fa) -> None:
+    st = s.streams[R_ACQUISITION]
+    day = s.clock[0]
+    n_firms = s.pos.shape[1]
+    weights = np.empty(n_firms)
+    if b.acquisition_rate <= 0:
+        return
+    provider, left_day, residual, pos, neg, contacted = s.provider, s.left_day, s.join_clock, s.pos, s.neg, s.contacted
+    sensitivity, markup, a0 = s.price_sensitivity, price_markup(b, fa), b.prior_evidence / 2
+    for n in range(provider.shape[0]):
+        if provider[n] >= 0 or left_day[n] == day:
+            continue
+        total = 0.0
+        for k in range(n_firms):
+            trust = beta_mean(a0, pos[n, k], neg[n, k])
+            weights[k] = join_hazard(b, trust, sensitivity[n] * markup[k], contacted[n, k])
+            total += weights[k]
+        if total < residual[n]:
+            residual[n] -= total
+            continue
+        residual[n] = exponential(st)
+        join(s, n, choose(weights, uniform(st)))
 
 
 def monthly_price(w: World) -> np.ndarray:
     """What a customer of each firm pays a month: the price plus any nuisance fee."""
     return w.firms.price + w.firms.nuisance_fee
-
-
-def _choose(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Pick a column per row with probability proportional to its weight, using uniforms u."""
-    cum = np.cumsum(weights, axis=1)
-    target = np.maximum(u, np.finfo(float).tiny) * cum[:, -1]
-    return np.minimum((cum < target[:, None]).sum(axis=1), weights.shape[1] - 1)
-
-
-def _join(w: World, rows: np.ndarray, firms: np.ndarray) -> None:
-    """Make `rows` customers of `firms`, with tenure starting today."""
-    w.provider[rows] = firms
-    w.tenure[rows] = 0
-    w.open_severity[rows] = 0
-    w.count("acquired", firms)

@@ -5,54 +5,100 @@ of mail a year." Firms contact customers at `contact_rate` and prospects at `pro
 year); other firms outside the model add `clutter_rate` contacts per 30 days. Each consumer's
 contact load is an exponentially weighted count of contacts over `load_days`, counted over all
 firms, where a contact of a firm using c channels weighs 1 + channel_reactance (c - 1) (more
-channels make the downturn come sooner: Godfrey, Seiders & Voss 2011).
+channels make the downturn come sooner: Godfrey, Seiders & Voss 2011):
+
+    L_n <- L_n exp(-1/load_days) + sum_f [f contacts n] w_f + [clutter]
 
 For a contact of firm f with intrusiveness i_f to consumer n with tolerance t_n:
 
-    positive evidence = contact_value (1 - i_f)                      if load_n <= capacity_n, else 0
-    negative evidence = (1 - t_n) (intrusion_weight i_f + burden_weight [load_n > capacity_n])
-    stress           += stress_burden (1 - t_n)                      if load_n > capacity_n
+    positive evidence = contact_value (1 - i_f)                      if L_n <= capacity_n, else 0
+    negative evidence = (1 - t_n) (intrusion_weight i_f + burden_weight [L_n > capacity_n])
+    stress           += stress_burden (1 - t_n)                      if L_n > capacity_n
 
 One-way contact never raises intimacy: only two-way exchanges do (sim/trust.py).
+
+Sampling (docs/ODD.md §7.2). Each day firm f contacts each consumer with probability p_nf =
+contact_rate_f/365 (customers) or prospect_rate_f/365 (prospects). The engine walks each firm's
+contacts with geometric skips at p_max = max of the two and keeps a candidate with probability
+p_nf / p_max (thinning), so it draws per contact, not per pair; each firm has its own stream.
+Clutter is walked the same way on its own stream, so it is the same in every arm.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.world import World
+from sim.rand import skip, uniform
+from sim.world import CONTACTS, DATA_REQUESTS, N_CONTACTS, R_CLUTTER, R_CONTACTS, World, add
 
 
 def contact(w: World) -> None:
     """Firms contact customers and prospects; the load over all firms decides welcome or burden."""
-    b, fa = w.market.behaviour, w.firms
-    n, n_firms = w.n, w.n_firms
-    rng = w.rng["contacts"]
-    is_customer = w.provider[:, None] == np.arange(n_firms)
-    rate = np.where(is_customer, fa.contact_rate, fa.prospect_rate) / 365.0
-    hit = rng.random((n, n_firms)) < rate
-    clutter = rng.random(n) < min(1.0, b.clutter_rate / 30.0)
-    w.contacted[:] = hit
-    rows, firms = np.nonzero(hit)
-    w.count("contacts", firms)
+    _contact(*w.kernel())
 
-    weight = 1.0 + b.channel_reactance * (fa.channels - 1)
-    w.load *= np.exp(-1.0 / b.load_days)
-    w.load += hit @ weight + clutter
-    burdened = (w.load > w.traits.contact_capacity)[rows]
-    intrusive = fa.intrusiveness[firms]
-    impatience = 1.0 - w.traits.contact_tolerance[rows]
-    w.add("positive", "contacts", rows, firms, b.contact_value * (1 - intrusive) * ~burdened)
-    w.add("negative", "contacts", rows, firms,
-          impatience * (b.intrusion_weight * intrusive + b.burden_weight * burdened), direct=True)
-    np.add.at(w.stress_in, rows[burdened], b.stress_burden * impatience[burdened])
+
+@njit(cache=True)
+def _contact(s, b, fa) -> None:
+    n_consumers, n_firms = s.pos.shape
+    decay, load = np.exp(-1.0 / b.load_days), s.load
+    for n in range(n_consumers):
+        load[n] *= decay
+    # who is contacted today, and the load it adds (all of today's contacts before any is judged)
+    k = 0
+    for f in range(n_firms):
+        p_customer, p_prospect = fa.contact_rate[f] / 365.0, fa.prospect_rate[f] / 365.0
+        p_max = max(p_customer, p_prospect)
+        st = s.contact_streams[f]
+        weight = 1.0 + b.channel_reactance * (fa.channels[f] - 1.0)
+        log_q = np.log1p(-p_max)
+        n = skip(st, log_q) - 1
+        while n < n_consumers:
+            keep = True
+            if p_customer != p_prospect:  # thinning: always one draw, so the stream stays paired
+                p = p_customer if s.provider[n] == f else p_prospect
+                keep = uniform(st) * p_max < p
+            if keep:
+                s.contacted[n, f] = True
+                s.load[n] += weight
+                s.pairs[k] = n * n_firms + f
+                k += 1
+            n += skip(st, log_q)
+    st, load = s.streams[R_CLUTTER], s.load
+    log_q = np.log1p(-min(1.0, b.clutter_rate / 30.0))
+    n = skip(st, log_q) - 1
+    while n < n_consumers:
+        load[n] += 1.0
+        n += skip(st, log_q)
+    # each contact is welcome or a burden, by the updated load
+    for j in range(k):
+        n, f = s.pairs[j] // n_firms, s.pairs[j] % n_firms
+        s.today_arr[N_CONTACTS, f] += 1
+        burdened = s.load[n] > s.contact_capacity[n]
+        intrusive = fa.intrusiveness[f]
+        impatience = 1.0 - s.contact_tolerance[n]
+        if not burdened:
+            add(s, True, CONTACTS, n, f, b.contact_value * (1.0 - intrusive), False)
+        add(s, False, CONTACTS, n, f, impatience * (b.intrusion_weight * intrusive + b.burden_weight * burdened), True)
+        if burdened:
+            s.stress_in[n] += b.stress_burden * impatience
 
 
 def request_data(w: World) -> None:
     """Firms ask customers for information they put to no visible use: effort, nothing back."""
-    b = w.market.behaviour
-    u = w.rng["contacts"].random(w.n)
-    rows = np.flatnonzero((w.provider >= 0) & (u < w.firms.data_requests[w.provider] / 365.0))
-    firms = w.provider[rows]
-    w.add("negative", "data_requests", rows, firms, b.data_request_weight, direct=True)
-    w.stress_in[rows] += b.stress_data
+    _request_data(*w.kernel())
+
+
+@njit(cache=True)
+def _request_data(s, b, fa) -> None:
+    """Each customer of f is asked with probability data_requests_f/365 (contacts stream, thinned)."""
+    p_max = fa.data_requests.max() / 365.0
+    st = s.streams[R_CONTACTS]
+    log_q = np.log1p(-p_max)
+    n = skip(st, log_q) - 1
+    while n < s.provider.shape[0]:
+        f = s.provider[n]
+        if uniform(st) * p_max < (fa.data_requests[f] / 365.0 if f >= 0 else 0.0):
+            add(s, False, DATA_REQUESTS, n, f, b.data_request_weight, True)
+            s.stress_in[n] += b.stress_data
+        n += skip(st, log_q)

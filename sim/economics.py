@@ -15,21 +15,27 @@ Support capacity is paid for whether or not it is used: staffed slots are inboun
 
 from __future__ import annotations
 
-import numpy as np
+from numba import njit
 
-from sim.world import World
+from sim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
 
 
 def account(w: World) -> None:
     """Book today's revenue, cost and profit, and add the discounted profit to the firm's NPV."""
-    fa, today = w.firms, w.today
-    customers = w.customers
-    cut = fa.assortment_cut * (w.day >= np.maximum(fa.cut_day, 1))
-    serve = np.maximum(fa.serve_cost - fa.assortment_saving * cut, 0.0)
-    today["revenue"] = customers * fa.price / 30.0 + today["fees"]
-    today["cost"] = (customers * serve / 30.0
-                     + today["contacts"] * fa.cost_per_contact
-                     + today["staffed"] * fa.cost_per_ticket
-                     + today["complaints_answered"] * fa.cost_per_answer
-                     + (fa.listening + fa.public_listening) * fa.listening_cost * customers / 1000.0)
-    w.npv += (today["revenue"] - today["cost"]) / (1 + w.market.discount_rate) ** (w.day / 365.0)
+    _account(*w.kernel())
+
+
+@njit(cache=True)
+def _account(s, b, fa) -> None:
+    day, today = s.clock[0], s.today_arr
+    for f in range(len(fa.price)):
+        customers = s.firm_customers[f]
+        cut = fa.assortment_cut[f] if day >= max(fa.cut_day[f], 1.0) else 0.0
+        serve = max(fa.serve_cost[f] - fa.assortment_saving[f] * cut, 0.0)
+        today[N_REVENUE, f] = customers * fa.price[f] / 30.0 + today[N_FEES, f]
+        today[N_COST, f] = (customers * serve / 30.0
+                            + today[N_CONTACTS, f] * fa.cost_per_contact[f]
+                            + today[N_STAFFED, f] * fa.cost_per_ticket[f]
+                            + today[N_ANSWERED, f] * fa.cost_per_answer[f]
+                            + (fa.listening[f] + fa.public_listening[f]) * fa.listening_cost[f] * customers / 1000.0)
+        s.npv[f] += (today[N_REVENUE, f] - today[N_COST, f]) / (1.0 + b.discount_rate) ** (day / 365.0)

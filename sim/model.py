@@ -15,11 +15,14 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from sim import churn, contacts, economics, offer, support, trust, voice
+from sim import reference, vectorized
 from sim.agents import Consumer, Firm
 from sim.params import ConfigError, Market, Strategy, build, check_market
 from sim.recorder import Recorder
-from sim.world import World, begin_day, create_world
+from sim.world import World, create_world
+
+#: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
+ENGINES = ("vectorized", "agents")
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -34,7 +37,12 @@ class RelationshipModel(mesa.Model):
         days: the horizon; `running` turns False after it.
         consumers: shorthand for `market.consumers`.
         names: display names of the firms' strategies (default: focal, rival_1, ...).
-        consumer_agents: create a Mesa `Consumer` agent per consumer (views on the arrays).
+        consumer_agents: create a Mesa `Consumer` agent per consumer (views on the arrays); the
+            "agents" engine always creates its own consumer agents.
+        engine: "vectorized" (default: compiled rules over the population's arrays, sim/vectorized.py)
+            or "agents" (the readable per-agent reference, sim/reference.py). Both run the same model
+            from the same day-0 world and record the same tables; they agree in distribution
+            (tests/test_docking.py), not draw by draw.
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
@@ -44,7 +52,9 @@ class RelationshipModel(mesa.Model):
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
-                 **focal_overrides):
+                 engine: str = "vectorized", **focal_overrides):
+        if engine not in ENGINES:
+            raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -56,13 +66,17 @@ class RelationshipModel(mesa.Model):
         check_market(market)
         rivals = list(rivals) if rivals is not None else [Strategy() for _ in market.rivals]
         strategies = [focal, *rivals]
-        self.seed, self.days, self.market = seed, days, market
+        self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
         self.recorder = Recorder(self.world, days, self.names)
-        self.firms = [Firm(self, k, name, s) for k, (name, s) in enumerate(zip(self.names, strategies, strict=True))]
-        if consumer_agents:
-            Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
+        if engine == "agents":
+            self.firms, self.consumers = reference.populate(self, strategies)
+        else:
+            self.firms = [Firm(self, k, name, s)
+                          for k, (name, s) in enumerate(zip(self.names, strategies, strict=True))]
+            if consumer_agents:
+                Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "customers": lambda m: m.firms[0].customers,
@@ -70,31 +84,17 @@ class RelationshipModel(mesa.Model):
                 "mean_stress": lambda m: m.recorder.latest("mean_stress"),
                 "profit": lambda m: m.recorder.latest("profit"),
             },
-            agenttype_reporters={Firm: {"customers": "customers", "npv": "npv"}},
+            agenttype_reporters={type(self.firms[0]): {"customers": "customers", "npv": "npv"}},
         )
 
     def step(self) -> None:
-        """One day, in the order of docs/ODD.md's schedule."""
-        w = self.world
-        begin_day(w)
-        contacts.contact(w)
-        contacts.request_data(w)
-        support.use(w)
-        support.experience_problems(w)
-        support.seek_support(w)
-        support.progress_problems(w)
-        offer.charge_nuisance_fees(w)
-        offer.cut_assortment(w)
-        voice.voice(w)
-        voice.word_of_mouth(w)
-        voice.listen(w)
-        trust.update(w)
-        churn.churn(w)
-        churn.acquire(w)
-        economics.account(w)
-        self.recorder.record(w)
+        """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector."""
+        if self.engine == "agents":
+            reference.day(self)
+        else:
+            vectorized.day(self.world, self.recorder)
         self.datacollector.collect(self)
-        if w.day >= self.days:
+        if self.world.day >= self.days:
             self.running = False
 
     def run(self) -> RelationshipModel:

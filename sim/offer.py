@@ -17,32 +17,48 @@ From the cut on, serving a customer costs assortment_saving x s less per month (
 
 from __future__ import annotations
 
-import numpy as np
+from numba import njit
 
-from sim.world import World
+from sim.world import ASSORTMENT, N_FEES, NUISANCE_FEES, SPIN, World, add
 
 
 def charge_nuisance_fees(w: World) -> None:
     """Charge the monthly fee for keeping a right, on each 30th day of tenure."""
-    b = w.market.behaviour
-    fee = np.where(w.provider >= 0, w.firms.nuisance_fee[w.provider], 0.0)
-    rows = np.flatnonzero((fee > 0) & (w.tenure > 0) & (w.tenure % 30 == 0))
-    firms = w.provider[rows]
-    w.count("fees", firms, fee[rows])
-    w.add("negative", "nuisance_fees", rows, firms, b.fee_weight * fee[rows] / w.market.reference_price,
-          direct=True)
-    w.stress_in[rows] += b.stress_fee
+    _charge_nuisance_fees(*w.kernel())
+
+
+@njit(cache=True)
+def _charge_nuisance_fees(s, b, fa) -> None:
+    if fa.nuisance_fee.max() <= 0:
+        return
+    for n in range(s.provider.shape[0]):
+        f = s.provider[n]
+        if f >= 0 and fa.nuisance_fee[f] > 0 and s.tenure[n] > 0 and s.tenure[n] % 30 == 0:
+            fee = fa.nuisance_fee[f]
+            s.today_arr[N_FEES, f] += fee
+            add(s, False, NUISANCE_FEES, n, f, b.fee_weight * fee / b.reference_price, True)
+            s.stress_in[n] += b.stress_fee
 
 
 def cut_assortment(w: World) -> None:
     """On a firm's cut day, remove items some consumers relied on, framed as a favour to them."""
-    b, fa, t = w.market.behaviour, w.firms, w.traits
-    for f in np.flatnonzero((fa.assortment_cut > 0) & (np.maximum(fa.cut_day, 1) == w.day)):
-        affected = t.assortment_rank < fa.assortment_cut[f]
-        w.fit[affected, f] *= 1.0 - b.fit_loss
-        customers = w.provider == f
-        rows = np.flatnonzero(customers & affected)
-        w.add("negative", "assortment", rows, np.full(len(rows), f), b.assortment_weight, direct=True)
-        seen = np.flatnonzero(customers & (t.spin_seen < t.spin_detection))
-        w.add("negative", "spin", seen, np.full(len(seen), f), b.spin_weight, direct=True)
-        w.stress_in[seen] += b.stress_spin
+    _cut_assortment(*w.kernel())
+
+
+@njit(cache=True)
+def _cut_assortment(s, b, fa) -> None:
+    day = s.clock[0]
+    for f in range(len(fa.assortment_cut)):
+        cut = fa.assortment_cut[f]
+        if cut <= 0 or max(fa.cut_day[f], 1.0) != day:
+            continue
+        for n in range(s.provider.shape[0]):
+            affected = s.assortment_rank[n] < cut
+            if affected:
+                s.fit[n, f] *= 1.0 - b.fit_loss
+            if s.provider[n] == f:
+                if affected:
+                    add(s, False, ASSORTMENT, n, f, b.assortment_weight, True)
+                if s.spin_seen[n] < s.spin_detection[n]:
+                    add(s, False, SPIN, n, f, b.spin_weight, True)
+                    s.stress_in[n] += b.stress_spin

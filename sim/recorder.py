@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from sim.world import CAUSES, World
+from sim.trust import trust_of
+from sim.world import CAUSES, COUNTERS, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
@@ -19,6 +21,11 @@ COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "ti
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
                  "posts_positive", "complaints_answered")
 _COL = {c: k for k, c in enumerate(COLUMNS)}
+#: Column of each per-firm counter of sim/world.py (-1: not recorded).
+_COUNTER_COLUMN = np.array([_COL.get(name, -1) for name in COUNTERS], dtype=np.int64)
+(C_CUSTOMERS, C_TRUST, C_INTIMACY, C_STRESS, C_UNREACHED, C_RATE, C_REVENUE, C_COST, C_PROFIT, C_NPV) = (
+    _COL[c] for c in ("customers", "mean_trust", "mean_intimacy", "mean_stress", "tickets_unreached", "problem_rate",
+                      "revenue", "cost", "profit", "npv"))
 
 
 class Recorder:
@@ -34,29 +41,9 @@ class Recorder:
 
     def record(self, w: World) -> None:
         """Store the day that just ended."""
-        if w.day > self.days:
-            return
-        row = self.values[w.day - 1]
-        customers = w.customers
-        for name, value in w.today.items():
-            if name in _COL:
-                row[:, _COL[name]] = value
-        rows = np.flatnonzero(w.provider >= 0)
-        firms = w.provider[rows]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = lambda x: np.bincount(firms, weights=x, minlength=w.n_firms) / customers  # noqa: E731
-            row[:, _COL["mean_trust"]] = mean(w.provider_trust()[rows])
-            row[:, _COL["mean_intimacy"]] = mean(w.intimacy[rows, firms])
-            row[:, _COL["mean_stress"]] = mean(w.stress[rows])
-        row[:, _COL["customers"]] = customers
-        row[:, _COL["tickets_unreached"]] = w.today["tickets"] - w.today["tickets_reached"]
-        row[:, _COL["problem_rate"]] = w.problem_rate
-        row[:, _COL["profit"]] = w.today["revenue"] - w.today["cost"]
-        row[:, _COL["npv"]] = w.npv
-        self.evidence[w.day - 1] = w.evidence
-        alive = w.cohort_alive & (w.cohort >= 0)
-        self.surviving[w.day] = np.bincount(w.cohort[alive], minlength=w.n_firms) / self.cohort_size
-        self.day = w.day
+        s, b, _ = w.kernel()
+        _record(s, b, self.values, self.evidence, self.surviving, self.cohort_size)
+        self.day = min(w.day, self.days)
 
     def latest(self, column: str, firm: int = 0) -> float:
         """The last recorded value of `column` for `firm` (NaN before day 1)."""
@@ -98,3 +85,37 @@ class Recorder:
             "cause": np.array(CAUSES, dtype=object)[c.reshape(-1)],
             "amount": ev.reshape(-1),
         })
+
+
+@njit(cache=True)
+def _record(s, b, values, evidence, surviving, cohort_size) -> None:
+    day = s.clock[0]
+    if day > values.shape[0]:
+        return
+    n_firms = s.pos.shape[1]
+    row = values[day - 1]
+    for k in range(len(_COUNTER_COLUMN)):
+        if _COUNTER_COLUMN[k] >= 0:
+            row[:, _COUNTER_COLUMN[k]] = s.today_arr[k]
+    trust, intimacy, stress, alive = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
+    provider, intim, level, cohort, alive_ = s.provider, s.intimacy, s.stress, s.cohort, s.cohort_alive
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f >= 0:
+            trust[f] += trust_of(s, b, n, f)
+            intimacy[f] += intim[n, f]
+            stress[f] += level[n]
+        if alive_[n] and cohort[n] >= 0:
+            alive[cohort[n]] += 1
+    for f in range(n_firms):
+        customers = s.firm_customers[f]
+        row[f, C_CUSTOMERS] = customers
+        row[f, C_TRUST] = trust[f] / customers if customers > 0 else np.nan
+        row[f, C_INTIMACY] = intimacy[f] / customers if customers > 0 else np.nan
+        row[f, C_STRESS] = stress[f] / customers if customers > 0 else np.nan
+        row[f, C_UNREACHED] = s.today_arr[N_TICKETS, f] - s.today_arr[N_REACHED, f]
+        row[f, C_RATE] = s.problem_rate[f]
+        row[f, C_PROFIT] = row[f, C_REVENUE] - row[f, C_COST]
+        row[f, C_NPV] = s.npv[f]
+        surviving[day, f] = alive[f] / cohort_size[f]
+    evidence[day - 1] = s.evidence

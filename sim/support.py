@@ -6,140 +6,228 @@ positive and usage_evidence x (1 - fit) negative.
 Problems. A customer of firm f has a new problem on a day with probability
 problem_rate_f / 365 x proneness_n; its severity is exponential with mean severity_mean. A defect
 shock (the Pentium flaw) gives a share of a firm's customers a problem of the shock's severity on
-one day (the problem's severity is the larger of its ordinary draw and the shock's). The onset is negative evidence problem_weight x severity, and each day the problem stays
-open adds open_weight x severity.
+one day (the problem's severity is the larger of its ordinary draw and the shock's). The onset is
+negative evidence problem_weight x severity, and each day the problem stays open adds
+open_weight x severity.
 
 Support. At a problem's onset the consumer decides once whether to call support about it, with
 probability seeking_n x exp(-fee_deterrence x price_sensitivity_n x fee / reference_price), where
 fee is the support fee the call would cost (none within the free period). Callers call every day
 until the problem ends. The firm staffs s_f = inbound_capacity_f / 1000 x customers_f slots a day
 (a whole number: the fractional part is a chance of one more slot); when more call, exactly s_f of
-the day's calls, in random order, get through (a daily queue; the others hear a busy line). A call that does not get through is negative evidence and stress (loss of control); one that
-does is a two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
+the day's calls, chosen at random, get through (a daily queue; the others hear a busy line). A call
+that does not get through is negative evidence and stress (loss of control); one that does is a
+two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
 (unfairness evidence and stress, not only price); it resolves the problem with probability
 resolution_quality_f. A resolution is positive evidence resolved_weight x severity, plus
 quick_weight x severity at the first call. Callers give up after `patience` days: negative evidence
 unresolved_weight x severity and stress. Problems nobody calls about fade with mean self_fix_days,
 with no recovery evidence. The ordering of loyalty by complaint outcome (TARP) is left to emerge.
+
+Sampling (docs/ODD.md §7.5). Every consumer carries a problem clock: candidate problem days at the
+probability cap_n = min(1, R proneness_n / 365), R the largest day-0 problem rate of the firms, drawn
+as geometric gaps on the problems stream; a candidate is a problem with probability
+min(1, r_f(t) proneness_n / 365) / cap_n if the consumer is then a customer of f (thinning: r_f never
+exceeds R). Each candidate draws the same five numbers (gap, acceptance, severity, call decision,
+fade time) whatever happens, so with equal R the problems stream, and every consumer's candidate
+days, are the same in every arm. A non-caller's problem fades on a geometric day drawn at onset.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.world import World
+from sim.rand import NEVER, exponential, geometric, uniform
+from sim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
+                       R_SHOCK, R_SUPPORT, RESOLVED, SUPPORT_FEES, UNREACHED, UNRESOLVED, USAGE, World, add)
 
 
 def use(w: World) -> None:
     """Customers experience the product's fit."""
-    b = w.market.behaviour
-    rows = np.flatnonzero(w.provider >= 0)
-    firms = w.provider[rows]
-    fit = w.fit[rows, firms]
-    w.add("positive", "usage", rows, firms, b.usage_evidence * fit)
-    w.add("negative", "usage", rows, firms, b.usage_evidence * (1 - fit))
+    _use(*w.kernel())
+
+
+@njit(cache=True)
+def _use(s, b, fa) -> None:
+    provider, fit, pos_today, neg_today = s.provider, s.fit, s.pos_today, s.neg_today
+    u = b.usage_evidence
+    good, bad = np.zeros(len(fa.price)), np.zeros(len(fa.price))
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f >= 0:
+            pos_today[n, f] += u * fit[n, f]
+            neg_today[n, f] += u * (1.0 - fit[n, f])
+            good[f] += u * fit[n, f]
+            bad[f] += u * (1.0 - fit[n, f])
+    s.evidence[1, USAGE] += good  # the ledger (sim/world.py:add), summed per firm
+    s.evidence[0, USAGE] += bad
+
+
+@njit(cache=True, inline="always")
+def fee_of(s, fa, n: int) -> float:
+    """The support fee a call by customer n would cost today (0 within the free period)."""
+    f = s.provider[n]
+    return fa.support_fee[f] if s.tenure[n] > fa.support_free_days[f] else 0.0
+
+
+@njit(cache=True, inline="always")
+def deterrent(s, b, fa, n: int) -> float:
+    """delta_n = exp(-fee_deterrence p_n fee_n / reference_price): how much the fee lowers calling or complaining."""
+    fee = fee_of(s, fa, n)
+    return 1.0 if fee == 0 else np.exp(-b.fee_deterrence / b.reference_price * s.price_sensitivity[n] * fee)
 
 
 def expected_fee(w: World, rows: np.ndarray) -> np.ndarray:
     """The support fee a call by consumer `rows` would cost today (0 within the free period)."""
-    firms = w.provider[rows]
-    after_free = w.tenure[rows] > w.firms.support_free_days[firms]
-    return np.where(after_free, w.firms.support_fee[firms], 0.0)
+    return _per_row(*w.kernel(), np.asarray(rows, dtype=np.int64), False)
 
 
 def fee_deterrence(w: World, rows: np.ndarray) -> np.ndarray:
     """The factor by which an expected fee lowers calling or complaining."""
-    m = w.market
-    scale = m.behaviour.fee_deterrence / m.reference_price
-    return np.exp(-scale * w.traits.price_sensitivity[rows] * expected_fee(w, rows))
+    return _per_row(*w.kernel(), np.asarray(rows, dtype=np.int64), True)
+
+
+@njit(cache=True)
+def _per_row(s, b, fa, rows, deter):
+    out = np.empty(len(rows))
+    for k in range(len(rows)):
+        out[k] = deterrent(s, b, fa, rows[k]) if deter else fee_of(s, fa, rows[k])
+    return out
 
 
 def experience_problems(w: World) -> None:
     """New problems (and the defect shock) hit customers; each decides whether to call support."""
-    b, shock = w.market.behaviour, w.market.shock
-    rng = w.rng["problems"]
-    customer = w.provider >= 0
-    rate = np.where(customer, w.problem_rate[w.provider] / 365.0, 0.0) * w.traits.problem_proneness
-    new = customer & (rng.random(w.n) < rate)
-    severity = rng.exponential(b.severity_mean, w.n)
-    decide = rng.random(w.n)
-    if w.day == shock.day:
-        hit = customer & (w.provider == shock.firm) & (w.shock_draw < shock.share)
-        severity = np.where(hit, np.maximum(severity, shock.severity), severity)
-        new |= hit
-    rows = np.flatnonzero(new)
-    firms = w.provider[rows]
-    w.count("problems", firms)
-    w.add("negative", "problems", rows, firms, b.problem_weight * severity[rows], direct=True)
-    fresh = rows[w.open_severity[rows] == 0]
-    w.open_days[fresh] = 0
-    w.calls[fresh] = 0
-    w.seeking[fresh] = decide[fresh] < w.traits.support_seeking[fresh] * fee_deterrence(w, fresh)
-    w.open_severity[rows] += severity[rows]
+    _experience_problems(*w.kernel())
+
+
+@njit(cache=True)
+def _experience_problems(s, b, fa) -> None:
+    day = s.clock[0]
+    cap = max(fa.problem_rate.max(), s.problem_rate.max())
+    if cap != s.problem_cap[0]:  # restart every clock from today (exact: the process is memoryless)
+        s.next_problem[:] = 0
+        s.problem_cap[0] = cap
+    st, sh = s.streams[R_PROBLEMS], s.streams[R_SHOCK]
+    shock_today = b.shock_day == day
+    fade_chance = 1.0 / b.self_fix_days
+    clock, proneness, provider, shock_draw = s.next_problem, s.problem_proneness, s.provider, s.shock_draw
+    for n in range(provider.shape[0]):
+        if clock[n] > day and not (shock_today and shock_draw[n] < b.shock_share):
+            continue  # nothing today (the common case)
+        cap_n = min(1.0, cap * proneness[n] / 365.0)
+        if clock[n] < day:
+            clock[n] = day - 1 + geometric(st, cap_n) if cap_n > 0 else NEVER
+        f = provider[n]
+        new, severity, decide, fade = False, 0.0, 1.0, 1
+        if clock[n] == day:
+            clock[n] = day + geometric(st, cap_n)
+            accept, severity = uniform(st), b.severity_mean * exponential(st)
+            decide, fade = uniform(st), geometric(st, fade_chance)
+            new = f >= 0 and accept * cap_n < min(1.0, s.problem_rate[f] * s.problem_proneness[n] / 365.0)
+        if shock_today and s.shock_draw[n] < b.shock_share:  # the same draws for everyone hit, customer or not
+            shock_severity, shock_decide, shock_fade = b.severity_mean * exponential(sh), uniform(sh), geometric(
+                sh, fade_chance)
+            if f >= 0 and f == b.shock_firm:
+                if not new:
+                    severity, decide, fade = shock_severity, shock_decide, shock_fade
+                    new = True
+                severity = max(severity, b.shock_severity)
+        if new:
+            s.today_arr[N_PROBLEMS, f] += 1
+            add(s, False, PROBLEMS, n, f, b.problem_weight * severity, True)
+            if s.open_severity[n] == 0:
+                s.open_days[n] = 0
+                s.calls[n] = 0
+                s.seeking[n] = decide < s.support_seeking[n] * deterrent(s, b, fa, n)
+                s.fade_day[n] = day + fade - 1
+            s.open_severity[n] += severity
 
 
 def seek_support(w: World) -> None:
     """Callers queue for the firm's staffed slots; calls get through, resolve, cost fees, or fail."""
-    b, fa = w.market.behaviour, w.firms
-    rng = w.rng["support"]
-    u_queue, u_resolve, u_slot = rng.random(w.n), rng.random(w.n), rng.random(w.n_firms)
-    staffed = fa.inbound_capacity * w.customers / 1000.0
-    w.today["staffed"] += staffed
-    slots = np.floor(staffed) + (u_slot < staffed % 1)
-    rows = np.flatnonzero((w.provider >= 0) & (w.open_severity > 0) & w.seeking)
-    firms = w.provider[rows]
-    reached = _queue(firms, u_queue[rows], slots)
-    resolved = reached & (u_resolve[rows] < fa.resolution_quality[firms])
-    first_call = w.calls[rows] == 0
-    w.calls[rows] += 1
-    w.count("tickets", firms)
-    w.count("tickets_reached", firms[reached])
-    w.count("tickets_resolved", firms[resolved])
-
-    lost = rows[~reached]
-    w.add("negative", "unreached", lost, w.provider[lost], b.unreached_weight, direct=True)
-    w.stress_in[lost] += b.stress_unreached
-
-    heard = rows[reached]
-    w.add("positive", "heard", heard, w.provider[heard], b.heard_weight, direct=True)
-    w.exchanges[heard] += 1
-    fee = expected_fee(w, heard)
-    paid = fee > 0
-    w.count("fees", w.provider[heard][paid], fee[paid])
-    w.add("negative", "support_fees", heard[paid], w.provider[heard[paid]],
-          b.fee_weight * fee[paid] / w.market.reference_price, direct=True)
-    w.stress_in[heard[paid]] += b.stress_fee
-
-    done = rows[resolved]
-    severity = w.open_severity[done]
-    w.add("positive", "resolved", done, w.provider[done],
-          severity * (b.resolved_weight + b.quick_weight * first_call[resolved]), direct=True)
-    w.exchanges[done] += 1
-    w.open_severity[done] = 0
+    _seek_support(*w.kernel())
 
 
-def _queue(firms: np.ndarray, priority: np.ndarray, slots: np.ndarray) -> np.ndarray:
-    """Which calls get through: for each firm, the `slots` calls with the smallest priority draws."""
-    order = np.lexsort((priority, firms))
-    rank = np.empty(len(firms), dtype=np.int64)
-    starts = np.searchsorted(firms[order], firms[order], side="left")
-    rank[order] = np.arange(len(firms)) - starts
-    return rank < slots[firms]
+@njit(cache=True)
+def _seek_support(s, b, fa) -> None:
+    n_consumers, n_firms = s.pos.shape
+    st = s.streams[R_SUPPORT]
+    slots = np.zeros(n_firms, dtype=np.int64)
+    for f in range(n_firms):
+        staffed = fa.inbound_capacity[f] * s.firm_customers[f] / 1000.0
+        s.today_arr[N_STAFFED, f] += staffed
+        whole = np.floor(staffed)
+        slots[f] = np.int64(whole) + (1 if staffed > whole and uniform(st) < staffed - whole else 0)
+    # today's callers, grouped by firm (a counting sort into the scratch array)
+    provider, open_severity, seeking, pairs = s.provider, s.open_severity, s.seeking, s.pairs
+    start = np.zeros(n_firms + 1, dtype=np.int64)
+    for n in range(n_consumers):  # today's callers, grouped by firm in index order (a counting sort)
+        if open_severity[n] > 0 and seeking[n] and provider[n] >= 0:
+            start[provider[n] + 1] += 1
+    for f in range(n_firms):
+        start[f + 1] += start[f]
+    fill = start[:-1].copy()
+    for n in range(n_consumers):
+        if open_severity[n] > 0 and seeking[n] and provider[n] >= 0:
+            pairs[fill[provider[n]]] = n
+            fill[provider[n]] += 1
+    for f in range(n_firms):
+        callers = s.pairs[start[f]: start[f + 1]]
+        reached = min(len(callers), slots[f])
+        if reached < len(callers):  # the queue: a uniformly random `reached` of the callers get through
+            for i in range(reached):
+                j = i + np.int64(uniform(st) * (len(callers) - i))
+                callers[i], callers[j] = callers[j], callers[i]
+        for i in range(len(callers)):
+            _call(s, b, fa, st, callers[i], f, i < reached)
+
+
+@njit(cache=True)
+def _call(s, b, fa, st, n, f, reached) -> None:
+    """One support call by customer n to firm f: a busy line, or heard (a fee?) and perhaps resolved."""
+    first_call = s.calls[n] == 0
+    s.calls[n] += 1
+    s.today_arr[N_TICKETS, f] += 1
+    if not reached:
+        add(s, False, UNREACHED, n, f, b.unreached_weight, True)
+        s.stress_in[n] += b.stress_unreached
+        return
+    s.today_arr[N_REACHED, f] += 1
+    add(s, True, HEARD, n, f, b.heard_weight, True)
+    s.exchanges[n] += 1
+    fee = fee_of(s, fa, n)
+    if fee > 0:
+        s.today_arr[N_FEES, f] += fee
+        add(s, False, SUPPORT_FEES, n, f, b.fee_weight * fee / b.reference_price, True)
+        s.stress_in[n] += b.stress_fee
+    quality = fa.resolution_quality[f]
+    if quality >= 1.0 or (quality > 0.0 and uniform(st) < quality):
+        s.today_arr[N_RESOLVED, f] += 1
+        add(s, True, RESOLVED, n, f, s.open_severity[n] * (b.resolved_weight + b.quick_weight * first_call), True)
+        s.exchanges[n] += 1
+        s.open_severity[n] = 0.0
 
 
 def progress_problems(w: World) -> None:
     """Open problems weigh on their customers; callers run out of patience; silent problems fade."""
-    b = w.market.behaviour
-    u = w.rng["problems"].random(w.n)
-    rows = np.flatnonzero((w.provider >= 0) & (w.open_severity > 0))
-    firms = w.provider[rows]
-    severity = w.open_severity[rows]
-    w.add("negative", "problems", rows, firms, b.open_weight * severity, direct=True)
-    w.open_days[rows] += 1
-    give_up = w.seeking[rows] & (w.open_days[rows] >= w.traits.patience[rows])
-    quits = rows[give_up]
-    w.add("negative", "unresolved", quits, firms[give_up], b.unresolved_weight * severity[give_up], direct=True)
-    w.stress_in[quits] += b.stress_unresolved
-    fades = rows[~w.seeking[rows] & (u[rows] < 1.0 / b.self_fix_days)]
-    w.open_severity[quits] = 0
-    w.open_severity[fades] = 0
+    _progress_problems(*w.kernel())
+
+
+@njit(cache=True)
+def _progress_problems(s, b, fa) -> None:
+    day = s.clock[0]
+    provider, open_severity = s.provider, s.open_severity
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        severity = open_severity[n]
+        if severity == 0 or f < 0:
+            continue
+        add(s, False, PROBLEMS, n, f, b.open_weight * severity, True)
+        s.open_days[n] += 1
+        if s.seeking[n] and s.open_days[n] >= s.patience[n]:
+            add(s, False, UNRESOLVED, n, f, b.unresolved_weight * severity, True)
+            s.stress_in[n] += b.stress_unresolved
+            s.open_severity[n] = 0.0
+        elif not s.seeking[n] and s.fade_day[n] <= day:
+            s.open_severity[n] = 0.0

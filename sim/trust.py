@@ -24,27 +24,62 @@ and reliefs r (answered complaints) move it:
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from sim.world import World
 
 
+@njit(cache=True, inline="always")
+def beta_mean(a0: float, positive: float, negative: float) -> float:
+    """T = (a0 + a) / (2 a0 + a + b): the mean of Beta(a0 + a, a0 + b)."""
+    return (a0 + positive) / (2.0 * a0 + positive + negative)
+
+
+@njit(cache=True, inline="always")
+def trust_of(s, b, n: int, f: int) -> float:
+    """T_nf, consumer n's trust in firm f (a0 = prior_evidence / 2)."""
+    return beta_mean(b.prior_evidence / 2.0, s.pos[n, f], s.neg[n, f])
+
+
 def update(w: World) -> None:
     """Fold today's evidence, exchanges and stressors into trust, intimacy and stress."""
-    b = w.market.behaviour
-    keep = np.exp(-1.0 / b.memory_days)
-    w.pos *= keep
-    w.pos += w.pos_today
-    w.neg *= keep
-    w.neg += b.negativity_bias * w.neg_today
-    update_intimacy(w)
-    w.stress += (1 - w.stress) * -np.expm1(-w.stress_in)
-    w.stress *= 1.0 - b.stress_relief - np.minimum(w.relief_in, 1.0 - b.stress_relief)
+    _update(*w.kernel())
+
+
+@njit(cache=True)
+def _update(s, b, fa) -> None:
+    keep, bias = np.exp(-1.0 / b.memory_days), b.negativity_bias
+    pos, neg, pos_today, neg_today = s.pos.ravel(), s.neg.ravel(), s.pos_today.ravel(), s.neg_today.ravel()
+    for k in range(pos.shape[0]):  # every consumer x firm pair
+        pos[k] = keep * pos[k] + pos_today[k]
+        neg[k] = keep * neg[k] + bias * neg_today[k]
+    _update_intimacy(s, b, fa)
+    _update_stress(s, b, fa)
 
 
 def update_intimacy(w: World) -> None:
     """Intimacy decays, and grows only with today's two-way exchanges with the provider."""
-    b = w.market.behaviour
-    w.intimacy *= np.exp(-1.0 / b.intimacy_memory_days)
-    rows = np.flatnonzero((w.exchanges > 0) & (w.provider >= 0))
-    firms = w.provider[rows]
-    w.intimacy[rows, firms] = 1 - (1 - w.intimacy[rows, firms]) * (1 - b.intimacy_gain) ** w.exchanges[rows]
+    _update_intimacy(*w.kernel())
+
+
+@njit(cache=True)
+def _update_intimacy(s, b, fa) -> None:
+    keep, intimacy, exchanges, provider = np.exp(-1.0 / b.intimacy_memory_days), s.intimacy, s.exchanges, s.provider
+    flat = intimacy.ravel()
+    for k in range(flat.shape[0]):
+        flat[k] *= keep
+    for n in range(provider.shape[0]):
+        if exchanges[n] > 0 and provider[n] >= 0:
+            f = provider[n]
+            intimacy[n, f] = 1.0 - (1.0 - intimacy[n, f]) * (1.0 - b.intimacy_gain) ** exchanges[n]
+
+
+@njit(cache=True)
+def _update_stress(s, b, fa) -> None:
+    """S <- S + (1 - S)(1 - exp(-s_n)), then S <- S (1 - stress_relief - min(R_n, 1 - stress_relief))."""
+    stress, stress_in, relief_in = s.stress, s.stress_in, s.relief_in
+    for n in range(stress.shape[0]):
+        level = stress[n]
+        if stress_in[n] > 0:
+            level += (1.0 - level) * -np.expm1(-stress_in[n])
+        stress[n] = level * (1.0 - b.stress_relief - min(relief_in[n], 1.0 - b.stress_relief))

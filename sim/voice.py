@@ -36,87 +36,145 @@ What the firm hears, H_f (answered complaints plus listening_f x calls reached),
 root-cause problem rate towards a floor (problem_floor x the day-0 rate):
 
     rate_f <- floor_f + (rate_f - floor_f) exp(-learning_rate x responsiveness_f x H_f / customers_f)
+
+Sampling (docs/ODD.md §7.10). Each of the three voices happens on a day with probability 1 - exp(-x_d)
+for that day's intensity x_d. A consumer keeps one residual hazard per voice, an Exp(1) draw less the
+intensity accumulated since its last use: the voice happens on the day the intensity reaches the
+residual, and a new residual is drawn (exact, as the exponential is memoryless). So the voice stream
+is drawn once per complaint or post, and each consumer's first complaint threshold is the same in
+every arm. Answers are drawn per complaint on the listening stream.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.population import neighbour_counts
-from sim.support import fee_deterrence
-from sim.world import World
-
-
-def _chance(intensity: np.ndarray) -> np.ndarray:
-    return -np.expm1(-intensity)
+from sim.rand import exponential, uniform
+from sim.support import deterrent
+from sim.world import (ANSWERED, E_DEFECTIONS, E_PRAISE, E_PRIVATE, E_PUBLIC, EXIT_TALK, N_ANSWERED, N_PRAISE,
+                       N_PRIVATE, N_PUBLIC, N_REACHED, R_LISTENING, R_VOICE, WORD_OF_MOUTH, World, add)
 
 
 def voice(w: World) -> None:
     """Customers turn today's direct experience into private complaints, public posts or silence."""
-    b, t = w.market.behaviour, w.traits
-    u = w.rng["voice"].random((3, w.n))
-    rows = np.flatnonzero((w.provider >= 0) & ((w.direct_neg > 0) | (w.direct_pos > 0) | (w.wom_heard > 0)))
-    firms = w.provider[rows]
-    q = t.public_voice[rows]
-    reachable = (w.firms.inbound_capacity[firms] > 0).astype(float)
-    x = b.voice_scale * t.voice_propensity[rows] * w.direct_neg[rows]
-    private = u[0, rows] < _chance(x * (1 - q) * reachable * fee_deterrence(w, rows))
-    social = b.retell_scale * t.voice_propensity[rows] * q * w.wom_heard[rows]
-    public = u[1, rows] < _chance(x * (q + (1 - q) * (1 - reachable) * b.redirect_public) + social)
-    praise = u[2, rows] < _chance(b.praise_scale * t.voice_propensity[rows] * q * w.direct_pos[rows])
-    w.private_complaints, w.public_posts, w.praise_posts = rows[private], rows[public], rows[praise]
-    w.count("complaints_private", firms[private])
-    w.count("complaints_public", firms[public])
-    w.count("posts_positive", firms[praise])
+    _voice(*w.kernel())
 
 
-def _spread(w: World, sign: str, cause: str, sources: np.ndarray, firms: np.ndarray, weight: float) -> np.ndarray:
-    """Give every neighbour of each source `weight` of evidence about the source's firm.
+@njit(cache=True)
+def _voice(s, b, fa) -> None:
+    st = s.streams[R_VOICE]
+    n_private = n_public = n_praise = 0
+    provider, direct_neg, direct_pos, wom_heard = s.provider, s.direct_neg, s.direct_pos, s.wom_heard
+    for n in range(provider.shape[0]):
+        if (direct_neg[n] <= 0 and direct_pos[n] <= 0 and wom_heard[n] <= 0) or provider[n] < 0:
+            continue
+        f = provider[n]
+        q, v = s.public_voice[n], s.voice_propensity[n]
+        reachable = 1.0 if fa.inbound_capacity[f] > 0 else 0.0
+        x = b.voice_scale * v * s.direct_neg[n]
+        if _speaks(s.private_clock, n, x * (1 - q) * reachable * deterrent(s, b, fa, n), st):
+            s.private_buf[n_private] = n
+            n_private += 1
+            s.today_arr[N_PRIVATE, f] += 1
+        retold = b.retell_scale * v * q * s.wom_heard[n]
+        if _speaks(s.public_clock, n, x * (q + (1 - q) * (1 - reachable) * b.redirect_public) + retold, st):
+            s.public_buf[n_public] = n
+            n_public += 1
+            s.today_arr[N_PUBLIC, f] += 1
+        if _speaks(s.praise_clock, n, b.praise_scale * v * q * s.direct_pos[n], st):
+            s.praise_buf[n_praise] = n
+            n_praise += 1
+            s.today_arr[N_PRAISE, f] += 1
+    s.n_events[E_PRIVATE], s.n_events[E_PUBLIC], s.n_events[E_PRAISE] = n_private, n_public, n_praise
 
-    Returns the evidence each consumer received about its own provider.
-    """
-    about_provider = np.zeros(w.n)
-    for f in np.unique(firms):
-        heard = neighbour_counts(w.adj, sources[firms == f])
-        rows = np.flatnonzero(heard)
-        w.add(sign, cause, rows, np.full(len(rows), f), weight * heard[rows])
-        own = rows[w.provider[rows] == f]
-        about_provider[own] = weight * heard[own]
-    return about_provider
+
+@njit(cache=True, inline="always")
+def _speaks(residual, n, intensity, st) -> bool:
+    """True with probability 1 - exp(-intensity), using and renewing consumer n's residual hazard."""
+    if intensity >= residual[n]:
+        residual[n] = exponential(st)
+        return True
+    residual[n] -= intensity
+    return False
 
 
 def word_of_mouth(w: World) -> None:
     """Public posts and yesterday's defections reach the network neighbours."""
-    b = w.market.behaviour
-    w.wom_heard = _spread(w, "negative", "word_of_mouth", w.public_posts, w.provider[w.public_posts],
-                          b.wom_negative_weight)
-    _spread(w, "positive", "word_of_mouth", w.praise_posts, w.provider[w.praise_posts], b.wom_positive_weight)
-    left, firms = w.defections
-    _spread(w, "negative", "exit_talk", left, firms, b.exit_talk_weight)
+    _word_of_mouth(*w.kernel())
+
+
+@njit(cache=True)
+def _word_of_mouth(s, b, fa) -> None:
+    s.wom_heard[:] = 0.0
+    for k in range(s.n_events[E_PUBLIC]):
+        m = s.public_buf[k]
+        _tell(s, m, s.provider[m], False, WORD_OF_MOUTH, b.wom_negative_weight, True)
+    for k in range(s.n_events[E_PRAISE]):
+        m = s.praise_buf[k]
+        _tell(s, m, s.provider[m], True, WORD_OF_MOUTH, b.wom_positive_weight, False)
+    for k in range(s.n_events[E_DEFECTIONS]):
+        _tell(s, s.defect_buf[k], s.defect_firm[k], False, EXIT_TALK, b.exit_talk_weight, False)
+
+
+@njit(cache=True)
+def _tell(s, m, f, positive, cause, weight, heard) -> None:
+    """Every neighbour of consumer m gets `weight` of evidence about firm f (only m's adjacency row is read).
+
+    With `heard`, a neighbour who is a customer of f keeps it as W- for tomorrow's voice (retelling).
+    """
+    for j in range(s.adj_ptr[m], s.adj_ptr[m + 1]):
+        k = s.adj_idx[j]
+        add(s, positive, cause, k, f, weight, False)
+        if heard and s.provider[k] == f:
+            s.wom_heard[k] += weight
 
 
 def listen(w: World) -> None:
     """Firms detect and answer complaints, and learn from what they hear."""
-    b, fa = w.market.behaviour, w.firms
-    u = w.rng["listening"].random((2, w.n))
-    private, public = w.private_complaints, w.public_posts
-    answered_private = private[u[0, private] < fa.listening[w.provider[private]]]
-    answered_public = public[u[1, public] < fa.public_listening[w.provider[public]]]
-    answered = np.r_[answered_private, answered_public]
-    firms = w.provider[answered]
-    w.count("complaints_answered", firms)
-    # a consumer may have complained privately and publicly: one answer each
-    w.add("positive", "answered", answered_private, w.provider[answered_private], b.answer_weight)
-    w.add("positive", "answered", answered_public, w.provider[answered_public], b.answer_weight)
-    np.add.at(w.exchanges, answered, 1)
-    np.add.at(w.relief_in, answered, b.answer_relief)
-    _spread(w, "positive", "word_of_mouth", answered_public, w.provider[answered_public], b.public_answer_weight)
-    learn(w, w.today["complaints_answered"] + fa.listening * w.today["tickets_reached"])
+    _listen(*w.kernel())
+
+
+@njit(cache=True)
+def _listen(s, b, fa) -> None:
+    st = s.streams[R_LISTENING]
+    for k in range(s.n_events[E_PRIVATE]):
+        n = s.private_buf[k]
+        if _detects(fa.listening[s.provider[n]], st):
+            _answer(s, b, n)
+    for k in range(s.n_events[E_PUBLIC]):
+        n = s.public_buf[k]
+        f = s.provider[n]
+        if _detects(fa.public_listening[f], st):
+            _answer(s, b, n)
+            _tell(s, n, f, True, WORD_OF_MOUTH, b.public_answer_weight, False)  # the neighbours see the answer
+    _learn(s, b, fa, s.today_arr[N_ANSWERED] + fa.listening * s.today_arr[N_REACHED])
+
+
+@njit(cache=True, inline="always")
+def _detects(share, st) -> bool:
+    return share >= 1.0 or (share > 0.0 and uniform(st) < share)
+
+
+@njit(cache=True)
+def _answer(s, b, n) -> None:
+    """The firm answers consumer n: positive evidence, a two-way exchange, stress relief."""
+    f = s.provider[n]
+    s.today_arr[N_ANSWERED, f] += 1
+    add(s, True, ANSWERED, n, f, b.answer_weight, False)
+    s.exchanges[n] += 1
+    s.relief_in[n] += b.answer_relief
 
 
 def learn(w: World, heard: np.ndarray) -> None:
     """Responsiveness: what the firm hears lowers its root-cause problem rate towards a floor."""
-    b, fa = w.market.behaviour, w.firms
-    floor = b.problem_floor * fa.problem_rate
-    per_customer = heard / np.maximum(w.customers, 1)
-    w.problem_rate = floor + (w.problem_rate - floor) * np.exp(-b.learning_rate * fa.responsiveness * per_customer)
+    _learn(*w.kernel(), np.asarray(heard, dtype=float))
+
+
+@njit(cache=True)
+def _learn(s, b, fa, heard) -> None:
+    for f in range(len(heard)):
+        floor = b.problem_floor * fa.problem_rate[f]
+        per_customer = heard[f] / max(s.firm_customers[f], 1)
+        s.problem_rate[f] = floor + (s.problem_rate[f] - floor) * np.exp(
+            -b.learning_rate * fa.responsiveness[f] * per_customer)

@@ -1,32 +1,121 @@
-"""The model's state: whole-population NumPy arrays, random streams, the evidence ledger.
+"""The state of a market as arrays: consumers, consumer x firm pairs, firms, and today's evidence ledger.
 
 Consumer x firm arrays have shape (n, F); consumer arrays shape (n,); firm arrays shape (F,).
 Each consumer is a customer of at most one firm (`provider`, -1 for none); trust, intimacy and fit
 exist for every consumer x firm pair, so prospects hold opinions of firms too.
+
+The daily rules (sim/contacts.py ... sim/economics.py) are compiled loops (numba) over these arrays.
+They reach the arrays through `World.kernel()`: the state `s` and the firms' strategies `fa` as
+numba struct references (one pointer, so passing them between the rules costs nothing and the rules
+compile in seconds; ~60 arrays passed by value took minutes), and the behaviour and market
+parameters `b` as a named tuple of floats. Reading a field of a struct reference costs a reference
+count, so the rules' loops read the arrays they need into local names first. Replacing an attribute
+(e.g. `w.adj = ...`, `w.firms = FirmArrays(...)`) is picked up by the next phase; writing into an
+array in place is too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import namedtuple
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit, types
+from numba.experimental import structref
 
-from sim.params import Market, Strategy
+from sim.params import Behaviour, Market, Strategy
 from sim.population import Traits, build_network, draw_traits
+from sim.rand import NEVER, exponential, seed_streams
 
-#: Random streams, one per stochastic process (children of the run's SeedSequence, in this order).
-STREAMS = ("population", "network", "contacts", "problems", "support", "voice", "listening", "churn", "shock")
+#: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
+#: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
+STREAMS = ("population", "network", "contacts", "problems", "support", "voice", "listening", "churn", "shock",
+           "clutter", "acquisition")
+#: Rows of `World.streams` (the daily processes' xoshiro256** states).
+DAILY = STREAMS[2:]
+R_CONTACTS, R_PROBLEMS, R_SUPPORT, R_VOICE, R_LISTENING, R_CHURN, R_SHOCK, R_CLUTTER, R_ACQUISITION = range(len(DAILY))
 
 #: Causes of trust evidence (docs/SCHEMA.md, evidence.parquet).
 CAUSES = ("usage", "contacts", "data_requests", "problems", "unreached", "heard", "resolved", "unresolved",
           "support_fees", "nuisance_fees", "assortment", "spin", "answered", "word_of_mouth", "exit_talk")
 CAUSE = {c: k for k, c in enumerate(CAUSES)}
+(USAGE, CONTACTS, DATA_REQUESTS, PROBLEMS, UNREACHED, HEARD, RESOLVED, UNRESOLVED, SUPPORT_FEES, NUISANCE_FEES,
+ ASSORTMENT, SPIN, ANSWERED, WORD_OF_MOUTH, EXIT_TALK) = range(len(CAUSES))
+NEGATIVE, POSITIVE = 0, 1
 
 #: Per-firm daily counters, reset each morning (docs/SCHEMA.md, runs.parquet).
 COUNTERS = ("acquired", "churned", "contacts", "problems", "tickets", "tickets_reached", "tickets_resolved",
             "fees", "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
             "revenue", "cost", "staffed")
+(N_ACQUIRED, N_CHURNED, N_CONTACTS, N_PROBLEMS, N_TICKETS, N_REACHED, N_RESOLVED, N_FEES, N_PRIVATE, N_PUBLIC,
+ N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED) = range(len(COUNTERS))
+
+#: Today's event lists handed from one phase to the next (counts in `World.n_events`).
+E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS = range(4)
+
+_F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
+_B2, _U2 = types.boolean[:, ::1], types.uint64[:, ::1]
+
+TRAITS = ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity", "support_seeking",
+          "voice_propensity", "public_voice", "problem_proneness", "patience", "spin_detection", "assortment_rank",
+          "spin_seen")
+
+#: Arrays of the state tuple that the World holds as attributes of the same name.
+ARRAYS = (
+    # consumer x firm
+    "pos", "neg", "intimacy", "fit", "pos_today", "neg_today", "contacted",
+    # consumer
+    "provider", "tenure", "stress", "load", "open_severity", "open_days", "seeking", "calls", "cohort",
+    "cohort_alive", "shock_draw", "wom_heard", "direct_neg", "direct_pos", "stress_in", "relief_in", "exchanges",
+    "next_problem", "fade_day", "private_clock", "public_clock", "praise_clock", "churn_clock", "join_clock",
+    "left_day",
+    # firm
+    "problem_rate", "npv", "firm_customers", "today_arr", "evidence",
+    # today's events and scratch space
+    "private_buf", "public_buf", "praise_buf", "defect_buf", "defect_firm", "n_events", "pairs",
+    # clock and random streams
+    "clock", "problem_cap", "streams", "contact_streams",
+)
+TYPES = dict(pos=_F2, neg=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
+             seeking=_B1, cohort_alive=_B1, today_arr=_F2, evidence=types.float64[:, :, ::1], streams=_U2,
+             contact_streams=_U2, adj_idx=types.int32[::1],
+             **dict.fromkeys(("provider", "tenure", "open_days", "calls", "cohort", "next_problem", "fade_day",
+                              "left_day", "firm_customers", "private_buf", "public_buf", "praise_buf", "defect_buf",
+                              "defect_firm", "n_events", "pairs", "clock", "adj_ptr"), _I1))
+
+
+_DTYPES = {k: (bool if str(t.dtype) == "bool" else np.dtype(str(t.dtype))) for k, t in TYPES.items()}
+
+
+@structref.register
+class StateType(types.StructRef):
+    """numba type of the state: one reference to a struct of arrays (cheap to pass between rules)."""
+
+
+@structref.register
+class FirmsType(types.StructRef):
+    """numba type of the firms' strategies (one array per Strategy field)."""
+
+
+class State(structref.StructRefProxy):
+    """The compiled rules' view of a World's arrays (the same memory)."""
+
+
+class Firms(structref.StructRefProxy):
+    """The compiled rules' view of the firms' strategies."""
+
+
+STATE_FIELDS = (*ARRAYS, *TRAITS, "adj_ptr", "adj_idx")
+FIRM_FIELDS = tuple(f.name for f in dataclasses.fields(Strategy))
+STATE_TYPE = StateType([(k, TYPES.get(k, _F1)) for k in STATE_FIELDS])
+FIRMS_TYPE = FirmsType([(k, _F1) for k in FIRM_FIELDS])
+structref.define_boxing(StateType, State)
+structref.define_boxing(FirmsType, Firms)
+_StateTuple = namedtuple("_StateTuple", STATE_FIELDS)
+_FirmsTuple = namedtuple("_FirmsTuple", FIRM_FIELDS)
+Params = namedtuple("Params", (*(f.name for f in dataclasses.fields(Behaviour)), "reference_price",
+                               "discount_rate", "shock_day", "shock_share", "shock_severity", "shock_firm"))
 
 
 class FirmArrays:
@@ -38,52 +127,54 @@ class FirmArrays:
             setattr(self, f.name, np.array([getattr(s, f.name) for s in strategies], dtype=float))
 
 
-@dataclasses.dataclass
 class World:
-    """Everything a day's rules read and write."""
+    """Everything a day's rules read and write (attributes: the names in `ARRAYS`, plus those below)."""
 
     market: Market
     firms: FirmArrays
     traits: Traits
     adj: sp.csr_matrix
-    rng: dict[str, np.random.Generator]
-    day: int = 0
-    # consumer x firm
-    pos: np.ndarray = None  # positive trust evidence (after forgetting)
-    neg: np.ndarray = None  # negative trust evidence, weighted by the negativity bias
-    intimacy: np.ndarray = None
-    fit: np.ndarray = None
-    pos_today: np.ndarray = None  # raw evidence received today
-    neg_today: np.ndarray = None
-    contacted: np.ndarray = None  # bool: firm contacted consumer today
-    # consumer
-    provider: np.ndarray = None
-    tenure: np.ndarray = None
-    stress: np.ndarray = None
-    load: np.ndarray = None
-    open_severity: np.ndarray = None  # severity of the open problem with the provider, 0 = none
-    open_days: np.ndarray = None
-    seeking: np.ndarray = None  # calls support about the open problem
-    calls: np.ndarray = None  # calls made about the open problem
-    cohort: np.ndarray = None  # day-0 provider, -1 for none
-    cohort_alive: np.ndarray = None
-    shock_draw: np.ndarray = None
-    wom_heard: np.ndarray = None  # negative posts about its provider a consumer heard yesterday (evidence)
-    direct_neg: np.ndarray = None  # today's direct negative experience with the provider (drives voice)
-    direct_pos: np.ndarray = None
-    stress_in: np.ndarray = None  # today's stressors
-    relief_in: np.ndarray = None  # today's stress relief
-    exchanges: np.ndarray = None  # today's two-way exchanges with the provider
-    # firm
-    problem_rate: np.ndarray = None
-    npv: np.ndarray = None
-    today: dict[str, np.ndarray] = None
-    evidence: np.ndarray = None  # today's evidence by (sign, cause, firm) among the firm's customers
-    # today's events handed from one phase to the next
-    private_complaints: np.ndarray = None  # consumer indices
-    public_posts: np.ndarray = None
-    praise_posts: np.ndarray = None
-    defections: tuple[np.ndarray, np.ndarray] = None  # (consumers, firms they left) yesterday
+
+    def __init__(self, market: Market, firms: FirmArrays, traits: Traits, adj: sp.csr_matrix):
+        object.__setattr__(self, "_packed", None)
+        self.market, self.firms, self.traits, self.adj = market, firms, traits, adj
+
+    def __setattr__(self, name, value) -> None:
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "_packed", None)  # the next phase repacks
+
+    def kernel(self) -> tuple[State, Params, Firms]:
+        """The state, parameters and strategies for the compiled rules (arrays shared, not copied)."""
+        if self._packed is None:
+            m = self.market
+            adj = self.adj.tocsr()
+            arrays = {k: self._array(k, getattr(self, k)) for k in ARRAYS}
+            arrays.update({k: self._array(k, getattr(self.traits, k), self.traits) for k in TRAITS})
+            s = _pack_state(_StateTuple(**arrays, adj_ptr=adj.indptr.astype(np.int64),
+                                        adj_idx=adj.indices.astype(np.int32, copy=False)))
+            b = Params(**{k: float(v) for k, v in dataclasses.asdict(m.behaviour).items()},
+                       reference_price=float(m.reference_price), discount_rate=float(m.discount_rate),
+                       shock_day=float(m.shock.day), shock_share=float(m.shock.share),
+                       shock_severity=float(m.shock.severity), shock_firm=float(m.shock.firm))
+            fa = _pack_firms(_FirmsTuple(*(np.ascontiguousarray(getattr(self.firms, k), dtype=float)
+                                           for k in FIRM_FIELDS)))
+            object.__setattr__(self, "_packed", (s, b, fa))
+        return self._packed
+
+    def _array(self, name: str, value: np.ndarray, owner=None) -> np.ndarray:
+        """`value` as the dtype and layout the rules expect; a converted copy replaces the attribute."""
+        arr = np.require(value, dtype=_DTYPES.get(name, np.float64), requirements="C")
+        if arr is not value:
+            object.__setattr__(owner or self, name, arr)
+        return arr
+
+    @property
+    def day(self) -> int:
+        return int(self.clock[0])
+
+    @day.setter
+    def day(self, value: int) -> None:
+        self.clock[0] = value
 
     @property
     def n(self) -> int:
@@ -95,10 +186,49 @@ class World:
 
     @property
     def customers(self) -> np.ndarray:
-        """Customers per firm."""
-        return np.bincount(self.provider[self.provider >= 0], minlength=self.n_firms)
+        """Customers per firm (kept up to date by every phase that changes a provider)."""
+        return self.firm_customers.copy()
 
-    def trust(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    def recount(self) -> None:
+        """Recount customers per firm after providers were set by hand."""
+        self.firm_customers[:] = np.bincount(self.provider[self.provider >= 0], minlength=self.n_firms)
+
+    @property
+    def today(self) -> dict[str, np.ndarray]:
+        """Today's per-firm counters by name (views: writing into them writes the counters)."""
+        return {k: self.today_arr[i] for i, k in enumerate(COUNTERS)}
+
+    def _events(self, kind: int, buf: np.ndarray) -> np.ndarray:
+        return buf[: self.n_events[kind]]
+
+    def _set_events(self, kind: int, buf: np.ndarray, rows) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        buf[: len(rows)] = rows
+        self.n_events[kind] = len(rows)
+
+    private_complaints = property(lambda w: w._events(E_PRIVATE, w.private_buf),
+                                  lambda w, v: w._set_events(E_PRIVATE, w.private_buf, v),
+                                  doc="Consumers who complained privately today.")
+    public_posts = property(lambda w: w._events(E_PUBLIC, w.public_buf),
+                            lambda w, v: w._set_events(E_PUBLIC, w.public_buf, v),
+                            doc="Consumers who posted negatively in public today.")
+    praise_posts = property(lambda w: w._events(E_PRAISE, w.praise_buf),
+                            lambda w, v: w._set_events(E_PRAISE, w.praise_buf, v),
+                            doc="Consumers who posted positively in public today.")
+
+    @property
+    def defections(self) -> tuple[np.ndarray, np.ndarray]:
+        """(consumers, firms they left) on the last day churn ran: tomorrow's exit talk."""
+        k = self.n_events[E_DEFECTIONS]
+        return self.defect_buf[:k], self.defect_firm[:k]
+
+    @defections.setter
+    def defections(self, value: tuple[np.ndarray, np.ndarray]) -> None:
+        rows, firms = (np.asarray(v, dtype=np.int64) for v in value)
+        self._set_events(E_DEFECTIONS, self.defect_buf, rows)
+        self.defect_firm[: len(firms)] = firms
+
+    def trust(self, rows: np.ndarray | slice | int = slice(None)) -> np.ndarray:
         """Trust of consumers `rows` (default all) in every firm: the mean of the Beta evidence."""
         p0 = self.market.behaviour.prior_evidence / 2
         pos, neg = self.pos[rows], self.neg[rows]
@@ -114,37 +244,79 @@ class World:
         return out
 
     def add(self, sign: str, cause: str, rows: np.ndarray, firms: np.ndarray, amount, direct: bool = False) -> None:
-        """Add trust evidence about `firms[k]` to consumer `rows[k]` (pairs are unique in one call).
+        """Add trust evidence about `firms[k]` to consumer `rows[k]` (see `add`, the compiled version)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        amount = np.ascontiguousarray(np.broadcast_to(np.asarray(amount, dtype=float), rows.shape))
+        _add_many(self.kernel()[0], sign == "positive", CAUSE[cause], rows,
+                  np.asarray(firms, dtype=np.int64), amount, direct)
 
-        `direct` marks the consumer's own experience with its provider, which drives voice.
-        """
-        if len(rows) == 0:
-            return
-        amount = np.broadcast_to(np.asarray(amount, dtype=float), rows.shape)
-        (self.pos_today if sign == "positive" else self.neg_today)[rows, firms] += amount
-        own = self.provider[rows] == firms
-        self.evidence[int(sign == "positive"), CAUSE[cause]] += np.bincount(
-            firms[own], weights=amount[own], minlength=self.n_firms)
+
+@njit(cache=True, inline="always")
+def add(s: State, positive: bool, cause: int, n: int, f: int, amount: float, direct: bool) -> None:
+    """Today's evidence about firm f for consumer n (§7.9): E+ or E-, the ledger, and D+ / D-.
+
+    The ledger (`evidence`, by sign, cause and firm) counts evidence a firm's own customers receive
+    about it; `direct` marks the consumer's own experience with its provider, which drives voice.
+    """
+    if positive:
+        s.pos_today[n, f] += amount
+    else:
+        s.neg_today[n, f] += amount
+    if s.provider[n] == f:
+        s.evidence[np.int64(positive), cause, f] += amount
         if direct:
-            target = self.direct_pos if sign == "positive" else self.direct_neg
-            np.add.at(target, rows[own], amount[own])
+            if positive:
+                s.direct_pos[n] += amount
+            else:
+                s.direct_neg[n] += amount
 
-    def count(self, name: str, firms: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """Add events of firms `firms` to today's counter `name`."""
-        self.today[name] += np.bincount(firms, weights=weights, minlength=self.n_firms)
+
+@njit(cache=True)
+def _add_many(s, positive, cause, rows, firms, amount, direct):
+    for k in range(len(rows)):
+        add(s, positive, cause, rows[k], firms[k], amount[k], direct)
+
+
+@njit(cache=True)
+def join(s: State, n: int, f: int) -> None:
+    """Consumer n becomes a customer of firm f today, with tenure 0."""
+    s.provider[n] = f
+    s.tenure[n] = 0
+    s.open_severity[n] = 0.0
+    s.firm_customers[f] += 1
+    s.today_arr[N_ACQUIRED, f] += 1
+
+
+@njit(cache=True)
+def leave(s: State, n: int) -> None:
+    """Consumer n stops being a customer; its open problem ends; tomorrow it tells its neighbours."""
+    f = s.provider[n]
+    s.today_arr[N_CHURNED, f] += 1
+    s.firm_customers[f] -= 1
+    s.cohort_alive[n] = False
+    s.provider[n] = -1
+    s.tenure[n] = 0
+    s.open_severity[n] = 0.0
+    s.left_day[n] = s.clock[0]
+    k = s.n_events[E_DEFECTIONS]
+    s.defect_buf[k] = n
+    s.defect_firm[k] = f
+    s.n_events[E_DEFECTIONS] = k + 1
 
 
 def create_world(strategies: list[Strategy], market: Market, seed: np.random.SeedSequence) -> World:
     """Draw the population and network and set up day 0, each from its own random stream."""
-    rng = dict(zip(STREAMS, (np.random.default_rng(s) for s in seed.spawn(len(STREAMS))), strict=True))
+    children = seed.spawn(len(STREAMS))
+    child = dict(zip(STREAMS, children, strict=True))
+    population = np.random.default_rng(child["population"])
     n, n_firms = market.consumers, len(strategies)
-    traits = draw_traits(market.population, n, n_firms, rng["population"])
+    traits = draw_traits(market.population, n, n_firms, population)
     # who is a customer of whom on day 0 (population stream: independent of the strategies)
-    join = rng["population"].random(n) < market.initial_penetration
-    provider = np.where(join, rng["population"].integers(0, n_firms, n), -1)
+    joined = population.random(n) < market.initial_penetration
+    provider = np.where(joined, population.integers(0, n_firms, n), -1)
     b = market.behaviour
-    w = World(market=market, firms=FirmArrays(strategies), traits=traits,
-              adj=build_network(market.network, n, rng["network"]), rng=rng)
+    w = World(market, FirmArrays(strategies), traits, build_network(market.network, n,
+                                                                      np.random.default_rng(child["network"])))
     w.pos, w.neg = np.zeros((n, n_firms)), np.zeros((n, n_firms))
     # day-0 customers hold evidence of mass initial_evidence whose Beta mean is their initial trust
     rows = np.flatnonzero(provider >= 0)
@@ -160,24 +332,161 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.open_severity, w.open_days = np.zeros(n), np.zeros(n, dtype=np.int64)
     w.seeking, w.calls = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
     w.cohort, w.cohort_alive = provider.copy(), provider >= 0
-    w.shock_draw = rng["shock"].random(n)
+    w.shock_draw = np.random.default_rng(child["shock"]).random(n)
+    w.wom_heard, w.direct_neg, w.direct_pos = np.zeros(n), np.zeros(n), np.zeros(n)
+    w.stress_in, w.relief_in, w.exchanges = np.zeros(n), np.zeros(n), np.zeros(n)
+    w.next_problem, w.fade_day = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    w.left_day = np.full(n, -1, dtype=np.int64)
     w.problem_rate = w.firms.problem_rate.copy()
     w.npv = np.zeros(n_firms)
-    w.defections = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    w.direct_neg, w.direct_pos, w.wom_heard = np.zeros(n), np.zeros(n), np.zeros(n)
-    w.stress_in, w.relief_in, w.exchanges = np.zeros(n), np.zeros(n), np.zeros(n)
+    w.firm_customers = np.bincount(provider[provider >= 0], minlength=n_firms).astype(np.int64)
+    w.today_arr = np.zeros((len(COUNTERS), n_firms))
     w.evidence = np.zeros((2, len(CAUSES), n_firms))
-    w.today = {k: np.zeros(n_firms) for k in COUNTERS}
+    w.private_buf, w.public_buf, w.praise_buf = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    w.defect_buf, w.defect_firm = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    w.n_events = np.zeros(4, dtype=np.int64)
+    w.pairs = np.zeros(n * n_firms, dtype=np.int64)
+    w.clock = np.zeros(1, dtype=np.int64)  # today's day
+    w.problem_cap = np.full(1, -1.0)  # the problem rate the problem clocks were drawn for (sim/support.py)
+    w.streams = seed_streams([child[k] for k in DAILY])
+    w.contact_streams = seed_streams(child["contacts"].spawn(n_firms))
+    # residual hazards (Exp(1) thresholds, sim/rand.py), drawn for every consumer in index order so
+    # that each consumer's first complaint, post, departure and joining are paired across strategies
+    w.private_clock, w.public_clock, w.praise_clock = (_exponentials(w.streams[R_VOICE], n) for _ in range(3))
+    w.churn_clock = _exponentials(w.streams[R_CHURN], n)
+    w.join_clock = _exponentials(w.streams[R_ACQUISITION], n)
     return w
 
 
+@njit(cache=True)
+def _exponentials(st, n):
+    out = np.empty(n)
+    for k in range(n):
+        out[k] = exponential(st)
+    return out
+
+
 def begin_day(w: World) -> None:
-    """Advance the clock and tenure, and clear today's accumulators."""
-    w.day += 1
-    w.tenure[w.provider >= 0] += 1
-    for arr in (w.pos_today, w.neg_today, w.direct_neg, w.direct_pos, w.stress_in, w.relief_in,
-                w.exchanges, w.evidence):
-        arr.fill(0)
-    w.contacted.fill(False)
-    for v in w.today.values():
-        v.fill(0)
+    """Advance the clock and tenure, count customers, and clear today's accumulators."""
+    _begin_day(w.kernel()[0])
+
+
+@njit(cache=True)
+def _begin_day(s: State) -> None:
+    s.clock[0] += 1
+    provider, tenure, customers = s.provider, s.tenure, s.firm_customers
+    customers[:] = 0
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f >= 0:
+            tenure[n] += 1
+            customers[f] += 1
+    for arr in (s.direct_neg, s.direct_pos, s.stress_in, s.relief_in, s.exchanges):
+        arr[:] = 0.0
+    s.pos_today[:] = 0.0
+    s.neg_today[:] = 0.0
+    s.contacted[:] = False
+    s.evidence[:] = 0.0
+    s.today_arr[:] = 0.0
+
+
+# The packing functions name every field, so that numba can compile (and cache) them.
+@njit(cache=True)
+def _pack_state(t):
+    s = structref.new(STATE_TYPE)
+    s.pos = t.pos
+    s.neg = t.neg
+    s.intimacy = t.intimacy
+    s.fit = t.fit
+    s.pos_today = t.pos_today
+    s.neg_today = t.neg_today
+    s.contacted = t.contacted
+    s.provider = t.provider
+    s.tenure = t.tenure
+    s.stress = t.stress
+    s.load = t.load
+    s.open_severity = t.open_severity
+    s.open_days = t.open_days
+    s.seeking = t.seeking
+    s.calls = t.calls
+    s.cohort = t.cohort
+    s.cohort_alive = t.cohort_alive
+    s.shock_draw = t.shock_draw
+    s.wom_heard = t.wom_heard
+    s.direct_neg = t.direct_neg
+    s.direct_pos = t.direct_pos
+    s.stress_in = t.stress_in
+    s.relief_in = t.relief_in
+    s.exchanges = t.exchanges
+    s.next_problem = t.next_problem
+    s.fade_day = t.fade_day
+    s.private_clock = t.private_clock
+    s.public_clock = t.public_clock
+    s.praise_clock = t.praise_clock
+    s.churn_clock = t.churn_clock
+    s.join_clock = t.join_clock
+    s.left_day = t.left_day
+    s.problem_rate = t.problem_rate
+    s.npv = t.npv
+    s.firm_customers = t.firm_customers
+    s.today_arr = t.today_arr
+    s.evidence = t.evidence
+    s.private_buf = t.private_buf
+    s.public_buf = t.public_buf
+    s.praise_buf = t.praise_buf
+    s.defect_buf = t.defect_buf
+    s.defect_firm = t.defect_firm
+    s.n_events = t.n_events
+    s.pairs = t.pairs
+    s.clock = t.clock
+    s.problem_cap = t.problem_cap
+    s.streams = t.streams
+    s.contact_streams = t.contact_streams
+    s.churn_propensity = t.churn_propensity
+    s.contact_capacity = t.contact_capacity
+    s.contact_tolerance = t.contact_tolerance
+    s.price_sensitivity = t.price_sensitivity
+    s.support_seeking = t.support_seeking
+    s.voice_propensity = t.voice_propensity
+    s.public_voice = t.public_voice
+    s.problem_proneness = t.problem_proneness
+    s.patience = t.patience
+    s.spin_detection = t.spin_detection
+    s.assortment_rank = t.assortment_rank
+    s.spin_seen = t.spin_seen
+    s.adj_ptr = t.adj_ptr
+    s.adj_idx = t.adj_idx
+    return s
+
+
+@njit(cache=True)
+def _pack_firms(t):
+    fa = structref.new(FIRMS_TYPE)
+    fa.contact_rate = t.contact_rate
+    fa.channels = t.channels
+    fa.intrusiveness = t.intrusiveness
+    fa.prospect_rate = t.prospect_rate
+    fa.data_requests = t.data_requests
+    fa.inbound_capacity = t.inbound_capacity
+    fa.resolution_quality = t.resolution_quality
+    fa.support_free_days = t.support_free_days
+    fa.support_fee = t.support_fee
+    fa.nuisance_fee = t.nuisance_fee
+    fa.price = t.price
+    fa.assortment_cut = t.assortment_cut
+    fa.cut_day = t.cut_day
+    fa.listening = t.listening
+    fa.public_listening = t.public_listening
+    fa.responsiveness = t.responsiveness
+    fa.problem_rate = t.problem_rate
+    fa.cost_per_contact = t.cost_per_contact
+    fa.cost_per_ticket = t.cost_per_ticket
+    fa.cost_per_answer = t.cost_per_answer
+    fa.listening_cost = t.listening_cost
+    fa.serve_cost = t.serve_cost
+    fa.assortment_saving = t.assortment_saving
+    return fa
+
+
+__all__ = ["CAUSE", "CAUSES", "COUNTERS", "NEVER", "STREAMS", "FirmArrays", "World", "add", "begin_day",
+           "create_world", "join", "leave"]

@@ -80,6 +80,7 @@ def set_provider(w: World, provider: int | np.ndarray) -> None:
     w.neg[rows, prov[rows]] = (1 - w.traits.initial_trust[rows]) * b.initial_evidence
     w.cohort[:] = prov
     w.cohort_alive[:] = prov >= 0
+    w.recount()
 
 
 def set_trust(w: World, trust: float | np.ndarray, mass: float = 10.0) -> None:

@@ -75,6 +75,7 @@ def _check_state(w: World) -> None:
     assert (w.pos >= 0).all() and (w.neg >= 0).all()
     assert ((w.provider >= -1) & (w.provider < n_firms)).all()
     assert w.customers.sum() + (w.provider == -1).sum() == n
+    np.testing.assert_array_equal(w.customers, np.bincount(w.provider[w.provider >= 0], minlength=n_firms))
     assert (w.tenure[w.provider < 0] == 0).all() and (w.tenure >= 0).all()
     assert (w.problem_rate >= 0).all() and (w.problem_rate <= w.firms.problem_rate + 1e-12).all()
 

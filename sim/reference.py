@@ -1,0 +1,482 @@
+"""The reference engine: every consumer applies the model's rules to itself, in plain Python.
+
+This is the readable specification of docs/ODD.md §7, written in the style of Mesa's examples
+(boltzmann_wealth_model, wolf_sheep): agents with short, verb-named methods, and a day that names the
+order of activation outright (`day`, the schedule of ODD §3). Each rule is the literal ODD rule: an
+event "with probability p" is one uniform draw compared with p, every pair, every day. It is slow
+(about 10 µs per consumer-day) and exists to be read and to be docked against the vectorized engine
+(sim/vectorized.py), which samples only the events that happen (tests/test_docking.py; Axtell et al.
+1996; Rand & Rust 2011).
+
+Both engines start from the same day-0 world (sim/world.py:create_world: population, network,
+providers, trust); at the end of each day the agents write their state back into that world, so the
+recorder, the Mesa reporters and every output file are the same for both engines. Random numbers come
+from one `random.Random` per process, seeded from the same streams as the vectorized engine's, so a
+seed fully determines a run; the two engines do not draw the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import mesa
+from mesa.agent import AgentSet
+import numpy as np
+
+from sim import agents
+from sim.params import Strategy
+from sim.world import CAUSE, COUNTERS, DAILY, STREAMS, World
+
+
+class Firm(agents.Firm):
+    """A firm: staffs its support line, listens, learns, and keeps its accounts (firm-side phases)."""
+
+    def __init__(self, model: mesa.Model, index: int, name: str, strategy: Strategy):
+        super().__init__(model, index, name, strategy)
+        self.rate = strategy.problem_rate  # root-cause problem rate r_f
+        self.value = 0.0  # NPV
+        self.count = 0  # customers
+        self.today = dict.fromkeys(COUNTERS, 0.0)
+        self.ledger = {sign: [0.0] * len(CAUSE) for sign in ("negative", "positive")}
+
+    def open_day(self) -> None:
+        """Clear today's counters and evidence ledger."""
+        self.today = dict.fromkeys(COUNTERS, 0.0)
+        self.ledger = {sign: [0.0] * len(CAUSE) for sign in ("negative", "positive")}
+
+    def answer_calls(self) -> None:
+        """Staff capacity x customers / 1000 slots; the callers with the smallest priority get through (§7.6)."""
+        s = self.strategy
+        staffed = s.inbound_capacity * self.count / 1000.0
+        self.today["staffed"] += staffed
+        slots = math.floor(staffed) + (self.model.streams["support"].random() < staffed - math.floor(staffed))
+        callers = [c for c in self.model.consumers if c.provider == self.index and c.open_severity > 0 and c.seeking]
+        queue = sorted(callers, key=lambda c: self.model.streams["support"].random())
+        for rank, caller in enumerate(queue):
+            caller.call_support(self, reached=rank < slots)
+
+    def listen(self) -> None:
+        """Detect and answer private complaints (listening) and public posts (public_listening) (§7.12)."""
+        s, draw = self.strategy, self.model.streams["listening"]
+        for consumer in self.model.private_complaints:
+            if consumer.provider == self.index and draw.random() < s.listening:
+                consumer.hear_back(self)
+        for consumer in self.model.public_posts:
+            if consumer.provider == self.index and draw.random() < s.public_listening:
+                consumer.hear_back(self)
+                for neighbour in consumer.neighbours:
+                    neighbour.receive("positive", "word_of_mouth", self.index, self.model.b.public_answer_weight)
+        self.learn()
+
+    def learn(self) -> None:
+        """r <- floor + (r - floor) exp(-learning_rate x responsiveness x H / max(C, 1)) (§7.13)."""
+        b, s = self.model.b, self.strategy
+        heard = self.today["complaints_answered"] + s.listening * self.today["tickets_reached"]
+        floor = b.problem_floor * s.problem_rate
+        self.rate = floor + (self.rate - floor) * math.exp(-b.learning_rate * s.responsiveness * heard
+                                                            / max(self.count, 1))
+
+    def account(self) -> None:
+        """Revenue, cost, profit and discounted value (§7.18)."""
+        s, day, t = self.strategy, self.model.day, self.today
+        cut = s.assortment_cut if day >= max(s.cut_day, 1) else 0.0
+        serve = max(s.serve_cost - s.assortment_saving * cut, 0.0)
+        t["revenue"] = self.count * s.price / 30.0 + t["fees"]
+        t["cost"] = (self.count * serve / 30.0 + t["contacts"] * s.cost_per_contact
+                     + t["staffed"] * s.cost_per_ticket + t["complaints_answered"] * s.cost_per_answer
+                     + (s.listening + s.public_listening) * s.listening_cost * self.count / 1000.0)
+        self.value += (t["revenue"] - t["cost"]) / (1 + self.model.market.discount_rate) ** (day / 365.0)
+
+    def monthly_price(self) -> float:
+        """What a customer pays a month: the price plus any nuisance fee."""
+        return self.strategy.price + self.strategy.nuisance_fee
+
+
+class Consumer(mesa.Agent):
+    """A consumer: its traits, its provider, and its evidence, intimacy and fit about every firm."""
+
+    def __init__(self, model: mesa.Model, index: int, w: World):
+        super().__init__(model)
+        self.index = index
+        t = w.traits
+        for trait in ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity",
+                      "support_seeking", "voice_propensity", "public_voice", "problem_proneness", "patience",
+                      "spin_detection", "assortment_rank", "spin_seen"):
+            setattr(self, trait, float(getattr(t, trait)[index]))
+        self.pos, self.neg = w.pos[index].tolist(), w.neg[index].tolist()  # evidence about each firm
+        self.intimacy, self.fit = w.intimacy[index].tolist(), w.fit[index].tolist()
+        self.provider, self.tenure = int(w.provider[index]), 0
+        self.cohort, self.loyal = int(w.cohort[index]), bool(w.cohort_alive[index])
+        self.shock_draw = float(w.shock_draw[index])
+        self.stress = self.load = self.open_severity = 0.0
+        self.open_days = self.calls = 0
+        self.seeking = False
+        self.heard_negative = 0.0  # W-: negative posts about the provider heard yesterday
+        self.neighbours: list[Consumer] = []
+
+    # ------------------------------------------------------------------ helpers
+    def receive(self, sign: str, cause: str, firm: int, amount: float, direct: bool = False) -> None:
+        """Evidence about `firm` today (§7.9); the firm's ledger counts it if I am its customer."""
+        (self.pos_today if sign == "positive" else self.neg_today)[firm] += amount
+        if self.provider == firm:
+            self.model.firms[firm].ledger[sign][CAUSE[cause]] += amount
+            if direct:
+                if sign == "positive":
+                    self.direct_pos += amount
+                else:
+                    self.direct_neg += amount
+
+    def trust(self, firm: int) -> float:
+        """T = (a0 + a) / (2 a0 + a + b), the mean of the Beta evidence (§7.9)."""
+        a0 = self.model.b.prior_evidence / 2
+        return (a0 + self.pos[firm]) / (2 * a0 + self.pos[firm] + self.neg[firm])
+
+    def fee(self) -> float:
+        """The support fee a call would cost me today (§7.6)."""
+        s = self.model.firms[self.provider].strategy
+        return s.support_fee if self.tenure > s.support_free_days else 0.0
+
+    def deterrent(self) -> float:
+        """delta = exp(-fee_deterrence p fee / reference_price) (§7.6)."""
+        b = self.model.b
+        return math.exp(-b.fee_deterrence * self.price_sensitivity * self.fee() / self.model.market.reference_price)
+
+    def price_term(self, firm: int) -> float:
+        """price_weight p (P / reference_price - 1) (§7.16)."""
+        price = self.model.firms[firm].monthly_price()
+        return self.model.b.price_weight * self.price_sensitivity * (price / self.model.market.reference_price - 1)
+
+    # ------------------------------------------------------------------ phase 1
+    def begin_day(self) -> None:
+        """A day older with my provider; today's evidence, stressors and exchanges start at zero."""
+        if self.provider >= 0:
+            self.tenure += 1
+        n_firms = len(self.pos)
+        self.pos_today, self.neg_today = [0.0] * n_firms, [0.0] * n_firms
+        self.contacted = [False] * n_firms
+        self.direct_neg = self.direct_pos = self.stress_in = self.relief_in = 0.0
+        self.exchanges = 0
+        self.left_today = False
+
+    # ------------------------------------------------------------------ phases 2-5
+    def step(self) -> None:
+        """My morning: contacts, data requests, using the product, problems (phases 2-5)."""
+        self.receive_contacts()
+        self.answer_data_requests()
+        self.use_product()
+        self.meet_problems()
+
+    def receive_contacts(self) -> None:
+        """Each firm contacts me or not; my load decides whether each contact is welcome or a burden (§7.2)."""
+        b, draw = self.model.b, self.model.streams["contacts"]
+        weight = 0.0
+        for firm in self.model.firms:
+            s = firm.strategy
+            rate = s.contact_rate if self.provider == firm.index else s.prospect_rate
+            if draw.random() < rate / 365.0:
+                self.contacted[firm.index] = True
+                weight += 1 + b.channel_reactance * (s.channels - 1)
+        clutter = self.model.streams["clutter"].random() < min(1.0, b.clutter_rate / 30.0)
+        self.load = self.load * math.exp(-1 / b.load_days) + weight + clutter
+        burdened = self.load > self.contact_capacity
+        impatience = 1 - self.contact_tolerance
+        for firm in self.model.firms:
+            if self.contacted[firm.index]:
+                intrusive = firm.strategy.intrusiveness
+                firm.today["contacts"] += 1
+                if not burdened:
+                    self.receive("positive", "contacts", firm.index, b.contact_value * (1 - intrusive))
+                self.receive("negative", "contacts", firm.index,
+                             impatience * (b.intrusion_weight * intrusive + b.burden_weight * burdened), direct=True)
+                if burdened:
+                    self.stress_in += b.stress_burden * impatience
+
+    def answer_data_requests(self) -> None:
+        """My provider may ask me for information it puts to no visible use (§7.3)."""
+        if self.provider < 0:
+            return
+        b = self.model.b
+        if self.model.streams["contacts"].random() < self.model.firms[self.provider].strategy.data_requests / 365.0:
+            self.receive("negative", "data_requests", self.provider, b.data_request_weight, direct=True)
+            self.stress_in += b.stress_data
+
+    def use_product(self) -> None:
+        """Using the product is evidence of its fit (§7.4)."""
+        if self.provider >= 0:
+            u, fit = self.model.b.usage_evidence, self.fit[self.provider]
+            self.receive("positive", "usage", self.provider, u * fit)
+            self.receive("negative", "usage", self.provider, u * (1 - fit))
+
+    def meet_problems(self) -> None:
+        """A new problem, or the defect shock; a fresh problem gets one decision to call support (§7.5)."""
+        if self.provider < 0:
+            return
+        b, m, draw = self.model.b, self.model.market, self.model.streams["problems"]
+        firm = self.model.firms[self.provider]
+        new = draw.random() < firm.rate / 365.0 * self.problem_proneness
+        severity = draw.expovariate(1 / b.severity_mean) if b.severity_mean > 0 else 0.0
+        if self.model.day == m.shock.day and self.provider == m.shock.firm and self.shock_draw < m.shock.share:
+            severity, new = max(severity, m.shock.severity), True
+        if not new:
+            return
+        firm.today["problems"] += 1
+        self.receive("negative", "problems", self.provider, b.problem_weight * severity, direct=True)
+        if self.open_severity == 0:
+            self.open_days = self.calls = 0
+            self.seeking = draw.random() < self.support_seeking * self.deterrent()
+        self.open_severity += severity
+
+    # ------------------------------------------------------------------ phase 6 (called by my provider)
+    def call_support(self, firm: Firm, reached: bool) -> None:
+        """My call about an open problem: a busy line, or heard, perhaps charged, perhaps resolved (§7.6)."""
+        b, first_call = self.model.b, self.calls == 0
+        self.calls += 1
+        firm.today["tickets"] += 1
+        if not reached:
+            self.receive("negative", "unreached", firm.index, b.unreached_weight, direct=True)
+            self.stress_in += b.stress_unreached
+            return
+        firm.today["tickets_reached"] += 1
+        self.receive("positive", "heard", firm.index, b.heard_weight, direct=True)
+        self.exchanges += 1
+        fee = self.fee()
+        if fee > 0:
+            firm.today["fees"] += fee
+            self.receive("negative", "support_fees", firm.index, b.fee_weight * fee / self.model.market.reference_price,
+                         direct=True)
+            self.stress_in += b.stress_fee
+        if self.model.streams["support"].random() < firm.strategy.resolution_quality:
+            firm.today["tickets_resolved"] += 1
+            self.receive("positive", "resolved", firm.index,
+                         self.open_severity * (b.resolved_weight + b.quick_weight * first_call), direct=True)
+            self.exchanges += 1
+            self.open_severity = 0.0
+
+    # ------------------------------------------------------------------ phases 7-10
+    def react(self) -> None:
+        """My afternoon: living with a problem, fees, the cut, and whether to speak up (phases 7-10)."""
+        self.live_with_problem()
+        self.pay_nuisance_fee()
+        self.notice_cut()
+        self.speak_up()
+
+    def live_with_problem(self) -> None:
+        """An open problem weighs; as a caller I give up after my patience, otherwise it may fade (§7.5, §7.6)."""
+        if self.provider < 0 or self.open_severity == 0:
+            return
+        b = self.model.b
+        self.receive("negative", "problems", self.provider, b.open_weight * self.open_severity, direct=True)
+        self.open_days += 1
+        fades = self.model.streams["problems"].random() < 1 / b.self_fix_days
+        if self.seeking and self.open_days >= self.patience:
+            self.receive("negative", "unresolved", self.provider, b.unresolved_weight * self.open_severity, direct=True)
+            self.stress_in += b.stress_unresolved
+            self.open_severity = 0.0
+        elif not self.seeking and fades:
+            self.open_severity = 0.0
+
+    def pay_nuisance_fee(self) -> None:
+        """Every 30 days of tenure my provider charges its nuisance fee, if it has one (§7.7)."""
+        if self.provider < 0:
+            return
+        firm = self.model.firms[self.provider]
+        fee = firm.strategy.nuisance_fee
+        if fee > 0 and self.tenure > 0 and self.tenure % 30 == 0:
+            b = self.model.b
+            firm.today["fees"] += fee
+            unfair = b.fee_weight * fee / self.model.market.reference_price
+            self.receive("negative", "nuisance_fees", self.provider, unfair, direct=True)
+            self.stress_in += b.stress_fee
+
+    def notice_cut(self) -> None:
+        """A firm's cut today lowers my fit if I relied on what it cut; I may see through the spin (§7.8)."""
+        b = self.model.b
+        for firm in self.model.firms:
+            s = firm.strategy
+            if s.assortment_cut <= 0 or max(s.cut_day, 1) != self.model.day:
+                continue
+            affected = self.assortment_rank < s.assortment_cut
+            if affected:
+                self.fit[firm.index] *= 1 - b.fit_loss
+            if self.provider == firm.index:
+                if affected:
+                    self.receive("negative", "assortment", firm.index, b.assortment_weight, direct=True)
+                if self.spin_seen < self.spin_detection:
+                    self.receive("negative", "spin", firm.index, b.spin_weight, direct=True)
+                    self.stress_in += b.stress_spin
+
+    def speak_up(self) -> None:
+        """Today's direct experience (and yesterday's posts heard) may become a complaint or a post (§7.10)."""
+        heard, self.heard_negative = self.heard_negative, 0.0
+        if self.provider < 0 or (self.direct_neg <= 0 and self.direct_pos <= 0 and heard <= 0):
+            return
+        b, draw, model = self.model.b, self.model.streams["voice"], self.model
+        q, v = self.public_voice, self.voice_propensity
+        reachable = float(model.firms[self.provider].strategy.inbound_capacity > 0)
+        x = b.voice_scale * v * self.direct_neg
+        firm = model.firms[self.provider]
+        if draw.random() < 1 - math.exp(-x * (1 - q) * reachable * self.deterrent()):
+            model.private_complaints.append(self)
+            firm.today["complaints_private"] += 1
+        if draw.random() < 1 - math.exp(-x * (q + (1 - q) * (1 - reachable) * b.redirect_public)
+                                        - b.retell_scale * v * q * heard):
+            model.public_posts.append(self)
+            firm.today["complaints_public"] += 1
+        if draw.random() < 1 - math.exp(-b.praise_scale * v * q * self.direct_pos):
+            model.praise_posts.append(self)
+            firm.today["posts_positive"] += 1
+
+    # ------------------------------------------------------------------ phase 11
+    def post(self, sign: str, cause: str, firm: int, weight: float) -> None:
+        """My neighbours hear what I say (or did) about `firm` (§7.11)."""
+        for neighbour in self.neighbours:
+            neighbour.receive(sign, cause, firm, weight)
+            if sign == "negative" and cause == "word_of_mouth" and neighbour.provider == firm:
+                neighbour.heard_negative += weight
+
+    # ------------------------------------------------------------------ phase 12 (called by my provider)
+    def hear_back(self, firm: Firm) -> None:
+        """The firm answers my complaint: evidence, a two-way exchange, relief (§7.12)."""
+        b = self.model.b
+        firm.today["complaints_answered"] += 1
+        self.receive("positive", "answered", firm.index, b.answer_weight)
+        self.exchanges += 1
+        self.relief_in += b.answer_relief
+
+    # ------------------------------------------------------------------ phases 13-15
+    def settle(self) -> None:
+        """My evening: trust, intimacy and stress take in the day; then I may leave, switch or join (13-15)."""
+        self.update_trust()
+        self.update_intimacy()
+        self.update_stress()
+        if self.provider >= 0:
+            self.consider_leaving()
+        elif not self.left_today:
+            self.consider_joining()
+
+    def update_trust(self) -> None:
+        """a <- lambda a + E+, b <- lambda b + omega E- (§7.9)."""
+        b = self.model.b
+        keep = math.exp(-1 / b.memory_days)
+        for f in range(len(self.pos)):
+            self.pos[f] = keep * self.pos[f] + self.pos_today[f]
+            self.neg[f] = keep * self.neg[f] + b.negativity_bias * self.neg_today[f]
+
+    def update_intimacy(self) -> None:
+        """Intimacy decays; two-way exchanges with my provider close part of the gap to 1 (§7.14)."""
+        b = self.model.b
+        keep = math.exp(-1 / b.intimacy_memory_days)
+        self.intimacy = [i * keep for i in self.intimacy]
+        if self.exchanges > 0 and self.provider >= 0:
+            f = self.provider
+            self.intimacy[f] = 1 - (1 - self.intimacy[f]) * (1 - b.intimacy_gain) ** self.exchanges
+
+    def update_stress(self) -> None:
+        """Stressors raise stress towards 1; relief and answers lower it (§7.15)."""
+        b = self.model.b
+        self.stress += (1 - self.stress) * -math.expm1(-self.stress_in)
+        self.stress *= 1 - b.stress_relief - min(self.relief_in, 1 - b.stress_relief)
+
+    def consider_leaving(self) -> None:
+        """Leave with probability 1 - exp(-h); a leaver may switch at once to a rival it trusts (§7.16)."""
+        b, draw, f = self.model.b, self.model.streams["churn"], self.provider
+        log_h = (b.trust_sensitivity * (0.5 - self.trust(f)) + b.stress_sensitivity * self.stress
+                 - b.intimacy_bond * self.intimacy[f] + self.price_term(f))
+        hazard = b.base_churn / 365 * self.churn_propensity * math.exp(log_h)
+        if not draw.random() < -math.expm1(-hazard):
+            return
+        firm = self.model.firms[f]
+        firm.today["churned"] += 1
+        firm.count -= 1
+        self.loyal, self.provider, self.tenure, self.open_severity = False, -1, 0, 0.0
+        self.left_today = True
+        self.model.leavers.append((self, f))
+        if len(self.model.firms) > 1 and draw.random() < b.switch_share:
+            weights = [0.0 if k == f else math.exp(b.trust_sensitivity * self.trust(k)) for k in range(len(self.pos))]
+            self.join(self.pick(weights, draw.random()))
+
+    def consider_joining(self) -> None:
+        """Join some firm with probability 1 - exp(-sum of hazards), firm k with probability ∝ h_k (§7.17)."""
+        b, draw = self.model.b, self.model.streams["acquisition"]
+        hazards = [b.acquisition_rate / 365 * math.exp(b.trust_sensitivity * (self.trust(k) - 0.5) - self.price_term(k))
+                   * (1 + b.contact_lift * self.contacted[k]) for k in range(len(self.pos))]
+        if draw.random() < -math.expm1(-sum(hazards)):
+            self.join(self.pick(hazards, draw.random()))
+
+    @staticmethod
+    def pick(weights: list[float], u: float) -> int:
+        """The first index whose cumulative weight reaches u x the total."""
+        target, total = max(u, 1e-300) * sum(weights), 0.0
+        for k, weight in enumerate(weights):
+            total += weight
+            if total >= target:
+                return k
+        return len(weights) - 1
+
+    def join(self, firm: int) -> None:
+        """Become a customer of `firm`, tenure 0."""
+        self.provider, self.tenure, self.open_severity = firm, 0, 0.0
+        self.model.firms[firm].count += 1
+        self.model.firms[firm].today["acquired"] += 1
+
+
+def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[Firm], mesa.AgentSet]:
+    """Create the firm and consumer agents from `model.world` (day 0) and the per-process random streams."""
+    w = model.world
+    seeds = dict(zip(STREAMS, np.random.SeedSequence(model.seed).spawn(len(STREAMS)), strict=True))
+    model.streams = {k: random.Random(int(seeds[k].generate_state(1, np.uint64)[0])) for k in DAILY}
+    model.b = model.market.behaviour
+    model.day = 0
+    model.private_complaints, model.public_posts, model.praise_posts, model.leavers = [], [], [], []
+    firms = [Firm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
+    for firm in firms:
+        firm.count = int(w.firm_customers[firm.index])
+    model.firm_agents = AgentSet(firms, random=model.random)
+    consumers = AgentSet([Consumer(model, n, w) for n in range(w.n)], random=model.random)
+    people = list(consumers)
+    for c in people:
+        c.neighbours = [people[k] for k in w.adj.indices[w.adj.indptr[c.index]: w.adj.indptr[c.index + 1]]]
+    return firms, consumers
+
+
+def day(model: mesa.Model) -> None:
+    """One day of docs/ODD.md §3, each phase activating the agents in a fixed order."""
+    consumers, firms = model.consumers, model.firm_agents
+    model.day += 1
+    firms.do("open_day")  # 1
+    consumers.do("begin_day")  # 1
+    consumers.do("step")  # 2-5: contacts, data requests, usage, problems
+    firms.do("answer_calls")  # 6: the support queue
+    consumers.do("react")  # 7-10: open problems, nuisance fees, the cut, voice
+    exit_talk, model.leavers = model.leavers, []
+    for consumer in model.public_posts:  # 11: word of mouth and yesterday's exit talk
+        consumer.post("negative", "word_of_mouth", consumer.provider, model.b.wom_negative_weight)
+    for consumer in model.praise_posts:
+        consumer.post("positive", "word_of_mouth", consumer.provider, model.b.wom_positive_weight)
+    for consumer, firm in exit_talk:
+        consumer.post("negative", "exit_talk", firm, model.b.exit_talk_weight)
+    firms.do("listen")  # 12: answers and root-cause learning
+    model.world.public_posts = [c.index for c in model.public_posts]
+    model.private_complaints, model.public_posts, model.praise_posts = [], [], []
+    consumers.do("settle")  # 13-15: trust, intimacy, stress; churn, switching, joining
+    firms.do("account")  # 16
+    write_back(model)
+    model.recorder.record(model.world)  # 17
+
+
+def write_back(model: mesa.Model) -> None:
+    """Copy the agents' state into the world's arrays, so both engines share recorder and reporters."""
+    w, people = model.world, list(model.consumers)
+    w.day = model.day
+    for name, attr in (("provider", "provider"), ("tenure", "tenure"), ("stress", "stress"), ("load", "load"),
+                       ("open_severity", "open_severity"), ("cohort_alive", "loyal")):
+        getattr(w, name)[:] = [getattr(c, attr) for c in people]
+    for name in ("pos", "neg", "intimacy", "fit"):
+        getattr(w, name)[:] = [getattr(c, name) for c in people]
+    for firm in model.firms:
+        k = firm.index
+        w.firm_customers[k], w.problem_rate[k], w.npv[k] = firm.count, firm.rate, firm.value
+        w.today_arr[:, k] = [firm.today[name] for name in COUNTERS]
+        w.evidence[0, :, k], w.evidence[1, :, k] = firm.ledger["negative"], firm.ledger["positive"]
+    w.defections = ([c.index for c, _ in model.leavers], [f for _, f in model.leavers])
