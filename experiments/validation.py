@@ -1,0 +1,891 @@
+"""Stylized facts as checks: each runs the model and tests the shape or direction its source reports.
+
+DESIGN.md §3 lists eight empirical regularities that the mechanisms must be able to reproduce
+(docs/ODD.md §1.2). Each `fact_<n>` function here runs small simulations on fixed seeds (common random
+numbers), measures the regularity and returns a `FactResult`: the numbers, one pass/fail per
+sub-check, and the plotly figure that shows it. The tests in tests/validation/ assert on these
+results; `relsim-validate` (experiments/validate.py) writes them as validation.html. No check asserts
+which strategy wins; the focal firm always plays the `middle` preset.
+
+Where a fact needs a parameter region, the region is a list of config overrides in the `relsim`
+command's syntax (`Fact.region`), so a user can reproduce it: `relsim market=monopoly <region>`.
+docs/VALIDATION.md explains each region.
+
+Some facts need per-consumer events (whose problem was resolved, who posted, who left). The model is
+then stepped day by day and the events are read from the world's state arrays between days
+(`ProblemEpisodes`, `_neighbour_defections`). The only write is a sentinel in `calls` for consumers
+without an open problem, which no rule reads (tests/validation/test_validation_tools.py checks that an
+observed run equals an unobserved one). Fact 1 injects one event's trust evidence and fact 8 seeds
+dissatisfied customers (an open problem every day) between days, from outside sim/.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from experiments.config import run_spec
+from sim.model import RelationshipModel
+from sim.params import Behaviour, Market, Strategy, build
+
+__all__ = ["FACTS", "Fact", "FactResult", "ProblemEpisodes", "build_run", "fact", "logistic_hazard_ratios",
+           "run_all_facts"]
+
+FOCAL = "middle"  # the strategy preset the focal firm plays in every check
+SENTINEL = -(2**40)  # `calls` of a consumer without an open problem, while observed
+
+COLORS = {"pass": "#2ca02c", "fail": "#d62728", "a": "#1f77b4", "b": "#ff7f0e", "c": "#9467bd", "d": "#8c564b",
+          "grey": "#7f7f7f"}
+
+
+# --------------------------------------------------------------------------- registry and results
+
+@dataclasses.dataclass(frozen=True)
+class Fact:
+    """A stylized fact: what its source reports, where, and the function that checks it."""
+
+    number: int
+    key: str
+    title: str
+    claim: str
+    source: str
+    region: tuple[str, ...]
+    region_note: str
+    check: Callable[..., FactResult]
+    known_gap: str | None = None  # why the current mechanisms cannot produce it (an expected failure)
+
+
+@dataclasses.dataclass
+class FactResult:
+    """The outcome of one fact's check: sub-checks, the numbers behind them, and the figure."""
+
+    fact: Fact
+    checks: dict[str, bool]
+    data: dict[str, Any]
+    summary: str
+    figure: go.Figure
+
+    @property
+    def passed(self) -> bool:
+        """True when every sub-check holds."""
+        return all(self.checks.values())
+
+    def explain(self) -> str:
+        """One line per sub-check, for assertion messages and the terminal."""
+        lines = [f"fact {self.fact.number} ({self.fact.key}): {self.summary}"]
+        lines += [f"  [{'ok' if ok else 'FAIL'}] {name}" for name, ok in self.checks.items()]
+        return "\n".join(lines)
+
+
+FACTS: dict[int, Fact] = {}
+
+
+def fact(number: int, key: str, title: str, claim: str, source: str, region: Sequence[str] = (),
+         region_note: str = "", known_gap: str | None = None):
+    """Register a fact check (decorator)."""
+    def register(check: Callable[..., FactResult]) -> Callable[..., FactResult]:
+        FACTS[number] = Fact(number, key, title, claim, source, tuple(region), region_note, check, known_gap)
+        return check
+    return register
+
+
+def run_all_facts(numbers: Sequence[int] | None = None, quick: bool = False,
+                  on_done: Callable[[FactResult], None] | None = None) -> list[FactResult]:
+    """Run the checks of the given facts (default all), in order."""
+    results = []
+    for number in numbers or sorted(FACTS):
+        result = FACTS[number].check(quick=quick)
+        results.append(result)
+        if on_done:
+            on_done(result)
+    return results
+
+
+# --------------------------------------------------------------------------- sizes
+
+#: Consumers and seeds per fact: (quick, default). The default is what the tests and relsim-validate
+#: use; --quick is a smoke run whose directions are less certain.
+SIZES: dict[int, dict[str, tuple[Any, Any]]] = {
+    1: {"consumers": (600, 2000), "seeds": ((11,), (11,))},
+    2: {"consumers": (1500, 4000), "seeds": ((0, 1), (0, 1, 2))},
+    3: {"consumers": (1500, 4000), "seeds": ((0, 1), (0, 1, 2, 3))},
+    4: {"consumers": (2000, 5000), "seeds": ((0, 1), (0, 1, 2, 3, 4, 5))},
+    5: {"consumers": (1000, 3000), "seeds": ((0, 1), (0, 1))},
+    6: {"consumers": (1000, 3000), "seeds": ((0, 1), (0, 1))},
+    7: {"consumers": (1500, 4000), "seeds": ((0, 1), (0, 1, 2, 3))},
+    8: {"consumers": (1500, 4000), "seeds": ((0, 1), tuple(range(8)))},
+}
+
+
+def _size(number: int, quick: bool, consumers: int | None, seeds: Sequence[int] | None) -> tuple[int, tuple[int, ...]]:
+    """Consumers and seeds of a fact's check: explicit values, else its quick or default size."""
+    size = SIZES[number]
+    k = 0 if quick else 1
+    return (int(consumers or size["consumers"][k]), tuple(seeds) if seeds is not None else tuple(size["seeds"][k]))
+
+
+# --------------------------------------------------------------------------- building runs
+
+@functools.lru_cache(maxsize=64)
+def _composed(overrides: tuple[str, ...]) -> tuple[dict[str, Strategy], Market]:
+    """Strategies and market of the `relsim` config with these overrides (Hydra compose, validated)."""
+    from experiments.main import _plain_config, compose
+
+    spec = run_spec(_plain_config(compose(list(overrides))))
+    return dict(spec.strategies), spec.market
+
+
+def build_run(overrides: Sequence[str] = (), *, consumers: int, days: int, seed: int,
+              focal: dict[str, Any] | None = None, behaviour: dict[str, Any] | None = None,
+              market: dict[str, Any] | None = None) -> RelationshipModel:
+    """A model of the `relsim` config with `overrides`, the focal firm playing `middle`.
+
+    `focal` and `behaviour` change Strategy and Behaviour fields on top (validated by
+    sim.params.build), `market` replaces Market fields; cheaper than composing a config per point
+    of a sweep.
+    """
+    strategies, mk = _composed(tuple(overrides))
+    strategy = strategies[FOCAL]
+    if focal:
+        strategy = build(Strategy, {**dataclasses.asdict(strategy), **focal}, f"strategies.{FOCAL}")
+    changes: dict[str, Any] = {"consumers": consumers, **(market or {})}
+    if behaviour:
+        changes["behaviour"] = build(Behaviour, {**dataclasses.asdict(mk.behaviour), **behaviour}, "market.behaviour")
+    mk = dataclasses.replace(mk, **changes)
+    rivals = [strategies[name] for name in mk.rivals]
+    return RelationshipModel(strategy, mk, rivals=rivals, days=days, rng=seed, consumer_agents=False)
+
+
+def _survival(model: RelationshipModel, firm: int = 0) -> np.ndarray:
+    """Share of the firm's day-0 cohort still with it, by day 0 ... days (retention.parquet logic)."""
+    ret = model.recorder.retention()
+    return ret.loc[ret["firm"] == firm].sort_values("tenure_days")["surviving"].to_numpy()
+
+
+def _runs(model: RelationshipModel, firm: int = 0) -> pd.DataFrame:
+    table = model.recorder.runs()
+    return table.loc[table["firm"] == firm].reset_index(drop=True)
+
+
+def _layout(fig: go.Figure, title: str, **kw) -> go.Figure:
+    fig.update_layout(template="plotly_white", title=title, height=kw.pop("height", 420),
+                      margin=dict(l=60, r=20, t=60, b=50), legend=dict(orientation="h", y=-0.2), **kw)
+    return fig
+
+
+# --------------------------------------------------------------------------- observation between days
+
+class ProblemEpisodes:
+    """Per-consumer problem episodes and their outcome, read from the world between days.
+
+    An episode starts when a customer without an open problem gets one and ends when the problem is
+    resolved, the caller gives up, a silent problem fades, or the customer leaves. Outcomes:
+    `quick` (resolved at the first call), `resolved` (at a later call), `unresolved` (called, gave
+    up or left before a resolution), `silent` (never called: did not complain). Use `before()` and
+    `after()` around each `model.step()`.
+    """
+
+    OUTCOMES = ("quick", "resolved", "unresolved", "silent")
+
+    def __init__(self, model: RelationshipModel):
+        w = self.w = model.world
+        n = w.n
+        self.start = np.full(n, -1, dtype=np.int64)
+        self.firm = np.full(n, -1, dtype=np.int64)
+        self.seek = np.zeros(n, dtype=bool)
+        self.rows: list[tuple[np.ndarray, ...]] = []
+        self.leaves: list[tuple[np.ndarray, np.ndarray]] = []  # (consumers, day) of every departure
+        self._mark()
+
+    def _mark(self) -> None:
+        w = self.w
+        w.calls[w.open_severity == 0] = SENTINEL
+
+    def before(self) -> None:
+        """Snapshot the state before a day."""
+        w = self.w
+        self._prev = (w.open_severity.copy(), w.open_days.copy(), w.calls.copy(), w.provider.copy())
+
+    def after(self) -> None:
+        """Classify what happened during the day that just ended."""
+        w = self.w
+        sev0, days0, calls0, prov0 = self._prev
+        day = w.day
+        sev, calls, open_days, prov = w.open_severity, w.calls, w.open_days, w.provider
+        left = w.defections[0]
+        if len(left):
+            self.leaves.append((np.asarray(left, dtype=np.int64).copy(), np.full(len(left), day, dtype=np.int64)))
+        # episodes that were open this morning and ended today
+        ongoing = sev0 > 0
+        ended = np.flatnonzero(ongoing & ((sev == 0) | (prov != prov0)))
+        if len(ended):
+            resolved = (sev[ended] == 0) & (calls[ended] == calls0[ended] + 1) & (open_days[ended] == days0[ended])
+            outcome = np.where(resolved, np.where(calls[ended] == 1, 0, 1), np.where(self.seek[ended], 2, 3))
+            self._record(ended, self.firm[ended], self.start[ended], outcome, self.seek[ended])
+        # episodes that started today
+        onset = np.flatnonzero((sev0 == 0) & (calls != SENTINEL))
+        if len(onset):
+            still_open = (sev[onset] > 0) & (prov[onset] == prov0[onset])
+            opened = onset[still_open]
+            self.start[opened], self.firm[opened], self.seek[opened] = day, prov0[opened], w.seeking[opened]
+            closed = onset[~still_open]
+            quick = (calls[closed] == 1) & (open_days[closed] == 0) & (sev[closed] == 0)
+            outcome = np.where(quick, 0, np.where(w.seeking[closed], 2, 3))
+            self._record(closed, prov0[closed], np.full(len(closed), day), outcome, w.seeking[closed].copy())
+        self._mark()
+
+    def _record(self, rows, firms, starts, outcomes, seeking) -> None:
+        self.rows.append((rows.copy(), np.asarray(firms).copy(), np.asarray(starts).copy(),
+                          np.asarray(outcomes).copy(), np.asarray(seeking).copy()))
+
+    def table(self, horizon: int, days: int) -> pd.DataFrame:
+        """One row per episode that started at least `horizon` days before the end: its outcome and
+        whether the customer stayed with the firm from the onset through onset + `horizon` days."""
+        if not self.rows:
+            return pd.DataFrame(columns=["consumer", "firm", "start", "outcome", "stayed"])
+        consumer, firm, start, outcome, _ = (np.concatenate(c) for c in zip(*self.rows))
+        keep = start + horizon <= days
+        consumer, firm, start, outcome = consumer[keep], firm[keep], start[keep], outcome[keep]
+        if self.leaves:
+            who, when = (np.concatenate(c) for c in zip(*self.leaves))
+        else:
+            who, when = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        order = np.lexsort((when, who))
+        who, when = who[order], when[order]
+        # the first departure at or after the onset
+        key_left = who * (days + 2) + when
+        key_ep = consumer * (days + 2) + start
+        pos = np.searchsorted(key_left, key_ep, side="left")
+        nxt = np.where(pos < len(who), pos, 0)
+        same = (pos < len(who)) & (who[nxt] == consumer)
+        left_by = same & (when[nxt] <= start + horizon)
+        return pd.DataFrame({"consumer": consumer, "firm": firm, "start": start,
+                             "outcome": np.array(self.OUTCOMES, dtype=object)[outcome], "stayed": ~left_by})
+
+    def resolved_count(self) -> int:
+        """Episodes that ended in a resolution (quick or later): must equal the resolved tickets."""
+        if not self.rows:
+            return 0
+        outcome = np.concatenate([r[3] for r in self.rows])
+        return int(np.sum(outcome <= 1))
+
+
+# --------------------------------------------------------------------------- statistics
+
+def logistic_hazard_ratios(events: np.ndarray, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial logistic regression on grouped person-days: odds ratios of exposure levels 1..E-1
+    against level 0, with fixed effects for the columns (calendar periods).
+
+    `events[e, p]` and `totals[e, p]` count churn events and person-days at exposure level e in
+    period p. Returns (odds ratios, standard errors of their logs); for rare daily events the odds
+    ratio is the hazard ratio. Fitted by Newton-Raphson.
+    """
+    n_exp, n_per = events.shape
+    cells = [(e, p) for e in range(n_exp) for p in range(n_per) if totals[e, p] > 0]
+    X = np.zeros((len(cells), (n_exp - 1) + n_per))
+    for k, (e, p) in enumerate(cells):
+        if e > 0:
+            X[k, e - 1] = 1.0
+        X[k, n_exp - 1 + p] = 1.0
+    y = np.array([events[c] for c in cells], dtype=float)
+    n = np.array([totals[c] for c in cells], dtype=float)
+    beta = np.zeros(X.shape[1])
+    beta[n_exp - 1:] = np.log(max(y.sum(), 0.5) / n.sum())
+    info = np.eye(X.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        grad = X.T @ (y - n * p)
+        info = (X * (n * p * (1 - p))[:, None]).T @ X + 1e-9 * np.eye(X.shape[1])
+        step = np.linalg.solve(info, grad)
+        beta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    se = np.sqrt(np.diag(np.linalg.inv(info)))
+    return np.exp(beta[: n_exp - 1]), se[: n_exp - 1]
+
+
+def _parabolic_peak(x: Sequence[float], y: Sequence[float]) -> float:
+    """The x of the maximum of y, refined by a parabola through the best point and its neighbours."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    k = int(np.argmax(y))
+    if k == 0 or k == len(x) - 1:
+        return float(x[k])
+    coef = np.polyfit(x[k - 1: k + 2], y[k - 1: k + 2], 2)
+    if coef[0] >= 0:
+        return float(x[k])
+    return float(np.clip(-coef[1] / (2 * coef[0]), x[k - 1], x[k + 1]))
+
+
+# --------------------------------------------------------------------------- fact 1: trust asymmetry
+
+@fact(1, "trust_asymmetry", "Trust asymmetry",
+      "Negative events move trust more than equal positive ones, and rebuilding after a failure takes "
+      "longer than the loss did.",
+      "Slovic (1993), Perceived risk, trust, and democracy. Risk Analysis 13(6)",
+      region=("market=monopoly",),
+      region_note="default behaviour; a monopoly so that leavers' trust is not reshaped by a rival.")
+def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """One event of e evidence units, positive or negative, given to the focal firm's customers on
+    day t0, compared with the same run without it (same seed): the immediate drop versus the gain,
+    the days to win back half of the drop from ordinary experience, and the number of equal positive
+    events it takes to undo the failure."""
+    consumers, seeds = _size(1, quick, consumers, seeds)
+    seed, t0, after, size = seeds[0], 120, 365, 1.0
+    region = FACTS[1].region
+
+    def arm(kind: str, reference: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        model = build_run(region, consumers=consumers, days=t0 + after, seed=seed)
+        w = model.world
+        for _ in range(t0):
+            model.step()
+        rows = np.flatnonzero(w.provider == 0)
+        omega = w.market.behaviour.negativity_bias
+        # an instantaneous event of `size` evidence units, folded in as trust.update folds a day's
+        # evidence (ODD §7.9): positive evidence adds to a, negative evidence adds omega times to b
+        if kind in ("negative", "rebuild"):
+            w.neg[rows, 0] += omega * size
+        elif kind == "positive":
+            w.pos[rows, 0] += size
+        path = [w.trust(rows)[:, 0].mean()]
+        boosts, undone = 0, False
+        while model.running:
+            if kind == "rebuild" and not undone:
+                if path[-1] >= reference[len(path) - 1]:
+                    undone = True
+                else:  # one more success of the same size, at the end of the day
+                    w.pos[rows, 0] += size
+                    boosts += 1
+                    path[-1] = w.trust(rows)[:, 0].mean()
+            model.step()
+            path.append(w.trust(rows)[:, 0].mean())
+        return np.array(path), boosts
+
+    control_path, _ = arm("control")
+    positive, _ = arm("positive")
+    negative, _ = arm("negative")
+    rebuilt, boosts = arm("rebuild", control_path)
+    gain = positive[0] - control_path[0]
+    drop = control_path[0] - negative[0]
+    gap = control_path - negative
+    half = np.flatnonzero(gap <= drop / 2)
+    half_days = int(half[0]) if len(half) else after
+    ratio = drop / gain if gain > 0 else float("inf")
+    checks = {
+        f"an equal negative event moves trust more than a positive one (drop {drop:.4f} > gain {gain:.4f})":
+            bool(drop > gain > 0),
+        f"winning back half of the drop takes longer than the loss did (1 day): {half_days} days": half_days > 1,
+        f"undoing one failure takes more than one equal success: {boosts} successes": boosts >= 2,
+    }
+    days = np.arange(t0, t0 + len(control_path))
+    fig = go.Figure()
+    for name, path, color in (("no event", control_path, COLORS["grey"]), ("positive event", positive, COLORS["a"]),
+                              ("negative event", negative, COLORS["fail"]),
+                              (f"negative event, then equal positive ones ({boosts})", rebuilt, COLORS["b"])):
+        fig.add_trace(go.Scatter(x=days, y=path, name=name, line=dict(color=color)))
+    fig.add_vline(x=t0, line_dash="dot", line_color=COLORS["grey"])
+    _layout(fig, f"Mean trust of the customers who got the event on day {t0} ({size:g} evidence unit)",
+            xaxis_title="day", yaxis_title="mean trust in the focal firm")
+    data = {"gain": gain, "drop": drop, "ratio": ratio, "half_days": half_days, "successes_to_undo": boosts,
+            "consumers": consumers, "seed": seed}
+    summary = (f"drop/gain = {ratio:.2f}; half of the drop is won back after {half_days} days; "
+               f"{boosts} equal successes undo one failure")
+    return FactResult(FACTS[1], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 2: retention rises with tenure
+
+@fact(2, "retention_rises_with_tenure", "Retention rises with tenure",
+      "With heterogeneous churn propensities, a cohort's period-on-period retention rate rises with "
+      "tenure (the shifted-beta-geometric shape).",
+      "Fader & Hardie (2007), How to project customer retention. J. Interactive Marketing 21(1)",
+      region=("market=monopoly",),
+      region_note="default behaviour (churn propensity gamma, mean 1, sd 1) in a monopoly, so that the "
+                  "cohort is not also drained by switching. The contrast is the same market with a "
+                  "constant churn propensity: its rate barely rises in year 2, when the launch cohort's "
+                  "trust has decayed from its day-0 level (a honeymoon), so the rise is selection.")
+def fact_2(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Yearly retention rates of the focal firm's day-0 cohort over three years, with heterogeneous
+    and with constant churn propensity (same seeds)."""
+    from analysis.sbg import fit_sbg, sbg_survival
+
+    consumers, seeds = _size(2, quick, consumers, seeds)
+    years, period = 3, 365
+    region = FACTS[2].region
+    curves = {}
+    for label, pop in (("heterogeneous", None), ("homogeneous", "constant")):
+        survival = []
+        for seed in seeds:
+            model = build_run(region if pop is None else (*region, "market.population.churn_propensity.kind=constant"),
+                              consumers=consumers, days=years * period, seed=seed).run()
+            survival.append(_survival(model))
+        curves[label] = np.mean(survival, axis=0)
+    yearly = {k: v[:: period] for k, v in curves.items()}
+    rates = {k: v[1:] / v[:-1] for k, v in yearly.items()}
+    het, hom = rates["heterogeneous"], rates["homogeneous"]
+    rise_het, rise_hom = het[-1] - het[0], hom[-1] - hom[0]
+    sbg = fit_sbg(yearly["heterogeneous"])
+    checks = {
+        "yearly retention rises with tenure (heterogeneous propensity): "
+        + " < ".join(f"{r:.3f}" for r in het): bool(np.all(np.diff(het) > 0)),
+        f"it rises more than with a constant propensity ({rise_het:+.3f} vs {rise_hom:+.3f})":
+            bool(rise_het > rise_hom),
+    }
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Survival of the day-0 cohort", "Yearly retention rate"))
+    t = np.arange(len(curves["heterogeneous"])) / period
+    for (label, curve), color in zip(curves.items(), (COLORS["a"], COLORS["grey"]), strict=True):
+        fig.add_trace(go.Scatter(x=t, y=curve, name=f"{label} churn propensity", line=dict(color=color)), 1, 1)
+        fig.add_trace(go.Scatter(x=np.arange(1, years + 1), y=rates[label], mode="lines+markers",
+                                 name=f"{label}: retention rate", line=dict(color=color), showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(x=np.arange(years + 1), y=sbg_survival(sbg.alpha, sbg.beta, years), mode="markers",
+                             name=f"sBG fit (α={sbg.alpha:.2f}, β={sbg.beta:.2f})",
+                             marker=dict(color=COLORS["b"], symbol="x", size=9)), 1, 1)
+    fig.update_xaxes(title_text="tenure (years)", row=1, col=1)
+    fig.update_xaxes(title_text="year of tenure", dtick=1, row=1, col=2)
+    _layout(fig, "Retention rises with tenure as the churn-prone leave first")
+    data = {"rates_heterogeneous": het.tolist(), "rates_homogeneous": hom.tolist(), "sbg_alpha": sbg.alpha,
+            "sbg_beta": sbg.beta, "consumers": consumers, "seeds": list(seeds)}
+    summary = ("yearly retention " + " → ".join(f"{r:.3f}" for r in het)
+               + f" (constant propensity: " + " → ".join(f"{r:.3f}" for r in hom) + ")")
+    return FactResult(FACTS[2], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 3: contact volume
+
+FACT3_REGION = ("market=monopoly", "strategies.middle.intrusiveness=0.1", "market.behaviour.contact_value=0.3")
+
+
+@fact(3, "contact_inverted_u", "Contact volume: an inverted U, earlier with more channels",
+      "Contact volume has an inverted-U effect on retention (repurchase); more channels bring the "
+      "downturn at fewer contacts.",
+      "Godfrey, Seiders & Voss (2011), Enough is enough! J. Marketing 75(4)",
+      region=FACT3_REGION,
+      region_note="welcome, unintrusive relational contacts (intrusiveness 0.1, contact_value 0.3: a "
+                  "welcome contact is worth six days of good product use). With the default, fairly "
+                  "intrusive contacts (0.3, value 0.05) retention only falls with volume: the rising "
+                  "arm needs contacts that are valued when within capacity, as Godfrey et al.'s "
+                  "relational communications are.")
+def fact_3(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Two-year retention of the day-0 cohort across contact rates, with 1 and 3 channels (same seeds)."""
+    consumers, seeds = _size(3, quick, consumers, seeds)
+    days = 730
+    rates = [0, 6, 13, 20, 30, 45, 65, 90]
+    curves: dict[int, np.ndarray] = {}
+    for channels in (1, 3):
+        values = []
+        for rate in rates:
+            ret = [_survival(build_run(FACT3_REGION, consumers=consumers, days=days, seed=s,
+                                       focal={"contact_rate": rate, "channels": channels}).run())[-1] for s in seeds]
+            values.append(float(np.mean(ret)))
+        curves[channels] = np.array(values)
+    peaks = {c: _parabolic_peak(rates, v) for c, v in curves.items()}
+    one = curves[1]
+    top = float(one.max())
+    checks = {
+        f"1 channel: retention peaks inside the range ({peaks[1]:.0f} contacts a year), above no contact "
+        f"and the heaviest contact": bool(top > one[0] and top > one[-1] and 0 < int(np.argmax(one)) < len(rates) - 1),
+        f"3 channels: the peak comes at fewer contacts ({peaks[3]:.0f} < {peaks[1]:.0f} a year)":
+            bool(peaks[3] < peaks[1]),
+    }
+    fig = go.Figure()
+    for channels, color in ((1, COLORS["a"]), (3, COLORS["b"])):
+        fig.add_trace(go.Scatter(x=rates, y=curves[channels], mode="lines+markers", name=f"{channels} channel(s)",
+                                 line=dict(color=color)))
+        fig.add_vline(x=peaks[channels], line_dash="dot", line_color=color)
+    _layout(fig, "Two-year retention against contact volume (dotted: the peaks)",
+            xaxis_title="contacts per customer per year", yaxis_title="share of day-0 customers retained")
+    data = {"rates": rates, "retention_1_channel": curves[1].tolist(), "retention_3_channels": curves[3].tolist(),
+            "peak_1_channel": peaks[1], "peak_3_channels": peaks[3], "consumers": consumers, "seeds": list(seeds)}
+    summary = f"peak at {peaks[1]:.0f} contacts a year with 1 channel, {peaks[3]:.0f} with 3"
+    return FactResult(FACTS[3], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 4: complaint handling
+
+FACT4_REGION = ("market=monopoly", "strategies.middle.inbound_capacity=5", "strategies.middle.resolution_quality=0.6",
+                "market.behaviour.self_fix_days=60")
+
+
+def complaint_outcomes(overrides: Sequence[str], *, consumers: int, days: int, seeds: Sequence[int], horizon: int,
+                       behaviour: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Problem episodes of the focal firm's customers with their outcome and `horizon`-day retention."""
+    tables = []
+    for seed in seeds:
+        model = build_run(overrides, consumers=consumers, days=days, seed=seed, behaviour=behaviour)
+        episodes = ProblemEpisodes(model)
+        while model.running:
+            episodes.before()
+            model.step()
+            episodes.after()
+        resolved = int(model.recorder.runs()["tickets_resolved"].sum())
+        if episodes.resolved_count() != resolved:
+            raise RuntimeError(f"problem observer out of step with the engine: {episodes.resolved_count()} "
+                               f"resolutions seen, {resolved} tickets resolved")
+        table = episodes.table(horizon, days)
+        tables.append(table.loc[table["firm"] == 0].assign(seed=seed))
+    return pd.concat(tables, ignore_index=True)
+
+
+@fact(4, "complaint_handling", "Complaint handling orders loyalty",
+      "Retention orders quickly resolved > resolved > unresolved > did not complain, and the gaps widen "
+      "with the problem's severity.",
+      "TARP (1979; 1986), Consumer complaint handling in America. U.S. Office of Consumer Affairs",
+      region=FACT4_REGION,
+      region_note="support that callers can reach (5 slots per 1,000 customers a day, resolution 0.6), "
+                  "so that an unresolved complaint is mostly one that was heard and not fixed, as in "
+                  "TARP's surveys; and problems nobody reports linger (self_fix_days 60), as TARP's "
+                  "non-complainers keep theirs. With the defaults (4 slots, problems fading in 10 days) "
+                  "most unresolved callers never got through, and they end below those who stayed silent.")
+def fact_4(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Episodes are classified by outcome from the world's state between days; retention is staying
+    with the firm for a year from the problem's onset. Minor and major problems are two runs with
+    mean severities 0.5 and 3 (severity_mean)."""
+    consumers, seeds = _size(4, quick, consumers, seeds)
+    days, horizon = 1095, 365
+    levels = {"minor": 0.5, "major": 3.0}
+    table = {}
+    counts = {}
+    for label, severity in levels.items():
+        ep = complaint_outcomes(FACT4_REGION, consumers=consumers, days=days, seeds=seeds, horizon=horizon,
+                                behaviour={"severity_mean": severity})
+        grouped = ep.groupby("outcome")["stayed"].agg(["mean", "size"]).reindex(ProblemEpisodes.OUTCOMES)
+        table[label] = grouped["mean"].to_numpy()
+        counts[label] = grouped["size"].fillna(0).astype(int).to_numpy()
+    minor, major = table["minor"], table["major"]
+    gaps_minor, gaps_major = -np.diff(minor), -np.diff(major)
+    names = ("quick − resolved", "resolved − unresolved", "unresolved − silent")
+    checks = {
+        "major problems: quick > resolved > unresolved > did not complain ("
+        + " > ".join(f"{v:.3f}" for v in major) + ")": bool(np.all(gaps_major > 0)),
+        "minor problems: quickly resolved above did not complain": bool(minor[0] > minor[-1]),
+    }
+    for name, g_min, g_maj in zip(names, gaps_minor, gaps_major, strict=True):
+        checks[f"gap {name} widens with severity ({g_min:+.3f} → {g_maj:+.3f})"] = bool(g_maj > g_min)
+    labels = ["resolved quickly", "resolved", "unresolved", "did not complain"]
+    fig = go.Figure()
+    for label, color in (("minor", COLORS["a"]), ("major", COLORS["fail"])):
+        fig.add_trace(go.Bar(x=labels, y=table[label], name=f"{label} problems (mean severity {levels[label]:g})",
+                             marker_color=color,
+                             text=[f"{v:.3f}<br>n={c}" for v, c in zip(table[label], counts[label], strict=True)],
+                             textposition="outside"))
+    lo = float(np.nanmin([minor.min(), major.min()]))
+    _layout(fig, "Share of customers still with the firm a year after a problem's onset, by its handling",
+            yaxis_title="retained one year later", yaxis_range=[max(lo - 0.08, 0), 1.0], barmode="group")
+    data = {"outcomes": list(ProblemEpisodes.OUTCOMES), "minor": minor.tolist(), "major": major.tolist(),
+            "episodes_minor": counts["minor"].tolist(), "episodes_major": counts["major"].tolist(),
+            "consumers": consumers, "seeds": list(seeds), "horizon_days": horizon}
+    summary = ("retained after a year, major problems: " + ", ".join(f"{o} {v:.3f}" for o, v in
+                                                                   zip(ProblemEpisodes.OUTCOMES, major, strict=True)))
+    return FactResult(FACTS[4], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 5: voice
+
+FACT5_REGION = ("market=monopoly", "strategies.middle.support_free_days=0")
+
+
+@fact(5, "voice_rare_and_costly", "Voice is rare and cost-sensitive",
+      "Complaints to the firm are far fewer than dissatisfying experiences, and fall as inbound fees "
+      "rise or the channel disappears.",
+      "TARP (1979; 1986); Hirschman (1970), Exit, Voice, and Loyalty",
+      region=FACT5_REGION,
+      region_note="no free support period, so that the fee applies from the first day of tenure and "
+                  "each fee level is in force for the whole run (by default support is free for 90 days).")
+def fact_5(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Private complaints per problem and the share of customers with a problem who complained, for
+    support fees 0 ... 40 and with no inbound channel (same seeds)."""
+    consumers, seeds = _size(5, quick, consumers, seeds)
+    days = 730
+    fees = [0.0, 5.0, 10.0, 20.0, 40.0]
+    settings = [(f"fee {fee:g}", {"support_fee": fee}) for fee in fees] + [("no channel", {"inbound_capacity": 0.0})]
+    rows = []
+    for label, focal in settings:
+        problems = private = public = tickets = 0
+        for seed in seeds:
+            r = _runs(build_run(FACT5_REGION, consumers=consumers, days=days, seed=seed, focal=focal).run())
+            problems += int(r["problems"].sum())
+            private += int(r["complaints_private"].sum())
+            public += int(r["complaints_public"].sum())
+            tickets += int(r["tickets"].sum())
+        rows.append({"setting": label, "problems": problems, "private": private, "public": public, "calls": tickets,
+                     "private_per_problem": private / max(problems, 1),
+                     "calls_per_problem": tickets / max(problems, 1)})
+    frame = pd.DataFrame(rows)
+    per = frame["private_per_problem"].to_numpy()
+    fee_part, closed = per[: len(fees)], per[-1]
+    checks = {
+        f"complaints to the firm are far fewer than problems (at most 1 in 4: {per[0]:.3f} per problem)":
+            bool(per[0] <= 0.25),
+        "complaints fall as the support fee rises (" + " > ".join(f"{v:.3f}" for v in fee_part) + ")":
+            bool(np.all(np.diff(fee_part) < 0)),
+        f"complaints fall when the channel disappears ({closed:.3f} < {per[0]:.3f})": bool(closed < per[0]),
+    }
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=fees, y=fee_part, mode="lines+markers", name="private complaints per problem",
+                             line=dict(color=COLORS["a"])))
+    fig.add_trace(go.Scatter(x=fees, y=frame["calls_per_problem"][: len(fees)], mode="lines+markers",
+                             name="support calls per problem", line=dict(color=COLORS["b"], dash="dot")),
+                  secondary_y=True)
+    fig.add_trace(go.Scatter(x=[fees[-1] * 1.1], y=[closed], mode="markers", name="no inbound channel",
+                             marker=dict(color=COLORS["fail"], size=12, symbol="x")))
+    fig.update_yaxes(title_text="private complaints per problem", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="support calls per problem", rangemode="tozero", showgrid=False, secondary_y=True)
+    _layout(fig, "Voice to the firm per dissatisfying experience, against the support fee",
+            xaxis_title="support fee per answered call (reference price 30 a month)")
+    data = {"table": frame.to_dict(orient="list"), "consumers": consumers, "seeds": list(seeds)}
+    summary = (f"{per[0]:.3f} private complaints per problem at no fee, {fee_part[-1]:.3f} at fee 40, "
+               f"{closed:.3f} with no channel")
+    return FactResult(FACTS[5], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 6: word of mouth U
+
+GAP_6 = ("positive word of mouth comes only from support events (a call that gets through, a resolved "
+         "problem: ODD §7.10, D+), whose frequency follows problem-proneness, not satisfaction; satisfied "
+         "customers without incidents never speak, so word of mouth falls monotonically with satisfaction "
+         "and the U's right arm cannot form (checked also with praise_scale 1, capacity 20-60, resolution "
+         "0.9-1 and problem rates up to 8 a year).")
+
+
+@fact(6, "word_of_mouth_u", "Word of mouth is an asymmetric U in satisfaction",
+      "Customers talk most at both extremes of satisfaction, more on the negative side: roughly 1 to 3 "
+      "negative messages per positive one.",
+      "Anderson (1998), Customer satisfaction and word of mouth. J. Service Research 1(1)",
+      region=("market=monopoly",),
+      region_note="default behaviour; none of the regions tried produces the U (see the known gap).",
+      known_gap=GAP_6)
+def fact_6(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Negative and positive public posts per customer in the second year, by decile of the customer's
+    mean trust (satisfaction) in its provider over that year."""
+    consumers, seeds = _size(6, quick, consumers, seeds)
+    days, start = 730, 365
+    frames = []
+    for seed in seeds:
+        model = build_run(FACTS[6].region, consumers=consumers, days=days, seed=seed)
+        w = model.world
+        neg, pos, trust_sum = np.zeros(w.n), np.zeros(w.n), np.zeros(w.n)
+        stayed = None
+        while model.running:
+            model.step()
+            if w.day <= start:
+                continue
+            stayed = (w.provider == 0) if stayed is None else stayed & (w.provider == 0)
+            np.add.at(neg, np.asarray(w.public_posts), 1)
+            np.add.at(pos, np.asarray(w.praise_posts), 1)
+            trust_sum += w.provider_trust()
+        frames.append(pd.DataFrame({"satisfaction": trust_sum[stayed] / (days - start), "negative": neg[stayed],
+                                    "positive": pos[stayed]}))
+    df = pd.concat(frames, ignore_index=True)
+    df["decile"] = pd.qcut(df["satisfaction"], 10, labels=False)
+    g = df.groupby("decile").agg(satisfaction=("satisfaction", "mean"), negative=("negative", "mean"),
+                                 positive=("positive", "mean"))
+    g["total"] = g["negative"] + g["positive"]
+    total = g["total"].to_numpy()
+    middle = float(total[3:7].min())
+    ratio = float(df["negative"].sum() / max(df["positive"].sum(), 1))
+    checks = {
+        f"the most satisfied talk more than the middle ({total[-1]:.3f} > {middle:.3f} per customer-year)":
+            bool(total[-1] > middle),
+        f"the least satisfied talk more than the most satisfied ({total[0]:.3f} > {total[-1]:.3f})":
+            bool(total[0] > total[-1]),
+        f"1 to 3 negative messages per positive one ({ratio:.2f})": bool(1.0 <= ratio <= 3.0),
+    }
+    fig = go.Figure()
+    x = g["satisfaction"].round(3)
+    fig.add_trace(go.Bar(x=x, y=g["negative"], name="negative posts", marker_color=COLORS["fail"]))
+    fig.add_trace(go.Bar(x=x, y=g["positive"], name="positive posts", marker_color=COLORS["pass"]))
+    fig.add_trace(go.Scatter(x=x, y=total, name="all word of mouth", mode="lines+markers",
+                             line=dict(color="black")))
+    _layout(fig, "Word of mouth per customer-year by decile of satisfaction (mean trust in the provider)",
+            xaxis_title="mean trust of the decile", yaxis_title="posts per customer in year 2", barmode="stack")
+    data = {"deciles": g.reset_index().to_dict(orient="list"), "negative_per_positive": ratio,
+            "consumers": consumers, "seeds": list(seeds)}
+    summary = (f"word of mouth per customer-year from the least to the most satisfied decile: "
+               f"{total[0]:.2f} → {total[-1]:.2f}; {ratio:.1f} negative per positive")
+    return FactResult(FACTS[6], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 7: churn contagion
+
+FACT7_REGION = ("market=monopoly", "market.behaviour.exit_talk_weight=1.0")
+FACT7_BINS = (1, 31, 91, 181)  # days since the most recent neighbour's defection: [1,30], [31,90], [91,180], 181+
+FACT7_LABELS = ("1-30 days", "31-90 days", "91-180 days", "181+ days")
+
+
+def _neighbour_defections(overrides: Sequence[str], *, consumers: int, days: int, seed: int,
+                          behaviour: dict[str, Any] | None = None, period: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """Churn events and customer-days by exposure (days since a neighbour last left the customer's
+    provider; level 0 = never) and calendar period."""
+    model = build_run(overrides, consumers=consumers, days=days, seed=seed, behaviour=behaviour)
+    w = model.world
+    adj = w.adj.tocsr()
+    last = np.full((w.n, w.n_firms), -1, dtype=np.int64)
+    n_periods = -(-days // period)
+    events = np.zeros((len(FACT7_BINS) + 1, n_periods))
+    totals = np.zeros_like(events)
+    while model.running:
+        provider = w.provider.copy()
+        model.step()
+        day = w.day
+        rows = np.flatnonzero(provider >= 0)
+        seen = last[rows, provider[rows]]
+        level = np.where(seen < 0, 0, np.searchsorted(FACT7_BINS, day - seen, side="right"))
+        left = np.zeros(w.n, dtype=bool)
+        who, firms = (np.asarray(a) for a in w.defections)
+        left[who] = True
+        p = (day - 1) // period
+        np.add.at(totals[:, p], level, 1)
+        np.add.at(events[:, p], level[left[rows]], 1)
+        for f in np.unique(firms):
+            last[adj[who[firms == f]].indices, f] = day  # the neighbours hear of it tomorrow
+    return events, totals
+
+
+@fact(7, "churn_contagion", "Churn is socially contagious",
+      "A neighbour's defection raises one's own hazard of leaving (about 1.8 times), most in the first "
+      "weeks, fading afterwards.",
+      "Nitzan & Libai (2011), Social effects on customer retention. J. Marketing 75(6)",
+      region=FACT7_REGION,
+      region_note="exit talk as strong as a bad problem's onset (exit_talk_weight 1.0 instead of 0.2), so "
+                  "that the hazard ratio can be estimated from two small runs; the default gives the same "
+                  "direction with a smaller ratio. The placebo is the same market without exit talk "
+                  "(exit_talk_weight 0), which removes the defection's own effect but keeps everything "
+                  "else neighbours share (their posts).")
+def fact_7(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """Logistic regression of a customer's daily churn on the time since a network neighbour last left
+    the same firm (4 bins, reference: no neighbour has left), with 90-day calendar fixed effects;
+    with exit talk and without (placebo), on the same seeds."""
+    consumers, seeds = _size(7, quick, consumers, seeds)
+    days = 1095
+    results = {}
+    for label, behaviour in (("exit talk", None), ("placebo", {"exit_talk_weight": 0.0})):
+        ev = tot = 0
+        for seed in seeds:
+            e, t = _neighbour_defections(FACT7_REGION, consumers=consumers, days=days, seed=seed, behaviour=behaviour)
+            ev, tot = ev + e, tot + t
+        hr, se = logistic_hazard_ratios(ev, tot)
+        results[label] = (hr, se, int(ev.sum()), ev.sum(axis=1))
+    hr, se, n_events, _ = results["exit talk"]
+    placebo = results["placebo"][0]
+    low = hr * np.exp(-1.96 * se)
+    later = float(max(hr[2], hr[3]))
+    checks = {
+        f"hazard ratio in the first month after a neighbour's defection > 1 ({hr[0]:.2f}, 95% CI from {low[0]:.2f})":
+            bool(low[0] > 1.0),
+        f"it decays: the first month is above every bin after three months ({hr[0]:.2f} > {later:.2f})":
+            bool(hr[0] > later),
+        f"it exceeds the placebo without exit talk ({hr[0]:.2f} > {placebo[0]:.2f})": bool(hr[0] > placebo[0]),
+    }
+    fig = go.Figure()
+    for label, color, shift in (("exit talk", COLORS["fail"], -0.1), ("placebo", COLORS["grey"], 0.1)):
+        h, s, _, _ = results[label]
+        fig.add_trace(go.Scatter(x=np.arange(len(h)) + shift, y=h, mode="markers", name=label,
+                                 marker=dict(color=color, size=10),
+                                 error_y=dict(type="data", symmetric=False, array=h * np.exp(1.96 * s) - h,
+                                              arrayminus=h - h * np.exp(-1.96 * s))))
+    fig.add_hline(y=1.0, line_dash="dot", line_color=COLORS["grey"])
+    fig.add_hline(y=1.8, line_dash="dash", line_color=COLORS["b"],
+                  annotation_text="Nitzan & Libai: about 1.8", annotation_position="top right")
+    fig.update_xaxes(tickvals=list(range(len(FACT7_LABELS))), ticktext=list(FACT7_LABELS))
+    _layout(fig, "Hazard ratio of churning, by time since a neighbour left the same firm (95% CI)",
+            xaxis_title="time since the most recent neighbour's defection", yaxis_title="hazard ratio vs none")
+    data = {"bins": list(FACT7_LABELS), "hazard_ratio": hr.tolist(), "log_se": se.tolist(),
+            "placebo_hazard_ratio": placebo.tolist(), "churn_events": n_events, "consumers": consumers,
+            "seeds": list(seeds)}
+    summary = ("hazard ratios " + ", ".join(f"{b}: {h:.2f}" for b, h in zip(FACT7_LABELS, hr, strict=True))
+               + f" (placebo first month {placebo[0]:.2f})")
+    return FactResult(FACTS[7], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- fact 8: the NPV of bad news
+
+FACT8_REGION = ("market=monopoly", "strategies.middle.problem_rate=0.5")
+
+
+LEMON_SEVERITY = 3.0  # how badly the product keeps failing for a dissatisfied customer (an average problem is 1)
+
+
+def npv_with_lemons(overrides: Sequence[str], *, share: float, consumers: int, days: int, seed: int,
+                    severity: float = LEMON_SEVERITY, wom: bool = True) -> float:
+    """The focal firm's NPV when a share of consumers gets a product that keeps failing for them.
+
+    A "lemon" consumer (a fixed draw per consumer and seed, so the same consumers in every arm) has an
+    open problem of `severity` every day it is a customer of the focal firm, about which it does not
+    call: its own experience stays bad, and it voices and leaves as its trust falls. `wom=False`
+    removes the network (no posts reach anyone, no exit talk).
+    """
+    model = build_run(overrides, consumers=consumers, days=days, seed=seed,
+                      market=None if wom else {"network": dataclasses.replace(_composed(tuple(overrides))[1].network,
+                                                                             degree=0)})
+    w = model.world
+    lemon = np.random.default_rng([seed, 2007]).random(w.n) < share
+
+    def spoil() -> None:
+        hit = np.flatnonzero(lemon & (w.provider == 0) & (w.open_severity < severity))
+        fresh = hit[w.open_severity[hit] == 0]
+        w.open_days[fresh] = 0
+        w.calls[fresh] = 0
+        w.seeking[fresh] = False
+        w.open_severity[hit] = severity
+
+    spoil()
+    while model.running:
+        model.step()
+        spoil()
+    return float(_runs(model)["npv"].iloc[-1])
+
+
+@fact(8, "npv_of_bad_news", "The NPV of bad news",
+      "A few dissatisfied customers (about 2%) cost the firm a substantial share of its value through "
+      "word of mouth, beyond the value of the dissatisfied themselves.",
+      "Goldenberg, Libai, Moldovan & Muller (2007), The NPV of bad news. IJRM 24(3)",
+      region=FACT8_REGION,
+      region_note="a product that rarely fails (problem_rate 0.5 a year instead of 3), Goldenberg et "
+                  "al.'s setting in which dissatisfaction is rare except for the 2%; with the default rate "
+                  "the customers' own problems already fill the network with complaints and the 2% add "
+                  "little that can be told apart from chance.")
+def fact_8(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
+    """NPV over three years with 2% lemons against 0%, with word of mouth and without (no network),
+    on the same seeds: the loss with word of mouth against the loss without it."""
+    consumers, seeds = _size(8, quick, consumers, seeds)
+    days, share = 1095, 0.02
+    rows = []
+    for seed in seeds:
+        row = {"seed": seed}
+        for wom in (True, False):
+            base = npv_with_lemons(FACT8_REGION, share=0.0, consumers=consumers, days=days, seed=seed, wom=wom)
+            bad = npv_with_lemons(FACT8_REGION, share=share, consumers=consumers, days=days, seed=seed, wom=wom)
+            row["loss_wom" if wom else "loss_no_wom"] = (base - bad) / base
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    loss_wom, loss_direct = float(frame["loss_wom"].mean()), float(frame["loss_no_wom"].mean())
+    multiplier = loss_wom / loss_direct if loss_direct > 0 else float("inf")
+    checks = {
+        f"with word of mouth the {100 * share:g}% dissatisfied cost more than without it, on every seed "
+        f"(mean {100 * loss_wom:.2f}% vs {100 * loss_direct:.2f}% of NPV)":
+            bool(np.all(frame["loss_wom"] > frame["loss_no_wom"]) and loss_direct > 0),
+        f"through word of mouth the firm loses more than the dissatisfied customers' own value: the loss "
+        f"at least doubles (× {multiplier:.2f})": bool(multiplier >= 2.0),
+    }
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=[f"seed {s}" for s in frame["seed"]] + ["mean"],
+                         y=100 * np.r_[frame["loss_no_wom"], loss_direct], name="without word of mouth",
+                         marker_color=COLORS["grey"]))
+    fig.add_trace(go.Bar(x=[f"seed {s}" for s in frame["seed"]] + ["mean"],
+                         y=100 * np.r_[frame["loss_wom"], loss_wom], name="with word of mouth",
+                         marker_color=COLORS["fail"]))
+    fig.add_hline(y=100 * share, line_dash="dot", line_color="black",
+                  annotation_text="share of dissatisfied customers", annotation_position="top left")
+    _layout(fig, "Loss of three-year NPV from 2% dissatisfied customers, against none (same seeds)",
+            yaxis_title="% of NPV lost", barmode="group")
+    data = {"table": frame.to_dict(orient="list"), "loss_wom": loss_wom, "loss_no_wom": loss_direct,
+            "multiplier": multiplier, "share": share, "consumers": consumers, "seeds": list(seeds)}
+    summary = (f"2% dissatisfied cost {100 * loss_wom:.2f}% of NPV with word of mouth, "
+               f"{100 * loss_direct:.2f}% without (× {multiplier:.1f})")
+    return FactResult(FACTS[8], checks, data, summary, fig)

@@ -1,0 +1,101 @@
+"""The tools behind the stylized-fact checks: observation between days leaves the run unchanged, the
+episode observer agrees with the engine's counters, the hazard-ratio estimator recovers a known ratio,
+every region is a valid `relsim` config, and relsim-validate writes its page."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.validation import (
+    FACTS, ProblemEpisodes, _composed, _parabolic_peak, build_run, logistic_hazard_ratios,
+)
+
+REGION = ("market=monopoly", "strategies.middle.inbound_capacity=5", "market.behaviour.self_fix_days=60")
+
+
+def test_observing_problem_episodes_leaves_the_run_unchanged() -> None:
+    """The observer writes a sentinel into `calls` of consumers without an open problem; no rule reads it."""
+    plain = build_run(REGION, consumers=600, days=200, seed=3).run()
+    observed = build_run(REGION, consumers=600, days=200, seed=3)
+    episodes = ProblemEpisodes(observed)
+    while observed.running:
+        episodes.before()
+        observed.step()
+        episodes.after()
+    pd.testing.assert_frame_equal(plain.recorder.runs(), observed.recorder.runs())
+    pd.testing.assert_frame_equal(plain.recorder.retention(), observed.recorder.retention())
+
+
+def test_episode_outcomes_match_the_engines_counters() -> None:
+    model = build_run(REGION, consumers=800, days=400, seed=5)
+    episodes = ProblemEpisodes(model)
+    while model.running:
+        episodes.before()
+        model.step()
+        episodes.after()
+    runs = model.recorder.runs()
+    assert episodes.resolved_count() == int(runs["tickets_resolved"].sum()) > 0
+    table = episodes.table(horizon=100, days=400)
+    assert set(table["outcome"]) == set(ProblemEpisodes.OUTCOMES)
+    assert (table["start"] <= 300).all() and table["stayed"].dtype == bool
+    # every episode starts with a problem, and problems that arrive during an open one join it
+    assert len(table) <= int(runs["problems"].sum())
+
+
+def test_logistic_hazard_ratios_recover_a_known_ratio() -> None:
+    rng = np.random.default_rng(0)
+    base = np.array([0.002, 0.001, 0.0015])  # three calendar periods
+    ratio = np.array([1.0, 1.8, 1.3])  # exposure levels: none, recent, older
+    totals = np.full((3, 3), 400_000.0)
+    events = rng.binomial(totals.astype(int), np.outer(ratio, base)).astype(float)
+    hr, se = logistic_hazard_ratios(events, totals)
+    assert np.all(np.abs(np.log(hr) - np.log(ratio[1:])) < 3 * se)
+    assert 1.6 < hr[0] < 2.0 and 1.15 < hr[1] < 1.45
+
+
+def test_parabolic_peak() -> None:
+    x = np.array([0, 10, 20, 30, 40])
+    assert _parabolic_peak(x, -(x - 17.0) ** 2) == pytest.approx(17.0)
+    assert _parabolic_peak(x, -x) == 0.0
+
+
+@pytest.mark.parametrize("number", sorted(FACTS))
+def test_each_region_is_a_valid_relsim_config(number: int) -> None:
+    """A region is a list of `relsim` overrides, so a user can rerun it from the command line."""
+    fact = FACTS[number]
+    strategies, market = _composed(fact.region)
+    assert "middle" in strategies and market.consumers > 0
+    assert fact.claim and fact.source and (fact.region_note or not fact.region)
+
+
+def _validate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.validate", *args], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_relsim_validate_writes_one_section_per_fact(tmp_path: Path) -> None:
+    out = tmp_path / "val"
+    result = _validate("--quick", "--facts", "1,6", "--out", str(out))
+    assert result.returncode == 0, result.stderr + result.stdout
+    page = (out / "validation.html").read_text(encoding="utf-8")
+    for number in (1, 6):
+        assert f'id="fact-{number}"' in page
+        assert FACTS[number].source.split(",")[0] in page
+    assert "PASS" in page and "EXPECTED FAILURE" in page and "Known gap" in page
+    assert page.count("plotly") > 0 and 'id="fact-2"' not in page
+    data = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    assert [d["status"] for d in data] == ["pass", "expected failure"]
+
+
+def test_relsim_validate_rejects_unknown_facts(tmp_path: Path) -> None:
+    result = _validate("--facts", "9", "--out", str(tmp_path / "val"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "--facts" in result.stderr
+    assert not (tmp_path / "val").exists()
