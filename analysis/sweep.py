@@ -151,7 +151,8 @@ def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zma
     table = grid.set_index([ykey, xkey])
     z = np.array([[table["effect"].get((y, x), np.nan) * factor for x in xs] for y in ys], dtype=float)
     clear = np.array([[bool(table["clear"].get((y, x), False)) for x in xs] for y in ys])
-    text = np.where(clear, np.char.add(np.round(z, 2).astype(str), "*"), np.round(z, 2).astype(str))
+    shown = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}")(z)
+    text = np.where(clear, np.char.add(shown.astype(str), "*"), shown.astype(str))
     xa, ya = [str(x) for x in xs], [str(y) for y in ys]
     traces = [go.Heatmap(x=xa, y=ya, z=z, text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0,
                          zmin=-zmax, zmax=zmax, showscale=showscale,
