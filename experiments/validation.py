@@ -646,20 +646,13 @@ def fact_5(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
 
 # --------------------------------------------------------------------------- fact 6: word of mouth U
 
-GAP_6 = ("positive word of mouth comes only from support events (a call that gets through, a resolved "
-         "problem: ODD §7.10, D+), whose frequency follows problem-proneness, not satisfaction; satisfied "
-         "customers without incidents never speak, so word of mouth falls monotonically with satisfaction "
-         "and the U's right arm cannot form (checked also with praise_scale 1, capacity 20-60, resolution "
-         "0.9-1 and problem rates up to 8 a year).")
-
-
 @fact(6, "word_of_mouth_u", "Word of mouth is an asymmetric U in satisfaction",
       "Customers talk most at both extremes of satisfaction, more on the negative side: roughly 1 to 3 "
       "negative messages per positive one.",
-      "Anderson (1998), Customer satisfaction and word of mouth. J. Service Research 1(1)",
+      "Anderson (1998), Customer satisfaction and word of mouth. J. Service Research 1(1); East, Hammond & "
+      "Wright (2007), IJRM 24(2)",
       region=("market=monopoly",),
-      region_note="default behaviour; none of the regions tried produces the U (see the known gap).",
-      known_gap=GAP_6)
+      region_note="default behaviour; the U's right arm is advocacy (ODD §7.10).")
 def fact_6(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
     """Negative and positive public posts per customer in the second year, by decile of the customer's
     mean trust (satisfaction) in its provider over that year."""

@@ -126,6 +126,8 @@ class Behaviour:
     voice_scale: float = _p(0.15, 0, None, "complaints per unit of voice propensity x negative evidence")
     praise_scale: float = _p(0.3, 0, None, "positive posts per unit of voice propensity x public voice x positive event evidence")
     retell_scale: float = _p(2.0, 0, None, "public posts per unit of voice propensity x public voice x negative posts heard yesterday")
+    advocacy_rate: float = _p(0.7, 0, None, "positive posts per year per unit of voice propensity x public voice at neutral trust (advocacy)")
+    advocacy_sensitivity: float = _p(8.0, 0, None, "log-rate of advocacy per unit of trust above 0.5")
     redirect_public: float = _p(0.3, 0, 1, "share of private voice that goes public when the firm cannot be reached at all")
     # stress
     stress_relief: float = _p(0.05, 0, 1, "daily relief of stress")

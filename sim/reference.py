@@ -307,15 +307,23 @@ class Consumer(mesa.Agent):
                     self.stress_in += b.stress_spin
 
     def speak_up(self) -> None:
-        """Today's direct experience (and yesterday's posts heard) may become a complaint or a post (§7.10)."""
+        """Today's direct experience (and yesterday's posts heard) may become a complaint or a post; satisfied
+        customers also recommend their provider (advocacy) on any day (§7.10)."""
         heard, self.heard_negative = self.heard_negative, 0.0
-        if self.provider < 0 or (self.direct_neg <= 0 and self.direct_pos <= 0 and heard <= 0):
+        if self.provider < 0:
             return
         b, draw, model = self.model.b, self.model.streams["voice"], self.model
         q, v = self.public_voice, self.voice_propensity
-        reachable = float(model.firms[self.provider].strategy.inbound_capacity > 0)
-        x = b.voice_scale * v * self.direct_neg
         firm = model.firms[self.provider]
+        # advocacy: satisfied customers recommend their provider without any incident (Anderson 1998)
+        advocacy = b.advocacy_rate / 365 * v * q * math.exp(b.advocacy_sensitivity * (self.trust(self.provider) - 0.5))
+        if self.direct_neg <= 0 and self.direct_pos <= 0 and heard <= 0:
+            if advocacy > 0 and draw.random() < 1 - math.exp(-advocacy):
+                model.praise_posts.append(self)
+                firm.today["posts_positive"] += 1
+            return
+        reachable = float(firm.strategy.inbound_capacity > 0)
+        x = b.voice_scale * v * self.direct_neg
         if draw.random() < 1 - math.exp(-x * (1 - q) * reachable * self.deterrent()):
             model.private_complaints.append(self)
             firm.today["complaints_private"] += 1
@@ -323,7 +331,7 @@ class Consumer(mesa.Agent):
                                         - b.retell_scale * v * q * heard):
             model.public_posts.append(self)
             firm.today["complaints_public"] += 1
-        if draw.random() < 1 - math.exp(-b.praise_scale * v * q * self.direct_pos):
+        if draw.random() < 1 - math.exp(-b.praise_scale * v * q * self.direct_pos - advocacy):
             model.praise_posts.append(self)
             firm.today["posts_positive"] += 1
 

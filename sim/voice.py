@@ -7,7 +7,8 @@ propensity v_n, public share q_n and x = voice_scale v_n D-:
     private complaint  with probability 1 - exp(-x (1 - q_n) open_f deter_n)
     negative public post with probability 1 - exp(-x (q_n + (1 - q_n) (1 - open_f) redirect_public)
                                                   - retell_scale v_n q_n W-)
-    positive public post with probability 1 - exp(-praise_scale v_n q_n D+)
+    positive public post with probability 1 - exp(-praise_scale v_n q_n D+
+                                                  - advocacy_rate/365 v_n q_n exp(advocacy_sensitivity (T_nf - 0.5)))
 
 where W- is the negative word-of-mouth evidence about its provider the consumer heard yesterday:
 discussion groups fuel crises because those who read complaints add their own ("me too"), so a burst
@@ -17,6 +18,11 @@ where open_f is 1 if the firm can be reached at all (inbound_capacity > 0) and d
 deterrent of sim/support.py: private voice goes through the firm's inbound channel, so fees and a
 missing channel silence it (Hirschman 1970; TARP). When there is no channel at all, the share
 redirect_public of the private voice goes public instead; voice deterred by a fee is lost.
+
+The second term of the positive post is advocacy: satisfied customers recommend their provider
+without any incident, at a rate that grows exponentially with trust T_nf (its value yesterday
+evening), so word of mouth is an asymmetric U in satisfaction (Anderson 1998; East, Hammond &
+Wright 2007): the dissatisfied complain, the delighted recommend, the middle stays quiet.
 
 Word of mouth. A public post reaches the poster's network neighbours (discussion groups): each
 negative post about firm f is wom_negative_weight of negative evidence about f to every neighbour,
@@ -42,7 +48,9 @@ for that day's intensity x_d. A consumer keeps one residual hazard per voice, an
 intensity accumulated since its last use: the voice happens on the day the intensity reaches the
 residual, and a new residual is drawn (exact, as the exponential is memoryless). So the voice stream
 is drawn once per complaint or post, and each consumer's first complaint threshold is the same in
-every arm. Answers are drawn per complaint on the listening stream.
+every arm. Advocacy applies to every customer every day, so each customer's advocacy hazard is added
+to its praise residual daily (as churn does, sim/churn.py): the voice stream is still drawn only
+when a post happens. Answers are drawn per complaint on the listening stream.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ from numba import njit
 
 from sim.rand import exponential, uniform
 from sim.support import deterrent
+from sim.trust import beta_mean
 from sim.world import (ANSWERED, E_DEFECTIONS, E_PRAISE, E_PRIVATE, E_PUBLIC, EXIT_TALK, N_ANSWERED, N_PRAISE,
                        N_PRIVATE, N_PUBLIC, N_REACHED, R_LISTENING, R_VOICE, WORD_OF_MOUTH, World, add)
 
@@ -66,11 +75,20 @@ def _voice(s, b, fa) -> None:
     st = s.streams[R_VOICE]
     n_private = n_public = n_praise = 0
     provider, direct_neg, direct_pos, wom_heard = s.provider, s.direct_neg, s.direct_pos, s.wom_heard
+    pos, neg, praise_clock = s.pos, s.neg, s.praise_clock
+    a0, advocate = b.prior_evidence / 2.0, b.advocacy_rate > 0
     for n in range(provider.shape[0]):
-        if (direct_neg[n] <= 0 and direct_pos[n] <= 0 and wom_heard[n] <= 0) or provider[n] < 0:
-            continue
         f = provider[n]
+        if f < 0:
+            continue
         q, v = s.public_voice[n], s.voice_propensity[n]
+        if direct_neg[n] <= 0 and direct_pos[n] <= 0 and wom_heard[n] <= 0:
+            # no incident today: only advocacy, every customer's daily hazard on its praise clock
+            if advocate and _speaks(praise_clock, n, _advocacy(b, v, q, beta_mean(a0, pos[n, f], neg[n, f])), st):
+                s.praise_buf[n_praise] = n
+                n_praise += 1
+                s.today_arr[N_PRAISE, f] += 1
+            continue
         reachable = 1.0 if fa.inbound_capacity[f] > 0 else 0.0
         x = b.voice_scale * v * s.direct_neg[n]
         if _speaks(s.private_clock, n, x * (1 - q) * reachable * deterrent(s, b, fa, n), st):
@@ -82,11 +100,20 @@ def _voice(s, b, fa) -> None:
             s.public_buf[n_public] = n
             n_public += 1
             s.today_arr[N_PUBLIC, f] += 1
-        if _speaks(s.praise_clock, n, b.praise_scale * v * q * s.direct_pos[n], st):
+        praised = b.praise_scale * v * q * s.direct_pos[n]
+        if advocate:
+            praised += _advocacy(b, v, q, beta_mean(a0, pos[n, f], neg[n, f]))
+        if _speaks(praise_clock, n, praised, st):
             s.praise_buf[n_praise] = n
             n_praise += 1
             s.today_arr[N_PRAISE, f] += 1
     s.n_events[E_PRIVATE], s.n_events[E_PUBLIC], s.n_events[E_PRAISE] = n_private, n_public, n_praise
+
+
+@njit(cache=True, inline="always")
+def _advocacy(b, v: float, q: float, trust: float) -> float:
+    """Today's advocacy hazard advocacy_rate/365 v q exp(advocacy_sensitivity (T - 0.5))."""
+    return b.advocacy_rate / 365.0 * v * q * np.exp(b.advocacy_sensitivity * (trust - 0.5))
 
 
 @njit(cache=True, inline="always")

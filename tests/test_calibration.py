@@ -70,16 +70,17 @@ def test_sbg_retention_rises_with_tenure() -> None:
 
 @pytest.fixture(scope="module")
 def model_curve() -> cal.Curve:
-    """A curve the model generated with TRUTH: its own trait draws, seeds 90 and 91."""
+    """A curve the model generated with TRUTH: its own trait draws, seeds 90-93 (four, so that seed noise
+    in the curve stays well inside the 15% the recovery is held to)."""
     setup = cal.make_setup(consumers=3000, seeds=1, period_days=PERIOD)
-    shares = cal.simulate(setup, TRUTH, H, seeds=(90, 91), coupled=False)
+    shares = cal.simulate(setup, TRUTH, H, seeds=(90, 91, 92, 93), coupled=False)
     return cal.Curve(shares=shares, cohort_size=None, source="model")
 
 
 @pytest.mark.slow
 def test_abm_calibration_recovers_known_parameters(model_curve: cal.Curve) -> None:
     params = ("behaviour.base_churn", "population.churn_propensity.sd")
-    setup = cal.make_setup(consumers=3000, seeds=2, period_days=PERIOD, params=params,
+    setup = cal.make_setup(consumers=3000, seeds=4, period_days=PERIOD, params=params,
                            overrides=["market.behaviour.trust_sensitivity=6.0"])
     fit = cal.fit_abm(model_curve, setup, K, max_evals=30)
     for key in params:

@@ -72,7 +72,7 @@ def _certain_market(behaviour: dict, population: dict, shocked: int = 0) -> Mark
     market = make_market(
         400, 2, network="watts_strogatz", degree=6, penetration=0.7,
         behaviour={"clutter_rate": 30.0, "severity_mean": 0.0, "voice_scale": 1e6, "praise_scale": 1e6,
-                   "retell_scale": 0.0, **behaviour},
+                   "retell_scale": 0.0, "advocacy_rate": 0.0, **behaviour},
         population={"support_seeking": 1.0, "patience": 3.0, "contact_tolerance": 0.5, "voice_propensity": 1.0,
                     "public_voice": 0.5, **population})
     return dataclasses.replace(market, shock=Shock(day=20, share=1.0, severity=3.0, firm=shocked))

@@ -371,6 +371,34 @@ def test_private_complaints_in_a_run_fall_without_a_channel_or_with_a_fee() -> N
     assert fee.complaints_private.sum() < base
 
 
+def _advocacy_world(rate: float) -> World:
+    """2,000 customers without incidents: the first half trusts its provider (0.8), the second does not (0.3)."""
+    w = make_world({}, consumers=2000, provider=0, seed=7, behaviour={"advocacy_rate": rate, **FROZEN})
+    set_trust(w, np.where(np.arange(w.n) < w.n // 2, 0.8, 0.3))
+    set_traits(w, voice_propensity=1.0, public_voice=0.5)
+    return w
+
+
+def _praise_by_half(w: World, days: int = 30) -> tuple[int, int]:
+    """Positive posts over `days` days of voice with no support events, by half (trusting, wary)."""
+    counts = np.zeros(w.n, dtype=int)
+    for _ in range(days):
+        assert not w.direct_pos.any() and not w.direct_neg.any()
+        voice.voice(w)
+        np.add.at(counts, np.asarray(w.praise_posts, dtype=np.int64), 1)
+    return int(counts[: w.n // 2].sum()), int(counts[w.n // 2:].sum())
+
+
+def test_satisfied_customers_advocate_more_than_dissatisfied_ones() -> None:
+    trusting, wary = _praise_by_half(_advocacy_world(0.7))
+    assert trusting > 100
+    assert trusting > 10 * wary
+
+
+def test_without_advocacy_nobody_praises_without_a_support_event() -> None:
+    assert _praise_by_half(_advocacy_world(0.0)) == (0, 0)
+
+
 def _hand_network(n: int, edges: list[tuple[int, int]]) -> sp.csr_matrix:
     src, dst = np.array(edges).T
     return sp.csr_matrix((np.ones(2 * len(edges)), (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
