@@ -1,5 +1,9 @@
 """relsim's model: firms and consumers in a relationship-marketing market (see docs/ODD.md)."""
 
+from sim._cache import ensure_fresh
+
+ensure_fresh()  # before any compiled rule is loaded from numba's cache
+
 from sim.agents import Consumer, Firm
 from sim.model import RelationshipModel
 from sim.params import Behaviour, ConfigError, Dist, Market, Network, Population, Shock, Strategy, build

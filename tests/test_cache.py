@@ -1,0 +1,27 @@
+"""numba's cache of the compiled rules is dropped when any sim/ source changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import _cache
+
+
+def test_stale_compilations_are_dropped_when_a_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(_cache, "_HERE", tmp_path)
+    (tmp_path / "rules.py").write_text("x = 1\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    compiled = cache / "vectorized._day-31.py312.nbi"
+    compiled.write_text("old")
+    _cache.ensure_fresh()
+    assert not compiled.exists()  # no stamp yet: nothing can be trusted
+    compiled.write_text("fresh")
+    _cache.ensure_fresh()
+    assert compiled.exists()  # same sources: the cache is kept
+    (tmp_path / "rules.py").write_text("x = 2\n")  # a rule module changes
+    _cache.ensure_fresh()
+    assert not compiled.exists()
