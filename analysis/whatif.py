@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import CAUSE_LABELS, METRICS, RETENTION_HORIZONS, evidence_rates, summarise
+from .summary import CAUSE_LABELS, METRICS, RETENTION_HORIZONS, _clear, _money, evidence_rates, summarise
 
 BASELINE = "baseline"
 
@@ -63,18 +63,14 @@ def effects(run: RunData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- verdict
 
-def _clear(row: pd.Series) -> bool:
-    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-    return bool(np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0))
-
-
-def _money(x: float) -> str:
-    return f"{x:,.0f}"
+def _diff_clear(row: pd.Series) -> bool:
+    """True when a row's paired-difference CI excludes 0."""
+    return _clear(row["diff_ci_low"], row["diff_ci_high"])
 
 
 def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
-    if not _clear(row):
+    if not _diff_clear(row):
         return f"no clear change in {label} (95% CI {lo:+,.0f} to {hi:+,.0f})", 0
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
@@ -83,7 +79,7 @@ def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
 
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
     d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
-    if not _clear(row):
+    if not _diff_clear(row):
         return f"no clear change in {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points)", 0
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
