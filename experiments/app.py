@@ -31,9 +31,9 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 from plotly.graph_objs import FigureWidget
 
-from experiments.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
-from sim.params import Strategy
-from sim.recorder import COLUMNS
+from relsim.experiments.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
+from relsim.params import Strategy
+from relsim.recorder import COLUMNS
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
 PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
               "the page to other machines", file=sys.stderr)
         return 2
     port = int(args.port)
-    os.environ.update(SOLARA_APP="experiments.app", SERVER_NAME=args.host, SERVER_PORT=str(port),
+    os.environ.update(SOLARA_APP="relsim.experiments.app", SERVER_NAME=args.host, SERVER_PORT=str(port),
                       SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     import solara.server.settings as server_settings
     import uvicorn

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from sim.world import TRAITS
+from relsim.world import TRAITS
 
 FULL = {"vectorized": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)],
         "agents": [(1_000, 60), (10_000, 20)], "floor": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)]}
@@ -46,7 +46,7 @@ def _peak_rss() -> int:
 
 def measure(kind: str, consumers: int, days: int, repeats: int) -> dict:
     """One measurement in this process: `kind` is vectorized, agents or floor."""
-    from sim.model import RelationshipModel
+    from relsim.model import RelationshipModel
 
     RelationshipModel(consumers=50, days=2, consumer_agents=False, rng=0).run()  # load the compiled rules first
     before = _peak_rss()
@@ -145,9 +145,9 @@ def _floor_day(s, zero) -> None:
 
 def phase_profile(consumers: int, days: int) -> dict[str, float]:
     """Median microseconds a day per phase of the schedule, each phase called on its own (plus ~10 µs of call)."""
-    from sim import churn, contacts, economics, offer, support, trust, voice
-    from sim.model import RelationshipModel
-    from sim.world import begin_day
+    from relsim import churn, contacts, economics, offer, support, trust, voice
+    from relsim.model import RelationshipModel
+    from relsim.world import begin_day
 
     model = RelationshipModel(consumers=consumers, days=days + 10, consumer_agents=False, rng=0)
     for _ in range(10):
@@ -171,7 +171,7 @@ def phase_profile(consumers: int, days: int) -> dict[str, float]:
 
 def child(kind: str, consumers: int, days: int, repeats: int) -> dict:
     """Run `measure` in a fresh interpreter and return its row."""
-    out = subprocess.run([sys.executable, "-m", "experiments.bench", "--child", kind, str(consumers), str(days),
+    out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench", "--child", kind, str(consumers), str(days),
                           str(repeats)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -180,7 +180,7 @@ def cold_compile() -> float:
     """Seconds for a first simulation day with an empty numba cache (compiling every rule)."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        code = ("import time; t = time.perf_counter(); from sim.model import RelationshipModel; "
+        code = ("import time; t = time.perf_counter(); from relsim.model import RelationshipModel; "
                 "RelationshipModel(consumers=200, days=2, consumer_agents=False, rng=0).run(); "
                 "print(time.perf_counter() - t)")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)

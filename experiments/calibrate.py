@@ -52,10 +52,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.io import write_text_atomic
-from analysis.sbg import SBGFit, fit_sbg
-from experiments.config import CONFIG_DIR
-from sim.params import ConfigError, Dist, Market, Strategy
+from relsim.analysis.io import write_text_atomic
+from relsim.analysis.sbg import SBGFit, fit_sbg
+from relsim.experiments.config import CONFIG_DIR
+from relsim.params import ConfigError, Dist, Market, Strategy
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -187,8 +187,8 @@ def make_setup(*, market: str = "monopoly", strategy: str = "middle", consumers:
                period_days: int = 365, params: Sequence[str] = DEFAULT_PARAMS,
                overrides: Sequence[str] = ()) -> Setup:
     """Compose the calibration market like `relsim market=<market> market.consumers=<n> <overrides>`."""
-    from experiments.config import run_spec
-    from experiments.main import _plain_config, compose
+    from relsim.experiments.config import run_spec
+    from relsim.experiments.main import _plain_config, compose
 
     for o in overrides:
         if not o.lstrip("+~").startswith("market.") or "=" not in o:
@@ -236,7 +236,7 @@ def simulate_seeds(setup: Setup, values: dict[str, float], periods: int, seeds: 
     little instead of redrawing the population (a gamma sampler uses a varying number of random
     numbers per draw), so the objective is smooth in the heterogeneity.
     """
-    from sim.model import RelationshipModel
+    from relsim.model import RelationshipModel
 
     market = setup.with_values(values)
     days = periods * setup.period_days

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from experiments import scenarios
-from experiments.scenarios import BASELINE, Variant, variants
-from sim.model import ENGINES
-from sim.params import ConfigError, Market, Strategy, build, check_market
+from relsim.experiments import scenarios
+from relsim.experiments.scenarios import BASELINE, Variant, variants
+from relsim.model import ENGINES
+from relsim.params import ConfigError, Market, Strategy, build, check_market
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 

@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from experiments import scenarios
-from experiments.config import CONFIG_DIR, options
-from sim.model import RelationshipModel
-from sim.params import ConfigError, Market, Strategy, build
-from sim.recorder import COLUMNS
-from sim.world import FirmArrays
+from relsim.experiments import scenarios
+from relsim.experiments.config import CONFIG_DIR, options
+from relsim.model import RelationshipModel
+from relsim.params import ConfigError, Market, Strategy, build
+from relsim.recorder import COLUMNS
+from relsim.world import FirmArrays
 
 NONE = "none"
 #: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.

@@ -20,10 +20,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.config import CONFIG_DIR, options, run_spec
-from experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-from experiments.runner import run_all
-from sim.params import ConfigError
+from relsim.experiments.config import CONFIG_DIR, options, run_spec
+from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
+from relsim.experiments.runner import run_all
+from relsim.params import ConfigError
 
 log = logging.getLogger("relsim")
 
@@ -140,9 +140,9 @@ def execute(cfg: DictConfig) -> Path:
     """
     from tqdm import tqdm
 
-    from analysis import RunData, format_table, summarise, verdict, write_report
-    from analysis.summary import write_summary
-    from analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
+    from relsim.analysis import RunData, format_table, summarise, verdict, write_report
+    from relsim.analysis.summary import write_summary
+    from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
     started = time.perf_counter()
     plain = _plain_config(cfg)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.io import atomic_write, write_text_atomic
+from relsim.analysis.io import atomic_write, write_text_atomic
 
 PACKAGES = ("relsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "plotly", "joblib")
 

@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.sweep import DEFAULT_METRICS, export_static, write_sweep_report
-from experiments.sweep import collect, job_dirs
+from relsim.analysis.sweep import DEFAULT_METRICS, export_static, write_sweep_report
+from relsim.experiments.sweep import collect, job_dirs
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import joblib
 import pandas as pd
 
-from experiments.config import RunSpec
-from sim.model import RelationshipModel
+from relsim.experiments.config import RunSpec
+from relsim.model import RelationshipModel
 
 
 def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.DataFrame]:

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sim.params import ConfigError, Market, Strategy, build
+from relsim.params import ConfigError, Market, Strategy, build
 
 BASELINE = "baseline"
 _OPS = ("set", "scale", "add")

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from analysis.io import atomic_write, write_text_atomic
+from relsim.analysis.io import atomic_write, write_text_atomic
 
 JOB_DIR = re.compile(r"^job=(\d+)$")
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from analysis.io import write_text_atomic
-from experiments.validation import FACTS, FactResult
+from relsim.analysis.io import write_text_atomic
+from relsim.experiments.validation import FACTS, FactResult
 
 PROG = "relsim-validate"
 

@@ -31,9 +31,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from experiments.config import run_spec
-from sim.model import RelationshipModel
-from sim.params import Behaviour, Market, Strategy, build
+from relsim.experiments.config import run_spec
+from relsim.model import RelationshipModel
+from relsim.params import Behaviour, Market, Strategy, build
 
 __all__ = ["FACTS", "Fact", "FactResult", "ProblemEpisodes", "build_run", "fact", "logistic_hazard_ratios",
            "run_all_facts"]
@@ -136,7 +136,7 @@ def _size(number: int, quick: bool, consumers: int | None, seeds: Sequence[int] 
 @functools.lru_cache(maxsize=64)
 def _composed(overrides: tuple[str, ...]) -> tuple[dict[str, Strategy], Market]:
     """Strategies and market of the `relsim` config with these overrides (Hydra compose, validated)."""
-    from experiments.main import _plain_config, compose
+    from relsim.experiments.main import _plain_config, compose
 
     spec = run_spec(_plain_config(compose(list(overrides))))
     return dict(spec.strategies), spec.market
@@ -413,7 +413,7 @@ def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
 def fact_2(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
     """Yearly retention rates of the focal firm's day-0 cohort over three years, with heterogeneous
     and with constant churn propensity (same seeds)."""
-    from analysis.sbg import fit_sbg, sbg_survival
+    from relsim.analysis.sbg import fit_sbg, sbg_survival
 
     consumers, seeds = _size(2, quick, consumers, seeds)
     years, period = 3, 365

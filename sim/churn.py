@@ -31,9 +31,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rand import choose, exponential, uniform
-from sim.trust import beta_mean, trust_of
-from sim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
+from relsim.rand import choose, exponential, uniform
+from relsim.trust import beta_mean, trust_of
+from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
 
 
 def churn(w: World) -> None:

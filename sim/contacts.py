@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rand import skip, uniform
-from sim.world import CONTACTS, DATA_REQUESTS, N_CONTACTS, R_CLUTTER, R_CONTACTS, World, add
+from relsim.rand import skip, uniform
+from relsim.world import CONTACTS, DATA_REQUESTS, N_CONTACTS, R_CLUTTER, R_CONTACTS, World, add
 
 
 def contact(w: World) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from sim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
+from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
 
 
 def account(w: World) -> None:

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from sim import reference, vectorized
-from sim.agents import Consumer, Firm
-from sim.params import ConfigError, Market, Strategy, build, check_market
-from sim.recorder import Recorder
-from sim.world import World, create_world
+from relsim import reference, vectorized
+from relsim.agents import Consumer, Firm
+from relsim.params import ConfigError, Market, Strategy, build, check_market
+from relsim.recorder import Recorder
+from relsim.world import World, create_world
 
 #: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
 ENGINES = ("vectorized", "agents")

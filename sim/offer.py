@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from sim.world import ASSORTMENT, N_FEES, NUISANCE_FEES, SPIN, World, add
+from relsim.world import ASSORTMENT, N_FEES, NUISANCE_FEES, SPIN, World, add
 
 
 def charge_nuisance_fees(w: World) -> None:

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from sim.trust import trust_of
-from sim.world import CAUSES, COUNTERS, N_REACHED, N_TICKETS, World
+from relsim.trust import trust_of
+from relsim.world import CAUSES, COUNTERS, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",

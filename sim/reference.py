@@ -24,9 +24,9 @@ import mesa
 from mesa.agent import AgentSet
 import numpy as np
 
-from sim import agents
-from sim.params import Strategy
-from sim.world import CAUSE, COUNTERS, DAILY, STREAMS, World
+from relsim import agents
+from relsim.params import Strategy
+from relsim.world import CAUSE, COUNTERS, DAILY, STREAMS, World
 
 
 class Firm(agents.Firm):

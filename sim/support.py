@@ -38,8 +38,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rand import NEVER, exponential, geometric, uniform
-from sim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
+from relsim.rand import NEVER, exponential, geometric, uniform
+from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
                        R_SHOCK, R_SUPPORT, RESOLVED, SUPPORT_FEES, UNREACHED, UNRESOLVED, USAGE, World, add)
 
 

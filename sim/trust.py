@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.world import World
+from relsim.world import World
 
 
 @njit(cache=True, inline="always")

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from numba import njit
 
-from sim.churn import _acquire, _churn
-from sim.contacts import _contact, _request_data
-from sim.economics import _account
-from sim.offer import _charge_nuisance_fees, _cut_assortment
-from sim.recorder import Recorder, _record
-from sim.support import _experience_problems, _progress_problems, _seek_support, _use
-from sim.trust import _update
-from sim.voice import _listen, _voice, _word_of_mouth
-from sim.world import World, _begin_day
+from relsim.churn import _acquire, _churn
+from relsim.contacts import _contact, _request_data
+from relsim.economics import _account
+from relsim.offer import _charge_nuisance_fees, _cut_assortment
+from relsim.recorder import Recorder, _record
+from relsim.support import _experience_problems, _progress_problems, _seek_support, _use
+from relsim.trust import _update
+from relsim.voice import _listen, _voice, _word_of_mouth
+from relsim.world import World, _begin_day
 
 
 def day(w: World, recorder: Recorder) -> None:

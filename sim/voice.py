@@ -58,10 +58,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.rand import exponential, uniform
-from sim.support import deterrent
-from sim.trust import beta_mean
-from sim.world import (ANSWERED, E_DEFECTIONS, E_PRAISE, E_PRIVATE, E_PUBLIC, EXIT_TALK, N_ANSWERED, N_PRAISE,
+from relsim.rand import exponential, uniform
+from relsim.support import deterrent
+from relsim.trust import beta_mean
+from relsim.world import (ANSWERED, E_DEFECTIONS, E_PRAISE, E_PRIVATE, E_PUBLIC, EXIT_TALK, N_ANSWERED, N_PRAISE,
                        N_PRIVATE, N_PUBLIC, N_REACHED, R_LISTENING, R_VOICE, WORD_OF_MOUTH, World, add)
 
 

@@ -24,9 +24,9 @@ import scipy.sparse as sp
 from numba import njit, types
 from numba.experimental import structref
 
-from sim.params import Behaviour, Market, Strategy
-from sim.population import Traits, build_network, draw_traits
-from sim.rand import NEVER, exponential, seed_streams
+from relsim.params import Behaviour, Market, Strategy
+from relsim.population import Traits, build_network, draw_traits
+from relsim.rand import NEVER, exponential, seed_streams
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model import RelationshipModel
-from sim.params import Behaviour, Dist, Market, Network, Population, Strategy, build
-from sim.world import CAUSE, World, create_world
+from relsim.model import RelationshipModel
+from relsim.params import Behaviour, Dist, Market, Network, Population, Strategy, build
+from relsim.world import CAUSE, World, create_world
 
 
 def const(value: float) -> Dist:

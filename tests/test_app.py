@@ -18,9 +18,9 @@ import yaml
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from plotly.graph_objs import FigureWidget
 
-from experiments import app, config, lesson
-from experiments.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
-from sim.model import RelationshipModel
+from relsim.experiments import app, config, lesson
+from relsim.experiments.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
+from relsim.model import RelationshipModel
 
 CONFIG = config.CONFIG_DIR
 
@@ -360,7 +360,7 @@ def test_loopback_addresses():
 
 
 def test_app_bench_reports_each_part():
-    from experiments.app_bench import bench
+    from relsim.experiments.app_bench import bench
 
     result = bench(consumers=300, days=3, warmup=2)
     assert set(result) == {"consumers", "step", "figures", "step_and_redraw"}

@@ -24,8 +24,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from experiments import app
-from experiments.lesson import LessonModel
+from relsim.experiments import app
+from relsim.experiments.lesson import LessonModel
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import _cache
+from relsim import _cache
 
 
 def test_stale_compilations_are_dropped_when_a_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.sbg import fit_sbg, retention_rates, sbg_survival
-from experiments import calibrate as cal
-from experiments.config import CONFIG_DIR
+from relsim.analysis.sbg import fit_sbg, retention_rates, sbg_survival
+from relsim.experiments import calibrate as cal
+from relsim.experiments.config import CONFIG_DIR
 
 TRUTH = {"behaviour.base_churn": 1.0, "population.churn_propensity.sd": 1.5, "behaviour.trust_sensitivity": 6.0}
 PERIOD, K, H = 30, 8, 12  # monthly periods: fit on months 0-8, hold out 9-12
@@ -224,8 +224,8 @@ def test_hold_out_is_null_without_held_out_periods(tmp_path: Path) -> None:
 def test_written_preset_composes_as_a_market(calibrated) -> None:
     from hydra import compose, initialize_config_dir
 
-    from experiments.config import run_spec
-    from experiments.main import _plain_config
+    from relsim.experiments.config import run_spec
+    from relsim.experiments.main import _plain_config
 
     _, configs, report = calibrated
     text = (configs / "market" / "calib_test.yaml").read_text(encoding="utf-8")

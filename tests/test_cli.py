@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.main import prevalidate
-from sim.params import ConfigError
+from relsim.experiments.main import prevalidate
+from relsim.params import ConfigError
 
 SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
 RUNS_COLUMNS = ["arm", "scenario", "seed", "day", "firm", "customers", "acquired", "churned", "mean_trust", "mean_intimacy",

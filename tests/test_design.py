@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.design import design_matrix, discover, sensitivity
+from relsim.analysis.design import design_matrix, discover, sensitivity
 from hydra_plugins.relsim_design_sweeper.design_sweeper import problem_of, sample
 
 

@@ -39,10 +39,10 @@ import pytest
 from conftest import make_market, strategy
 from scipy import stats
 
-from experiments.config import run_spec
-from experiments.main import _plain_config, compose
-from sim.model import RelationshipModel
-from sim.params import Market, Shock
+from relsim.experiments.config import run_spec
+from relsim.experiments.main import _plain_config, compose
+from relsim.model import RelationshipModel
+from relsim.params import Market, Shock
 
 SEEDS = tuple(range(30))
 CONSUMERS, DAYS = 300, 365

@@ -17,11 +17,11 @@ import pytest
 import scipy.sparse as sp
 from conftest import evidence, make_world, run_model, runs, set_provider, set_traits, set_trust
 
-from sim import churn, contacts, economics, offer, support, trust, voice
-from sim.model import RelationshipModel
-from sim.params import Network
-from sim.population import build_network, neighbour_counts
-from sim.world import World, begin_day
+from relsim import churn, contacts, economics, offer, support, trust, voice
+from relsim.model import RelationshipModel
+from relsim.params import Network
+from relsim.population import build_network, neighbour_counts
+from relsim.world import World, begin_day
 
 # A market in which nobody churns or joins: the same customers in every arm, so arms differ only by
 # the mechanism under test.

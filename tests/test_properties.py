@@ -17,10 +17,10 @@ from conftest import make_market, runs, small_model, strategy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import RelationshipModel
-from sim.params import Behaviour, Market, Network, Shock, Strategy, build
-from sim.recorder import COLUMNS, COUNT_COLUMNS
-from sim.world import World
+from relsim.model import RelationshipModel
+from relsim.params import Behaviour, Market, Network, Shock, Strategy, build
+from relsim.recorder import COLUMNS, COUNT_COLUMNS
+from relsim.world import World
 
 # Upper ends for fields whose range in sim.params is open.
 CAPS = {"support_free_days": 365, "support_fee": 100.0, "nuisance_fee": 60.0, "price": 120.0, "cut_day": 150,

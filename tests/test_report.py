@@ -1,4 +1,4 @@
-"""Tests of analysis.load, analysis.summary and analysis.report on synthetic run directories."""
+"""Tests of relsim.analysis.load, .summary and .report on synthetic run directories."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import (
+from relsim.analysis import (
     METRICS, figures, format_table, load_run, per_seed_metrics, summarise, verdict,
     write_report, write_summary,
 )
-from analysis.report import SECTIONS
-from analysis.summary import SUMMARY_COLUMNS
+from relsim.analysis.report import SECTIONS
+from relsim.analysis.summary import SUMMARY_COLUMNS
 
 ARMS = ("one_way", "reciprocal")
 SEEDS = (0, 1, 2, 3, 4)

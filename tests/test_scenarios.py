@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.config import options, run_spec
-from experiments.main import _plain_config, compose, prevalidate
-from experiments.runner import simulate
-from experiments.scenarios import parse
-from sim.params import ConfigError
+from relsim.experiments.config import options, run_spec
+from relsim.experiments.main import _plain_config, compose, prevalidate
+from relsim.experiments.runner import simulate
+from relsim.experiments.scenarios import parse
+from relsim.params import ConfigError
 
 SMALL = ["seeds=[1]", "market.consumers=400", "progress=false"]
 

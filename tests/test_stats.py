@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import stats
-from analysis.stats import CI, Effect, mean_ci, paired_effect
+from relsim.analysis import stats
+from relsim.analysis.stats import CI, Effect, mean_ci, paired_effect
 
 
 def _symmetric(n: int, sd: float, seed: int) -> np.ndarray:

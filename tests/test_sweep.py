@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.sweep import effect_grid, load_sweep, sweep_figures
+from relsim.analysis.sweep import effect_grid, load_sweep, sweep_figures
 
 BIN = Path(sys.executable).parent
 GRID = ["strategies.one_way.contact_rate=12,52", "market.network.degree=4,10"]

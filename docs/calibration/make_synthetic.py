@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.calibrate import make_setup
-from sim.model import RelationshipModel
+from relsim.experiments.calibrate import make_setup
+from relsim.model import RelationshipModel
 
 TRUTH = {"behaviour.base_churn": 0.4, "population.churn_propensity.sd": 1.5, "behaviour.trust_sensitivity": 4.0}
 PERIODS, PERIOD_DAYS, CONSUMERS, SEEDS = 8, 365, 5000, (100, 101)

@@ -2,7 +2,7 @@
 ones, and rebuilding after a failure takes longer than the loss did. Check and region:
 experiments/validation.py (fact_1); docs/VALIDATION.md."""
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 def test_a_failure_moves_trust_more_than_an_equal_success_and_takes_longer_to_undo() -> None:

@@ -2,7 +2,7 @@
 propensities a cohort's period-on-period retention rate rises with tenure (the sBG shape). Check and
 region: experiments/validation.py (fact_2); docs/VALIDATION.md."""
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 def test_yearly_retention_rate_rises_with_tenure_under_heterogeneous_propensity() -> None:

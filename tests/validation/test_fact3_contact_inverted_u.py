@@ -4,7 +4,7 @@ experiments/validation.py FACT3_REGION; docs/VALIDATION.md."""
 
 import pytest
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 far fewer than dissatisfying experiences and fall as the support fee rises or the channel closes.
 Check and region: experiments/validation.py (fact_5); docs/VALIDATION.md."""
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 def test_complaints_are_rare_and_fall_with_fees_and_without_a_channel() -> None:

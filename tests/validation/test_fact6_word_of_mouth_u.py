@@ -2,7 +2,7 @@
 negative messages per positive one. The right arm of the U comes from advocacy (docs/ODD.md §7.10):
 satisfied customers recommend their provider at a rate rising with trust."""
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 def test_word_of_mouth_is_an_asymmetric_u_in_satisfaction() -> None:

@@ -5,7 +5,7 @@ experiments/validation.py FACT7_REGION; docs/VALIDATION.md."""
 
 import pytest
 
-from experiments.validation import FACTS
+from relsim.experiments.validation import FACTS
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from experiments.validation import (
+from relsim.experiments.validation import (
     FACTS, FactResult, ProblemEpisodes, _composed, _parabolic_peak, build_run, logistic_hazard_ratios,
 )
 
@@ -78,7 +78,7 @@ def test_each_region_is_a_valid_relsim_config(number: int) -> None:
 
 
 def _validate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.validate", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "relsim.experiments.validate", *args], capture_output=True, text=True,
                           timeout=600)
 
 
@@ -99,7 +99,7 @@ def test_relsim_validate_writes_one_section_per_fact(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("passed", "expected"), [(False, "expected failure"), (True, "unexpected pass")])
 def test_a_known_gap_is_reported_as_such(passed: bool, expected: str) -> None:
     """No fact has a known gap today (fact 6 was one until advocacy); the page still shows one."""
-    from experiments.validate import as_expected, page, status
+    from relsim.experiments.validate import as_expected, page, status
     fact = dataclasses.replace(FACTS[1], known_gap="the mechanism is missing")
     result = FactResult(fact, {"a check": passed}, {}, "a summary", go.Figure())
     assert status(result) == expected
