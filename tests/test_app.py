@@ -18,16 +18,19 @@ import yaml
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from plotly.graph_objs import FigureWidget
 
-from relsim.experiments import app, config, lesson
-from relsim.experiments.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
+from relsim.experiments import config
+from relsim.experiments.app import figures, layout, lesson, live, network, server
+from relsim.experiments.app.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
 from relsim.model import RelationshipModel
+from relsim.recorder import COLUMNS
 
 CONFIG = config.CONFIG_DIR
 
 
 def preset(name: str) -> dict:
     """A strategy preset as its YAML file has it (the page must use these values, not copies)."""
-    return yaml.safe_load((CONFIG / "strategy" / f"{name}.yaml").read_text())
+    data = yaml.safe_load((CONFIG / "strategy" / f"{name}.yaml").read_text())
+    return {k: v for k, v in data.items() if k != "defaults"}  # Hydra's defaults list is not a Strategy field
 
 
 def run(model, days: int):
@@ -51,9 +54,9 @@ def test_presets_and_scenarios_come_from_the_config_folders():
     for path in (CONFIG / "scenario").glob("*.yaml"):
         if path.stem != "baseline":
             assert path.stem in offered
-    assert app.MODEL_PARAMS["preset"]["values"] == lesson.presets()
-    assert app.MODEL_PARAMS["what_if"]["values"] == offered
-    assert tuple(app.LEVER_SLIDERS) == lesson.LEVERS
+    assert layout.MODEL_PARAMS["preset"]["values"] == lesson.presets()
+    assert layout.MODEL_PARAMS["what_if"]["values"] == offered
+    assert tuple(layout.LEVER_SLIDERS) == lesson.LEVERS
 
 
 def test_lesson_model_plays_the_preset_plus_scenario_plus_levers():
@@ -99,7 +102,7 @@ def test_bad_page_input_is_one_clear_error(kwargs, key):
 
 def test_levers_act_on_the_running_model_from_the_next_day():
     model = run(LessonModel(consumers=1000, rng=2), 20)
-    contacts = model.recorder.values[:, 0, list(app.COLUMNS).index("contacts")]
+    contacts = model.recorder.values[:, 0, list(COLUMNS).index("contacts")]
     before = contacts[10:20].mean()
     model.set_levers({"contact_rate": 0.0})
     assert model.firms[0].strategy.contact_rate == 0.0 and model.world.firms.contact_rate[0] == 0.0
@@ -140,7 +143,7 @@ def test_decay_lesson_captions_name_the_days_they_happened(decay_run):
     captions = {c.kind: c for c in model.captions}
     assert {"overload", "distrust", "public_complaint"} <= set(captions)
     days = np.arange(1, 121)
-    col = list(app.COLUMNS)
+    col = list(COLUMNS)
     trust = model.recorder.values[:120, 0, col.index("mean_trust")]
     public = model.recorder.values[:120, 0, col.index("complaints_public")]
     assert captions["overload"].day == days[share > lesson.OVERLOAD_ON][0]
@@ -211,7 +214,7 @@ def figures(rc) -> dict[str, FigureWidget]:
 
 
 def test_page_renders_the_charts_and_the_lesson(page_model):
-    _, rc = solara.render(app.Page(page_model), handle_error=False)
+    _, rc = solara.render(layout.Page(page_model), handle_error=False)
     figs = figures(rc)
     assert set(figs) == {"Customers per firm", "Focal firm's customers", "Complaints about the focal firm",
                          "Profit per day", "Consumer network"}
@@ -224,7 +227,7 @@ def test_page_renders_the_charts_and_the_lesson(page_model):
 
 
 def test_step_button_advances_the_model_and_the_charts(page_model):
-    _, page = solara.render(app.Page(page_model), handle_error=False)
+    _, page = solara.render(layout.Page(page_model), handle_error=False)
     _, controls = solara.render(ModelController(page_model, model_parameters=solara.reactive({}),
                                                 play_interval=solara.reactive(100),
                                                 render_interval=solara.reactive(1), use_threads=solara.reactive(False)),
@@ -242,17 +245,17 @@ def test_step_button_advances_the_model_and_the_charts(page_model):
     shown = page.find(vw.Html, class_="relsim-trust").widget.children[0]
     assert shown == f"mean trust {model.recorder.latest('mean_trust'):.3f}"
     net = figs["Consumer network"].data[1]
-    assert list(net.marker.color) == pytest.approx(model.world.trust(app.network_sample(model)["nodes"])[:, 0])
+    assert list(net.marker.color) == pytest.approx(model.world.trust(network.network_sample(model)["nodes"])[:, 0])
 
 
 def test_model_creator_inputs_reach_the_model_on_reset(page_model):
     params = solara.reactive({})
-    _, creator = solara.render(ModelCreator(page_model, app.MODEL_PARAMS, model_parameters=params),
+    _, creator = solara.render(ModelCreator(page_model, layout.MODEL_PARAMS, model_parameters=params),
                                handle_error=False)
-    assert params.value == {k: v["value"] for k, v in app.MODEL_PARAMS.items()}
-    creator.find(vw.Select, label=app.MODEL_PARAMS["preset"]["label"]).widget.v_model = "reciprocal"
+    assert params.value == {k: v["value"] for k, v in layout.MODEL_PARAMS.items()}
+    creator.find(vw.Select, label=layout.MODEL_PARAMS["preset"]["label"]).widget.v_model = "reciprocal"
     creator.find(vw.Select, label="Consumers").widget.v_model = 500
-    seed = creator.find(vw.TextField, label=app.MODEL_PARAMS["rng"]["label"]).widget
+    seed = creator.find(vw.TextField, label=layout.MODEL_PARAMS["rng"]["label"]).widget
     seed.v_model = "7"
     seed.fire_event("focusout")  # a text box commits on leaving it (or Enter)
     creator.find(vw.Select, label="Scenario").widget.v_model = NONE
@@ -268,7 +271,7 @@ def test_model_creator_inputs_reach_the_model_on_reset(page_model):
 
 def test_lever_slider_reaches_the_running_model_and_survives_reset(page_model):
     overrides = solara.reactive({})
-    _, rc = solara.render(app.LeverCard(page_model, overrides), handle_error=False)
+    _, rc = solara.render(layout.LeverCard(page_model, overrides), handle_error=False)
     run(page_model.value, 5)
     labels = rc.find(vw.Html, class_="relsim-lever-contact_rate").widget
     assert labels.children == ["Contact rate: 156 contacts per customer a year"]
@@ -291,52 +294,52 @@ def test_lever_slider_reaches_the_running_model_and_survives_reset(page_model):
 
 def test_network_view_is_a_stable_sample_with_fixed_positions():
     model = LessonModel(consumers=2000, rng=4)
-    sample = app.network_sample(model)
+    sample = network.network_sample(model)
     nodes, xy = sample["nodes"].copy(), sample["xy"].copy()
-    assert len(nodes) == app.NETWORK_NODES == len(set(nodes))
-    first = app.network_figure(model)["data"][1]
+    assert len(nodes) == network.NETWORK_NODES == len(set(nodes))
+    first = figures.network_figure(model)["data"][1]
     run(model, 30)
-    later = app.network_figure(model)["data"][1]
-    assert np.array_equal(app.network_sample(model)["nodes"], nodes)
+    later = figures.network_figure(model)["data"][1]
+    assert np.array_equal(network.network_sample(model)["nodes"], nodes)
     assert np.array_equal(later["x"], xy[:, 0]) and np.array_equal(first["x"], later["x"])
     assert not np.allclose(first["marker"]["color"], later["marker"]["color"])  # trust moved, positions did not
-    again = app.network_sample(LessonModel(consumers=2000, rng=4))
+    again = network.network_sample(LessonModel(consumers=2000, rng=4))
     assert np.array_equal(again["nodes"], nodes) and np.allclose(again["xy"], xy)
     small = LessonModel(consumers=200, rng=4)
-    assert np.array_equal(app.network_sample(small)["nodes"], np.arange(200))
+    assert np.array_equal(network.network_sample(small)["nodes"], np.arange(200))
 
 
 def test_figures_show_the_recorded_days():
     model = run(LessonModel(consumers=300, rng=1), 12)
-    spec = app.customers_figure(model)
+    spec = figures.customers_figure(model)
     assert [len(t["y"]) for t in spec["data"]] == [12] * len(model.names)
-    complaints = app.complaints_figure(model)["data"][1]["y"]
-    daily = model.recorder.values[:12, 0, list(app.COLUMNS).index("complaints_public")]
-    assert complaints[-1] == daily[-app.SMOOTH_DAYS:].sum()
-    assert app.plain({"a": np.array([1.0, np.nan])}) == {"a": [1.0, None]}
+    complaints = figures.complaints_figure(model)["data"][1]["y"]
+    daily = model.recorder.values[:12, 0, list(COLUMNS).index("complaints_public")]
+    assert complaints[-1] == daily[-figures.SMOOTH_DAYS:].sum()
+    assert live.plain({"a": np.array([1.0, np.nan])}) == {"a": [1.0, None]}
 
 
 def test_live_figure_waits_for_the_browser_and_then_draws_the_latest_day():
     model = run(LessonModel(consumers=300, rng=1), 2)
-    widget = app.ResponsiveFigure()
+    widget = live.ResponsiveFigure()
     asked = []
 
     def drawn_by_browser():  # what plotly's JavaScript view reports after drawing an edit
         widget._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": widget._last_trace_edit_id}
 
-    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 2  # no browser has answered yet: every update goes out
     drawn_by_browser()
     run(model, 1)
-    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 3  # the browser had drawn the last update
     run(model, 2)
-    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 3 and asked == []  # still drawing day 3: day 5 waits
     drawn_by_browser()
     assert asked == [1]  # ... and is asked for as soon as the browser is done
-    app.redraw(widget, lambda: app.customers_figure(model), lambda: asked.append(1))
-    assert len(widget.data[0].y) == 5 and list(widget.data[0].y) == list(app._series(model, "customers"))
+    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 5 and list(widget.data[0].y) == list(figures._series(model, "customers"))
 
 
 # --- the command ---------------------------------------------------------------------------------------
@@ -349,18 +352,18 @@ def test_live_figure_waits_for_the_browser_and_then_draws_the_latest_day():
     (["--port", "http"], "--port=http: expected an integer in [1, 65535]"),
 ])
 def test_relsim_app_refuses_bad_or_remote_addresses(args, message, capsys):
-    assert app.main(args) == 2
+    assert server.main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
 
 
 def test_loopback_addresses():
-    assert all(app._is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
-    assert not any(app._is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.org", "::"))
+    assert all(server._is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
+    assert not any(server._is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "example.org", "::"))
 
 
 def test_app_bench_reports_each_part():
-    from relsim.experiments.app_bench import bench
+    from relsim.experiments.bench.app import bench
 
     result = bench(consumers=300, days=3, warmup=2)
     assert set(result) == {"consumers", "step", "figures", "step_and_redraw"}

@@ -24,8 +24,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from relsim.experiments import app
-from relsim.experiments.lesson import LessonModel
+from relsim.experiments.app.layout import MODEL_PARAMS
+from relsim.experiments.app.lesson import LessonModel
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
@@ -187,7 +187,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             assert shown == f"{after:.3f}"
 
             # The same run in-process: the shown trust is the one with the lever change, not the one without
-            start = {name: spec["value"] for name, spec in app.MODEL_PARAMS.items()}
+            start = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
             changed, unchanged = LessonModel(**start), LessonModel(**start)
             for _ in range(day):
                 changed.step()

@@ -2,7 +2,7 @@
 
 `LessonModel` is a `RelationshipModel` built from what the page offers: a strategy preset from
 configs/strategy/, a what-if scenario ("none", the lesson "relationship decay", or a scenario of
-configs/scenario/ or one of its contrasts, applied by experiments.scenarios), the consumer count and
+configs/scenario/ or one of its contrasts, applied by experiments/scenarios.py), the consumer count and
 the seed. The focal firm's levers (contact rate, intrusiveness, ...) can be changed while it runs, as
 a NetLogo slider would; the change takes effect from the next day. Nothing here changes how the
 model works: the presets are read from their files, the dynamics are sim/'s.
@@ -31,7 +31,6 @@ from relsim.experiments.config import CONFIG_DIR, options
 from relsim.model import RelationshipModel
 from relsim.params import ConfigError, Market, Strategy, build
 from relsim.recorder import COLUMNS
-from relsim.world import FirmArrays
 
 NONE = "none"
 #: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.
@@ -61,10 +60,11 @@ RETENTION_STEPS = ((0.9, "one in ten"), (0.75, "a quarter"), (0.5, "half"))
 
 
 def _yaml(path: Path) -> dict[str, Any]:
+    """A preset file's keys, without Hydra's defaults list (what it leaves out is the dataclass default)."""
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path.name}: expected a mapping of keys")
-    return dict(data)
+    return {k: v for k, v in data.items() if k != "defaults"}
 
 
 def presets() -> list[str]:
@@ -108,8 +108,8 @@ def setup(preset: str, what_if: str, consumers: int) -> tuple[Strategy, Market, 
     changes = what_if_changes(what_if)
     preset_strategy = build(Strategy, _yaml(CONFIG_DIR / "strategy" / f"{preset}.yaml"), f"strategies.{preset}")
     focal = scenarios.apply(preset_strategy, changes, "focal")
-    market_cfg = {k: v for k, v in _yaml(CONFIG_DIR / "market" / "default.yaml").items() if k != "defaults"}
-    market = scenarios.apply_market({**market_cfg, "consumers": consumers}, changes, "market")
+    market = scenarios.apply_market({**_yaml(CONFIG_DIR / "market" / "default.yaml"), "consumers": consumers},
+                                    changes, "market")
     for name in market.rivals:
         if name not in presets():
             raise ConfigError(f"market.rivals: unknown strategy {name!r}; allowed: {', '.join(presets())}")
@@ -278,10 +278,11 @@ class LessonModel(RelationshipModel):
             self._course = (day, self.firms[0].strategy)  # the strategy before today's first change
         elif self.captions and self.captions[-1].kind == "levers" and self.captions[-1].day == day:
             self.captions.pop()  # one caption per day, however often a slider moved
-        before = self._course[1]
+        before, now = self._course[1], self.firms[0].strategy
         self.levers = dict(levers)
-        self.firms[0].strategy = focal
-        self.world.firms = FirmArrays([f.strategy for f in self.firms])
+        moved = {k: v for k, v in dataclasses.asdict(focal).items() if getattr(now, k) != v}
+        if moved:
+            self.set_strategy(0, **moved)
         changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(focal, k):g}"
                    for k in LEVERS if getattr(before, k) != getattr(focal, k)]
         if changes:

@@ -2,10 +2,10 @@
 and the whole server-side redraw (Solara re-rendering the page's components and updating the live
 plotly figures), measured on the page rendered off-screen with solara.render.
 
-    python -m relsim.experiments.app_bench                  # 2,000 consumers, 100 days after a 50-day warm-up
-    python -m relsim.experiments.app_bench --consumers 5000 --days 200
-    python -m relsim.experiments.app_bench --browser        # also Play the page in headless Chromium for 15 s
-    python -m relsim.experiments.app_bench --browser --screenshot docs/img/app.png
+    python -m relsim.experiments.bench.app                  # 2,000 consumers, 100 days after a 50-day warm-up
+    python -m relsim.experiments.bench.app --consumers 5000 --days 200
+    python -m relsim.experiments.bench.app --browser        # also Play the page in headless Chromium for 15 s
+    python -m relsim.experiments.bench.app --browser --screenshot docs/img/app.png
 
 With --browser it starts relsim-app on a free loopback port, opens it in Debian's Chromium
 (/usr/bin/chromium, driven by Playwright), presses Play, and reports the days per second the page
@@ -36,27 +36,29 @@ def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 
     import solara
     from mesa.visualization.utils import force_update
 
-    from relsim.experiments import app
-    from relsim.experiments.lesson import LessonModel
+    from relsim.experiments.app.figures import FIGURES
+    from relsim.experiments.app.layout import Page
+    from relsim.experiments.app.lesson import LessonModel
+    from relsim.experiments.app.network import network_sample
 
     model = LessonModel(consumers=consumers, rng=seed, days=warmup + 3 * days + 10)
     for _ in range(warmup):
         model.step()
-    app.network_sample(model)  # computed once per model; not part of a day's cost
+    network_sample(model)  # computed once per model; not part of a day's cost
 
     step, build, full = [], [], []
     for _ in range(days):
         t0 = time.perf_counter()
         model.step()
         t1 = time.perf_counter()
-        for figure in app.FIGURES.values():
+        for figure in FIGURES.values():
             figure(model)
         t2 = time.perf_counter()
         step.append(t1 - t0)
         build.append(t2 - t1)
 
     reactive = solara.reactive(model)
-    _, rc = solara.render(app.Page(reactive), handle_error=False)
+    _, rc = solara.render(Page(reactive), handle_error=False)
     for _ in range(days):
         t0 = time.perf_counter()
         model.step()
@@ -143,7 +145,7 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
 
 def main(argv: list[str] | None = None) -> None:
     """Print the time per day of the page at the given size (and, with --browser, in Chromium)."""
-    parser = argparse.ArgumentParser(prog="python -m relsim.experiments.app_bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m relsim.experiments.bench.app", description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=100, help="days timed")
     parser.add_argument("--browser", action="store_true", help="also Play the page in headless Chromium")

@@ -1,0 +1,117 @@
+"""The educator's live charts: plotly figure specs (plain dicts) of a running `LessonModel`.
+
+Customers, trust / intimacy / stress, complaints and profit by day, and the consumer network
+coloured by trust. Each function reads the model's recorder and world and builds a fresh spec; the
+page (experiments/app/layout.py) sends it to the browser through experiments/app/live.py. Colours
+come from the shared figure kit (analysis/figures.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relsim.analysis.figures import COLORS
+from relsim.experiments.app.lesson import LessonModel
+from relsim.experiments.app.network import network_sample
+from relsim.recorder import COLUMNS
+
+SMOOTH_DAYS = 7  # complaints are 7-day totals, profit a 7-day mean
+X_BLOCK = 30  # days: the charts' x axis grows by this much at a time
+
+
+def _series(model: LessonModel, column: str, firm: int = 0) -> np.ndarray:
+    """The recorded daily values of `column` for `firm`, day 1 to today."""
+    rec = model.recorder
+    return rec.values[: rec.day, firm, COLUMNS.index(column)]
+
+
+def _window(x: np.ndarray, days: int, mean: bool) -> np.ndarray:
+    """Trailing sums (or means) over `days` days."""
+    c = np.cumsum(np.r_[0.0, np.nan_to_num(x)])
+    k = np.arange(1, len(x) + 1)
+    lo = np.maximum(k - days, 0)
+    total = c[k] - c[lo]
+    return total / (k - lo) if mean else total
+
+
+def _layout(title: str, ytitle: str, model: LessonModel, **extra) -> dict:
+    """A chart's layout: title, axes, legend below. The x axis grows in 30-day blocks, so the browser
+    redraws the axes once a month rather than every day."""
+    days = X_BLOCK * max(1, -(-model.recorder.day // X_BLOCK))
+    layout = dict(title=dict(text=title, x=0.02, font=dict(size=14)), height=300,
+                  margin=dict(l=50, r=10, t=36, b=36), xaxis=dict(title=dict(text="day"), range=[0, days]),
+                  yaxis=dict(title=dict(text=ytitle)), uirevision=title, legend=dict(orientation="h", y=-0.22, x=0),
+                  dragmode=False)
+    return {**layout, **extra}
+
+
+def customers_figure(model: LessonModel) -> dict:
+    """Customers per firm, by day."""
+    days = np.arange(1, model.recorder.day + 1)
+    data = [dict(type="scatter", x=days, y=_series(model, "customers", f), name=name, mode="lines")
+            for f, name in enumerate(model.names)]
+    return {"data": data, "layout": _layout("Customers per firm", "customers", model)}
+
+
+def relationship_figure(model: LessonModel) -> dict:
+    """Mean trust, intimacy and stress of the focal firm's customers, by day."""
+    days = np.arange(1, model.recorder.day + 1)
+    data = [dict(type="scatter", x=days, y=_series(model, f"mean_{k}"), name=k, mode="lines", line=dict(color=c))
+            for k, c in (("trust", COLORS["good"]), ("intimacy", COLORS["cool"]), ("stress", COLORS["bad"]))]
+    return {"data": data, "layout": _layout("Focal firm's customers: trust, intimacy, stress", "mean", model,
+                                            yaxis=dict(title=dict(text="mean"), range=[0, 1]))}
+
+
+def complaints_figure(model: LessonModel) -> dict:
+    """Private and public complaints about the focal firm (7-day totals)."""
+    days = np.arange(1, model.recorder.day + 1)
+    data = [dict(type="scatter", x=days, y=_window(_series(model, f"complaints_{k}"), SMOOTH_DAYS, mean=False),
+                 name=k, mode="lines", line=dict(color=c))
+            for k, c in (("private", COLORS["cool"]), ("public", COLORS["bad"]))]
+    return {"data": data, "layout": _layout(f"Complaints about the focal firm ({SMOOTH_DAYS}-day totals)",
+                                            "complaints", model)}
+
+
+def profit_figure(model: LessonModel) -> dict:
+    """Daily profit per firm (7-day mean)."""
+    days = np.arange(1, model.recorder.day + 1)
+    data = [dict(type="scatter", x=days, y=_window(_series(model, "profit", f), SMOOTH_DAYS, mean=True),
+                 name=name, mode="lines")
+            for f, name in enumerate(model.names)]
+    return {"data": data, "layout": _layout(f"Profit per day ({SMOOTH_DAYS}-day mean)", "profit", model)}
+
+
+def network_figure(model: LessonModel) -> dict:
+    """Consumers coloured by trust in the focal firm, sized by stress; today's public complainers ringed."""
+    s, w = network_sample(model), model.world
+    nodes, xy = s["nodes"], s["xy"]
+    trust = w.trust(nodes)[:, 0]
+    stress = w.stress[nodes]
+    customer = w.provider[nodes] == 0
+    text = [f"consumer {c}<br>trust {t:.2f}<br>stress {st:.2f}<br>{'customer' if cu else 'not a customer'}"
+            for c, t, st, cu in zip(nodes, trust, stress, customer, strict=True)]
+    posting = np.isin(nodes, w.public_posts) if w.public_posts is not None else np.zeros(len(nodes), bool)
+    edges = dict(type="scatter", x=s["edges"][0], y=s["edges"][1], mode="lines", hoverinfo="skip",
+                 line=dict(width=0.5, color=COLORS["edge"]), showlegend=False)
+    marker = dict(color=trust, cmin=0, cmax=1, colorscale="RdYlGn", showscale=True,
+                  colorbar=dict(title=dict(text="trust"), thickness=10), size=7 + 40 * np.clip(stress, 0, 0.5),
+                  symbol=np.where(customer, "circle", "circle-open"), line=dict(width=0.5, color=COLORS["outline"]))
+    consumers = dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, text=text,
+                     hoverinfo="text", name="consumers", showlegend=False)
+    complaining = dict(type="scatter", x=xy[posting, 0], y=xy[posting, 1], mode="markers", hoverinfo="skip",
+                       name="complains in public today",
+                       marker=dict(symbol="circle-open", size=18, color=COLORS["bad"], line=dict(width=2)))
+    title = (f"Consumer network ({len(nodes)} of {w.n}): colour trust in the focal firm, size stress; "
+             "filled = its customers")
+    layout = dict(title=dict(text=title, x=0.02, font=dict(size=13)), height=420,
+                  margin=dict(l=10, r=70, t=36, b=10), uirevision="network", dragmode=False, plot_bgcolor="white",
+                  xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
+                  legend=dict(orientation="h", y=-0.02, x=0))
+    data = [edges, consumers, complaining]
+    return {"data": data, "layout": layout}
+
+
+FIGURES = {"customers": customers_figure, "relationship": relationship_figure, "complaints": complaints_figure,
+           "profit": profit_figure, "network": network_figure}
+
+

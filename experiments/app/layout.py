@@ -1,0 +1,140 @@
+"""The educator's page: a Mesa SolaraViz page of a `LessonModel` with levers, a status banner and charts.
+
+It shows how a relationship decays (Fournier, Dobscha & Mick 1998, "Preventing the premature death
+of relationship marketing"): a strategy preset and a what-if scenario, sliders for the focal firm's
+levers that act on the running model, Play / Step / Reset, live charts of customers, trust, intimacy,
+stress, complaints and profit, the consumer network coloured by trust, and captions of what just
+happened. Like Mesa's own examples, this module holds no model logic: the model, its presets and the
+captions are in experiments/app/lesson.py and sim/, the charts in experiments/app/figures.py. Solara
+serves `Page` (SOLARA_APP=relsim.experiments.app.layout; see experiments/app/server.py).
+"""
+
+from __future__ import annotations
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from relsim.experiments.app.figures import FIGURES
+from relsim.experiments.app.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
+from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
+from relsim.params import Strategy
+
+PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
+
+#: Inputs of a new run (Mesa's ModelCreator): they take effect on Reset.
+MODEL_PARAMS = {
+    "preset": {"type": "Select", "value": "one_way", "values": presets(), "label": "Strategy preset (focal firm)"},
+    "what_if": {"type": "Select", "value": LESSON, "values": what_ifs(), "label": "Scenario"},
+    "consumers": {"type": "Select", "value": 2000, "values": [500, 1000, 2000, 5000, 10000], "label": "Consumers"},
+    "rng": {"type": "InputText", "value": "1", "label": "Seed (a whole number: which consumers, which network)"},
+}
+
+#: The focal firm's levers on the page: label, unit, slider range and step (the values come from the preset).
+LEVER_SLIDERS = {
+    "contact_rate": ("Contact rate", "contacts per customer a year", 0, 365, 1),
+    "intrusiveness": ("Intrusiveness", "(0 a catalogue, 1 a dinner-time call)", 0, 1, 0.05),
+    "inbound_capacity": ("Inbound capacity", "(calls answered a day per 1,000 customers)", 0, 20, 0.5),
+    "support_free_days": ("Support free for the first", "days", 0, 365, 5),
+    "support_fee": ("Support fee", "per call after that", 0, 30, 1),
+    "listening": ("Listening", "(share of complaints heard and answered)", 0, 1, 0.05),
+    "responsiveness": ("Responsiveness", "(how much what is heard fixes the product)", 0, 1, 0.05),
+}
+
+
+def _chart(build):
+    """A SolaraViz component that redraws the figure `build(model)` each day."""
+
+    @solara.component
+    def Chart(model):
+        update_counter.get()
+        drawn = solara.use_reactive(0)  # counts the browser's "done drawing" signals that asked for more
+        element = ResponsiveFigure.element()
+
+        def ask_again():
+            drawn.value += 1
+
+        solara.use_effect(lambda: redraw(solara.get_widget(element), lambda: build(model), ask_again),
+                          [model, model.recorder.day, drawn.value])
+        return solara.v.Html(tag="div", style_="width: 100%", children=[ResizeNudge.element(), element])
+
+    Chart.__name__ = build.__name__.replace("_figure", "").title() + "Chart"
+    return Chart
+
+
+COMPONENTS = [(_chart(f), 0) for f in FIGURES.values()]
+
+
+@solara.component
+def StatusBanner(model: LessonModel):
+    """Today's figures for the focal firm and the captions of what happened so far."""
+    update_counter.get()
+    latest = model.recorder.latest
+    day = model.recorder.day
+    with solara.Card(style="margin: 8px 10px 0 10px"):
+        if model.what_if == LESSON:
+            solara.Text(f"Lesson: {LESSON}. {lesson_intro(model.firms[0].strategy)}", style="font-size: 14px")
+        if day:
+            with solara.Row(style="flex-wrap: wrap; gap: 18px; font-size: 16px"):
+                solara.Text(f"Day {day}", classes=["relsim-day"])
+                solara.Text(f"customers {latest('customers'):.0f}", classes=["relsim-customers"])
+                solara.Text(f"mean trust {latest('mean_trust'):.3f}", classes=["relsim-trust"])
+                solara.Text(f"intimacy {latest('mean_intimacy'):.3f}", classes=["relsim-intimacy"])
+                solara.Text(f"stress {latest('mean_stress'):.3f}", classes=["relsim-stress"])
+        else:
+            solara.Text("Day 0: press Step or ▶ (Play) in the sidebar.", classes=["relsim-day"])
+        captions = list(model.captions)
+        if captions:
+            last = captions[-1]
+            solara.Info(f"Day {last.day}: {last.text}", classes=["relsim-caption"])
+            if len(captions) > 1:
+                with solara.Column(gap="2px", style="max-height: 130px; overflow-y: auto; font-size: 13px"):
+                    for c in reversed(captions[:-1]):
+                        solara.Text(f"Day {c.day}: {c.text}", classes=["relsim-earlier-caption"])
+
+
+@solara.component
+def LeverCard(model: solara.Reactive, overrides: solara.Reactive):
+    """Sliders for the focal firm's levers; they act on the running model and carry over a Reset."""
+    current = model.value
+
+    def apply():
+        if current.levers != overrides.value:
+            current.set_levers(overrides.value)
+            force_update()  # show the change (and its caption) now, not at the next step
+
+    solara.use_effect(apply, [current, overrides.value])
+    strategy: Strategy = current.firms[0].strategy
+    with solara.Card("Focal firm's levers (act at once)"):
+        for name, (label, unit, lo, hi, step) in LEVER_SLIDERS.items():
+            value = overrides.value.get(name, getattr(strategy, name))
+
+            def set_value(v, name=name):
+                overrides.set({**overrides.value, name: v})
+
+            solara.Text(f"{label}: {value:g} {unit}", classes=[f"relsim-lever-{name}"],
+                        style="font-size: 13px; margin-bottom: -14px")
+            if isinstance(getattr(strategy, name), int):
+                solara.SliderInt("", value=int(value), min=lo, max=hi, step=step, on_value=set_value)
+            else:
+                solara.SliderFloat("", value=float(value), min=lo, max=hi, step=step, on_value=set_value)
+        with solara.Column(gap="0px"):
+            solara.Button("Back to the preset's values", text=True, on_click=lambda: overrides.set({}),
+                          disabled=not overrides.value)
+            solara.Text("Preset, scenario, consumers and seed (below) take effect on Reset; these levers carry over.",
+                        style="font-size: 12px; color: #666")
+
+
+@solara.component
+def Page(model: solara.Reactive | None = None):
+    """The page: the lever card, the status banner and Mesa's SolaraViz with the charts."""
+    own = solara.use_memo(lambda: solara.reactive(LessonModel()) if model is None else None, [])
+    model = model if model is not None else own  # one model per browser session
+    overrides = solara.use_reactive({})
+    with solara.Column(style="padding: 0") as main:
+        with solara.Sidebar():  # the levers come first in the sidebar, above SolaraViz's controls
+            LeverCard(model, overrides)
+        StatusBanner(model.value)
+        SolaraViz(model, components=COMPONENTS, model_params=MODEL_PARAMS, play_interval=PLAY_INTERVAL_MS,
+                  name="relsim: how a relationship decays")
+    return main

@@ -1,0 +1,117 @@
+"""The live transport of the educator's charts: plotly figure specs to the browser, as diffs.
+
+`redraw` sends only what changed since the last drawing (plotly restyles and one relayout) and
+paces itself on the browser's "drawn" reports, so a fast model skips days instead of queueing them.
+`ResponsiveFigure` and `ResizeNudge` make the figures fill their grid cells.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import ipyvuetify
+import numpy as np
+import traitlets
+from plotly.graph_objs import FigureWidget
+
+STALE_DRAW_S = 2.0  # send a chart update anyway if the browser has not confirmed the last one by then
+
+
+def plain(value):
+    """A figure spec with NumPy arrays as lists and NaN as None (gaps), as the live FigureWidget needs."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return np.where(np.isnan(value), None, value).tolist()
+        return value.tolist()
+    return value
+
+
+class ResponsiveFigure(FigureWidget):
+    """A live plotly figure that fills its grid cell (and follows it when the window or cell resizes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._config = {"responsive": True, "displaylogo": False}
+
+
+class ResizeNudge(ipyvuetify.VuetifyTemplate):
+    """Tells the browser's plots to fit their cells once the grid has laid them out (a window 'resize')."""
+
+    template = traitlets.Unicode("""<template><span /></template>
+<script>
+module.exports = {
+  mounted() {
+    [200, 600, 1500, 4000].forEach(ms => setTimeout(() => window.dispatchEvent(new Event('resize')), ms));
+  }
+}
+</script>""").tag(sync=True)
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    """{"marker": {"color": c}} -> {"marker.color": c}: plotly's property paths."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _send(widget: FigureWidget, spec: dict) -> None:
+    """Send a figure spec: only what changed since the last one (the first drawing goes in full)."""
+    spec = plain(spec)
+    traces, layout = [_flat(t) for t in spec["data"]], _flat(spec["layout"])
+    last = getattr(widget, "_relsim_sent", None)
+    if last is None or len(last[0]) != len(traces) or len(widget.data) != len(traces):
+        with widget.batch_update():
+            widget.data = ()
+            widget.update(spec)
+    else:
+        for k, (now, before) in enumerate(zip(traces, last[0], strict=True)):
+            changed = {path: [value] for path, value in now.items() if before.get(path) != value}
+            if changed:
+                widget.plotly_restyle(changed, k)
+        changed = {path: value for path, value in layout.items() if last[1].get(path) != value}
+        if changed:
+            widget.plotly_relayout(changed)
+    widget._relsim_sent, widget._relsim_sent_at = (traces, layout), time.monotonic()
+
+
+def _browser_drew(widget: FigureWidget, change: dict) -> None:
+    """The browser reports the trace edit it has drawn; if it has caught up and days passed, ask for more."""
+    message = change["new"]
+    if not message:
+        return
+    widget._relsim_drawn = max(widget._relsim_drawn, message["trace_edit_id"])
+    if widget._relsim_drawn >= widget._last_trace_edit_id and widget._relsim_pending:
+        widget._relsim_pending = False
+        # Ask for a re-render, which sends the latest state; widget messages sent from inside this
+        # message handler would be held back and merged.
+        widget._relsim_on_ready()
+
+
+def redraw(widget: FigureWidget, spec: Callable[[], dict], on_ready: Callable[[], None] = lambda: None) -> None:
+    """Update a live figure to `spec()`, at the pace the browser draws.
+
+    Changed trace properties go as plotly restyles and changed layout properties as one relayout.
+    While the browser has not yet drawn the previous update, nothing is sent; when it reports that it
+    has, `on_ready()` asks for a redraw, which draws the latest day. So when the model runs faster
+    than the browser draws, the charts skip days instead of falling behind. Without a browser (no
+    report ever came) or if it has not reported within STALE_DRAW_S, every update is sent.
+    """
+    widget._relsim_on_ready = on_ready
+    if not hasattr(widget, "_relsim_drawn"):
+        widget._relsim_drawn, widget._relsim_pending, widget._relsim_sent_at = -1, False, 0.0
+        widget.observe(lambda change: _browser_drew(widget, change), names=["_js2py_traceDeltas"])
+    waiting = 0 <= widget._relsim_drawn < widget._last_trace_edit_id
+    if waiting and time.monotonic() - widget._relsim_sent_at < STALE_DRAW_S:
+        widget._relsim_pending = True
+        return
+    widget._relsim_pending = False
+    _send(widget, spec())

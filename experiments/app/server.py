@@ -1,0 +1,74 @@
+"""relsim-app: serve the educator's page (experiments/app/layout.py) in the browser.
+
+    relsim-app                          # http://127.0.0.1:8765
+    relsim-app --port 9000
+    relsim-app --host 0.0.0.0 --allow-remote   # serve the page to other machines (a classroom)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+
+from relsim.experiments.cli import error
+
+PROG = "relsim-app"
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
+PAGE_MODULE = "relsim.experiments.app.layout"  # Solara serves its `Page`
+OFFLINE_CDN = "http://127.0.0.1:9/npm/"  # the discard port: nothing listens, the request fails at once
+
+
+def _is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (IPv4 or IPv6, bracketed or not)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the page (Solara on uvicorn) until Ctrl-C."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+    parser.add_argument("--port", default=str(DEFAULT_PORT), help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow binding to an address other machines can reach (anything but loopback)")
+    args = parser.parse_args(argv)
+    if not args.port.isdigit() or not 1 <= int(args.port) <= 65535:
+        error(PROG, f"--port={args.port}: expected an integer in [1, 65535]")
+        return 2
+    if not _is_loopback(args.host) and not args.allow_remote:
+        error(PROG, f"--host={args.host} is not a loopback address; add --allow-remote to serve the page to "
+                    "other machines")
+        return 2
+    port = int(args.port)
+    os.environ.update(SOLARA_APP=PAGE_MODULE, SERVER_NAME=args.host, SERVER_PORT=str(port),
+                      SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    import solara
+    import solara.server.settings as server_settings
+    import uvicorn
+
+    if "SOLARA_ASSETS_CDN" not in os.environ:
+        # Everything the page loads ships with the app extra (solara-assets), so the page works without the
+        # internet; an address that refuses at once keeps the server from ever asking a public CDN.
+        solara.settings.assets.cdn = OFFLINE_CDN
+    server_settings.telemetry.mixpanel_enable = False
+    server_settings.main.mode = "production"
+    server_settings.theme.title = "relsim"
+    server_settings.theme.show_banner = False
+    url_host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"{PROG}: the educator's page is at http://{url_host}:{port}  (Ctrl-C to stop)", file=sys.stderr,
+          flush=True)
+    try:
+        uvicorn.run("solara.server.starlette:app", host=args.host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

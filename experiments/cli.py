@@ -1,0 +1,31 @@
+"""Command-line plumbing shared by relsim's commands: one-line errors and exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+
+def error(prog: str, message: str) -> None:
+    """Print `prog: error: message` as one line on stderr."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Print the one-line error and exit with code 2."""
+    error(prog, message)
+    sys.exit(2)
+
+
+def summary(doc: str | None) -> str:
+    """A module docstring's first paragraph: a command's description."""
+    return (doc or "").split("\n\n")[0]
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Report a bad argument in one line and exit with code 2."""
+        fail(self.prog, message)
