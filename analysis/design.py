@@ -15,9 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .summary import RETENTION_HORIZONS
-from .sweep import Sweep, load_sweep
+from .sweep_data import Sweep, load_sweep
 
-__all__ = ["has_design", "design_matrix", "outcome", "sensitivity", "sensitivity_figure", "discover",
+__all__ = ["has_design", "read_design", "design_matrix", "outcome", "sensitivity", "sensitivity_figure", "discover",
            "discovery_figure"]
 
 
@@ -26,13 +26,14 @@ def has_design(sweep_dir: str | Path) -> bool:
     return (Path(sweep_dir) / "design.json").is_file()
 
 
-def _design(sweep_dir: Path) -> dict:
+def read_design(sweep_dir: str | Path) -> dict:
+    """The design.json of a designed sweep: method, samples, seed, problem and rows."""
     return json.loads((Path(sweep_dir) / "design.json").read_text())
 
 
 def design_matrix(sweep_dir: str | Path) -> pd.DataFrame:
     """The design's rows (index: job number, columns: the parameters), as floats."""
-    design = _design(Path(sweep_dir))
+    design = read_design(Path(sweep_dir))
     return pd.DataFrame(design["rows"], columns=design["problem"]["names"], dtype=float)
 
 
@@ -65,7 +66,7 @@ def sensitivity(sweep_dir: str | Path, metric: str = "npv", arm: str | None = No
     elementary effect) and sigma. One row per parameter.
     """
     sweep_dir = Path(sweep_dir)
-    design = _design(sweep_dir)
+    design = read_design(sweep_dir)
     problem = design["problem"]
     x = design_matrix(sweep_dir)
     y = outcome(load_sweep(sweep_dir), metric, arm, level).reindex(range(len(x))).to_numpy(dtype=float)

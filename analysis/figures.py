@@ -7,10 +7,16 @@ static reports share `style` (template, title, legend below the plot).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb, qualitative
+from scipy import stats
 
-__all__ = ["ARM_PALETTE", "CAUSE_PALETTE", "COLORS", "TEMPLATE", "empty", "rgba", "style"]
+__all__ = ["ARM_PALETTE", "CAUSE_PALETTE", "COLORS", "TEMPLATE", "WEEKLY_ABOVE_DAYS", "add_line", "arm_colors",
+           "empty", "mean_band", "rgba", "style", "weekly"]
 
 TEMPLATE = "plotly_white"
 
@@ -23,6 +29,13 @@ COLORS = {
 #: Colours of arms (in order) and of evidence causes.
 ARM_PALETTE = qualitative.D3
 CAUSE_PALETTE = qualitative.Dark24
+#: Daily series of longer runs are drawn as weekly means.
+WEEKLY_ABOVE_DAYS = 400
+
+
+def arm_colors(arms: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per arm (or scenario variant), the same in every figure."""
+    return {arm: ARM_PALETTE[i % len(ARM_PALETTE)] for i, arm in enumerate(arms)}
 
 
 def rgba(color: str, alpha: float) -> str:
@@ -47,3 +60,43 @@ def empty(fig: go.Figure, message: str) -> go.Figure:
     """Mark a figure that has no data."""
     fig.add_annotation(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 14})
     return fig
+
+
+def weekly(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
+    """Weekly means of daily ``values`` when the run is longer than WEEKLY_ABOVE_DAYS."""
+    if df.empty or df["day"].max() <= WEEKLY_ABOVE_DAYS:
+        return df
+    week = (df["day"] - 1) // 7
+    out = df.assign(_week=week).groupby([*keys, "_week"], sort=False)
+    agg = out[values].mean()
+    agg["day"] = out["day"].max()
+    return agg.reset_index().drop(columns="_week")
+
+
+def mean_band(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+    """Mean of ``y`` over seeds per ``x`` with a 95% t-interval of the mean (columns mean, low, high)."""
+    g = df.groupby(x, sort=True)[y]
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(), "n": g.count()})
+    dof = (out["n"] - 1).where(out["n"] > 1)
+    half = stats.t.ppf(0.975, dof) * out["sd"] / np.sqrt(out["n"])
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out.reset_index()
+
+
+def add_line(fig: go.Figure, band: pd.DataFrame, x: str, *, name: str, color: str, group: str, showlegend: bool,
+             dash: str = "solid", row: int | None = None, col: int | None = None, hover: str = "%{y:.3f}") -> None:
+    """A mean line and its shaded band (one closed polygon) on ``fig``."""
+    pos = {"row": row, "col": col} if row is not None else {}
+    ok = band.dropna(subset=["low", "high"])
+    if len(ok):
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([ok[x], ok[x][::-1]]),
+            y=np.concatenate([ok["high"], ok["low"][::-1]]),
+            fill="toself", fillcolor=rgba(color, 0.15), line={"width": 0},
+            hoverinfo="skip", showlegend=False, legendgroup=group, name=name,
+        ), **pos)
+    fig.add_trace(go.Scatter(
+        x=band[x], y=band["mean"], mode="lines", name=name, legendgroup=group,
+        showlegend=showlegend, line={"color": color, "dash": dash, "width": 2},
+        hovertemplate=f"{name}<br>%{{x}}: {hover}<extra></extra>",
+    ), **pos)

@@ -8,53 +8,24 @@ zero contour (where the effect changes sign) for two, small multiples of heatmap
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import html
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .design import discover, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
 from .io import write_text_atomic
+from .page import Html, Section, page
 from .summary import METRICS, RETENTION_HORIZONS
+from .sweep_data import Sweep, load_sweep
 
 __all__ = ["Sweep", "load_sweep", "effect_grid", "sweep_figures", "write_sweep_report", "export_static"]
 
 #: Metrics shown by default: the longest retention horizon available, profit and NPV.
 DEFAULT_METRICS = ("retention", "profit", "npv")
-
-
-@dataclasses.dataclass
-class Sweep:
-    """A collected sweep: per-job summaries (`jobs`), the manifest, and where it lives."""
-
-    jobs: pd.DataFrame
-    manifest: dict[str, Any]
-    sweep_dir: Path
-
-    @property
-    def swept(self) -> list[str]:
-        """The keys whose value differs between jobs, in command-line order."""
-        return list(self.manifest.get("swept") or [])
-
-    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """The tidy daily rows of every job (sweep.parquet), optionally only some columns."""
-        return pd.read_parquet(self.sweep_dir / "sweep.parquet", columns=columns)
-
-
-def load_sweep(sweep_dir: str | Path) -> Sweep:
-    """Load jobs.parquet and sweep_manifest.json of a collected sweep directory."""
-    sweep_dir = Path(sweep_dir)
-    for name in ("jobs.parquet", "sweep_manifest.json"):
-        if not (sweep_dir / name).is_file():
-            raise FileNotFoundError(f"{name} not found in {sweep_dir}: collect the sweep first (relsim-collect)")
-    manifest = json.loads((sweep_dir / "sweep_manifest.json").read_text())
-    return Sweep(jobs=pd.read_parquet(sweep_dir / "jobs.parquet"), manifest=manifest, sweep_dir=sweep_dir)
 
 
 def _metric(sweep: Sweep, name: str) -> str | None:
@@ -220,10 +191,6 @@ def _methods(sweep: Sweep) -> str:
 
 def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT_METRICS) -> Path:
     """Write sweep_report.html: the effect figures, the grid table and a methods paragraph."""
-    from .report import _document
-
-    from .design import has_design
-
     sweep = load_sweep(sweep_dir)
     if has_design(sweep_dir):
         return _write_design_report(sweep, metrics)
@@ -232,44 +199,39 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     paired = bool((sweep.jobs["reference"].fillna("") != "").any())
     grid_of = effect_grid if paired else level_grid
     tables = pd.concat([grid_of(sweep, m).assign(metric=m) for m in names], ignore_index=True)
-    blocks: list[tuple[str, str, object]] = [("Methods", "", f"<p>{html.escape(_methods(sweep))}</p>")]
-    blocks += [("", "", fig) for fig in figures]
-    blocks.append(("Grid", ("Paired effect" if paired else "Mean") + " per grid point with its 95% CI.",
-                   tables.to_html(index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.4g}")))
-    verdict = _headline(sweep, names)
+    sections = [Section("Methods", "", [_methods(sweep)]), Section("", "", figures),
+                Section("Grid", ("Paired effect" if paired else "Mean") + " per grid point with its 95% CI.",
+                        [Html(tables.to_html(index=False, classes="summary", border=0,
+                                             float_format=lambda v: f"{v:,.4g}"))])]
     path = Path(sweep_dir) / "sweep_report.html"
-    write_text_atomic(path, _document(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}",
-                                      html.escape(str(sweep.sweep_dir)), verdict, blocks))
+    write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
+                                 meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
     return path
 
 
 def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
     """The report of a designed sweep: sensitivity indices (Sobol, Morris) or PRIM boxes (LHS)."""
-    from .design import _design, discover, discovery_figure, sensitivity, sensitivity_figure
-    from .report import _document
-
-    design = _design(sweep.sweep_dir)
+    plan = read_design(sweep.sweep_dir)
     names = [m for m in (_metric(sweep, n) for n in metrics) if m and m != "profit"]
     arms = sweep.manifest.get("arms") or []
     comparison = f"{arms[1]} − {arms[0]}" if len(arms) > 1 else ""
-    blocks: list[tuple[str, str, object]] = [("Methods", "", f"<p>{html.escape(_methods(sweep))} Design: "
-                                              f"{design['method']}, N = {design['samples']}, seed "
-                                              f"{design['seed']}, {len(design['rows'])} rows.</p>")]
+    sections = [Section("Methods", "", [f"{_methods(sweep)} Design: {plan['method']}, N = {plan['samples']}, "
+                                        f"seed {plan['seed']}, {len(plan['rows'])} rows."])]
     headline = []
-    if design["method"] in ("sobol", "morris"):
+    if plan["method"] in ("sobol", "morris"):
         tables = []
         for metric in names:
             for level, label in ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]:
                 indices = sensitivity(sweep.sweep_dir, metric, level=level).assign(outcome=f"{metric}: {label}")
                 tables.append(indices)
-                blocks.append(("", "", sensitivity_figure(indices, f"{_label(metric)}, {label}: sensitivity "
-                                                                   f"indices (95% CI)")))
+                sections.append(Section("", "", [sensitivity_figure(indices, f"{_label(metric)}, {label}: "
+                                                                             "sensitivity indices (95% CI)")]))
                 top = indices.sort_values("ST" if "ST" in indices else "mu_star", ascending=False).iloc[0]
                 headline.append(f"{_label(metric)} ({label}) depends most on {top['parameter']}")
         table = pd.concat(tables, ignore_index=True)
         write_text_atomic(sweep.sweep_dir / "sensitivity.csv", table.to_csv(index=False))
-        blocks.append(("Indices", "Also in sensitivity.csv.", table.to_html(index=False, classes="summary", border=0,
-                                                                           float_format=lambda v: f"{v:.3f}")))
+        sections.append(Section("Indices", "Also in sensitivity.csv.", [Html(table.to_html(
+            index=False, classes="summary", border=0, float_format=lambda v: f"{v:.3f}"))]))
     else:
         metric = _metric(sweep, "retention") or names[0]
         trajectory, limits = discover(sweep.sweep_dir, metric)
@@ -283,12 +245,12 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
                             f"{stats['density']:.2f}) restricts " + ", ".join(
                                 f"{r.parameter} to [{r.low:.3g}, {r.high:.3g}]" for r in restricted.itertuples()))
             write_text_atomic(sweep.sweep_dir / "discovery.csv", limits.to_csv(index=False))
-            blocks += [("", "", discovery_figure(trajectory)),
-                       ("Chosen box", "Also in discovery.csv.", limits.to_html(index=False, classes="summary",
-                                                                               border=0))]
+            sections += [Section("", "", [discovery_figure(trajectory)]),
+                         Section("Chosen box", "Also in discovery.csv.",
+                                 [Html(limits.to_html(index=False, classes="summary", border=0))])]
     path = sweep.sweep_dir / "sweep_report.html"
-    title = f"relsim {'sensitivity' if design['method'] != 'lhs' else 'scenario discovery'}"
-    write_text_atomic(path, _document(title, html.escape(str(sweep.sweep_dir)), "; ".join(headline) + ".", blocks))
+    title = f"relsim {'sensitivity' if plan['method'] != 'lhs' else 'scenario discovery'}"
+    write_text_atomic(path, page(title, *sections, meta=str(sweep.sweep_dir), verdict="; ".join(headline) + "."))
     return path
 
 

@@ -8,6 +8,7 @@ each strategy (arm) the scenario variants are compared with that strategy's base
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 
 import numpy as np
@@ -180,28 +181,28 @@ def _effect_figure(run: RunData, arm: str, colors: dict[str, str]):
     """Paired effect of each scenario variant on customers, trust and cumulative profit over time."""
     from plotly.subplots import make_subplots
 
-    from .report import _add_line, _style, _weekly
+    from .figures import add_line, style, weekly
 
     fig = make_subplots(rows=1, cols=len(EFFECT_SERIES), subplot_titles=[s.label for s in EFFECT_SERIES],
                         horizontal_spacing=0.07)
     for variant in scenarios_of(run)[1:]:
         for j, series in enumerate(EFFECT_SERIES, start=1):
-            band = effect_over_time(run, arm, variant, series.column, series.cumulative)
-            band = _weekly(band.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
-            _add_line(fig, band, "day", name=variant, color=colors[variant], group=variant, showlegend=j == 1,
+            effect = effect_over_time(run, arm, variant, series.column, series.cumulative)
+            effect = weekly(effect.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
+            add_line(fig, effect, "day", name=variant, color=colors[variant], group=variant, showlegend=j == 1,
                       row=1, col=j, hover="%{y:,.3f}")
     for j in range(1, len(EFFECT_SERIES) + 1):
         fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="scenario − baseline", row=1, col=1)
-    return _style(fig, f"{arm}: effect over time (scenario − baseline, paired by seed)")
+    return style(fig, f"{arm}: effect over time (scenario − baseline, paired by seed)")
 
 
 def _spread_figure(run: RunData, arm: str, colors: dict[str, str]):
     """Weekly negative public posts about firm 0, per scenario variant (how complaints spread)."""
     import plotly.graph_objects as go
 
-    from .report import _add_line, _band, _style
+    from .figures import add_line, mean_band, style
 
     fig = go.Figure()
     focal = run.runs[(run.runs["firm"] == 0) & (run.runs["arm"] == arm)]
@@ -209,11 +210,11 @@ def _spread_figure(run: RunData, arm: str, colors: dict[str, str]):
               .groupby(["scenario", "seed", "week"])["complaints_public"].sum().reset_index())
     for variant in scenarios_of(run):
         part = weekly[weekly["scenario"] == variant]
-        _add_line(fig, _band(part, "week", "complaints_public"), "week", name=variant, color=colors[variant],
+        add_line(fig, mean_band(part, "week", "complaints_public"), "week", name=variant, color=colors[variant],
                   group=variant, showlegend=True, hover="%{y:,.1f}")
     fig.update_xaxes(title_text="week")
     fig.update_yaxes(title_text="public complaints per week (posts)", rangemode="tozero")
-    return _style(fig, f"{arm}: public complaints per week")
+    return style(fig, f"{arm}: public complaints per week")
 
 
 def write_whatif_report(out_dir, run: RunData | None = None, title: str | None = None):
@@ -222,34 +223,38 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
 
     from .io import write_text_atomic
     from .load import load_run
-    from .report import BAND_NOTE, SECTIONS, TABLE_CAPTION, _arm_colors, _document, _meta_line, figures, summary_html
+    from .figures import arm_colors
+    from .page import Section, page
+    from .report import BAND_NOTE, SECTIONS, TABLE_CAPTION, figures, meta_line, summary_html
 
     out = Path(out_dir)
     run = run if run is not None else load_run(out)
     variants = scenarios_of(run)
     title = title or f"relsim what-if: {' / '.join(variants[1:])} vs baseline"
-    colors = _arm_colors(variants)
+    colors = arm_colors(variants)
     table = effects(run)
-    blocks = []
+    sections = []
     for arm in run.arms:
         v = view(run, arm)
-        blocks.append((f"Strategy {arm}: effects of the scenario", TABLE_CAPTION + " The reference is the "
-                       "baseline: the same strategy without the scenario, on the same seeds.",
-                       summary_html(summarise(v))))
-        blocks.append(("", "Paired differences scenario − baseline by day; lines are means over seeds, bands "
-                       "95% t-intervals. Where a line leaves zero is when the scenario starts to hurt or help.",
-                       _effect_figure(run, arm, colors)))
+        sections.append(Section(f"Strategy {arm}: effects of the scenario", TABLE_CAPTION + " The reference is "
+                                "the baseline: the same strategy without the scenario, on the same seeds.",
+                                [summary_html(summarise(v))]))
+        sections.append(Section("", "Paired differences scenario − baseline by day; lines are means over seeds, "
+                                "bands 95% t-intervals. Where a line leaves zero is when the scenario starts to hurt "
+                                "or help.", [_effect_figure(run, arm, colors)]))
         for key, fig in figures(v).items():
             heading, caption = SECTIONS[key]
             fig.update_layout(title={"text": f"{arm}: {heading}"})
-            blocks.append(("", caption.replace("by arm", "by scenario"), fig))
-        blocks.append(("", "Negative public posts about the focal firm per week, by scenario: how complaints "
-                       "spread through discussion groups. " + BAND_NOTE, _spread_figure(run, arm, colors)))
+            sections.append(Section("", caption.replace("by arm", "by scenario"), [fig]))
+        sections.append(Section("", "Negative public posts about the focal firm per week, by scenario: how "
+                                "complaints spread through discussion groups. " + BAND_NOTE,
+                                [_spread_figure(run, arm, colors)]))
     half = table[(table["metric"] == "npv") & (table["reference"] != "")]
     note = "; ".join(f"{r.arm} {r.scenario}: ±{r.diff_half_width:,.0f}" for r in half.itertuples())
-    blocks.append(("Precision", "Half-width of the 95% CI of the NPV effect (more seeds narrow it): " + note, ""))
+    sections.append(Section("Precision", "Half-width of the 95% CI of the NPV effect (more seeds narrow it): "
+                            + note))
     path = out / "report.html"
-    write_text_atomic(path, _document(title, _meta_line(run), whatif_verdict(run, table), blocks))
+    write_text_atomic(path, page(title, *sections, meta=meta_line(run), verdict=whatif_verdict(run, table)))
     return path
 
 
@@ -299,11 +304,11 @@ def overview_figure(frame: pd.DataFrame):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from .report import _arm_colors, _style
+    from .figures import arm_colors, style
 
     metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
     arms = list(dict.fromkeys(frame["arm"]))
-    colors = _arm_colors(arms)
+    colors = arm_colors(arms)
     fig = make_subplots(rows=1, cols=len(metrics), shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=[f"{metric_label(m)}" + (" (points)" if m.startswith("retention") else "")
                                         for m in metrics])
@@ -320,7 +325,7 @@ def overview_figure(frame: pd.DataFrame):
                 hovertemplate=f"{arm} · %{{y}}<br>effect %{{x:,.3f}}<extra></extra>"), row=1, col=j)
             fig.add_vline(x=0, line={"color": "#888", "width": 1}, row=1, col=j)
     fig.update_yaxes(autorange="reversed")
-    return _style(fig, "Effect of each scenario against the baseline, by strategy",
+    return style(fig, "Effect of each scenario against the baseline, by strategy",
                   height=160 + 34 * frame["scenario"].nunique())
 
 
@@ -329,21 +334,23 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
     from pathlib import Path
 
     from .io import write_text_atomic
-    from .report import _document, _meta_line
+    from .page import Html, Section, page
+    from .report import meta_line
 
     out = Path(out_dir)
     table = effects(run) if table is None else table
     frame = overview(table)
     write_text_atomic(out / "overview.csv", frame.to_csv(index=False))
     descriptions = run.manifest.get("scenario_descriptions") or {}
-    rows = "".join(f"<tr><th>{s}</th><td style='text-align:left'>{descriptions.get(s, '')}</td></tr>"
-                   for s in scenarios_of(run)[1:])
-    blocks = [("Effects", "Paired differences scenario − baseline on the same seeds, 95% bootstrap CIs; "
-               "3-year retention in percentage points, trust on [0, 1], NPV in currency.", overview_figure(frame)),
-              ("Table", "", "<pre>" + format_overview(frame) + "</pre>"),
-              ("Scenarios", "", f"<table class='summary'>{rows}</table>")]
+    rows = "".join(f"<tr><th>{html.escape(s)}</th><td style='text-align:left'>"
+                   f"{html.escape(str(descriptions.get(s, '')))}</td></tr>" for s in scenarios_of(run)[1:])
+    sections = [Section("Effects", "Paired differences scenario − baseline on the same seeds, 95% bootstrap CIs; "
+                        "3-year retention in percentage points, trust on [0, 1], NPV in currency.",
+                        [overview_figure(frame)]),
+                Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
+                Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]
     headline = (f"{len(scenarios_of(run)) - 1} scenarios against the baseline for "
                 f"{', '.join(run.arms)}, {run.runs['seed'].nunique()} seeds each.")
-    write_text_atomic(out / "overview.html", _document("relsim what-if library overview", _meta_line(run),
-                                                       headline, blocks))
+    write_text_atomic(out / "overview.html", page("relsim what-if library overview", *sections,
+                                                  meta=meta_line(run), verdict=headline))
     return out / "overview.html"
