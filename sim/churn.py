@@ -1,4 +1,4 @@
-"""Churn, switching and acquisition.
+"""Churn, switching and acquisition (docs/ODD.md §7.16, §7.17).
 
 Churn. A customer n of firm f leaves on a day with probability 1 - exp(-h), where
 
@@ -8,9 +8,9 @@ Churn. A customer n of firm f leaves on a day with probability 1 - exp(-h), wher
 g_n is the consumer's churn propensity (gamma-distributed with mean 1, so cohorts lose their most
 churn-prone members first and retention rises with tenure: Fader & Hardie 2007), T trust, S stress,
 I intimacy, p price sensitivity and P_f = price_f + nuisance_fee_f the monthly price paid (a
-nuisance fee is also unfairness evidence, sim/offer.py, so fees count twice, as DESIGN.md asks). A leaver switches to a rival with probability switch_share
-(choosing rival k with probability proportional to exp(trust_sensitivity T_nk)) or leaves the
-market. Its open problem ends with the relationship; its evidence and intimacy stay and fade.
+nuisance fee is also unfairness evidence, sim/fees.py, so fees count twice, as DESIGN.md asks). A
+leaver switches to a rival with probability switch_share (choosing rival k with probability
+proportional to exp(trust_sensitivity T_nk)) or leaves the market. Its open problem ends with the relationship; its evidence and intimacy stay and fade.
 
 Acquisition. A consumer without a provider joins firm k on a day with hazard
 
@@ -28,12 +28,56 @@ each consumer the same first thresholds in every arm.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from relsim.rand import choose, exponential, uniform
 from relsim.trust import beta_mean, trust_of
 from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
+
+
+@njit(cache=True, inline="always")
+def price_markup(b, price: float, nuisance_fee: float) -> float:
+    """price_weight (P / reference_price - 1), P = price + nuisance_fee a month.
+
+    Times a consumer's price sensitivity p_n, it is the price term of churn and joining.
+    """
+    return b.price_weight * ((price + nuisance_fee) / b.reference_price - 1.0)
+
+
+@njit(cache=True, inline="always")
+def hazard(b, trust: float, stress: float, intimacy: float, propensity: float, price: float) -> float:
+    """Today's churn hazard h = base_churn/365 g exp(k (0.5 - T) + s S - i I + price term)."""
+    log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * stress - b.intimacy_bond * intimacy
+             + price)
+    return b.base_churn / 365.0 * propensity * math.exp(log_h)
+
+
+@njit(cache=True, inline="always")
+def switch_weight(b, trust: float) -> float:
+    """A leaver picks rival k with probability proportional to exp(trust_sensitivity T_k)."""
+    return math.exp(b.trust_sensitivity * trust)
+
+
+@njit(cache=True, inline="always")
+def join_hazard(b, trust: float, price: float, contacted: bool) -> float:
+    """A prospect's hazard of joining a firm.
+
+    acquisition_rate/365 exp(trust_sensitivity (T - 0.5) - price term) (1 + contact_lift [contacted today])
+    """
+    return (b.acquisition_rate / 365.0 * math.exp(b.trust_sensitivity * (trust - 0.5) - price)
+            * (1.0 + b.contact_lift * contacted))
+
+
+@njit(cache=True)
+def _markups(b, fa) -> np.ndarray:
+    """price_markup of every firm."""
+    out = np.empty(len(fa.price))
+    for f in range(len(out)):
+        out[f] = price_markup(b, fa.price[f], fa.nuisance_fee[f])
+    return out
 
 
 def churn(w: World) -> None:
@@ -49,7 +93,7 @@ def _churn(s, b, fa) -> None:
     s.n_events[E_DEFECTIONS] = 0  # today's leavers replace yesterday's as tomorrow's exit talk
     provider, residual, pos, neg, stress, intimacy = s.provider, s.churn_clock, s.pos, s.neg, s.stress, s.intimacy
     propensity, sensitivity = s.churn_propensity, s.price_sensitivity
-    markup, a0 = price_markup(b, fa), b.prior_evidence / 2
+    markup, a0 = _markups(b, fa), b.prior_evidence / 2
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
@@ -63,35 +107,8 @@ def _churn(s, b, fa) -> None:
         leave(s, n)
         if n_firms > 1 and uniform(st) < b.switch_share:
             for k in range(n_firms):
-                weights[k] = 0.0 if k == f else np.exp(b.trust_sensitivity * trust_of(s, b, n, k))
+                weights[k] = 0.0 if k == f else switch_weight(b, trust_of(s, b, n, k))
             join(s, n, choose(weights, uniform(st)))
-
-
-@njit(cache=True)
-def price_markup(b, fa) -> np.ndarray:
-    """Per firm f: price_weight (P_f / reference_price - 1), P_f = price_f + nuisance_fee_f a month.
-
-    Times a consumer's price sensitivity p_n, it is the price term of churn and joining.
-    """
-    return b.price_weight * ((fa.price + fa.nuisance_fee) / b.reference_price - 1.0)
-
-
-@njit(cache=True, inline="always")
-def hazard(b, trust: float, stress: float, intimacy: float, propensity: float, price: float) -> float:
-    """Today's churn hazard h = base_churn/365 g exp(k (0.5 - T) + s S - i I + price term)."""
-    log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * stress - b.intimacy_bond * intimacy
-             + price)
-    return b.base_churn / 365.0 * propensity * np.exp(log_h)
-
-
-@njit(cache=True, inline="always")
-def join_hazard(b, trust: float, price: float, contacted: bool) -> float:
-    """A prospect's hazard of joining a firm.
-
-    acquisition_rate/365 exp(trust_sensitivity (T - 0.5) - price term) (1 + contact_lift [contacted today])
-    """
-    return (b.acquisition_rate / 365.0 * np.exp(b.trust_sensitivity * (trust - 0.5) - price)
-            * (1.0 + b.contact_lift * contacted))
 
 
 def acquire(w: World) -> None:
@@ -108,7 +125,7 @@ def _acquire(s, b, fa) -> None:
     if b.acquisition_rate <= 0:
         return
     provider, left_day, residual, pos, neg, contacted = s.provider, s.left_day, s.join_clock, s.pos, s.neg, s.contacted
-    sensitivity, markup, a0 = s.price_sensitivity, price_markup(b, fa), b.prior_evidence / 2
+    sensitivity, markup, a0 = s.price_sensitivity, _markups(b, fa), b.prior_evidence / 2
     for n in range(provider.shape[0]):
         if provider[n] >= 0 or left_day[n] == day:
             continue

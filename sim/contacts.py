@@ -15,7 +15,7 @@ For a contact of firm f with intrusiveness i_f to consumer n with tolerance t_n:
     negative evidence = (1 - t_n) (intrusion_weight i_f + burden_weight [L_n > capacity_n])
     stress           += stress_burden (1 - t_n)                      if L_n > capacity_n
 
-One-way contact never raises intimacy: only two-way exchanges do (sim/trust.py).
+One-way contact never raises intimacy: only two-way exchanges do (sim/intimacy.py).
 
 Sampling (docs/ODD.md §7.2). Each day firm f contacts each consumer with probability p_nf =
 contact_rate_f/365 (customers) or prospect_rate_f/365 (prospects). The engine walks each firm's
@@ -30,7 +30,44 @@ import numpy as np
 from numba import njit
 
 from relsim.rand import skip, uniform
+from relsim.trust import kept
 from relsim.world import CONTACTS, DATA_REQUESTS, N_CONTACTS, R_CLUTTER, R_CONTACTS, World, add
+
+
+@njit(cache=True, inline="always")
+def load_weight(b, channels: float) -> float:
+    """w_f = 1 + channel_reactance (c - 1): the load one contact of a firm using c channels adds."""
+    return 1.0 + b.channel_reactance * (channels - 1.0)
+
+
+@njit(cache=True, inline="always")
+def clutter_chance(b) -> float:
+    """The daily probability of a contact from firms outside the model: min(1, clutter_rate / 30)."""
+    return min(1.0, b.clutter_rate / 30.0)
+
+
+@njit(cache=True, inline="always")
+def burdened(load: float, capacity: float) -> bool:
+    """A contact is a burden when the consumer's updated load exceeds its capacity."""
+    return load > capacity
+
+
+@njit(cache=True, inline="always")
+def welcome(b, intrusiveness: float) -> float:
+    """Positive evidence of a contact that is not a burden: contact_value (1 - i_f)."""
+    return b.contact_value * (1.0 - intrusiveness)
+
+
+@njit(cache=True, inline="always")
+def intrusion(b, intrusiveness: float, tolerance: float, burden: bool) -> float:
+    """Negative evidence of a contact: (1 - t_n)(intrusion_weight i_f + burden_weight [burden])."""
+    return (1.0 - tolerance) * (b.intrusion_weight * intrusiveness + b.burden_weight * burden)
+
+
+@njit(cache=True, inline="always")
+def burden_stress(b, tolerance: float) -> float:
+    """Stress of a contact beyond capacity: stress_burden (1 - t_n)."""
+    return b.stress_burden * (1.0 - tolerance)
 
 
 def contact(w: World) -> None:
@@ -41,7 +78,7 @@ def contact(w: World) -> None:
 @njit(cache=True)
 def _contact(s, b, fa) -> None:
     n_consumers, n_firms = s.pos.shape
-    decay, load = np.exp(-1.0 / b.load_days), s.load
+    decay, load = kept(b.load_days), s.load
     for n in range(n_consumers):
         load[n] *= decay
     # who is contacted today, and the load it adds (all of today's contacts before any is judged)
@@ -50,7 +87,7 @@ def _contact(s, b, fa) -> None:
         p_customer, p_prospect = fa.contact_rate[f] / 365.0, fa.prospect_rate[f] / 365.0
         p_max = max(p_customer, p_prospect)
         st = s.contact_streams[f]
-        weight = 1.0 + b.channel_reactance * (fa.channels[f] - 1.0)
+        weight = load_weight(b, fa.channels[f])
         log_q = np.log1p(-p_max)
         n = skip(st, log_q) - 1
         while n < n_consumers:
@@ -65,7 +102,7 @@ def _contact(s, b, fa) -> None:
                 k += 1
             n += skip(st, log_q)
     st, load = s.streams[R_CLUTTER], s.load
-    log_q = np.log1p(-min(1.0, b.clutter_rate / 30.0))
+    log_q = np.log1p(-clutter_chance(b))
     n = skip(st, log_q) - 1
     while n < n_consumers:
         load[n] += 1.0
@@ -74,14 +111,13 @@ def _contact(s, b, fa) -> None:
     for j in range(k):
         n, f = s.pairs[j] // n_firms, s.pairs[j] % n_firms
         s.today_arr[N_CONTACTS, f] += 1
-        burdened = s.load[n] > s.contact_capacity[n]
-        intrusive = fa.intrusiveness[f]
-        impatience = 1.0 - s.contact_tolerance[n]
-        if not burdened:
-            add(s, True, CONTACTS, n, f, b.contact_value * (1.0 - intrusive), False)
-        add(s, False, CONTACTS, n, f, impatience * (b.intrusion_weight * intrusive + b.burden_weight * burdened), True)
-        if burdened:
-            s.stress_in[n] += b.stress_burden * impatience
+        burden = burdened(s.load[n], s.contact_capacity[n])
+        intrusive, tolerance = fa.intrusiveness[f], s.contact_tolerance[n]
+        if not burden:
+            add(s, True, CONTACTS, n, f, welcome(b, intrusive), False)
+        add(s, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
+        if burden:
+            s.stress_in[n] += burden_stress(b, tolerance)
 
 
 def request_data(w: World) -> None:

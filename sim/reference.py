@@ -2,11 +2,16 @@
 
 This is the readable specification of docs/ODD.md §7, written in the style of Mesa's examples
 (boltzmann_wealth_model, wolf_sheep): agents with short, verb-named methods, and a day that names the
-order of activation outright (`day`, the schedule of ODD §3). Each rule is the literal ODD rule: an
-event "with probability p" is one uniform draw compared with p, every pair, every day. It is slow
-(about 10 µs per consumer-day) and exists to be read and to be docked against the vectorized engine
-(sim/vectorized.py), which samples only the events that happen (tests/test_docking.py; Axtell et al.
-1996; Rand & Rust 2011).
+order of activation outright (`day`, the schedule of ODD §3).
+
+Every amount of evidence or stress, every probability and every hazard comes from the rule function
+of its mechanism module (sim/contacts.py, sim/support.py, sim/fees.py, ...): the same functions the
+vectorized engine (sim/vectorized.py) compiles, called here as the plain Python they are compiled
+from (numba's `py_func`; `_plain` below). What this module writes itself is only when things happen:
+an event "with probability p" is one uniform draw compared with p, every pair, every day, where the
+vectorized engine samples only the events that happen. That sampling is what docking tests
+(tests/test_docking.py; Axtell et al. 1996; Rand & Rust 2011). It is slow (about 10 µs per
+consumer-day) and exists to be read.
 
 Both engines start from the same day-0 world (sim/world.py:create_world: population, network,
 providers, trust); at the end of each day the agents write their state back into that world, so the
@@ -19,14 +24,27 @@ from __future__ import annotations
 
 import math
 import random
+from types import ModuleType, SimpleNamespace
 
 import mesa
 from mesa.agent import AgentSet
 import numpy as np
 
-from relsim import agents
+from relsim import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
+                    support, trust, voice, word_of_mouth)
 from relsim.params import Strategy
 from relsim.world import CAUSE, COUNTERS, DAILY, STREAMS, World
+
+
+def _plain(module: ModuleType) -> SimpleNamespace:
+    """The compiled functions of `module` as the plain Python functions they are compiled from."""
+    return SimpleNamespace(**{name: rule.py_func for name, rule in vars(module).items() if hasattr(rule, "py_func")})
+
+
+# From here on, `contacts.welcome(b, i)` is sim/contacts.py's rule `welcome`, run as plain Python.
+(assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress, support, trust, voice,
+ word_of_mouth) = map(_plain, (assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
+                               support, trust, voice, word_of_mouth))
 
 
 class Firm(agents.Firm):
@@ -48,7 +66,7 @@ class Firm(agents.Firm):
     def answer_calls(self) -> None:
         """Staff capacity x customers / 1000 slots; the callers with the smallest priority get through (§7.6)."""
         s = self.strategy
-        staffed = s.inbound_capacity * self.count / 1000.0
+        staffed = support.staffing(s.inbound_capacity, self.count)
         self.today["staffed"] += staffed
         slots = math.floor(staffed) + (self.model.streams["support"].random() < staffed - math.floor(staffed))
         callers = [c for c in self.model.consumers if c.provider == self.index and c.open_severity > 0 and c.seeking]
@@ -65,32 +83,25 @@ class Firm(agents.Firm):
         for consumer in self.model.public_posts:
             if consumer.provider == self.index and draw.random() < s.public_listening:
                 consumer.hear_back(self)
-                for neighbour in consumer.neighbours:
-                    neighbour.receive("positive", "word_of_mouth", self.index, self.model.b.public_answer_weight)
+                consumer.post("positive", "word_of_mouth", self.index, self.model.b.public_answer_weight)
         self.learn()
 
     def learn(self) -> None:
         """r <- floor + (r - floor) exp(-learning_rate x responsiveness x H / max(C, 1)) (§7.13)."""
         b, s = self.model.b, self.strategy
-        heard = self.today["complaints_answered"] + s.listening * self.today["tickets_reached"]
-        floor = b.problem_floor * s.problem_rate
-        self.rate = floor + (self.rate - floor) * math.exp(-b.learning_rate * s.responsiveness * heard
-                                                            / max(self.count, 1))
+        heard = responsiveness.heard(self.today["complaints_answered"], s.listening, self.today["tickets_reached"])
+        self.rate = responsiveness.learned(b, self.rate, s.problem_rate, s.responsiveness, heard, self.count)
 
     def account(self) -> None:
         """Revenue, cost, profit and discounted value (§7.18)."""
         s, day, t = self.strategy, self.model.day, self.today
-        cut = s.assortment_cut if day >= max(s.cut_day, 1) else 0.0
-        serve = max(s.serve_cost - s.assortment_saving * cut, 0.0)
-        t["revenue"] = self.count * s.price / 30.0 + t["fees"]
-        t["cost"] = (self.count * serve / 30.0 + t["contacts"] * s.cost_per_contact
-                     + t["staffed"] * s.cost_per_ticket + t["complaints_answered"] * s.cost_per_answer
-                     + (s.listening + s.public_listening) * s.listening_cost * self.count / 1000.0)
-        self.value += (t["revenue"] - t["cost"]) / (1 + self.model.market.discount_rate) ** (day / 365.0)
-
-    def monthly_price(self) -> float:
-        """What a customer pays a month: the price plus any nuisance fee."""
-        return self.strategy.price + self.strategy.nuisance_fee
+        serve = economics.serve_cost(s.serve_cost, s.assortment_saving,
+                                     assortment.cut_in_effect(s.assortment_cut, s.cut_day, day))
+        t["revenue"] = economics.revenue(self.count, s.price, t["fees"])
+        t["cost"] = economics.cost(self.count, serve, t["contacts"], s.cost_per_contact, t["staffed"],
+                                   s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer, s.listening,
+                                   s.public_listening, s.listening_cost)
+        self.value += economics.discounted(self.model.b, t["revenue"] - t["cost"], day)
 
 
 class Consumer(mesa.Agent):
@@ -119,33 +130,32 @@ class Consumer(mesa.Agent):
     def receive(self, sign: str, cause: str, firm: int, amount: float, direct: bool = False) -> None:
         """Evidence about `firm` today (§7.9); the firm's ledger counts it if I am its customer."""
         (self.pos_today if sign == "positive" else self.neg_today)[firm] += amount
-        if self.provider == firm:
+        ledger, experienced = trust.routes(self.provider, firm, direct)
+        if ledger:
             self.model.firms[firm].ledger[sign][CAUSE[cause]] += amount
-            if direct:
-                if sign == "positive":
-                    self.direct_pos += amount
-                else:
-                    self.direct_neg += amount
+        if experienced:
+            if sign == "positive":
+                self.direct_pos += amount
+            else:
+                self.direct_neg += amount
 
     def trust(self, firm: int) -> float:
-        """T = (a0 + a) / (2 a0 + a + b), the mean of the Beta evidence (§7.9)."""
-        a0 = self.model.b.prior_evidence / 2
-        return (a0 + self.pos[firm]) / (2 * a0 + self.pos[firm] + self.neg[firm])
+        """My trust in `firm`, the mean of my Beta evidence about it (§7.9)."""
+        return trust.beta_mean(self.model.b.prior_evidence / 2, self.pos[firm], self.neg[firm])
 
     def fee(self) -> float:
         """The support fee a call would cost me today (§7.6)."""
         s = self.model.firms[self.provider].strategy
-        return s.support_fee if self.tenure > s.support_free_days else 0.0
+        return fees.call_fee(s.support_fee, s.support_free_days, self.tenure)
 
     def deterrent(self) -> float:
-        """delta = exp(-fee_deterrence p fee / reference_price) (§7.6)."""
-        b = self.model.b
-        return math.exp(-b.fee_deterrence * self.price_sensitivity * self.fee() / self.model.market.reference_price)
+        """How much that fee deters me from calling or complaining (§7.6)."""
+        return fees.deterrent(self.model.b, self.price_sensitivity, self.fee())
 
     def price_term(self, firm: int) -> float:
-        """price_weight p (P / reference_price - 1) (§7.16)."""
-        price = self.model.firms[firm].monthly_price()
-        return self.model.b.price_weight * self.price_sensitivity * (price / self.model.market.reference_price - 1)
+        """The price term of my churn and joining hazards for `firm` (§7.16)."""
+        s = self.model.firms[firm].strategy
+        return self.price_sensitivity * churn.price_markup(self.model.b, s.price, s.nuisance_fee)
 
     # ------------------------------------------------------------------ phase 1
     def begin_day(self) -> None:
@@ -170,27 +180,26 @@ class Consumer(mesa.Agent):
     def receive_contacts(self) -> None:
         """Each firm contacts me or not; my load decides whether each contact is welcome or a burden (§7.2)."""
         b, draw = self.model.b, self.model.streams["contacts"]
-        weight = 0.0
+        self.load *= trust.kept(b.load_days)
         for firm in self.model.firms:
             s = firm.strategy
             rate = s.contact_rate if self.provider == firm.index else s.prospect_rate
             if draw.random() < rate / 365.0:
                 self.contacted[firm.index] = True
-                weight += 1 + b.channel_reactance * (s.channels - 1)
-        clutter = self.model.streams["clutter"].random() < min(1.0, b.clutter_rate / 30.0)
-        self.load = self.load * math.exp(-1 / b.load_days) + weight + clutter
-        burdened = self.load > self.contact_capacity
-        impatience = 1 - self.contact_tolerance
+                self.load += contacts.load_weight(b, s.channels)
+        if self.model.streams["clutter"].random() < contacts.clutter_chance(b):
+            self.load += 1.0
+        burdened = contacts.burdened(self.load, self.contact_capacity)
         for firm in self.model.firms:
             if self.contacted[firm.index]:
                 intrusive = firm.strategy.intrusiveness
                 firm.today["contacts"] += 1
                 if not burdened:
-                    self.receive("positive", "contacts", firm.index, b.contact_value * (1 - intrusive))
+                    self.receive("positive", "contacts", firm.index, contacts.welcome(b, intrusive))
                 self.receive("negative", "contacts", firm.index,
-                             impatience * (b.intrusion_weight * intrusive + b.burden_weight * burdened), direct=True)
+                             contacts.intrusion(b, intrusive, self.contact_tolerance, burdened), direct=True)
                 if burdened:
-                    self.stress_in += b.stress_burden * impatience
+                    self.stress_in += contacts.burden_stress(b, self.contact_tolerance)
 
     def answer_data_requests(self) -> None:
         """My provider may ask me for information it puts to no visible use (§7.3)."""
@@ -204,9 +213,9 @@ class Consumer(mesa.Agent):
     def use_product(self) -> None:
         """Using the product is evidence of its fit (§7.4)."""
         if self.provider >= 0:
-            u, fit = self.model.b.usage_evidence, self.fit[self.provider]
-            self.receive("positive", "usage", self.provider, u * fit)
-            self.receive("negative", "usage", self.provider, u * (1 - fit))
+            positive, negative = support.usage(self.model.b, self.fit[self.provider])
+            self.receive("positive", "usage", self.provider, positive)
+            self.receive("negative", "usage", self.provider, negative)
 
     def meet_problems(self) -> None:
         """A new problem, or the defect shock; a fresh problem gets one decision to call support (§7.5)."""
@@ -214,7 +223,7 @@ class Consumer(mesa.Agent):
             return
         b, m, draw = self.model.b, self.model.market, self.model.streams["problems"]
         firm = self.model.firms[self.provider]
-        new = draw.random() < firm.rate / 365.0 * self.problem_proneness
+        new = draw.random() < support.problem_chance(firm.rate, self.problem_proneness)
         severity = draw.expovariate(1 / b.severity_mean) if b.severity_mean > 0 else 0.0
         if self.model.day == m.shock.day and self.provider == m.shock.firm and self.shock_draw < m.shock.share:
             severity, new = max(severity, m.shock.severity), True
@@ -243,13 +252,12 @@ class Consumer(mesa.Agent):
         fee = self.fee()
         if fee > 0:
             firm.today["fees"] += fee
-            self.receive("negative", "support_fees", firm.index, b.fee_weight * fee / self.model.market.reference_price,
-                         direct=True)
+            self.receive("negative", "support_fees", firm.index, fees.unfairness(b, fee), direct=True)
             self.stress_in += b.stress_fee
         if self.model.streams["support"].random() < firm.strategy.resolution_quality:
             firm.today["tickets_resolved"] += 1
-            self.receive("positive", "resolved", firm.index,
-                         self.open_severity * (b.resolved_weight + b.quick_weight * first_call), direct=True)
+            self.receive("positive", "resolved", firm.index, support.resolution(b, self.open_severity, first_call),
+                         direct=True)
             self.exchanges += 1
             self.open_severity = 0.0
 
@@ -269,7 +277,7 @@ class Consumer(mesa.Agent):
         self.receive("negative", "problems", self.provider, b.open_weight * self.open_severity, direct=True)
         self.open_days += 1
         fades = self.model.streams["problems"].random() < 1 / b.self_fix_days
-        if self.seeking and self.open_days >= self.patience:
+        if self.seeking and support.gives_up(self.open_days, self.patience):
             self.receive("negative", "unresolved", self.provider, b.unresolved_weight * self.open_severity, direct=True)
             self.stress_in += b.stress_unresolved
             self.open_severity = 0.0
@@ -282,11 +290,10 @@ class Consumer(mesa.Agent):
             return
         firm = self.model.firms[self.provider]
         fee = firm.strategy.nuisance_fee
-        if fee > 0 and self.tenure > 0 and self.tenure % 30 == 0:
+        if fees.nuisance_due(fee, self.tenure):
             b = self.model.b
             firm.today["fees"] += fee
-            unfair = b.fee_weight * fee / self.model.market.reference_price
-            self.receive("negative", "nuisance_fees", self.provider, unfair, direct=True)
+            self.receive("negative", "nuisance_fees", self.provider, fees.unfairness(b, fee), direct=True)
             self.stress_in += b.stress_fee
 
     def notice_cut(self) -> None:
@@ -294,15 +301,15 @@ class Consumer(mesa.Agent):
         b = self.model.b
         for firm in self.model.firms:
             s = firm.strategy
-            if s.assortment_cut <= 0 or max(s.cut_day, 1) != self.model.day:
+            if not assortment.cuts_today(s.assortment_cut, s.cut_day, self.model.day):
                 continue
-            affected = self.assortment_rank < s.assortment_cut
+            affected = assortment.relied_on_cut(self.assortment_rank, s.assortment_cut)
             if affected:
-                self.fit[firm.index] *= 1 - b.fit_loss
+                self.fit[firm.index] = assortment.fit_after_cut(b, self.fit[firm.index])
             if self.provider == firm.index:
                 if affected:
                     self.receive("negative", "assortment", firm.index, b.assortment_weight, direct=True)
-                if self.spin_seen < self.spin_detection:
+                if assortment.sees_through(self.spin_seen, self.spin_detection):
                     self.receive("negative", "spin", firm.index, b.spin_weight, direct=True)
                     self.stress_in += b.stress_spin
 
@@ -316,31 +323,30 @@ class Consumer(mesa.Agent):
         q, v = self.public_voice, self.voice_propensity
         firm = model.firms[self.provider]
         # advocacy: satisfied customers recommend their provider without any incident (Anderson 1998)
-        advocacy = b.advocacy_rate / 365 * v * q * math.exp(b.advocacy_sensitivity * (self.trust(self.provider) - 0.5))
+        advocacy = voice.advocacy(b, v, q, self.trust(self.provider))
         if self.direct_neg <= 0 and self.direct_pos <= 0 and heard <= 0:
             if advocacy > 0 and draw.random() < 1 - math.exp(-advocacy):
                 model.praise_posts.append(self)
                 firm.today["posts_positive"] += 1
             return
-        reachable = float(firm.strategy.inbound_capacity > 0)
-        x = b.voice_scale * v * self.direct_neg
-        if draw.random() < 1 - math.exp(-x * (1 - q) * reachable * self.deterrent()):
+        open_line = voice.reachable(firm.strategy.inbound_capacity)
+        private = voice.private_voice(b, v, q, self.direct_neg, open_line, self.deterrent())
+        if draw.random() < 1 - math.exp(-private):
             model.private_complaints.append(self)
             firm.today["complaints_private"] += 1
-        if draw.random() < 1 - math.exp(-x * (q + (1 - q) * (1 - reachable) * b.redirect_public)
-                                        - b.retell_scale * v * q * heard):
+        if draw.random() < 1 - math.exp(-voice.public_voice(b, v, q, self.direct_neg, open_line, heard)):
             model.public_posts.append(self)
             firm.today["complaints_public"] += 1
-        if draw.random() < 1 - math.exp(-b.praise_scale * v * q * self.direct_pos - advocacy):
+        if draw.random() < 1 - math.exp(-voice.praise(b, v, q, self.direct_pos, advocacy)):
             model.praise_posts.append(self)
             firm.today["posts_positive"] += 1
 
     # ------------------------------------------------------------------ phase 11
-    def post(self, sign: str, cause: str, firm: int, weight: float) -> None:
-        """My neighbours hear what I say (or did) about `firm` (§7.11)."""
+    def post(self, sign: str, cause: str, firm: int, weight: float, retold: bool = False) -> None:
+        """My neighbours hear what I say (or did) about `firm`; with `retold`, its customers may retell it (§7.11)."""
         for neighbour in self.neighbours:
             neighbour.receive(sign, cause, firm, weight)
-            if sign == "negative" and cause == "word_of_mouth" and neighbour.provider == firm:
+            if word_of_mouth.retold(retold, neighbour.provider, firm):
                 neighbour.heard_negative += weight
 
     # ------------------------------------------------------------------ phase 12 (called by my provider)
@@ -366,32 +372,28 @@ class Consumer(mesa.Agent):
     def update_trust(self) -> None:
         """a <- lambda a + E+, b <- lambda b + omega E- (§7.9)."""
         b = self.model.b
-        keep = math.exp(-1 / b.memory_days)
+        keep = trust.kept(b.memory_days)
         for f in range(len(self.pos)):
-            self.pos[f] = keep * self.pos[f] + self.pos_today[f]
-            self.neg[f] = keep * self.neg[f] + b.negativity_bias * self.neg_today[f]
+            self.pos[f], self.neg[f] = trust.folded(keep, b.negativity_bias, self.pos[f], self.neg[f],
+                                                    self.pos_today[f], self.neg_today[f])
 
     def update_intimacy(self) -> None:
         """Intimacy decays; two-way exchanges with my provider close part of the gap to 1 (§7.14)."""
         b = self.model.b
-        keep = math.exp(-1 / b.intimacy_memory_days)
+        keep = trust.kept(b.intimacy_memory_days)
         self.intimacy = [i * keep for i in self.intimacy]
         if self.exchanges > 0 and self.provider >= 0:
-            f = self.provider
-            self.intimacy[f] = 1 - (1 - self.intimacy[f]) * (1 - b.intimacy_gain) ** self.exchanges
+            self.intimacy[self.provider] = intimacy.closer(b, self.intimacy[self.provider], self.exchanges)
 
     def update_stress(self) -> None:
         """Stressors raise stress towards 1; relief and answers lower it (§7.15)."""
-        b = self.model.b
-        self.stress += (1 - self.stress) * -math.expm1(-self.stress_in)
-        self.stress *= 1 - b.stress_relief - min(self.relief_in, 1 - b.stress_relief)
+        self.stress = stress.stressed(self.model.b, self.stress, self.stress_in, self.relief_in)
 
     def consider_leaving(self) -> None:
         """Leave with probability 1 - exp(-h); a leaver may switch at once to a rival it trusts (§7.16)."""
         b, draw, f = self.model.b, self.model.streams["churn"], self.provider
-        log_h = (b.trust_sensitivity * (0.5 - self.trust(f)) + b.stress_sensitivity * self.stress
-                 - b.intimacy_bond * self.intimacy[f] + self.price_term(f))
-        hazard = b.base_churn / 365 * self.churn_propensity * math.exp(log_h)
+        hazard = churn.hazard(b, self.trust(f), self.stress, self.intimacy[f], self.churn_propensity,
+                              self.price_term(f))
         if not draw.random() < -math.expm1(-hazard):
             return
         firm = self.model.firms[f]
@@ -401,26 +403,16 @@ class Consumer(mesa.Agent):
         self.left_today = True
         self.model.leavers.append((self, f))
         if len(self.model.firms) > 1 and draw.random() < b.switch_share:
-            weights = [0.0 if k == f else math.exp(b.trust_sensitivity * self.trust(k)) for k in range(len(self.pos))]
-            self.join(self.pick(weights, draw.random()))
+            weights = [0.0 if k == f else churn.switch_weight(b, self.trust(k)) for k in range(len(self.pos))]
+            self.join(rand.choose(weights, draw.random()))
 
     def consider_joining(self) -> None:
         """Join some firm with probability 1 - exp(-sum of hazards), firm k with probability ∝ h_k (§7.17)."""
         b, draw = self.model.b, self.model.streams["acquisition"]
-        hazards = [b.acquisition_rate / 365 * math.exp(b.trust_sensitivity * (self.trust(k) - 0.5) - self.price_term(k))
-                   * (1 + b.contact_lift * self.contacted[k]) for k in range(len(self.pos))]
+        hazards = [churn.join_hazard(b, self.trust(k), self.price_term(k), self.contacted[k])
+                   for k in range(len(self.pos))]
         if draw.random() < -math.expm1(-sum(hazards)):
-            self.join(self.pick(hazards, draw.random()))
-
-    @staticmethod
-    def pick(weights: list[float], u: float) -> int:
-        """The first index whose cumulative weight reaches u x the total."""
-        target, total = max(u, 1e-300) * sum(weights), 0.0
-        for k, weight in enumerate(weights):
-            total += weight
-            if total >= target:
-                return k
-        return len(weights) - 1
+            self.join(rand.choose(hazards, draw.random()))
 
     def join(self, firm: int) -> None:
         """Become a customer of `firm`, tenure 0."""
@@ -434,7 +426,7 @@ def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[Firm],
     w = model.world
     seeds = dict(zip(STREAMS, np.random.SeedSequence(model.seed).spawn(len(STREAMS)), strict=True))
     model.streams = {k: random.Random(int(seeds[k].generate_state(1, np.uint64)[0])) for k in DAILY}
-    model.b = model.market.behaviour
+    model.b = w.kernel()[1]  # the behaviour and market parameters, as the compiled rules get them
     model.day = 0
     model.private_complaints, model.public_posts, model.praise_posts, model.leavers = [], [], [], []
     firms = [Firm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
@@ -459,7 +451,7 @@ def day(model: mesa.Model) -> None:
     consumers.do("react")  # 7-10: open problems, nuisance fees, the cut, voice
     exit_talk, model.leavers = model.leavers, []
     for consumer in model.public_posts:  # 11: word of mouth and yesterday's exit talk
-        consumer.post("negative", "word_of_mouth", consumer.provider, model.b.wom_negative_weight)
+        consumer.post("negative", "word_of_mouth", consumer.provider, model.b.wom_negative_weight, retold=True)
     for consumer in model.praise_posts:
         consumer.post("positive", "word_of_mouth", consumer.provider, model.b.wom_positive_weight)
     for consumer, firm in exit_talk:

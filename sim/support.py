@@ -11,14 +11,14 @@ negative evidence problem_weight x severity, and each day the problem stays open
 open_weight x severity.
 
 Support. At a problem's onset the consumer decides once whether to call support about it, with
-probability seeking_n x exp(-fee_deterrence x price_sensitivity_n x fee / reference_price), where
-fee is the support fee the call would cost (none within the free period). Callers call every day
+probability seeking_n x delta_n, where delta_n is the deterrent of the support fee the call would cost
+(none within the free period; both in sim/fees.py). Callers call every day
 until the problem ends. The firm staffs s_f = inbound_capacity_f / 1000 x customers_f slots a day
 (a whole number: the fractional part is a chance of one more slot); when more call, exactly s_f of
 the day's calls, chosen at random, get through (a daily queue; the others hear a busy line). A call
 that does not get through is negative evidence and stress (loss of control); one that does is a
 two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
-(unfairness evidence and stress, not only price); it resolves the problem with probability
+(unfairness evidence and stress, not only price: sim/fees.py); it resolves the problem with probability
 resolution_quality_f. A resolution is positive evidence resolved_weight x severity, plus
 quick_weight x severity at the first call. Callers give up after `patience` days: negative evidence
 unresolved_weight x severity and stress. Problems nobody calls about fade with mean self_fix_days,
@@ -38,9 +38,40 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from relsim.fees import deterrent_of, fee_of, unfairness
 from relsim.rand import NEVER, exponential, geometric, uniform
 from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
-                       R_SHOCK, R_SUPPORT, RESOLVED, SUPPORT_FEES, UNREACHED, UNRESOLVED, USAGE, World, add)
+                          R_SHOCK, R_SUPPORT, RESOLVED, SUPPORT_FEES, UNREACHED, UNRESOLVED, USAGE, World, add)
+
+
+@njit(cache=True, inline="always")
+def usage(b, fit: float) -> tuple[float, float]:
+    """A day's use of the product: (positive, negative) evidence usage_evidence fit, usage_evidence (1 - fit)."""
+    return b.usage_evidence * fit, b.usage_evidence * (1.0 - fit)
+
+
+@njit(cache=True, inline="always")
+def problem_chance(rate: float, proneness: float) -> float:
+    """The daily probability of a new problem: min(1, r_f proneness_n / 365)."""
+    return min(1.0, rate * proneness / 365.0)
+
+
+@njit(cache=True, inline="always")
+def staffing(capacity: float, customers: float) -> float:
+    """s_f = inbound_capacity_f x customers_f / 1000: the support slots a firm staffs today."""
+    return capacity * customers / 1000.0
+
+
+@njit(cache=True, inline="always")
+def resolution(b, severity: float, first_call: bool) -> float:
+    """Positive evidence of a resolved problem: severity (resolved_weight + quick_weight [first call])."""
+    return severity * (b.resolved_weight + b.quick_weight * first_call)
+
+
+@njit(cache=True, inline="always")
+def gives_up(open_days: float, patience: float) -> bool:
+    """A caller gives up when its problem has been open for `patience` days."""
+    return open_days >= patience
 
 
 def use(w: World) -> None:
@@ -51,49 +82,17 @@ def use(w: World) -> None:
 @njit(cache=True)
 def _use(s, b, fa) -> None:
     provider, fit, pos_today, neg_today = s.provider, s.fit, s.pos_today, s.neg_today
-    u = b.usage_evidence
     good, bad = np.zeros(len(fa.price)), np.zeros(len(fa.price))
     for n in range(provider.shape[0]):
         f = provider[n]
         if f >= 0:
-            pos_today[n, f] += u * fit[n, f]
-            neg_today[n, f] += u * (1.0 - fit[n, f])
-            good[f] += u * fit[n, f]
-            bad[f] += u * (1.0 - fit[n, f])
+            positive, negative = usage(b, fit[n, f])
+            pos_today[n, f] += positive
+            neg_today[n, f] += negative
+            good[f] += positive
+            bad[f] += negative
     s.evidence[1, USAGE] += good  # the ledger (sim/world.py:add), summed per firm
     s.evidence[0, USAGE] += bad
-
-
-@njit(cache=True, inline="always")
-def fee_of(s, fa, n: int) -> float:
-    """The support fee a call by customer n would cost today (0 within the free period)."""
-    f = s.provider[n]
-    return fa.support_fee[f] if s.tenure[n] > fa.support_free_days[f] else 0.0
-
-
-@njit(cache=True, inline="always")
-def deterrent(s, b, fa, n: int) -> float:
-    """delta_n = exp(-fee_deterrence p_n fee_n / reference_price): how much the fee lowers calling or complaining."""
-    fee = fee_of(s, fa, n)
-    return 1.0 if fee == 0 else np.exp(-b.fee_deterrence / b.reference_price * s.price_sensitivity[n] * fee)
-
-
-def expected_fee(w: World, rows: np.ndarray) -> np.ndarray:
-    """The support fee a call by consumer `rows` would cost today (0 within the free period)."""
-    return _per_row(*w.kernel(), np.asarray(rows, dtype=np.int64), False)
-
-
-def fee_deterrence(w: World, rows: np.ndarray) -> np.ndarray:
-    """The factor by which an expected fee lowers calling or complaining."""
-    return _per_row(*w.kernel(), np.asarray(rows, dtype=np.int64), True)
-
-
-@njit(cache=True)
-def _per_row(s, b, fa, rows, deter):
-    out = np.empty(len(rows))
-    for k in range(len(rows)):
-        out[k] = deterrent(s, b, fa, rows[k]) if deter else fee_of(s, fa, rows[k])
-    return out
 
 
 def experience_problems(w: World) -> None:
@@ -115,7 +114,7 @@ def _experience_problems(s, b, fa) -> None:
     for n in range(provider.shape[0]):
         if clock[n] > day and not (shock_today and shock_draw[n] < b.shock_share):
             continue  # nothing today (the common case)
-        cap_n = min(1.0, cap * proneness[n] / 365.0)
+        cap_n = problem_chance(cap, proneness[n])
         if clock[n] < day:
             clock[n] = day - 1 + geometric(st, cap_n) if cap_n > 0 else NEVER
         f = provider[n]
@@ -124,7 +123,7 @@ def _experience_problems(s, b, fa) -> None:
             clock[n] = day + geometric(st, cap_n)
             accept, severity = uniform(st), b.severity_mean * exponential(st)
             decide, fade = uniform(st), geometric(st, fade_chance)
-            new = f >= 0 and accept * cap_n < min(1.0, s.problem_rate[f] * s.problem_proneness[n] / 365.0)
+            new = f >= 0 and accept * cap_n < problem_chance(s.problem_rate[f], s.problem_proneness[n])
         if shock_today and s.shock_draw[n] < b.shock_share:  # the same draws for everyone hit, customer or not
             shock_severity, shock_decide, shock_fade = b.severity_mean * exponential(sh), uniform(sh), geometric(
                 sh, fade_chance)
@@ -139,7 +138,7 @@ def _experience_problems(s, b, fa) -> None:
             if s.open_severity[n] == 0:
                 s.open_days[n] = 0
                 s.calls[n] = 0
-                s.seeking[n] = decide < s.support_seeking[n] * deterrent(s, b, fa, n)
+                s.seeking[n] = decide < s.support_seeking[n] * deterrent_of(s, b, fa, n)
                 s.fade_day[n] = day + fade - 1
             s.open_severity[n] += severity
 
@@ -155,7 +154,7 @@ def _seek_support(s, b, fa) -> None:
     st = s.streams[R_SUPPORT]
     slots = np.zeros(n_firms, dtype=np.int64)
     for f in range(n_firms):
-        staffed = fa.inbound_capacity[f] * s.firm_customers[f] / 1000.0
+        staffed = staffing(fa.inbound_capacity[f], s.firm_customers[f])
         s.today_arr[N_STAFFED, f] += staffed
         whole = np.floor(staffed)
         slots[f] = np.int64(whole) + (1 if staffed > whole and uniform(st) < staffed - whole else 0)
@@ -199,12 +198,12 @@ def _call(s, b, fa, st, n, f, reached) -> None:
     fee = fee_of(s, fa, n)
     if fee > 0:
         s.today_arr[N_FEES, f] += fee
-        add(s, False, SUPPORT_FEES, n, f, b.fee_weight * fee / b.reference_price, True)
+        add(s, False, SUPPORT_FEES, n, f, unfairness(b, fee), True)
         s.stress_in[n] += b.stress_fee
     quality = fa.resolution_quality[f]
     if quality >= 1.0 or (quality > 0.0 and uniform(st) < quality):
         s.today_arr[N_RESOLVED, f] += 1
-        add(s, True, RESOLVED, n, f, s.open_severity[n] * (b.resolved_weight + b.quick_weight * first_call), True)
+        add(s, True, RESOLVED, n, f, resolution(b, s.open_severity[n], first_call), True)
         s.exchanges[n] += 1
         s.open_severity[n] = 0.0
 
@@ -225,7 +224,7 @@ def _progress_problems(s, b, fa) -> None:
             continue
         add(s, False, PROBLEMS, n, f, b.open_weight * severity, True)
         s.open_days[n] += 1
-        if s.seeking[n] and s.open_days[n] >= s.patience[n]:
+        if s.seeking[n] and gives_up(s.open_days[n], s.patience[n]):
             add(s, False, UNRESOLVED, n, f, b.unresolved_weight * severity, True)
             s.stress_in[n] += b.stress_unresolved
             s.open_severity[n] = 0.0

@@ -1,4 +1,4 @@
-"""Trust, intimacy and stress (article ideas 3 and 9; Slovic 1993).
+"""Trust: Beta evidence with forgetting and negativity bias (docs/ODD.md §7.9; Slovic 1993).
 
 Trust is Beta evidence with forgetting (Jøsang & Ismail 2002). Consumer n holds positive evidence
 a and negative evidence b about firm f; each day both decay with lambda = exp(-1 / memory_days)
@@ -10,23 +10,23 @@ with a0 = prior_evidence / 2. So trust is the expected value of a Beta(a0 + a, a
 is the confidence behind it. Because omega > 1, equal negative and positive experiences move trust
 down more than up, and rebuilding after a failure takes longer than the loss (Slovic 1993).
 
-Intimacy needs reciprocity: it grows only from two-way exchanges with the provider (a call that
-got through, a problem resolved, a complaint answered), each closing the share intimacy_gain of
-the gap to 1, and decays with time constant intimacy_memory_days. Outbound contact never raises it.
+Today's evidence. Every piece of evidence about firm f goes to consumer n's E+ or E-; it also counts
+in f's ledger (by sign and cause, docs/SCHEMA.md) if n is f's customer, and in n's D+ or D- (which
+drive voice, sim/voice.py) if it is moreover n's own, direct experience with f (`routes`; written by
+sim/world.py:add and by the reference engine's Consumer.receive).
 
-Stress (loss of control, vulnerability, victimization) is a consumer state in [0, 1]. Today's
-stressors s (burden contacts, unreached calls, fees, giving up, seen-through spin, data requests)
-and reliefs r (answered complaints) move it:
-
-    stress <- [stress + (1 - stress)(1 - exp(-s))] (1 - stress_relief - min(r, 1 - stress_relief))
+This module is a leaf: sim/world.py uses its rules, and it imports nothing of the model's.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from typing import TYPE_CHECKING
+
 from numba import njit
 
-from relsim.world import World
+if TYPE_CHECKING:
+    from relsim.world import World
 
 
 @njit(cache=True, inline="always")
@@ -41,45 +41,38 @@ def trust_of(s, b, n: int, f: int) -> float:
     return beta_mean(b.prior_evidence / 2.0, s.pos[n, f], s.neg[n, f])
 
 
+@njit(cache=True, inline="always")
+def routes(provider: int, f: int, direct: bool) -> tuple[bool, bool]:
+    """Where evidence about firm f goes besides E+ / E-: (f's ledger, the consumer's D+ / D-).
+
+    The ledger counts the evidence a firm's own customers receive about it; D+ and D- only the
+    `direct` part of it, the consumer's own experience with its provider.
+    """
+    own = provider == f
+    return own, own and direct
+
+
+@njit(cache=True, inline="always")
+def kept(days: float) -> float:
+    """exp(-1 / days): the share of a state with time constant `days` that is left after a day."""
+    return math.exp(-1.0 / days)
+
+
+@njit(cache=True, inline="always")
+def folded(keep: float, bias: float, positive: float, negative: float, pos_today: float,
+           neg_today: float) -> tuple[float, float]:
+    """(a, b) after a day: a <- lambda a + E+, b <- lambda b + omega E- (lambda = keep, omega = bias)."""
+    return keep * positive + pos_today, keep * negative + bias * neg_today
+
+
 def update(w: World) -> None:
-    """Fold today's evidence, exchanges and stressors into trust, intimacy and stress."""
-    _update(*w.kernel())
+    """Fold today's evidence into every pair's trust evidence."""
+    _update_trust(*w.kernel())
 
 
 @njit(cache=True)
-def _update(s, b, fa) -> None:
-    keep, bias = np.exp(-1.0 / b.memory_days), b.negativity_bias
+def _update_trust(s, b, fa) -> None:
+    keep, bias = kept(b.memory_days), b.negativity_bias
     pos, neg, pos_today, neg_today = s.pos.ravel(), s.neg.ravel(), s.pos_today.ravel(), s.neg_today.ravel()
     for k in range(pos.shape[0]):  # every consumer x firm pair
-        pos[k] = keep * pos[k] + pos_today[k]
-        neg[k] = keep * neg[k] + bias * neg_today[k]
-    _update_intimacy(s, b, fa)
-    _update_stress(s, b, fa)
-
-
-def update_intimacy(w: World) -> None:
-    """Intimacy decays, and grows only with today's two-way exchanges with the provider."""
-    _update_intimacy(*w.kernel())
-
-
-@njit(cache=True)
-def _update_intimacy(s, b, fa) -> None:
-    keep, intimacy, exchanges, provider = np.exp(-1.0 / b.intimacy_memory_days), s.intimacy, s.exchanges, s.provider
-    flat = intimacy.ravel()
-    for k in range(flat.shape[0]):
-        flat[k] *= keep
-    for n in range(provider.shape[0]):
-        if exchanges[n] > 0 and provider[n] >= 0:
-            f = provider[n]
-            intimacy[n, f] = 1.0 - (1.0 - intimacy[n, f]) * (1.0 - b.intimacy_gain) ** exchanges[n]
-
-
-@njit(cache=True)
-def _update_stress(s, b, fa) -> None:
-    """S <- S + (1 - S)(1 - exp(-s_n)), then S <- S (1 - stress_relief - min(R_n, 1 - stress_relief))."""
-    stress, stress_in, relief_in = s.stress, s.stress_in, s.relief_in
-    for n in range(stress.shape[0]):
-        level = stress[n]
-        if stress_in[n] > 0:
-            level += (1.0 - level) * -np.expm1(-stress_in[n])
-        stress[n] = level * (1.0 - b.stress_relief - min(relief_in[n], 1.0 - b.stress_relief))
+        pos[k], neg[k] = folded(keep, bias, pos[k], neg[k], pos_today[k], neg_today[k])

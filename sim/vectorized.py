@@ -1,23 +1,29 @@
 """The vectorized engine: one day of the ODD's schedule (docs/ODD.md §3) as one compiled call.
 
-Each phase is the compiled rule of its mechanism module, applied to the whole population's arrays;
-the rules sample only the events that happen (sim/rand.py) and keep customer counts up to date, so
-a day costs a few passes over the state arrays. The readable per-agent reference engine that these
-rules are docked against is sim/reference.py.
+Each phase is the compiled loop of its mechanism module, applied to the whole population's arrays;
+the loops sample only the events that happen (sim/rand.py), keep customer counts up to date, and
+compute every amount, probability and hazard by the module's rule functions, so a day costs a few
+passes over the state arrays. The readable per-agent reference engine, sim/reference.py, calls the
+same rule functions and is docked against this one (tests/test_docking.py).
 """
 
 from __future__ import annotations
 
 from numba import njit
 
+from relsim.assortment import _cut_assortment
 from relsim.churn import _acquire, _churn
 from relsim.contacts import _contact, _request_data
 from relsim.economics import _account
-from relsim.offer import _charge_nuisance_fees, _cut_assortment
+from relsim.fees import _charge_nuisance_fees
+from relsim.intimacy import _update_intimacy
+from relsim.listening import _listen
 from relsim.recorder import Recorder, _record
+from relsim.stress import _update_stress
 from relsim.support import _experience_problems, _progress_problems, _seek_support, _use
-from relsim.trust import _update
-from relsim.voice import _listen, _voice, _word_of_mouth
+from relsim.trust import _update_trust
+from relsim.voice import _voice
+from relsim.word_of_mouth import _word_of_mouth
 from relsim.world import World, _begin_day
 
 
@@ -31,19 +37,21 @@ def day(w: World, recorder: Recorder) -> None:
 @njit(cache=True)
 def _day(s, b, fa, values, evidence, surviving, cohort_size) -> None:
     _begin_day(s)  # 1: clock, tenure, customers counted, today's buffers cleared
-    _contact(s, b, fa)  # 2: outbound contacts and contact load (§7.2)
-    _request_data(s, b, fa)  # 3: data requests (§7.3)
-    _use(s, b, fa)  # 4: usage (§7.4)
-    _experience_problems(s, b, fa)  # 5: problems and the defect shock (§7.5)
-    _seek_support(s, b, fa)  # 6: support calls against staffed slots (§7.6)
-    _progress_problems(s, b, fa)  # 7: open problems, giving up, fading (§7.5, §7.6)
-    _charge_nuisance_fees(s, b, fa)  # 8: nuisance fees (§7.7)
-    _cut_assortment(s, b, fa)  # 9: assortment cut and spin (§7.8)
-    _voice(s, b, fa)  # 10: voice (§7.10)
-    _word_of_mouth(s, b, fa)  # 11: word of mouth and exit talk (§7.11)
-    _listen(s, b, fa)  # 12: listening and root-cause learning (§7.12, §7.13)
-    _update(s, b, fa)  # 13: trust, intimacy, stress (§7.9, §7.14, §7.15)
-    _churn(s, b, fa)  # 14: churn and switching (§7.16)
-    _acquire(s, b, fa)  # 15: acquisition (§7.17)
-    _account(s, b, fa)  # 16: accounting (§7.18)
-    _record(s, b, values, evidence, surviving, cohort_size)  # 17: observation (§7.19)
+    _contact(s, b, fa)  # 2: outbound contacts and contact load (§7.2, contacts.py)
+    _request_data(s, b, fa)  # 3: data requests (§7.3, contacts.py)
+    _use(s, b, fa)  # 4: usage (§7.4, support.py)
+    _experience_problems(s, b, fa)  # 5: problems and the defect shock (§7.5, support.py)
+    _seek_support(s, b, fa)  # 6: support calls against staffed slots (§7.6, support.py)
+    _progress_problems(s, b, fa)  # 7: open problems, giving up, fading (§7.5, §7.6, support.py)
+    _charge_nuisance_fees(s, b, fa)  # 8: nuisance fees (§7.7, fees.py)
+    _cut_assortment(s, b, fa)  # 9: assortment cut and spin (§7.8, assortment.py)
+    _voice(s, b, fa)  # 10: voice (§7.10, voice.py)
+    _word_of_mouth(s, b, fa)  # 11: word of mouth and exit talk (§7.11, word_of_mouth.py)
+    _listen(s, b, fa)  # 12: listening and root-cause learning (§7.12, listening.py; §7.13, responsiveness.py)
+    _update_trust(s, b, fa)  # 13: trust (§7.9, trust.py),
+    _update_intimacy(s, b, fa)  # intimacy (§7.14, intimacy.py)
+    _update_stress(s, b, fa)  # and stress (§7.15, stress.py)
+    _churn(s, b, fa)  # 14: churn and switching (§7.16, churn.py)
+    _acquire(s, b, fa)  # 15: acquisition (§7.17, churn.py)
+    _account(s, b, fa)  # 16: accounting (§7.18, economics.py)
+    _record(s, b, values, evidence, surviving, cohort_size)  # 17: observation (§7.19, recorder.py)

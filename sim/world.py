@@ -27,6 +27,7 @@ from numba.experimental import structref
 from relsim.params import Behaviour, Market, Strategy
 from relsim.population import Traits, build_network, draw_traits
 from relsim.rand import NEVER, exponential, seed_streams
+from relsim.trust import beta_mean, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
@@ -230,17 +231,15 @@ class World:
 
     def trust(self, rows: np.ndarray | slice | int = slice(None)) -> np.ndarray:
         """Trust of consumers `rows` (default all) in every firm: the mean of the Beta evidence."""
-        p0 = self.market.behaviour.prior_evidence / 2
-        pos, neg = self.pos[rows], self.neg[rows]
-        return (p0 + pos) / (2 * p0 + pos + neg)
+        return beta_mean.py_func(self.market.behaviour.prior_evidence / 2, self.pos[rows], self.neg[rows])
 
     def provider_trust(self) -> np.ndarray:
         """Each consumer's trust in its provider (0.5 for consumers without one)."""
-        p0 = self.market.behaviour.prior_evidence / 2
         rows = np.flatnonzero(self.provider >= 0)
+        firms = self.provider[rows]
         out = np.full(self.n, 0.5)
-        a, b = self.pos[rows, self.provider[rows]], self.neg[rows, self.provider[rows]]
-        out[rows] = (p0 + a) / (2 * p0 + a + b)
+        out[rows] = beta_mean.py_func(self.market.behaviour.prior_evidence / 2, self.pos[rows, firms],
+                                      self.neg[rows, firms])
         return out
 
     def add(self, sign: str, cause: str, rows: np.ndarray, firms: np.ndarray, amount, direct: bool = False) -> None:
@@ -256,19 +255,21 @@ def add(s: State, positive: bool, cause: int, n: int, f: int, amount: float, dir
     """Today's evidence about firm f for consumer n (§7.9): E+ or E-, the ledger, and D+ / D-.
 
     The ledger (`evidence`, by sign, cause and firm) counts evidence a firm's own customers receive
-    about it; `direct` marks the consumer's own experience with its provider, which drives voice.
+    about it; `direct` marks the consumer's own experience with its provider, which drives voice
+    (sim/trust.py:routes).
     """
     if positive:
         s.pos_today[n, f] += amount
     else:
         s.neg_today[n, f] += amount
-    if s.provider[n] == f:
+    ledger, experienced = routes(s.provider[n], f, direct)
+    if ledger:
         s.evidence[np.int64(positive), cause, f] += amount
-        if direct:
-            if positive:
-                s.direct_pos[n] += amount
-            else:
-                s.direct_neg[n] += amount
+    if experienced:
+        if positive:
+            s.direct_pos[n] += amount
+        else:
+            s.direct_neg[n] += amount
 
 
 @njit(cache=True)

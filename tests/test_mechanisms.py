@@ -17,7 +17,8 @@ import pytest
 import scipy.sparse as sp
 from conftest import evidence, make_world, run_model, runs, set_provider, set_traits, set_trust
 
-from relsim import churn, contacts, economics, offer, support, trust, voice
+from relsim import (assortment, churn, contacts, economics, fees, intimacy, listening, responsiveness, stress, support,
+                    trust, voice, word_of_mouth)
 from relsim.model import RelationshipModel
 from relsim.params import Network
 from relsim.population import build_network, neighbour_counts
@@ -103,7 +104,7 @@ def test_contact_phase_alone_gives_no_exchange() -> None:
     contacts.contact(w)
     assert w.contacted[:, 0].all()
     assert (w.exchanges == 0).all()
-    trust.update(w)
+    intimacy.update(w)
     assert (w.intimacy == 0).all()
 
 
@@ -113,7 +114,7 @@ def test_intimacy_rises_from_answered_calls() -> None:
     w.open_severity[:], w.seeking[:] = 1.0, True
     w.seeking[150:] = False  # half do not call
     support.seek_support(w)
-    trust.update(w)
+    intimacy.update(w)
     np.testing.assert_allclose(w.intimacy[:150, 0], 0.1)  # every call got through (slots = customers)
     assert (w.intimacy[150:] == 0).all()
     # and in a whole run: answered calls build intimacy that outbound contact cannot
@@ -162,7 +163,7 @@ def test_calls_that_do_not_get_through_are_negative_evidence_and_stress(capacity
     assert (w.stress_in[~lost] == 0).all()
     assert evidence(w, "negative", "unreached") == pytest.approx(b.unreached_weight * lost.sum())
     assert evidence(w, "positive", "heard") == pytest.approx(b.heard_weight * reached)
-    trust.update(w)
+    stress.update(w)
     assert (w.stress[lost] > w.stress[~lost].max(initial=0)).all()
 
 
@@ -272,7 +273,7 @@ def test_a_support_fee_lowers_the_share_of_problems_that_lead_to_calls() -> None
 def test_nuisance_fee_charged_each_30_days_of_tenure() -> None:
     w = make_world({"nuisance_fee": 6.0}, consumers=120, provider=0)
     w.tenure[:] = np.arange(1, 121)
-    offer.charge_nuisance_fees(w)
+    fees.charge_nuisance_fees(w)
     charged = np.flatnonzero(w.neg_today[:, 0] > 0) + 1
     np.testing.assert_array_equal(charged, [30, 60, 90, 120])
     assert w.today["fees"][0] == pytest.approx(6.0 * 4)
@@ -302,11 +303,11 @@ def test_assortment_cut_lowers_fit_of_affected_on_cut_day_only() -> None:
                    behaviour={"fit_loss": 0.5})
     fit0 = w.fit.copy()
     w.day = 4
-    offer.cut_assortment(w)
+    assortment.cut_assortment(w)
     np.testing.assert_array_equal(w.fit, fit0)
     assert evidence(w, "negative", "assortment") == 0
     w.day = 5
-    offer.cut_assortment(w)
+    assortment.cut_assortment(w)
     affected = w.traits.assortment_rank < 0.4
     assert 300 < affected.sum() < 500
     np.testing.assert_allclose(w.fit[affected, 0], 0.5 * fit0[affected, 0])
@@ -320,7 +321,7 @@ def test_consumers_high_in_spin_detection_see_through_the_cut_more() -> None:
     for detection in (0.1, 0.8):
         w = make_world({"assortment_cut": 0.5, "cut_day": 3}, consumers=1000, provider=0, day=3)
         set_traits(w, spin_detection=detection)
-        offer.cut_assortment(w)
+        assortment.cut_assortment(w)
         seen[detection] = (evidence(w, "negative", "spin"), w.stress_in > 0)
     (low, low_rows), (high, high_rows) = seen[0.1], seen[0.8]
     assert low > 0 and high > 3 * low
@@ -411,7 +412,7 @@ def test_negative_posts_reach_network_neighbours_only() -> None:
     w.public_posts = np.array([0, 6])  # two customers of firm 0 post
     w.praise_posts = np.array([], dtype=np.int64)
     weight = w.market.behaviour.wom_negative_weight
-    voice.word_of_mouth(w)
+    word_of_mouth.word_of_mouth(w)
     expected = np.zeros(10)
     expected[[1, 2, 5]] = weight
     np.testing.assert_allclose(w.neg_today[:, 0], expected)
@@ -420,7 +421,7 @@ def test_negative_posts_reach_network_neighbours_only() -> None:
     # neighbours of two posters hear twice
     w.neg_today[:] = 0
     w.public_posts = np.array([1, 2])  # firm 0's customer 1, firm 1's customer 2; both neighbour 0
-    voice.word_of_mouth(w)
+    word_of_mouth.word_of_mouth(w)
     assert w.neg_today[0, 0] == pytest.approx(weight) and w.neg_today[0, 1] == pytest.approx(weight)
     assert w.neg_today[5, 1] == pytest.approx(weight) and w.neg_today[5, 0] == 0
 
@@ -429,7 +430,7 @@ def test_word_of_mouth_on_a_generated_network_follows_the_adjacency() -> None:
     w = make_world(consumers=600, provider=0, network="watts_strogatz", degree=6, seed=2)
     posters = np.random.default_rng(0).choice(600, 25, replace=False)
     w.public_posts, w.praise_posts = posters, np.array([], dtype=np.int64)
-    voice.word_of_mouth(w)
+    word_of_mouth.word_of_mouth(w)
     indicator = np.zeros(600)
     indicator[posters] = 1
     expected = w.market.behaviour.wom_negative_weight * (w.adj.toarray() @ indicator)
@@ -442,7 +443,7 @@ def test_defections_reach_neighbours_as_exit_talk() -> None:
     w.adj = _hand_network(6, [(0, 1), (0, 2), (3, 4)])
     w.public_posts = w.praise_posts = np.array([], dtype=np.int64)
     w.defections = (np.array([0]), np.array([0]))
-    voice.word_of_mouth(w)
+    word_of_mouth.word_of_mouth(w)
     expected = np.zeros(6)
     expected[[1, 2]] = w.market.behaviour.exit_talk_weight
     np.testing.assert_allclose(w.neg_today[:, 0], expected)
@@ -460,10 +461,10 @@ def _listening_world(**firm) -> World:
 
 def test_more_listening_answers_more_complaints() -> None:
     answered = {}
-    for listening in (0.0, 0.2, 0.8):
-        w = _listening_world(listening=listening)
-        voice.listen(w)
-        answered[listening] = (w.today["complaints_answered"][0], evidence(w, "positive", "answered"),
+    for share in (0.0, 0.2, 0.8):
+        w = _listening_world(listening=share)
+        listening.listen(w)
+        answered[share] = (w.today["complaints_answered"][0], evidence(w, "positive", "answered"),
                                w.exchanges.copy())
     assert answered[0.0][0] == 0 and answered[0.0][1] == 0
     assert 100 < answered[0.2][0] < answered[0.8][0]
@@ -478,7 +479,7 @@ def test_public_listening_answers_public_posts() -> None:
                        network="watts_strogatz", degree=4)
         w.private_complaints = np.array([], dtype=np.int64)
         w.public_posts = np.arange(0, 500, 5)
-        voice.listen(w)
+        listening.listen(w)
         out[public] = w
     assert out[0.0].today["complaints_answered"][0] == 0
     assert out[0.5].today["complaints_answered"][0] > 20
@@ -509,7 +510,7 @@ def test_responsiveness_lowers_the_problem_rate_only_if_the_firm_hears_and_acts(
 def test_learning_approaches_but_never_passes_the_floor() -> None:
     w = make_world({"problem_rate": 10.0, "responsiveness": 1.0}, consumers=100, provider=0)
     floor = w.market.behaviour.problem_floor * 10.0
-    voice.learn(w, np.array([1e6]))
+    responsiveness.learn(w, np.array([1e6]))
     assert w.problem_rate[0] == pytest.approx(floor)
     assert w.problem_rate[0] >= floor
 
