@@ -1,11 +1,13 @@
-"""Atomic file writing: a temporary file in the same directory, then a rename (os.replace)."""
+"""Writing outputs: atomically (a temporary file in the same directory, then a rename), and as plain JSON."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
@@ -25,3 +27,16 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write text to `path` atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
+
+
+def json_safe(obj: Any) -> Any:
+    """`obj` with arrays as lists, tuples as lists, keys as text and NaN or infinities as None (null)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return json_safe(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

@@ -15,9 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from relsim.experiments.validation import (
-    FACTS, FactResult, ProblemEpisodes, _composed, _parabolic_peak, build_run, logistic_hazard_ratios,
-)
+from relsim.analysis.facts import facts_page, logistic_hazard_ratios, parabolic_peak
+from relsim.experiments.validation import FACTS, FactResult, ProblemEpisodes, _composed, build_run
 
 REGION = ("market=monopoly", "strategies.middle.inbound_capacity=5", "market.behaviour.self_fix_days=60")
 
@@ -62,10 +61,10 @@ def test_logistic_hazard_ratios_recover_a_known_ratio() -> None:
     assert 1.6 < hr[0] < 2.0 and 1.15 < hr[1] < 1.45
 
 
-def test_parabolic_peak() -> None:
+def testparabolic_peak() -> None:
     x = np.array([0, 10, 20, 30, 40])
-    assert _parabolic_peak(x, -(x - 17.0) ** 2) == pytest.approx(17.0)
-    assert _parabolic_peak(x, -x) == 0.0
+    assert parabolic_peak(x, -(x - 17.0) ** 2) == pytest.approx(17.0)
+    assert parabolic_peak(x, -x) == 0.0
 
 
 @pytest.mark.parametrize("number", sorted(FACTS))
@@ -99,12 +98,11 @@ def test_relsim_validate_writes_one_section_per_fact(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("passed", "expected"), [(False, "expected failure"), (True, "unexpected pass")])
 def test_a_known_gap_is_reported_as_such(passed: bool, expected: str) -> None:
     """No fact has a known gap today (fact 6 was one until advocacy); the page still shows one."""
-    from relsim.experiments.validate import as_expected, page, status
     fact = dataclasses.replace(FACTS[1], known_gap="the mechanism is missing")
     result = FactResult(fact, {"a check": passed}, {}, "a summary", go.Figure())
-    assert status(result) == expected
-    assert as_expected(result) == (not passed)
-    html = page([result], quick=True, wall_time=1.0)
+    assert result.status == expected
+    assert result.as_expected == (not passed)
+    html = facts_page([result], quick=True, wall_time=1.0)
     assert expected.upper() in html and "Known gap: the mechanism is missing" in html
 
 
