@@ -29,6 +29,8 @@ own noise. The shifted-beta-geometric model (Fader & Hardie 2007, analysis/sbg.p
 maximum likelihood as the baseline.
 
 Writes DIR/projection.csv (period, observed, abm, sbg), DIR/calibration.json and DIR/calibration.html.
+This module runs the model and the search; the curve, error and uncertainty maths and the page are
+in analysis/calibration.py.
 `--write-preset NAME` also writes configs/market/NAME.yaml, so that `relsim market=NAME ...` runs any
 experiment on the calibrated consumers. Bad input gets one line naming the key, the value and what
 is allowed, exit code 2, and no output.
@@ -39,7 +41,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import html
 import json
 import math
 import re
@@ -52,8 +53,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from relsim.analysis.io import write_text_atomic
+from relsim.analysis.calibration import (
+    Curve, calibration_page, fmt_num, format_table, jacobian, log_uncertainty, projection_frame,
+    propensity_quantiles, rmse,
+)
+from relsim.analysis.io import json_safe, write_text_atomic
 from relsim.analysis.sbg import SBGFit, fit_sbg
+from relsim.experiments.cli import Parser, fail, summary
 from relsim.experiments.config import CONFIG_DIR
 from relsim.params import ConfigError, Dist, Market, Strategy
 
@@ -63,19 +69,6 @@ PRESET_MARK = "# calibrated by relsim-calibrate"
 
 
 # --------------------------------------------------------------------------- the observed curve
-
-@dataclasses.dataclass(frozen=True)
-class Curve:
-    """An observed cohort retention curve: survival shares S(0) = 1, S(1), ... and the cohort size."""
-
-    shares: np.ndarray
-    cohort_size: float | None  # known when the file gives counts
-    source: str
-
-    @property
-    def last_period(self) -> int:
-        return len(self.shares) - 1
-
 
 def read_curve(path: str | Path) -> Curve:
     """Read and check DATA.csv; raises ConfigError with one line naming what is wrong."""
@@ -187,37 +180,17 @@ def make_setup(*, market: str = "monopoly", strategy: str = "middle", consumers:
                period_days: int = 365, params: Sequence[str] = DEFAULT_PARAMS,
                overrides: Sequence[str] = ()) -> Setup:
     """Compose the calibration market like `relsim market=<market> market.consumers=<n> <overrides>`."""
-    from relsim.experiments.config import run_spec
-    from relsim.experiments.main import _plain_config, compose
+    from relsim.experiments.config import load
 
     for o in overrides:
         if not o.lstrip("+~").startswith("market.") or "=" not in o:
             raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
-    cfg = compose([f"market={market}", f"market.consumers={consumers}", *overrides])
-    spec = run_spec(_plain_config(cfg))
+    spec = load([f"market={market}", f"market.consumers={consumers}", *overrides])
     if strategy not in spec.strategies:
         raise ConfigError(f"--strategy={strategy!r}: unknown strategy; allowed: {', '.join(spec.strategies)}")
     label = f"market={market}, focal strategy {strategy}, {consumers} consumers, seeds 0-{seeds - 1}"
     return Setup(market=spec.market, focal=spec.strategies[strategy], rivals=tuple(spec.rivals()),
                  seeds=tuple(range(seeds)), period_days=period_days, params=tuple(params), label=label)
-
-
-def propensity_quantiles(dist: Dist, u: np.ndarray) -> np.ndarray:
-    """Churn propensities with distribution `dist` as quantiles of fixed uniforms `u` (inverse CDF)."""
-    from scipy import stats
-
-    m, sd = dist.mean, dist.sd
-    if dist.kind == "constant" or sd == 0:
-        return np.full(len(u), m)
-    if dist.kind == "gamma":
-        return stats.gamma.ppf(u, (m / sd) ** 2, scale=sd**2 / m)
-    if dist.kind == "lognormal":
-        s2 = np.log1p((sd / m) ** 2)
-        return np.exp(np.log(m) - s2 / 2 + np.sqrt(s2) * stats.norm.ppf(u))
-    if dist.kind == "uniform":
-        return np.maximum(m - np.sqrt(3.0) * sd + u * 2 * np.sqrt(3.0) * sd, 0.0)
-    common = m * (1 - m) / sd**2 - 1  # beta
-    return stats.beta.ppf(u, m * common, (1 - m) * common)
 
 
 def simulate(setup: Setup, values: dict[str, float], periods: int, seeds: Sequence[int] | None = None,
@@ -430,25 +403,14 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
 
     fitted = residuals(x) + target
     resid = float(np.sum((fitted - target) ** 2))
-    jac = _jacobian(residuals, x, lo_x, hi_x, step=0.1)
+    jac = jacobian(residuals, x, lo_x, hi_x, step=0.1)
     # error variance of one share: the fit's residual variance, but at least the noise of the simulated
     # mean (spread over seeds) plus, for counts, the binomial noise of the observed shares
     runs = simulate_seeds(setup, values, fit_periods)[:, 1:]
     noise = runs.var(axis=0, ddof=1) / len(runs) if len(runs) > 1 else np.zeros(len(target))
     if curve.cohort_size:
         noise = noise + target * (1 - target) / curve.cohort_size
-    dof = len(target) - dim
-    s2 = max(resid / dof if dof > 0 else 0.0, float(np.mean(noise)))
-    if s2 <= 0:
-        s2 = float("nan")
-    try:
-        cov = s2 * np.linalg.inv(jac.T @ jac)
-    except np.linalg.LinAlgError:
-        cov = np.full((dim, dim), np.nan)
-    ok = bool(np.all(np.isfinite(cov)) and np.all(np.diag(cov) >= 0))
-    se_log = np.sqrt(np.diag(cov)) if ok else np.full(dim, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = cov / np.outer(se_log, se_log) if ok else np.full((dim, dim), np.nan)
+    se_log, corr = log_uncertainty(jac, resid, noise)
     se = {k: float(values[k] * s) for k, s in zip(keys, se_log, strict=True)}
     ci = {k: (max(float(np.exp(v - 1.96 * s)), PARAMS[k].lo), min(float(np.exp(v + 1.96 * s)), PARAMS[k].hi))
           if np.isfinite(s) else (math.nan, math.nan) for k, v, s in zip(keys, x, se_log, strict=True)}
@@ -457,121 +419,7 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
                   message="profile over trust_sensitivity, then Nelder-Mead" if profile else "Nelder-Mead")
 
 
-def _jacobian(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-              step: float) -> np.ndarray:
-    """Central finite differences (one-sided at a bound) with a wide step in log-parameter space."""
-    f0 = fun(x)
-    jac = np.zeros((len(f0), len(x)))
-    for j in range(len(x)):
-        up, down = x.copy(), x.copy()
-        up[j], down[j] = min(x[j] + step, hi[j]), max(x[j] - step, lo[j])
-        if up[j] == down[j]:
-            continue
-        jac[:, j] = (fun(up) - fun(down)) / (up[j] - down[j])
-    return jac
-
-
-def _num(x: float | None, spec: str = ".4g") -> str:
-    """A number for display ("–" for a missing one)."""
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, spec)
-
-
-def rmse(model: np.ndarray, observed: np.ndarray, periods: range) -> float | None:
-    """Root mean squared error over `periods` (None when the range is empty)."""
-    idx = [t for t in periods if t < len(observed)]
-    if not idx:
-        return None
-    return float(np.sqrt(np.mean((np.asarray(model)[idx] - np.asarray(observed)[idx]) ** 2)))
-
-
 # --------------------------------------------------------------------------- outputs
-
-def projection_frame(curve: Curve, abm: np.ndarray, sbg: np.ndarray, horizon: int) -> pd.DataFrame:
-    """period, observed (NaN beyond the data), abm, sbg for periods 0 ... horizon."""
-    observed = np.full(horizon + 1, np.nan)
-    n = min(len(curve.shares), horizon + 1)
-    observed[:n] = curve.shares[:n]
-    return pd.DataFrame({"period": np.arange(horizon + 1), "observed": observed,
-                         "abm": np.clip(abm[: horizon + 1], 0, 1), "sbg": np.clip(sbg[: horizon + 1], 0, 1)})
-
-
-def format_table(frame: pd.DataFrame, fit_periods: int) -> str:
-    """The projection next to the observed values, as terminal text."""
-    lines = [f"{'period':>6}  {'observed':>8}  {'abm':>6}  {'sbg':>6}"]
-    for row in frame.itertuples(index=False):
-        obs = "" if np.isnan(row.observed) else f"{row.observed:.3f}"
-        mark = "  fit" if row.period <= fit_periods and obs else ("  hold-out" if obs else "")
-        lines.append(f"{row.period:>6}  {obs:>8}  {row.abm:>6.3f}  {row.sbg:>6.3f}{mark}")
-    return "\n".join(lines)
-
-
-def chart_html(frame: pd.DataFrame, fit_periods: int, report: dict[str, Any], title: str) -> str:
-    """A self-contained page with the projection chart and the fitted parameters."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    obs = frame.dropna(subset=["observed"])
-    fitp, hold = obs[obs["period"] <= fit_periods], obs[obs["period"] > fit_periods]
-    fig.add_trace(go.Scatter(x=fitp["period"], y=fitp["observed"], mode="markers", name="observed (fitted)",
-                             marker=dict(color="black", size=9)))
-    if len(hold):
-        fig.add_trace(go.Scatter(x=hold["period"], y=hold["observed"], mode="markers", name="observed (hold-out)",
-                                 marker=dict(color="black", size=9, symbol="circle-open")))
-    fig.add_trace(go.Scatter(x=frame["period"], y=frame["abm"], mode="lines", name="agent-based model",
-                             line=dict(color="#1f77b4", width=3)))
-    fig.add_trace(go.Scatter(x=frame["period"], y=frame["sbg"], mode="lines", name="shifted-beta-geometric",
-                             line=dict(color="#ff7f0e", dash="dash", width=2)))
-    fig.add_vline(x=fit_periods + 0.5, line_dash="dot", line_color="#7f7f7f",
-                  annotation_text="fit | projection", annotation_position="top")
-    fig.update_layout(template="plotly_white", title=title, height=480, xaxis_title="period",
-                      yaxis_title="share of the cohort surviving", yaxis_range=[0, 1.02],
-                      legend=dict(orientation="h", y=-0.18))
-    profile_html = ""
-    profile = report["abm"].get("profile") or []
-    if profile:
-        prof = go.Figure(go.Scatter(x=[p["trust_sensitivity"] for p in profile], y=[p["rmse"] for p in profile],
-                                    mode="lines+markers", line=dict(color="#1f77b4")))
-        best = report["abm"]["parameters"].get("behaviour.trust_sensitivity", {}).get("value")
-        if best:
-            prof.add_trace(go.Scatter(x=[best], y=[report["abm"]["rmse"]["in_sample"]], mode="markers",
-                                      marker=dict(color="#d62728", size=11, symbol="x"), name="fitted"))
-        prof.update_layout(showlegend=False)
-        prof.update_layout(template="plotly_white", height=320, xaxis_type="log",
-                           title="How well the curve pins down the trust sensitivity",
-                           xaxis_title="trust_sensitivity (the other parameters refitted at each point)",
-                           yaxis_title="in-sample RMSE")
-        profile_html = ("<h2>Profile of the trust sensitivity</h2><p>A flat profile means the curve "
-                        "hardly tells trust sensitivity and heterogeneity apart (docs/VALIDATION.md).</p>"
-                        + prof.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
-    rows = []
-    for key, v in report["abm"]["parameters"].items():
-        lo, hi = v["ci95"]
-        rows.append(f"<tr><td>{html.escape(key)}</td><td>{_num(v['value'])}</td><td>{_num(v['se'], '.3g')}</td>"
-                    f"<td>[{_num(lo)}, {_num(hi)}]</td></tr>")
-    for key in ("alpha", "beta"):
-        v = report["sbg"][key]
-        rows.append(f"<tr><td>sBG {key}</td><td>{_num(v['value'])}</td><td>{_num(v['se'], '.3g')}</td><td></td></tr>")
-    err = []
-    for model in ("abm", "sbg"):
-        r = report[model]["rmse"]
-        err.append(f"<tr><td>{model}</td><td>{_num(r['in_sample'], '.4f')}</td>"
-                   f"<td>{_num(r['hold_out'], '.4f')}</td></tr>")
-    css = ("body{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem;color:#222}"
-           "table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.25rem .7rem;"
-           "border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}"
-           ".meta{color:#666;font-size:.9rem}")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{css}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{html.escape(report["setup"]["label"])}; data {html.escape(report["data"]["file"])}; '
-        f'fitted on periods 0–{fit_periods} of {report["data"]["period_days"]} days</p>',
-        fig.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False}),
-        "<h2>Fitted parameters</h2><table><tr><th>parameter</th><th>value</th><th>se</th><th>95% CI</th></tr>",
-        *rows, "</table>",
-        "<h2>Error (RMSE of the surviving share)</h2><table><tr><th>model</th><th>in-sample</th>"
-        "<th>hold-out</th></tr>", *err, "</table>", profile_html, "</body></html>"])
-
 
 def preset_text(name: str, values: dict[str, float], setup: Setup, overrides: Sequence[str], curve: Curve,
                 fit_periods: int, market_name: str, strategy: str = "middle") -> str:
@@ -626,17 +474,8 @@ def check_preset_name(name: str, directory: Path) -> Path:
 
 # --------------------------------------------------------------------------- command line
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit code 2."""
-
-    def error(self, message: str):
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description=(__doc__ or "").split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog=PROG, description=summary(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", help="CSV with columns period (0, 1, ...) and surviving (counts or shares)")
     p.add_argument("--period-days", type=int, required=True, help="days in one period, e.g. 365 or 30")
     p.add_argument("--fit-periods", type=int, default=None, help="K: fit on periods 0..K (default: all)")
@@ -744,12 +583,12 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
         },
         "preset": str(preset_path) if preset_path else None,
     }
-    report = _finite(report)
+    report = json_safe(report)
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "projection.csv", frame.to_csv(index=False, float_format="%.6f", na_rep=""))
     write_text_atomic(out / "calibration.json", json.dumps(report, indent=2) + "\n")
     title = f"Calibration to {Path(curve.source).name}"
-    write_text_atomic(out / "calibration.html", chart_html(frame, k, report, title))
+    write_text_atomic(out / "calibration.html", calibration_page(frame, k, report, title))
     if preset_path:
         write_text_atomic(preset_path, preset_text(args.write_preset, abm.values, setup, args.overrides, curve, k,
                                                    args.market, args.strategy))
@@ -757,28 +596,17 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     print()
     for key in params:
         v = report["abm"]["parameters"][key]
-        print(f"{key:32s} {_num(v['value']):>10}  ± {_num(v['se'], '.3g')}  "
-              f"(95% CI {_num(v['ci95'][0])} – {_num(v['ci95'][1])})")
-    print(f"{'sBG alpha, beta':32s} {_num(sbg.alpha):>10}  ± {_num(sbg.alpha_se, '.3g')}   "
-          f"{_num(sbg.beta)} ± {_num(sbg.beta_se, '.3g')}")
+        print(f"{key:32s} {fmt_num(v['value']):>10}  ± {fmt_num(v['se'], '.3g')}  "
+              f"(95% CI {fmt_num(v['ci95'][0])} – {fmt_num(v['ci95'][1])})")
+    print(f"{'sBG alpha, beta':32s} {fmt_num(sbg.alpha):>10}  ± {fmt_num(sbg.alpha_se, '.3g')}   "
+          f"{fmt_num(sbg.beta)} ± {fmt_num(sbg.beta_se, '.3g')}")
     for model in ("abm", "sbg"):
         r = report[model]["rmse"]
-        print(f"RMSE {model:4s} in-sample {_num(r['in_sample'], '.4f')}   hold-out {_num(r['hold_out'], '.4f')}")
+        print(f"RMSE {model:4s} in-sample {fmt_num(r['in_sample'], '.4f')}   hold-out {fmt_num(r['hold_out'], '.4f')}")
     if preset_path:
         print(f"wrote preset {preset_path} (use: relsim market={args.write_preset} ...)")
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
     return report
-
-
-def _finite(obj: Any) -> Any:
-    """JSON-safe: NaN and infinities become null."""
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -787,8 +615,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         run(args)
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        fail(PROG, str(exc))
 
 
 if __name__ == "__main__":
