@@ -21,13 +21,13 @@ from relsim.world import ASSORTMENT, SPIN, World, add
 
 
 @njit(cache=True, inline="always")
-def cuts_today(cut: float, cut_day: float, day: float) -> bool:
+def cuts_today(cut: float, cut_day: float, day: int) -> bool:
     """A firm cuts on day max(cut_day, 1), if it cuts at all."""
     return cut > 0 and max(cut_day, 1.0) == day
 
 
 @njit(cache=True, inline="always")
-def cut_in_effect(cut: float, cut_day: float, day: float) -> float:
+def cut_in_effect(cut: float, cut_day: float, day: int) -> float:
     """The share of the assortment cut by `day`: the cut from day max(cut_day, 1) on, else 0."""
     return cut if day >= max(cut_day, 1.0) else 0.0
 

@@ -22,7 +22,7 @@ from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_ST
 
 
 @njit(cache=True, inline="always")
-def revenue(customers: float, price: float, fees: float) -> float:
+def revenue(customers: int, price: float, fees: float) -> float:
     """A day's revenue: C price / 30 + the fees charged today."""
     return customers * price / 30.0 + fees
 
@@ -34,7 +34,7 @@ def serve_cost(serve: float, saving: float, cut: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def cost(customers: float, serve: float, contacts: float, cost_per_contact: float, slots: float,
+def cost(customers: int, serve: float, contacts: float, cost_per_contact: float, slots: float,
          cost_per_ticket: float, answered: float, cost_per_answer: float, listening: float,
          public_listening: float, listening_cost: float) -> float:
     """A day's cost: serving, contacts, staffed slots, answers and listening."""
@@ -46,7 +46,7 @@ def cost(customers: float, serve: float, contacts: float, cost_per_contact: floa
 
 
 @njit(cache=True, inline="always")
-def discounted(b, profit: float, day: float) -> float:
+def discounted(b, profit: float, day: int) -> float:
     """A day's profit in day-0 money: profit / (1 + discount_rate)^(day / 365)."""
     return profit / (1.0 + b.discount_rate) ** (day / 365.0)
 

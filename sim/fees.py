@@ -33,7 +33,7 @@ from relsim.world import N_FEES, NUISANCE_FEES, World, add
 
 
 @njit(cache=True, inline="always")
-def call_fee(support_fee: float, free_days: float, tenure: float) -> float:
+def call_fee(support_fee: float, free_days: float, tenure: int) -> float:
     """The fee a support call costs a customer of `tenure` days: none within the free period."""
     return support_fee if tenure > free_days else 0.0
 
@@ -51,7 +51,7 @@ def unfairness(b, fee: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def nuisance_due(nuisance_fee: float, tenure: float) -> bool:
+def nuisance_due(nuisance_fee: float, tenure: int) -> bool:
     """A nuisance fee is charged on each 30th day of tenure."""
     return nuisance_fee > 0 and tenure > 0 and tenure % 30 == 0
 

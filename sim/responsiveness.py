@@ -27,7 +27,7 @@ def heard(answered: float, listening: float, reached: float) -> float:
 
 @njit(cache=True, inline="always")
 def learned(b, rate: float, initial_rate: float, responsiveness: float, heard_today: float,
-            customers: float) -> float:
+            customers: int) -> float:
     """r <- floor + (r - floor) exp(-learning_rate responsiveness H / max(C, 1)), floor = problem_floor r_0."""
     floor = b.problem_floor * initial_rate
     per_customer = heard_today / max(customers, 1)

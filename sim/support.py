@@ -57,7 +57,7 @@ def problem_chance(rate: float, proneness: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def staffing(capacity: float, customers: float) -> float:
+def staffing(capacity: float, customers: int) -> float:
     """s_f = inbound_capacity_f x customers_f / 1000: the support slots a firm staffs today."""
     return capacity * customers / 1000.0
 
@@ -69,7 +69,7 @@ def resolution(b, severity: float, first_call: bool) -> float:
 
 
 @njit(cache=True, inline="always")
-def gives_up(open_days: float, patience: float) -> bool:
+def gives_up(open_days: int, patience: float) -> bool:
     """A caller gives up when its problem has been open for `patience` days."""
     return open_days >= patience
 

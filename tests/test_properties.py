@@ -1,22 +1,35 @@
-"""Properties that hold for every valid configuration, and determinism (common random numbers).
+"""Properties that hold for every valid configuration, determinism (common random numbers), and the
+structure of the rules.
 
 Hypothesis draws Strategy fields within the ranges in sim.params metadata (open-ended ranges are
 capped at plausible values), a few Behaviour fields, the network, an optional defect shock,
 50-400 consumers, 30-120 days and 1-3 firms; each example runs the model day by day and checks the
 state and the recorded tables.
+
+Every closed-form rule is one function of its mechanism module, compiled for the vectorized engine
+and run as plain Python by the reference engine (docs/ODD.md §8.4): both forms must give the same
+numbers, and the modules must import each other without a cycle.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import functools
+import inspect
+from graphlib import TopologicalSorter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_market, runs, small_model, strategy
+from conftest import make_market, make_world, runs, small_model, strategy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import relsim
+from relsim import (assortment, churn, contacts, economics, fees, intimacy, responsiveness, stress, support, trust,
+                    voice, word_of_mouth)
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Network, Shock, Strategy, build
 from relsim.recorder import COLUMNS, COUNT_COLUMNS
@@ -175,3 +188,66 @@ def test_strategy_ranges_are_what_the_property_test_draws() -> None:
     with pytest.raises(ValueError, match="contact_rate"):
         strategy(contact_rate=366.0)
     assert make_market(50, 3).rivals == ["middle", "middle"]
+
+
+# --------------------------------------------------------------------------- one rule, two engines
+
+MECHANISMS = (assortment, churn, contacts, economics, fees, intimacy, responsiveness, stress, support, trust, voice,
+              word_of_mouth)
+#: Values a rule's argument is drawn from, by its annotation.
+ARGUMENTS = {"float": st.floats(0.01, 4.0), "int": st.integers(0, 400), "bool": st.booleans()}
+
+
+def _rules() -> list:
+    """The rule functions: compiled functions of the mechanism modules taking only numbers and `b`."""
+    found = []
+    for module in MECHANISMS:
+        for name, rule in vars(module).items():
+            if hasattr(rule, "py_func") and rule.py_func.__module__ == module.__name__ and not name.startswith("_"):
+                params = inspect.signature(rule.py_func).parameters.values()
+                if all(p.name == "b" or p.annotation in ARGUMENTS for p in params):
+                    found.append(pytest.param(rule, id=f"{module.__name__.split('.')[-1]}.{name}"))
+    return found
+
+
+RULES = _rules()
+
+
+def test_every_mechanism_module_has_rules() -> None:
+    assert {rule.values[0].py_func.__module__ for rule in RULES} == {m.__name__ for m in MECHANISMS}
+    assert len(RULES) >= 30
+
+
+@pytest.mark.parametrize("rule", RULES)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_a_rule_gives_the_same_numbers_compiled_and_as_plain_python(rule, data) -> None:
+    b = _params()
+    args = [b if p.name == "b" else data.draw(ARGUMENTS[p.annotation], label=p.name)
+            for p in inspect.signature(rule.py_func).parameters.values()]
+    assert rule(*args) == rule.py_func(*args)
+
+
+@functools.cache
+def _params():
+    """The behaviour and market parameters as the compiled rules get them (defaults)."""
+    return make_world(consumers=10).kernel()[1]
+
+
+def test_the_model_modules_import_each_other_without_a_cycle() -> None:
+    """Runtime imports among sim/ modules form no cycle (imports for type checking only do not run)."""
+    package = Path(relsim.__file__).parent
+    modules = {p.stem for p in package.glob("*.py")} - {"__init__"}
+    graph = {}
+    for name in modules:
+        tree = ast.parse((package / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                node.body = []
+        imported = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "relsim":
+                imported |= {a.name for a in node.names} if node.module == "relsim" else {node.module.split(".")[1]}
+        graph[name] = imported & modules
+    order = list(TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
+    assert order.index("trust") < order.index("world") < order.index("vectorized")
