@@ -8,29 +8,28 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from relsim.analysis.sweep import DEFAULT_METRICS, export_static, write_sweep_report
+from relsim.experiments.cli import fail
 from relsim.experiments.sweep import collect, job_dirs
+
+PROG = "relsim-report"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Collect the sweep if needed, then write its report (and static figures on request)."""
-    parser = argparse.ArgumentParser(prog="relsim-report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path, help="a sweep directory (hydra.sweep.dir of a relsim -m run)")
     parser.add_argument("--metrics", nargs="+", default=list(DEFAULT_METRICS),
                         help="effects to draw: retention (longest horizon), profit, npv, trust, ...")
     parser.add_argument("--static", choices=("png", "svg", "pdf"), help="also export the figures as images")
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
-        print(f"relsim-report: error: SWEEP_DIR={args.sweep_dir}: expected an existing directory", file=sys.stderr)
-        raise SystemExit(2)
+        fail(PROG, f"SWEEP_DIR={args.sweep_dir}: expected an existing directory")
     if not (args.sweep_dir / "jobs.parquet").is_file():
         if not job_dirs(args.sweep_dir):
-            print(f"relsim-report: error: SWEEP_DIR={args.sweep_dir}: no finished jobs (job=<n>/manifest.json)",
-                  file=sys.stderr)
-            raise SystemExit(2)
+            fail(PROG, f"SWEEP_DIR={args.sweep_dir}: no finished jobs (job=<n>/manifest.json)")
         collect(args.sweep_dir)
     print(write_sweep_report(args.sweep_dir, tuple(args.metrics)))
     if args.static:
