@@ -87,7 +87,7 @@ class Firm(agents.Firm):
         self.learn()
 
     def learn(self) -> None:
-        """r <- floor + (r - floor) exp(-learning_rate x responsiveness x H / max(C, 1)) (§7.13)."""
+        """What I heard today lowers my root-cause problem rate towards its floor (§7.13)."""
         b, s = self.model.b, self.strategy
         heard = responsiveness.heard(self.today["complaints_answered"], s.listening, self.today["tickets_reached"])
         self.rate = responsiveness.learned(b, self.rate, s.problem_rate, s.responsiveness, heard, self.count)
@@ -370,7 +370,7 @@ class Consumer(mesa.Agent):
             self.consider_joining()
 
     def update_trust(self) -> None:
-        """a <- lambda a + E+, b <- lambda b + omega E- (§7.9)."""
+        """My evidence about every firm fades and takes in today's, the negative weighed more (§7.9)."""
         b = self.model.b
         keep = trust.kept(b.memory_days)
         for f in range(len(self.pos)):

@@ -1,9 +1,12 @@
 """Docking: the vectorized engine against the per-agent reference engine (Axtell et al. 1996; Rand & Rust 2011).
 
-Both engines start from the same day-0 world for a seed (population, network, providers, trust), then
-draw their own random numbers: the reference engine draws every pair every day, as docs/ODD.md §7
-reads; the vectorized engine samples only the events that happen (sim/rand.py). So they can agree
-only in distribution, except where nothing is random.
+Both engines start from the same day-0 world for a seed (population, network, providers, trust), and
+compute every amount of evidence, probability and hazard with the same rule functions of the mechanism
+modules (docs/ODD.md §8.4; tests/test_properties.py checks that their compiled and plain-Python forms
+agree). What differs, and what these tests dock, is the sampling and scheduling of events: each engine
+draws its own random numbers, the reference engine every pair every day, as docs/ODD.md §7 reads, the
+vectorized engine only the events that happen (sim/rand.py). So they can agree only in distribution,
+except where nothing is random.
 
 1. Identity. In markets where every probability is 0 or 1 (contacts and data requests every day,
    one defect shock, every caller reached, voice certain, listening all or nothing, no churn; or
