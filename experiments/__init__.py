@@ -5,6 +5,6 @@
 - Run plumbing: ``config``, ``scenarios``, ``runner``, ``outputs``, ``sweep``.
 - Experiments: ``validation`` (the stylized facts), ``calibrate`` (fitting churn behaviour to a curve);
   their statistics, figures and pages are in relsim.analysis (``facts``, ``calibration``).
-- ``app``: the educator's page (lesson, figures, network, live transport, layout, server).
+- ``app``: the educator's page (lesson, charts, network, live transport, layout, server).
 - ``bench``: the benchmarks (model, sweep, app).
 """

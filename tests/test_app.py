@@ -19,7 +19,7 @@ from mesa.visualization.solara_viz import ModelController, ModelCreator
 from plotly.graph_objs import FigureWidget
 
 from relsim.experiments import config
-from relsim.experiments.app import figures, layout, lesson, live, network, server
+from relsim.experiments.app import charts, layout, lesson, live, network, server
 from relsim.experiments.app.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
 from relsim.model import RelationshipModel
 from relsim.recorder import COLUMNS
@@ -297,9 +297,9 @@ def test_network_view_is_a_stable_sample_with_fixed_positions():
     sample = network.network_sample(model)
     nodes, xy = sample["nodes"].copy(), sample["xy"].copy()
     assert len(nodes) == network.NETWORK_NODES == len(set(nodes))
-    first = figures.network_figure(model)["data"][1]
+    first = charts.network_figure(model)["data"][1]
     run(model, 30)
-    later = figures.network_figure(model)["data"][1]
+    later = charts.network_figure(model)["data"][1]
     assert np.array_equal(network.network_sample(model)["nodes"], nodes)
     assert np.array_equal(later["x"], xy[:, 0]) and np.array_equal(first["x"], later["x"])
     assert not np.allclose(first["marker"]["color"], later["marker"]["color"])  # trust moved, positions did not
@@ -311,11 +311,11 @@ def test_network_view_is_a_stable_sample_with_fixed_positions():
 
 def test_figures_show_the_recorded_days():
     model = run(LessonModel(consumers=300, rng=1), 12)
-    spec = figures.customers_figure(model)
+    spec = charts.customers_figure(model)
     assert [len(t["y"]) for t in spec["data"]] == [12] * len(model.names)
-    complaints = figures.complaints_figure(model)["data"][1]["y"]
+    complaints = charts.complaints_figure(model)["data"][1]["y"]
     daily = model.recorder.values[:12, 0, list(COLUMNS).index("complaints_public")]
-    assert complaints[-1] == daily[-figures.SMOOTH_DAYS:].sum()
+    assert complaints[-1] == daily[-charts.SMOOTH_DAYS:].sum()
     assert live.plain({"a": np.array([1.0, np.nan])}) == {"a": [1.0, None]}
 
 
@@ -327,19 +327,19 @@ def test_live_figure_waits_for_the_browser_and_then_draws_the_latest_day():
     def drawn_by_browser():  # what plotly's JavaScript view reports after drawing an edit
         widget._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": widget._last_trace_edit_id}
 
-    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: charts.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 2  # no browser has answered yet: every update goes out
     drawn_by_browser()
     run(model, 1)
-    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: charts.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 3  # the browser had drawn the last update
     run(model, 2)
-    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
+    live.redraw(widget, lambda: charts.customers_figure(model), lambda: asked.append(1))
     assert len(widget.data[0].y) == 3 and asked == []  # still drawing day 3: day 5 waits
     drawn_by_browser()
     assert asked == [1]  # ... and is asked for as soon as the browser is done
-    live.redraw(widget, lambda: figures.customers_figure(model), lambda: asked.append(1))
-    assert len(widget.data[0].y) == 5 and list(widget.data[0].y) == list(figures._series(model, "customers"))
+    live.redraw(widget, lambda: charts.customers_figure(model), lambda: asked.append(1))
+    assert len(widget.data[0].y) == 5 and list(widget.data[0].y) == list(charts._series(model, "customers"))
 
 
 # --- the command ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The educator's web page (relsim-app).
 
 - `lesson`: the page's model (`LessonModel`: a preset, a what-if scenario, levers) and its captions;
-- `figures`: the live charts as plotly specs; `network`: the sampled consumer network they draw;
+- `charts`: the live charts as plotly specs; `network`: the sampled consumer network they draw;
 - `live`: the transport that sends the charts to the browser as diffs, at the browser's pace;
 - `layout`: the Solara page (levers, status banner, SolaraViz); `server`: the `relsim-app` command.
 """

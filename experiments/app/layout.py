@@ -5,7 +5,7 @@ of relationship marketing"): a strategy preset and a what-if scenario, sliders f
 levers that act on the running model, Play / Step / Reset, live charts of customers, trust, intimacy,
 stress, complaints and profit, the consumer network coloured by trust, and captions of what just
 happened. Like Mesa's own examples, this module holds no model logic: the model, its presets and the
-captions are in experiments/app/lesson.py and sim/, the charts in experiments/app/figures.py. Solara
+captions are in experiments/app/lesson.py and sim/, the charts in experiments/app/charts.py. Solara
 serves `Page` (SOLARA_APP=relsim.experiments.app.layout; see experiments/app/server.py).
 """
 
@@ -15,7 +15,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
-from relsim.experiments.app.figures import FIGURES
+from relsim.experiments.app.charts import FIGURES
 from relsim.experiments.app.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
 from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
 from relsim.params import Strategy

@@ -36,7 +36,7 @@ def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 
     import solara
     from mesa.visualization.utils import force_update
 
-    from relsim.experiments.app.figures import FIGURES
+    from relsim.experiments.app.charts import FIGURES
     from relsim.experiments.app.layout import Page
     from relsim.experiments.app.lesson import LessonModel
     from relsim.experiments.app.network import network_sample
