@@ -177,7 +177,8 @@ def calibration_page(frame: pd.DataFrame, fit_periods: int, report: dict[str, An
                                                                                   ".4f")] for model in ("abm", "sbg")]
     sections = [Section("", "", [projection_figure(frame, fit_periods, title)]),
                 Section("Fitted parameters", "", [_table(("parameter", "value", "se", "95% CI"), rows)]),
-                Section("Error (RMSE of the surviving share)", "", [_table(("model", "in-sample", "hold-out"), errors)])]
+                Section("Error (RMSE of the surviving share)", "",
+                        [_table(("model", "in-sample", "hold-out"), errors)])]
     profile = report["abm"].get("profile") or []
     if profile:
         best = report["abm"]["parameters"].get("behaviour.trust_sensitivity", {}).get("value")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .figures import TEMPLATE
 from .summary import RETENTION_HORIZONS
 from .sweep_data import Sweep, load_sweep
 
@@ -93,7 +94,7 @@ def sensitivity_figure(indices: pd.DataFrame, title: str) -> go.Figure:
     pairs = [("S1", "first order S1"), ("ST", "total order ST")] if "S1" in indices else [("mu_star", "mu*")]
     fig = go.Figure([go.Bar(x=indices["parameter"], y=indices[col], name=label,
                             error_y={"type": "data", "array": indices[f"{col}_conf"]}) for col, label in pairs])
-    fig.update_layout(template="plotly_white", barmode="group", title=title, height=420,
+    fig.update_layout(template=TEMPLATE, barmode="group", title=title, height=420,
                       yaxis_title="index (95% CI)", legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -119,7 +120,8 @@ def discover(sweep_dir: str | Path, metric: str = "retention", arm: str | None =
     box = prim.Prim(x, cases, peel_alpha=0.1, mass_min=0.05).find_box()
     trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].reset_index(drop=True)
     dense = trajectory.index[trajectory["density"] >= density]
-    chosen = int(dense[trajectory.loc[dense, "coverage"].argmax()]) if len(dense) else int(trajectory["density"].idxmax())
+    chosen = (int(dense[trajectory.loc[dense, "coverage"].argmax()]) if len(dense)
+              else int(trajectory["density"].idxmax()))
     limits = box.box_lims[chosen].T.rename(columns={0: "low", 1: "high"})
     full = box.box_lims[0].T.rename(columns={0: "low", 1: "high"})
     limits["restricted"] = (limits["low"] > full["low"]) | (limits["high"] < full["high"])
@@ -134,6 +136,6 @@ def discovery_figure(trajectory: pd.DataFrame) -> go.Figure:
                                        "colorbar": {"title": "dims"}},
                                hovertemplate="box %{pointNumber}<br>coverage %{x:.2f}<br>density %{y:.2f}"
                                              "<extra></extra>"))
-    fig.update_layout(template="plotly_white", height=420, xaxis_title="coverage", yaxis_title="density",
+    fig.update_layout(template=TEMPLATE, height=420, xaxis_title="coverage", yaxis_title="density",
                       title="PRIM peeling trajectory (each point a box; trade coverage for density)")
     return fig

@@ -61,7 +61,7 @@ def _trust_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         part = focal[focal["arm"] == arm]
         for j, (col, label) in enumerate(cols, start=1):
             add_line(fig, mean_band(part, "day", col), "day", name=arm, color=colors[arm],
-                      group=arm, showlegend=j == 1, row=1, col=j)
+                     group=arm, showlegend=j == 1, row=1, col=j)
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="mean over customers [0, 1]", row=1, col=1)
     return style(fig, SECTIONS["trust"][0])
@@ -77,8 +77,8 @@ def _customers_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
             strategy = str(firm_part["strategy"].iloc[0])
             name = f"{arm} · firm {firm}" + ("" if firm == FOCAL_FIRM else f" ({strategy})")
             add_line(fig, mean_band(firm_part, "day", "customers"), "day", name=name,
-                      color=colors[arm], group=f"{arm}-{firm}", showlegend=True,
-                      dash=FIRM_DASH[int(firm) % len(FIRM_DASH)], hover="%{y:,.0f}")
+                     color=colors[arm], group=f"{arm}-{firm}", showlegend=True,
+                     dash=FIRM_DASH[int(firm) % len(FIRM_DASH)], hover="%{y:,.0f}")
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="customers (consumers)")
     return style(fig, SECTIONS["customers"][0])
@@ -97,7 +97,7 @@ def _retention_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
     for arm in run.arms:
         curve = mean_band(ret[ret["arm"] == arm], "tenure_days", "surviving_pct")
         add_line(fig, curve, "tenure_days", name=arm, color=colors[arm], group=arm,
-                  showlegend=True, hover="%{y:.1f}%")
+                 showlegend=True, hover="%{y:.1f}%")
     fig.update_xaxes(title_text="tenure (days since day 0)")
     fig.update_yaxes(title_text="day-0 customers still there (%)", rangemode="tozero")
     return style(fig, SECTIONS["retention"][0])
@@ -150,8 +150,8 @@ def _complaints_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         part = monthly[monthly["arm"] == arm]
         for col, kind, dash in kinds:
             add_line(fig, mean_band(part, "month", col), "month", name=f"{arm} · {kind}",
-                      color=colors[arm], group=f"{arm}-{kind}", showlegend=True, dash=dash,
-                      hover="%{y:,.1f}")
+                     color=colors[arm], group=f"{arm}-{kind}", showlegend=True, dash=dash,
+                     hover="%{y:,.1f}")
     fig.update_xaxes(title_text=f"month ({MONTH_DAYS}-day blocks)")
     fig.update_yaxes(title_text="complaints per month (complaints / posts)",
                      rangemode="tozero")

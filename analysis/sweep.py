@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .design import discover, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
+from .figures import ARM_PALETTE, COLORS, TEMPLATE
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .summary import METRICS, RETENTION_HORIZONS
@@ -92,13 +93,12 @@ def _curves(sweep: Sweep, metrics: list[str], grid_of=effect_grid, title: str = 
     key = sweep.swept[0]
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[_label(m) for m in metrics],
                         horizontal_spacing=0.08)
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
     for j, metric in enumerate(metrics, start=1):
         grid = grid_of(sweep, metric)
         factor, _ = _scale(metric)
         for k, (comparison, part) in enumerate(grid.groupby("comparison", sort=False)):
             part = part.set_index(key).loc[_axis(part[key])].reset_index()
-            color = palette[k % len(palette)]
+            color = ARM_PALETTE[k % len(ARM_PALETTE)]
             x = part[key].astype(str) if part[key].dtype == object else part[key]
             fig.add_trace(go.Scatter(x=np.r_[x, x[::-1]], y=np.r_[part["high"], part["low"][::-1]] * factor,
                                      fill="toself", fillcolor=color, opacity=0.18, line={"width": 0},
@@ -107,10 +107,10 @@ def _curves(sweep: Sweep, metrics: list[str], grid_of=effect_grid, title: str = 
                                      legendgroup=comparison, showlegend=j == 1, line={"color": color}),
                           row=1, col=j)
         if grid_of is effect_grid:
-            fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
+            fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1}, row=1, col=j)
         fig.update_xaxes(title_text=key, row=1, col=j)
     fig.update_yaxes(title_text="paired effect" if grid_of is effect_grid else "mean over seeds", row=1, col=1)
-    fig.update_layout(template="plotly_white", height=430, legend={"orientation": "h", "y": -0.2},
+    fig.update_layout(template=TEMPLATE, height=430, legend={"orientation": "h", "y": -0.2},
                       title=title or "Paired effect along the sweep (95% CI bands)")
     return fig
 
@@ -156,7 +156,7 @@ def _heatmaps(sweep: Sweep, metrics: list[str], grid_of=effect_grid) -> list[go.
                     fig.add_trace(trace, row=k // cols + 1, col=k % cols + 1)
             fig.update_xaxes(title_text=xkey)
             fig.update_yaxes(title_text=ykey)
-            fig.update_layout(template="plotly_white", height=max(420, 330 * rows),
+            fig.update_layout(template=TEMPLATE, height=max(420, 330 * rows),
                               title=f"{_label(metric)}: {comparison} (black line: zero effect; * 95% CI excludes 0)")
             figures.append(fig)
     return figures
@@ -221,7 +221,8 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
     if plan["method"] in ("sobol", "morris"):
         tables = []
         for metric in names:
-            for level, label in ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]:
+            outcomes = ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]
+            for level, label in outcomes:
                 indices = sensitivity(sweep.sweep_dir, metric, level=level).assign(outcome=f"{metric}: {label}")
                 tables.append(indices)
                 sections.append(Section("", "", [sensitivity_figure(indices, f"{_label(metric)}, {label}: "

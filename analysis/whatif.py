@@ -181,7 +181,7 @@ def _effect_figure(run: RunData, arm: str, colors: dict[str, str]):
     """Paired effect of each scenario variant on customers, trust and cumulative profit over time."""
     from plotly.subplots import make_subplots
 
-    from .figures import add_line, style, weekly
+    from .figures import COLORS, add_line, style, weekly
 
     fig = make_subplots(rows=1, cols=len(EFFECT_SERIES), subplot_titles=[s.label for s in EFFECT_SERIES],
                         horizontal_spacing=0.07)
@@ -190,9 +190,9 @@ def _effect_figure(run: RunData, arm: str, colors: dict[str, str]):
             effect = effect_over_time(run, arm, variant, series.column, series.cumulative)
             effect = weekly(effect.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
             add_line(fig, effect, "day", name=variant, color=colors[variant], group=variant, showlegend=j == 1,
-                      row=1, col=j, hover="%{y:,.3f}")
+                     row=1, col=j, hover="%{y:,.3f}")
     for j in range(1, len(EFFECT_SERIES) + 1):
-        fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=j)
+        fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1}, row=1, col=j)
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="scenario − baseline", row=1, col=1)
     return style(fig, f"{arm}: effect over time (scenario − baseline, paired by seed)")
@@ -211,7 +211,7 @@ def _spread_figure(run: RunData, arm: str, colors: dict[str, str]):
     for variant in scenarios_of(run):
         part = weekly[weekly["scenario"] == variant]
         add_line(fig, mean_band(part, "week", "complaints_public"), "week", name=variant, color=colors[variant],
-                  group=variant, showlegend=True, hover="%{y:,.1f}")
+                 group=variant, showlegend=True, hover="%{y:,.1f}")
     fig.update_xaxes(title_text="week")
     fig.update_yaxes(title_text="public complaints per week (posts)", rangemode="tozero")
     return style(fig, f"{arm}: public complaints per week")
@@ -304,7 +304,7 @@ def overview_figure(frame: pd.DataFrame):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from .figures import arm_colors, style
+    from .figures import COLORS, arm_colors, style
 
     metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
     arms = list(dict.fromkeys(frame["arm"]))
@@ -323,7 +323,7 @@ def overview_figure(frame: pd.DataFrame):
                 error_x={"type": "data", "symmetric": False, "array": part[f"{m}_ci_high"] * scale - eff,
                          "arrayminus": eff - part[f"{m}_ci_low"] * scale, "color": colors[arm]},
                 hovertemplate=f"{arm} · %{{y}}<br>effect %{{x:,.3f}}<extra></extra>"), row=1, col=j)
-            fig.add_vline(x=0, line={"color": "#888", "width": 1}, row=1, col=j)
+            fig.add_vline(x=0, line={"color": COLORS["rule"], "width": 1}, row=1, col=j)
     fig.update_yaxes(autorange="reversed")
     return style(fig, "Effect of each scenario against the baseline, by strategy",
                   height=160 + 34 * frame["scenario"].nunique())

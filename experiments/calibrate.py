@@ -134,11 +134,13 @@ class Param:
     doc: str
 
     def get(self, market: Market) -> float:
+        """The parameter's value in `market`."""
         if self.key == "population.churn_propensity.sd":
             return market.population.churn_propensity.sd
         return float(getattr(market.behaviour, self.key.split(".", 1)[1]))
 
     def set(self, market: Market, value: float) -> Market:
+        """`market` with the parameter set to `value` (a constant propensity becomes a gamma)."""
         if self.key == "population.churn_propensity.sd":
             dist = market.population.churn_propensity
             kind = "gamma" if dist.kind == "constant" else dist.kind
@@ -269,12 +271,14 @@ class _Coordinates:
         return values.get("behaviour.trust_sensitivity", self.market.behaviour.trust_sensitivity)
 
     def values(self, z: np.ndarray) -> dict[str, float]:
+        """The parameter values at search point `z`."""
         values = {k: float(np.exp(v)) for k, v in zip(self.keys, z, strict=True)}
         if "behaviour.base_churn" in values:
             values["behaviour.base_churn"] *= math.exp(-self._ts(values) * self.gap)
         return values
 
     def point(self, values: dict[str, float]) -> np.ndarray:
+        """The search point of the parameter values (the inverse of `values`)."""
         z = {k: math.log(values[k]) for k in self.keys}
         if "behaviour.base_churn" in z:
             z["behaviour.base_churn"] += self._ts(values) * self.gap

@@ -171,8 +171,8 @@ def phase_profile(consumers: int, days: int) -> dict[str, float]:
 
 def child(kind: str, consumers: int, days: int, repeats: int) -> dict:
     """Run `measure` in a fresh interpreter and return its row."""
-    out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench.model", "--child", kind, str(consumers), str(days),
-                          str(repeats)], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench.model", "--child", kind, str(consumers),
+                          str(days), str(repeats)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
