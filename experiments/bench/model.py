@@ -145,7 +145,8 @@ def _floor_day(s, zero) -> None:
 
 def phase_profile(consumers: int, days: int) -> dict[str, float]:
     """Median microseconds a day per phase of the schedule, each phase called on its own (plus ~10 µs of call)."""
-    from relsim import churn, contacts, economics, offer, support, trust, voice
+    from relsim import (assortment, churn, contacts, economics, fees, intimacy, listening, stress, support, trust,
+                        voice, word_of_mouth)
     from relsim.model import RelationshipModel
     from relsim.world import begin_day
 
@@ -156,10 +157,11 @@ def phase_profile(consumers: int, days: int) -> dict[str, float]:
     phases = {"1 begin_day": begin_day, "2 contact": contacts.contact, "3 request_data": contacts.request_data,
               "4 use": support.use, "5 experience_problems": support.experience_problems,
               "6 seek_support": support.seek_support, "7 progress_problems": support.progress_problems,
-              "8 nuisance_fees": offer.charge_nuisance_fees, "9 cut_assortment": offer.cut_assortment,
-              "10 voice": voice.voice, "11 word_of_mouth": voice.word_of_mouth, "12 listen": voice.listen,
-              "13 trust update": trust.update, "14 churn": churn.churn, "15 acquire": churn.acquire,
-              "16 account": economics.account, "17 record": model.recorder.record}
+              "8 nuisance_fees": fees.charge_nuisance_fees, "9 cut_assortment": assortment.cut_assortment,
+              "10 voice": voice.voice, "11 word_of_mouth": word_of_mouth.word_of_mouth, "12 listen": listening.listen,
+              "13 trust update": trust.update, "13 intimacy update": intimacy.update, "13 stress update": stress.update,
+              "14 churn": churn.churn, "15 acquire": churn.acquire, "16 account": economics.account,
+              "17 record": model.recorder.record}
     times: dict[str, list[float]] = {name: [] for name in phases}
     for _ in range(days):
         for name, phase in phases.items():
