@@ -1,6 +1,9 @@
-"""From a composed Hydra config (a plain mapping) to a validated run specification.
+"""The one config path: overrides -> composed Hydra config -> validated run specification.
 
-This is the one place where user input is checked; everything downstream trusts the spec.
+`load(overrides)` is what the command line, the page, the fact experiments and the calibration all
+use; `run_spec` is the one place where user input is checked, and everything downstream trusts the
+spec. Presets in configs/ state only what differs from the typed defaults of sim/params.py, which
+are registered with Hydra here (`_typed_defaults` in the strategy and market groups).
 """
 
 from __future__ import annotations
@@ -10,12 +13,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
 from relsim.model import ENGINES
 from relsim.params import ConfigError, Market, Strategy, build, check_market
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def register_typed_defaults() -> None:
+    """Register every Strategy and Market field at its dataclass default as `_typed_defaults` in its group.
+
+    A preset lists `_typed_defaults` first in its defaults list and then states only what differs, so
+    a new field of sim/params.py reaches every preset, and every key can be overridden, with no edit here.
+    """
+    store = ConfigStore.instance()
+    store.store(group="strategy", name="_typed_defaults", node=dataclasses.asdict(Strategy()))
+    store.store(group="market", name="_typed_defaults", node=dataclasses.asdict(Market()))
+
+
+register_typed_defaults()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +71,63 @@ class RunSpec:
 def options(group: str) -> list[str]:
     """The names of the presets in a config group, e.g. options("market")."""
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+
+
+def plain_config(cfg: DictConfig) -> dict:
+    """The composed config as plain containers, without Hydra's own keys and the output path."""
+    return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
+            for k in cfg if k not in ("hydra", "output_dir")}
+
+
+def compose(overrides: list[str]) -> DictConfig:
+    """Compose the config as the command would (for tests and notebooks); Hydra errors become ConfigError."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="relsim"):
+            return hydra_compose("config", overrides=overrides)
+    except MissingConfigException as exc:
+        raise ConfigError(_missing_option(exc, overrides)) from None
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:
+        raise ConfigError(first_line(exc, overrides)) from None
+
+
+def _missing_option(exc: Exception, overrides: list[str]) -> str:
+    for o in overrides:
+        group, _, value = o.partition("=")
+        group = group.lstrip("+~")
+        if (CONFIG_DIR / group).is_dir() and value and not (CONFIG_DIR / group / f"{value}.yaml").exists():
+            return f"{group}={value}: unknown option; allowed: {', '.join(options(group))}"
+    return first_line(exc, overrides)
+
+
+def first_line(exc: Exception, overrides: list[str]) -> str:
+    """The first line of a Hydra or OmegaConf error, as relsim's one-line message where it can say more."""
+    text = str(exc).strip()
+    if "not in struct" in text or "Could not override" in text:
+        for o in overrides:
+            key = o.split("=", 1)[0].lstrip("+~")
+            if f"'{key}'" in text:
+                parent, _, leaf = key.rpartition(".")
+                return f"{key}: unknown key{_known_keys(parent)}"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _known_keys(parent: str) -> str:
+    try:
+        cfg = compose([])
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}" if node is not None else ""
+    except ConfigError:
+        return ""
+
+
+def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
+    """The validated run specification for `relsim` with these command-line overrides; raises ConfigError."""
+    return run_spec(plain_config(compose(list(overrides))))
 
 
 def run_spec(cfg: Mapping[str, Any]) -> RunSpec:

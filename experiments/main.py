@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from relsim.experiments.config import CONFIG_DIR, options, run_spec
+from relsim.experiments.config import CONFIG_DIR, compose, first_line, plain_config, run_spec
 from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
 from relsim.experiments.runner import run_all
 from relsim.params import ConfigError
@@ -33,57 +33,6 @@ _NOT_A_RUN = {"-h", "--help", "--hydra-help", "--version", "-c", "--cfg", "-i", 
 _MULTIRUN = {"-m", "--multirun"}
 
 
-def _plain_config(cfg: DictConfig) -> dict:
-    """The composed config as plain containers, without Hydra's own keys and the output path."""
-    return {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
-            for k in cfg if k not in ("hydra", "output_dir")}
-
-
-def compose(overrides: list[str]) -> DictConfig:
-    """Compose the config as the command would (for tests and notebooks); Hydra errors become ConfigError."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.errors import HydraException, MissingConfigException
-    from omegaconf.errors import OmegaConfBaseException
-
-    try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="relsim"):
-            return hydra_compose("config", overrides=overrides)
-    except MissingConfigException as exc:
-        raise ConfigError(_missing_option(exc, overrides)) from None
-    except (HydraException, OmegaConfBaseException, ValueError) as exc:
-        raise ConfigError(_first_line(exc, overrides)) from None
-
-
-def _missing_option(exc: Exception, overrides: list[str]) -> str:
-    for o in overrides:
-        group, _, value = o.partition("=")
-        group = group.lstrip("+~")
-        if (CONFIG_DIR / group).is_dir() and value and not (CONFIG_DIR / group / f"{value}.yaml").exists():
-            return f"{group}={value}: unknown option; allowed: {', '.join(options(group))}"
-    return _first_line(exc, overrides)
-
-
-def _first_line(exc: Exception, overrides: list[str]) -> str:
-    text = str(exc).strip()
-    if "not in struct" in text or "Could not override" in text:
-        for o in overrides:
-            key = o.split("=", 1)[0].lstrip("+~")
-            if f"'{key}'" in text:
-                parent, _, leaf = key.rpartition(".")
-                return f"{key}: unknown key{_known_keys(parent)}"
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _known_keys(parent: str) -> str:
-    try:
-        cfg = compose([])
-        node = OmegaConf.select(cfg, parent) if parent else cfg
-        return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}" if node is not None else ""
-    except ConfigError:
-        return ""
-
-
 def prevalidate(args: list[str], multirun: bool = False) -> None:
     """Compose and check the config before Hydra creates any output directory.
 
@@ -92,7 +41,7 @@ def prevalidate(args: list[str], multirun: bool = False) -> None:
     """
     overrides = [a for a in args if not a.startswith("-")]
     for combo in _sweep_combinations(overrides) if multirun else [overrides]:
-        run_spec(_plain_config(compose(combo)))
+        run_spec(plain_config(compose(combo)))
 
 
 def _sweep_combinations(overrides: list[str]) -> list[list[str]]:
@@ -103,7 +52,7 @@ def _sweep_combinations(overrides: list[str]) -> list[list[str]]:
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
-        raise ConfigError(_first_line(exc, overrides)) from None
+        raise ConfigError(first_line(exc, overrides)) from None
     values = []
     for o in parsed:
         if o.is_sweep_override() and not o.is_hydra_override():
@@ -145,7 +94,7 @@ def execute(cfg: DictConfig) -> Path:
     from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
     started = time.perf_counter()
-    plain = _plain_config(cfg)
+    plain = plain_config(cfg)
     spec = run_spec(plain)
     out = Path(cfg.output_dir)
     digest = config_hash(plain)

@@ -30,6 +30,10 @@ class Firm(mesa.Agent):
         """Root-cause problems per customer per year today."""
         return float(self.model.world.problem_rate[self.index])
 
+    def set_problem_rate(self, rate: float) -> None:
+        """Set today's root-cause problem rate (RelationshipModel.set_strategy does, for `problem_rate`)."""
+        self.model.world.problem_rate[self.index] = rate
+
     @property
     def profit(self) -> float:
         """Yesterday's profit (the last recorded day)."""

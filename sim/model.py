@@ -19,7 +19,7 @@ from relsim import reference, vectorized
 from relsim.agents import Consumer, Firm
 from relsim.params import ConfigError, Market, Strategy, build, check_market
 from relsim.recorder import Recorder
-from relsim.world import World, create_world
+from relsim.world import FirmArrays, World, create_world
 
 #: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
 ENGINES = ("vectorized", "agents")
@@ -96,6 +96,23 @@ class RelationshipModel(mesa.Model):
         self.datacollector.collect(self)
         if self.world.day >= self.days:
             self.running = False
+
+    def set_strategy(self, firm: int, **levers) -> Strategy:
+        """Change firm `firm`'s levers from the next day on; the one supported way to change a strategy mid-run.
+
+        `levers` are Strategy fields (e.g. `contact_rate=104, support_fee=10`), validated like any input
+        (ConfigError names the key, the value and what is allowed). Setting `problem_rate` also sets the
+        firm's current root-cause problem rate (learning then works from there). Returns the new strategy.
+        """
+        if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
+            raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
+        agent = self.firms[int(firm)]
+        strategy = build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]")
+        agent.strategy = strategy
+        self.world.firms = FirmArrays([f.strategy for f in self.firms])
+        if "problem_rate" in levers:
+            agent.set_problem_rate(strategy.problem_rate)
+        return strategy
 
     def run(self) -> RelationshipModel:
         """Step until the horizon; returns the model."""

@@ -265,3 +265,35 @@ def check_dist(dist: Dist, key: str) -> None:
         raise ConfigError(f"{key}.sd={dist.sd!r}: a beta trait with mean {dist.mean:g} needs sd < {limit:.3g}")
     if dist.kind in ("gamma", "lognormal") and dist.sd > 0 and dist.mean <= 0:
         raise ConfigError(f"{key}.mean={dist.mean!r}: a {dist.kind} trait needs a mean > 0")
+
+
+def parameter_table() -> str:
+    """Every parameter with its default, range and meaning, as the Markdown of docs/PARAMETERS.md."""
+    lines = ["# relsim parameters", "",
+             "Generated from sim/params.py by `python -c \"from relsim.params import parameter_table; "
+             "print(parameter_table(), end=\"\")\" > docs/PARAMETERS.md` (tests/test_config.py checks it is current).",
+             "Config keys: `strategies.<name>.<field>` for a strategy, `market.<field>` for the market. "
+             "Equations and sources: docs/ODD.md."]
+
+    def section(cls: type, prefix: str) -> None:
+        lines.extend(["", f"## `{prefix}`: {cls.__doc__.splitlines()[0]}", "",
+                      "| key | default | allowed | meaning |", "|---|---|---|---|"])
+        for f in dataclasses.fields(cls):
+            default = getattr(cls(), f.name)
+            if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
+                continue
+            meta = f.metadata
+            allowed = ", ".join(meta["choices"]) if meta.get("choices") else _range(meta["lo"], meta["hi"]).strip()
+            if isinstance(default, Dist):
+                allowed = "{kind, mean, sd}: kind one of " + ", ".join(dataclasses.fields(Dist)[0].metadata["choices"])
+            shown = (f"{default.kind}(mean {default.mean:g}, sd {default.sd:g})" if isinstance(default, Dist)
+                     else default)
+            lines.append(f"| `{prefix}.{f.name}` | {shown} | {allowed or '—'} | {meta['doc']} |")
+        for f in dataclasses.fields(cls):
+            default = getattr(cls(), f.name)
+            if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
+                section(type(default), f"{prefix}.{f.name}")
+
+    section(Strategy, "strategies.<name>")
+    section(Market, "market")
+    return "\n".join(lines) + "\n"

@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 import scipy.sparse as sp
 from numba import njit, types
+from numba.extending import intrinsic
 from numba.experimental import structref
 
 from relsim.params import Behaviour, Market, Strategy
@@ -391,101 +392,41 @@ def _begin_day(s: State) -> None:
     s.today_arr[:] = 0.0
 
 
-# The packing functions name every field, so that numba can compile (and cache) them.
+@intrinsic
+def _fill(typingctx, struct, values):
+    """Set every field of a fresh struct reference, in order, from a tuple of the same length.
+
+    The fields come from the struct's type (built from `STATE_FIELDS` or the `Strategy` dataclass), so
+    a new field needs no edit here; the compiled packers below still cache, as they name no field.
+    """
+    inst_type = struct
+    names = list(inst_type.field_dict)
+    if len(names) != len(values):
+        return None
+
+    def codegen(context, builder, signature, args):
+        instance, tup = args
+        data = structref._Utils(context, builder, inst_type).get_data_struct(instance)
+        for k, name in enumerate(names):
+            value = context.cast(builder, builder.extract_value(tup, k), values[k], inst_type.field_dict[name])
+            context.nrt.incref(builder, inst_type.field_dict[name], value)
+            setattr(data, name, value)  # a fresh struct: no old value to release
+        return context.get_dummy_value()
+
+    return types.none(struct, values), codegen
+
+
 @njit(cache=True)
 def _pack_state(t):
     s = structref.new(STATE_TYPE)
-    s.pos = t.pos
-    s.neg = t.neg
-    s.intimacy = t.intimacy
-    s.fit = t.fit
-    s.pos_today = t.pos_today
-    s.neg_today = t.neg_today
-    s.contacted = t.contacted
-    s.provider = t.provider
-    s.tenure = t.tenure
-    s.stress = t.stress
-    s.load = t.load
-    s.open_severity = t.open_severity
-    s.open_days = t.open_days
-    s.seeking = t.seeking
-    s.calls = t.calls
-    s.cohort = t.cohort
-    s.cohort_alive = t.cohort_alive
-    s.shock_draw = t.shock_draw
-    s.wom_heard = t.wom_heard
-    s.direct_neg = t.direct_neg
-    s.direct_pos = t.direct_pos
-    s.stress_in = t.stress_in
-    s.relief_in = t.relief_in
-    s.exchanges = t.exchanges
-    s.next_problem = t.next_problem
-    s.fade_day = t.fade_day
-    s.private_clock = t.private_clock
-    s.public_clock = t.public_clock
-    s.praise_clock = t.praise_clock
-    s.churn_clock = t.churn_clock
-    s.join_clock = t.join_clock
-    s.left_day = t.left_day
-    s.problem_rate = t.problem_rate
-    s.npv = t.npv
-    s.firm_customers = t.firm_customers
-    s.today_arr = t.today_arr
-    s.evidence = t.evidence
-    s.private_buf = t.private_buf
-    s.public_buf = t.public_buf
-    s.praise_buf = t.praise_buf
-    s.defect_buf = t.defect_buf
-    s.defect_firm = t.defect_firm
-    s.n_events = t.n_events
-    s.pairs = t.pairs
-    s.clock = t.clock
-    s.problem_cap = t.problem_cap
-    s.streams = t.streams
-    s.contact_streams = t.contact_streams
-    s.churn_propensity = t.churn_propensity
-    s.contact_capacity = t.contact_capacity
-    s.contact_tolerance = t.contact_tolerance
-    s.price_sensitivity = t.price_sensitivity
-    s.support_seeking = t.support_seeking
-    s.voice_propensity = t.voice_propensity
-    s.public_voice = t.public_voice
-    s.problem_proneness = t.problem_proneness
-    s.patience = t.patience
-    s.spin_detection = t.spin_detection
-    s.assortment_rank = t.assortment_rank
-    s.spin_seen = t.spin_seen
-    s.adj_ptr = t.adj_ptr
-    s.adj_idx = t.adj_idx
+    _fill(s, t)
     return s
 
 
 @njit(cache=True)
 def _pack_firms(t):
     fa = structref.new(FIRMS_TYPE)
-    fa.contact_rate = t.contact_rate
-    fa.channels = t.channels
-    fa.intrusiveness = t.intrusiveness
-    fa.prospect_rate = t.prospect_rate
-    fa.data_requests = t.data_requests
-    fa.inbound_capacity = t.inbound_capacity
-    fa.resolution_quality = t.resolution_quality
-    fa.support_free_days = t.support_free_days
-    fa.support_fee = t.support_fee
-    fa.nuisance_fee = t.nuisance_fee
-    fa.price = t.price
-    fa.assortment_cut = t.assortment_cut
-    fa.cut_day = t.cut_day
-    fa.listening = t.listening
-    fa.public_listening = t.public_listening
-    fa.responsiveness = t.responsiveness
-    fa.problem_rate = t.problem_rate
-    fa.cost_per_contact = t.cost_per_contact
-    fa.cost_per_ticket = t.cost_per_ticket
-    fa.cost_per_answer = t.cost_per_answer
-    fa.listening_cost = t.listening_cost
-    fa.serve_cost = t.serve_cost
-    fa.assortment_saving = t.assortment_saving
+    _fill(fa, t)
     return fa
 
 

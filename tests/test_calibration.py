@@ -224,15 +224,14 @@ def test_hold_out_is_null_without_held_out_periods(tmp_path: Path) -> None:
 def test_written_preset_composes_as_a_market(calibrated) -> None:
     from hydra import compose, initialize_config_dir
 
-    from relsim.experiments.config import run_spec
-    from relsim.experiments.main import _plain_config
+    from relsim.experiments.config import plain_config, run_spec
 
     _, configs, report = calibrated
     text = (configs / "market" / "calib_test.yaml").read_text(encoding="utf-8")
     assert text.startswith(cal.PRESET_MARK)
     with initialize_config_dir(config_dir=str(configs), version_base="1.3", job_name="test"):
         cfg = compose("config", overrides=["market=calib_test"])
-    spec = run_spec(_plain_config(cfg))
+    spec = run_spec(plain_config(cfg))
     fitted = {k: v["value"] for k, v in report["abm"]["parameters"].items()}
     assert spec.market.behaviour.base_churn == pytest.approx(fitted["behaviour.base_churn"], rel=1e-5)
     assert spec.market.behaviour.trust_sensitivity == pytest.approx(fitted["behaviour.trust_sensitivity"], rel=1e-5)

@@ -42,8 +42,7 @@ import pytest
 from conftest import make_market, strategy
 from scipy import stats
 
-from relsim.experiments.config import run_spec
-from relsim.experiments.main import _plain_config, compose
+from relsim.experiments.config import load
 from relsim.model import RelationshipModel
 from relsim.params import Market, Shock
 
@@ -123,7 +122,7 @@ def test_engines_give_identical_tables_when_nothing_is_random(case: str) -> None
 # --------------------------------------------------------------------------- 2 and 3. distribution and power
 
 def _outcomes(arm: str, seed: int, engine: str, negativity_scale: float = 1.0) -> list[float]:
-    spec = run_spec(_plain_config(compose([])))
+    spec = load()
     market = dataclasses.replace(spec.market, consumers=CONSUMERS)
     if negativity_scale != 1.0:
         market = dataclasses.replace(market, behaviour=dataclasses.replace(

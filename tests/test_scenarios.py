@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsim.experiments.config import options, run_spec
-from relsim.experiments.main import _plain_config, compose, prevalidate
+from relsim.experiments.config import load, options
+from relsim.experiments.main import prevalidate
 from relsim.experiments.runner import simulate
 from relsim.experiments.scenarios import parse
 from relsim.params import ConfigError
@@ -22,7 +22,7 @@ SMALL = ["seeds=[1]", "market.consumers=400", "progress=false"]
 
 def spec_for(*overrides: str):
     """The validated run spec of the command line `relsim *overrides`."""
-    return run_spec(_plain_config(compose([*SMALL, *overrides])))
+    return load([*SMALL, *overrides])
 
 
 def run_variants(spec, arm: str = "reciprocal") -> dict[str, pd.DataFrame]:
