@@ -75,16 +75,17 @@ def test_lesson_model_plays_the_preset_plus_scenario_plus_levers():
     assert np.array_equal(plain.world.traits.contact_capacity, by_hand.world.traits.contact_capacity)
 
 
-def test_scenario_files_change_the_focal_firm_and_the_market(tmp_path, monkeypatch):
+def test_scenario_files_change_the_focal_firm_and_the_market(tmp_path, monkeypatch, request):
     configs = tmp_path / "configs"
-    shutil.copytree(CONFIG / "strategy", configs / "strategy")
-    shutil.copytree(CONFIG / "market", configs / "market")
+    shutil.copytree(CONFIG, configs, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.rmtree(configs / "scenario")
     (configs / "scenario").mkdir()
     (configs / "scenario" / "crisis.yaml").write_text(
-        "description: a test crisis\nset: {listening: 0.9}\nscale: {contact_rate: 0.5}\n"
+        "# @package scenario.crisis\ndescription: a test crisis\nset: {listening: 0.9}\nscale: {contact_rate: 0.5}\n"
         "market: {shock: {day: 5, share: 0.2}}\ncontrasts: {deaf: {set: {listening: 0.0}}}\n")
-    monkeypatch.setattr(config, "CONFIG_DIR", configs)
-    monkeypatch.setattr(lesson, "CONFIG_DIR", configs)
+    monkeypatch.setattr(config, "CONFIG_DIR", configs)  # the one loader reads the configs from here
+    lesson._scenario_files.cache_clear()
+    request.addfinalizer(lesson._scenario_files.cache_clear)
     assert lesson.what_ifs() == [NONE, LESSON, "crisis", "crisis:deaf"]
     model = LessonModel(preset="one_way", what_if="crisis", consumers=300, rng=1)
     assert model.firms[0].strategy.listening == 0.9

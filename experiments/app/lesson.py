@@ -19,15 +19,14 @@ caption at all.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from relsim.experiments import scenarios
-from relsim.experiments.config import CONFIG_DIR, options
+from relsim.experiments.config import RunSpec, compose, load, options, plain_config
 from relsim.model import RelationshipModel
 from relsim.params import ConfigError, Market, Strategy, build
 from relsim.recorder import COLUMNS
@@ -59,12 +58,10 @@ CHURN_WINDOW, CHURN_SPIKE = 30, 2.0  # days; a 30-day churn this many times the 
 RETENTION_STEPS = ((0.9, "one in ten"), (0.75, "a quarter"), (0.5, "half"))
 
 
-def _yaml(path: Path) -> dict[str, Any]:
-    """A preset file's keys, without Hydra's defaults list (what it leaves out is the dataclass default)."""
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path.name}: expected a mapping of keys")
-    return {k: v for k, v in data.items() if k != "defaults"}
+@functools.lru_cache(maxsize=8)
+def _spec(consumers: int) -> RunSpec:
+    """Every strategy preset and the default market with `consumers`, through the one config loader."""
+    return load([f"market.consumers={consumers}"])
 
 
 def presets() -> list[str]:
@@ -72,10 +69,12 @@ def presets() -> list[str]:
     return options("strategy")
 
 
+@functools.lru_cache(maxsize=1)
 def _scenario_files() -> dict[str, scenarios.Scenario]:
     """The scenarios in configs/scenario/ (parsed and checked by experiments.scenarios)."""
-    return {name: scenarios.parse(name, _yaml(CONFIG_DIR / "scenario" / f"{name}.yaml"))
-            for name in options("scenario")}
+    names = options("scenario")
+    chosen = plain_config(compose([f"scenario=[{','.join(names)}]"]))["scenario"]
+    return {name: scenarios.parse(name, chosen[name]) for name in names}
 
 
 def what_ifs() -> list[str]:
@@ -106,15 +105,13 @@ def setup(preset: str, what_if: str, consumers: int) -> tuple[Strategy, Market, 
     if preset not in presets():
         raise ConfigError(f"preset={preset!r}: unknown; allowed: {', '.join(presets())}")
     changes = what_if_changes(what_if)
-    preset_strategy = build(Strategy, _yaml(CONFIG_DIR / "strategy" / f"{preset}.yaml"), f"strategies.{preset}")
-    focal = scenarios.apply(preset_strategy, changes, "focal")
-    market = scenarios.apply_market({**_yaml(CONFIG_DIR / "market" / "default.yaml"), "consumers": consumers},
-                                    changes, "market")
+    spec = _spec(consumers)
+    focal = scenarios.apply(spec.strategies[preset], changes, "focal")
+    market = scenarios.apply_market(dataclasses.asdict(spec.market), changes, "market")
     for name in market.rivals:
-        if name not in presets():
+        if name not in spec.strategies:
             raise ConfigError(f"market.rivals: unknown strategy {name!r}; allowed: {', '.join(presets())}")
-    rivals = [build(Strategy, _yaml(CONFIG_DIR / "strategy" / f"{name}.yaml"), f"strategies.{name}")
-              for name in market.rivals]
+    rivals = [spec.strategies[name] for name in market.rivals]
     names = [f"focal ({preset})", *(f"rival ({name})" for name in market.rivals)]
     return focal, market, rivals, names
 
