@@ -10,7 +10,8 @@ churn-prone members first and retention rises with tenure: Fader & Hardie 2007),
 I intimacy, p price sensitivity and P_f = price_f + nuisance_fee_f the monthly price paid (a
 nuisance fee is also unfairness evidence, sim/fees.py, so fees count twice, as DESIGN.md asks). A
 leaver switches to a rival with probability switch_share (choosing rival k with probability
-proportional to exp(trust_sensitivity T_nk)) or leaves the market. Its open problem ends with the relationship; its evidence and intimacy stay and fade.
+proportional to exp(trust_sensitivity T_nk)) or leaves the market. Its open problem ends with the
+relationship; its evidence and intimacy stay and fade.
 
 Acquisition. A consumer without a provider joins firm k on a day with hazard
 

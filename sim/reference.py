@@ -276,7 +276,7 @@ class Consumer(mesa.Agent):
         b = self.model.b
         self.receive("negative", "problems", self.provider, b.open_weight * self.open_severity, direct=True)
         self.open_days += 1
-        fades = self.model.streams["problems"].random() < 1 / b.self_fix_days
+        fades = self.model.streams["problems"].random() < support.fade_chance(b)
         if self.seeking and support.gives_up(self.open_days, self.patience):
             self.receive("negative", "unresolved", self.provider, b.unresolved_weight * self.open_severity, direct=True)
             self.stress_in += b.stress_unresolved

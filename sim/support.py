@@ -57,6 +57,12 @@ def problem_chance(rate: float, proneness: float) -> float:
 
 
 @njit(cache=True, inline="always")
+def fade_chance(b) -> float:
+    """The daily probability that a problem nobody calls about goes away: 1 / self_fix_days."""
+    return 1.0 / b.self_fix_days
+
+
+@njit(cache=True, inline="always")
 def staffing(capacity: float, customers: int) -> float:
     """s_f = inbound_capacity_f x customers_f / 1000: the support slots a firm staffs today."""
     return capacity * customers / 1000.0
@@ -109,7 +115,7 @@ def _experience_problems(s, b, fa) -> None:
         s.problem_cap[0] = cap
     st, sh = s.streams[R_PROBLEMS], s.streams[R_SHOCK]
     shock_today = b.shock_day == day
-    fade_chance = 1.0 / b.self_fix_days
+    fading = fade_chance(b)
     clock, proneness, provider, shock_draw = s.next_problem, s.problem_proneness, s.provider, s.shock_draw
     for n in range(provider.shape[0]):
         if clock[n] > day and not (shock_today and shock_draw[n] < b.shock_share):
@@ -122,11 +128,11 @@ def _experience_problems(s, b, fa) -> None:
         if clock[n] == day:
             clock[n] = day + geometric(st, cap_n)
             accept, severity = uniform(st), b.severity_mean * exponential(st)
-            decide, fade = uniform(st), geometric(st, fade_chance)
+            decide, fade = uniform(st), geometric(st, fading)
             new = f >= 0 and accept * cap_n < problem_chance(s.problem_rate[f], s.problem_proneness[n])
         if shock_today and s.shock_draw[n] < b.shock_share:  # the same draws for everyone hit, customer or not
-            shock_severity, shock_decide, shock_fade = b.severity_mean * exponential(sh), uniform(sh), geometric(
-                sh, fade_chance)
+            shock_severity = b.severity_mean * exponential(sh)
+            shock_decide, shock_fade = uniform(sh), geometric(sh, fading)
             if f >= 0 and f == b.shock_firm:
                 if not new:
                     severity, decide, fade = shock_severity, shock_decide, shock_fade

@@ -60,7 +60,7 @@ def private_voice(b, v: float, q: float, negative: float, open_line: float, dete
 
 @njit(cache=True, inline="always")
 def public_voice(b, v: float, q: float, negative: float, open_line: float, heard: float) -> float:
-    """Today's intensity of a negative public post: x (q + (1 - q)(1 - open_f) redirect_public) + retell_scale v q W-."""
+    """Intensity of a negative public post: x (q + (1 - q)(1 - open_f) redirect_public) + retell_scale v q W-."""
     return (b.voice_scale * v * negative * (q + (1 - q) * (1 - open_line) * b.redirect_public)
             + b.retell_scale * v * q * heard)
 
