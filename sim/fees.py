@@ -1,7 +1,7 @@
 """Fees on the relationship: the support fee, its deterrent, and nuisance fees (article idea 4).
 
-Support fee. "When consumers have to pay a fee for software-support service after just ninety days
-of owning the product, has the relationship become fixed?" A call by customer n of firm f costs
+Support fee. Support is free for a period, then each call is charged (the article's software support
+that costs a fee after ninety days; docs/ODD.md §7.6). A call by customer n of firm f costs
 
     fee_n = support_fee_f [tenure_n > support_free_days_f]      (free through the free period)
 

@@ -1,6 +1,6 @@
 """Intimacy needs reciprocity (article idea 9; docs/ODD.md §7.14).
 
-"You really would like to end up being my pal?" Intimacy grows only from two-way exchanges with the
+"You really would like to end up being my pal?" (seed text, docs/ODD.md §7.14) Intimacy grows only from two-way exchanges with the
 provider (a call that got through, a problem resolved, a complaint answered), each closing the share
 intimacy_gain of the gap to 1, and decays with time constant intimacy_memory_days:
 
