@@ -1,8 +1,9 @@
 """Intimacy needs reciprocity (article idea 9; docs/ODD.md §7.14).
 
-"You really would like to end up being my pal?" (seed text, docs/ODD.md §7.14) Intimacy grows only from two-way exchanges with the
-provider (a call that got through, a problem resolved, a complaint answered), each closing the share
-intimacy_gain of the gap to 1, and decays with time constant intimacy_memory_days:
+"You really would like to end up being my pal?" (the seed text, docs/ODD.md §7.14). Intimacy grows
+only from two-way exchanges with the provider (a call that got through, a problem resolved, a
+complaint answered), each closing the share intimacy_gain of the gap to 1, and decays with time
+constant intimacy_memory_days:
 
     I <- I exp(-1 / intimacy_memory_days),    then    I <- 1 - (1 - I)(1 - intimacy_gain)^k
 
