@@ -30,6 +30,11 @@ class Firm(mesa.Agent):
         """Root-cause problems per customer per year today."""
         return float(self.model.world.problem_rate[self.index])
 
+    def announce_cut(self) -> None:
+        """Tomorrow this firm cuts its assortment (a calendar event, sim/calendar.py; sim/assortment.py acts)."""
+        self.model.world.cut_today[self.index] = True
+        self.model.calendar.cuts.pop(self.index, None)
+
     def set_problem_rate(self, rate: float) -> None:
         """Set today's root-cause problem rate (RelationshipModel.set_strategy does, for `problem_rate`)."""
         self.model.world.problem_rate[self.index] = rate

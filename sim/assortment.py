@@ -1,7 +1,7 @@
 """An assortment cut framed as a favour: spin (article idea 5).
 
 "Are SKUs being cut for the customer's sake, or is an empathetic stance just a way to spin cost
-cutting?" On cut_day a firm with assortment_cut = s removes the items that the share s of consumers
+cutting?" On cut_day (an event of sim/calendar.py) a firm with assortment_cut = s removes the items that the share s of consumers
 relied on (those with assortment_rank < s): their fit with the firm falls by the share fit_loss,
 
     fit <- fit (1 - fit_loss),
@@ -18,18 +18,6 @@ from __future__ import annotations
 from numba import njit
 
 from relsim.world import ASSORTMENT, SPIN, World, add
-
-
-@njit(cache=True, inline="always")
-def cuts_today(cut: float, cut_day: float, day: int) -> bool:
-    """A firm cuts on day max(cut_day, 1), if it cuts at all."""
-    return cut > 0 and max(cut_day, 1.0) == day
-
-
-@njit(cache=True, inline="always")
-def cut_in_effect(cut: float, cut_day: float, day: int) -> float:
-    """The share of the assortment cut by `day`: the cut from day max(cut_day, 1) on, else 0."""
-    return cut if day >= max(cut_day, 1.0) else 0.0
 
 
 @njit(cache=True, inline="always")
@@ -51,17 +39,21 @@ def sees_through(spin_seen: float, spin_detection: float) -> bool:
 
 
 def cut_assortment(w: World) -> None:
-    """On a firm's cut day, remove items some consumers relied on, framed as a favour to them."""
+    """On a firm's cut day, remove items some consumers relied on, framed as a favour to them.
+
+    The calendar raises `cut_today` for a firm on its cut day; this phase acts on it, records the
+    share cut (`cut_share`, from which serving costs less, sim/economics.py) and lowers the flag.
+    """
     _cut_assortment(*w.kernel())
 
 
 @njit(cache=True)
 def _cut_assortment(s, b, fa) -> None:
-    day = s.clock[0]
     for f in range(len(fa.assortment_cut)):
-        cut = fa.assortment_cut[f]
-        if not cuts_today(cut, fa.cut_day[f], day):
+        if not s.cut_today[f]:
             continue
+        s.cut_today[f] = False
+        cut = s.cut_share[f] = fa.assortment_cut[f]
         for n in range(s.provider.shape[0]):
             affected = relied_on_cut(s.assortment_rank[n], cut)
             if affected:

@@ -3,21 +3,21 @@
 Per firm f and day t, with C_f customers at the end of the day:
 
     revenue = C_f price_f / 30 + fees charged today
-    cost    = C_f max(serve_cost_f - assortment_saving_f s_f [t >= cut_day_f], 0) / 30
+    cost    = C_f max(serve_cost_f - assortment_saving_f s_f, 0) / 30
               + contacts x cost_per_contact + staffed slots x cost_per_ticket
               + answered complaints x cost_per_answer
               + (listening_f + public_listening_f) x listening_cost_f x C_f / 1000
     profit  = revenue - cost,       npv += profit / (1 + discount_rate)^(t / 365)
 
 Support capacity is paid for whether or not it is used: staffed slots are inbound_capacity_f per
-1,000 customers a day (sim/support.py). The cut s_f in effect is sim/assortment.py's.
+1,000 customers a day (sim/support.py). s_f is the share of the assortment cut so far (`cut_share`:
+0 until the firm's cut day, sim/assortment.py).
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from relsim.assortment import cut_in_effect
 from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
 
 
@@ -61,8 +61,7 @@ def _account(s, b, fa) -> None:
     day, today = s.clock[0], s.today_arr
     for f in range(len(fa.price)):
         customers = s.firm_customers[f]
-        serve = serve_cost(fa.serve_cost[f], fa.assortment_saving[f],
-                           cut_in_effect(fa.assortment_cut[f], fa.cut_day[f], day))
+        serve = serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f])
         today[N_REVENUE, f] = revenue(customers, fa.price[f], today[N_FEES, f])
         today[N_COST, f] = cost(customers, serve, today[N_CONTACTS, f], fa.cost_per_contact[f], today[N_STAFFED, f],
                                 fa.cost_per_ticket[f], today[N_ANSWERED, f], fa.cost_per_answer[f], fa.listening[f],

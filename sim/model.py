@@ -2,8 +2,10 @@
 
 After Fournier, Dobscha & Mick (1998), "Preventing the premature death of relationship marketing":
 the very things marketers do to build relationships may destroy them. Whether they do is left to
-emerge from the mechanisms in sim/contacts.py, sim/support.py, sim/offer.py, sim/voice.py,
-sim/trust.py, sim/churn.py and sim/economics.py; this module only wires them into a day.
+emerge from the mechanisms, one module each (docs/ODD.md §8.1: contacts, support, fees, assortment,
+voice, word_of_mouth, listening, responsiveness, trust, intimacy, stress, churn, economics); this
+module only wires them into a day (sim/vectorized.py or sim/reference.py), schedules the dated events
+(sim/calendar.py) and offers the one supported way to change a strategy mid-run (`set_strategy`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from relsim import reference, vectorized
 from relsim.agents import Consumer, Firm
+from relsim.calendar import Calendar
 from relsim.params import ConfigError, Market, Strategy, build, check_market
 from relsim.recorder import Recorder
 from relsim.world import FirmArrays, World, create_world
@@ -77,6 +80,7 @@ class RelationshipModel(mesa.Model):
                           for k, (name, s) in enumerate(zip(self.names, strategies, strict=True))]
             if consumer_agents:
                 Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
+        self.calendar = Calendar(self)  # the dated events: assortment cuts, the defect shock
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "customers": lambda m: m.firms[0].customers,
@@ -102,7 +106,9 @@ class RelationshipModel(mesa.Model):
 
         `levers` are Strategy fields (e.g. `contact_rate=104, support_fee=10`), validated like any input
         (ConfigError names the key, the value and what is allowed). Setting `problem_rate` also sets the
-        firm's current root-cause problem rate (learning then works from there). Returns the new strategy.
+        firm's current root-cause problem rate (learning then works from there); changing `assortment_cut` or
+        `cut_day` reschedules the firm's cut (a cut day already past, or a cut made, is not repeated).
+        Returns the new strategy.
         """
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
             raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
@@ -112,6 +118,8 @@ class RelationshipModel(mesa.Model):
         self.world.firms = FirmArrays([f.strategy for f in self.firms])
         if "problem_rate" in levers:
             agent.set_problem_rate(strategy.problem_rate)
+        if {"assortment_cut", "cut_day"} & set(levers):
+            self.calendar.schedule_cut(agent)
         return strategy
 
     def run(self) -> RelationshipModel:

@@ -58,6 +58,17 @@ class Firm(agents.Firm):
         self.today = dict.fromkeys(COUNTERS, 0.0)
         self.ledger = {sign: [0.0] * len(CAUSE) for sign in ("negative", "positive")}
 
+    def set_problem_rate(self, rate: float) -> None:
+        """Set today's root-cause problem rate (RelationshipModel.set_strategy does, for `problem_rate`)."""
+        self.rate = rate
+
+    def close_cut(self) -> None:
+        """If the calendar's cut was today, its share is in effect from now on (serving costs less)."""
+        w = self.model.world
+        if w.cut_today[self.index]:
+            w.cut_today[self.index] = False
+            w.cut_share[self.index] = self.strategy.assortment_cut
+
     def open_day(self) -> None:
         """Clear today's counters and evidence ledger."""
         self.today = dict.fromkeys(COUNTERS, 0.0)
@@ -96,7 +107,7 @@ class Firm(agents.Firm):
         """Revenue, cost, profit and discounted value (§7.18)."""
         s, day, t = self.strategy, self.model.day, self.today
         serve = economics.serve_cost(s.serve_cost, s.assortment_saving,
-                                     assortment.cut_in_effect(s.assortment_cut, s.cut_day, day))
+                                     float(self.model.world.cut_share[self.index]))
         t["revenue"] = economics.revenue(self.count, s.price, t["fees"])
         t["cost"] = economics.cost(self.count, serve, t["contacts"], s.cost_per_contact, t["staffed"],
                                    s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer, s.listening,
@@ -225,7 +236,8 @@ class Consumer(mesa.Agent):
         firm = self.model.firms[self.provider]
         new = draw.random() < support.problem_chance(firm.rate, self.problem_proneness)
         severity = draw.expovariate(1 / b.severity_mean) if b.severity_mean > 0 else 0.0
-        if self.model.day == m.shock.day and self.provider == m.shock.firm and self.shock_draw < m.shock.share:
+        shock = self.model.world.shock_today[0]  # raised by the calendar (sim/calendar.py)
+        if shock and self.provider == m.shock.firm and self.shock_draw < m.shock.share:
             severity, new = max(severity, m.shock.severity), True
         if not new:
             return
@@ -301,7 +313,7 @@ class Consumer(mesa.Agent):
         b = self.model.b
         for firm in self.model.firms:
             s = firm.strategy
-            if not assortment.cuts_today(s.assortment_cut, s.cut_day, self.model.day):
+            if not self.model.world.cut_today[firm.index]:  # raised by the calendar (sim/calendar.py)
                 continue
             affected = assortment.relied_on_cut(self.assortment_rank, s.assortment_cut)
             if affected:
@@ -447,8 +459,10 @@ def day(model: mesa.Model) -> None:
     firms.do("open_day")  # 1
     consumers.do("begin_day")  # 1
     consumers.do("step")  # 2-5: contacts, data requests, usage, problems
+    model.world.shock_today[0] = False  # the calendar's shock, if any, has hit
     firms.do("answer_calls")  # 6: the support queue
     consumers.do("react")  # 7-10: open problems, nuisance fees, the cut, voice
+    firms.do("close_cut")  # 9: a cut made today is in effect from now on
     exit_talk, model.leavers = model.leavers, []
     for consumer in model.public_posts:  # 11: word of mouth and yesterday's exit talk
         consumer.post("negative", "word_of_mouth", consumer.provider, model.b.wom_negative_weight, retold=True)

@@ -114,7 +114,8 @@ def _experience_problems(s, b, fa) -> None:
         s.next_problem[:] = 0
         s.problem_cap[0] = cap
     st, sh = s.streams[R_PROBLEMS], s.streams[R_SHOCK]
-    shock_today = b.shock_day == day
+    shock_today = s.shock_today[0]  # raised by the calendar (sim/calendar.py) on the shock's day
+    s.shock_today[0] = False
     fading = fade_chance(b)
     clock, proneness, provider, shock_draw = s.next_problem, s.problem_proneness, s.provider, s.shock_draw
     for n in range(provider.shape[0]):

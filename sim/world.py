@@ -78,9 +78,11 @@ ARRAYS = (
     "private_buf", "public_buf", "praise_buf", "defect_buf", "defect_firm", "n_events", "pairs",
     # clock and random streams
     "clock", "problem_cap", "streams", "contact_streams",
+    # the calendar (sim/calendar.py): today's dated events, and the assortment cut so far
+    "cut_today", "shock_today", "cut_share",
 )
 TYPES = dict(pos=_F2, neg=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
-             seeking=_B1, cohort_alive=_B1, today_arr=_F2, evidence=types.float64[:, :, ::1], streams=_U2,
+             seeking=_B1, cohort_alive=_B1, cut_today=_B1, shock_today=_B1, today_arr=_F2, evidence=types.float64[:, :, ::1], streams=_U2,
              contact_streams=_U2, adj_idx=types.int32[::1],
              **dict.fromkeys(("provider", "tenure", "open_days", "calls", "cohort", "next_problem", "fade_day",
                               "left_day", "firm_customers", "private_buf", "public_buf", "praise_buf", "defect_buf",
@@ -117,7 +119,7 @@ structref.define_boxing(FirmsType, Firms)
 _StateTuple = namedtuple("_StateTuple", STATE_FIELDS)
 _FirmsTuple = namedtuple("_FirmsTuple", FIRM_FIELDS)
 Params = namedtuple("Params", (*(f.name for f in dataclasses.fields(Behaviour)), "reference_price",
-                               "discount_rate", "shock_day", "shock_share", "shock_severity", "shock_firm"))
+                               "discount_rate", "shock_share", "shock_severity", "shock_firm"))
 
 
 class FirmArrays:
@@ -156,7 +158,7 @@ class World:
                                         adj_idx=adj.indices.astype(np.int32, copy=False)))
             b = Params(**{k: float(v) for k, v in dataclasses.asdict(m.behaviour).items()},
                        reference_price=float(m.reference_price), discount_rate=float(m.discount_rate),
-                       shock_day=float(m.shock.day), shock_share=float(m.shock.share),
+                       shock_share=float(m.shock.share),
                        shock_severity=float(m.shock.severity), shock_firm=float(m.shock.firm))
             fa = _pack_firms(_FirmsTuple(*(np.ascontiguousarray(getattr(self.firms, k), dtype=float)
                                            for k in FIRM_FIELDS)))
@@ -341,6 +343,8 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.left_day = np.full(n, -1, dtype=np.int64)
     w.problem_rate = w.firms.problem_rate.copy()
     w.npv = np.zeros(n_firms)
+    w.cut_today, w.cut_share = np.zeros(n_firms, dtype=bool), np.zeros(n_firms)
+    w.shock_today = np.zeros(1, dtype=bool)
     w.firm_customers = np.bincount(provider[provider >= 0], minlength=n_firms).astype(np.int64)
     w.today_arr = np.zeros((len(COUNTERS), n_firms))
     w.evidence = np.zeros((2, len(CAUSES), n_firms))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +29,10 @@ def installed(tmp_path_factory) -> Path:
     line, so nothing is downloaded but the build backend; relsim itself comes only from the wheel.
     """
     tmp = tmp_path_factory.mktemp("wheel")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(ROOT)],
+    source = tmp / "source"  # a clean copy: no build/ left over from an earlier build, no caches, no venv
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                                "outputs", "multirun", ".pytest_cache", ".hypothesis"))
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp / "dist"), str(source)],
                  cwd=tmp)
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((tmp / "dist").glob("relsim-*.whl"))

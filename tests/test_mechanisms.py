@@ -8,6 +8,7 @@ which strategy wins overall: the paradox must emerge, never be written into a te
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 
 import mesa
@@ -20,7 +21,7 @@ from conftest import evidence, make_world, run_model, runs, set_provider, set_tr
 from relsim import (assortment, churn, contacts, economics, fees, intimacy, listening, responsiveness, stress, support,
                     trust, voice, word_of_mouth)
 from relsim.model import RelationshipModel
-from relsim.params import Network
+from relsim.params import Market, Network, Shock, Strategy
 from relsim.population import build_network, neighbour_counts
 from relsim.world import World, begin_day
 
@@ -298,22 +299,48 @@ def test_nuisance_fee_in_a_run_adds_unfairness_and_stress() -> None:
 
 # --------------------------------------------------------------------------- assortment cut and spin
 
-def test_assortment_cut_lowers_fit_of_affected_on_cut_day_only() -> None:
+def test_assortment_cut_lowers_fit_of_affected_once_when_the_calendar_says_so() -> None:
     w = make_world({"assortment_cut": 0.4, "cut_day": 5}, consumers=1000, provider=0,
                    behaviour={"fit_loss": 0.5})
     fit0 = w.fit.copy()
-    w.day = 4
-    assortment.cut_assortment(w)
-    np.testing.assert_array_equal(w.fit, fit0)
-    assert evidence(w, "negative", "assortment") == 0
     w.day = 5
+    assortment.cut_assortment(w)  # no calendar event today: the phase does not poll the date
+    np.testing.assert_array_equal(w.fit, fit0)
+    assert evidence(w, "negative", "assortment") == 0 and w.cut_share[0] == 0
+    w.cut_today[0] = True  # the calendar's event (sim/calendar.py)
     assortment.cut_assortment(w)
+    assert not w.cut_today[0] and w.cut_share[0] == 0.4
     affected = w.traits.assortment_rank < 0.4
     assert 300 < affected.sum() < 500
     np.testing.assert_allclose(w.fit[affected, 0], 0.5 * fit0[affected, 0])
     np.testing.assert_array_equal(w.fit[~affected, 0], fit0[~affected, 0])
     assert (w.neg_today[affected, 0] >= w.market.behaviour.assortment_weight).all()
     assert evidence(w, "negative", "assortment") == pytest.approx(affected.sum())
+    cut_once = w.fit.copy()
+    assortment.cut_assortment(w)
+    np.testing.assert_array_equal(w.fit, cut_once)
+
+
+def test_the_calendar_fires_the_cut_and_the_shock_on_their_days_and_reschedules_a_changed_cut() -> None:
+    market = dataclasses.replace(Market(), shock=Shock(day=7, share=1.0, severity=3.0, firm=0))
+    model = RelationshipModel(Strategy(assortment_cut=0.4, cut_day=5), market, consumers=400, days=30, rng=2,
+                              consumer_agents=False)
+    for _ in range(4):
+        model.step()
+    assert model.world.cut_share[0] == 0 and not model.world.cut_today.any()
+    model.step()
+    assert model.world.cut_share[0] == 0.4
+    model.run()
+    problems = model.recorder.runs().query("firm == 0").set_index("day")["problems"]
+    assert problems[7] > 0.9 * model.recorder.runs().query("firm == 0 and day == 7")["customers"].iloc[0]
+    assert problems.drop(7).max() < problems[7] / 10
+    moved = RelationshipModel(Strategy(assortment_cut=0.4, cut_day=5), consumers=400, days=30, rng=2,
+                              consumer_agents=False)
+    moved.step()
+    moved.set_strategy(0, cut_day=20)
+    for day in range(2, 21):
+        moved.step()
+        assert moved.world.cut_share[0] == (0.4 if day == 20 else 0.0)
 
 
 def test_consumers_high_in_spin_detection_see_through_the_cut_more() -> None:
@@ -321,6 +348,7 @@ def test_consumers_high_in_spin_detection_see_through_the_cut_more() -> None:
     for detection in (0.1, 0.8):
         w = make_world({"assortment_cut": 0.5, "cut_day": 3}, consumers=1000, provider=0, day=3)
         set_traits(w, spin_detection=detection)
+        w.cut_today[0] = True
         assortment.cut_assortment(w)
         seen[detection] = (evidence(w, "negative", "spin"), w.stress_in > 0)
     (low, low_rows), (high, high_rows) = seen[0.1], seen[0.8]
