@@ -12,12 +12,11 @@ Where a fact needs a parameter region, the region is a list of config overrides 
 command's syntax (`Fact.region`), so a user can reproduce it: `relsim market=monopoly <region>`.
 docs/VALIDATION.md explains each region.
 
-Some facts need per-consumer events (whose problem was resolved, who posted, who left). The model is
-then stepped day by day and the events are read from the world's state arrays between days
-(`ProblemEpisodes`, `_neighbour_defections`). The only write is a sentinel in `calls` for consumers
-without an open problem, which no rule reads (tests/validation/test_validation_tools.py checks that an
-observed run equals an unobserved one). Fact 1 injects one event's trust evidence and fact 8 seeds
-dissatisfied customers (an open problem every day) between days, from outside sim/.
+Some facts need per-consumer events. Problem episodes and their outcomes are recorded by the model
+(`record_episodes=True`, `episode_outcomes`); who left when is read from the world between days
+(`_neighbour_defections`, read only). Two facts are experiments that intervene between days, from
+outside sim/: fact 1 injects one event's trust evidence and fact 8 seeds dissatisfied customers (an
+open problem every day).
 """
 
 from __future__ import annotations
@@ -37,11 +36,11 @@ from relsim.analysis.sbg import fit_sbg
 from relsim.experiments.config import load
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Strategy, build
+from relsim.world import EPISODE_OUTCOMES
 
-__all__ = ["FACTS", "Fact", "FactResult", "ProblemEpisodes", "build_run", "fact", "run_all_facts"]
+__all__ = ["FACTS", "Fact", "FactResult", "build_run", "episode_outcomes", "fact", "run_all_facts"]
 
 FOCAL = "middle"  # the strategy preset the focal firm plays in every check
-SENTINEL = -(2**40)  # `calls` of a consumer without an open problem, while observed
 
 
 # --------------------------------------------------------------------------- registry and results
@@ -153,7 +152,7 @@ def _composed(overrides: tuple[str, ...]) -> tuple[dict[str, Strategy], Market]:
 
 def build_run(overrides: Sequence[str] = (), *, consumers: int, days: int, seed: int,
               focal: dict[str, Any] | None = None, behaviour: dict[str, Any] | None = None,
-              market: dict[str, Any] | None = None) -> RelationshipModel:
+              market: dict[str, Any] | None = None, record_episodes: bool = False) -> RelationshipModel:
     """A model of the `relsim` config with `overrides`, the focal firm playing `middle`.
 
     `focal` and `behaviour` change Strategy and Behaviour fields on top (validated by
@@ -169,7 +168,8 @@ def build_run(overrides: Sequence[str] = (), *, consumers: int, days: int, seed:
         changes["behaviour"] = build(Behaviour, {**dataclasses.asdict(mk.behaviour), **behaviour}, "market.behaviour")
     mk = dataclasses.replace(mk, **changes)
     rivals = [strategies[name] for name in mk.rivals]
-    return RelationshipModel(strategy, mk, rivals=rivals, days=days, rng=seed, consumer_agents=False)
+    return RelationshipModel(strategy, mk, rivals=rivals, days=days, rng=seed, consumer_agents=False,
+                             record_episodes=record_episodes)
 
 
 def _survival(model: RelationshipModel, firm: int = 0) -> np.ndarray:
@@ -185,99 +185,24 @@ def _runs(model: RelationshipModel, firm: int = 0) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- observation between days
 
-class ProblemEpisodes:
-    """Per-consumer problem episodes and their outcome, read from the world between days.
+def episode_outcomes(model: RelationshipModel, horizon: int, days: int) -> pd.DataFrame:
+    """One row per problem episode that began at least `horizon` days before the end: its outcome and
+    whether the customer stayed with the firm from the onset through onset + `horizon` days.
 
-    An episode starts when a customer without an open problem gets one and ends when the problem is
-    resolved, the caller gives up, a silent problem fades, or the customer leaves. Outcomes:
-    `quick` (resolved at the first call), `resolved` (at a later call), `unresolved` (called, gave
-    up or left before a resolution), `silent` (never called: did not complain). Use `before()` and
-    `after()` around each `model.step()`.
+    The episodes and departures are recorded by the model itself (`record_episodes=True`,
+    sim/recorder.py); outcomes are `EPISODE_OUTCOMES` (quick, resolved, unresolved, silent).
     """
-
-    OUTCOMES = ("quick", "resolved", "unresolved", "silent")
-
-    def __init__(self, model: RelationshipModel):
-        w = self.w = model.world
-        n = w.n
-        self.start = np.full(n, -1, dtype=np.int64)
-        self.firm = np.full(n, -1, dtype=np.int64)
-        self.seek = np.zeros(n, dtype=bool)
-        self.rows: list[tuple[np.ndarray, ...]] = []
-        self.leaves: list[tuple[np.ndarray, np.ndarray]] = []  # (consumers, day) of every departure
-        self._mark()
-
-    def _mark(self) -> None:
-        w = self.w
-        w.calls[w.open_severity == 0] = SENTINEL
-
-    def before(self) -> None:
-        """Snapshot the state before a day."""
-        w = self.w
-        self._prev = (w.open_severity.copy(), w.open_days.copy(), w.calls.copy(), w.provider.copy())
-
-    def after(self) -> None:
-        """Classify what happened during the day that just ended."""
-        w = self.w
-        sev0, days0, calls0, prov0 = self._prev
-        day = w.day
-        sev, calls, open_days, prov = w.open_severity, w.calls, w.open_days, w.provider
-        left = w.defections[0]
-        if len(left):
-            self.leaves.append((np.asarray(left, dtype=np.int64).copy(), np.full(len(left), day, dtype=np.int64)))
-        # episodes that were open this morning and ended today
-        ongoing = sev0 > 0
-        ended = np.flatnonzero(ongoing & ((sev == 0) | (prov != prov0)))
-        if len(ended):
-            resolved = (sev[ended] == 0) & (calls[ended] == calls0[ended] + 1) & (open_days[ended] == days0[ended])
-            outcome = np.where(resolved, np.where(calls[ended] == 1, 0, 1), np.where(self.seek[ended], 2, 3))
-            self._record(ended, self.firm[ended], self.start[ended], outcome, self.seek[ended])
-        # episodes that started today
-        onset = np.flatnonzero((sev0 == 0) & (calls != SENTINEL))
-        if len(onset):
-            still_open = (sev[onset] > 0) & (prov[onset] == prov0[onset])
-            opened = onset[still_open]
-            self.start[opened], self.firm[opened], self.seek[opened] = day, prov0[opened], w.seeking[opened]
-            closed = onset[~still_open]
-            quick = (calls[closed] == 1) & (open_days[closed] == 0) & (sev[closed] == 0)
-            outcome = np.where(quick, 0, np.where(w.seeking[closed], 2, 3))
-            self._record(closed, prov0[closed], np.full(len(closed), day), outcome, w.seeking[closed].copy())
-        self._mark()
-
-    def _record(self, rows, firms, starts, outcomes, seeking) -> None:
-        self.rows.append((rows.copy(), np.asarray(firms).copy(), np.asarray(starts).copy(),
-                          np.asarray(outcomes).copy(), np.asarray(seeking).copy()))
-
-    def table(self, horizon: int, days: int) -> pd.DataFrame:
-        """One row per episode that started at least `horizon` days before the end: its outcome and
-        whether the customer stayed with the firm from the onset through onset + `horizon` days."""
-        if not self.rows:
-            return pd.DataFrame(columns=["consumer", "firm", "start", "outcome", "stayed"])
-        consumer, firm, start, outcome, _ = (np.concatenate(c) for c in zip(*self.rows))
-        keep = start + horizon <= days
-        consumer, firm, start, outcome = consumer[keep], firm[keep], start[keep], outcome[keep]
-        if self.leaves:
-            who, when = (np.concatenate(c) for c in zip(*self.leaves))
-        else:
-            who, when = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        order = np.lexsort((when, who))
-        who, when = who[order], when[order]
-        # the first departure at or after the onset
-        key_left = who * (days + 2) + when
-        key_ep = consumer * (days + 2) + start
-        pos = np.searchsorted(key_left, key_ep, side="left")
-        nxt = np.where(pos < len(who), pos, 0)
-        same = (pos < len(who)) & (who[nxt] == consumer)
-        left_by = same & (when[nxt] <= start + horizon)
-        return pd.DataFrame({"consumer": consumer, "firm": firm, "start": start,
-                             "outcome": np.array(self.OUTCOMES, dtype=object)[outcome], "stayed": ~left_by})
-
-    def resolved_count(self) -> int:
-        """Episodes that ended in a resolution (quick or later): must equal the resolved tickets."""
-        if not self.rows:
-            return 0
-        outcome = np.concatenate([r[3] for r in self.rows])
-        return int(np.sum(outcome <= 1))
+    ep, left = model.recorder.episodes(), model.recorder.departures()
+    ep = ep.loc[ep["start"] + horizon <= days].reset_index(drop=True)
+    order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
+    who, when = left["consumer"].to_numpy()[order], left["day"].to_numpy()[order]
+    consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
+    # the first departure at or after the onset
+    pos = np.searchsorted(who * (days + 2) + when, consumer * (days + 2) + start, side="left")
+    nxt = np.where(pos < len(who), pos, 0)
+    left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + horizon)
+    return pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
+                         "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
 
 
 # --------------------------------------------------------------------------- fact 1: trust asymmetry
@@ -450,17 +375,9 @@ def complaint_outcomes(overrides: Sequence[str], *, consumers: int, days: int, s
     """Problem episodes of the focal firm's customers with their outcome and `horizon`-day retention."""
     tables = []
     for seed in seeds:
-        model = build_run(overrides, consumers=consumers, days=days, seed=seed, behaviour=behaviour)
-        episodes = ProblemEpisodes(model)
-        while model.running:
-            episodes.before()
-            model.step()
-            episodes.after()
-        resolved = int(model.recorder.runs()["tickets_resolved"].sum())
-        if episodes.resolved_count() != resolved:
-            raise RuntimeError(f"problem observer out of step with the engine: {episodes.resolved_count()} "
-                               f"resolutions seen, {resolved} tickets resolved")
-        table = episodes.table(horizon, days)
+        model = build_run(overrides, consumers=consumers, days=days, seed=seed, behaviour=behaviour,
+                          record_episodes=True).run()
+        table = episode_outcomes(model, horizon, days)
         tables.append(table.loc[table["firm"] == 0].assign(seed=seed))
     return pd.concat(tables, ignore_index=True)
 
@@ -487,7 +404,7 @@ def fact_4(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     for label, severity in levels.items():
         ep = complaint_outcomes(FACT4_REGION, consumers=consumers, days=days, seeds=seeds, horizon=horizon,
                                 behaviour={"severity_mean": severity})
-        grouped = ep.groupby("outcome")["stayed"].agg(["mean", "size"]).reindex(ProblemEpisodes.OUTCOMES)
+        grouped = ep.groupby("outcome")["stayed"].agg(["mean", "size"]).reindex(EPISODE_OUTCOMES)
         table[label] = grouped["mean"].to_numpy()
         counts[label] = grouped["size"].fillna(0).astype(int).to_numpy()
     minor, major = table["minor"], table["major"]
@@ -501,11 +418,11 @@ def fact_4(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     for name, g_min, g_maj in zip(names, gaps_minor, gaps_major, strict=True):
         checks[f"gap {name} widens with severity ({g_min:+.3f} → {g_maj:+.3f})"] = bool(g_maj > g_min)
     fig = figures.complaint_handling_figure(table, counts, levels)
-    data = {"outcomes": list(ProblemEpisodes.OUTCOMES), "minor": minor.tolist(), "major": major.tolist(),
+    data = {"outcomes": list(EPISODE_OUTCOMES), "minor": minor.tolist(), "major": major.tolist(),
             "episodes_minor": counts["minor"].tolist(), "episodes_major": counts["major"].tolist(),
             "consumers": consumers, "seeds": list(seeds), "horizon_days": horizon}
     summary = ("retained after a year, major problems: " + ", ".join(f"{o} {v:.3f}" for o, v in
-                                                                   zip(ProblemEpisodes.OUTCOMES, major, strict=True)))
+                                                                   zip(EPISODE_OUTCOMES, major, strict=True)))
     return FactResult(FACTS[4], checks, data, summary, fig)
 
 

@@ -46,6 +46,8 @@ class RelationshipModel(mesa.Model):
             or "agents" (the readable per-agent reference, sim/reference.py). Both run the same model
             from the same day-0 world and record the same tables; they agree in distribution
             (tests/test_docking.py), not draw by draw.
+        record_episodes: also record every problem episode and how it ended (`recorder.episodes()`);
+            off by default, as only the stylized-fact experiments need it.
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
@@ -55,7 +57,7 @@ class RelationshipModel(mesa.Model):
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
-                 engine: str = "vectorized", **focal_overrides):
+                 engine: str = "vectorized", record_episodes: bool = False, **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
         seed = _seed_of(rng)
@@ -73,6 +75,7 @@ class RelationshipModel(mesa.Model):
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
         self.recorder = Recorder(self.world, days, self.names)
+        self.world.observe[0] = record_episodes
         if engine == "agents":
             self.firms, self.consumers = reference.populate(self, strategies)
         else:

@@ -11,7 +11,7 @@ import pandas as pd
 from numba import njit
 
 from relsim.trust import trust_of
-from relsim.world import CAUSES, COUNTERS, N_REACHED, N_TICKETS, World
+from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
@@ -38,12 +38,45 @@ class Recorder:
         self.surviving = np.ones((days + 1, w.n_firms))
         self.cohort_size = np.maximum(np.bincount(w.cohort[w.cohort >= 0], minlength=w.n_firms), 1)
         self.day = 0
+        self._episodes: list[np.ndarray] = []
+        self._departures: list[np.ndarray] = []
 
     def record(self, w: World) -> None:
         """Store the day that just ended."""
         s, b, _ = w.kernel()
         _record(s, b, self.values, self.evidence, self.surviving, self.cohort_size)
+        self.finish_day(w)
+
+    def finish_day(self, w: World) -> None:
+        """After a recorded day: advance the recorder's day; when episodes are observed, keep the problem
+        episodes that ended in it and the day's departures."""
         self.day = min(w.day, self.days)
+        if not w.observe[0] or w.day > self.days:
+            return
+        gone = w.n_events[E_DEFECTIONS]
+        if gone:
+            self._departures.append(np.column_stack([w.defect_buf[:gone], w.defect_firm[:gone], np.full(gone, w.day)]))
+        k = w.n_events[E_EPISODES]
+        if k:
+            rows = w.episode_buf[:k]
+            self._episodes.append(np.column_stack([rows, w.episode_firm[:k], w.episode_start[rows],
+                                                   np.full(k, w.day), w.episode_outcome[:k]]))
+
+    def episodes(self) -> pd.DataFrame:
+        """One row per problem episode that ended: consumer, firm, start and end day, outcome.
+
+        Recorded only with RelationshipModel(record_episodes=True); outcomes are world.EPISODE_OUTCOMES
+        (quick, resolved, unresolved, silent). An episode still open at the end is not in the table.
+        """
+        data = np.concatenate(self._episodes) if self._episodes else np.zeros((0, 5), dtype=np.int64)
+        frame = pd.DataFrame(data, columns=["consumer", "firm", "start", "end", "outcome"])
+        frame["outcome"] = pd.Categorical.from_codes(frame.pop("outcome"), categories=list(EPISODE_OUTCOMES))
+        return frame
+
+    def departures(self) -> pd.DataFrame:
+        """One row per departure (consumer, firm left, day); recorded with record_episodes=True."""
+        data = np.concatenate(self._departures) if self._departures else np.zeros((0, 3), dtype=np.int64)
+        return pd.DataFrame(data, columns=["consumer", "firm", "day"])
 
     def latest(self, column: str, firm: int = 0) -> float:
         """The last recorded value of `column` for `firm` (NaN before day 1)."""

@@ -33,7 +33,8 @@ import numpy as np
 from relsim import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
                     support, trust, voice, word_of_mouth)
 from relsim.params import Strategy
-from relsim.world import CAUSE, COUNTERS, DAILY, STREAMS, World
+from relsim.world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
+                          World, log_episode)
 
 
 def _plain(module: ModuleType) -> SimpleNamespace:
@@ -246,6 +247,7 @@ class Consumer(mesa.Agent):
         if self.open_severity == 0:
             self.open_days = self.calls = 0
             self.seeking = draw.random() < self.support_seeking * self.deterrent()
+            self.model.world.episode_start[self.index] = self.model.day
         self.open_severity += severity
 
     # ------------------------------------------------------------------ phase 6 (called by my provider)
@@ -272,6 +274,13 @@ class Consumer(mesa.Agent):
                          direct=True)
             self.exchanges += 1
             self.open_severity = 0.0
+            self.end_episode(firm.index, QUICK if first_call else RESOLVED_LATER)
+
+    def end_episode(self, firm: int, outcome: int) -> None:
+        """My problem with `firm` ended today with `outcome` (logged when episodes are observed)."""
+        w = self.model.world
+        log_episode.py_func(w.observe, w.n_events, w.episode_buf, w.episode_firm, w.episode_outcome, self.index,
+                            firm, outcome)
 
     # ------------------------------------------------------------------ phases 7-10
     def react(self) -> None:
@@ -293,8 +302,10 @@ class Consumer(mesa.Agent):
             self.receive("negative", "unresolved", self.provider, b.unresolved_weight * self.open_severity, direct=True)
             self.stress_in += b.stress_unresolved
             self.open_severity = 0.0
+            self.end_episode(self.provider, UNRESOLVED_END)
         elif not self.seeking and fades:
             self.open_severity = 0.0
+            self.end_episode(self.provider, SILENT)
 
     def pay_nuisance_fee(self) -> None:
         """Every 30 days of tenure my provider charges its nuisance fee, if it has one (§7.7)."""
@@ -411,6 +422,8 @@ class Consumer(mesa.Agent):
         firm = self.model.firms[f]
         firm.today["churned"] += 1
         firm.count -= 1
+        if self.open_severity > 0:
+            self.end_episode(f, UNRESOLVED_END if self.seeking else SILENT)
         self.loyal, self.provider, self.tenure, self.open_severity = False, -1, 0, 0.0
         self.left_today = True
         self.model.leavers.append((self, f))
@@ -457,6 +470,7 @@ def day(model: mesa.Model) -> None:
     consumers, firms = model.consumers, model.firm_agents
     model.day += 1
     firms.do("open_day")  # 1
+    model.world.n_events[E_EPISODES] = 0
     consumers.do("begin_day")  # 1
     consumers.do("step")  # 2-5: contacts, data requests, usage, problems
     model.world.shock_today[0] = False  # the calendar's shock, if any, has hit

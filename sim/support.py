@@ -41,7 +41,8 @@ from numba import njit
 from relsim.fees import deterrent_of, fee_of, unfairness
 from relsim.rand import NEVER, exponential, geometric, uniform
 from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
-                          R_SHOCK, R_SUPPORT, RESOLVED, SUPPORT_FEES, UNREACHED, UNRESOLVED, USAGE, World, add)
+                          QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
+                          UNRESOLVED, UNRESOLVED_END, USAGE, World, add, end_episode)
 
 
 @njit(cache=True, inline="always")
@@ -143,6 +144,7 @@ def _experience_problems(s, b, fa) -> None:
             s.today_arr[N_PROBLEMS, f] += 1
             add(s, False, PROBLEMS, n, f, b.problem_weight * severity, True)
             if s.open_severity[n] == 0:
+                s.episode_start[n] = day
                 s.open_days[n] = 0
                 s.calls[n] = 0
                 s.seeking[n] = decide < s.support_seeking[n] * deterrent_of(s, b, fa, n)
@@ -213,6 +215,7 @@ def _call(s, b, fa, st, n, f, reached) -> None:
         add(s, True, RESOLVED, n, f, resolution(b, s.open_severity[n], first_call), True)
         s.exchanges[n] += 1
         s.open_severity[n] = 0.0
+        end_episode(s, n, f, QUICK if first_call else RESOLVED_LATER)
 
 
 def progress_problems(w: World) -> None:
@@ -235,5 +238,7 @@ def _progress_problems(s, b, fa) -> None:
             add(s, False, UNRESOLVED, n, f, b.unresolved_weight * severity, True)
             s.stress_in[n] += b.stress_unresolved
             s.open_severity[n] = 0.0
+            end_episode(s, n, f, UNRESOLVED_END)
         elif not s.seeking[n] and s.fade_day[n] <= day:
             s.open_severity[n] = 0.0
+            end_episode(s, n, f, SILENT)

@@ -31,7 +31,7 @@ def day(w: World, recorder: Recorder) -> None:
     """Advance the world by one day and record it."""
     s, b, fa = w.kernel()
     _day(s, b, fa, recorder.values, recorder.evidence, recorder.surviving, recorder.cohort_size)
-    recorder.day = min(w.day, recorder.days)
+    recorder.finish_day(w)
 
 
 @njit(cache=True)

@@ -54,7 +54,13 @@ COUNTERS = ("acquired", "churned", "contacts", "problems", "tickets", "tickets_r
  N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED) = range(len(COUNTERS))
 
 #: Today's event lists handed from one phase to the next (counts in `World.n_events`).
-E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS = range(4)
+E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS, E_EPISODES = range(5)
+
+#: How a problem episode ends (observed with RelationshipModel(record_episodes=True); DESIGN.md fact 4):
+#: resolved at the first call, resolved at a later call, unresolved (the caller gave up, or left while
+#: calling), silent (never called: the problem faded, or the customer left with it).
+EPISODE_OUTCOMES = ("quick", "resolved", "unresolved", "silent")
+QUICK, RESOLVED_LATER, UNRESOLVED_END, SILENT = range(len(EPISODE_OUTCOMES))
 
 _F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
 _B2, _U2 = types.boolean[:, ::1], types.uint64[:, ::1]
@@ -71,22 +77,25 @@ ARRAYS = (
     "provider", "tenure", "stress", "load", "open_severity", "open_days", "seeking", "calls", "cohort",
     "cohort_alive", "shock_draw", "wom_heard", "direct_neg", "direct_pos", "stress_in", "relief_in", "exchanges",
     "next_problem", "fade_day", "private_clock", "public_clock", "praise_clock", "churn_clock", "join_clock",
-    "left_day",
+    "left_day", "episode_start",
     # firm
     "problem_rate", "npv", "firm_customers", "today_arr", "evidence",
     # today's events and scratch space
     "private_buf", "public_buf", "praise_buf", "defect_buf", "defect_firm", "n_events", "pairs",
+    "episode_buf", "episode_firm", "episode_outcome", "observe",
     # clock and random streams
     "clock", "problem_cap", "streams", "contact_streams",
     # the calendar (sim/calendar.py): today's dated events, and the assortment cut so far
     "cut_today", "shock_today", "cut_share",
 )
 TYPES = dict(pos=_F2, neg=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
-             seeking=_B1, cohort_alive=_B1, cut_today=_B1, shock_today=_B1, today_arr=_F2, evidence=types.float64[:, :, ::1], streams=_U2,
+             seeking=_B1, cohort_alive=_B1, cut_today=_B1, shock_today=_B1, observe=_B1, today_arr=_F2,
+             evidence=types.float64[:, :, ::1], streams=_U2,
              contact_streams=_U2, adj_idx=types.int32[::1],
              **dict.fromkeys(("provider", "tenure", "open_days", "calls", "cohort", "next_problem", "fade_day",
                               "left_day", "firm_customers", "private_buf", "public_buf", "praise_buf", "defect_buf",
-                              "defect_firm", "n_events", "pairs", "clock", "adj_ptr"), _I1))
+                              "defect_firm", "n_events", "pairs", "clock", "adj_ptr", "episode_start", "episode_buf",
+                              "episode_firm", "episode_outcome"), _I1))
 
 
 _DTYPES = {k: (bool if str(t.dtype) == "bool" else np.dtype(str(t.dtype))) for k, t in TYPES.items()}
@@ -291,6 +300,21 @@ def join(s: State, n: int, f: int) -> None:
     s.today_arr[N_ACQUIRED, f] += 1
 
 
+@njit(cache=True, inline="always")
+def log_episode(observe, n_events, consumers, firms, outcomes, n: int, f: int, outcome: int) -> None:
+    """Log today's end of consumer n's problem with firm f, if episodes are observed (both engines call this)."""
+    if observe[0]:
+        k = n_events[E_EPISODES]
+        consumers[k], firms[k], outcomes[k] = n, f, outcome
+        n_events[E_EPISODES] = k + 1
+
+
+@njit(cache=True, inline="always")
+def end_episode(s: State, n: int, f: int, outcome: int) -> None:
+    """Consumer n's problem with firm f ends today with `outcome` (see `log_episode`)."""
+    log_episode(s.observe, s.n_events, s.episode_buf, s.episode_firm, s.episode_outcome, n, f, outcome)
+
+
 @njit(cache=True)
 def leave(s: State, n: int) -> None:
     """Consumer n stops being a customer; its open problem ends; tomorrow it tells its neighbours."""
@@ -300,6 +324,8 @@ def leave(s: State, n: int) -> None:
     s.cohort_alive[n] = False
     s.provider[n] = -1
     s.tenure[n] = 0
+    if s.open_severity[n] > 0:
+        end_episode(s, n, f, UNRESOLVED_END if s.seeking[n] else SILENT)
     s.open_severity[n] = 0.0
     s.left_day[n] = s.clock[0]
     k = s.n_events[E_DEFECTIONS]
@@ -350,7 +376,10 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.evidence = np.zeros((2, len(CAUSES), n_firms))
     w.private_buf, w.public_buf, w.praise_buf = (np.zeros(n, dtype=np.int64) for _ in range(3))
     w.defect_buf, w.defect_firm = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    w.n_events = np.zeros(4, dtype=np.int64)
+    w.n_events = np.zeros(5, dtype=np.int64)
+    w.episode_start = np.full(n, -1, dtype=np.int64)  # the day the consumer's open problem began
+    w.episode_buf, w.episode_firm, w.episode_outcome = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    w.observe = np.zeros(1, dtype=bool)  # log problem episodes (RelationshipModel(record_episodes=True))
     w.pairs = np.zeros(n * n_firms, dtype=np.int64)
     w.clock = np.zeros(1, dtype=np.int64)  # today's day
     w.problem_cap = np.full(1, -1.0)  # the problem rate the problem clocks were drawn for (sim/support.py)
@@ -394,6 +423,7 @@ def _begin_day(s: State) -> None:
     s.contacted[:] = False
     s.evidence[:] = 0.0
     s.today_arr[:] = 0.0
+    s.n_events[E_EPISODES] = 0
 
 
 @intrinsic

@@ -1,5 +1,5 @@
-"""The tools behind the stylized-fact checks: observation between days leaves the run unchanged, the
-episode observer agrees with the engine's counters, the hazard-ratio estimator recovers a known ratio,
+"""The tools behind the stylized-fact checks: recording problem episodes leaves the run unchanged, the
+recorded episodes agree with the engines' counters, the hazard-ratio estimator recovers a known ratio,
 every region is a valid `relsim` config, and relsim-validate writes its page."""
 
 from __future__ import annotations
@@ -16,38 +16,35 @@ import plotly.graph_objects as go
 import pytest
 
 from relsim.analysis.facts import facts_page, logistic_hazard_ratios, parabolic_peak
-from relsim.experiments.validation import FACTS, FactResult, ProblemEpisodes, _composed, build_run
+from relsim.experiments.validation import FACTS, FactResult, _composed, build_run, episode_outcomes
+from relsim.model import RelationshipModel
 
 REGION = ("market=monopoly", "strategies.middle.inbound_capacity=5", "market.behaviour.self_fix_days=60")
 
 
-def test_observing_problem_episodes_leaves_the_run_unchanged() -> None:
-    """The observer writes a sentinel into `calls` of consumers without an open problem; no rule reads it."""
+def test_recording_problem_episodes_leaves_the_run_unchanged() -> None:
     plain = build_run(REGION, consumers=600, days=200, seed=3).run()
-    observed = build_run(REGION, consumers=600, days=200, seed=3)
-    episodes = ProblemEpisodes(observed)
-    while observed.running:
-        episodes.before()
-        observed.step()
-        episodes.after()
+    observed = build_run(REGION, consumers=600, days=200, seed=3, record_episodes=True).run()
     pd.testing.assert_frame_equal(plain.recorder.runs(), observed.recorder.runs())
     pd.testing.assert_frame_equal(plain.recorder.retention(), observed.recorder.retention())
+    assert plain.recorder.episodes().empty and len(observed.recorder.episodes()) > 100
 
 
-def test_episode_outcomes_match_the_engines_counters() -> None:
-    model = build_run(REGION, consumers=800, days=400, seed=5)
-    episodes = ProblemEpisodes(model)
-    while model.running:
-        episodes.before()
-        model.step()
-        episodes.after()
-    runs = model.recorder.runs()
-    assert episodes.resolved_count() == int(runs["tickets_resolved"].sum()) > 0
-    table = episodes.table(horizon=100, days=400)
-    assert set(table["outcome"]) == set(ProblemEpisodes.OUTCOMES)
-    assert (table["start"] <= 300).all() and table["stayed"].dtype == bool
-    # every episode starts with a problem, and problems that arrive during an open one join it
-    assert len(table) <= int(runs["problems"].sum())
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_episode_outcomes_match_the_engines_counters(engine: str) -> None:
+    model = build_run(REGION, consumers=800 if engine == "vectorized" else 300, days=400, seed=5,
+                      record_episodes=True)
+    model = RelationshipModel(model.firms[0].strategy, model.market, rivals=[], days=400, rng=5, engine=engine,
+                              consumer_agents=False, record_episodes=True).run()
+    runs, episodes = model.recorder.runs(), model.recorder.episodes()
+    resolved = episodes["outcome"].isin(["quick", "resolved"]).sum()
+    assert resolved == int(runs["tickets_resolved"].sum()) > 0
+    assert set(episodes["outcome"]) == {"quick", "resolved", "unresolved", "silent"}
+    assert (episodes["start"] <= episodes["end"]).all()
+    departures = model.recorder.departures()
+    assert len(departures) == int(runs["churned"].sum())
+    table = episode_outcomes(model, horizon=60, days=400)
+    assert len(table) <= len(episodes) and table["stayed"].dtype == bool
 
 
 def test_logistic_hazard_ratios_recover_a_known_ratio() -> None:
