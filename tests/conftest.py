@@ -10,7 +10,11 @@ the whole daily schedule. Comparisons use the same seed in both settings (common
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -131,3 +135,10 @@ def runs(model: RelationshipModel, firm: int | None = 0) -> pd.DataFrame:
     """The model's runs table, for one firm (default the focal one) or all (firm=None)."""
     table = model.recorder.runs()
     return table if firm is None else table[table.firm == firm].reset_index(drop=True)
+
+
+def relsim_command(*args: str, cwd: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `relsim` console script (next to this interpreter) with arguments; output captured."""
+    script = Path(sys.executable).with_name("relsim")
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})

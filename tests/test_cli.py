@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from conftest import relsim_command
 
 from relsim.experiments.main import prevalidate
 from relsim.params import ConfigError
@@ -20,9 +21,8 @@ RUNS_COLUMNS = ["arm", "scenario", "seed", "day", "firm", "customers", "acquired
 
 
 def relsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the relsim console script (next to this interpreter) with arguments."""
-    script = Path(sys.executable).with_name("relsim")
-    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    """Run the relsim console script with arguments."""
+    return relsim_command(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import relsim_command
+
 from relsim.analysis.design import design_matrix, discover, sensitivity
 from hydra_plugins.relsim_design_sweeper.design_sweeper import problem_of, sample
 
@@ -72,9 +74,8 @@ def test_bad_bounds_are_refused() -> None:
 def test_tiny_real_sensitivity_sweep(tmp_path: Path) -> None:
     """A real Sobol design through the joblib launcher: one job per row, finite indices."""
     out = tmp_path / "sens"
-    result = subprocess.run([str(Path(sys.executable).with_name("relsim")), "+experiment=sensitivity",
-                             "hydra.sweeper.samples=2", "seeds=1", "days=30", "market.consumers=100",
-                             f"hydra.sweep.dir={out}"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    result = relsim_command("+experiment=sensitivity", "hydra.sweeper.samples=2", "seeds=1", "days=30",
+                            "market.consumers=100", f"hydra.sweep.dir={out}", timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     x = design_matrix(out)
     assert len(x) == 2 * (6 + 2) == len(list(out.glob("job=*/manifest.json")))

@@ -31,15 +31,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_market, strategy
+from conftest import make_market, relsim_command, strategy
 from scipy import stats
 
 from relsim.experiments.config import load
@@ -199,13 +196,11 @@ def test_the_same_tests_catch_a_five_percent_change_in_the_negativity_bias(
 # --------------------------------------------------------------------------- both engines through the command
 
 def test_relsim_runs_either_engine_and_writes_the_same_files(tmp_path) -> None:
-    script = Path(sys.executable).with_name("relsim")
     small = ["arms=[one_way]", "seeds=[4]", "days=40", "market.consumers=200", "progress=false", "workers=1"]
     tables = {}
     for engine in ("vectorized", "agents"):
         out = tmp_path / engine
-        done = subprocess.run([str(script), *small, f"engine={engine}", f"hydra.run.dir={out}"], cwd=tmp_path,
-                              capture_output=True, text=True, timeout=300)
+        done = relsim_command(*small, f"engine={engine}", f"hydra.run.dir={out}", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         tables[engine] = {p.name: p for p in out.iterdir() if not p.name.startswith(".")}
         assert json.loads((out / "manifest.json").read_text())["config"]["engine"] == engine
@@ -213,5 +208,5 @@ def test_relsim_runs_either_engine_and_writes_the_same_files(tmp_path) -> None:
     for name in ("runs.parquet", "retention.parquet", "evidence.parquet"):
         a, b = (pd.read_parquet(tables[e][name]) for e in ("vectorized", "agents"))
         assert list(a.columns) == list(b.columns) and len(a) == len(b), name
-    bad = subprocess.run([str(script), "engine=numpy"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    bad = relsim_command("engine=numpy", cwd=tmp_path)
     assert bad.returncode == 2 and "engine='numpy'" in bad.stderr and "vectorized, agents" in bad.stderr

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import relsim_command
 
 from relsim.experiments.config import load, options
 from relsim.experiments.main import prevalidate
@@ -181,9 +181,8 @@ def test_parse_rejects_a_non_numeric_change() -> None:
 
 def test_whatif_command_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "w"
-    script = Path(sys.executable).with_name("relsim")
-    result = subprocess.run([str(script), "scenario=pentium_crisis", "seeds=3", "days=240", "market.consumers=300",
-                             "progress=false", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
+    result = relsim_command("scenario=pentium_crisis", "seeds=3", "days=240", "market.consumers=300",
+                            "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "under one_way, pentium_crisis" in result.stdout and "under reciprocal, pentium_crisis" in result.stdout
     summary = pd.read_csv(out / "summary.csv")
@@ -198,9 +197,8 @@ def test_whatif_command_end_to_end(tmp_path: Path) -> None:
 
 def test_whatif_all_writes_the_overview(tmp_path: Path) -> None:
     out = tmp_path / "all"
-    script = Path(sys.executable).with_name("relsim")
-    result = subprocess.run([str(script), "+experiment=whatif_all", "seeds=2", "days=60", "market.consumers=200",
-                             "progress=false", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
+    result = relsim_command("+experiment=whatif_all", "seeds=2", "days=60", "market.consumers=200",
+                            "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(out / "overview.csv")
     assert len(frame) == 2 * 11  # 10 scenarios + the pentium contrast, for both strategies

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import relsim_command
+
 from relsim.analysis.sweep import effect_grid, load_sweep, sweep_figures
 
 BIN = Path(sys.executable).parent
@@ -21,8 +23,7 @@ SMALL = ["seeds=2", "days=40", "market.consumers=200"]
 
 
 def relsim(*args: str, cwd: Path, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(BIN / "relsim"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, **(env or {})})
+    result = relsim_command(*args, cwd=cwd, timeout=timeout, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
