@@ -12,12 +12,32 @@ Per firm f and day t, with C_f customers at the end of the day:
 Support capacity is paid for whether or not it is used: staffed slots are inbound_capacity_f per
 1,000 customers a day (sim/support.py). s_f is the share of the assortment cut so far (`cut_share`:
 0 until the firm's cut day, sim/assortment.py).
+
+Customer equity (docs/ODD.md §7.18.1; Rust, Lemon & Zeithaml 2004, J. Marketing 68(1); the
+margin x retention / (1 + d - r) form of Gupta, Lehmann & Stuart 2004, J. Marketing Research 41(1)).
+At the end of day t, the NPV to date plus the expected discounted margin of the customers held:
+
+    equity_f(t) = npv_f(t) + (1 + discount_rate)^(-t / 365) sum_n V(m_f, h_n)
+    V(m, h)     = sum_{k >= 1} m/30 (s / delta)^k = m/30 s / (delta - s),
+    s = exp(-h),  delta = (1 + discount_rate)^(1 / 365),
+    m_f = price_f + nuisance_fee_f - max(serve_cost_f - assortment_saving_f s_f, 0)   (a month)
+
+h_n is customer n's churn hazard today (sim/churn.py:hazard, from its trust, stress, intimacy,
+propensity and price), held constant: the customer pays day t+k's margin if it survives k more daily
+churn draws (probability s^k), and day t+k's money is worth delta^-k of day t's, as in the NPV. V is
+infinite when s = delta (no churn and no discounting). Contacts, staffing, answers, listening,
+support fees and future customers are not in m_f (docs/ODD.md §7.18.1 says why).
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from numba import njit
 
+from relsim.churn import hazard, price_markup
+from relsim.trust import beta_mean
 from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
 
 
@@ -67,3 +87,51 @@ def _account(s, b, fa) -> None:
                                 fa.cost_per_ticket[f], today[N_ANSWERED, f], fa.cost_per_answer[f], fa.listening[f],
                                 fa.public_listening[f], fa.listening_cost[f])
         s.npv[f] += discounted(b, today[N_REVENUE, f] - today[N_COST, f], day)
+
+
+@njit(cache=True, inline="always")
+def margin(price: float, nuisance_fee: float, serve: float) -> float:
+    """A customer's monthly margin m = price + nuisance fee - serving cost (serve from `serve_cost`)."""
+    return price + nuisance_fee - serve
+
+
+@njit(cache=True, inline="always")
+def expected_margin(b, monthly_margin: float, h: float) -> float:
+    """Expected future margin of a customer with constant daily churn hazard h, in today's money.
+
+    V = sum_{k>=1} m/30 (s/delta)^k = m/30 s / (delta - s), s = exp(-h), delta = (1 + discount_rate)^(1/365)
+    (infinite, with the margin's sign, when s = delta: no churn and no discounting).
+    """
+    s, delta = math.exp(-h), (1.0 + b.discount_rate) ** (1.0 / 365.0)
+    if delta - s <= 0.0:
+        return math.copysign(math.inf, monthly_margin) if monthly_margin != 0.0 else 0.0
+    return monthly_margin / 30.0 * s / (delta - s)
+
+
+def customer_equity(w: World) -> np.ndarray:
+    """Each firm's customer equity today (NPV to date + expected discounted margin of its customers)."""
+    s, b, fa = w.kernel()
+    out = np.empty(w.n_firms)
+    _equity(s, b, fa, out)
+    return out
+
+
+@njit(cache=True)
+def _equity(s, b, fa, out) -> None:
+    """out[f] = npv_f + today's value, discounted to day 0, of firm f's customers at their hazards today."""
+    n_firms = len(fa.price)
+    values, margins, markups = np.zeros(n_firms), np.empty(n_firms), np.empty(n_firms)
+    for f in range(n_firms):
+        margins[f] = margin(fa.price[f], fa.nuisance_fee[f],
+                            serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f]))
+        markups[f] = price_markup(b, fa.price[f], fa.nuisance_fee[f])
+    provider, pos, neg, a0 = s.provider, s.pos, s.neg, b.prior_evidence / 2
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f < 0:
+            continue
+        h = hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), s.stress[n], s.intimacy[n, f], s.churn_propensity[n],
+                   s.price_sensitivity[n] * markups[f])
+        values[f] += expected_margin(b, margins[f], h)
+    for f in range(n_firms):
+        out[f] = s.npv[f] + discounted(b, values[f], s.clock[0])

@@ -1,5 +1,10 @@
 """Observation: each day's per-firm figures, evidence by cause, and the day-0 cohorts' survival.
 
+Customer equity (sim/economics.py:_equity, a pass over all customers) is recorded every
+EQUITY_EVERY-th day and on the last day, NaN on the other days: daily, it would add a second
+exponential per consumer-day to the day. Both engines record through this module (the reference
+engine writes its state back into the world each evening), so they share the computation.
+
 The recorder fills preallocated arrays (no per-day allocation of tables) and hands tidy tables to
 whoever runs the model; the column meanings are in docs/SCHEMA.md.
 """
@@ -10,22 +15,26 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from relsim.economics import _equity
 from relsim.trust import trust_of
 from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
            "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-           "problem_rate", "revenue", "cost", "profit", "npv")
+           "problem_rate", "revenue", "cost", "profit", "npv", "customer_equity")
 COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "tickets", "tickets_reached",
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
                  "posts_positive", "complaints_answered")
 _COL = {c: k for k, c in enumerate(COLUMNS)}
 #: Column of each per-firm counter of sim/world.py (-1: not recorded).
 _COUNTER_COLUMN = np.array([_COL.get(name, -1) for name in COUNTERS], dtype=np.int64)
-(C_CUSTOMERS, C_TRUST, C_INTIMACY, C_STRESS, C_UNREACHED, C_RATE, C_REVENUE, C_COST, C_PROFIT, C_NPV) = (
+(C_CUSTOMERS, C_TRUST, C_INTIMACY, C_STRESS, C_UNREACHED, C_RATE, C_REVENUE, C_COST, C_PROFIT, C_NPV,
+ C_EQUITY) = (
     _COL[c] for c in ("customers", "mean_trust", "mean_intimacy", "mean_stress", "tickets_unreached", "problem_rate",
-                      "revenue", "cost", "profit", "npv"))
+                      "revenue", "cost", "profit", "npv", "customer_equity"))
+#: Customer equity is recorded on every EQUITY_EVERY-th day and on the last day (NaN otherwise).
+EQUITY_EVERY = 30
 
 
 class Recorder:
@@ -43,8 +52,8 @@ class Recorder:
 
     def record(self, w: World) -> None:
         """Store the day that just ended."""
-        s, b, _ = w.kernel()
-        _record(s, b, self.values, self.evidence, self.surviving, self.cohort_size)
+        s, b, fa = w.kernel()
+        _record(s, b, fa, self.values, self.evidence, self.surviving, self.cohort_size)
         self.finish_day(w)
 
     def finish_day(self, w: World) -> None:
@@ -121,7 +130,7 @@ class Recorder:
 
 
 @njit(cache=True)
-def _record(s, b, values, evidence, surviving, cohort_size) -> None:
+def _record(s, b, fa, values, evidence, surviving, cohort_size) -> None:
     day = s.clock[0]
     if day > values.shape[0]:
         return
@@ -152,3 +161,7 @@ def _record(s, b, values, evidence, surviving, cohort_size) -> None:
         row[f, C_NPV] = s.npv[f]
         surviving[day, f] = alive[f] / cohort_size[f]
     evidence[day - 1] = s.evidence
+    if day % EQUITY_EVERY == 0 or day == values.shape[0]:
+        equity = np.empty(n_firms)
+        _equity(s, b, fa, equity)
+        row[:, C_EQUITY] = equity

@@ -54,4 +54,4 @@ def _day(s, b, fa, values, evidence, surviving, cohort_size) -> None:
     _churn(s, b, fa)  # 14: churn and switching (§7.16, churn.py)
     _acquire(s, b, fa)  # 15: acquisition (§7.17, churn.py)
     _account(s, b, fa)  # 16: accounting (§7.18, economics.py)
-    _record(s, b, values, evidence, surviving, cohort_size)  # 17: observation (§7.19, recorder.py)
+    _record(s, b, fa, values, evidence, surviving, cohort_size)  # 17: observation (§7.19, recorder.py)
