@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import CAUSE_PALETTE, WEEKLY_ABOVE_DAYS, add_line, arm_colors, empty, mean_band, style, weekly
+from .figures import CAUSE_PALETTE, COLORS, WEEKLY_ABOVE_DAYS, add_line, arm_colors, empty, mean_band, style, weekly
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .load import RunData, load_run
-from .summary import CAUSE_LABELS, FOCAL_FIRM, display_frame, evidence_rates, summarise, verdict
+from .summary import CAUSE_LABELS, FOCAL_FIRM, crossover, display_frame, evidence_rates, profit_gap, summarise, verdict
 
 __all__ = ["SECTIONS", "BAND_NOTE", "TABLE_CAPTION", "figures", "meta_line", "summary_html", "write_report"]
 
@@ -39,6 +39,12 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "complaints": ("Complaints: private vs public",
                    "Firm 0's complaints per 30-day month: private complaints to the firm "
                    "(solid) and negative public posts (dotted). " + BAND_NOTE),
+    "gap": ("Profit gap over time",
+            "Cumulative profit (NPV to date, discounted to day 0) of the focal firm, each arm minus the first, "
+            "paired by seed (common random numbers): above 0 the arm leads. The line is the mean paired gap, the "
+            "band its 95% t-interval over seeds; the dotted vertical line marks the crossover day, the first day "
+            "after which the sign of the mean gap stays fixed (none if it never changes sign). Drawn with two or "
+            "more arms."),
 }
 """Figure key -> (section title, caption) in page order."""
 
@@ -158,16 +164,42 @@ def _complaints_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
     return style(fig, SECTIONS["complaints"][0])
 
 
+def _gap_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
+    """(f) The paired gap in NPV to date, each arm minus the first, with its band and crossover day."""
+    fig = go.Figure()
+    base = run.arms[0]
+    for arm in run.arms[1:]:
+        gap = profit_gap(run.runs, arm, base)
+        if gap.empty:
+            continue
+        cross = crossover(gap)
+        drawn = weekly(gap.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
+        add_line(fig, drawn, "day", name=f"{arm} − {base}", color=colors[arm], group=arm, showlegend=True,
+                 hover="%{y:,.0f}")
+        if cross.day is not None:
+            fig.add_vline(x=cross.day, line={"color": colors[arm], "width": 1, "dash": "dot"},
+                          annotation_text=f"crossover: day {cross.day}", annotation_position="top left")
+    if not fig.data:
+        empty(fig, "no common seeds to pair")
+    fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1})
+    fig.update_xaxes(title_text="day")
+    fig.update_yaxes(title_text="NPV to date, arm − first arm (currency)")
+    return style(fig, SECTIONS["gap"][0])
+
+
 def figures(run: RunData) -> dict[str, go.Figure]:
-    """All report figures keyed as in SECTIONS, with consistent arm colours."""
+    """All report figures keyed as in SECTIONS (the profit gap only with two or more arms), consistent arm colours."""
     colors = arm_colors(run.arms)
-    return {
+    out = {
         "trust": _trust_figure(run, colors),
         "customers": _customers_figure(run, colors),
         "retention": _retention_figure(run, colors),
         "evidence": _evidence_figure(run),
         "complaints": _complaints_figure(run, colors),
     }
+    if len(run.arms) > 1:
+        out["gap"] = _gap_figure(run, colors)
+    return out
 
 
 # --------------------------------------------------------------------------- page

@@ -17,7 +17,7 @@ from .stats import mean_ci, paired_effect
 __all__ = [
     "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
     "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
-    "format_table", "evidence_shares", "evidence_rates", "verdict",
+    "format_table", "evidence_shares", "evidence_rates", "verdict", "Crossover", "profit_gap", "crossover",
 ]
 
 FOCAL_FIRM = 0
@@ -52,6 +52,9 @@ METRICS: dict[str, Metric] = {
     "cost": Metric("Cost", "currency", "runs.parquet, firm 0: cost summed over days"),
     "profit": Metric("Profit", "currency", "runs.parquet, firm 0: profit summed over days"),
     "npv": Metric("NPV", "currency", "runs.parquet, firm 0: npv on the last day (cumulative)"),
+    "customer_equity": Metric("Customer equity", "currency",
+                              "runs.parquet, firm 0: customer_equity on the last day (NPV plus the discounted "
+                              "expected margin of the customers still held, ODD §7.18.1)"),
 }
 """Summary metrics in table order: metric -> (label, unit, how computed)."""
 
@@ -65,7 +68,7 @@ SUMMARY_COLUMNS: list[str] = [
 ]
 
 _LAST_DAY = {"trust": "mean_trust", "intimacy": "mean_intimacy",
-             "stress": "mean_stress", "npv": "npv"}
+             "stress": "mean_stress", "npv": "npv", "customer_equity": "customer_equity"}
 _TOTALS = ("complaints_private", "complaints_public", "tickets_unreached", "revenue", "cost", "profit")
 
 CAUSE_LABELS: dict[str, str] = {
@@ -119,7 +122,8 @@ def per_seed_metrics(run: RunData) -> pd.DataFrame:
             if max_tenure is not None and horizon <= max_tenure:
                 out[metric] = _retention_at(run.retention, horizon)
         elif metric in _LAST_DAY:
-            out[metric] = last[_LAST_DAY[metric]].astype(float)
+            if _LAST_DAY[metric] in last:  # runs recorded before a column existed lack it
+                out[metric] = last[_LAST_DAY[metric]].astype(float)
         else:
             out[metric] = totals[metric].astype(float)
     out = out.reset_index()
@@ -433,6 +437,73 @@ def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
 
 
 
+# --------------------------------------------------------------------------- profit gap over time
+
+def profit_gap(runs: pd.DataFrame, this: str, reference: str, by: str = "arm", column: str = "npv") -> pd.DataFrame:
+    """The paired gap `this` − `reference` in firm 0's `column` (default: NPV to date) by day.
+
+    `by` names the column that holds the two (``arm``, or ``scenario`` in a what-if). The difference
+    is taken seed by seed on common seeds (common random numbers), then averaged: columns ``day``,
+    ``mean``, ``low``, ``high`` (95% t-interval over seeds, figures.mean_band) and ``n``.
+    """
+    from .figures import mean_band
+
+    focal = runs[runs["firm"] == FOCAL_FIRM]
+    wide = focal[focal[by].isin([this, reference])].pivot_table(index=["seed", "day"], columns=by, values=column)
+    if this not in wide or reference not in wide:
+        return pd.DataFrame(columns=["day", "mean", "low", "high", "n"])
+    gap = (wide[this] - wide[reference]).dropna().rename("gap").reset_index()
+    return mean_band(gap, "day", "gap")[["day", "mean", "low", "high", "n"]]
+
+
+class Crossover(NamedTuple):
+    """When the mean profit gap took its final sign: `day` (None if it never changed sign), `sign` (+1: `this`
+    leads at the end, -1: the reference leads, 0: no gap), and `clear_from`, the first day from which the
+    95% band excludes 0, on the side of the final sign, to the end (None if it does not on the last day)."""
+
+    day: int | None
+    sign: int
+    clear_from: int | None
+
+
+def crossover(gap: pd.DataFrame) -> Crossover:
+    """The crossover day of a profit gap: the first day after which the sign of the mean gap stays fixed.
+
+    Days with a mean gap of exactly 0 are passed over; `day` is None when the gap never changes sign.
+    """
+    if gap.empty:
+        return Crossover(None, 0, None)
+    days, mean = gap["day"].to_numpy(), gap["mean"].to_numpy(dtype=float)
+    sign = np.sign(mean)
+    nonzero = np.flatnonzero(np.isfinite(mean) & (sign != 0))
+    if not len(nonzero):
+        return Crossover(None, 0, None)
+    final = int(sign[nonzero[-1]])
+    other = nonzero[sign[nonzero] != final]
+    day = int(days[nonzero[np.searchsorted(nonzero, other[-1]) + 1]]) if len(other) else None
+    low, high = gap["low"].to_numpy(dtype=float), gap["high"].to_numpy(dtype=float)
+    clear = low > 0 if final > 0 else high < 0  # the band excludes 0 on the side of the final sign
+    clear_from = None
+    if clear[-1]:
+        unclear = np.flatnonzero(~clear)
+        clear_from = int(days[unclear[-1] + 1]) if len(unclear) else int(days[0])
+    return Crossover(day, final, clear_from)
+
+
+def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "NPV to date") -> str:
+    """A clause on the crossover of a profit gap ('' when the mean gap never changes sign)."""
+    cross = crossover(gap)
+    if cross.day is None:
+        return ""
+    leader, behind = (this, reference) if cross.sign > 0 else (reference, this)
+    text = f"{leader} overtakes {behind} in {what} on day {cross.day} and stays ahead of it"
+    if cross.clear_from is not None:
+        text += f" (the gap's 95% band excludes 0 from day {cross.clear_from})"
+    elif np.isfinite(gap["low"].iloc[-1]):
+        text += " (the gap's 95% band still includes 0 at the end)"
+    return text
+
+
 def verdict(run: RunData, summary: pd.DataFrame) -> str:
     """One line of plain language on retention, NPV and the main cause of lost trust.
 
@@ -448,6 +519,10 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
         clauses = [_alone_clause(arms[0], ret, npv)]
     else:
         clauses = [_compare_clause(arm, arms[0], ret, npv) for arm in arms[1:]]
+    for arm in arms[1:]:
+        clause = crossover_clause(profit_gap(run.runs, arm, arms[0]), arm, arms[0])
+        if clause:
+            clauses.append(clause)
     text = "; ".join(clauses)
     cause = _cause_clause(run, arms)
     if cause:

@@ -25,8 +25,8 @@ from .sweep_data import Sweep, load_sweep
 
 __all__ = ["Sweep", "load_sweep", "effect_grid", "sweep_figures", "write_sweep_report", "export_static"]
 
-#: Metrics shown by default: the longest retention horizon available, profit and NPV.
-DEFAULT_METRICS = ("retention", "profit", "npv")
+#: Metrics shown by default: the longest retention horizon available, profit, NPV and customer equity.
+DEFAULT_METRICS = ("retention", "profit", "npv", "customer_equity")
 
 
 def _metric(sweep: Sweep, name: str) -> str | None:

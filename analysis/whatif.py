@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import CAUSE_LABELS, METRICS, RETENTION_HORIZONS, _clear, _money, evidence_rates, summarise
+from .summary import (CAUSE_LABELS, METRICS, RETENTION_HORIZONS, _clear, _money, crossover_clause, evidence_rates,
+                      profit_gap, summarise)
 
 BASELINE = "baseline"
 
@@ -128,6 +129,9 @@ def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
             text = profit
         why = _cause_clause(view(run, arm), main)
         text = f"under {arm}, {main} {text}" + (f"; {why}" if why else "")
+        cross = crossover_clause(profit_gap(run.runs[run.runs["arm"] == arm], main, BASELINE, by="scenario"),
+                                 main, BASELINE)
+        text += f"; {cross}" if cross else ""
         for c in contrasts:
             row = rows.loc[(c, "npv")]
             label = c.split(":", 1)[-1].replace("_", " ")
@@ -245,7 +249,9 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
         for key, fig in figures(v).items():
             heading, caption = SECTIONS[key]
             fig.update_layout(title={"text": f"{arm}: {heading}"})
-            sections.append(Section("", caption.replace("by arm", "by scenario"), [fig]))
+            caption = caption.replace("by arm", "by scenario").replace("each arm minus the first",
+                                                                       "each scenario minus the baseline")
+            sections.append(Section("", caption, [fig]))
         sections.append(Section("", "Negative public posts about the focal firm per week, by scenario: how "
                                 "complaints spread through discussion groups. " + BAND_NOTE,
                                 [_spread_figure(run, arm, colors)]))
@@ -260,7 +266,7 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
 
 # --------------------------------------------------------------------------- overview (every scenario)
 
-OVERVIEW_METRICS = ("retention_3y", "trust", "npv")
+OVERVIEW_METRICS = ("retention_3y", "trust", "npv", "customer_equity")
 
 
 def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -> pd.DataFrame:
@@ -345,7 +351,7 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
     rows = "".join(f"<tr><th>{html.escape(s)}</th><td style='text-align:left'>"
                    f"{html.escape(str(descriptions.get(s, '')))}</td></tr>" for s in scenarios_of(run)[1:])
     sections = [Section("Effects", "Paired differences scenario − baseline on the same seeds, 95% bootstrap CIs; "
-                        "3-year retention in percentage points, trust on [0, 1], NPV in currency.",
+                        "3-year retention in percentage points, trust on [0, 1], NPV and customer equity in currency.",
                         [overview_figure(frame)]),
                 Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
                 Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]

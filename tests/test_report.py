@@ -17,7 +17,7 @@ from relsim.analysis import (
     write_report, write_summary,
 )
 from relsim.analysis.report import SECTIONS
-from relsim.analysis.summary import SUMMARY_COLUMNS
+from relsim.analysis.summary import SUMMARY_COLUMNS, crossover, profit_gap
 
 ARMS = ("one_way", "reciprocal")
 SEEDS = (0, 1, 2, 3, 4)
@@ -74,6 +74,9 @@ def _runs_rows(arm_ix: int, arm: str, seed: int, days: int, effect: float,
             "revenue": revenue, "cost": cost, "profit": profit,
             "npv": np.cumsum(profit / (1 + 0.05 / 365) ** day),
         }))
+        # customer equity: NPV plus 100 a customer, recorded every 30th day and on the last day
+        sampled = (day % 30 == 0) | (day == days)
+        out[-1]["customer_equity"] = np.where(sampled, out[-1]["npv"] + 100.0 * customers, np.nan)
     return out
 
 
@@ -390,3 +393,77 @@ def test_write_report_with_given_run_and_title(tmp_path: Path, clear_run) -> Non
     text = path.read_text(encoding="utf-8")
     assert "<h1>Hotline &lt;what-if&gt;</h1>" in text
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+# --------------------------------------------------------------------------- customer equity, profit gap
+
+def test_summary_shows_customer_equity_next_to_npv(clear_run, clear_summary: pd.DataFrame) -> None:
+    metrics = list(dict.fromkeys(clear_summary["metric"]))
+    assert metrics.index("customer_equity") == metrics.index("npv") + 1
+    per = per_seed_metrics(clear_run).set_index(["arm", "seed"])
+    runs = clear_run.runs[(clear_run.runs["firm"] == 0) & (clear_run.runs["day"] == 60)].set_index(["arm", "seed"])
+    assert per["customer_equity"].to_dict() == pytest.approx(runs["customer_equity"].to_dict())
+    row = _row(clear_summary, "reciprocal", "customer_equity")
+    npv = _row(clear_summary, "reciprocal", "npv")
+    assert row["diff"] > npv["diff"]  # the built-in arm also holds more customers at the end
+    assert "Customer equity (currency)" in format_table(clear_summary)
+
+
+def test_runs_without_customer_equity_still_summarise(tmp_path: Path) -> None:
+    path = build_run_dir(tmp_path)
+    runs = pd.read_parquet(path / "runs.parquet").drop(columns="customer_equity")
+    runs.to_parquet(path / "runs.parquet", index=False)
+    assert "customer_equity" not in set(summarise(load_run(path))["metric"])
+
+
+def _gap(means, half=1.0) -> pd.DataFrame:
+    means = np.asarray(means, dtype=float)
+    return pd.DataFrame({"day": np.arange(1, len(means) + 1), "mean": means, "low": means - half,
+                         "high": means + half, "n": 5})
+
+
+def test_crossover_is_the_first_day_of_the_final_sign() -> None:
+    assert crossover(_gap([-3, -2, 1, -1, 2, 3, 4], half=0.5)) == (5, 1, 5)
+    assert crossover(_gap([3, 2, -1, -2, -3], half=1.5)) == (3, -1, 4)
+    assert crossover(_gap([-3, 0, 0, 2, 3], half=10)) == (4, 1, None)  # zeros passed over; band never clear
+    assert crossover(_gap([1, 2, 3], half=0.5)) == (None, 1, 1)  # one arm leads throughout: no crossover
+    assert crossover(_gap([])) == (None, 0, None)
+
+
+def _late_payer(clear_run, upfront: float = 3000.0):
+    """The clear run with the reciprocal arm paying `upfront` on day 1: it starts behind, then overtakes."""
+    import dataclasses
+
+    runs = clear_run.runs.copy()
+    late = (runs["arm"] == "reciprocal") & (runs["firm"] == 0)
+    runs.loc[late, "npv"] -= upfront
+    return dataclasses.replace(clear_run, runs=runs)
+
+
+def test_profit_gap_is_paired_by_seed_and_finds_the_crossover(clear_run) -> None:
+    gap = profit_gap(clear_run.runs, "reciprocal", "one_way")
+    focal = clear_run.runs[clear_run.runs["firm"] == 0].set_index(["arm", "seed", "day"])["npv"]
+    paired = (focal["reciprocal"] - focal["one_way"]).groupby("day").mean()
+    assert gap["mean"].to_numpy() == pytest.approx(paired.to_numpy())
+    assert (gap["n"] == len(SEEDS)).all() and (gap["low"] <= gap["mean"]).all()
+    assert crossover(gap).day is None  # the built-in effect leads from day 1
+    late = crossover(profit_gap(_late_payer(clear_run).runs, "reciprocal", "one_way"))
+    assert late.day == 31 and late.sign == 1  # 100 a day (discounted) repays 3,000 on day 31
+
+
+def test_report_draws_the_profit_gap_and_the_verdict_states_the_crossover(tmp_path: Path, clear_run) -> None:
+    run = _late_payer(clear_run)
+    fig = figures(run)["gap"]
+    line = next(t for t in fig.data if t.mode == "lines")
+    assert line.name == "reciprocal − one_way" and len(line.x) == 60
+    assert any("crossover: day 31" in (a.text or "") for a in fig.layout.annotations)
+    text = verdict(run, summarise(run))
+    assert "reciprocal overtakes one_way in NPV to date on day 31" in text
+    assert "overtakes" not in verdict(clear_run, summarise(clear_run))  # no crossover, no claim
+    page = write_report(tmp_path, run=run).read_text(encoding="utf-8")
+    assert html.escape(SECTIONS["gap"][0]) in page
+
+
+def test_one_arm_has_no_profit_gap(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, arms=("one_way",)))
+    assert "gap" not in figures(run)
