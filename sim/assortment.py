@@ -6,11 +6,17 @@ relied on (those with assortment_rank < s): their fit with the firm falls by the
 
     fit <- fit (1 - fit_loss),
 
-and current customers among them receive assortment_weight of negative evidence. The cut is framed
-as being for the customer's sake; each current customer sees through the framing with probability
-spin_detection_n (drawn from the population stream, so the same consumers see through it in every
-arm), which adds spin_weight of negative evidence and stress_spin of stress. From the cut on,
-serving a customer costs assortment_saving x s less per month (sim/economics.py).
+and current customers among them receive negative evidence for the loss. The firm chooses how to
+announce it (cut_framing g in [0, 1]: 0 honest, 1 framed as being for the customer's sake). Each
+current customer sees through the framing with probability spin_detection_n (a fixed draw from the
+population stream, so the same consumers see through it in every arm). For one who does not, framing
+softens the loss; for one who does, it adds betrayal:
+
+    loss evidence     = assortment_weight (1 - spin_softening g [not seen through])   (affected only)
+    betrayal evidence = spin_weight g [seen through],   stress += stress_spin g [seen through]
+
+Honest framing (g = 0) neither softens nor betrays. From the cut on, serving a customer costs
+assortment_saving x s less per month (sim/economics.py).
 """
 
 from __future__ import annotations
@@ -38,6 +44,18 @@ def sees_through(spin_seen: float, spin_detection: float) -> bool:
     return spin_seen < spin_detection
 
 
+@njit(cache=True, inline="always")
+def cut_loss(b, framing: float, seen: bool) -> float:
+    """Loss evidence of an affected customer: assortment_weight (1 - spin_softening g [not seen through])."""
+    return b.assortment_weight * (1.0 - b.spin_softening * framing * (not seen))
+
+
+@njit(cache=True, inline="always")
+def betrayal(b, framing: float, seen: bool) -> tuple[float, float]:
+    """(evidence, stress) of the framing: spin_weight g and stress_spin g if seen through, else nothing."""
+    return b.spin_weight * framing * seen, b.stress_spin * framing * seen
+
+
 def cut_assortment(w: World) -> None:
     """On a firm's cut day, remove items some consumers relied on, framed as a favour to them.
 
@@ -59,8 +77,10 @@ def _cut_assortment(s, b, fa) -> None:
             if affected:
                 s.fit[n, f] = fit_after_cut(b, s.fit[n, f])
             if s.provider[n] == f:
+                seen = sees_through(s.spin_seen[n], s.spin_detection[n])
                 if affected:
-                    add(s, False, ASSORTMENT, n, f, b.assortment_weight, True)
-                if sees_through(s.spin_seen[n], s.spin_detection[n]):
-                    add(s, False, SPIN, n, f, b.spin_weight, True)
-                    s.stress_in[n] += b.stress_spin
+                    add(s, False, ASSORTMENT, n, f, cut_loss(b, fa.cut_framing[f], seen), True)
+                spin, strain = betrayal(b, fa.cut_framing[f], seen)
+                if spin > 0.0:
+                    add(s, False, SPIN, n, f, spin, True)
+                    s.stress_in[n] += strain

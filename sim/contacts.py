@@ -17,6 +17,21 @@ For a contact of firm f with intrusiveness i_f to consumer n with tolerance t_n:
 
 One-way contact never raises intimacy: only two-way exchanges do (sim/intimacy.py).
 
+Contact response (docs/ODD.md §7.2.1). A contact of firm f to its own customer n can bring a sale
+(a cross-sell, upgrade, renewal or repeat purchase) with probability
+
+    r_nf = response_rate x fit_nf x T_nf x capacity_n / (capacity_n + L_n)
+
+(T_nf trust at the start of the day, L_n the updated load): it rises with fit and trust and halves
+when the load reaches the consumer's capacity. A sale brings sale_price_f of revenue and
+sale_cost_share_f x sale_price_f of cost of goods (sim/economics.py); it is counted on its own
+(`contact_sales`, `sales_revenue`).
+
+Sampling of the response: one uniform per contact to a customer, keyed by (consumer, firm, day) on
+the `response` stream (rand.keyed_uniform): the stream is never advanced, so a customer contacted by
+the same firm on the same day in two arms responds or not alike whenever its chance is the same, and
+more often in the arm where it is higher (common random numbers, as far as the contacts coincide).
+
 Sampling (docs/ODD.md §7.2). Each day firm f contacts each consumer with probability p_nf =
 contact_rate_f/365 (customers) or prospect_rate_f/365 (prospects). The engine walks each firm's
 contacts with geometric skips at p_max = max of the two and keeps a candidate with probability
@@ -29,9 +44,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from relsim.rand import skip, uniform
-from relsim.trust import kept
-from relsim.world import CONTACTS, DATA_REQUESTS, N_CONTACTS, R_CLUTTER, R_CONTACTS, World, add
+from relsim.rand import keyed_uniform, skip, uniform
+from relsim.trust import kept, trust_of
+from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
+                          R_RESPONSE, World, add)
 
 
 @njit(cache=True, inline="always")
@@ -68,6 +84,13 @@ def intrusion(b, intrusiveness: float, tolerance: float, burden: bool) -> float:
 def burden_stress(b, tolerance: float) -> float:
     """Stress of a contact beyond capacity: stress_burden (1 - t_n)."""
     return b.stress_burden * (1.0 - tolerance)
+
+
+@njit(cache=True, inline="always")
+def response_chance(b, fit: float, trust: float, load: float, capacity: float) -> float:
+    """The chance that a contact brings a sale: response_rate fit T capacity / (capacity + L)."""
+    room = capacity / (capacity + load) if capacity + load > 0.0 else 1.0
+    return b.response_rate * fit * trust * room
 
 
 def contact(w: World) -> None:
@@ -107,7 +130,8 @@ def _contact(s, b, fa) -> None:
     while n < n_consumers:
         load[n] += 1.0
         n += skip(st, log_q)
-    # each contact is welcome or a burden, by the updated load
+    # each contact is welcome or a burden, by the updated load; a contact to a customer may sell
+    day, key = s.clock[0], s.streams[R_RESPONSE]
     for j in range(k):
         n, f = s.pairs[j] // n_firms, s.pairs[j] % n_firms
         s.today_arr[N_CONTACTS, f] += 1
@@ -118,6 +142,11 @@ def _contact(s, b, fa) -> None:
         add(s, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
         if burden:
             s.stress_in[n] += burden_stress(b, tolerance)
+        if s.provider[n] == f:
+            chance = response_chance(b, s.fit[n, f], trust_of(s, b, n, f), s.load[n], s.contact_capacity[n])
+            if chance > 0.0 and keyed_uniform(key, n, f, day) < chance:
+                s.today_arr[N_SALES, f] += 1
+                s.today_arr[N_SALES_REVENUE, f] += fa.sale_price[f]
 
 
 def request_data(w: World) -> None:

@@ -2,8 +2,8 @@
 
 Per firm f and day t, with C_f customers at the end of the day:
 
-    revenue = C_f price_f / 30 + fees charged today
-    cost    = C_f max(serve_cost_f - assortment_saving_f s_f, 0) / 30
+    revenue = C_f price_f / 30 + fees charged today + contact sales today (sim/contacts.py)
+    cost    = C_f max(serve_cost_f - assortment_saving_f s_f, 0) / 30 + sale_cost_share_f x contact sales
               + contacts x cost_per_contact + staffed slots x cost_per_ticket
               + answered complaints x cost_per_answer
               + (listening_f + public_listening_f) x listening_cost_f x C_f / 1000
@@ -38,13 +38,19 @@ from numba import njit
 
 from relsim.churn import hazard, price_markup
 from relsim.trust import beta_mean
-from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_STAFFED, World
+from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_STAFFED, World
 
 
 @njit(cache=True, inline="always")
-def revenue(customers: int, price: float, fees: float) -> float:
-    """A day's revenue: C price / 30 + the fees charged today."""
-    return customers * price / 30.0 + fees
+def revenue(customers: int, price: float, fees: float, sales: float) -> float:
+    """A day's revenue: C price / 30 + the fees charged today + today's contact sales."""
+    return customers * price / 30.0 + fees + sales
+
+
+@njit(cache=True, inline="always")
+def cost_of_goods(sales: float, cost_share: float) -> float:
+    """The cost of goods of today's contact sales: sale_cost_share x their revenue."""
+    return sales * cost_share
 
 
 @njit(cache=True, inline="always")
@@ -82,10 +88,11 @@ def _account(s, b, fa) -> None:
     for f in range(len(fa.price)):
         customers = s.firm_customers[f]
         serve = serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f])
-        today[N_REVENUE, f] = revenue(customers, fa.price[f], today[N_FEES, f])
+        sales = today[N_SALES_REVENUE, f]
+        today[N_REVENUE, f] = revenue(customers, fa.price[f], today[N_FEES, f], sales)
         today[N_COST, f] = cost(customers, serve, today[N_CONTACTS, f], fa.cost_per_contact[f], today[N_STAFFED, f],
                                 fa.cost_per_ticket[f], today[N_ANSWERED, f], fa.cost_per_answer[f], fa.listening[f],
-                                fa.public_listening[f], fa.listening_cost[f])
+                                fa.public_listening[f], fa.listening_cost[f]) + cost_of_goods(sales, fa.sale_cost_share[f])
         s.npv[f] += discounted(b, today[N_REVENUE, f] - today[N_COST, f], day)
 
 

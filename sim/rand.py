@@ -61,6 +61,28 @@ def uniform(st) -> float:
     return float(next_u64(st) >> np.uint64(11)) * _U53
 
 
+@njit(cache=True, inline="always")
+def _mix(z):
+    """splitmix64's finaliser (Steele, Lea & Flood 2014): a bijection of 64 bits that scatters them."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def keyed_uniform(st, a: int, b: int, c: int) -> float:
+    """U[0, 1) that depends only on stream `st`'s words and the integers (a, b, c), not on draw order.
+
+    A counter-based draw (the stream is read, never advanced): the same key gives the same number in
+    every arm of a comparison, however many other events happened, so an event keyed by
+    (consumer, firm, day) stays paired across arms whenever it can happen in both.
+    """
+    z = _mix(st[0] ^ (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)))
+    z = _mix(z ^ st[1] ^ (np.uint64(b) * np.uint64(0xC2B2AE3D27D4EB4F)))
+    z = _mix(z ^ st[2] ^ (np.uint64(c) * np.uint64(0x165667B19E3779F9)))
+    return float(z >> np.uint64(11)) * _U53
+
+
 @njit(cache=True)
 def open_uniform(st) -> float:
     """U(0, 1): never exactly 0 or 1."""

@@ -22,10 +22,10 @@ from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUT
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
            "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-           "problem_rate", "revenue", "cost", "profit", "npv", "customer_equity")
+           "contact_sales", "sales_revenue", "problem_rate", "revenue", "cost", "profit", "npv", "customer_equity")
 COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "tickets", "tickets_reached",
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
-                 "posts_positive", "complaints_answered")
+                 "posts_positive", "complaints_answered", "contact_sales")
 _COL = {c: k for k, c in enumerate(COLUMNS)}
 #: Column of each per-firm counter of sim/world.py (-1: not recorded).
 _COUNTER_COLUMN = np.array([_COL.get(name, -1) for name in COUNTERS], dtype=np.int64)

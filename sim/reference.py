@@ -109,10 +109,11 @@ class Firm(agents.Firm):
         s, day, t = self.strategy, self.model.day, self.today
         serve = economics.serve_cost(s.serve_cost, s.assortment_saving,
                                      float(self.model.world.cut_share[self.index]))
-        t["revenue"] = economics.revenue(self.count, s.price, t["fees"])
-        t["cost"] = economics.cost(self.count, serve, t["contacts"], s.cost_per_contact, t["staffed"],
-                                   s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer, s.listening,
-                                   s.public_listening, s.listening_cost)
+        t["revenue"] = economics.revenue(self.count, s.price, t["fees"], t["sales_revenue"])
+        t["cost"] = (economics.cost(self.count, serve, t["contacts"], s.cost_per_contact, t["staffed"],
+                                    s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer, s.listening,
+                                    s.public_listening, s.listening_cost)
+                     + economics.cost_of_goods(t["sales_revenue"], s.sale_cost_share))
         self.value += economics.discounted(self.model.b, t["revenue"] - t["cost"], day)
 
 
@@ -212,6 +213,16 @@ class Consumer(mesa.Agent):
                              contacts.intrusion(b, intrusive, self.contact_tolerance, burdened), direct=True)
                 if burdened:
                     self.stress_in += contacts.burden_stress(b, self.contact_tolerance)
+                if self.provider == firm.index:
+                    self.respond(firm)
+
+    def respond(self, firm: Firm) -> None:
+        """My provider's contact may sell me something: a cross-sell, upgrade or renewal (§7.2.1)."""
+        chance = contacts.response_chance(self.model.b, self.fit[firm.index], self.trust(firm.index), self.load,
+                                          self.contact_capacity)
+        if self.model.streams["response"].random() < chance:
+            firm.today["contact_sales"] += 1
+            firm.today["sales_revenue"] += firm.strategy.sale_price
 
     def answer_data_requests(self) -> None:
         """My provider may ask me for information it puts to no visible use (§7.3)."""
@@ -270,8 +281,8 @@ class Consumer(mesa.Agent):
             self.stress_in += b.stress_fee
         if self.model.streams["support"].random() < firm.strategy.resolution_quality:
             firm.today["tickets_resolved"] += 1
-            self.receive("positive", "resolved", firm.index, support.resolution(b, self.open_severity, first_call),
-                         direct=True)
+            self.receive("positive", "resolved", firm.index,
+                         support.resolution(b, self.open_severity, first_call, self.trust(firm.index)), direct=True)
             self.exchanges += 1
             self.open_severity = 0.0
             self.end_episode(firm.index, QUICK if first_call else RESOLVED_LATER)
@@ -330,11 +341,14 @@ class Consumer(mesa.Agent):
             if affected:
                 self.fit[firm.index] = assortment.fit_after_cut(b, self.fit[firm.index])
             if self.provider == firm.index:
+                seen = assortment.sees_through(self.spin_seen, self.spin_detection)
                 if affected:
-                    self.receive("negative", "assortment", firm.index, b.assortment_weight, direct=True)
-                if assortment.sees_through(self.spin_seen, self.spin_detection):
-                    self.receive("negative", "spin", firm.index, b.spin_weight, direct=True)
-                    self.stress_in += b.stress_spin
+                    self.receive("negative", "assortment", firm.index, assortment.cut_loss(b, s.cut_framing, seen),
+                                 direct=True)
+                spin, strain = assortment.betrayal(b, s.cut_framing, seen)
+                if spin > 0:
+                    self.receive("negative", "spin", firm.index, spin, direct=True)
+                    self.stress_in += strain
 
     def speak_up(self) -> None:
         """Today's direct experience (and yesterday's posts heard) may become a complaint or a post; satisfied

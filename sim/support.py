@@ -19,8 +19,11 @@ the day's calls, chosen at random, get through (a daily queue; the others hear a
 that does not get through is negative evidence and stress (loss of control); one that does is a
 two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
 (unfairness evidence and stress, not only price: sim/fees.py); it resolves the problem with probability
-resolution_quality_f. A resolution is positive evidence resolved_weight x severity, plus
-quick_weight x severity at the first call. Callers give up after `patience` days: negative evidence
+resolution_quality_f. A resolution is positive evidence that repairs the problem: at the first
+call, the onset's negative evidence, the call's heard evidence and the resolution leave trust where
+it was (recovery_paradox = 0), or above it (> 0: the service-recovery paradox) or below it (< 0),
+by recovery_paradox x severity of positive evidence (de Matos, Henrique & Rossi 2007); a
+resolution at a later call is quick_weight x severity less. Callers give up after `patience` days: negative evidence
 unresolved_weight x severity and stress. Problems nobody calls about fade with mean self_fix_days,
 with no recovery evidence. The ordering of loyalty by complaint outcome (TARP) is left to emerge.
 
@@ -40,6 +43,7 @@ from numba import njit
 
 from relsim.fees import deterrent_of, fee_of, unfairness
 from relsim.rand import NEVER, exponential, geometric, uniform
+from relsim.trust import trust_of
 from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
                           QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
                           UNRESOLVED, UNRESOLVED_END, USAGE, World, add, end_episode)
@@ -70,9 +74,22 @@ def staffing(capacity: float, customers: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def resolution(b, severity: float, first_call: bool) -> float:
-    """Positive evidence of a resolved problem: severity (resolved_weight + quick_weight [first call])."""
-    return severity * (b.resolved_weight + b.quick_weight * first_call)
+def resolution(b, severity: float, first_call: bool, trust: float) -> float:
+    """Positive evidence of a resolved problem of severity X, for a customer whose trust was T:
+
+    max(0, X (negativity_bias problem_weight T / (1 - T) + recovery_paradox - quick_weight [later call])
+           - heard_weight).
+
+    With the call's heard evidence, the first term is exactly what takes the Beta trust back to T
+    after the onset's negative evidence (weighed by the negativity bias; up to the day's forgetting and
+    other evidence, which act alike with or without the problem): a problem resolved at the
+    first call leaves trust where it was when recovery_paradox = 0, above it when > 0 (the
+    service-recovery paradox), below it when < 0; a resolution at a later call is quick_weight X less.
+    """
+    t = min(max(trust, 0.0), 0.999999)  # a Beta mean with a prior is always below 1; this only guards
+    restore = b.negativity_bias * b.problem_weight * t / (1.0 - t)
+    net = severity * (restore + b.recovery_paradox - b.quick_weight * (not first_call))
+    return max(0.0, net - b.heard_weight)
 
 
 @njit(cache=True, inline="always")
@@ -212,7 +229,7 @@ def _call(s, b, fa, st, n, f, reached) -> None:
     quality = fa.resolution_quality[f]
     if quality >= 1.0 or (quality > 0.0 and uniform(st) < quality):
         s.today_arr[N_RESOLVED, f] += 1
-        add(s, True, RESOLVED, n, f, resolution(b, s.open_severity[n], first_call), True)
+        add(s, True, RESOLVED, n, f, resolution(b, s.open_severity[n], first_call, trust_of(s, b, n, f)), True)
         s.exchanges[n] += 1
         s.open_severity[n] = 0.0
         end_episode(s, n, f, QUICK if first_call else RESOLVED_LATER)

@@ -33,10 +33,11 @@ from relsim.trust import beta_mean, routes
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
 STREAMS = ("population", "network", "contacts", "problems", "support", "voice", "listening", "churn", "shock",
-           "clutter", "acquisition")
+           "clutter", "acquisition", "response")
 #: Rows of `World.streams` (the daily processes' xoshiro256** states).
 DAILY = STREAMS[2:]
-R_CONTACTS, R_PROBLEMS, R_SUPPORT, R_VOICE, R_LISTENING, R_CHURN, R_SHOCK, R_CLUTTER, R_ACQUISITION = range(len(DAILY))
+(R_CONTACTS, R_PROBLEMS, R_SUPPORT, R_VOICE, R_LISTENING, R_CHURN, R_SHOCK, R_CLUTTER, R_ACQUISITION,
+ R_RESPONSE) = range(len(DAILY))
 
 #: Causes of trust evidence (docs/SCHEMA.md, evidence.parquet).
 CAUSES = ("usage", "contacts", "data_requests", "problems", "unreached", "heard", "resolved", "unresolved",
@@ -49,9 +50,9 @@ NEGATIVE, POSITIVE = 0, 1
 #: Per-firm daily counters, reset each morning (docs/SCHEMA.md, runs.parquet).
 COUNTERS = ("acquired", "churned", "contacts", "problems", "tickets", "tickets_reached", "tickets_resolved",
             "fees", "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-            "revenue", "cost", "staffed")
+            "revenue", "cost", "staffed", "contact_sales", "sales_revenue")
 (N_ACQUIRED, N_CHURNED, N_CONTACTS, N_PROBLEMS, N_TICKETS, N_REACHED, N_RESOLVED, N_FEES, N_PRIVATE, N_PUBLIC,
- N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED) = range(len(COUNTERS))
+ N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED, N_SALES, N_SALES_REVENUE) = range(len(COUNTERS))
 
 #: Today's event lists handed from one phase to the next (counts in `World.n_events`).
 E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS, E_EPISODES = range(5)

@@ -227,6 +227,116 @@ def test_more_channels_bring_the_burden_sooner() -> None:
     assert (first[4] <= first[1]).all() and (first[4] < first[1]).any()
 
 
+# --------------------------------------------------------------------------- service recovery
+
+def _trust_after_problem(recovery: float | None, trust_level: float = 0.7) -> np.ndarray:
+    """Trust after a day with a problem of severity 1 resolved at the first call (None: no problem)."""
+    w = make_world({"inbound_capacity": 1000.0, "resolution_quality": 1.0}, consumers=500, provider=0,
+                   behaviour={"recovery_paradox": recovery or 0.0})
+    set_trust(w, trust_level)
+    if recovery is not None:
+        rows = np.arange(w.n)
+        w.add("negative", "problems", rows, np.zeros(w.n, dtype=np.int64), w.market.behaviour.problem_weight, True)
+        w.open_severity[:], w.seeking[:], w.calls[:] = 1.0, True, 0
+        support.seek_support(w)
+        assert w.today["tickets_resolved"][0] == w.n
+    trust.update(w)
+    return w.trust()[:, 0]
+
+
+@pytest.mark.parametrize("trust_level", [0.4, 0.7, 0.9])
+def test_the_recovery_parameter_sets_trust_after_a_quick_resolution_against_no_problem(trust_level: float) -> None:
+    none = _trust_after_problem(None, trust_level)
+    at, above, below = (_trust_after_problem(r, trust_level) for r in (0.0, 0.5, -0.5))
+    np.testing.assert_allclose(at, none, atol=5e-4)  # 0: back where they were (up to the day's forgetting)
+    assert (above > none + 2e-3).all() and (below < none - 2e-3).all()
+    assert (above > at).all() and (at > below).all()
+
+
+def test_a_resolution_at_a_later_call_is_worth_less_than_at_the_first() -> None:
+    b = make_world(consumers=10).kernel()[1]
+    assert support.resolution(b, 2.0, False, 0.7) < support.resolution(b, 2.0, True, 0.7)
+    assert support.resolution(b, 2.0, True, 0.7) < support.resolution(b, 2.0, True, 0.9)  # more to restore
+
+
+# --------------------------------------------------------------------------- contact response (sales)
+
+def _sales_world(response_rate: float, load: float = 0.0, trust_level: float = 0.7, **firm) -> World:
+    w = make_world({"contact_rate": 365.0, "intrusiveness": 0.0, **firm}, consumers=2000, provider=0, seed=5,
+                   behaviour={"clutter_rate": 0.0, "response_rate": response_rate},
+                   population={"contact_capacity": 5.0, "fit": 0.8})
+    set_trust(w, trust_level)
+    w.load[:] = load
+    return w
+
+
+def _sell(w: World) -> dict[str, float]:
+    contacts.contact(w)
+    economics.account(w)
+    return {k: float(w.today[k][0]) for k in ("contacts", "contact_sales", "sales_revenue", "revenue", "cost")}
+
+
+def test_a_higher_response_brings_more_short_run_revenue_and_its_cost_of_goods() -> None:
+    day = {rate: _sell(_sales_world(rate)) for rate in (0.0, 0.05, 0.3)}
+    assert day[0.0]["contact_sales"] == 0 and day[0.0]["sales_revenue"] == 0
+    assert 0 < day[0.05]["contact_sales"] < day[0.3]["contact_sales"]
+    assert day[0.0]["revenue"] < day[0.05]["revenue"] < day[0.3]["revenue"]
+    price, share = Strategy().sale_price, Strategy().sale_cost_share
+    for rate in (0.05, 0.3):
+        assert day[rate]["sales_revenue"] == pytest.approx(price * day[rate]["contact_sales"])
+        assert day[rate]["revenue"] - day[0.0]["revenue"] == pytest.approx(day[rate]["sales_revenue"])
+        assert day[rate]["cost"] - day[0.0]["cost"] == pytest.approx(share * day[rate]["sales_revenue"])
+    # every customer was contacted; about r = rate x fit x trust x capacity / (capacity + load) of them bought
+    expected = 0.3 * 0.8 * 0.7 * 5.0 / (5.0 + 1.0)
+    assert day[0.3]["contact_sales"] / day[0.3]["contacts"] == pytest.approx(expected, abs=0.03)
+
+
+def test_a_higher_contact_load_lowers_the_response() -> None:
+    light, heavy = _sell(_sales_world(0.5, load=0.0)), _sell(_sales_world(0.5, load=20.0))
+    assert light["contacts"] == heavy["contacts"] > 0
+    assert heavy["contact_sales"] < 0.5 * light["contact_sales"]
+    b = _sales_world(0.5).kernel()[1]
+    chances = [contacts.response_chance(b, 0.8, 0.7, load, 5.0) for load in (0.0, 2.0, 5.0, 20.0)]
+    assert chances == sorted(chances, reverse=True)
+    assert chances[2] == pytest.approx(chances[0] / 2)  # halved when the load reaches capacity
+
+
+def test_the_response_rises_with_fit_and_trust() -> None:
+    b = _sales_world(0.1).kernel()[1]
+    assert contacts.response_chance(b, 0.4, 0.7, 1.0, 5.0) < contacts.response_chance(b, 0.9, 0.7, 1.0, 5.0)
+    assert contacts.response_chance(b, 0.8, 0.3, 1.0, 5.0) < contacts.response_chance(b, 0.8, 0.9, 1.0, 5.0)
+    low, high = _sell(_sales_world(0.3, trust_level=0.3)), _sell(_sales_world(0.3, trust_level=0.9))
+    assert low["contact_sales"] < high["contact_sales"]
+
+
+def test_a_customer_responds_alike_in_two_arms_on_the_same_day() -> None:
+    """The response draw is keyed by (consumer, firm, day): the buyers at a lower chance are among those at a higher one."""
+    bought = {}
+    for rate in (0.1, 0.4):
+        w = _sales_world(rate)
+        before = w.today_arr.copy()
+        rows = []
+        for n in range(w.n):  # one consumer at a time, so the firm's counter tells who bought
+            w.provider[:] = -1
+            w.provider[n] = 0
+            w.recount()
+            w.today_arr[:] = before
+            w.contacted[:] = False
+            w.load[:] = 0.0
+            contacts.contact(w)
+            rows.append(w.today["contact_sales"][0] > 0)
+        bought[rate] = np.array(rows)
+    assert 0 < bought[0.1].sum() < bought[0.4].sum()
+    assert (bought[0.4] | ~bought[0.1]).all()
+
+
+def test_contacts_to_prospects_bring_no_sale() -> None:
+    w = make_world({"prospect_rate": 365.0, "contact_rate": 0.0}, consumers=500, provider=-1,
+                   behaviour={"response_rate": 1.0})
+    contacts.contact(w)
+    assert w.today["contacts"][0] == 500 and w.today["contact_sales"][0] == 0
+
+
 # --------------------------------------------------------------------------- support fee
 
 def test_support_fee_is_charged_only_after_the_free_period() -> None:
@@ -300,8 +410,8 @@ def test_nuisance_fee_in_a_run_adds_unfairness_and_stress() -> None:
 # --------------------------------------------------------------------------- assortment cut and spin
 
 def test_assortment_cut_lowers_fit_of_affected_once_when_the_calendar_says_so() -> None:
-    w = make_world({"assortment_cut": 0.4, "cut_day": 5}, consumers=1000, provider=0,
-                   behaviour={"fit_loss": 0.5})
+    w = make_world({"assortment_cut": 0.4, "cut_day": 5, "cut_framing": 0.0}, consumers=1000, provider=0,
+                   behaviour={"fit_loss": 0.5})  # announced honestly: the loss is not softened
     fit0 = w.fit.copy()
     w.day = 5
     assortment.cut_assortment(w)  # no calendar event today: the phase does not poll the date
@@ -355,6 +465,41 @@ def test_consumers_high_in_spin_detection_see_through_the_cut_more() -> None:
     assert low > 0 and high > 3 * low
     assert (high_rows | ~low_rows).all()
     assert 0.05 < low_rows.mean() < 0.15 and 0.7 < high_rows.mean() < 0.9
+
+
+def _cut_world(framing: float, detection: float) -> World:
+    w = make_world({"assortment_cut": 0.5, "cut_day": 3, "cut_framing": framing}, consumers=1000, provider=0, day=3)
+    set_traits(w, spin_detection=detection)
+    w.cut_today[0] = True
+    assortment.cut_assortment(w)
+    return w
+
+
+def test_seen_through_spin_is_more_negative_evidence_and_stress() -> None:
+    fooled, seen = _cut_world(1.0, detection=0.0), _cut_world(1.0, detection=1.0)
+    affected = fooled.traits.assortment_rank < 0.5
+    assert (seen.neg_today[:, 0] > fooled.neg_today[:, 0]).all()
+    assert evidence(seen, "negative", "spin") > 0 and evidence(fooled, "negative", "spin") == 0
+    assert (seen.stress_in > 0).all() and (fooled.stress_in == 0).all()
+    assert evidence(seen, "negative", "assortment") > evidence(fooled, "negative", "assortment")
+    assert affected.any()
+
+
+def test_framing_softens_the_loss_for_those_who_do_not_see_through_it() -> None:
+    honest, spun, half = _cut_world(0.0, 0.0), _cut_world(1.0, 0.0), _cut_world(0.5, 0.0)
+    b = honest.market.behaviour
+    loss = {k: evidence(w, "negative", "assortment") for k, w in (("honest", honest), ("spun", spun), ("half", half))}
+    assert loss["spun"] < loss["half"] < loss["honest"]
+    assert loss["spun"] == pytest.approx((1 - b.spin_softening) * loss["honest"])
+    assert evidence(spun, "negative", "spin") == 0
+
+
+def test_an_honest_cut_neither_softens_nor_betrays() -> None:
+    honest_seen, honest_fooled = _cut_world(0.0, 1.0), _cut_world(0.0, 0.0)
+    np.testing.assert_array_equal(honest_seen.neg_today, honest_fooled.neg_today)
+    assert evidence(honest_seen, "negative", "spin") == 0 and (honest_seen.stress_in == 0).all()
+    more = _cut_world(1.0, 1.0)
+    assert evidence(more, "negative", "spin") == pytest.approx(honest_seen.market.behaviour.spin_weight * 1000)
 
 
 # --------------------------------------------------------------------------- voice
@@ -612,7 +757,10 @@ def test_profit_is_revenue_minus_cost_every_day() -> None:
     table = runs(m, firm=None)
     np.testing.assert_allclose(table.revenue - table.cost, table.profit, rtol=0, atol=1e-9)
     assert table.fees.sum() > 0
-    np.testing.assert_allclose(table.revenue, table.customers * 30.0 / 30.0 + table.fees, rtol=1e-12)
+    assert table.sales_revenue.sum() > 0
+    np.testing.assert_allclose(table.revenue, table.customers * 30.0 / 30.0 + table.fees + table.sales_revenue,
+                               rtol=1e-12)
+    np.testing.assert_allclose(table.sales_revenue, table.contact_sales * Strategy().sale_price, rtol=1e-12)
 
 
 def test_staffed_capacity_costs_money_even_without_calls() -> None:

@@ -38,15 +38,16 @@ from relsim.world import World
 # Upper ends for fields whose range in sim.params is open.
 CAPS = {"support_free_days": 365, "support_fee": 100.0, "nuisance_fee": 60.0, "price": 120.0, "cut_day": 150,
         "cost_per_contact": 5.0, "cost_per_ticket": 50.0, "cost_per_answer": 20.0, "listening_cost": 200.0,
-        "serve_cost": 60.0, "assortment_saving": 20.0}
+        "serve_cost": 60.0, "assortment_saving": 20.0, "sale_price": 200.0}
 # A few behaviour fields, with the ranges drawn (inside sim.params' ranges).
 BEHAVIOUR = {"negativity_bias": (1.0, 20.0), "memory_days": (1.0, 720.0), "base_churn": (0.0, 5.0),
              "switch_share": (0.0, 1.0), "trust_sensitivity": (0.0, 12.0), "acquisition_rate": (0.0, 5.0),
              "stress_relief": (0.0, 1.0), "redirect_public": (0.0, 1.0), "learning_rate": (0.0, 10.0),
              "intimacy_gain": (0.0, 1.0), "problem_floor": (0.0, 1.0), "channel_reactance": (0.0, 2.0),
-             "stress_burden": (0.0, 1.0), "stress_unreached": (0.0, 1.0)}
+             "stress_burden": (0.0, 1.0), "stress_unreached": (0.0, 1.0), "response_rate": (0.0, 1.0),
+             "recovery_paradox": (-2.0, 2.0), "spin_softening": (0.0, 1.0)}
 MEANS = ("mean_trust", "mean_intimacy", "mean_stress")
-FLOW_COLUMNS = ("fees", "revenue", "cost")
+FLOW_COLUMNS = ("fees", "revenue", "cost", "sales_revenue")
 
 
 def _field(f: dataclasses.Field) -> st.SearchStrategy:

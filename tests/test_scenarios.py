@@ -12,7 +12,7 @@ import pytest
 from conftest import relsim_command
 
 from relsim.experiments.config import load, options
-from relsim.experiments.main import prevalidate
+from relsim.experiments.checks import check_command_line
 from relsim.experiments.runner import simulate
 from relsim.experiments.scenarios import parse
 from relsim.params import ConfigError
@@ -95,6 +95,16 @@ def test_sku_cut_lowers_fit_on_its_day_and_some_see_through_it() -> None:
         assert set(days) == {180}, cause
 
 
+def test_sku_cut_shows_the_cut_framed_as_a_favour_and_announced_honestly() -> None:
+    spec = spec_for("scenario=sku_cut", "days=200")
+    variants = run_variants(spec)
+    assert spec.cell("reciprocal", "sku_cut")[0].cut_framing == 1.0
+    assert spec.cell("reciprocal", "sku_cut:honest")[0].cut_framing == 0.0
+    spun, honest = variants["sku_cut"][1], variants["sku_cut:honest"][1]
+    assert neg_evidence(spun, "spin") > 0 and neg_evidence(honest, "spin") == 0
+    assert neg_evidence(honest, "assortment") > neg_evidence(spun, "assortment")  # framing softened the loss
+
+
 def test_outsourced_hotline_halves_capacity_and_cost_per_slot() -> None:
     spec = spec_for("scenario=outsourced_hotline")
     base, out = spec.cell("reciprocal", "baseline")[0], spec.cell("reciprocal", "outsourced_hotline")[0]
@@ -170,7 +180,7 @@ def test_each_scenario_applies_to_every_arm() -> None:
 def test_bad_scenarios_get_one_line(override: str, expected: str) -> None:
     args = [override] if override.startswith("scenario=") else ["scenario=support_fee_90d", override]
     with pytest.raises(ConfigError) as err:
-        prevalidate(args)
+        check_command_line(args)
     assert str(err.value).startswith(expected), str(err.value)
 
 
@@ -201,6 +211,6 @@ def test_whatif_all_writes_the_overview(tmp_path: Path) -> None:
                             "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     frame = pd.read_csv(out / "overview.csv")
-    assert len(frame) == 2 * 11  # 10 scenarios + the pentium contrast, for both strategies
+    assert len(frame) == 2 * 12  # 10 scenarios + the pentium and sku_cut contrasts, for both strategies
     assert {"trust_effect", "npv_effect", "npv_ci_low", "npv_ci_high"} <= set(frame.columns)
     assert (out / "overview.html").stat().st_size > 0
