@@ -32,7 +32,7 @@ from relsim import (assortment, churn, contacts, economics, fees, intimacy, resp
                     voice, word_of_mouth)
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Network, Shock, Strategy, build
-from relsim.recorder import COLUMNS, COUNT_COLUMNS
+from relsim.recorder import COLUMNS, COUNT_COLUMNS, EQUITY_EVERY
 from relsim.world import World
 
 # Upper ends for fields whose range in sim.params is open.
@@ -120,11 +120,15 @@ def test_invariants_hold_for_any_valid_config(cfg: dict) -> None:
         assert (table[col] >= 0).all(), col
     assert (table.tickets_reached <= table.tickets).all()
     assert (table.tickets_resolved <= table.tickets_reached).all()
-    # no NaN, except the means of a firm without customers
+    # no NaN, except the means of a firm without customers, and customer equity between its sampled days
     has = table.customers > 0
-    assert not table.loc[has, list(COLUMNS)].isna().any().any()
-    others = [c for c in COLUMNS if c not in MEANS]
+    daily = [c for c in COLUMNS if c != "customer_equity"]
+    assert not table.loc[has, daily].isna().any().any()
+    others = [c for c in daily if c not in MEANS]
     assert not table.loc[~has, others].isna().any().any()
+    sampled = (table.day % EQUITY_EVERY == 0) | (table.day == cfg["days"])
+    assert table.loc[sampled, "customer_equity"].notna().all()
+    assert table.loc[~sampled, "customer_equity"].isna().all()
     for col in MEANS:
         assert table.loc[has, col].between(0, 1).all(), col
     # retention: starts at 1, in [0, 1], never rises with tenure
