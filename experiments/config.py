@@ -19,9 +19,14 @@ from omegaconf import DictConfig, OmegaConf
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
 from relsim.model import ENGINES
-from relsim.params import ConfigError, Market, Strategy, build, check_market
+from relsim.params import ConfigError, Market, Strategy, build
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+#: The top-level settings of a run (configs/config.yaml).
+SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
+            "engine")
+#: The most seeds one run may have.
+MAX_SEEDS = 100_000
 
 
 def register_typed_defaults() -> None:
@@ -79,8 +84,11 @@ def plain_config(cfg: DictConfig) -> dict:
             for k in cfg if k not in ("hydra", "output_dir")}
 
 
-def compose(overrides: list[str]) -> DictConfig:
-    """Compose the config as the command would (for tests and notebooks); Hydra errors become ConfigError."""
+def compose(overrides: list[str], hydra: bool = False) -> DictConfig:
+    """Compose the config as the command would (for tests and notebooks); Hydra errors become ConfigError.
+
+    With `hydra`, the result also holds Hydra's own node (`cfg.hydra`), as the command composes it.
+    """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException, MissingConfigException
@@ -88,7 +96,7 @@ def compose(overrides: list[str]) -> DictConfig:
 
     try:
         with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3", job_name="relsim"):
-            return hydra_compose("config", overrides=overrides)
+            return hydra_compose("config", overrides=overrides, return_hydra_config=hydra)
     except MissingConfigException as exc:
         raise ConfigError(_missing_option(exc, overrides)) from None
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
@@ -117,12 +125,15 @@ def first_line(exc: Exception, overrides: list[str]) -> str:
 
 
 def _known_keys(parent: str) -> str:
+    """'; allowed: ...' for the keys under `parent` in the default config, or '' if there are none."""
     try:
         cfg = compose([])
         node = OmegaConf.select(cfg, parent) if parent else cfg
-        return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}" if node is not None else ""
     except ConfigError:
         return ""
+    if not OmegaConf.is_dict(node):
+        return f"; {parent} is a value, not a group of keys" if parent else ""
+    return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}"
 
 
 def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
@@ -132,6 +143,9 @@ def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
 
 def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     """Validate a composed config (plain containers) and build the RunSpec; raises ConfigError."""
+    unknown = sorted(set(cfg) - set(SETTINGS))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(SETTINGS)}")
     strategies = cfg.get("strategies") or {}
     if not isinstance(strategies, Mapping):
         raise ConfigError(f"strategies={strategies!r}: expected a mapping of strategy presets")
@@ -139,7 +153,6 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     market = build(Market, cfg.get("market"), "market")
     arms = _names(cfg.get("arms"), "arms", strategies, allow_empty=False)
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
-    check_market(market)
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
         raise ConfigError(f"scenario={chosen!r}: expected scenario names from {', '.join(options('scenario'))}")
@@ -150,7 +163,6 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         path = f"scenario.{variant.name}"
         varied = scenarios.apply_market(cfg.get("market") or {}, variant.changes, f"{path}.market")
         _names(varied.rivals, "market.rivals", strategies, allow_empty=True)
-        check_market(varied)
         for arm in arms:
             cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
     return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, 36500),
@@ -174,18 +186,19 @@ def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty
 
 
 def _seeds(value: Any) -> tuple[int, ...]:
+    what = f"expected a count in [1, {MAX_SEEDS}] or a list of at most {MAX_SEEDS} integers in [0, 2**63 - 1]"
     if isinstance(value, bool):
-        raise ConfigError(f"seeds={value!r}: expected a count >= 1 or a list of non-negative integers")
+        raise ConfigError(f"seeds={value!r}: {what}")
     if isinstance(value, int):
-        if value < 1:
-            raise ConfigError(f"seeds={value!r}: expected a count >= 1 or a list of non-negative integers")
+        if not 1 <= value <= MAX_SEEDS:
+            raise ConfigError(f"seeds={value!r}: {what}")
         return tuple(range(value))
-    if isinstance(value, (list, tuple)) and value and all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in value):
+    if isinstance(value, (list, tuple)) and 0 < len(value) <= MAX_SEEDS and all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in value):
         if len(set(value)) != len(value):
             raise ConfigError(f"seeds={list(value)!r}: seeds must be distinct")
         return tuple(value)
-    raise ConfigError(f"seeds={value!r}: expected a count >= 1 or a list of non-negative integers")
+    raise ConfigError(f"seeds={value!r}: {what}")
 
 
 def _engine(value: Any) -> str:

@@ -20,54 +20,14 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from relsim.experiments.config import CONFIG_DIR, compose, first_line, plain_config, run_spec
+from relsim.analysis.io import remove_stale_temporaries
+from relsim.experiments.checks import check_command_line
+from relsim.experiments.config import CONFIG_DIR, plain_config, run_spec
 from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
 from relsim.experiments.runner import run_all
 from relsim.params import ConfigError
 
 log = logging.getLogger("relsim")
-
-#: Hydra flags after which the command does something other than a plain run.
-_NOT_A_RUN = {"-h", "--help", "--hydra-help", "--version", "-c", "--cfg", "-i", "--info", "-sc",
-              "--shell-completion", "-p", "--package", "--resolve"}
-_MULTIRUN = {"-m", "--multirun"}
-
-
-def prevalidate(args: list[str], multirun: bool = False) -> None:
-    """Compose and check the config before Hydra creates any output directory.
-
-    For a multirun, every value of every swept key is checked (each with the other keys at their
-    first value), so a bad value anywhere in the sweep fails before any job starts.
-    """
-    overrides = [a for a in args if not a.startswith("-")]
-    for combo in _sweep_combinations(overrides) if multirun else [overrides]:
-        run_spec(plain_config(compose(combo)))
-
-
-def _sweep_combinations(overrides: list[str]) -> list[list[str]]:
-    """Override lists that together cover each value of each sweep override."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import HydraException
-
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except HydraException as exc:
-        raise ConfigError(first_line(exc, overrides)) from None
-    values = []
-    for o in parsed:
-        if o.is_sweep_override() and not o.is_hydra_override():
-            if o.is_discrete_sweep() or o.is_range_sweep():
-                choices = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
-            else:  # interval sweeps belong to optimising sweepers; check the bounds' key only
-                choices = [o.input_line]
-        else:
-            choices = [o.input_line]
-        values.append(choices)
-    base = [v[0] for v in values]
-    combos = [base]
-    for k, choices in enumerate(values):
-        combos += [base[:k] + [c] + base[k + 1:] for c in choices[1:]]
-    return combos
 
 
 def _sweep_job() -> tuple[bool, bool]:
@@ -106,6 +66,7 @@ def execute(cfg: DictConfig) -> Path:
         spec = dataclasses.replace(spec, workers=1 if parallel and spec.workers == 0 else spec.workers,
                                    progress=False)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)  # what an interrupted earlier attempt at this run left
     total = len(spec.arms) * len(spec.variants) * len(spec.seeds)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
@@ -154,15 +115,13 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point: check the input, then hand over to Hydra."""
     args = sys.argv[1:]
-    flags = {a.split("=")[0] for a in args}
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
-    if not _NOT_A_RUN.intersection(flags):
-        try:
-            prevalidate(args, multirun=bool(_MULTIRUN & flags))
-        except ConfigError as exc:
-            print(f"relsim: error: {exc}", file=sys.stderr)
-            sys.exit(2)
+    try:
+        check_command_line(args)
+    except ConfigError as exc:
+        print(f"relsim: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     _app()
 
 

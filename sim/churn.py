@@ -29,11 +29,10 @@ each consumer the same first thresholds in every arm.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
 
+from relsim.numerics import exp
 from relsim.rand import choose, exponential, uniform
 from relsim.trust import beta_mean, trust_of
 from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
@@ -53,13 +52,13 @@ def hazard(b, trust: float, stress: float, intimacy: float, propensity: float, p
     """Today's churn hazard h = base_churn/365 g exp(k (0.5 - T) + s S - i I + price term)."""
     log_h = (b.trust_sensitivity * (0.5 - trust) + b.stress_sensitivity * stress - b.intimacy_bond * intimacy
              + price)
-    return b.base_churn / 365.0 * propensity * math.exp(log_h)
+    return b.base_churn / 365.0 * propensity * exp(log_h)
 
 
 @njit(cache=True, inline="always")
 def switch_weight(b, trust: float) -> float:
     """A leaver picks rival k with probability proportional to exp(trust_sensitivity T_k)."""
-    return math.exp(b.trust_sensitivity * trust)
+    return exp(b.trust_sensitivity * trust)
 
 
 @njit(cache=True, inline="always")
@@ -68,7 +67,7 @@ def join_hazard(b, trust: float, price: float, contacted: bool) -> float:
 
     acquisition_rate/365 exp(trust_sensitivity (T - 0.5) - price term) (1 + contact_lift [contacted today])
     """
-    return (b.acquisition_rate / 365.0 * math.exp(b.trust_sensitivity * (trust - 0.5) - price)
+    return (b.acquisition_rate / 365.0 * exp(b.trust_sensitivity * (trust - 0.5) - price)
             * (1.0 + b.contact_lift * contacted))
 
 

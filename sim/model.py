@@ -20,10 +20,12 @@ import numpy as np
 from relsim import reference, vectorized
 from relsim.agents import Consumer, Firm
 from relsim.calendar import Calendar
-from relsim.params import ConfigError, Market, Strategy, build, check_market
+from relsim.params import ConfigError, Market, Strategy, build
 from relsim.recorder import Recorder
 from relsim.world import FirmArrays, World, create_world
 
+#: The longest horizon a run may have (100 years of days).
+MAX_DAYS = 36500
 #: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
 ENGINES = ("vectorized", "agents")
 
@@ -60,6 +62,12 @@ class RelationshipModel(mesa.Model):
                  engine: str = "vectorized", record_episodes: bool = False, **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
+        if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
+            raise ConfigError(f"days={days!r}: expected an integer in [1, {MAX_DAYS}]")
+        if focal is not None and not isinstance(focal, Strategy):
+            raise ConfigError(f"focal={focal!r}: expected a Strategy")
+        if market is not None and not isinstance(market, Market):
+            raise ConfigError(f"market={market!r}: expected a Market")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -68,9 +76,10 @@ class RelationshipModel(mesa.Model):
         market = market or Market()
         if consumers is not None:
             market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
-        check_market(market)
-        rivals = list(rivals) if rivals is not None else [Strategy() for _ in market.rivals]
+        rivals = _rivals(market, rivals)
         strategies = [focal, *rivals]
+        if names is not None and len(names) != len(strategies):
+            raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
@@ -132,12 +141,27 @@ class RelationshipModel(mesa.Model):
         return self
 
 
+def _rivals(market: Market, rivals: Sequence[Strategy] | None) -> list[Strategy]:
+    """The rivals' strategies: given, one per name in `market.rivals`, or built by name ('middle' only)."""
+    if rivals is None:
+        unknown = [name for name in market.rivals if name != "middle"]
+        if unknown:
+            raise ConfigError(f"market.rivals={market.rivals!r}: by name the model builds only 'middle' rivals "
+                              "(the Strategy defaults); pass rivals=[Strategy(...), ...] for the others")
+        return [Strategy() for _ in market.rivals]
+    rivals = list(rivals)
+    if len(rivals) != len(market.rivals) or not all(isinstance(s, Strategy) for s in rivals):
+        raise ConfigError(f"rivals: expected {len(market.rivals)} Strategy objects, one per name in "
+                          f"market.rivals={market.rivals!r}")
+    return rivals
+
+
 def _seed_of(rng) -> int:
     """The integer seed behind `rng` (an int, a Generator, or None for fresh entropy)."""
     if rng is None:
         return int(np.random.SeedSequence().entropy % 2**63)
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(2**63))
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= rng < 2**63:
         return int(rng)
-    raise ConfigError(f"rng={rng!r}: expected a non-negative integer seed")
+    raise ConfigError(f"rng={rng!r}: expected an integer seed in [0, 2**63 - 1]")

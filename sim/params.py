@@ -8,10 +8,17 @@ that names the key, the value and what is allowed. The meaning of each parameter
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
+
+import numpy as np
+
+
+#: The largest magnitude any parameter may take (far beyond any meaningful value; keeps arithmetic finite).
+LARGEST = 1e12
 
 
 class ConfigError(ValueError):
@@ -28,7 +35,109 @@ def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str 
     return field(default=default, metadata=meta)
 
 
-@dataclass(frozen=True)
+def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
+    """Build dataclass `cls` from a plain mapping, checking keys, types and ranges.
+
+    Raises ConfigError with one line: ``<path.key>=<value>: <what is allowed>``.
+    """
+    data = {} if data is None else data
+    if dataclasses.is_dataclass(data):
+        return data
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else unknown[0]
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    values = {}
+    for name, value in data.items():
+        key = f"{path}.{name}" if path else name
+        values[name] = _check(hints[name], fields[name].metadata, value, key)
+    try:
+        return cls(**values)
+    except ConfigError as exc:  # a whole-object check: the key it names is relative to this object
+        raise ConfigError(f"{path}.{exc}" if path else str(exc)) from None
+
+
+def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
+    """Coerce and range-check one value."""
+    if dataclasses.is_dataclass(kind):
+        return build(kind, value, key)
+    if kind is list:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{key}={value!r}: expected a list of names")
+        return list(value)
+    if kind is str:
+        choices = meta.get("choices")
+        if not isinstance(value, str) or (choices and value not in choices):
+            allowed = f"one of {', '.join(choices)}" if choices else "a string"
+            raise ConfigError(f"{key}={value!r}: expected {allowed}")
+        return value
+    lo, hi = meta.get("lo"), meta.get("hi")
+    what = f"expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"{key}={value!r}: {what}")
+    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={value!r}: {what}")
+    if kind is int and value != int(value):
+        raise ConfigError(f"{key}={value!r}: expected an integer{_range(lo, hi)}")
+    if abs(value) > LARGEST:
+        raise ConfigError(f"{key}={value!r}: {what}, at most {LARGEST:g}")
+    return int(value) if kind is int else float(value)
+
+
+def _range(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f" in [{lo:g}, {hi:g}]"
+    if lo is not None:
+        return f" >= {lo:g}"
+    if hi is not None:
+        return f" <= {hi:g}"
+    return ""
+
+
+def check_dist(dist: Dist, key: str) -> None:
+    """Check that a trait distribution can be drawn (e.g. a beta's sd fits its mean)."""
+    if dist.kind == "beta" and not 0 < dist.mean < 1 and dist.sd > 0:
+        raise ConfigError(f"{key}.mean={dist.mean!r}: a beta trait needs a mean in (0, 1)")
+    if dist.kind == "beta" and dist.sd > 0 and dist.sd**2 >= dist.mean * (1 - dist.mean):
+        limit = math.sqrt(dist.mean * (1 - dist.mean))
+        raise ConfigError(f"{key}.sd={dist.sd!r}: a beta trait with mean {dist.mean:g} needs sd < {limit:.3g}")
+    if dist.kind in ("gamma", "lognormal") and dist.sd > 0 and dist.mean <= 0:
+        raise ConfigError(f"{key}.mean={dist.mean!r}: a {dist.kind} trait needs a mean > 0")
+
+
+def checked(cls: type) -> type:
+    """A frozen dataclass whose instances check every field on construction, as `build` does.
+
+    So the Python API refuses what the command line refuses, with the same one-line message (the key
+    is the field's name; `build` puts the config path in front). A class may add a whole-object check
+    as `_check_whole(self)`.
+    """
+
+    def __post_init__(self) -> None:
+        hints = _hints(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            coerced = _check(hints[f.name], f.metadata, value, f.name)
+            if coerced is not value:
+                object.__setattr__(self, f.name, coerced)
+        whole = getattr(self, "_check_whole", None)
+        if whole is not None:
+            whole()
+
+    cls.__post_init__ = __post_init__
+    return dataclass(frozen=True)(cls)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+@checked
 class Strategy:
     """What a firm does: how it talks, how it can be reached, what it charges, how it listens."""
 
@@ -60,7 +169,7 @@ class Strategy:
     sale_cost_share: float = _p(0.6, 0, 1, "cost of goods of a contact sale, as a share of its revenue")
 
 
-@dataclass(frozen=True)
+@checked
 class Dist:
     """A distribution of a consumer trait: `kind` with `mean` and `sd` (sd 0 is a constant)."""
 
@@ -69,7 +178,7 @@ class Dist:
     sd: float = _p(0.0, 0, None, "standard deviation of the trait")
 
 
-@dataclass(frozen=True)
+@checked
 class Population:
     """Heterogeneity among consumers: one distribution per trait (drawn once, at day 0)."""
 
@@ -86,8 +195,12 @@ class Population:
     fit: Dist = _p(Dist("beta", 0.75, 0.12), doc="fit of each firm's offer to the consumer, in [0, 1]")
     initial_trust: Dist = _p(Dist("beta", 0.65, 0.1), doc="a day-0 customer's trust in its firm")
 
+    def _check_whole(self) -> None:
+        for f in dataclasses.fields(self):
+            check_dist(getattr(self, f.name), f.name)
 
-@dataclass(frozen=True)
+
+@checked
 class Behaviour:
     """How consumers turn experience into trust, stress, intimacy, voice and churn."""
 
@@ -159,7 +272,7 @@ class Behaviour:
     problem_floor: float = _p(0.3, 0, 1, "share of the problem rate no learning removes")
 
 
-@dataclass(frozen=True)
+@checked
 class Network:
     """The consumers' social network (discussion groups and word of mouth)."""
 
@@ -169,7 +282,7 @@ class Network:
     rewire: float = _p(0.1, 0, 1, "rewiring probability (watts_strogatz)")
 
 
-@dataclass(frozen=True)
+@checked
 class Shock:
     """An exogenous defect (the Pentium flaw): on `day`, a share of a firm's customers get a serious problem."""
 
@@ -179,7 +292,7 @@ class Shock:
     firm: int = _p(0, 0, None, "index of the firm hit (0 = focal)")
 
 
-@dataclass(frozen=True)
+@checked
 class Market:
     """Who is in the market: consumers, their traits and behaviour, the network, the rival firms."""
 
@@ -193,83 +306,11 @@ class Market:
     behaviour: Behaviour = _p(Behaviour())
     shock: Shock = _p(Shock())
 
-
-def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
-    """Build dataclass `cls` from a plain mapping, checking keys, types and ranges.
-
-    Raises ConfigError with one line: ``<path.key>=<value>: <what is allowed>``.
-    """
-    data = {} if data is None else data
-    if dataclasses.is_dataclass(data):
-        return data
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
-    values = {}
-    for name, value in data.items():
-        key = f"{path}.{name}" if path else name
-        values[name] = _check(hints[name], fields[name].metadata, value, key)
-    return cls(**values)
-
-
-def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
-    """Coerce and range-check one value."""
-    if dataclasses.is_dataclass(kind):
-        return build(kind, value, key)
-    if kind is list:
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key}={value!r}: expected a list of names")
-        return list(value)
-    if kind is str:
-        choices = meta.get("choices")
-        if not isinstance(value, str) or (choices and value not in choices):
-            allowed = f"one of {', '.join(choices)}" if choices else "a string"
-            raise ConfigError(f"{key}={value!r}: expected {allowed}")
-        return value
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{key}={value!r}: expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}")
-    if kind is int and value != int(value):
-        raise ConfigError(f"{key}={value!r}: expected an integer{_range(lo, hi)}")
-    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}={value!r}: expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}")
-    return int(value) if kind is int else float(value)
-
-
-def _range(lo: float | None, hi: float | None) -> str:
-    if lo is not None and hi is not None:
-        return f" in [{lo:g}, {hi:g}]"
-    if lo is not None:
-        return f" >= {lo:g}"
-    if hi is not None:
-        return f" <= {hi:g}"
-    return ""
-
-
-def check_market(market: Market) -> None:
-    """Checks that need more than one field: drawable trait distributions, the shocked firm exists."""
-    for f in dataclasses.fields(market.population):
-        check_dist(getattr(market.population, f.name), f"market.population.{f.name}")
-    if market.shock.day == 0:
-        raise ConfigError("market.shock.day=0: expected a day >= 1 (days start at 1), or -1 for no shock")
-    if market.shock.firm > len(market.rivals):
-        raise ConfigError(f"market.shock.firm={market.shock.firm}: expected a firm index in [0, {len(market.rivals)}]")
-
-
-def check_dist(dist: Dist, key: str) -> None:
-    """Check that a trait distribution can be drawn (e.g. a beta's sd fits its mean)."""
-    if dist.kind == "beta" and not 0 < dist.mean < 1 and dist.sd > 0:
-        raise ConfigError(f"{key}.mean={dist.mean!r}: a beta trait needs a mean in (0, 1)")
-    if dist.kind == "beta" and dist.sd > 0 and dist.sd**2 >= dist.mean * (1 - dist.mean):
-        limit = math.sqrt(dist.mean * (1 - dist.mean))
-        raise ConfigError(f"{key}.sd={dist.sd!r}: a beta trait with mean {dist.mean:g} needs sd < {limit:.3g}")
-    if dist.kind in ("gamma", "lognormal") and dist.sd > 0 and dist.mean <= 0:
-        raise ConfigError(f"{key}.mean={dist.mean!r}: a {dist.kind} trait needs a mean > 0")
+    def _check_whole(self) -> None:
+        if self.shock.day == 0:
+            raise ConfigError("shock.day=0: expected a day >= 1 (days start at 1), or -1 for no shock")
+        if self.shock.firm > len(self.rivals):
+            raise ConfigError(f"shock.firm={self.shock.firm}: expected a firm index in [0, {len(self.rivals)}]")
 
 
 def parameter_table() -> str:

@@ -36,11 +36,10 @@ when a post happens.
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 from relsim.fees import deterrent_of
+from relsim.numerics import exp
 from relsim.rand import exponential
 from relsim.trust import beta_mean
 from relsim.world import E_PRAISE, E_PRIVATE, E_PUBLIC, N_PRAISE, N_PRIVATE, N_PUBLIC, R_VOICE, World
@@ -68,7 +67,7 @@ def public_voice(b, v: float, q: float, negative: float, open_line: float, heard
 @njit(cache=True, inline="always")
 def advocacy(b, v: float, q: float, trust: float) -> float:
     """Today's advocacy hazard advocacy_rate/365 v q exp(advocacy_sensitivity (T - 0.5))."""
-    return b.advocacy_rate / 365.0 * v * q * math.exp(b.advocacy_sensitivity * (trust - 0.5))
+    return b.advocacy_rate / 365.0 * v * q * exp(b.advocacy_sensitivity * (trust - 0.5))
 
 
 @njit(cache=True, inline="always")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import relsim_command
 
-from relsim.experiments.main import prevalidate
+from relsim.experiments.checks import check_command_line
 from relsim.params import ConfigError
 
 SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
@@ -98,7 +98,7 @@ def test_help_is_hydras(tmp_path: Path) -> None:
     ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
     ("market=nope", "market=nope: unknown option; allowed: default, head_to_head, monopoly"),
     ("strategies.one_way.contct_rate=5", "strategies.one_way.contct_rate: unknown key; allowed: contact_rate"),
-    ("seeds=0", "seeds=0: expected a count >= 1"),
+    ("seeds=0", "seeds=0: expected a count in [1, 100000]"),
     ("days=abc", "days='abc': expected an integer"),
     ("market.network.generator=lattice", "market.network.generator='lattice': expected one of watts_strogatz"),
     ("market.population.fit.sd=0.9", "market.population.fit.sd=0.9: a beta trait with mean 0.75 needs sd <"),
@@ -106,7 +106,7 @@ def test_help_is_hydras(tmp_path: Path) -> None:
 ])
 def test_bad_input_is_one_clear_line(override: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
-        prevalidate([override])
+        check_command_line([override])
     message = str(err.value)
     assert message.startswith(expected), message
     assert "\n" not in message
