@@ -248,10 +248,11 @@ class LessonModel(RelationshipModel):
 
     def __init__(self, preset: str = "one_way", what_if: str = LESSON, consumers: int = 2000, rng: int | str = 1,
                  days: int = 1095, scenario: Any = None, **levers):
-        if isinstance(rng, str):  # the page's seed box holds text
-            if not rng.strip().isdigit():
-                raise ConfigError(f"seed={rng!r}: expected a whole number >= 0")
-            rng = int(rng)
+        if isinstance(rng, str):  # the page's seed box holds text: ASCII digits only (not '²'), int64
+            text = rng.strip()
+            if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
+                raise ConfigError(f"seed={rng[:30]!r}: expected a whole number in [0, 2**63 - 1]")
+            rng = int(text)
         focal, market, rivals, names = setup(preset, what_if, int(consumers))
         self.preset, self.what_if, self.base_focal = preset, what_if, focal
         self.levers: dict[str, Any] = dict(levers)
