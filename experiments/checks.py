@@ -72,8 +72,12 @@ TARGETS = {
 HANDLERS = {"logging.StreamHandler", "logging.FileHandler", "logging.NullHandler"}
 
 
-def check_command_line(args: Sequence[str]) -> None:
-    """Check a `relsim` command line (flags, overrides, the composed config, the output directory)."""
+def check_command_line(args: Sequence[str], claim: bool = False) -> None:
+    """Check a `relsim` command line (flags, overrides, the composed config, the output directory).
+
+    With `claim` (the command, once every check has passed), a sweep's directory is marked as this
+    sweep's; without it nothing is written.
+    """
     flags, overrides = split_flags(args)
     if NOT_A_RUN & flags:
         return
@@ -87,7 +91,7 @@ def check_command_line(args: Sequence[str]) -> None:
         run_spec(resolved(cfg))
     check_directory(cfg, multirun)
     if multirun:
-        claim_sweep_dir(cfg, overrides)
+        claim_sweep_dir(cfg, overrides, write=claim)
 
 
 def _sweeper_grid(cfg: DictConfig, parsed: list) -> list[str]:
@@ -334,7 +338,7 @@ def sweep_key(overrides: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:16]
 
 
-def claim_sweep_dir(cfg: DictConfig, overrides: Sequence[str]) -> None:
+def claim_sweep_dir(cfg: DictConfig, overrides: Sequence[str], write: bool = True) -> None:
     """A sweep directory belongs to one sweep: refuse another sweep into it; a resumed sweep is the same one."""
     directory = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir")))
     mark, key = directory / SWEEP_MARK, sweep_key(overrides)
@@ -349,5 +353,7 @@ def claim_sweep_dir(cfg: DictConfig, overrides: Sequence[str]) -> None:
         return
     if directory.is_dir() and any(directory.iterdir()):
         raise ConfigError(f"hydra.sweep.dir={directory}: is not empty and holds no relsim sweep; choose a new directory")
+    if not write:
+        return
     directory.mkdir(parents=True, exist_ok=True)
     write_text_atomic(mark, json.dumps({"sweep_key": key, "overrides": list(overrides)}, indent=2))

@@ -118,7 +118,7 @@ def main() -> None:
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
     try:
-        check_command_line(args)
+        check_command_line(args, claim=True)
     except ConfigError as exc:
         print(f"relsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
