@@ -134,7 +134,11 @@ def extremes(table: pd.DataFrame) -> list[str]:
         size = table[f"{m}_effect"].abs()
         if not size.notna().any():
             continue
-        for what, i in (("largest", size.idxmax()), ("smallest", size.idxmin())):
+        picks = [("largest", size.idxmax()), ("smallest", size.idxmin())]
+        moved = size[size > 0]
+        if len(moved) and moved.idxmin() != picks[1][1]:
+            picks.append(("smallest not exactly 0", moved.idxmin()))
+        for what, i in picks:
             r = table.loc[i]
             lines.append(f"{_label(m)}, {what}: {r['switch_off']} on {r['arm']}: "
                          f"{_cell(m, r[f'{m}_effect'], r[f'{m}_ci_low'], r[f'{m}_ci_high'])}")
@@ -158,6 +162,7 @@ def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: st
         cells = []
         for m in metrics:
             scale, unit, fmt = _scale(m)
+            unit = "%" if unit == " pp" and " − " not in r["arm"] else unit  # a level, not a difference
             cells.append(f"{r[f'{m}_baseline'] * scale:{fmt}}{unit}")
         base_lines.append(f"| {r['arm']} | " + " | ".join(cells) + " |")
     bounds = [c for c in table.columns if c.endswith(("_effect", "_ci_low", "_ci_high"))]
@@ -192,7 +197,7 @@ def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: st
         "",
         *base_lines,
         "",
-        "Largest and smallest effects (absolute value, over every row):",
+        "Largest and smallest effects (absolute value, over every row; bold: the CI excludes 0):",
         "",
         *(f"- {x}" for x in extremes(table)),
         "",
