@@ -78,10 +78,14 @@ def _scenario_files() -> dict[str, scenarios.Scenario]:
 
 
 def what_ifs() -> list[str]:
-    """The scenarios the page offers: none, the lesson, each file in configs/scenario/ and its contrasts."""
+    """The scenarios the page offers: none, the lesson, each what-if in configs/scenario/ and its contrasts.
+
+    The mechanism audit's switch-offs (off_*.yaml, relsim.experiments.audit) are a researcher's tool,
+    not a what-if for a class, and are left out.
+    """
     names = [NONE, LESSON]
     for name, scenario in _scenario_files().items():
-        if name != scenarios.BASELINE:  # the same as "none"
+        if name != scenarios.BASELINE and not name.startswith("off_"):  # baseline is the same as "none"
             names += [name, *(f"{name}:{contrast}" for contrast in scenario.contrasts)]
     return names
 
