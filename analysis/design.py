@@ -19,7 +19,7 @@ from .summary import RETENTION_HORIZONS
 from .sweep_data import Sweep, load_sweep
 
 __all__ = ["has_design", "read_design", "design_matrix", "outcome", "sensitivity", "sensitivity_figure", "discover",
-           "discovery_figure"]
+           "discover_both", "discovery_figure"]
 
 
 def has_design(sweep_dir: str | Path) -> bool:
@@ -99,22 +99,28 @@ def sensitivity_figure(indices: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def discover(sweep_dir: str | Path, metric: str = "retention", arm: str | None = None, below: float = 0.0,
-             density: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PRIM scenario discovery: boxes of the design where the outcome is below `below`.
+def discover(sweep_dir: str | Path, metric: str = "customer_equity", arm: str | None = None, below: float = 0.0,
+             density: float = 0.8, sign: str = "below") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PRIM scenario discovery: boxes of the design where the outcome is below `below` (sign "below")
+    or above it (sign "above").
 
-    By default the outcome is the paired effect of the second arm against the first on the longest
-    retention horizon, so the cases of interest are those where the first arm (e.g. one_way) keeps
-    more of its customers. Returns (the peeling trajectory: coverage, density, mass, res_dim per box;
-    the limits of the chosen box: the densest box with density >= `density`, else the densest).
+    By default the outcome is the paired effect of the second arm against the first on customer
+    equity (e.g. reciprocal − one_way), so with sign "below" the cases of interest are those where the
+    first arm (one_way) earns more, with "above" those where it earns less. Returns (the peeling
+    trajectory: coverage, density, mass, res_dim per box; the limits of the chosen box: the densest box
+    with density >= `density` and the largest coverage among those, else the densest). The box's
+    coverage, density, mass, number of cases and rows are in `limits.attrs`.
     """
     from ema_workbench.analysis import prim
 
+    if sign not in ("below", "above"):
+        raise ValueError(f"sign={sign!r}: expected 'below' or 'above'")
     sweep_dir = Path(sweep_dir)
     x = design_matrix(sweep_dir).astype(float)  # PRIM needs float columns (pandas 3)
     y = outcome(load_sweep(sweep_dir), metric, arm).reindex(range(len(x))).to_numpy(dtype=float)
     keep = ~np.isnan(y)
-    x, cases = x[keep].reset_index(drop=True), y[keep] < below
+    x, y = x[keep].reset_index(drop=True), y[keep]
+    cases = y < below if sign == "below" else y > below
     if cases.sum() == 0:
         return pd.DataFrame(columns=["coverage", "density", "mass", "res_dim"]), pd.DataFrame()
     box = prim.Prim(x, cases, peel_alpha=0.1, mass_min=0.05).find_box()
@@ -125,11 +131,20 @@ def discover(sweep_dir: str | Path, metric: str = "retention", arm: str | None =
     limits = box.box_lims[chosen].T.rename(columns={0: "low", 1: "high"})
     full = box.box_lims[0].T.rename(columns={0: "low", 1: "high"})
     limits["restricted"] = (limits["low"] > full["low"]) | (limits["high"] < full["high"])
-    limits.attrs.update(trajectory.loc[chosen].to_dict(), box=chosen, cases=int(cases.sum()), n=len(cases))
+    limits.attrs.update(trajectory.loc[chosen].to_dict(), box=chosen, cases=int(cases.sum()), n=len(cases),
+                        sign=sign, metric=metric)
     return trajectory, limits.reset_index(names="parameter")
 
 
-def discovery_figure(trajectory: pd.DataFrame) -> go.Figure:
+def discover_both(sweep_dir: str | Path, metric: str = "customer_equity", arm: str | None = None,
+                  density: float = 0.8) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """PRIM boxes for both signs of the paired effect: {"below": (trajectory, limits), "above": ...}
+    ("below": the effect < 0, the first arm does better; "above": > 0, the second arm does better).
+    A sign without a single case has an empty trajectory and empty limits."""
+    return {sign: discover(sweep_dir, metric, arm, 0.0, density, sign) for sign in ("below", "above")}
+
+
+def discovery_figure(trajectory: pd.DataFrame, title: str = "") -> go.Figure:
     """PRIM's peeling trajectory: coverage against density, coloured by restricted dimensions."""
     fig = go.Figure(go.Scatter(x=trajectory["coverage"], y=trajectory["density"], mode="markers+lines",
                                marker={"color": trajectory["res_dim"], "colorscale": "Viridis", "size": 9,
@@ -137,5 +152,5 @@ def discovery_figure(trajectory: pd.DataFrame) -> go.Figure:
                                hovertemplate="box %{pointNumber}<br>coverage %{x:.2f}<br>density %{y:.2f}"
                                              "<extra></extra>"))
     fig.update_layout(template=TEMPLATE, height=420, xaxis_title="coverage", yaxis_title="density",
-                      title="PRIM peeling trajectory (each point a box; trade coverage for density)")
+                      title=title or "PRIM peeling trajectory (each point a box; trade coverage for density)")
     return fig

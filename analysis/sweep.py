@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .design import discover, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
+from .design import discover_both, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
 from .figures import ARM_PALETTE, COLORS, TEMPLATE
 from .io import write_text_atomic
 from .page import Html, Section, page
@@ -234,25 +234,55 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
         sections.append(Section("Indices", "Also in sensitivity.csv.", [Html(table.to_html(
             index=False, classes="summary", border=0, float_format=lambda v: f"{v:.3f}"))]))
     else:
-        metric = _metric(sweep, "retention") or names[0]
-        trajectory, limits = discover(sweep.sweep_dir, metric)
-        if limits.empty:
-            headline.append(f"no design row where {arms[0]} keeps more customers than {arms[1]}")
-        else:
+        metric = _metric(sweep, "customer_equity") or _metric(sweep, "retention") or names[0]
+        first, second = (list(arms) + ["the first arm", "the second arm"])[:2]
+        found = discover_both(sweep.sweep_dir, metric)
+        what = METRICS[metric].label if metric in METRICS else metric
+        ranges = _ranges(plan)
+        tables = []
+        for sign, better in (("below", first), ("above", second)):
+            trajectory, limits = found[sign]
+            worse = second if better == first else first
+            if limits.empty:
+                headline.append(f"no design row where {better} earns more {what.lower()} than {worse} "
+                                f"(over the ranges {ranges})")
+                sections.append(Section(f"Where {better} earns more", "", [(
+                    f"None of the {len(plan['rows'])} design rows has {better} ahead of {worse} on {what.lower()}, "
+                    f"so PRIM has no box for this sign: over the plausible ranges of the design ({ranges}) "
+                    f"{worse} always earns at least as much.")]))
+                continue
             stats = limits.attrs
             restricted = limits[limits["restricted"]]
-            headline.append(f"{stats['cases']} of {stats['n']} design rows have {arms[0]} keeping more of its first "
-                            f"customers than {arms[1]}; PRIM's box (coverage {stats['coverage']:.2f}, density "
-                            f"{stats['density']:.2f}) restricts " + ", ".join(
-                                f"{r.parameter} to [{r.low:.3g}, {r.high:.3g}]" for r in restricted.itertuples()))
-            write_text_atomic(sweep.sweep_dir / "discovery.csv", limits.to_csv(index=False))
-            sections += [Section("", "", [discovery_figure(trajectory)]),
-                         Section("Chosen box", "Also in discovery.csv.",
-                                 [Html(limits.to_html(index=False, classes="summary", border=0))])]
+            box = ", ".join(f"{r.parameter} in [{r.low:.3g}, {r.high:.3g}]" for r in restricted.itertuples()) \
+                or "no restriction (the whole design)"
+            headline.append(f"{better} earns more {what.lower()} than {worse} in {stats['cases']} of {stats['n']} "
+                            f"design rows; PRIM's box (coverage {stats['coverage']:.2f}, density "
+                            f"{stats['density']:.2f}): {box}")
+            tables.append(limits.assign(sign=sign, better=better, coverage=stats["coverage"],
+                                        density=stats["density"], mass=stats["mass"], cases=stats["cases"],
+                                        rows=stats["n"]))
+            sections += [Section(f"Where {better} earns more", (
+                f"Cases: design rows where the paired effect {comparison} on {what.lower()} is "
+                f"{'below' if sign == 'below' else 'above'} 0 ({stats['cases']} of {stats['n']}). The chosen box "
+                f"is the one with the largest coverage among those with density >= 0.8 (else the densest): "
+                f"coverage {stats['coverage']:.2f} (share of the cases inside it), density {stats['density']:.2f} "
+                f"(share of the rows inside it that are cases), mass {stats['mass']:.2f}."),
+                [discovery_figure(trajectory, f"PRIM peeling trajectory: where {better} earns more"),
+                 Html(limits.to_html(index=False, classes="summary", border=0))])]
+        if tables:
+            table = pd.concat(tables, ignore_index=True)
+            write_text_atomic(sweep.sweep_dir / "discovery.csv", table.to_csv(index=False))
     path = sweep.sweep_dir / "sweep_report.html"
     title = f"relsim {'sensitivity' if plan['method'] != 'lhs' else 'scenario discovery'}"
     write_text_atomic(path, page(title, *sections, meta=str(sweep.sweep_dir), verdict="; ".join(headline) + "."))
     return path
+
+
+def _ranges(plan: dict) -> str:
+    """The design's factors and ranges, as text."""
+    levels = plan.get("levels") or {}
+    return "; ".join(f"{name} {levels[name]}" if name in levels else f"{name} [{low:g}, {high:g}]"
+                     for name, (low, high) in zip(plan["problem"]["names"], plan["problem"]["bounds"], strict=True))
 
 
 def _headline(sweep: Sweep, metrics: list[str]) -> str:

@@ -16,7 +16,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 from hydra.core.config_store import ConfigStore
@@ -39,6 +39,8 @@ class DesignSweeperConf:
     seed: int = 0
     morris_levels: int = 4
     bounds: Dict[str, Any] = field(default_factory=dict)  # key -> [low, high]
+    integers: List[str] = field(default_factory=list)  # keys of `bounds` rounded to whole numbers
+    levels: Dict[str, Any] = field(default_factory=dict)  # key -> [value 0, value 1, ...]: a discrete factor
     max_batch_size: Optional[int] = None
 
 
@@ -74,13 +76,37 @@ def sample(method: str, problem: dict[str, Any], samples: int, seed: int, levels
     raise ValueError(f"hydra.sweeper.method={method!r}: expected one of sobol, morris, lhs")
 
 
+def discretise(problem: dict[str, Any], design: np.ndarray, integers: list[str],
+                levels: dict[str, list]) -> np.ndarray:
+    """Round the `integers` columns; map each `levels` column (sampled on [0, k)) to its level index 0..k-1."""
+    design = np.array(design, dtype=float, copy=True)
+    for j, name in enumerate(problem["names"]):
+        if name in levels:
+            design[:, j] = np.clip(np.floor(design[:, j]), 0, len(levels[name]) - 1)
+        elif name in integers:
+            design[:, j] = np.round(design[:, j])
+    return design
+
+
+def override(name: str, value: float, integers: list[str], levels: dict[str, list]) -> str:
+    """The Hydra override of one design cell: the level's value, a whole number, or the float."""
+    if name in levels:
+        level = levels[name][int(value)]
+        if isinstance(level, (list, tuple)):
+            return f"{name}=[{','.join(str(v) for v in level)}]"
+        return f"{name}={level}"
+    return f"{name}={int(value)}" if name in integers else f"{name}={value!r}"
+
+
 class DesignSweeper(Sweeper):
     """Launch one job per row of a sampling design."""
 
     def __init__(self, method: str, samples: int, seed: int, morris_levels: int, bounds: DictConfig,
-                 max_batch_size: int | None = None):
+                 max_batch_size: int | None = None, integers: Any = (), levels: Any = None):
         self.method, self.samples, self.seed, self.levels = method, samples, seed, morris_levels
-        self.bounds = OmegaConf.to_container(bounds, resolve=True) if OmegaConf.is_config(bounds) else dict(bounds)
+        self.bounds = _plain(bounds)
+        self.integers = list(_plain(integers) or [])
+        self.discrete = _flatten(_plain(levels) or {})
         self.max_batch_size = max_batch_size
         self.config: DictConfig | None = None
         self.launcher = None
@@ -94,18 +120,28 @@ class DesignSweeper(Sweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Sample the design, save it, and launch its rows (with the command line's overrides)."""
-        problem = problem_of(_flatten(self.bounds))
-        design = sample(self.method, problem, self.samples, self.seed, self.levels)
+        bounds = _flatten(self.bounds)
+        for key, values in self.discrete.items():
+            if not isinstance(values, list) or len(values) < 2:
+                raise ValueError(f"hydra.sweeper.levels.{key}={values}: expected a list of at least two values")
+            bounds[key] = [0, len(values)]
+        unknown = sorted(set(self.integers) - set(bounds))
+        if unknown:
+            raise ValueError(f"hydra.sweeper.integers: {unknown} are not keys of hydra.sweeper.bounds")
+        problem = problem_of(bounds)
+        design = discretise(problem, sample(self.method, problem, self.samples, self.seed, self.levels),
+                            self.integers, self.discrete)
         fixed = [o.input_line for o in OverridesParser.create().parse_overrides(arguments)
                  if not o.is_sweep_override()]
-        rows = [[f"{name}={value!r}" for name, value in zip(problem["names"], row, strict=True)] + fixed
-                for row in design.tolist()]
+        rows = [[override(name, value, self.integers, self.discrete)
+                 for name, value in zip(problem["names"], row, strict=True)] + fixed for row in design.tolist()]
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         (sweep_dir / "design.json").write_text(json.dumps({
             "method": self.method, "samples": self.samples, "seed": self.seed, "morris_levels": self.levels,
-            "problem": problem, "rows": design.tolist()}, indent=1))
+            "problem": problem, "integers": self.integers, "levels": self.discrete, "rows": design.tolist()},
+            indent=1))
         log.info(f"design sweeper: {self.method}, {len(rows)} rows over {', '.join(problem['names'])}")
         size = self.max_batch_size or len(rows)
         returns = []
@@ -117,6 +153,11 @@ class DesignSweeper(Sweeper):
                 _ = r.return_value  # raise if a job failed
             returns.append(results)
         return returns
+
+
+def _plain(node: Any) -> Any:
+    """A config node as plain Python containers."""
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
 
 
 def _flatten(bounds: dict[str, Any], prefix: str = "") -> dict[str, Any]:
