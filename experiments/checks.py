@@ -82,11 +82,13 @@ def check_command_line(args: Sequence[str], claim: bool = False) -> None:
     if NOT_A_RUN & flags:
         return
     parsed = [check_override(o) for o in overrides]
-    cfg = compose(next(combinations(overrides, parsed, multirun=True)), hydra=True)  # each sweep at its first value
+    first = next(combinations(overrides, parsed, multirun=True))  # each sweep at its first value
+    base = cfg = compose(first, hydra=True)
     multirun = bool(MULTIRUN & flags) or str(cfg.hydra.mode).endswith("MULTIRUN")
-    grid = overrides + (_sweeper_grid(cfg, parsed) if multirun else [])
-    for combo in combinations(grid, [check_override(o) for o in grid], multirun):
-        cfg = compose(combo, hydra=True)
+    extra = _sweeper_grid(cfg, parsed) if multirun else []
+    grid, parsed = overrides + extra, parsed + [check_override(o) for o in extra]
+    for combo in combinations(grid, parsed, multirun):
+        cfg = base if combo == first else compose(combo, hydra=True)
         check_composed(cfg)
         run_spec(resolved(cfg))
     check_directory(cfg, multirun)

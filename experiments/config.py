@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
-from relsim.model import ENGINES
+from relsim.model import ENGINES, MAX_DAYS
 from relsim.params import ConfigError, Market, Strategy, build
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -165,7 +165,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         _names(varied.rivals, "market.rivals", strategies, allow_empty=True)
         for arm in arms:
             cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
-    return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, 36500),
+    return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, MAX_DAYS),
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
