@@ -8,6 +8,7 @@ static reports share `style` (template, title, legend below the plot).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ from plotly.colors import hex_to_rgb, qualitative
 from scipy import stats
 
 __all__ = ["ARM_PALETTE", "CAUSE_PALETTE", "COLORS", "TEMPLATE", "WEEKLY_ABOVE_DAYS", "add_line", "arm_colors",
-           "empty", "mean_band", "rgba", "style", "weekly"]
+           "empty", "mean_band", "rgba", "style", "weekly", "write_image"]
 
 TEMPLATE = "plotly_white"
 
@@ -101,3 +102,26 @@ def add_line(fig: go.Figure, band: pd.DataFrame, x: str, *, name: str, color: st
         showlegend=showlegend, line={"color": color, "dash": dash, "width": 2},
         hovertemplate=f"{name}<br>%{{x}}: {hover}<extra></extra>",
     ), **pos)
+
+
+def write_image(fig: go.Figure, path: str | Path, width: int = 1100) -> bool:
+    """Write a static image of `fig` (png, svg or pdf by the suffix) with kaleido, which drives a Chrome binary
+    (Chromium from the system if there is one). Returns False, writing nothing, when kaleido or a Chrome is
+    missing; True once the image is written."""
+    import os
+    import shutil
+
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        return False
+    for candidate in ("chromium", "chromium-browser", "google-chrome"):
+        if "BROWSER_PATH" not in os.environ and shutil.which(candidate):
+            os.environ["BROWSER_PATH"] = shutil.which(candidate)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.write_image(path, width=width, height=fig.layout.height or 450)
+    except (RuntimeError, ValueError, OSError):
+        return False
+    return True

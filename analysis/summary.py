@@ -55,6 +55,9 @@ METRICS: dict[str, Metric] = {
     "customer_equity": Metric("Customer equity", "currency",
                               "runs.parquet, firm 0: customer_equity on the last day (NPV plus the discounted "
                               "expected margin of the customers still held, ODD §7.18.1)"),
+    "spend_rate": Metric("Relationship spend per customer-year", "currency",
+                         "runs.parquet, firm 0: spend summed over days / customers summed over days x 365 "
+                         "(contacts, staffed slots, answers, listening; sim/economics.py)"),
 }
 """Summary metrics in table order: metric -> (label, unit, how computed)."""
 
@@ -121,6 +124,10 @@ def per_seed_metrics(run: RunData) -> pd.DataFrame:
             horizon = RETENTION_HORIZONS[metric]
             if max_tenure is not None and horizon <= max_tenure:
                 out[metric] = _retention_at(run.retention, horizon)
+        elif metric == "spend_rate":
+            if "spend" in focal:  # runs recorded before the column existed lack it
+                days = groups["customers"].sum().astype(float)
+                out[metric] = groups["spend"].sum() / days.where(days > 0) * 365.0
         elif metric in _LAST_DAY:
             if _LAST_DAY[metric] in last:  # runs recorded before a column existed lack it
                 out[metric] = last[_LAST_DAY[metric]].astype(float)

@@ -16,8 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .allocation import allocation_figure, allocation_headline, allocation_table, is_allocation
 from .design import discover_both, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
-from .figures import ARM_PALETTE, COLORS, TEMPLATE
+from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .summary import METRICS, RETENTION_HORIZONS
@@ -218,7 +219,26 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
     sections = [Section("Methods", "", [f"{_methods(sweep)} Design: {plan['method']}, N = {plan['samples']}, "
                                         f"seed {plan['seed']}, {len(plan['rows'])} rows."])]
     headline = []
-    if plan["method"] in ("sobol", "morris"):
+    if is_allocation(plan):
+        table = allocation_table(sweep.sweep_dir)
+        write_text_atomic(sweep.sweep_dir / "allocation.csv", table.to_csv(index=False))
+        headline.append(allocation_headline(table).rstrip("."))
+        shown = table[["outbound_share", "access_share", "listening_share", "contact_rate", "inbound_capacity",
+                       "listening", "public_listening", "spend_rate", *[c for c in ("retention",) if c in table],
+                       "npv", "customer_equity", "diff_from_best", "diff_low", "diff_high", "within_noise"]]
+        sections += [
+            Section("Customer equity by split", (
+                "Each point is one split of the same budget over outbound contacts, access (staffed support slots) "
+                "and listening (sim/budget.py), run on the same seeds; colour is the mean customer equity of the "
+                "focal firm on the last day. Splits whose paired difference from the best has a 95% CI that "
+                "includes 0 are drawn larger."), [allocation_figure(table)]),
+            Section("NPV by split", "The same splits, coloured by NPV over the horizon.",
+                    [allocation_figure(table.assign(best=table["npv"] == table["npv"].max()), "npv", "NPV")]),
+            Section("Splits", "Also in allocation.csv. spend_rate is the realised relationship spend per customer-year "
+                              "(it includes prospecting contacts and answers to complaints, which the budget does not "
+                              "buy).", [Html(shown.sort_values("customer_equity", ascending=False).to_html(
+                                  index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.3g}"))])]
+    elif plan["method"] in ("sobol", "morris"):
         tables = []
         for metric in names:
             outcomes = ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]
@@ -273,7 +293,8 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
             table = pd.concat(tables, ignore_index=True)
             write_text_atomic(sweep.sweep_dir / "discovery.csv", table.to_csv(index=False))
     path = sweep.sweep_dir / "sweep_report.html"
-    title = f"relsim {'sensitivity' if plan['method'] != 'lhs' else 'scenario discovery'}"
+    title = ("relsim budget allocation" if is_allocation(plan)
+             else f"relsim {'sensitivity' if plan['method'] != 'lhs' else 'scenario discovery'}")
     write_text_atomic(path, page(title, *sections, meta=str(sweep.sweep_dir), verdict="; ".join(headline) + "."))
     return path
 
@@ -311,18 +332,13 @@ def _headline(sweep: Sweep, metrics: list[str]) -> str:
 
 def export_static(sweep_dir: str | Path, fmt: str = "png", metrics: tuple[str, ...] = DEFAULT_METRICS) -> list[Path]:
     """Export the sweep's figures as static images (png, svg or pdf) with kaleido, for papers."""
-    import os
-    import shutil
-
-    for candidate in ("chromium", "chromium-browser", "google-chrome"):
-        if "BROWSER_PATH" not in os.environ and shutil.which(candidate):
-            os.environ["BROWSER_PATH"] = shutil.which(candidate)  # kaleido 1.x drives a Chrome binary
     sweep = load_sweep(sweep_dir)
     out = Path(sweep_dir) / "figures"
-    out.mkdir(exist_ok=True)
     paths = []
     for k, fig in enumerate(sweep_figures(sweep, metrics)):
         path = out / f"figure_{k + 1}.{fmt}"
-        fig.write_image(path, width=1100, height=fig.layout.height or 450)
+        if not write_image(fig, path):
+            raise RuntimeError(f"could not write {path}: static figures need kaleido and a Chrome or Chromium "
+                               "(pip install 'relsim[research]')")
         paths.append(path)
     return paths

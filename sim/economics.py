@@ -3,11 +3,14 @@
 Per firm f and day t, with C_f customers at the end of the day:
 
     revenue = C_f price_f / 30 + fees charged today + contact sales today (sim/contacts.py)
-    cost    = C_f max(serve_cost_f - assortment_saving_f s_f, 0) / 30 + sale_cost_share_f x contact sales
-              + contacts x cost_per_contact + staffed slots x cost_per_ticket
+    spend   = contacts x cost_per_contact + staffed slots x cost_per_ticket
               + answered complaints x cost_per_answer
               + (listening_f + public_listening_f) x listening_cost_f x C_f / 1000
+    cost    = C_f max(serve_cost_f - assortment_saving_f s_f, 0) / 30 + sale_cost_share_f x contact sales + spend
     profit  = revenue - cost,       npv += profit / (1 + discount_rate)^(t / 365)
+
+`spend` is the firm's relationship (and prospecting) spend, recorded on its own: what a budget buys
+(sim/budget.py) plus the answers, which are paid as they come.
 
 Support capacity is paid for whether or not it is used: staffed slots are inbound_capacity_f per
 1,000 customers a day (sim/support.py). s_f is the share of the assortment cut so far (`cut_share`:
@@ -38,7 +41,8 @@ from numba import njit
 
 from relsim.churn import hazard, price_markup
 from relsim.trust import beta_mean
-from relsim.world import N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_STAFFED, World
+from relsim.world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
+                          World)
 
 
 @njit(cache=True, inline="always")
@@ -60,15 +64,20 @@ def serve_cost(serve: float, saving: float, cut: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def cost(customers: int, serve: float, contacts: float, cost_per_contact: float, slots: float,
-         cost_per_ticket: float, answered: float, cost_per_answer: float, listening: float,
-         public_listening: float, listening_cost: float) -> float:
-    """A day's cost: serving, contacts, staffed slots, answers and listening."""
-    return (customers * serve / 30.0
-            + contacts * cost_per_contact
+def relationship_spend(customers: int, contacts: float, cost_per_contact: float, slots: float,
+                       cost_per_ticket: float, answered: float, cost_per_answer: float, listening: float,
+                       public_listening: float, listening_cost: float) -> float:
+    """A day's relationship spend: contacts, staffed slots, answers and listening."""
+    return (contacts * cost_per_contact
             + slots * cost_per_ticket
             + answered * cost_per_answer
             + (listening + public_listening) * listening_cost * customers / 1000.0)
+
+
+@njit(cache=True, inline="always")
+def cost(customers: int, serve: float, spend: float, cost_of_sales: float) -> float:
+    """A day's cost: serving (serve a month per customer), the relationship spend and the contact sales' goods."""
+    return customers * serve / 30.0 + spend + cost_of_sales
 
 
 @njit(cache=True, inline="always")
@@ -90,9 +99,11 @@ def _account(s, b, fa) -> None:
         serve = serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f])
         sales = today[N_SALES_REVENUE, f]
         today[N_REVENUE, f] = revenue(customers, fa.price[f], today[N_FEES, f], sales)
-        today[N_COST, f] = cost(customers, serve, today[N_CONTACTS, f], fa.cost_per_contact[f], today[N_STAFFED, f],
-                                fa.cost_per_ticket[f], today[N_ANSWERED, f], fa.cost_per_answer[f], fa.listening[f],
-                                fa.public_listening[f], fa.listening_cost[f]) + cost_of_goods(sales, fa.sale_cost_share[f])
+        today[N_SPEND, f] = relationship_spend(customers, today[N_CONTACTS, f], fa.cost_per_contact[f],
+                                               today[N_STAFFED, f], fa.cost_per_ticket[f], today[N_ANSWERED, f],
+                                               fa.cost_per_answer[f], fa.listening[f], fa.public_listening[f],
+                                               fa.listening_cost[f])
+        today[N_COST, f] = cost(customers, serve, today[N_SPEND, f], cost_of_goods(sales, fa.sale_cost_share[f]))
         s.npv[f] += discounted(b, today[N_REVENUE, f] - today[N_COST, f], day)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from relsim import reference, vectorized
+from relsim import budget, reference, vectorized
 from relsim.agents import Consumer, Firm
 from relsim.calendar import Calendar
 from relsim.params import ConfigError, Market, Strategy, build
@@ -36,7 +36,8 @@ class RelationshipModel(mesa.Model):
     """A market of firms (the focal firm 0 and its rivals) and consumers, one step per day.
 
     Args:
-        focal: the focal firm's strategy (default: `Strategy()`, a middle-of-the-road firm).
+        focal: the focal firm's strategy (default: `Strategy()`, a middle-of-the-road firm). A strategy
+            with a budget (`budget` > 0) runs with the levers its budget buys (sim/budget.py).
         market: consumers, their traits and behaviour, the network and rivals (default `Market()`).
         rivals: the rivals' strategies; default one `Strategy()` per name in `market.rivals`.
         days: the horizon; `running` turns False after it.
@@ -77,7 +78,7 @@ class RelationshipModel(mesa.Model):
         if consumers is not None:
             market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
         rivals = _rivals(market, rivals)
-        strategies = [focal, *rivals]
+        strategies = [budget.levers(s) for s in (focal, *rivals)]  # a budget buys its levers (sim/budget.py)
         if names is not None and len(names) != len(strategies):
             raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
@@ -117,7 +118,8 @@ class RelationshipModel(mesa.Model):
         """Change firm `firm`'s levers from the next day on; the one supported way to change a strategy mid-run.
 
         `levers` are Strategy fields (e.g. `contact_rate=104, support_fee=10`), validated like any input
-        (ConfigError names the key, the value and what is allowed). Setting `problem_rate` also sets the
+        (ConfigError names the key, the value and what is allowed); with a budget, the budget and its shares
+        set contact_rate, inbound_capacity and listening (sim/budget.py). Setting `problem_rate` also sets the
         firm's current root-cause problem rate (learning then works from there); changing `assortment_cut` or
         `cut_day` reschedules the firm's cut (a cut day already past, or a cut made, is not repeated).
         Returns the new strategy.
@@ -125,7 +127,7 @@ class RelationshipModel(mesa.Model):
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
             raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
         agent = self.firms[int(firm)]
-        strategy = build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]")
+        strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"))
         agent.strategy = strategy
         self.world.firms = FirmArrays([f.strategy for f in self.firms])
         if "problem_rate" in levers:

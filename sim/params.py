@@ -167,6 +167,19 @@ class Strategy:
     assortment_saving: float = _p(3.0, 0, None, "monthly serving cost saved per customer by a full (share 1) cut")
     sale_price: float = _p(30.0, 0, None, "revenue of one sale an outbound contact brings (cross-sell, upgrade, renewal)")
     sale_cost_share: float = _p(0.6, 0, 1, "cost of goods of a contact sale, as a share of its revenue")
+    budget: float = _p(0.0, 0, None, "relationship budget per customer-year; > 0 sets contact_rate, inbound_capacity, "
+                       "listening and public_listening from the shares below (sim/budget.py); 0 = levers as given")
+    outbound_share: float = _p(0.52, 0, 1, "share of the budget spent on outbound contacts to customers")
+    access_share: float = _p(0.37, 0, 1, "share of the budget spent on staffed support slots")
+    listening_share: float = _p(0.11, 0, 1, "share of the budget spent on listening (private first, then public)")
+    service_level: float = _p(0.0, 0, 0.999, "staff for demand: chance that all of a day's forecast callers get "
+                              "through, at most inbound_capacity; 0 = a fixed ratio (inbound_capacity)")
+
+    def _check_whole(self) -> None:
+        total = self.outbound_share + self.access_share + self.listening_share
+        if self.budget > 0 and abs(total - 1.0) > 1e-6:
+            raise ConfigError(f"outbound_share={self.outbound_share!r}: with a budget, outbound_share + access_share "
+                              f"+ listening_share must add up to 1 (they add up to {total:.6g})")
 
 
 @checked

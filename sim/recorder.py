@@ -22,7 +22,8 @@ from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUT
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
            "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-           "contact_sales", "sales_revenue", "problem_rate", "revenue", "cost", "profit", "npv", "customer_equity")
+           "contact_sales", "sales_revenue", "staffed", "spend", "problem_rate", "revenue", "cost", "profit", "npv",
+           "customer_equity")
 COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "tickets", "tickets_reached",
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
                  "posts_positive", "complaints_answered", "contact_sales")

@@ -76,12 +76,14 @@ class Firm(agents.Firm):
         self.ledger = {sign: [0.0] * len(CAUSE) for sign in ("negative", "positive")}
 
     def answer_calls(self) -> None:
-        """Staff capacity x customers / 1000 slots; the callers with the smallest priority get through (§7.6)."""
-        s = self.strategy
-        staffed = support.staffing(s.inbound_capacity, self.count)
+        """Staff slots (a fixed ratio or for demand); the callers with the smallest priority get through (§7.6)."""
+        s, forecast = self.strategy, self.model.world.call_forecast
+        staffed = support.staffing(s.inbound_capacity, self.count, s.service_level, forecast[self.index])
         self.today["staffed"] += staffed
-        slots = math.floor(staffed) + (self.model.streams["support"].random() < staffed - math.floor(staffed))
+        whole = math.floor(staffed)
+        slots = whole + (staffed > whole and self.model.streams["support"].random() < staffed - whole)
         callers = [c for c in self.model.consumers if c.provider == self.index and c.open_severity > 0 and c.seeking]
+        forecast[self.index] = support.forecast_of(forecast[self.index], len(callers))
         queue = sorted(callers, key=lambda c: self.model.streams["support"].random())
         for rank, caller in enumerate(queue):
             caller.call_support(self, reached=rank < slots)
@@ -110,10 +112,11 @@ class Firm(agents.Firm):
         serve = economics.serve_cost(s.serve_cost, s.assortment_saving,
                                      float(self.model.world.cut_share[self.index]))
         t["revenue"] = economics.revenue(self.count, s.price, t["fees"], t["sales_revenue"])
-        t["cost"] = (economics.cost(self.count, serve, t["contacts"], s.cost_per_contact, t["staffed"],
-                                    s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer, s.listening,
-                                    s.public_listening, s.listening_cost)
-                     + economics.cost_of_goods(t["sales_revenue"], s.sale_cost_share))
+        t["spend"] = economics.relationship_spend(self.count, t["contacts"], s.cost_per_contact, t["staffed"],
+                                                  s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer,
+                                                  s.listening, s.public_listening, s.listening_cost)
+        t["cost"] = economics.cost(self.count, serve, t["spend"],
+                                   economics.cost_of_goods(t["sales_revenue"], s.sale_cost_share))
         self.value += economics.discounted(self.model.b, t["revenue"] - t["cost"], day)
 
 

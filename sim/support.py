@@ -14,7 +14,13 @@ Support. At a problem's onset the consumer decides once whether to call support 
 probability seeking_n x delta_n, where delta_n is the deterrent of the support fee the call would cost
 (none within the free period; both in sim/fees.py). Callers call every day
 until the problem ends. The firm staffs s_f = inbound_capacity_f / 1000 x customers_f slots a day
-(a whole number: the fractional part is a chance of one more slot); when more call, exactly s_f of
+(a fixed ratio), or, staffing for demand (service_level_f > 0), the square-root staffing rule
+s_f = min(inbound_capacity_f / 1000 x customers_f, ceil(lambda_f + z sqrt(lambda_f))), z the standard
+normal quantile of service_level_f and lambda_f the firm's forecast of today's callers: an
+exponentially weighted mean of past days' callers over FORECAST_DAYS, starting at the fixed ratio's
+slots (Gans, Koole & Mandelbaum 2003, Manufacturing & Service Operations Management 5(2); Borst,
+Mandelbaum & Reiman 2004, Operations Research 52(1)). inbound_capacity is then the most the firm will
+staff. s_f is a whole number (the fractional part is a chance of one more slot); when more call, exactly s_f of
 the day's calls, chosen at random, get through (a daily queue; the others hear a busy line). A call
 that does not get through is negative evidence and stress (loss of control); one that does is a
 two-way exchange (positive evidence, intimacy) and may cost the fee after the free period
@@ -38,15 +44,22 @@ days, are the same in every arm. A non-caller's problem fades on a geometric day
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 from relsim.fees import deterrent_of, fee_of, unfairness
+from relsim.numerics import normal_quantile
 from relsim.rand import NEVER, exponential, geometric, uniform
 from relsim.trust import trust_of
 from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
                           QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
                           UNRESOLVED, UNRESOLVED_END, USAGE, World, add, end_episode)
+
+#: Time constant (days) of the firm's forecast of its callers: a week, the usual planning cycle of a
+#: call centre's staffing (Gans, Koole & Mandelbaum 2003).
+FORECAST_DAYS = 7.0
 
 
 @njit(cache=True, inline="always")
@@ -68,9 +81,20 @@ def fade_chance(b) -> float:
 
 
 @njit(cache=True, inline="always")
-def staffing(capacity: float, customers: int) -> float:
-    """s_f = inbound_capacity_f x customers_f / 1000: the support slots a firm staffs today."""
-    return capacity * customers / 1000.0
+def staffing(capacity: float, customers: int, service_level: float, forecast: float) -> float:
+    """The support slots a firm staffs today: the fixed ratio c = inbound_capacity_f x customers_f / 1000,
+    or for demand (service_level > 0) min(c, ceil(lambda + z sqrt(lambda))), z = Phi^-1(service_level)."""
+    ceiling = capacity * customers / 1000.0
+    if service_level <= 0.0:
+        return ceiling
+    need = math.ceil(forecast + normal_quantile(service_level) * math.sqrt(forecast))
+    return min(ceiling, max(need, 0.0))
+
+
+@njit(cache=True, inline="always")
+def forecast_of(forecast: float, callers: float) -> float:
+    """Tomorrow's forecast of callers: lambda + (today's callers - lambda) / FORECAST_DAYS."""
+    return forecast + (callers - forecast) / FORECAST_DAYS
 
 
 @njit(cache=True, inline="always")
@@ -180,7 +204,7 @@ def _seek_support(s, b, fa) -> None:
     st = s.streams[R_SUPPORT]
     slots = np.zeros(n_firms, dtype=np.int64)
     for f in range(n_firms):
-        staffed = staffing(fa.inbound_capacity[f], s.firm_customers[f])
+        staffed = staffing(fa.inbound_capacity[f], s.firm_customers[f], fa.service_level[f], s.call_forecast[f])
         s.today_arr[N_STAFFED, f] += staffed
         whole = np.floor(staffed)
         slots[f] = np.int64(whole) + (1 if staffed > whole and uniform(st) < staffed - whole else 0)
@@ -199,6 +223,7 @@ def _seek_support(s, b, fa) -> None:
             fill[provider[n]] += 1
     for f in range(n_firms):
         callers = s.pairs[start[f]: start[f + 1]]
+        s.call_forecast[f] = forecast_of(s.call_forecast[f], len(callers))
         reached = min(len(callers), slots[f])
         if reached < len(callers):  # the queue: a uniformly random `reached` of the callers get through
             for i in range(reached):

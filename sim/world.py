@@ -50,9 +50,9 @@ NEGATIVE, POSITIVE = 0, 1
 #: Per-firm daily counters, reset each morning (docs/SCHEMA.md, runs.parquet).
 COUNTERS = ("acquired", "churned", "contacts", "problems", "tickets", "tickets_reached", "tickets_resolved",
             "fees", "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-            "revenue", "cost", "staffed", "contact_sales", "sales_revenue")
+            "revenue", "cost", "staffed", "contact_sales", "sales_revenue", "spend")
 (N_ACQUIRED, N_CHURNED, N_CONTACTS, N_PROBLEMS, N_TICKETS, N_REACHED, N_RESOLVED, N_FEES, N_PRIVATE, N_PUBLIC,
- N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED, N_SALES, N_SALES_REVENUE) = range(len(COUNTERS))
+ N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED, N_SALES, N_SALES_REVENUE, N_SPEND) = range(len(COUNTERS))
 
 #: Today's event lists handed from one phase to the next (counts in `World.n_events`).
 E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS, E_EPISODES = range(5)
@@ -80,7 +80,7 @@ ARRAYS = (
     "next_problem", "fade_day", "private_clock", "public_clock", "praise_clock", "churn_clock", "join_clock",
     "left_day", "episode_start",
     # firm
-    "problem_rate", "npv", "firm_customers", "today_arr", "evidence",
+    "problem_rate", "npv", "firm_customers", "today_arr", "evidence", "call_forecast",
     # today's events and scratch space
     "private_buf", "public_buf", "praise_buf", "defect_buf", "defect_firm", "n_events", "pairs",
     "episode_buf", "episode_firm", "episode_outcome", "observe",
@@ -373,6 +373,8 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.cut_today, w.cut_share = np.zeros(n_firms, dtype=bool), np.zeros(n_firms)
     w.shock_today = np.zeros(1, dtype=bool)
     w.firm_customers = np.bincount(provider[provider >= 0], minlength=n_firms).astype(np.int64)
+    # a firm staffing for demand starts from its fixed-ratio slots (sim/support.py)
+    w.call_forecast = w.firms.inbound_capacity * w.firm_customers / 1000.0
     w.today_arr = np.zeros((len(COUNTERS), n_firms))
     w.evidence = np.zeros((2, len(CAUSES), n_firms))
     w.private_buf, w.public_buf, w.praise_buf = (np.zeros(n, dtype=np.int64) for _ in range(3))

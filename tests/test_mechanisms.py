@@ -18,8 +18,8 @@ import pytest
 import scipy.sparse as sp
 from conftest import evidence, make_world, run_model, runs, set_provider, set_traits, set_trust
 
-from relsim import (assortment, churn, contacts, economics, fees, intimacy, listening, responsiveness, stress, support,
-                    trust, voice, word_of_mouth)
+from relsim import (assortment, budget, churn, contacts, economics, fees, intimacy, listening, numerics, responsiveness,
+                    stress, support, trust, voice, word_of_mouth)
 from relsim.model import RelationshipModel
 from relsim.params import Market, Network, Shock, Strategy
 from relsim.population import build_network, neighbour_counts
@@ -774,6 +774,91 @@ def test_staffed_capacity_costs_money_even_without_calls() -> None:
         cost[capacity] = w.today["cost"][0]
     assert cost[0.0] == 0
     assert cost[10.0] == pytest.approx(10.0 * 1000 / 1000 * 5.0)
+
+
+def test_spend_is_the_cost_beyond_serving_and_the_goods_of_contact_sales() -> None:
+    m = run_model(consumers=400, days=60, rivals=[{}], listening=0.5, public_listening=0.5)
+    table = runs(m, firm=None)
+    serving = table.customers * Strategy().serve_cost / 30.0
+    goods = table.sales_revenue * Strategy().sale_cost_share
+    np.testing.assert_allclose(table.spend, table.cost - serving - goods, rtol=1e-9, atol=1e-9)
+    assert (table.spend > 0).all()
+
+
+# --------------------------------------------------------------------------- the relationship budget
+
+def test_a_budget_buys_its_levers_at_the_strategys_unit_costs() -> None:
+    s = Strategy(budget=40.0, outbound_share=0.5, access_share=0.4, listening_share=0.1)
+    bought = budget.levers(s)
+    assert bought.contact_rate == pytest.approx(0.5 * 40.0 / s.cost_per_contact)
+    assert bought.inbound_capacity == pytest.approx(0.4 * 40.0 * 1000 / (365 * s.cost_per_ticket))
+    assert bought.listening == pytest.approx(0.1 * 40.0 * 1000 / (365 * s.listening_cost))
+    assert bought.public_listening == 0.0
+    assert budget.spend(bought) == pytest.approx(40.0)  # no lever at its cap: the whole budget is planned
+    # levers are unchanged without a budget
+    assert budget.levers(Strategy(contact_rate=7.0)) == Strategy(contact_rate=7.0)
+
+
+def test_more_budget_share_buys_more_of_its_lever() -> None:
+    low = budget.levers(Strategy(budget=20.0, outbound_share=0.2, access_share=0.7, listening_share=0.1))
+    high = budget.levers(Strategy(budget=20.0, outbound_share=0.6, access_share=0.3, listening_share=0.1))
+    assert high.contact_rate > low.contact_rate and high.inbound_capacity < low.inbound_capacity
+    assert high.listening == low.listening
+
+
+def test_listening_money_buys_private_listening_first_then_public_and_leaves_the_rest() -> None:
+    s = Strategy(budget=100.0, outbound_share=0.0, access_share=0.0, listening_share=1.0, listening_cost=20.0)
+    bought = budget.levers(s)  # 100 x 1000 / (365 x 20) = 13.7 units: both at their cap, the rest unspent
+    assert bought.listening == 1.0 and bought.public_listening == 1.0
+    assert bought.contact_rate == 0.0 and bought.inbound_capacity == 0.0
+    assert budget.spend(bought) == pytest.approx(2 * 20.0 * 365 / 1000)
+    half = budget.levers(dataclasses.replace(s, budget=1.5 * 20.0 * 365 / 1000))
+    assert half.listening == 1.0 and half.public_listening == pytest.approx(0.5)
+
+
+def test_a_budgets_shares_must_add_up_to_one() -> None:
+    with pytest.raises(ValueError, match="outbound_share.*add up to 1"):
+        Strategy(budget=10.0, outbound_share=0.5, access_share=0.5, listening_share=0.5)
+    Strategy(budget=0.0, outbound_share=0.5, access_share=0.5, listening_share=0.5)  # no budget: shares unused
+
+
+def test_the_model_runs_the_levers_its_budget_buys() -> None:
+    s = Strategy(budget=30.0, outbound_share=0.2, access_share=0.7, listening_share=0.1)
+    m = RelationshipModel(s, days=5, consumers=100, rng=0)
+    assert m.firms[0].strategy == budget.levers(s)
+    assert m.world.firms.inbound_capacity[0] == pytest.approx(budget.levers(s).inbound_capacity)
+    m.set_strategy(0, outbound_share=0.7, access_share=0.2)  # a new split of the same budget, mid-run
+    assert m.world.firms.contact_rate[0] == pytest.approx(0.7 * 30.0 / s.cost_per_contact)
+
+
+# --------------------------------------------------------------------------- staffing for demand
+
+def test_normal_quantile_matches_scipy() -> None:
+    from scipy.stats import norm
+
+    for p in (0.001, 0.2, 0.5, 0.8, 0.95, 0.999):
+        assert numerics.normal_quantile(p) == pytest.approx(norm.ppf(p), abs=1e-9)
+
+
+def test_demand_staffing_rises_with_the_service_level_and_the_forecast_and_stops_at_capacity() -> None:
+    levels = [support.staffing(10.0, 10_000, level, 40.0) for level in (0.5, 0.8, 0.95, 0.99)]
+    assert levels == sorted(levels) and levels[0] == 40.0 and levels[-1] < 100.0
+    assert support.staffing(10.0, 10_000, 0.9, 20.0) < support.staffing(10.0, 10_000, 0.9, 60.0)
+    assert support.staffing(1.0, 10_000, 0.9, 60.0) == 10.0  # inbound_capacity is the most the firm staffs
+    assert support.staffing(4.0, 2_000, 0.0, 60.0) == 8.0  # service_level 0: the fixed ratio, whatever the demand
+    assert support.forecast_of(10.0, 17.0) == pytest.approx(10.0 + 7.0 / support.FORECAST_DAYS)
+
+
+def test_staffing_for_demand_staffs_what_is_called_for_and_costs_less_than_a_generous_fixed_ratio() -> None:
+    out = {}
+    for level in (0.0, 0.5, 0.95):
+        m = run_model(consumers=3000, days=200, inbound_capacity=20.0, problem_rate=6.0, service_level=level)
+        t = runs(m).iloc[50:]  # after the forecast has settled
+        out[level] = (t.staffed.mean(), t.tickets_unreached.sum() / t.tickets.sum(), t.spend.sum())
+    fixed, median, high = out[0.0], out[0.5], out[0.95]
+    assert fixed[0] > high[0] > median[0]  # the fixed ratio staffs 20 per 1,000 whatever the calls
+    assert fixed[1] <= high[1] < median[1]  # and a higher service level leaves fewer callers unreached
+    assert fixed[2] > high[2] > median[2]
 
 
 def test_npv_accumulates_discounted_profit() -> None:

@@ -38,7 +38,7 @@ from relsim.world import World
 # Upper ends for fields whose range in sim.params is open.
 CAPS = {"support_free_days": 365, "support_fee": 100.0, "nuisance_fee": 60.0, "price": 120.0, "cut_day": 150,
         "cost_per_contact": 5.0, "cost_per_ticket": 50.0, "cost_per_answer": 20.0, "listening_cost": 200.0,
-        "serve_cost": 60.0, "assortment_saving": 20.0, "sale_price": 200.0}
+        "serve_cost": 60.0, "assortment_saving": 20.0, "sale_price": 200.0, "budget": 200.0}
 # A few behaviour fields, with the ranges drawn (inside sim.params' ranges).
 BEHAVIOUR = {"negativity_bias": (1.0, 20.0), "memory_days": (1.0, 720.0), "base_churn": (0.0, 5.0),
              "switch_share": (0.0, 1.0), "trust_sensitivity": (0.0, 12.0), "acquisition_rate": (0.0, 5.0),
@@ -58,8 +58,19 @@ def _field(f: dataclasses.Field) -> st.SearchStrategy:
     return st.floats(float(lo), float(hi), allow_nan=False, allow_infinity=False)
 
 
+SHARES = ("outbound_share", "access_share", "listening_share")
+
+
+def _with_shares_adding_to_one(d: dict) -> dict:
+    """A budget's shares must add up to 1: the drawn shares, normalised (no budget if they are all 0)."""
+    total = sum(d[k] for k in SHARES)
+    if total <= 0:
+        return {**d, "budget": 0.0}
+    return {**d, **{k: d[k] / total for k in SHARES}}
+
+
 strategies = st.fixed_dictionaries({f.name: _field(f) for f in dataclasses.fields(Strategy)}).map(
-    lambda d: build(Strategy, d, "strategy"))
+    lambda d: build(Strategy, _with_shares_adding_to_one(d), "strategy"))
 behaviours = st.fixed_dictionaries({k: st.floats(lo, hi) for k, (lo, hi) in BEHAVIOUR.items()}).map(
     lambda d: dataclasses.replace(Behaviour(), **d))
 networks = st.builds(Network, generator=st.sampled_from(["watts_strogatz", "barabasi_albert", "erdos_renyi", "none"]),

@@ -71,6 +71,7 @@ def _runs_rows(arm_ix: int, arm: str, seed: int, days: int, effect: float,
             "posts_positive": np.ones(days, np.int64),
             "complaints_answered": np.ones(days, np.int64),
             "problem_rate": np.full(days, 2.0),
+            "spend": 0.02 * customers * (1 + treat),  # 7.3 (one_way) or 14.6 (reciprocal) per customer-year
             "revenue": revenue, "cost": cost, "profit": profit,
             "npv": np.cumsum(profit / (1 + 0.05 / 365) ** day),
         }))
@@ -467,3 +468,8 @@ def test_report_draws_the_profit_gap_and_the_verdict_states_the_crossover(tmp_pa
 def test_one_arm_has_no_profit_gap(tmp_path: Path) -> None:
     run = load_run(build_run_dir(tmp_path, arms=("one_way",)))
     assert "gap" not in figures(run)
+
+
+def test_spend_rate_is_relationship_spend_per_customer_year(clear_run, clear_summary: pd.DataFrame) -> None:
+    assert _row(clear_summary, "one_way", "spend_rate")["mean"] == pytest.approx(0.02 * 365)
+    assert _row(clear_summary, "reciprocal", "spend_rate")["diff"] == pytest.approx(0.02 * 365)

@@ -1,6 +1,8 @@
-"""A Hydra sweeper whose jobs are the rows of a sampling design (SALib): Sobol, Morris or Latin hypercube.
+"""A Hydra sweeper whose jobs are the rows of a sampling design: Sobol, Morris or Latin hypercube (SALib),
+or a simplex lattice (shares that add up to 1).
 
     relsim +experiment=sensitivity        # uses it via `override /hydra/sweeper: design`
+    relsim +experiment=allocation         # a {3, 10} simplex lattice over a budget's three shares
     relsim -m hydra/sweeper=design +hydra.sweeper.bounds.market.behaviour.negativity_bias=[1,4] ...
 
 Each row becomes one job with the row's values as overrides (plus the command line's own), launched
@@ -12,6 +14,7 @@ the sweep directory; analysis.sensitivity and analysis.discovery read it back.
 # (No `from __future__ import annotations`: Hydra loads plugin modules outside sys.modules, where
 # dataclasses cannot resolve string annotations.)
 
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -34,13 +37,15 @@ class DesignSweeperConf:
     """Config of the design sweeper (group hydra/sweeper, option `design`)."""
 
     _target_: str = "hydra_plugins.relsim_design_sweeper.design_sweeper.DesignSweeper"
-    method: str = "sobol"  # sobol (Saltelli), morris (elementary effects) or lhs (Latin hypercube)
+    method: str = "sobol"  # sobol (Saltelli), morris (elementary effects), lhs (Latin hypercube) or simplex
     samples: int = 16  # SALib's N: sobol gives N (D + 2) rows, morris N (D + 1), lhs N
     seed: int = 0
     morris_levels: int = 4
     bounds: Dict[str, Any] = field(default_factory=dict)  # key -> [low, high]
     integers: List[str] = field(default_factory=list)  # keys of `bounds` rounded to whole numbers
     levels: Dict[str, Any] = field(default_factory=dict)  # key -> [value 0, value 1, ...]: a discrete factor
+    simplex: List[str] = field(default_factory=list)  # method simplex: keys whose values add up to 1
+    divisions: int = 10  # method simplex: each share in steps of 1 / divisions
     max_batch_size: Optional[int] = None
 
 
@@ -76,6 +81,20 @@ def sample(method: str, problem: dict[str, Any], samples: int, seed: int, levels
     raise ValueError(f"hydra.sweeper.method={method!r}: expected one of sobol, morris, lhs")
 
 
+def simplex_lattice(keys: list[str], divisions: int) -> tuple[dict[str, Any], np.ndarray]:
+    """The {q, m} simplex lattice (Scheffe 1958): every split of 1 over the q `keys` in steps of 1/m.
+
+    Returns SALib's problem dict (each key on [0, 1]) and the rows, e.g. 66 rows for 3 keys and m = 10.
+    """
+    if len(keys) < 2 or len(set(keys)) != len(keys):
+        raise ValueError(f"hydra.sweeper.simplex={keys}: expected at least two distinct keys")
+    if not isinstance(divisions, int) or not 1 <= divisions <= 100:
+        raise ValueError(f"hydra.sweeper.divisions={divisions!r}: expected an integer in [1, 100]")
+    rows = [split for split in itertools.product(range(divisions + 1), repeat=len(keys)) if sum(split) == divisions]
+    design = np.array(sorted(rows, reverse=True), dtype=float) / divisions
+    return {"num_vars": len(keys), "names": list(keys), "bounds": [[0.0, 1.0]] * len(keys)}, design
+
+
 def discretise(problem: dict[str, Any], design: np.ndarray, integers: list[str],
                 levels: dict[str, list]) -> np.ndarray:
     """Round the `integers` columns; map each `levels` column (sampled on [0, k)) to its level index 0..k-1."""
@@ -102,8 +121,10 @@ class DesignSweeper(Sweeper):
     """Launch one job per row of a sampling design."""
 
     def __init__(self, method: str, samples: int, seed: int, morris_levels: int, bounds: DictConfig,
-                 max_batch_size: int | None = None, integers: Any = (), levels: Any = None):
+                 max_batch_size: int | None = None, integers: Any = (), levels: Any = None, simplex: Any = (),
+                 divisions: int = 10):
         self.method, self.samples, self.seed, self.levels = method, samples, seed, morris_levels
+        self.simplex, self.divisions = list(_plain(simplex) or []), divisions
         self.bounds = _plain(bounds)
         self.integers = list(_plain(integers) or [])
         self.discrete = _flatten(_plain(levels) or {})
@@ -120,6 +141,9 @@ class DesignSweeper(Sweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Sample the design, save it, and launch its rows (with the command line's overrides)."""
+        if self.method == "simplex":
+            problem, design = simplex_lattice(self.simplex, self.divisions)
+            return self._launch(arguments, problem, design)
         bounds = _flatten(self.bounds)
         for key, values in self.discrete.items():
             if not isinstance(values, list) or len(values) < 2:
@@ -131,6 +155,10 @@ class DesignSweeper(Sweeper):
         problem = problem_of(bounds)
         design = discretise(problem, sample(self.method, problem, self.samples, self.seed, self.levels),
                             self.integers, self.discrete)
+        return self._launch(arguments, problem, design)
+
+    def _launch(self, arguments: list[str], problem: dict[str, Any], design: np.ndarray) -> Any:
+        """Save the design (design.json) and launch one job per row, in batches."""
         fixed = [o.input_line for o in OverridesParser.create().parse_overrides(arguments)
                  if not o.is_sweep_override()]
         rows = [[override(name, value, self.integers, self.discrete)
@@ -140,6 +168,7 @@ class DesignSweeper(Sweeper):
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         (sweep_dir / "design.json").write_text(json.dumps({
             "method": self.method, "samples": self.samples, "seed": self.seed, "morris_levels": self.levels,
+            "divisions": self.divisions if self.method == "simplex" else None,
             "problem": problem, "integers": self.integers, "levels": self.discrete, "rows": design.tolist()},
             indent=1))
         log.info(f"design sweeper: {self.method}, {len(rows)} rows over {', '.join(problem['names'])}")

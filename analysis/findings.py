@@ -1,0 +1,310 @@
+"""docs/FINDINGS.md from the four runs behind it: flagship, audit, allocation and discovery (issue 11, part 9).
+
+`findings_markdown(runs)` reads what the runs wrote (summaries, audit.csv, allocation.csv,
+discovery.csv and the designs) and states, with figures and CIs, what the model finds. Every
+sentence that claims a direction is chosen by the numbers it reports (a difference is called clear
+only when its 95% CI excludes 0); nothing here knows which answer to expect. The command that runs
+the experiments and writes the page is `relsim-findings` (experiments/findings.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from .allocation import allocation_figure, allocation_table
+from .audit import extremes
+from .design import design_matrix, outcome, read_design
+from .figures import COLORS, add_line, arm_colors, style, weekly
+from .load import RunData, load_run
+from .summary import METRICS, RETENTION_HORIZONS, crossover, crossover_clause, profit_gap, summarise
+from .sweep_data import load_sweep
+
+__all__ = ["FindingsRuns", "findings_markdown", "findings_figures"]
+
+
+@dataclasses.dataclass(frozen=True)
+class FindingsRuns:
+    """Where the four runs are, the commands that made them, and how long each took (seconds)."""
+
+    flagship: Path
+    audit: Path
+    allocation: Path
+    discovery: Path
+    commands: dict[str, str]
+    wall: dict[str, float]
+    quick: bool = False
+
+
+# --------------------------------------------------------------------------- numbers in words
+
+def _money(x: float, signed: bool = False) -> str:
+    return f"{x:+,.0f}" if signed else f"{x:,.0f}"
+
+
+def _fmt(metric: str, x: float, signed: bool = False) -> str:
+    if metric.startswith("retention"):
+        return f"{x * 100:+.1f} pp" if signed else f"{x * 100:.1f}%"
+    if metric in ("trust", "intimacy", "stress"):
+        return f"{x:+.3f}" if signed else f"{x:.3f}"
+    if metric == "spend_rate":
+        return f"{x:+.1f}" if signed else f"{x:.1f}"
+    return _money(x, signed)
+
+
+def _ci(metric: str, mean: float, low: float, high: float) -> str:
+    clear = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
+    mark = "**" if clear else ""
+    return f"{mark}{_fmt(metric, mean, True)}{mark} [{_fmt(metric, low, True)}, {_fmt(metric, high, True)}]"
+
+
+def _label(metric: str) -> str:
+    return METRICS[metric].label if metric in METRICS else metric
+
+
+def _words(metric: str) -> str:
+    """A metric's label inside a sentence (lower case, except for acronyms such as NPV)."""
+    label = _label(metric)
+    return label if label.isupper() else label.lower()
+
+
+def _longest_retention(metrics: set[str]) -> str | None:
+    return next((m for m in reversed(RETENTION_HORIZONS) if m in metrics), None)
+
+
+# --------------------------------------------------------------------------- the four sections
+
+def _flagship(run: RunData) -> list[str]:
+    summary = summarise(run)
+    arms = run.arms
+    base, other = arms[0], arms[-1]
+    metrics = [m for m in (_longest_retention(set(summary["metric"])), "trust", "npv", "customer_equity",
+                           "spend_rate") if m and m in set(summary["metric"])]
+    rows = summary.set_index(["arm", "metric"])
+    lines = [f"| outcome | {base} | {other} | difference, {other} − {base} [95% CI] |", "|---|---:|---:|---:|"]
+    for m in metrics:
+        a, b = rows.loc[(base, m)], rows.loc[(other, m)]
+        lines.append(f"| {_label(m)} | {_fmt(m, a['mean'])} | {_fmt(m, b['mean'])} | "
+                     f"{_ci(m, b['diff'], b['diff_ci_low'], b['diff_ci_high'])} |")
+    facts = {}
+    for m in ("npv", "customer_equity"):
+        if m in metrics:
+            r = rows.loc[(other, m)]
+            facts[m] = (r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+    gap = profit_gap(run.runs, other, base)
+    cross = crossover(gap)
+    text = []
+    for m, (d, lo, hi) in facts.items():
+        leader = other if d > 0 else base
+        if lo > 0 or hi < 0:
+            text.append(f"- **{leader} ends with more {_words(m)}**: {_ci(m, d, lo, hi)}.")
+        else:
+            text.append(f"- **Neither arm ends clearly ahead in {_words(m)}**: {_ci(m, d, lo, hi)}.")
+    if not gap.empty:
+        first = gap[gap["mean"] != 0].head(30)
+        early = other if (first["mean"] > 0).mean() > 0.5 else base
+        clause = crossover_clause(gap, other, base)
+        final = other if cross.sign > 0 else base
+        text.append(f"- **Over time:** in the first month {early} leads in NPV to date; "
+                    + (f"{clause}." if clause else f"{final} leads throughout (the mean gap never changes sign)."))
+    spend = [m for m in metrics if m == "spend_rate"]
+    if spend:
+        a, b = rows.loc[(base, "spend_rate")], rows.loc[(other, "spend_rate")]
+        text.append(f"- **Not an equal-budget comparison:** {base} spends {a['mean']:.1f} and {other} "
+                    f"{b['mean']:.1f} per customer-year on its relationships (contacts, staffed slots, answers, "
+                    f"listening). Section 2 holds the budget fixed.")
+    return lines + [""] + text
+
+
+def _allocation(table: pd.DataFrame) -> list[str]:
+    best = table[table["best"]].iloc[0]
+    by_npv = table.loc[table["npv"].idxmax()]
+    near = table[table["within_noise"] & ~table["best"]]
+    worst = table.loc[table["customer_equity"].idxmin()]
+    text = [
+        f"At a budget of {table.attrs.get('budget', float('nan')):g} per customer-year (the `budgeted` preset: about "
+        f"what the middle firm's levers cost), over {len(table)} splits and {table.attrs.get('seeds', '?')} seeds:",
+        "",
+        f"- **The split that keeps the most customer equity** spends {best.outbound_share:.0%} on outbound contacts, "
+        f"{best.access_share:.0%} on access and {best.listening_share:.0%} on listening: {best.contact_rate:.0f} "
+        f"contacts a customer-year, {best.inbound_capacity:.1f} staffed slots a day per 1,000 customers, listening "
+        f"{best.listening:.2f} (public {best.public_listening:.2f}). Customer equity "
+        f"{_money(best.customer_equity)} [{_money(best.customer_equity_low)}, {_money(best.customer_equity_high)}].",
+        f"- **Within noise of it:** {len(near)} of the other {len(table) - 1} splits"
+        + (": " + "; ".join(f"{r.outbound_share:.1f} / {r.access_share:.1f} / {r.listening_share:.1f}"
+                            for r in near.itertuples()) if len(near) else "") + " (outbound / access / listening).",
+        f"- **The split with the most NPV over the horizon** is {by_npv.outbound_share:.1f} / {by_npv.access_share:.1f}"
+        f" / {by_npv.listening_share:.1f} ({_money(by_npv.npv)}; the best-equity split's NPV is {_money(best.npv)}).",
+        f"- **The worst split** ({worst.outbound_share:.1f} / {worst.access_share:.1f} / {worst.listening_share:.1f}) "
+        f"keeps {_money(-worst.diff_from_best)} less customer equity than the best "
+        f"[{_money(-worst.diff_high)}, {_money(-worst.diff_low)}].",
+        f"- Realised relationship spend ranged {table['spend_rate'].min():.1f} to {table['spend_rate'].max():.1f} per "
+        "customer-year: the budget buys contacts, slots and listening; answers to complaints and prospecting "
+        "contacts come on top.",
+        "",
+        "| outbound | access | listening | contacts / customer-year | slots / day / 1,000 | listening | "
+        "retention | NPV | customer equity | difference from the best [95% CI] |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    corners = table[(table[["outbound_share", "access_share", "listening_share"]] == 1.0).any(axis=1)]
+    shown = pd.concat([table.sort_values("customer_equity", ascending=False).head(5), corners]).drop_duplicates("job")
+    for r in shown.itertuples():
+        retention = f"{r.retention:.1%}" if "retention" in table and math.isfinite(r.retention) else "—"
+        text.append(f"| {r.outbound_share:.1f} | {r.access_share:.1f} | {r.listening_share:.1f} | "
+                    f"{r.contact_rate:.0f} | {r.inbound_capacity:.1f} | {r.listening + r.public_listening:.2f} | "
+                    f"{retention} | "
+                    f"{_money(r.npv)} | {_money(r.customer_equity)} | "
+                    f"{_money(r.diff_from_best, True)} [{_money(r.diff_low, True)}, {_money(r.diff_high, True)}] |")
+    text.append("")
+    text.append("The five best splits, then the three corners (the whole budget on one lever).")
+    return text
+
+
+def _audit(audit: pd.DataFrame) -> list[str]:
+    gap = audit[audit["arm"].str.contains(" − ")]
+    metrics = [c[: -len("_effect")] for c in audit.columns if c.endswith("_effect")]
+    lines = ["| switch-off | mechanism | " + " | ".join(f"gap in {_words(m)}" for m in metrics) + " |",
+             "|---|---|" + "---:|" * len(metrics)]
+    for r in gap.itertuples():
+        row = r._asdict()
+        lines.append(f"| `{r.switch_off}` | {r.mechanism} | " + " | ".join(
+            _ci(m, row[f"{m}_effect"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]) for m in metrics) + " |")
+    arm = gap["arm"].iloc[0] if len(gap) else ""
+    text = [f"Each row is the change in the gap ({arm}) when one mechanism is switched off, paired over the "
+            "same seeds; bold when the 95% CI excludes 0. Per arm, with trust and baselines: "
+            "[AUDIT.md](AUDIT.md).", "", *lines, "", "Largest and smallest effects on the gap:", ""]
+    text += [f"- {line}" for line in extremes(gap.reset_index(drop=True))]
+    return text
+
+
+def _discovery(sweep_dir: Path) -> list[str]:
+    plan = read_design(sweep_dir)
+    sweep = load_sweep(sweep_dir)
+    arms = sweep.manifest.get("arms") or ["the first arm", "the second arm"]
+    effect = outcome(sweep, "customer_equity").reindex(range(len(design_matrix(sweep_dir))))
+    n = int(effect.notna().sum())
+    ahead = {"above": int((effect > 0).sum()), "below": int((effect < 0).sum())}
+    path = sweep_dir / "discovery.csv"
+    boxes = pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()
+    text = [f"A {len(plan['rows'])}-row Latin hypercube over both arms' levers and the market context "
+            f"(`configs/experiment/discovery.yaml`), PRIM on the paired customer-equity difference "
+            f"{arms[1]} − {arms[0]}:", ""]
+    for sign, better in (("above", arms[1]), ("below", arms[0])):
+        worse = arms[0] if better == arms[1] else arms[1]
+        part = boxes[boxes["sign"] == sign] if len(boxes) else boxes
+        if not ahead[sign]:
+            text.append(f"- **{better} never earns more customer equity than {worse}** in the {n} rows: over these "
+                        "ranges PRIM has no box for this sign.")
+            continue
+        if part.empty:
+            text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows** (no PRIM box written).")
+            continue
+        first = part.iloc[0]
+        limits = part[part["restricted"]]
+        box = "; ".join(f"`{r.parameter}` in [{r.low:.3g}, {r.high:.3g}]" for r in limits.itertuples()) \
+            or "the whole design (no restriction)"
+        text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows.** PRIM's box: {box} "
+                    f"(coverage {first.coverage:.2f}, density {first.density:.2f}).")
+    return text
+
+
+LIMITS = [
+    "- **Hand-set behavioural weights.** The defaults come from cited sources (docs/ODD.md), not from a "
+    "calibration (issue 13); the intervals above are seed noise only, not parameter uncertainty. "
+    "docs/VALIDATION.md lists which stylized facts hold at the defaults.",
+    "- **Fixed strategies.** Firms do not learn (issue 12): the model compares practices; it does not yet "
+    "show a firm drifting into one-way marketing.",
+    "- **What customer equity leaves out.** Future product margin only: no future contact sales, fees or "
+    "relationship spending (ODD §7.18.1). Read it next to NPV, never alone.",
+    "- **What the budget leaves out.** It buys contacts, staffed slots and listening; how intrusive contacts "
+    "are, how well calls are resolved, fees and responsiveness are choices of kind, held at the defaults in "
+    "the allocation experiment (ODD §7.20).",
+]
+
+
+# --------------------------------------------------------------------------- the page
+
+def findings_figures(runs: FindingsRuns) -> dict[str, go.Figure]:
+    """The page's figures: the flagship's NPV gap over time and customer equity over the budget simplex."""
+    run = load_run(runs.flagship)
+    base, other = run.arms[0], run.arms[-1]
+    gap = profit_gap(run.runs, other, base)
+    fig = go.Figure()
+    if not gap.empty:
+        drawn = weekly(gap.assign(_k=0), ["_k"], ["mean", "low", "high"]).drop(columns="_k")
+        add_line(fig, drawn, "day", name=f"{other} − {base}", color=arm_colors(run.arms)[other], group="gap",
+                 showlegend=True, hover="%{y:,.0f}")
+        cross = crossover(gap)
+        if cross.day is not None:
+            fig.add_vline(x=cross.day, line={"width": 1, "dash": "dot"}, annotation_text=f"crossover: day {cross.day}")
+    fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1})
+    fig.update_xaxes(title_text="day")
+    fig.update_yaxes(title_text=f"NPV to date, {other} − {base}")
+    gap_fig = style(fig, f"NPV to date: {other} − {base}, mean and 95% band over seeds")
+    return {"findings_npv_gap": gap_fig, "findings_allocation": allocation_figure(allocation_table(runs.allocation))}
+
+
+def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dict[str, str] | None = None) -> str:
+    """The whole of docs/FINDINGS.md from the four runs; `images` maps figure names to paths relative to the page."""
+    images = images or {}
+    run = load_run(runs.flagship)
+    flagship = _flagship(run)
+    allocation = allocation_table(runs.allocation)
+    audit = pd.read_csv(runs.audit / "audit.csv")
+    config = run.manifest.get("config") or {}
+    market = config.get("market") or {}
+    setting = (f"{len(run.manifest.get('seeds') or [])} seeds, {market.get('consumers', '?'):,} consumers, "
+               f"{config.get('days', '?')} days, rivals: {', '.join(market.get('rivals') or []) or 'none'}")
+    minutes = sum(runs.wall.values()) / 60
+    out = ["# What the model finds", ""]
+    if runs.quick:
+        out += ["> **Quick mode: toy sizes to try the pipeline. Nothing on this page is a finding.**", ""]
+    out += [
+        f"Generated by `relsim-findings` on {date} (commit `{commit}`) from the four runs below, in "
+        f"{minutes:.0f} min on the machine that ran it. Rerun the command to regenerate the page: a seed fully "
+        "determines every run. Each section names the command that produced its run. Bold differences have a "
+        "95% CI that excludes 0.",
+        "",
+        "## 1. The flagship: one-way against reciprocal on the same customers",
+        "",
+        f"`{runs.commands['flagship']}` ({setting}; focal firm against the rival(s), common random numbers).",
+        "",
+        *flagship,
+        "",
+    ]
+    if "findings_npv_gap" in images:
+        out += [f"![NPV gap over time]({images['findings_npv_gap']})", ""]
+    out += [
+        "## 2. Equal budget: how one relationship budget is best split",
+        "",
+        f"`{runs.commands['allocation']}`, then `relsim-report` on the sweep (ODD §7.20, §8.7).",
+        "",
+        *_allocation(allocation),
+        "",
+    ]
+    if "findings_allocation" in images:
+        out += [f"![Customer equity over the budget simplex]({images['findings_allocation']})", ""]
+    out += [
+        "## 3. Which mechanisms carry the gap (the audit)",
+        "",
+        f"`{runs.commands['audit']}` (ODD §8.5).",
+        "",
+        *_audit(audit),
+        "",
+        "## 4. Where each bundle earns more (discovery)",
+        "",
+        f"`{runs.commands['discovery']}`, then `relsim-report` on the sweep (ODD §8.6; details in "
+        "[DISCOVERY.md](DISCOVERY.md)).",
+        "",
+        *_discovery(runs.discovery),
+        "",
+        "## 5. What the model cannot show yet",
+        "",
+        *LIMITS,
+        "",
+    ]
+    return "\n".join(out)

@@ -1,0 +1,131 @@
+"""`relsim-findings`: run the four experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
+
+    relsim-findings                                 # all four runs (about 10 minutes on 2 cores), then the page
+    relsim-findings --out runs/findings             # where the runs go (default outputs/findings/<date-time>)
+    relsim-findings --from runs/findings            # rewrite the page from the runs already there
+    relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
+
+The runs, each a plain `relsim` command whose output directory is a subdirectory of --out:
+flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
+rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`) and discovery
+(`+experiment=discovery`). The page and its figures (PNG, when kaleido and a Chrome are installed) go
+to --doc and its img/ folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from relsim.experiments.cli import fail
+
+PROG = "relsim-findings"
+DEFAULT_DOC = Path("docs") / "FINDINGS.md"
+#: The four runs: name -> the `relsim` arguments (besides the output directory), and whether it is a sweep.
+RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
+        "allocation": (["+experiment=allocation"], True), "discovery": (["+experiment=discovery"], True)}
+#: Toy sizes for --quick: shared by every run, then per run.
+QUICK = ["seeds=2", "market.consumers=300", "days=120"]
+QUICK_RUN = {"allocation": ["hydra.sweeper.divisions=2"], "discovery": ["hydra.sweeper.samples=6"]}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("--out", type=Path, default=None, help="where the runs go (default outputs/findings/<date-time>)")
+    p.add_argument("--from", dest="reuse", type=Path, default=None,
+                   help="write the page from the runs already in this directory (no new runs)")
+    p.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="the page to write (default docs/FINDINGS.md)")
+    p.add_argument("--quick", action="store_true", help="toy sizes, to try the pipeline; the page says so")
+    p.add_argument("--no-figures", action="store_true", help="write no PNG figures")
+    return p
+
+
+def command(name: str, quick: bool) -> list[str]:
+    """The `relsim` arguments of run `name` (without its output directory)."""
+    return [*RUNS[name][0], *(QUICK + QUICK_RUN.get(name, []) if quick else [])]
+
+
+def run_all(out: Path, quick: bool) -> dict[str, float]:
+    """Run the four experiments into out/<name>; returns each one's wall time (s). Stops at the first failure."""
+    wall = {}
+    for k, (name, (_, sweep)) in enumerate(RUNS.items(), start=1):
+        target = out / name
+        where = f"hydra.sweep.dir={target}" if sweep else f"hydra.run.dir={target}"
+        args = [*command(name, quick), where]
+        print(f"{PROG}: {k}/4 {name}: relsim {' '.join(args)}", flush=True)
+        started = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "relsim.experiments.main", *args], check=False)
+        if result.returncode != 0:
+            fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}")
+        if sweep:
+            from relsim.analysis.sweep import write_sweep_report
+
+            write_sweep_report(target)
+        wall[name] = time.perf_counter() - started
+    (out / "findings_runs.json").write_text(json.dumps({"quick": quick, "wall_s": wall}, indent=1))
+    return wall
+
+
+def _commit() -> str:
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
+                                cwd=Path(__file__).resolve().parent)
+        return result.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bool, argv: list[str]) -> Path:
+    """The audit table (docs/AUDIT.md unless quick), the figures and the page."""
+    from relsim.analysis.figures import write_image
+    from relsim.analysis.findings import FindingsRuns, findings_figures, findings_markdown
+    from relsim.analysis.io import write_text_atomic
+    from relsim.experiments import audit
+
+    audit.write(out / "audit", "" if quick else str(audit.DEFAULT_DOC), QUICK if quick else [], wall.get("audit", 0))
+    runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
+                        discovery=out / "discovery", quick=quick, wall=wall,
+                        commands={name: " ".join(["relsim", *command(name, quick)]) for name in RUNS})
+    images = {}
+    if figures:
+        for name, fig in findings_figures(runs).items():
+            path = doc.parent / "img" / f"{name}.png"
+            if write_image(fig, path, width=1000):
+                images[name] = f"img/{path.name}"
+    text = findings_markdown(runs, date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=_commit(),
+                             images=images)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(doc, text + f"\nRegenerate: `{' '.join([PROG, *argv])}`.\n")
+    return doc
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    if args.reuse is not None:
+        out = args.reuse
+        record = out / "findings_runs.json"
+        if not record.is_file():
+            fail(PROG, f"--from {out}: no findings_runs.json there (run relsim-findings --out {out} first)")
+        saved = json.loads(record.read_text())
+        quick, wall = bool(saved.get("quick")), saved.get("wall_s") or {}
+    else:
+        out = args.out or Path("outputs") / "findings" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        if out.exists() and any(out.iterdir()):
+            fail(PROG, f"--out {out}: the directory is not empty (use --from {out} to rewrite the page from it)")
+        out.mkdir(parents=True, exist_ok=True)
+        quick, wall = args.quick, run_all(out, args.quick)
+    doc = write(out, args.doc, quick, wall, not args.no_figures, argv)
+    print(f"{PROG}: wrote {doc} from the runs in {out}")
+
+
+if __name__ == "__main__":
+    main()
