@@ -152,5 +152,5 @@ def allocation_headline(table: pd.DataFrame, label: str = "customer equity") -> 
             f"{best.inbound_capacity:.1f} staffed slots a day per 1,000 customers, listening "
             f"{best.listening:.2f} and public listening {best.public_listening:.2f}); {near} of the other "
             f"{len(table) - 1} splits are within noise of it; the worst ({worst.outbound_share:.0%} / "
-            f"{worst.access_share:.0%} / {worst.listening_share:.0%}) keeps {-worst.diff_from_best:,.0f} less. Realised relationship spend "
-            f"ranged {spend.min():.1f} to {spend.max():.1f} per customer-year.")
+            f"{worst.access_share:.0%} / {worst.listening_share:.0%}) keeps {-worst.diff_from_best:,.0f} less. "
+            f"Realised relationship spend ranged {spend.min():.1f} to {spend.max():.1f} per customer-year.")
