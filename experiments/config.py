@@ -19,18 +19,18 @@ from omegaconf import DictConfig, OmegaConf
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
 from relsim.model import ENGINES, MAX_DAYS
-from relsim.params import ConfigError, Market, Strategy, build
+from relsim.params import ConfigError, Market, Policy, Strategy, build
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 #: The top-level settings of a run (configs/config.yaml).
 SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
-            "engine")
+            "engine", "firm_policy")
 #: The most seeds one run may have.
 MAX_SEEDS = 100_000
 
 
 def register_typed_defaults() -> None:
-    """Register every Strategy and Market field at its dataclass default as `_typed_defaults` in its group.
+    """Register every Strategy, Market and Policy field at its dataclass default as `_typed_defaults` in its group.
 
     A preset lists `_typed_defaults` first in its defaults list and then states only what differs, so
     a new field of sim/params.py reaches every preset, and every key can be overridden, with no edit here.
@@ -38,6 +38,7 @@ def register_typed_defaults() -> None:
     store = ConfigStore.instance()
     store.store(group="strategy", name="_typed_defaults", node=dataclasses.asdict(Strategy()))
     store.store(group="market", name="_typed_defaults", node=dataclasses.asdict(Market()))
+    store.store(group="firm_policy", name="_typed_defaults", node=dataclasses.asdict(Policy()))
 
 
 register_typed_defaults()
@@ -58,6 +59,7 @@ class RunSpec:
     workers: int = 0
     progress: bool = True
     engine: str = "vectorized"
+    policy: Policy = dataclasses.field(default_factory=Policy)
 
     def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
@@ -66,6 +68,15 @@ class RunSpec:
     def cell(self, arm: str, variant: str) -> tuple[Strategy, Market]:
         """The focal strategy and the market of one arm under one variant."""
         return self.cells.get((arm, variant), (self.strategies[arm], self.market))
+
+    def learners(self, arm: str, market: Market | None = None) -> list[int]:
+        """The firms that learn when the focal firm plays `arm`: it (if the policy names it, or names no
+        arm), and the rivals when the policy says so (none under the fixed rule)."""
+        if self.policy.rule == "fixed":
+            return []
+        focal = [0] if not self.policy.arms or arm in self.policy.arms else []
+        rivals = list(range(1, 1 + len((market or self.market).rivals))) if self.policy.rivals else []
+        return focal + rivals
 
     @property
     def whatif(self) -> bool:
@@ -151,7 +162,11 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         raise ConfigError(f"strategies={strategies!r}: expected a mapping of strategy presets")
     strategies = {name: build(Strategy, s, f"strategies.{name}") for name, s in strategies.items()}
     market = build(Market, cfg.get("market"), "market")
+    policy = build(Policy, cfg.get("firm_policy"), "firm_policy")
     arms = _names(cfg.get("arms"), "arms", strategies, allow_empty=False)
+    for name in policy.arms:
+        if name not in arms:
+            raise ConfigError(f"firm_policy.arms: {name!r} is not one of the arms; allowed: {', '.join(arms)}")
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
@@ -169,7 +184,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
-                   engine=_engine(cfg.get("engine", "vectorized")))
+                   engine=_engine(cfg.get("engine", "vectorized")), policy=policy)
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:

@@ -20,7 +20,8 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.D
     """Run the focal firm playing `arm` under `variant` on `seed`; return its tidy tables."""
     focal, market = spec.cell(arm, variant)
     model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
-                              names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine)
+                              names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine,
+                              policy=spec.policy, learners=spec.learners(arm, market))
     model.run()
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}

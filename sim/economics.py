@@ -134,11 +134,28 @@ def customer_equity(w: World) -> np.ndarray:
     return out
 
 
+def customer_values(w: World) -> np.ndarray:
+    """What each firm's customers are worth today, in today's money: the sum of V(m_f, h_n) over them."""
+    s, b, fa = w.kernel()
+    out = np.empty(w.n_firms)
+    _values(s, b, fa, out)
+    return out
+
+
 @njit(cache=True)
 def _equity(s, b, fa, out) -> None:
     """out[f] = npv_f + today's value, discounted to day 0, of firm f's customers at their hazards today."""
+    _values(s, b, fa, out)
+    for f in range(len(out)):
+        out[f] = s.npv[f] + discounted(b, out[f], s.clock[0])
+
+
+@njit(cache=True)
+def _values(s, b, fa, values) -> None:
+    """values[f] = sum of V(m_f, h_n) over firm f's customers n, at their hazards today (today's money)."""
     n_firms = len(fa.price)
-    values, margins, markups = np.zeros(n_firms), np.empty(n_firms), np.empty(n_firms)
+    values[:] = 0.0
+    margins, markups = np.empty(n_firms), np.empty(n_firms)
     for f in range(n_firms):
         margins[f] = margin(fa.price[f], fa.nuisance_fee[f],
                             serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f]))
@@ -151,5 +168,3 @@ def _equity(s, b, fa, out) -> None:
         h = hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), s.stress[n], s.intimacy[n, f], s.churn_propensity[n],
                    s.price_sensitivity[n] * markups[f])
         values[f] += expected_margin(b, margins[f], h)
-    for f in range(n_firms):
-        out[f] = s.npv[f] + discounted(b, values[f], s.clock[0])

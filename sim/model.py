@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from relsim import budget, reference, vectorized
+from relsim import budget, learning, reference, vectorized
 from relsim.agents import Consumer, Firm
 from relsim.calendar import Calendar
-from relsim.params import ConfigError, Market, Strategy, build
+from relsim.params import ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import Recorder
 from relsim.world import FirmArrays, World, create_world
 
@@ -51,6 +51,10 @@ class RelationshipModel(mesa.Model):
             (tests/test_docking.py), not draw by draw.
         record_episodes: also record every problem episode and how it ended (`recorder.episodes()`);
             off by default, as only the stylized-fact experiments need it.
+        policy: how firms choose their levers (default `Policy()`: fixed); a learning rule changes the
+            levers of the firms in `learners` every `policy.period_days` (sim/learning.py).
+        learners: the indices of the learning firms (default: the focal firm 0, and the rivals too when
+            `policy.rivals`).
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
@@ -60,7 +64,8 @@ class RelationshipModel(mesa.Model):
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
-                 engine: str = "vectorized", record_episodes: bool = False, **focal_overrides):
+                 engine: str = "vectorized", record_episodes: bool = False, policy: Policy | None = None,
+                 learners: Sequence[int] | None = None, **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
@@ -69,6 +74,8 @@ class RelationshipModel(mesa.Model):
             raise ConfigError(f"focal={focal!r}: expected a Strategy")
         if market is not None and not isinstance(market, Market):
             raise ConfigError(f"market={market!r}: expected a Market")
+        if policy is not None and not isinstance(policy, Policy):
+            raise ConfigError(f"policy={policy!r}: expected a Policy")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -94,6 +101,14 @@ class RelationshipModel(mesa.Model):
             if consumer_agents:
                 Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
         self.calendar = Calendar(self)  # the dated events: assortment cuts, the defect shock
+        self.policy = policy or Policy()
+        if learners is None:
+            learners = range(len(strategies)) if self.policy.rivals else [0]
+        learners = sorted(set(learners))
+        if any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or not 0 <= f < len(strategies)
+               for f in learners):
+            raise ConfigError(f"learners={learners!r}: expected firm indices in [0, {len(strategies) - 1}]")
+        self.learners = learning.learners(self, self.policy, [int(f) for f in learners], self.world.policy_seeds)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "customers": lambda m: m.firms[0].customers,
@@ -110,6 +125,8 @@ class RelationshipModel(mesa.Model):
             reference.day(self)
         else:
             vectorized.day(self.world, self.recorder)
+        for learner in self.learners:  # learning firms decide at the end of each period (sim/learning.py)
+            learner.step()
         self.datacollector.collect(self)
         if self.world.day >= self.days:
             self.running = False

@@ -69,6 +69,12 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{key}={value!r}: expected a list of names")
         return list(value)
+    if kind is dict:
+        return _menu(value, key)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}={value!r}: expected true or false")
+        return value
     if kind is str:
         choices = meta.get("choices")
         if not isinstance(value, str) or (choices and value not in choices):
@@ -86,6 +92,20 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
     if abs(value) > LARGEST:
         raise ConfigError(f"{key}={value!r}: {what}, at most {LARGEST:g}")
     return int(value) if kind is int else float(value)
+
+
+def _menu(value: Any, key: str) -> dict[str, list[float]]:
+    """A mapping of lever names to lists of at least two finite numbers, as plain containers."""
+    what = "expected a mapping of lever names to lists of at least two numbers"
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f"{key}={value!r}: {what}")
+    out = {}
+    for name, levels in value.items():
+        if not isinstance(name, str) or not isinstance(levels, (list, tuple)) or len(levels) < 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in levels):
+            raise ConfigError(f"{key}.{name}={levels!r}: {what}")
+        out[name] = [float(v) for v in levels]
+    return out
 
 
 def _range(lo: float | None, hi: float | None) -> str:
@@ -180,6 +200,44 @@ class Strategy:
         if self.budget > 0 and abs(total - 1.0) > 1e-6:
             raise ConfigError(f"outbound_share={self.outbound_share!r}: with a budget, outbound_share + access_share "
                               f"+ listening_share must add up to 1 (they add up to {total:.6g})")
+
+
+#: The Strategy levers a learning firm may change (sim/learning.py), recorded daily in runs.parquet.
+LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "resolution_quality", "listening", "public_listening",
+          "responsiveness", "support_fee", "nuisance_fee")
+
+
+@checked
+class Policy:
+    """How firms choose their levers: fixed, or learned from what they observe (sim/learning.py)."""
+
+    rule: str = _p("fixed", doc="fixed (the levers as set), bandit (epsilon-greedy over a menu of settings) or "
+                   "hill_climb (local search, one lever at a time)", choices=("fixed", "bandit", "hill_climb"))
+    arms: list = _p([], doc="the arms whose focal firm learns (empty: every arm)")
+    rivals: bool = _p(False, doc="the rivals learn too")
+    objective: str = _p("profit", doc="what a learner maximises each period: profit (this period's, per customer), "
+                        "horizon (profit plus customers gained or lost valued over horizon_days) or equity "
+                        "(profit plus the change in what its customers are worth, as far as it can see)",
+                        choices=("profit", "horizon", "equity"))
+    horizon_days: float = _p(730.0, 0, 36500, "planning horizon of the horizon objective (days)")
+    period_days: int = _p(30, 1, 3650, "days between decisions")
+    exploration: float = _p(0.1, 0, 1, "bandit: chance of trying a setting at random instead of the best so far")
+    learning_rate: float = _p(0.3, 0.001, 1, "weight of the newest score in a setting's value (bandit) or in the "
+                              "aspiration level (hill_climb)")
+    step: float = _p(0.1, 0.001, 1, "hill_climb: size of a trial move, as a share of the lever's range in the menu")
+    menu: dict = _p({"contact_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
+                     "support_fee": [0.0, 10.0]},
+                    doc="levers a learner may change and the values it considers (hill_climb: their range)")
+
+    def _check_whole(self) -> None:
+        fields = {f.name: f for f in dataclasses.fields(Strategy)}
+        for name, levels in self.menu.items():
+            if name not in LEVERS:
+                raise ConfigError(f"menu.{name}: not a lever a firm can learn; allowed: {', '.join(LEVERS)}")
+            meta = fields[name].metadata
+            for v in levels:
+                if (meta["lo"] is not None and v < meta["lo"]) or (meta["hi"] is not None and v > meta["hi"]):
+                    raise ConfigError(f"menu.{name}={levels!r}: each value must be{_range(meta['lo'], meta['hi'])}")
 
 
 @checked
@@ -331,7 +389,8 @@ def parameter_table() -> str:
     lines = ["# relsim parameters", "",
              "Generated from sim/params.py by `python -c \"from relsim.params import parameter_table; "
              "print(parameter_table(), end=\"\")\" > docs/PARAMETERS.md` (tests/test_config.py checks it is current).",
-             "Config keys: `strategies.<name>.<field>` for a strategy, `market.<field>` for the market. "
+             "Config keys: `strategies.<name>.<field>` for a strategy, `market.<field>` for the market, "
+             "`firm_policy.<field>` for how firms choose their levers. "
              "Equations and sources: docs/ODD.md."]
 
     def section(cls: type, prefix: str) -> None:
@@ -355,4 +414,5 @@ def parameter_table() -> str:
 
     section(Strategy, "strategies.<name>")
     section(Market, "market")
+    section(Policy, "firm_policy")
     return "\n".join(lines) + "\n"

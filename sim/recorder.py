@@ -16,6 +16,7 @@ import pandas as pd
 from numba import njit
 
 from relsim.economics import _equity
+from relsim.params import LEVERS
 from relsim.trust import trust_of
 from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
@@ -23,7 +24,7 @@ COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "m
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
            "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
            "contact_sales", "sales_revenue", "staffed", "spend", "problem_rate", "revenue", "cost", "profit", "npv",
-           "customer_equity")
+           "customer_equity", *LEVERS)  # the firm's levers today, one column each (set from Python, not _record)
 COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "tickets", "tickets_reached",
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
                  "posts_positive", "complaints_answered", "contact_sales")
@@ -34,6 +35,14 @@ _COUNTER_COLUMN = np.array([_COL.get(name, -1) for name in COUNTERS], dtype=np.i
  C_EQUITY) = (
     _COL[c] for c in ("customers", "mean_trust", "mean_intimacy", "mean_stress", "tickets_unreached", "problem_rate",
                       "revenue", "cost", "profit", "npv", "customer_equity"))
+_LEVERS = slice(_COL[LEVERS[0]], _COL[LEVERS[-1]] + 1)
+
+
+def column(name: str) -> int:
+    """The index of a recorded column in `Recorder.values` (docs/SCHEMA.md)."""
+    return _COL[name]
+
+
 #: Customer equity is recorded on every EQUITY_EVERY-th day and on the last day (NaN otherwise).
 EQUITY_EVERY = 30
 
@@ -59,8 +68,10 @@ class Recorder:
 
     def finish_day(self, w: World) -> None:
         """After a recorded day: advance the recorder's day; when episodes are observed, keep the problem
-        episodes that ended in it and the day's departures."""
+        episodes that ended in it and the day's departures; record the firms' levers of the day."""
         self.day = min(w.day, self.days)
+        if 0 < w.day <= self.days:
+            self.values[w.day - 1, :, _LEVERS] = np.column_stack([getattr(w.firms, k) for k in LEVERS])
         if not w.observe[0] or w.day > self.days:
             return
         gone = w.n_events[E_DEFECTIONS]

@@ -337,7 +337,7 @@ def leave(s: State, n: int) -> None:
 
 def create_world(strategies: list[Strategy], market: Market, seed: np.random.SeedSequence) -> World:
     """Draw the population and network and set up day 0, each from its own random stream."""
-    children = seed.spawn(len(STREAMS))
+    *children, policy = seed.spawn(len(STREAMS) + 1)  # the last child: the learning firms' streams
     child = dict(zip(STREAMS, children, strict=True))
     population = np.random.default_rng(child["population"])
     n, n_firms = market.consumers, len(strategies)
@@ -393,6 +393,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.private_clock, w.public_clock, w.praise_clock = (_exponentials(w.streams[R_VOICE], n) for _ in range(3))
     w.churn_clock = _exponentials(w.streams[R_CHURN], n)
     w.join_clock = _exponentials(w.streams[R_ACQUISITION], n)
+    w.policy_seeds = policy.spawn(n_firms)  # one per firm, for its learning rule (sim/learning.py)
     return w
 
 

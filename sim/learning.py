@@ -1,0 +1,205 @@
+"""Firms that learn from what they observe (docs/ODD.md §7.21; issue 12).
+
+A learning firm decides its levers every `period_days` (its planning cycle). At the end of a period
+it **observes** what it can, scores the period by its **objective**, **decides** the levers for the
+next period by its **rule**, and **acts** through `RelationshipModel.set_strategy`, the one way a
+strategy changes mid-run. Nothing here prefers a strategy: the rules only climb the objective.
+
+What a firm observes. Its own revenue, costs and profit, its customers and how many left: always.
+What its customers are about to do (their trust, so their churn hazards) only as far as it listens:
+its estimate of what its customers are worth is
+
+    V_hat = listening V_true + (1 - listening) C V(m, h_obs)
+
+with V_true the sum of V(m, h_n) over its customers at their hazards today (sim/economics.py), and
+h_obs the daily churn rate it saw over the last CHURN_WINDOW days (churned / customer-days; the
+market's base churn before the first period). A firm that does not listen sees its customers' value fall only as they
+leave.
+
+Objectives, per customer at the start of the period (so that periods of different size compare):
+
+    profit   J = P / C0                                     (this period's profit: myopic)
+    horizon  J = (P + (C1 - C0) m/30 A(H)) / C0             (customers gained or lost valued over H days)
+    equity   J = (P + V_hat1 - V_hat0) / C0                 (profit plus the change in perceived value)
+
+P is the period's profit, C0 and C1 the customers at its start and end, m the monthly margin
+(sim/economics.py:margin), A(H) = sum_{d=1..H} (1 + discount_rate)^(-d/365) the value of a day of
+margin kept for H days.
+
+Rules.
+- bandit: epsilon-greedy over the menu's settings (every combination of its lever values; Sutton &
+  Barto 2018, §2.2-2.5). Each setting is tried once first, in a random order; then, with probability
+  `exploration` a setting at random, otherwise the one with the highest value. A setting's value is
+  a recency-weighted mean of its scores, Q <- Q + learning_rate (J - Q) (the first score sets it),
+  since the market it learns about changes.
+- hill_climb: local search one lever at a time, judged against an adaptive aspiration level
+  (Cyert & March 1963; Levinthal & March 1981; Greve 2003). Each period after the first is a trial:
+  one lever of the menu, chosen at random, moves by `step` of its menu range up or down (at random;
+  inward at a bound). If the trial period scores above the aspiration level, the move is kept,
+  otherwise undone; the aspiration then moves towards the score, A <- A + learning_rate (J - A) (the
+  first period, at the starting levers, sets it), so it follows the firm's recent performance.
+
+Each firm draws from its own random stream (`policy`), so a seed fixes every decision.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from relsim.economics import customer_values, expected_margin, margin, serve_cost
+from relsim.params import Policy
+from relsim.recorder import column
+
+#: Days of churn a firm looks back over to estimate its churn rate (a year: the usual window of a
+#: churn report; a month of a few thousand customers holds too few departures to estimate it).
+CHURN_WINDOW = 365
+
+
+def annuity(discount_rate: float, days: float) -> float:
+    """A(H) = sum_{d=1..H} (1 + r)^(-d/365): today's value of one unit a day for H days (H whole days)."""
+    days = int(days)
+    q = (1.0 + discount_rate) ** (-1.0 / 365.0)
+    return float(days) if q == 1.0 else q * (1.0 - q**days) / (1.0 - q)
+
+
+def perceived_value(listening: float, true_value: float, customers: float, monthly_margin: float,
+                    observed_hazard: float, b) -> float:
+    """V_hat = listening V_true + (1 - listening) C V(m, h_obs): what a firm thinks its customers are worth."""
+    seen = customers * expected_margin(b, monthly_margin, observed_hazard) if customers else 0.0
+    return listening * true_value + (1.0 - listening) * seen
+
+
+def objective(policy: Policy, profit: float, start: float, end: float, monthly_margin: float, discount_rate: float,
+              value_start: float = 0.0, value_end: float = 0.0) -> float:
+    """A period's score J per customer at its start (see the module docstring)."""
+    gain = 0.0
+    if policy.objective == "horizon":
+        gain = (end - start) * monthly_margin / 30.0 * annuity(discount_rate, policy.horizon_days)
+    elif policy.objective == "equity":
+        gain = value_end - value_start
+    return (profit + (gain if math.isfinite(gain) else 0.0)) / max(start, 1.0)
+
+
+class Learner:
+    """One firm's learning: observe, score, decide and act at the end of every period."""
+
+    def __init__(self, model, firm: int, policy: Policy, rng: np.random.Generator):
+        self.model, self.firm, self.policy, self.rng = model, firm, policy, rng
+        self.levers = list(policy.menu)
+        self.start = float(model.world.customers[firm])
+        self.value = self._value(observed_hazard=model.market.behaviour.base_churn / 365.0)
+        self.scores: list[float] = []
+
+    def step(self) -> None:
+        """At the end of a period: score it, choose the next levers, and set them (from tomorrow)."""
+        day = self.model.world.day
+        if day % self.policy.period_days or day >= self.model.days:
+            return
+        score = self._score(day)
+        self.scores.append(score)
+        self.model.set_strategy(self.firm, **self.decide(score))
+
+    def decide(self, score: float) -> dict[str, float]:
+        """The levers for the next period, given the score of the one that ended."""
+        raise NotImplementedError
+
+    def current(self) -> dict[str, float]:
+        """The firm's levers of the menu now."""
+        strategy = self.model.firms[self.firm].strategy
+        return {name: float(getattr(strategy, name)) for name in self.levers}
+
+    def _margin(self) -> float:
+        s = self.model.firms[self.firm].strategy
+        cut = float(self.model.world.cut_share[self.firm])
+        return margin(s.price, s.nuisance_fee, serve_cost(s.serve_cost, s.assortment_saving, cut))
+
+    def _value(self, observed_hazard: float) -> float:
+        w = self.model.world
+        listening = self.model.firms[self.firm].strategy.listening
+        return perceived_value(listening, float(customer_values(w)[self.firm]), float(w.customers[self.firm]),
+                               self._margin(), observed_hazard, w.kernel()[1])
+
+    def _score(self, day: int) -> float:
+        rows = self.model.recorder.values[day - self.policy.period_days: day, self.firm]
+        profit = float(rows[:, column("profit")].sum())
+        end = float(self.model.world.customers[self.firm])
+        value_end = self.value
+        if self.policy.objective == "equity":
+            seen = self.model.recorder.values[max(0, day - CHURN_WINDOW): day, self.firm]
+            exposure = float(seen[:, column("customers")].sum())
+            hazard = float(seen[:, column("churned")].sum()) / exposure if exposure else 0.0
+            value_end = self._value(hazard)
+        score = objective(self.policy, profit, self.start, end, self._margin(),
+                          self.model.market.discount_rate, self.value, value_end)
+        self.start, self.value = end, value_end
+        return score
+
+
+class Bandit(Learner):
+    """Epsilon-greedy over every combination of the menu's values (each tried once first)."""
+
+    def __init__(self, model, firm: int, policy: Policy, rng: np.random.Generator):
+        super().__init__(model, firm, policy, rng)
+        self.settings = [dict(zip(self.levers, combo, strict=True))
+                         for combo in itertools.product(*policy.menu.values())]
+        self.values = np.zeros(len(self.settings))
+        self.pulls = np.zeros(len(self.settings), dtype=np.int64)
+        self.untried = list(rng.permutation(len(self.settings)))
+        self.playing = int(self.untried.pop(0))
+        model.set_strategy(firm, **self.settings[self.playing])
+
+    def decide(self, score: float) -> dict[str, float]:
+        """Update the value of the setting just played; pick the next (untried, random or best)."""
+        k, lr = self.playing, self.policy.learning_rate
+        self.values[k] = score if self.pulls[k] == 0 else self.values[k] + lr * (score - self.values[k])
+        self.pulls[k] += 1
+        if self.untried:
+            self.playing = int(self.untried.pop(0))
+        elif self.rng.random() < self.policy.exploration:
+            self.playing = int(self.rng.integers(len(self.settings)))
+        else:
+            self.playing = int(np.argmax(self.values))
+        return self.settings[self.playing]
+
+
+class HillClimb(Learner):
+    """Local search: try one lever a step up or down for a period; keep the move if the period scored higher."""
+
+    def __init__(self, model, firm: int, policy: Policy, rng: np.random.Generator):
+        super().__init__(model, firm, policy, rng)
+        self.bounds = {name: (min(v), max(v)) for name, v in policy.menu.items()}
+        start = {name: min(max(value, self.bounds[name][0]), self.bounds[name][1])
+                 for name, value in self.current().items()}
+        self.incumbent, self.aspiration, self.trial = start, None, None
+        model.set_strategy(firm, **start)
+
+    def decide(self, score: float) -> dict[str, float]:
+        """Keep the trial that ended if it beat the aspiration level; update the aspiration; start the next trial."""
+        if self.aspiration is None:
+            self.aspiration = score  # the first period, played at the starting levers
+        else:
+            if score > self.aspiration:
+                self.incumbent = self.trial
+            self.aspiration += self.policy.learning_rate * (score - self.aspiration)
+        name = self.levers[int(self.rng.integers(len(self.levers)))]
+        lo, hi = self.bounds[name]
+        move = self.policy.step * (hi - lo) * (1.0 if self.rng.random() < 0.5 else -1.0)
+        value = self.incumbent[name] + move
+        if not lo <= value <= hi:  # at a bound: move inward
+            value = self.incumbent[name] - move
+        self.trial = {**self.incumbent, name: min(max(value, lo), hi)}
+        return self.trial
+
+
+RULES = {"bandit": Bandit, "hill_climb": HillClimb}
+
+
+def learners(model, policy: Policy, firms: list[int], seeds: list[np.random.SeedSequence]) -> list[Learner]:
+    """The learners of `firms` under `policy` (none for the fixed rule), each on its own random stream."""
+    if policy.rule == "fixed":
+        return []
+    return [RULES[policy.rule](model, f, policy, np.random.default_rng(seeds[f])) for f in firms]
+
