@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .allocation import allocation_figure, allocation_headline, allocation_table, is_allocation
+from .emergence import emergence_figures, emergence_headline, emergence_table, is_emergence, paths
 from .design import discover_both, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
@@ -195,6 +196,8 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     sweep = load_sweep(sweep_dir)
     if has_design(sweep_dir):
         return _write_design_report(sweep, metrics)
+    if is_emergence(sweep_dir):
+        return _write_emergence_report(sweep)
     figures = sweep_figures(sweep, metrics)
     names = [m for m in (_metric(sweep, n) for n in metrics) if m]
     paired = bool((sweep.jobs["reference"].fillna("") != "").any())
@@ -207,6 +210,27 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
                                  meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
+    return path
+
+
+def _write_emergence_report(sweep: Sweep) -> Path:
+    """The report of a sweep with learning firms: the phase diagram, the lever paths and the cells' table."""
+    table = emergence_table(sweep.sweep_dir)
+    write_text_atomic(sweep.sweep_dir / "emergence.csv", table.to_csv(index=False))
+    shown = table.drop(columns=[c for c in table.columns if c.endswith(("_low", "_high"))])
+    sections = [Section("Methods", "", [
+        f"{_methods(sweep)} The focal firm in arm {table.attrs['learner']} learns ({table.attrs['rule']}); the "
+        f"arms {', '.join(table.attrs['fixed'])} keep their levers, against the same rivals. One-way-like: more "
+        "outbound contacts and less support capacity than the middle firm. Learning firms: the focal learner "
+        "and any learning rivals, over seeds; emergence.csv has every figure with its 95% CI."]),
+        Section("Phase diagram", "Per cell (a job): the share of learning firms that end one-way-like, and the "
+                "learner's customer equity on the last day minus that of the best fixed strategy of the cell "
+                "(paired by seed).", emergence_figures(table, paths(sweep.sweep_dir))),
+        Section("Cells", "", [Html(shown.to_html(index=False, classes="summary", border=0,
+                                                 float_format=lambda v: f"{v:,.3g}"))])]
+    path = sweep.sweep_dir / "sweep_report.html"
+    write_text_atomic(path, page("relsim emergence: firms that learn", *sections, meta=str(sweep.sweep_dir),
+                                 verdict=emergence_headline(table)))
     return path
 
 

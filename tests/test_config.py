@@ -17,7 +17,7 @@ import yaml
 import relsim
 from relsim import ConfigError, RelationshipModel, Strategy
 from relsim.experiments.config import CONFIG_DIR, load
-from relsim.params import Market, _range, parameter_table
+from relsim.params import Market, Policy, _range, build, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SIM_DIR = Path(relsim.__file__).resolve().parent
@@ -40,6 +40,19 @@ def test_strategy_presets_state_only_what_differs_and_document_it_as_params_does
     for line in path.read_text().splitlines():
         if match := re.match(r"^(\w+): .*?  # (.*)$", line):
             assert match.group(2) == _comment(Strategy, match.group(1)), f"{path.name}: comment of {match.group(1)}"
+
+
+@pytest.mark.parametrize("path", sorted((CONFIG_DIR / "firm_policy").glob("*.yaml")), ids=lambda p: p.stem)
+def test_firm_policy_presets_state_only_what_differs_and_document_it_as_params_does(path: Path) -> None:
+    data = yaml.safe_load(path.read_text()) or {}
+    assert data.pop("defaults") == ["_typed_defaults", "_self_"]
+    defaults = dataclasses.asdict(Policy())
+    for key, value in data.items():
+        assert key in defaults and value != defaults[key], f"{path.name}: {key}"
+    for line in path.read_text().splitlines():
+        if match := re.match(r"^(\w+): .*?  # (.*)$", line):
+            assert match.group(2) == _comment(Policy, match.group(1)), f"{path.name}: comment of {match.group(1)}"
+    assert load([f"firm_policy={path.stem}"]).policy == build(Policy, {**defaults, **data})
 
 
 def test_default_market_preset_is_the_typed_defaults() -> None:

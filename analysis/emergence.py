@@ -1,0 +1,181 @@
+"""The emergence experiment's phase diagram: what learning firms end with (configs/experiment/emergence.yaml).
+
+A sweep whose jobs have learning firms (firm_policy.rule other than fixed) is read per job (a cell of
+the swept keys): the levers the learning focal firm ends with (mean and 95% CI over seeds), the share
+of learning firms (the focal learner and any learning rivals, over seeds) that end one-way-like, the
+learner's customer equity against the best fixed strategy of the cell (paired by seed: the fixed
+arms play against the same learning rivals on the same seeds), and market-level trust (the mean trust
+of every firm's customers, weighted by customers) on the last day.
+
+One-way-like: more outbound contacts and less support capacity than the middle-of-the-road firm (the
+Strategy defaults: contact_rate > 26 and inbound_capacity < 4); a definition of the region, not of
+what is better.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from relsim.params import Strategy
+
+from .figures import TEMPLATE
+from .stats import mean_ci, paired_effect
+from .summary import FOCAL_FIRM
+from .sweep_data import Sweep, load_sweep
+
+__all__ = ["is_emergence", "one_way_like", "emergence_table", "emergence_figures", "emergence_headline"]
+
+#: The phase diagram's axes, when the sweep varies them (the emergence preset does).
+OBJECTIVE, LISTENING, RIVALS, CAPACITY = ("firm_policy.objective", "strategies.learner.listening", "market.rivals",
+                                          "market.population.contact_capacity.mean")
+
+
+def _config(sweep_dir: Path, job: int = 0) -> dict:
+    path = sweep_dir / f"job={job}" / "manifest.json"
+    return json.loads(path.read_text()).get("config", {}) if path.is_file() else {}
+
+
+def is_emergence(sweep_dir: str | Path) -> bool:
+    """True when the sweep's jobs have learning firms."""
+    policy = _config(Path(sweep_dir)).get("firm_policy") or {}
+    return policy.get("rule", "fixed") != "fixed"
+
+
+def one_way_like(contact_rate: pd.Series | float, inbound_capacity: pd.Series | float):
+    """More outbound contacts and less support capacity than the middle firm (the Strategy defaults)."""
+    middle = Strategy()
+    return (contact_rate > middle.contact_rate) & (inbound_capacity < middle.inbound_capacity)
+
+
+def _learning_arm(sweep: Sweep) -> tuple[str, list[str], dict]:
+    config = _config(sweep.sweep_dir)
+    policy = config.get("firm_policy") or {}
+    arms = sweep.manifest.get("arms") or []
+    learning = [a for a in arms if not policy.get("arms") or a in policy["arms"]]
+    return learning[0], [a for a in arms if a not in learning], policy
+
+
+def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
+    """One row per cell (job): the swept keys, the learner's final levers with CIs, the one-way-like share,
+    the learner's customer equity against the best fixed arm (paired by seed), and market trust."""
+    sweep = load_sweep(sweep_dir)
+    learner, fixed, policy = _learning_arm(sweep)
+    levers = list(policy.get("menu") or {})
+    last = int(_config(sweep.sweep_dir).get("days", 0))
+    cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity", *levers]
+    rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=cols, filters=[("day", "==", last)])
+    keys = [k for k in sweep.swept if k in sweep.jobs]
+    cells = sweep.jobs.drop_duplicates("job").set_index("job")[keys]
+    out = []
+    for job, part in rows.groupby("job"):
+        mine = part[part["arm"] == learner]
+        focal = mine[mine["firm"] == FOCAL_FIRM].set_index("seed")
+        learning_firms = mine if policy.get("rivals") else mine[mine["firm"] == FOCAL_FIRM]
+        row = {"job": int(job), **cells.loc[job].to_dict(), "learner": learner, "seeds": len(focal)}
+        for name in levers:
+            ci = mean_ci(focal[name].to_numpy())
+            row.update({name: ci.mean, f"{name}_low": ci.low, f"{name}_high": ci.high})
+        like = one_way_like(learning_firms["contact_rate"], learning_firms["inbound_capacity"]) \
+            if {"contact_rate", "inbound_capacity"} <= set(levers) else pd.Series(dtype=bool)
+        row["one_way_like"] = float(like.mean()) if len(like) else np.nan
+        row["learning_firms"] = len(learning_firms)
+        equity = {arm: part[(part["arm"] == arm) & (part["firm"] == FOCAL_FIRM)].set_index("seed")["customer_equity"]
+                  for arm in [learner, *fixed]}
+        best = max(fixed, key=lambda a: equity[a].mean()) if fixed else None
+        row["equity"] = equity[learner].mean()
+        if best:
+            effect = paired_effect(equity[learner], equity[best])
+            row.update({"best_fixed": best, "best_fixed_equity": equity[best].mean(), "equity_vs_best": effect.diff,
+                        "equity_vs_best_low": effect.low, "equity_vs_best_high": effect.high})
+        weighted = mine.assign(w=mine["mean_trust"].fillna(0) * mine["customers"]).groupby("seed")
+        trust = mean_ci((weighted["w"].sum() / weighted["customers"].sum().where(lambda c: c > 0)).to_numpy())
+        row.update({"market_trust": trust.mean, "market_trust_low": trust.low, "market_trust_high": trust.high})
+        out.append(row)
+    table = pd.DataFrame(out)
+    table.attrs.update(learner=learner, fixed=fixed, levers=levers, rule=policy.get("rule"), days=last)
+    return table
+
+
+def paths(sweep_dir: str | Path, every: int = 30) -> pd.DataFrame:
+    """The learning focal firm's levers over time: mean over seeds per job and day (every `every` days)."""
+    sweep = load_sweep(sweep_dir)
+    learner, _, policy = _learning_arm(sweep)
+    levers = list(policy.get("menu") or {})
+    last = int(_config(sweep.sweep_dir).get("days", 0))
+    days = list(range(every, last + 1, every))
+    rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=["job", "arm", "seed", "day", "firm", *levers],
+                           filters=[("day", "in", days), ("firm", "==", FOCAL_FIRM), ("arm", "==", learner)])
+    return rows.groupby(["job", "day"], as_index=False)[levers].mean()
+
+
+def _label(value) -> str:
+    if isinstance(value, str) and value.startswith("["):
+        n = len(json.loads(value))
+        return "monopoly" if n == 0 else f"{n} rival{'s' if n > 1 else ''}"
+    return str(value)
+
+
+def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = None) -> list[go.Figure]:
+    """The phase diagram (share ending one-way-like; learner's equity against the best fixed strategy), per
+    objective (rows) and competition (columns), over contact capacity (x) and listening (y); and the
+    learner's lever paths."""
+    figures = []
+    if all(k in table for k in (OBJECTIVE, LISTENING, RIVALS, CAPACITY)):
+        objectives = list(dict.fromkeys(table[OBJECTIVE]))
+        rivals = sorted(dict.fromkeys(table[RIVALS]), key=lambda v: len(json.loads(v)) if v.startswith("[") else 0)
+        for value, title, scale, zmid in (
+                ("one_way_like", "Share of learning firms that end one-way-like", "Reds", None),
+                ("equity_vs_best", "Learner's customer equity − the best fixed strategy's", "RdBu", 0.0)):
+            fig = make_subplots(rows=len(objectives), cols=len(rivals), shared_xaxes=True, shared_yaxes=True,
+                                row_titles=[f"objective: {o}" for o in objectives],
+                                column_titles=[_label(r) for r in rivals], horizontal_spacing=0.04,
+                                vertical_spacing=0.06)
+            span = table[value].abs().max() if value == "equity_vs_best" else 1.0
+            for i, objective in enumerate(objectives, start=1):
+                for j, rival in enumerate(rivals, start=1):
+                    cell = table[(table[OBJECTIVE] == objective) & (table[RIVALS] == rival)]
+                    grid = cell.pivot_table(index=LISTENING, columns=CAPACITY, values=value)
+                    fig.add_trace(go.Heatmap(
+                        z=grid.to_numpy(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],
+                        colorscale=scale, zmin=-span if zmid is not None else 0, zmax=span, zmid=zmid,
+                        showscale=(i == 1 and j == 1), texttemplate="%{z:.2f}" if value == "one_way_like"
+                        else "%{z:,.0f}", colorbar={"title": ""}), row=i, col=j)
+            fig.update_xaxes(title_text="contact capacity (mean)", row=len(objectives))
+            fig.update_yaxes(title_text="listening", col=1)
+            fig.update_layout(template=TEMPLATE, title=title, height=260 * len(objectives) + 120)
+            figures.append(fig)
+    if lever_paths is not None and len(lever_paths):
+        levers = [c for c in lever_paths.columns if c not in ("job", "day")]
+        fig = make_subplots(rows=1, cols=len(levers), subplot_titles=levers)
+        for j, lever in enumerate(levers, start=1):
+            for job, part in lever_paths.groupby("job"):
+                label = ", ".join(_label(table.set_index("job").loc[job, k]) for k in table.columns
+                                  if k in (OBJECTIVE, LISTENING, RIVALS, CAPACITY)) if "job" in table else str(job)
+                fig.add_trace(go.Scatter(x=part["day"], y=part[lever], mode="lines", line={"width": 1},
+                                         name=label, legendgroup=str(job), showlegend=j == 1, opacity=0.6),
+                              row=1, col=j)
+        fig.update_xaxes(title_text="day")
+        fig.update_layout(template=TEMPLATE, height=420, title="The learner's levers over time (mean over seeds, "
+                                                                "one line per cell)", showlegend=False)
+        figures.append(fig)
+    return figures
+
+
+def emergence_headline(table: pd.DataFrame) -> str:
+    """One reading: how often learners end one-way-like, by objective, and how they do against fixed strategies."""
+    parts = []
+    if OBJECTIVE in table:
+        for objective, part in table.groupby(OBJECTIVE, sort=False):
+            parts.append(f"{objective}: {part['one_way_like'].mean():.0%}")
+    share = "; ".join(parts) if parts else f"{table['one_way_like'].mean():.0%}"
+    behind = int((table["equity_vs_best_high"] < 0).sum()) if "equity_vs_best_high" in table else 0
+    ahead = int((table["equity_vs_best_low"] > 0).sum()) if "equity_vs_best_low" in table else 0
+    return (f"Learning firms ({table.attrs.get('rule')}) end one-way-like in this share of firm-runs, by objective: "
+            f"{share}. The learner keeps clearly less customer equity than the best fixed strategy in {behind} of "
+            f"{len(table)} cells and clearly more in {ahead}.")
