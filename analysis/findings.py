@@ -1,4 +1,4 @@
-"""docs/FINDINGS.md from the four runs behind it: flagship, audit, allocation and discovery (issue 11, part 9).
+"""docs/FINDINGS.md from the runs behind it: flagship, audit, allocation, discovery, learning, emergence (issue 11, 12).
 
 `findings_markdown(runs)` reads what the runs wrote (summaries, audit.csv, allocation.csv,
 discovery.csv and the designs) and states, with figures and CIs, what the model finds. Every
@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from .allocation import allocation_figure, allocation_table
 from .audit import extremes
 from .design import design_matrix, outcome, read_design
+from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
 from .summary import METRICS, RETENTION_HORIZONS, crossover, crossover_clause, profit_gap, summarise
@@ -29,12 +30,14 @@ __all__ = ["FindingsRuns", "findings_markdown", "findings_figures"]
 
 @dataclasses.dataclass(frozen=True)
 class FindingsRuns:
-    """Where the four runs are, the commands that made them, and how long each took (seconds)."""
+    """Where the runs are, the commands that made them, and how long each took (seconds)."""
 
     flagship: Path
     audit: Path
     allocation: Path
     discovery: Path
+    learning: Path
+    emergence: Path
     commands: dict[str, str]
     wall: dict[str, float]
     quick: bool = False
@@ -212,12 +215,40 @@ def _discovery(sweep_dir: Path) -> list[str]:
     return text
 
 
+def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
+    lines = []
+    table = emergence_table(default_dir)
+    levers = table.attrs["levers"]
+    lines += ["**In the default market** (the learner against the fixed middle rival; one job per objective):", "",
+              "| objective | " + " | ".join(f"{name} at the end" for name in levers)
+              + " | learning firms ending one-way-like | customer equity − the best fixed strategy's [95% CI] |",
+              "|---|" + "---:|" * (len(levers) + 2)]
+    for row in table.to_dict("records"):  # (itertuples would rename the dotted keys)
+        cells = [f"{row[n]:.3g} [{row[n + '_low']:.3g}, {row[n + '_high']:.3g}]" for n in levers]
+        lines.append(f"| {row.get(OBJECTIVE, '')} | " + " | ".join(cells) + f" | {row['one_way_like']:.0%} | "
+                     f"{_ci('npv', row['equity_vs_best'], row['equity_vs_best_low'], row['equity_vs_best_high'])} "
+                     f"(best fixed: {row['best_fixed']}) |")
+    grid = emergence_table(grid_dir)
+    lines += ["", "**Over the emergence grid** (every rival learns too; each cell averaged over its seeds): "
+              + emergence_headline(grid), "",
+              "| objective | listening | learning firms ending one-way-like (mean over cells) | cells where the "
+              "learner keeps clearly less / more customer equity than the best fixed strategy | market trust |",
+              "|---|---:|---:|---:|---:|"]
+    for (objective, listening), part in grid.groupby([OBJECTIVE, LISTENING], sort=False):
+        lines.append(f"| {objective} | {listening:g} | {part['one_way_like'].mean():.0%} | "
+                     f"{int((part['equity_vs_best_high'] < 0).sum())} / {int((part['equity_vs_best_low'] > 0).sum())}"
+                     f" of {len(part)} | {part['market_trust'].mean():.3f} |")
+    lines += ["", "One-way-like: more outbound contacts and less support capacity than the middle firm (contact_rate "
+              "> 26 and inbound_capacity < 4). The learner's menu, objective and sensing: ODD §7.21."]
+    return lines
+
+
 LIMITS = [
     "- **Hand-set behavioural weights.** The defaults come from cited sources (docs/ODD.md), not from a "
     "calibration (issue 13); the intervals above are seed noise only, not parameter uncertainty. "
     "docs/VALIDATION.md lists which stylized facts hold at the defaults.",
-    "- **Fixed strategies.** Firms do not learn (issue 12): the model compares practices; it does not yet "
-    "show a firm drifting into one-way marketing.",
+    "- **Simple learners.** The learning firms are a bandit over a small menu and a local search; a firm with "
+    "a richer model of its customers might learn differently (ODD §7.21).",
     "- **What customer equity leaves out.** Future product margin only: no future contact sales, fees or "
     "relationship spending (ODD §7.18.1). Read it next to NPV, never alone.",
     "- **What the budget leaves out.** It buys contacts, staffed slots and listening; how intrusive contacts "
@@ -249,7 +280,7 @@ def findings_figures(runs: FindingsRuns) -> dict[str, go.Figure]:
 
 
 def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dict[str, str] | None = None) -> str:
-    """The whole of docs/FINDINGS.md from the four runs; `images` maps figure names to paths relative to the page."""
+    """The whole of docs/FINDINGS.md from the runs; `images` maps figure names to paths relative to the page."""
     images = images or {}
     run = load_run(runs.flagship)
     flagship = _flagship(run)
@@ -264,7 +295,7 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
     if runs.quick:
         out += ["> **Quick mode: toy sizes to try the pipeline. Nothing on this page is a finding.**", ""]
     out += [
-        f"Generated by `relsim-findings` on {date} (commit `{commit}`) from the four runs below, in "
+        f"Generated by `relsim-findings` on {date} (commit `{commit}`) from the runs below, in "
         f"{minutes:.0f} min on the machine that ran it. Rerun the command to regenerate the page: a seed fully "
         "determines every run. Each section names the command that produced its run. Bold differences have a "
         "95% CI that excludes 0.",
@@ -302,7 +333,14 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
         "",
         *_discovery(runs.discovery),
         "",
-        "## 5. What the model cannot show yet",
+        "## 5. Firms that learn (emergence)",
+        "",
+        f"`{runs.commands['learning']}` and `{runs.commands['emergence']}`, then `relsim-report` on each sweep "
+        "(ODD §7.21, §8.8).",
+        "",
+        *_learning(runs.learning, runs.emergence),
+        "",
+        "## 6. What the model cannot show yet",
         "",
         *LIMITS,
         "",

@@ -1,14 +1,15 @@
-"""`relsim-findings`: run the four experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
+"""`relsim-findings`: run the experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
 
-    relsim-findings                                 # all four runs (about 10 minutes on 2 cores), then the page
+    relsim-findings                                 # all six runs (about 30 minutes on 2 cores), then the page
     relsim-findings --out runs/findings             # where the runs go (default outputs/findings/<date-time>)
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
 
 The runs, each a plain `relsim` command whose output directory is a subdirectory of --out:
 flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
-rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`) and discovery
-(`+experiment=discovery`). The page and its figures (PNG, when kaleido and a Chrome are installed) go
+rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`), discovery
+(`+experiment=discovery`), learning (a bandit learner in the default market, per objective) and
+emergence (`+experiment=emergence`). The page and its figures (PNG, when kaleido and a Chrome are installed) go
 to --doc and its img/ folder.
 """
 
@@ -26,12 +27,16 @@ from relsim.experiments.cli import fail
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
-#: The four runs: name -> the `relsim` arguments (besides the output directory), and whether it is a sweep.
+#: The runs: name -> the `relsim` arguments (besides the output directory), and whether it is a sweep.
 RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
-        "allocation": (["+experiment=allocation"], True), "discovery": (["+experiment=discovery"], True)}
+        "allocation": (["+experiment=allocation"], True), "discovery": (["+experiment=discovery"], True),
+        "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit", "firm_policy.arms=[learner]",
+                      "firm_policy.objective=profit,horizon,equity", "days=1825"], True),
+        "emergence": (["+experiment=emergence"], True)}
 #: Toy sizes for --quick: shared by every run, then per run.
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
-QUICK_RUN = {"allocation": ["hydra.sweeper.divisions=2"], "discovery": ["hydra.sweeper.samples=6"]}
+QUICK_RUN = {"allocation": ["hydra.sweeper.divisions=2"], "discovery": ["hydra.sweeper.samples=6"],
+             "learning": ["firm_policy.period_days=5"], "emergence": ["firm_policy.period_days=5"]}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,13 +58,13 @@ def command(name: str, quick: bool) -> list[str]:
 
 
 def run_all(out: Path, quick: bool) -> dict[str, float]:
-    """Run the four experiments into out/<name>; returns each one's wall time (s). Stops at the first failure."""
+    """Run the experiments into out/<name>; returns each one's wall time (s). Stops at the first failure."""
     wall = {}
     for k, (name, (_, sweep)) in enumerate(RUNS.items(), start=1):
         target = out / name
         where = f"hydra.sweep.dir={target}" if sweep else f"hydra.run.dir={target}"
         args = [*command(name, quick), where]
-        print(f"{PROG}: {k}/4 {name}: relsim {' '.join(args)}", flush=True)
+        print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "relsim.experiments.main", *args], check=False)
         if result.returncode != 0:
@@ -91,7 +96,8 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
 
     audit.write(out / "audit", "" if quick else str(audit.DEFAULT_DOC), QUICK if quick else [], wall.get("audit", 0))
     runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
-                        discovery=out / "discovery", quick=quick, wall=wall,
+                        discovery=out / "discovery", learning=out / "learning", emergence=out / "emergence",
+                        quick=quick, wall=wall,
                         commands={name: " ".join(["relsim", *command(name, quick)]) for name in RUNS})
     images = {}
     if figures:

@@ -1,4 +1,4 @@
-"""relsim-findings: the four runs and docs/FINDINGS.md, end to end at toy sizes (--quick)."""
+"""relsim-findings: the runs and docs/FINDINGS.md, end to end at toy sizes (--quick)."""
 
 from __future__ import annotations
 
@@ -24,16 +24,16 @@ def quick(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
 
 
 @pytest.mark.slow
-def test_one_command_runs_the_four_experiments_and_writes_the_page(quick) -> None:
+def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
     out, doc, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("flagship", "audit", "allocation", "discovery"):
+    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence"):
         assert (out / name).is_dir(), name
     assert (out / "audit" / "audit.csv").is_file() and (out / "allocation" / "allocation.csv").is_file()
     text = doc.read_text()
     assert "Quick mode" in text  # toy sizes are never presented as a finding
     for heading in ("## 1. The flagship", "## 2. Equal budget", "## 3. Which mechanisms", "## 4. Where each bundle",
-                    "## 5. What the model cannot show"):
+                    "## 5. Firms that learn", "## 6. What the model cannot show"):
         assert heading in text
     for switch_off in MECHANISMS:  # every switch-off of the audit has its row
         assert f"`{switch_off}`" in text
