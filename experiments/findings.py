@@ -30,8 +30,8 @@ DEFAULT_DOC = Path("docs") / "FINDINGS.md"
 #: The runs: name -> the `relsim` arguments (besides the output directory), and whether it is a sweep.
 RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
         "allocation": (["+experiment=allocation"], True), "discovery": (["+experiment=discovery"], True),
-        "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit", "firm_policy.arms=[learner]",
-                      "firm_policy.objective=profit,horizon,equity", "days=1825"], True),
+        "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit",
+                      "firm_policy.arms=[learner]", "firm_policy.objective=profit,horizon,equity", "days=1825"], True),
         "emergence": (["+experiment=emergence"], True)}
 #: Toy sizes for --quick: shared by every run, then per run.
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
@@ -80,8 +80,7 @@ def run_all(out: Path, quick: bool) -> dict[str, float]:
 
 def _commit() -> str:
     try:
-        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10,
-                                cwd=Path(__file__).resolve().parent)
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
         return result.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
