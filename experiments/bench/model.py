@@ -1,6 +1,20 @@
 """relsim-bench: how fast is the model, against its reference engine and the memory floor, on this machine?
 
-Measures, each simulation in a fresh process (so its peak memory is its own), one core:
+First, what users run, each figure beside a yardstick measured in the same run:
+
+- the one_way, reciprocal and middle presets against the default market's rival, three years, at
+  5,000 and 100,000 consumers (the compiled engine alone, best of the repeats), each as a ratio to the
+  floor kernel on the same world in the same process, and to the fused prototype of
+  ../shared/perfproto (style C, 100,000 consumers, when that folder is found: `--proto DIR`);
+- the default `relsim` end to end (2 arms x 10 seeds x 5,000 consumers x 3 years), broken into its
+  start-up (importing the command), its simulations (the same runs in a fresh process, in parallel as
+  the command runs them) and the rest (composing, writing the tables and the report).
+
+Every run appends its figures, with date, machine and commit, to docs/benchmark_history.jsonl
+(`--history`), and `--markdown` writes the latest figures and the whole history. Absolute figures
+vary between machines (and on one machine from day to day) by 3x or more: compare ratios.
+
+Then the engine's scaling, each simulation in a fresh process (so its peak memory is its own), one core:
 
 - consumer-firm-days per second of the vectorized engine and of the per-agent reference engine
   (sim/reference.py) at the same sizes, and their ratio;
@@ -12,8 +26,8 @@ Measures, each simulation in a fresh process (so its peak memory is its own), on
 
 Figures, never assertions: machines are noisy (each simulation figure is the best of its repeats).
 
-    relsim-bench                          # everything (a few minutes)
-    relsim-bench --quick                  # small sizes only, no command, no cold compile (seconds)
+    relsim-bench                          # everything (about ten minutes)
+    relsim-bench --quick                  # small sizes only, no command, no cold compile, no history (seconds)
     relsim-bench --json out.json --markdown docs/BENCHMARK.md
 """
 
@@ -35,6 +49,8 @@ from numba import njit
 
 from relsim.world import TRAITS
 
+#: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
+DEFAULT_PROTO = Path(__file__).resolve().parents[2].parent / "shared" / "perfproto"
 FULL = {"vectorized": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)],
         "agents": [(1_000, 60), (10_000, 20)], "floor": [(1_000, 365), (10_000, 365), (100_000, 365), (1_000_000, 100)]}
 QUICK = {"vectorized": [(1_000, 60), (10_000, 60)], "agents": [(1_000, 10)], "floor": [(1_000, 60), (10_000, 60)]}
@@ -143,6 +159,154 @@ def _floor_day(s, zero) -> None:
     _touch(s.spin_seen, zero)
 
 
+PRESETS = ("one_way", "reciprocal", "middle")
+
+
+def measure_preset(preset: str, consumers: int, days: int, repeats: int) -> dict:
+    """A preset against the default market's rival, as `relsim` runs it (the compiled engine alone, best of
+    `repeats` seeds), and the floor kernel on the same world in the same process."""
+    from relsim.experiments.config import load
+    from relsim.model import RelationshipModel
+
+    spec = load([f"market.consumers={consumers}", f"days={days}", "progress=false"])
+    strategy, market = spec.strategies[preset], spec.market
+    RelationshipModel(consumers=50, days=2, consumer_agents=False, rng=0).run()  # load the compiled rules first
+    engine, floor = float("inf"), float("inf")
+    for seed in range(repeats):
+        model = RelationshipModel(strategy, market, rivals=spec.rivals(market), days=days, consumer_agents=False,
+                                  rng=seed)
+        started = time.perf_counter()
+        model.run()
+        engine = min(engine, time.perf_counter() - started)
+        s = model.world.kernel()[0]
+        _floor_day(s, 0.0)
+        started = time.perf_counter()
+        for _ in range(days):
+            _floor_day(s, 0.0)
+        floor = min(floor, time.perf_counter() - started)
+    pair_days = consumers * model.world.n_firms * days
+    return {"preset": preset, "consumers": consumers, "days": days, "firms": model.world.n_firms, "engine_s": engine,
+            "engine_cfd_per_s": pair_days / engine, "floor_s": floor, "floor_cfd_per_s": pair_days / floor,
+            "engine_over_floor": floor / engine}
+
+
+def prototype(proto: Path, consumers: int = 100_000, days: int = 365) -> dict | None:
+    """The fused prototype (style C) of ../shared/perfproto in a fresh process; None when it cannot run."""
+    script = proto / "run_one.py"
+    if not script.is_file():
+        return None
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        best = None
+        for _ in range(2):  # the first run compiles (timed apart by the prototype itself)
+            out = subprocess.run([sys.executable, str(script), "C", str(consumers), str(days), "1"], cwd=proto,
+                                 capture_output=True, text=True, env=env)
+            line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if out.returncode or line is None:
+                return None
+            rate = json.loads(line[len("RESULT "):])["pair_days_per_s"]
+            best = rate if best is None else max(best, rate)
+    return {"consumers": consumers, "days": days, "cfd_per_s": best}
+
+
+def command_breakdown() -> dict[str, float]:
+    """The default `relsim` end to end, its start-up (importing the command) and its simulations alone."""
+    total = command_time()
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import relsim.experiments.main"], check=True, capture_output=True)
+    startup = time.perf_counter() - started
+    code = ("import time; from relsim.experiments.config import load; from relsim.experiments.runner import run_all; "
+            "spec = load(['progress=false']); t = time.perf_counter(); run_all(spec); print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    simulate = float(out.stdout.strip().splitlines()[-1])
+    return {"total_s": total, "startup_s": startup, "simulate_s": simulate,
+            "rest_s": max(total - startup - simulate, 0.0)}
+
+
+def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: bool) -> dict:
+    """What users run: the presets (engine and floor), the prototype, and the default command."""
+    out = {"presets": []}
+    for consumers in sizes:
+        for preset in PRESETS:
+            row = child("preset", consumers, 1095, repeats, preset)
+            out["presets"].append(row)
+            print(f"  {preset:>10} {consumers:>8,} consumers x 1,095 days: {row['engine_cfd_per_s'] / 1e6:6.2f} M/s, "
+                  f"floor {row['floor_cfd_per_s'] / 1e6:6.1f} M/s, engine / floor {row['engine_over_floor']:.3f}",
+                  flush=True)
+    if proto is not None:
+        out["prototype"] = prototype(proto)
+        if out["prototype"]:
+            print(f"  fused prototype (style C) 100,000 consumers: {out['prototype']['cfd_per_s'] / 1e6:.2f} M/s",
+                  flush=True)
+    if command:
+        out["command"] = command_breakdown()
+        print(f"  default relsim: {out['command']['total_s']:.1f} s (start-up {out['command']['startup_s']:.1f} s, "
+              f"simulations {out['command']['simulate_s']:.1f} s, the rest {out['command']['rest_s']:.1f} s)",
+              flush=True)
+    return out
+
+
+def users_table(result: dict) -> list[str]:
+    """The 'what users run' figures as markdown lines."""
+    u = result.get("users") or {}
+    proto = (u.get("prototype") or {}).get("cfd_per_s")
+    lines = ["| preset | consumers | engine M/s | floor M/s | engine / floor | engine / prototype |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in u.get("presets", []):
+        vs = f"{r['engine_cfd_per_s'] / proto:.2f}" if proto and r["consumers"] == 100_000 else "—"
+        lines.append(f"| {r['preset']} | {r['consumers']:,} | {r['engine_cfd_per_s'] / 1e6:.2f} | "
+                     f"{r['floor_cfd_per_s'] / 1e6:.1f} | {r['engine_over_floor']:.3f} | {vs} |")
+    if proto:
+        lines.append(f"\nThe fused prototype (../shared/perfproto, style C, 100,000 consumers, 365 days) ran at "
+                     f"{proto / 1e6:.2f} M/s in the same run.")
+    if "command" in u:
+        c = u["command"]
+        lines.append(f"\nThe default `relsim` end to end: {c['total_s']:.1f} s = start-up {c['startup_s']:.1f} s + "
+                     f"simulations {c['simulate_s']:.1f} s (2 processes) + the rest {c['rest_s']:.1f} s (composing, "
+                     "writing the tables and the report).")
+    return lines
+
+
+def history_line(result: dict) -> dict:
+    """One line of the history: date, machine, commit and the ratios that travel between machines."""
+    u = result.get("users") or {}
+    proto = (u.get("prototype") or {}).get("cfd_per_s")
+    line = {"date": result["date"], "machine": result["machine"], "commit": _commit()}
+    for r in u.get("presets", []):
+        key = f"{r['preset']}_{r['consumers'] // 1000}k"
+        line[f"{key}_M"] = round(r["engine_cfd_per_s"] / 1e6, 2)
+        line[f"{key}_over_floor"] = round(r["engine_over_floor"], 3)
+        if proto and r["consumers"] == 100_000:
+            line[f"{key}_over_prototype"] = round(r["engine_cfd_per_s"] / proto, 2)
+    if proto:
+        line["prototype_M"] = round(proto / 1e6, 2)
+    if "command" in u:
+        line.update({f"command_{k}": round(v, 2) for k, v in u["command"].items()})
+    return line
+
+
+def history_table(path: Path) -> list[str]:
+    """The history file as a markdown table (newest last)."""
+    if not path.is_file():
+        return []
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    cols = ["one_way_100k_over_floor", "reciprocal_100k_over_floor", "one_way_100k_over_prototype",
+            "reciprocal_100k_over_prototype", "one_way_100k_M", "prototype_M", "command_total_s"]
+    lines = ["| date | commit | machine | " + " | ".join(cols) + " |", "|---|---|---|" + "---:|" * len(cols)]
+    for r in rows:
+        lines.append(f"| {r['date']} | {r.get('commit', '')} | {r['machine']} | "
+                     + " | ".join(str(r.get(c, "—")) for c in cols) + " |")
+    return lines
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def phase_profile(consumers: int, days: int) -> dict[str, float]:
     """Median microseconds a day per phase of the schedule, each phase called on its own (plus ~10 µs of call)."""
     from relsim import (assortment, churn, contacts, economics, fees, intimacy, listening, stress, support, trust,
@@ -171,10 +335,10 @@ def phase_profile(consumers: int, days: int) -> dict[str, float]:
     return {name: float(np.median(t)) * 1e6 for name, t in times.items()}
 
 
-def child(kind: str, consumers: int, days: int, repeats: int) -> dict:
-    """Run `measure` in a fresh interpreter and return its row."""
+def child(kind: str, consumers: int, days: int, repeats: int, preset: str = "") -> dict:
+    """Run `measure` (or `measure_preset`) in a fresh interpreter and return its row."""
     out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench.model", "--child", kind, str(consumers),
-                          str(days), str(repeats)], capture_output=True, text=True, check=True)
+                          str(days), str(repeats), preset], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -283,11 +447,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-command", action="store_true", help="do not time the default relsim command")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--markdown", type=Path, help="also write the table as a markdown section to this file")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)  # kind consumers days repeats
+    parser.add_argument("--proto", type=Path, default=DEFAULT_PROTO,
+                        help="the fused prototype's folder (default ../shared/perfproto next to the repository)")
+    parser.add_argument("--history", type=Path, default=Path("docs") / "benchmark_history.jsonl",
+                        help="append this run's figures to this file (JSON lines); '' for none")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)  # kind consumers days repeats preset
     args = parser.parse_args(argv)
     if args.child:
-        kind, consumers, days, repeats = args.child
+        kind, consumers, days, repeats, preset = args.child
         row = (phase_profile(int(consumers), int(days)) if kind == "profile" else
+               measure_preset(preset, int(consumers), int(days), int(repeats)) if kind == "preset" else
                measure(kind, int(consumers), int(days), int(repeats)))
         print(json.dumps(row))
         return
@@ -295,6 +464,10 @@ def main(argv: list[str] | None = None) -> None:
     plan = QUICK if args.quick else FULL
     result = {"date": time.strftime("%Y-%m-%d"), "machine": _machine(), "quick": args.quick, "rows": []}
     print(f"relsim-bench on {result['machine']}, {result['date']}", flush=True)
+    print("What users run:", flush=True)
+    result["users"] = users(None if args.quick else args.proto, (1_000,) if args.quick else (5_000, 100_000),
+                            1 if args.quick else 2, command=not (args.quick or args.skip_command))
+    print("The engine's scaling:", flush=True)
     for kind in ("vectorized", "agents", "floor"):
         for consumers, days in plan[kind]:
             row = child(kind, consumers, days, repeats=1 if consumers >= 1_000_000 or kind == "agents" else 3)
@@ -307,12 +480,18 @@ def main(argv: list[str] | None = None) -> None:
         result["cold_compile_s"] = cold_compile()
         if not args.skip_command:
             result["default_command_s"] = command_time()
-    lines = table(result)
+    lines = ["### What users run", "", *users_table(result), "", "### The engine's scaling", "", *table(result)]
     print("\n".join(lines))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
+    if args.history and str(args.history) and not args.quick:
+        with args.history.open("a") as fh:
+            fh.write(json.dumps(history_line(result)) + "\n")
     if args.markdown:
-        args.markdown.write_text(f"## Benchmark ({result['date']}, {result['machine']})\n\n" + "\n".join(lines) + "\n")
+        history = history_table(args.history) if args.history and str(args.history) else []
+        args.markdown.write_text(f"## Benchmark ({result['date']}, {result['machine']})\n\n" + "\n".join(lines)
+                                 + ("\n\n## History (docs/benchmark_history.jsonl)\n\n" + "\n".join(history)
+                                    if history else "") + "\n")
 
 
 if __name__ == "__main__":
