@@ -9,7 +9,8 @@ of every firm's customers, weighted by customers) on the last day.
 
 One-way-like: more outbound contacts and less support capacity than the middle-of-the-road firm (the
 Strategy defaults: contact_rate > 26 and inbound_capacity < 4); a definition of the region, not of
-what is better.
+what is better. Its two halves are reported apart (`talk_more`, `harder_to_reach`), with the share
+that charges for support (`charge_to_be_heard`: support_fee > 0).
 """
 
 from __future__ import annotations
@@ -53,6 +54,20 @@ def one_way_like(contact_rate: pd.Series | float, inbound_capacity: pd.Series | 
     return (contact_rate > middle.contact_rate) & (inbound_capacity < middle.inbound_capacity)
 
 
+def _shares(firms: pd.DataFrame, levers: list[str]) -> dict[str, float]:
+    """Shares of learning firms that end talking more, harder to reach, charging to be heard, one-way-like."""
+    middle, out = Strategy(), {}
+    if "contact_rate" in levers:
+        out["talk_more"] = float((firms["contact_rate"] > middle.contact_rate).mean())
+    if "inbound_capacity" in levers:
+        out["harder_to_reach"] = float((firms["inbound_capacity"] < middle.inbound_capacity).mean())
+    if "support_fee" in levers:
+        out["charge_to_be_heard"] = float((firms["support_fee"] > 0).mean())
+    out["one_way_like"] = (float(one_way_like(firms["contact_rate"], firms["inbound_capacity"]).mean())
+                           if {"contact_rate", "inbound_capacity"} <= set(levers) else np.nan)
+    return out
+
+
 def _learning_arm(sweep: Sweep) -> tuple[str, list[str], dict]:
     config = _config(sweep.sweep_dir)
     policy = config.get("firm_policy") or {}
@@ -81,9 +96,7 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
         for name in levers:
             ci = mean_ci(focal[name].to_numpy())
             row.update({name: ci.mean, f"{name}_low": ci.low, f"{name}_high": ci.high})
-        like = one_way_like(learning_firms["contact_rate"], learning_firms["inbound_capacity"]) \
-            if {"contact_rate", "inbound_capacity"} <= set(levers) else pd.Series(dtype=bool)
-        row["one_way_like"] = float(like.mean()) if len(like) else np.nan
+        row.update(_shares(learning_firms, levers))
         row["learning_firms"] = len(learning_firms)
         equity = {arm: part[(part["arm"] == arm) & (part["firm"] == FOCAL_FIRM)].set_index("seed")["customer_equity"]
                   for arm in [learner, *fixed]}
@@ -169,11 +182,14 @@ def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = No
 
 def emergence_headline(table: pd.DataFrame) -> str:
     """One reading: how often learners end one-way-like, by objective, and how they do against fixed strategies."""
-    parts = []
-    if OBJECTIVE in table:
-        for objective, part in table.groupby(OBJECTIVE, sort=False):
-            parts.append(f"{objective}: {part['one_way_like'].mean():.0%}")
-    share = "; ".join(parts) if parts else f"{table['one_way_like'].mean():.0%}"
+    def shares(part: pd.DataFrame) -> str:
+        extra = [f"{part[k].mean():.0%} {label}" for k, label in (("talk_more", "talk more"), ("harder_to_reach",
+                 "harder to reach"), ("charge_to_be_heard", "charge to be heard")) if k in part]
+        return f"{part['one_way_like'].mean():.0%}" + (f" ({', '.join(extra)})" if extra else "")
+
+    parts = [f"{objective}: {shares(part)}" for objective, part in table.groupby(OBJECTIVE, sort=False)] \
+        if OBJECTIVE in table else []
+    share = "; ".join(parts) if parts else shares(table)
     behind = int((table["equity_vs_best_high"] < 0).sum()) if "equity_vs_best_high" in table else 0
     ahead = int((table["equity_vs_best_low"] > 0).sum()) if "equity_vs_best_low" in table else 0
     return (f"Learning firms ({table.attrs.get('rule')}) end one-way-like in this share of firm-runs, by objective: "

@@ -215,31 +215,40 @@ def _discovery(sweep_dir: Path) -> list[str]:
     return text
 
 
+def _four(row) -> str:
+    """talk more / harder to reach / charge to be heard / one-way-like, as shares."""
+    return " / ".join(f"{row[k]:.0%}" if k in row and pd.notna(row[k]) else "—"
+                      for k in ("talk_more", "harder_to_reach", "charge_to_be_heard", "one_way_like"))
+
+
 def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
     lines = []
     table = emergence_table(default_dir)
     levers = table.attrs["levers"]
     lines += ["**In the default market** (the learner against the fixed middle rival; one job per objective):", "",
               "| objective | " + " | ".join(f"{name} at the end" for name in levers)
-              + " | learning firms ending one-way-like | customer equity − the best fixed strategy's [95% CI] |",
+              + " | talk more / harder to reach / charge to be heard / one-way-like (share of seeds) "
+              "| customer equity − the best fixed strategy's [95% CI] |",
               "|---|" + "---:|" * (len(levers) + 2)]
     for row in table.to_dict("records"):  # (itertuples would rename the dotted keys)
         cells = [f"{row[n]:.3g} [{row[n + '_low']:.3g}, {row[n + '_high']:.3g}]" for n in levers]
-        lines.append(f"| {row.get(OBJECTIVE, '')} | " + " | ".join(cells) + f" | {row['one_way_like']:.0%} | "
+        lines.append(f"| {row.get(OBJECTIVE, '')} | " + " | ".join(cells) + f" | {_four(row)} | "
                      f"{_ci('npv', row['equity_vs_best'], row['equity_vs_best_low'], row['equity_vs_best_high'])} "
                      f"(best fixed: {row['best_fixed']}) |")
     grid = emergence_table(grid_dir)
     lines += ["", "**Over the emergence grid** (every rival learns too; each cell averaged over its seeds): "
               + emergence_headline(grid), "",
-              "| objective | listening | learning firms ending one-way-like (mean over cells) | cells where the "
-              "learner keeps clearly less / more customer equity than the best fixed strategy | market trust |",
+              "| objective | listening | learning firms that end talking more / harder to reach / charging to be "
+              "heard / one-way-like (mean over cells) | cells where the learner keeps clearly less / more customer "
+              "equity than the best fixed strategy | market trust |",
               "|---|---:|---:|---:|---:|"]
     for (objective, listening), part in grid.groupby([OBJECTIVE, LISTENING], sort=False):
-        lines.append(f"| {objective} | {listening:g} | {part['one_way_like'].mean():.0%} | "
+        lines.append(f"| {objective} | {listening:g} | {_four(part.mean(numeric_only=True))} | "
                      f"{int((part['equity_vs_best_high'] < 0).sum())} / {int((part['equity_vs_best_low'] > 0).sum())}"
                      f" of {len(part)} | {part['market_trust'].mean():.3f} |")
-    lines += ["", "One-way-like: more outbound contacts and less support capacity than the middle firm (contact_rate "
-              "> 26 and inbound_capacity < 4). The learner's menu, objective and sensing: ODD §7.21."]
+    lines += ["", "Talk more: contact_rate > 26; harder to reach: inbound_capacity < 4 (the middle firm's levers); "
+              "charge to be heard: a support fee; one-way-like: talk more and harder to reach. The learner's menu, "
+              "objective and sensing: ODD §7.21."]
     return lines
 
 
