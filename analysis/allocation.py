@@ -127,10 +127,10 @@ def allocation_figure(table: pd.DataFrame, metric: str = "customer_equity",
         go.Scatterternary(a=table["outbound_share"], b=table["access_share"], c=table["listening_share"],
                           mode="markers", marker={"size": sizes, "color": table[metric], "colorscale": "Viridis",
                                                   "colorbar": {"title": label}, "line": {"width": 0}},
-                          text=hover, hoverinfo="text", name="splits"),
+                          text=hover, hoverinfo="text", name="splits", cliponaxis=False),
         go.Scatterternary(a=[best.outbound_share], b=[best.access_share], c=[best.listening_share], mode="markers",
                           marker={"size": 24, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#d62728"}},
-                          hoverinfo="skip", name="best split"),
+                          hoverinfo="skip", name="best split", cliponaxis=False),
     ])
     fig.update_layout(template=TEMPLATE, height=560, title=f"{label} by how one budget is split (large: within "
                                                             "noise of the best; ringed: the best)",

@@ -107,7 +107,8 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     text = findings_markdown(runs, date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=_commit(),
                              images=images)
     doc.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(doc, text + f"\nRegenerate: `{' '.join([PROG, *argv])}`.\n")
+    write_text_atomic(doc, text + f"\nWritten by `{' '.join([PROG, *argv])}`; to regenerate it from new runs: "
+                                  f"`{PROG}`{' --quick' if quick else ''}.\n")
     return doc
 
 
