@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
-from relsim.model import ENGINES, MAX_DAYS
+from relsim.params import ENGINES, MAX_DAYS
 from relsim.params import ConfigError, Market, Strategy, build
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"

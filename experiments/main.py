@@ -20,12 +20,12 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from relsim.analysis.io import remove_stale_temporaries
 from relsim.experiments.checks import check_command_line
-from relsim.experiments.config import CONFIG_DIR, plain_config, run_spec
-from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-from relsim.experiments.runner import run_all
+from relsim.experiments.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
 from relsim.params import ConfigError
+
+# The model, the runner and the analysis (Mesa, numba, pandas, plotly) are imported in `execute`, after
+# the command line has been checked, so help and errors appear at once.
 
 log = logging.getLogger("relsim")
 
@@ -49,6 +49,9 @@ def execute(cfg: DictConfig) -> Path:
     """
     from tqdm import tqdm
 
+    from relsim.analysis.io import remove_stale_temporaries
+    from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
+    from relsim.experiments.runner import run_all
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.summary import write_summary
     from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
@@ -115,6 +118,11 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point: check the input, then hand over to Hydra."""
     args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        from relsim.experiments.usage import help_text
+
+        print(help_text({g: options(g) for g in ("strategy", "market", "scenario", "experiment")}, MAX_SEEDS), end="")
+        return
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
     try:

@@ -84,10 +84,23 @@ def test_same_seed_same_files(flagship: Path, tmp_path: Path) -> None:
                                       pd.read_parquet(out / f"{name}.parquet"))
 
 
-def test_help_is_hydras(tmp_path: Path) -> None:
+def test_help_is_relsims_own(tmp_path: Path) -> None:
     result = relsim("--help", cwd=tmp_path)
-    assert result.returncode == 0
-    assert "Powered by Hydra" in result.stdout and "strategies" in result.stdout
+    assert result.returncode == 0 and result.stderr == ""
+    text = result.stdout
+    flat = " ".join(text.split())
+    assert text.startswith("relsim: an agent-based simulation")
+    assert "Hydra" not in text.split("--hydra-help")[0] and "${" not in text  # no raw YAML, no interpolations
+    assert "strategies.NAME.contact_rate outbound contacts per customer per year; number in [0, 365]; default 26" in flat
+    assert "days=N" in text and "integer in [1, 36500]" in flat
+    assert "relsim-report" in text and "examples:" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_hydras_help_stays_available(tmp_path: Path) -> None:
+    result = relsim("--hydra-help", cwd=tmp_path)
+    assert result.returncode == 0 and "Hydra" in result.stdout
 
 
 @pytest.mark.parametrize(("override", "expected"), [
