@@ -12,12 +12,13 @@ import pandas as pd
 
 from .io import write_text_atomic
 from .load import RunData
-from .stats import mean_ci, paired_effect
+from .stats import clear, mean_ci, paired_effect
 
 __all__ = [
     "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
     "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
-    "format_table", "evidence_shares", "evidence_rates", "verdict", "Crossover", "profit_gap", "crossover",
+    "format_table", "evidence_shares", "evidence_rates", "trust_gap", "gap_cause", "verdict", "Crossover",
+    "profit_gap", "crossover",
 ]
 
 FOCAL_FIRM = 0
@@ -239,6 +240,8 @@ def _cell(part: pd.DataFrame, metric: str, mean: str, low: str, high: str,
     if metric not in part.index:
         return "n/a"
     row = part.loc[metric]
+    if row["n_seeds"] < 2:  # one seed: a value, no interval
+        return _interval(row[mean], row[mean], row[mean], str(row["unit"]), signed).split(" [")[0]
     return _interval(row[mean], row[low], row[high], str(row["unit"]), signed)
 
 
@@ -324,9 +327,9 @@ def _retention_summary(run: RunData, summary: pd.DataFrame) -> tuple[pd.DataFram
     return rows.set_index("arm"), _horizon_name(tenure)
 
 
-def _clear(low: float, high: float) -> bool:
-    """True when a CI is finite and excludes 0."""
-    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+def _clear(row: pd.Series) -> bool:
+    """True when a summary row's paired difference is clear (stats.clear)."""
+    return clear(row["diff_ci_low"], row["diff_ci_high"], row["n_seeds"])
 
 
 def _pct(x: float, signed: bool = False) -> str:
@@ -345,7 +348,7 @@ def _retention_clause(row: pd.Series, base: str) -> str:
     d, lo, hi = row["diff"] * 100, row["diff_ci_low"] * 100, row["diff_ci_high"] * 100
     if not np.isfinite(d):
         return f"shares no seeds with {base} to compare retention"
-    if not _clear(lo, hi):
+    if not _clear(row):
         return (f"shows no clear difference in retention of its first customers from {base} "
                 f"(95% CI {lo:+.1f} to {hi:+.1f} points)")
     if d > 0:
@@ -364,7 +367,7 @@ def _npv_clause(row: pd.Series, base_mean: float) -> str:
     def fmt(v: float, signed: bool = False) -> str:
         return _pct(v / scale, signed) if scale else _money(v, signed)
 
-    if not _clear(lo, hi):
+    if not _clear(row):
         return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)})"
     if d > 0:
         return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
@@ -389,15 +392,16 @@ def _compare_clause(arm: str, base: str, ret: pd.DataFrame, npv: pd.DataFrame) -
 
 def _alone_clause(arm: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
     """Retention and NPV of a single arm."""
+    def ci(row: pd.Series, fmt) -> str:  # one seed has no interval
+        return f" (95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])})" if row["n_seeds"] > 1 else " (1 seed)"
+
     parts = []
     if arm in ret.index:
         r = ret.loc[arm]
-        parts.append(f"keeps {r['mean'] * 100:.1f}% of its first customers "
-                     f"(95% CI {r['ci_low'] * 100:.1f}% to {r['ci_high'] * 100:.1f}%)")
+        parts.append(f"keeps {r['mean'] * 100:.1f}% of its first customers" + ci(r, lambda v: f"{v * 100:.1f}%"))
     if arm in npv.index:
         n = npv.loc[arm]
-        parts.append(f"earns an NPV of {_money(n['mean'])} "
-                     f"(95% CI {_money(n['ci_low'])} to {_money(n['ci_high'])})")
+        parts.append(f"earns an NPV of {_money(n['mean'])}" + ci(n, _money))
     if not parts:
         return f"the {arm} firm has no retention or NPV data"
     return f"the {arm} firm " + " and ".join(parts)
@@ -415,33 +419,47 @@ def evidence_rates(run: RunData, sign: str = "negative") -> pd.DataFrame:
     return amount.div(exposure.reindex(amount.index).where(lambda x: x > 0), axis=0)
 
 
+def trust_gap(run: RunData, this: str, other: str) -> pd.Series:
+    """Per cause, how much more net trust evidence per customer-day `this` gets than `other`: positive
+    evidence gained plus negative evidence spared. Summed, it is the whole trust gap between them."""
+    net = evidence_rates(run, "positive").sub(evidence_rates(run, "negative"), fill_value=0.0).fillna(0.0)
+    if this not in net.index or other not in net.index:
+        return pd.Series(dtype=float)
+    return net.loc[this] - net.loc[other]
+
+
+def gap_cause(gap: pd.Series) -> str:
+    """The cause with the largest share of a trust gap, with that share: 'most of it (62%) from unreached
+    support calls' only above one half, 'the largest part (38%) from ...' otherwise ('' without a gap)."""
+    total = gap.sum()
+    if not len(gap) or not np.isfinite(total) or total == 0:
+        return ""
+    shares = gap / total
+    cause = shares.idxmax()
+    amount = "most of it" if shares[cause] > 0.5 else "the largest part"
+    return f"{amount} ({shares[cause]:.0%}) from {CAUSE_LABELS.get(cause, cause)}"
+
+
 def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
-    """Why: with one arm, its largest source of lost trust; with several, the cause behind most of
-    the gap in negative evidence per customer-day between each arm and the first."""
+    """Why: with one arm, its largest source of lost trust; with several, the cause with the largest share
+    of the whole trust gap (evidence gained and lost, per customer-day) between each arm and the first."""
     if len(arms) == 1:
         shares = evidence_shares(run, "negative")
         part = shares[shares["arm"] == arms[0]]
         if not len(part) or not part["amount"].iloc[0] > 0:
             return ""
         top = part.iloc[0]
-        return (f"the largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
+        return (f"its largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
                 f"({top['share'] * 100:.0f}% of negative evidence)")
-    rates = evidence_rates(run, "negative")
     clauses = []
     for arm in arms[1:]:
-        if arm not in rates.index or arms[0] not in rates.index:
+        gap = trust_gap(run, arm, arms[0])
+        if not len(gap) or gap.sum() == 0:
             continue
-        gap = rates.loc[arms[0]] - rates.loc[arm]
-        worse, better = (arms[0], arm) if gap.sum() > 0 else (arm, arms[0])
-        gap = gap if worse == arms[0] else -gap
-        if not gap.sum() > 0:
-            continue
-        cause = gap.idxmax()
-        clauses.append(f"{worse}'s customers receive {gap.sum() / rates.loc[better].sum() * 100:.0f}% more "
-                       f"negative evidence per day than {better}'s, most of the gap from "
-                       f"{CAUSE_LABELS.get(cause, cause)} ({gap[cause] / gap.sum() * 100:.0f}%)")
+        better, worse = (arm, arms[0]) if gap.sum() > 0 else (arms[0], arm)
+        cause = gap_cause(gap)
+        clauses.append(f"{better}'s customers gain more trust evidence a day than {worse}'s, {cause}")
     return "; ".join(clauses)
-
 
 
 # --------------------------------------------------------------------------- profit gap over time

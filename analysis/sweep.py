@@ -21,6 +21,7 @@ from .design import discover_both, discovery_figure, has_design, read_design, se
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
+from .stats import clear
 from .summary import METRICS, RETENTION_HORIZONS
 from .sweep_data import Sweep, load_sweep
 
@@ -42,7 +43,7 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     """The paired effect (arm - reference arm) of `metric` at every grid point.
 
     Columns: the swept keys, `comparison` ("reciprocal − one_way"), `effect`, `low`, `high`,
-    `p_wilcoxon`, `n_seeds`, `clear` (the CI excludes 0).
+    `p_wilcoxon`, `n_seeds`, `clear` (stats.clear: the CI excludes 0 over enough seeds for a test to reject).
     """
     rows = sweep.jobs[(sweep.jobs["metric"] == metric) & (sweep.jobs["reference"].fillna("") != "")]
     label = rows["arm"] if "scenario" not in rows else rows["arm"] + " " + rows["scenario"]
@@ -50,7 +51,7 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     out["comparison"] = label.astype(str) + " − " + rows["reference"].astype(str)
     out["effect"], out["low"], out["high"] = rows["diff"], rows["diff_ci_low"], rows["diff_ci_high"]
     out["p_wilcoxon"], out["n_seeds"] = rows["p_wilcoxon"], rows["n_seeds"]
-    out["clear"] = (out["low"] > 0) | (out["high"] < 0)
+    out["clear"] = [clear(lo, hi, n) for lo, hi, n in zip(out["low"], out["high"], out["n_seeds"], strict=True)]
     return out.reset_index(drop=True)
 
 

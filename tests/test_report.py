@@ -13,17 +13,17 @@ import pandas as pd
 import pytest
 
 from relsim.analysis import (
-    METRICS, figures, format_table, load_run, per_seed_metrics, summarise, verdict,
-    write_report, write_summary,
+    METRICS, format_table, load_run, per_seed_metrics, summarise, verdict, write_report, write_summary,
 )
+from relsim.analysis.report import figures
 from relsim.analysis.report import SECTIONS
 from relsim.analysis.summary import SUMMARY_COLUMNS, crossover, profit_gap
 
 ARMS = ("one_way", "reciprocal")
-SEEDS = (0, 1, 2, 3, 4)
+SEEDS = (0, 1, 2, 3, 4, 5)  # six: the fewest with which a paired test can call a difference clear
 # Zero-mean, per-seed perturbation of the treatment arms: paired differences are
 # effect + JITTER, so their mean is exactly the built-in effect.
-JITTER = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+JITTER = np.array([-2.0, -1.0, 0.0, 0.0, 1.0, 2.0])
 
 # Built-in effects per unit of `effect`, for the focal firm of every non-first arm.
 TRUST_EFFECT = 0.1            # on mean_trust every day
@@ -148,7 +148,7 @@ def build_run_dir(path: Path, *, days: int = 60, effect: float = 1.0,
 
 @pytest.fixture(scope="module")
 def clear_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two arms, 5 seeds, 60 days, a large built-in effect."""
+    """Two arms, 6 seeds, 60 days, a large built-in effect."""
     return build_run_dir(tmp_path_factory.mktemp("clear"))
 
 
@@ -172,8 +172,8 @@ def _row(summary: pd.DataFrame, arm: str, metric: str) -> pd.Series:
 # --------------------------------------------------------------------------- load
 
 def test_load_run_reads_all_tables(clear_run) -> None:
-    assert len(clear_run.runs) == 2 * 5 * 60 * 2
-    assert len(clear_run.retention) == 2 * 5 * 61 * 2
+    assert len(clear_run.runs) == 2 * len(SEEDS) * 60 * 2
+    assert len(clear_run.retention) == 2 * len(SEEDS) * 61 * 2
     assert set(clear_run.evidence["sign"]) == {"negative", "positive"}
     assert clear_run.manifest["arms"] == list(ARMS)
     assert clear_run.arms == list(ARMS)
@@ -207,7 +207,7 @@ def test_summarise_columns_rows_and_order(clear_summary: pd.DataFrame) -> None:
     metrics = [m for m in METRICS if not m.startswith("retention_")]
     assert list(clear_summary["arm"]) == [a for a in ARMS for _ in metrics]
     assert list(clear_summary["metric"]) == metrics * 2
-    assert (clear_summary["n_seeds"] == 5).all()
+    assert (clear_summary["n_seeds"] == len(SEEDS)).all()
     first = clear_summary[clear_summary["arm"] == "one_way"]
     assert first[["diff", "diff_ci_low", "diff_ci_high"]].isna().all().all()
     assert list(clear_summary["unit"][:len(metrics)]) == [METRICS[m].unit for m in metrics]
@@ -288,7 +288,7 @@ def test_format_table_lists_arms_and_metrics_aligned(clear_summary: pd.DataFrame
     assert len(body) == clear_summary["metric"].nunique()
     assert len({len(line) for line in [lines[0], *body]}) == 1, "columns must be aligned"
     revenue = next(line for line in lines if line.startswith("Revenue"))
-    assert "61,200" in revenue and "+6,000" in revenue
+    assert "61,500" in revenue and "+6,000" in revenue
 
 
 def test_format_table_shows_retention_in_percent(tmp_path: Path) -> None:
@@ -308,9 +308,9 @@ def test_verdict_claims_clear_differences(clear_run, clear_summary: pd.DataFrame
     assert "points more of its first customers than one_way (95% CI" in text
     assert "more NPV (CI" in text
     assert "no clear difference" not in text
-    # the "why": which cause explains most of the gap in negative evidence per customer-day
-    assert "one_way's customers receive" in text
-    assert "more negative evidence per day than reciprocal's, most of the gap from unreached support calls" in text
+    # the "why": the cause with the largest share of the whole trust gap (evidence gained and lost)
+    assert "reciprocal's customers gain more trust evidence a day than one_way's, most of it (" in text
+    assert "%) from unreached support calls" in text
 
 
 def test_verdict_never_claims_difference_when_ci_includes_zero(tmp_path: Path) -> None:
@@ -342,8 +342,31 @@ def test_verdict_single_arm_describes_it_alone(tmp_path: Path) -> None:
     assert text.startswith("Over 60 days the one_way firm keeps ")
     assert "% of its first customers (95% CI" in text
     assert "earns an NPV of" in text
-    assert "the largest source of lost trust is unreached support calls" in text
+    assert "its largest source of lost trust is unreached support calls" in text
     assert " than " not in text and "no clear" not in text
+
+
+def test_verdict_never_calls_a_small_sample_clear(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, seeds=(0, 1, 2)))  # the large built-in effect, 3 seeds
+    text = verdict(run, summarise(run))
+    assert "no clear difference in retention" in text and "no clear difference in NPV" in text
+
+
+def test_one_seed_gets_no_interval(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, arms=("one_way",), seeds=(0,)))
+    summary = summarise(run)
+    text = verdict(run, summary)
+    assert "95% CI" not in text and "(1 seed)" in text
+    assert all("[" not in line.rsplit(")", 1)[-1] for line in format_table(summary).splitlines()[2:-2])
+
+
+def test_gap_cause_says_most_only_above_one_half() -> None:
+    from relsim.analysis.summary import gap_cause
+
+    assert gap_cause(pd.Series({"contacts": 0.38, "unreached": 0.32, "fees": 0.30})) == \
+        "the largest part (38%) from outbound contacts"
+    assert gap_cause(pd.Series({"contacts": 0.2, "unreached": 0.8})) == "most of it (80%) from unreached support calls"
+    assert gap_cause(pd.Series({"contacts": 0.0})) == ""
 
 
 # --------------------------------------------------------------------------- report
