@@ -13,7 +13,8 @@ from .figures import CAUSE_PALETTE, COLORS, WEEKLY_ABOVE_DAYS, add_line, arm_col
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .load import RunData, load_run
-from .summary import CAUSE_LABELS, FOCAL_FIRM, crossover, display_frame, evidence_rates, profit_gap, summarise, verdict
+from .summary import (CAUSE_LABELS, FOCAL_FIRM, crossover, currency_of, display_frame, evidence_rates, profit_gap,
+                      summarise, verdict)
 
 __all__ = ["SECTIONS", "BAND_NOTE", "TABLE_CAPTION", "figures", "meta_line", "summary_html", "write_report"]
 
@@ -183,7 +184,7 @@ def _gap_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         empty(fig, "no common seeds to pair")
     fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1})
     fig.update_xaxes(title_text="day")
-    fig.update_yaxes(title_text="NPV to date, arm − first arm (currency)")
+    fig.update_yaxes(title_text=f"NPV to date, arm − {base} ({currency_of(run)})")
     return style(fig, SECTIONS["gap"][0])
 
 
@@ -221,18 +222,18 @@ def meta_line(run: RunData) -> str:
 
 TABLE_CAPTION = ("Focal firm (firm 0): mean [95% bootstrap CI] over seeds; difference columns are paired "
                  "differences on the same seeds. Retention in %, its differences in percentage points; "
-                 "money in the market's currency.")
+                 "rows that reach 10,000 in thousands.")
 
 
-def summary_html(summary: pd.DataFrame) -> Html:
-    """The summary table as an HTML table (its text escaped)."""
-    return Html(display_frame(summary).to_html(classes="summary", border=0, escape=True))
+def summary_html(summary: pd.DataFrame, currency: str) -> Html:
+    """The summary table as an HTML table (its text escaped), formatted as the terminal's."""
+    return Html(display_frame(summary, currency).to_html(classes="summary", border=0, escape=True))
 
 
 def _page(run: RunData, title: str, figs: dict[str, go.Figure]) -> str:
     """The report page of a strategy comparison."""
     summary = summarise(run)
-    sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary)])]
+    sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary, currency_of(run))])]
     sections += [Section(*SECTIONS.get(key, (key, "")), [fig]) for key, fig in figs.items()]
     return page(title, *sections, meta=meta_line(run), verdict=verdict(run, summary))
 

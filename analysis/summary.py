@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -13,8 +14,10 @@ import pandas as pd
 from .io import write_text_atomic
 from .load import RunData
 from .stats import clear, mean_ci, paired_effect
+from .units import DEFAULT_CURRENCY, labelled, unit_label
 
 __all__ = [
+    "DEFAULT_CURRENCY", "currency_of", "number", "unit_label",
     "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
     "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
     "format_table", "evidence_shares", "evidence_rates", "trust_gap", "gap_cause", "verdict", "Crossover",
@@ -56,7 +59,7 @@ METRICS: dict[str, Metric] = {
     "customer_equity": Metric("Customer equity", "currency",
                               "runs.parquet, firm 0: customer_equity on the last day (NPV plus the discounted "
                               "expected margin of the customers still held, ODD §7.18.1)"),
-    "spend_rate": Metric("Relationship spend per customer-year", "currency",
+    "spend_rate": Metric("Spend per customer-year", "currency",
                          "runs.parquet, firm 0: spend summed over days / customers summed over days x 365 "
                          "(contacts, staffed slots, answers, listening; sim/economics.py)"),
 }
@@ -185,20 +188,36 @@ def write_summary(summary: pd.DataFrame, out_dir: str | Path,
 
 # --------------------------------------------------------------------------- formatting
 
+#: Counts and money from this magnitude on are shown in thousands, so a table fits 100 columns.
+THOUSANDS_FROM = 10_000
+
+
+def currency_of(run: RunData) -> str:
+    """The run's money label (its config's `currency`; DEFAULT_CURRENCY for runs made before the setting)."""
+    return str((run.manifest.get("config") or {}).get("currency") or DEFAULT_CURRENCY)
+
+
+def _scale(unit: str, values: Sequence[float]) -> float:
+    """1000 when a row's numbers reach THOUSANDS_FROM (never for shares and [0, 1] measures), else 1."""
+    finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
+    big = unit not in ("share", "[0, 1]") and finite and max(finite) >= THOUSANDS_FROM
+    return 1000.0 if big else 1.0
+
+
 def _decimals(unit: str, values: Sequence[float]) -> int:
-    """Decimals for one cell: fixed for shares and [0, 1], by magnitude otherwise."""
+    """Decimals for one cell: fixed for shares and [0, 1], by magnitude otherwise (3 significant digits)."""
     if unit == "share":
         return 1
     if unit == "[0, 1]":
         return 3
     finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
-    if finite and max(finite) >= 100:
-        return 0
-    return 2 if unit == "currency" else 1
+    top = max(finite) if finite else 0.0
+    return 0 if top >= 100 else 1 if top >= 10 else 2
 
 
-def _num(value: float, unit: str, decimals: int, signed: bool = False) -> str:
-    """One number for its unit: shares as percent, thousands separators otherwise."""
+def number(value: float, unit: str, decimals: int, signed: bool = False) -> str:
+    """The one number format of tables, charts' hovers and the terminal: shares as percent, thousands
+    separators otherwise, 'n/a' for a missing value."""
     if value is None or not np.isfinite(value):
         return "n/a"
     sign = "+" if signed else ""
@@ -207,57 +226,61 @@ def _num(value: float, unit: str, decimals: int, signed: bool = False) -> str:
     return f"{value:{sign},.{decimals}f}"
 
 
-def _interval(mean: float, low: float, high: float, unit: str, signed: bool) -> str:
-    """``mean [low, high]``, a percent or percentage-point suffix for shares."""
+def _interval(mean: float, low: float, high: float, unit: str, signed: bool, scale: float = 1.0) -> str:
+    """``mean [low, high]`` (divided by `scale`), a percent or percentage-point suffix for shares."""
     if mean is None or not np.isfinite(mean):
         return "n/a"
+    mean, low, high = mean / scale, low / scale, high / scale
     suffix = (" pp" if signed else "%") if unit == "share" else ""
     dec = _decimals(unit, (mean, low, high))
-    return (f"{_num(mean, unit, dec, signed)}{suffix} "
-            f"[{_num(low, unit, dec, signed)}, {_num(high, unit, dec, signed)}]")
+    return (f"{number(mean, unit, dec, signed)}{suffix} "
+            f"[{number(low, unit, dec, signed)}, {number(high, unit, dec, signed)}]")
 
 
-def display_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """Summary as strings: one row per metric, a column per arm and per paired diff."""
+def display_frame(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> pd.DataFrame:
+    """Summary as strings: one row per metric, a column per arm and per paired diff. A row whose numbers
+    reach THOUSANDS_FROM is shown in thousands, and its label says so."""
     arms = list(dict.fromkeys(summary["arm"]))
     metrics = list(dict.fromkeys(summary["metric"]))
     base = arms[0] if arms else ""
+    scales = {}
+    for m in metrics:
+        rows = summary[summary["metric"] == m]
+        scales[m] = _scale(str(rows["unit"].iloc[0]), rows[["mean", "ci_low", "ci_high"]].to_numpy().ravel())
     cells: dict[str, list[str]] = {}
     for arm in arms:
         part = summary[summary["arm"] == arm].set_index("metric")
-        cells[arm] = [_cell(part, m, "mean", "ci_low", "ci_high", False) for m in metrics]
+        cells[arm] = [_cell(part, m, "mean", "ci_low", "ci_high", False, scales[m]) for m in metrics]
         if arm != base:
             cells[f"{arm} − {base}"] = [
-                _cell(part, m, "diff", "diff_ci_low", "diff_ci_high", True) for m in metrics
+                _cell(part, m, "diff", "diff_ci_low", "diff_ci_high", True, scales[m]) for m in metrics
             ]
-    labels = [_label(m, summary) for m in metrics]
+    labels = [_label(m, summary, currency, scales[m]) for m in metrics]
     return pd.DataFrame(cells, index=pd.Index(labels, name="metric"))
 
 
 def _cell(part: pd.DataFrame, metric: str, mean: str, low: str, high: str,
-          signed: bool) -> str:
+          signed: bool, scale: float = 1.0) -> str:
     """Formatted interval of one metric of one arm."""
     if metric not in part.index:
         return "n/a"
     row = part.loc[metric]
     if row["n_seeds"] < 2:  # one seed: a value, no interval
-        return _interval(row[mean], row[mean], row[mean], str(row["unit"]), signed).split(" [")[0]
-    return _interval(row[mean], row[low], row[high], str(row["unit"]), signed)
+        return _interval(row[mean], row[mean], row[mean], str(row["unit"]), signed, scale).split(" [")[0]
+    return _interval(row[mean], row[low], row[high], str(row["unit"]), signed, scale)
 
 
-def _label(metric: str, summary: pd.DataFrame) -> str:
+def _label(metric: str, summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY, scale: float = 1.0) -> str:
     """Row label: the metric's label with its unit."""
     meta = METRICS.get(metric)
     if meta is None:
-        unit = summary.loc[summary["metric"] == metric, "unit"].iloc[0]
-        return f"{metric} ({unit})"
-    unit = "%" if meta.unit == "share" else meta.unit
-    return f"{meta.label} ({unit})"
+        return labelled(metric, summary.loc[summary["metric"] == metric, "unit"].iloc[0], currency, scale)
+    return labelled(meta.label, meta.unit, currency, scale)
 
 
-def format_table(summary: pd.DataFrame) -> str:
-    """A compact, aligned plain-text table of the summary for the terminal."""
-    frame = display_frame(summary)
+def format_table(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> str:
+    """A compact, aligned plain-text table of the summary for the terminal (100 columns for two arms)."""
+    frame = display_frame(summary, currency)
     header = [frame.index.name or "", *frame.columns]
     rows = [[label, *values] for label, values in zip(frame.index, frame.to_numpy().tolist())]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -274,7 +297,8 @@ def format_table(summary: pd.DataFrame) -> str:
         note += f"; 'arm − {arms[0]}' columns: paired differences on the same seeds"
     note += "; retention in % (differences in percentage points)"
     rule = "-" * len(line(header))
-    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, note])
+    wrapped = textwrap.wrap(note, width=max(len(rule), 60))
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, *wrapped])
 
 
 # --------------------------------------------------------------------------- verdict

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import (METRICS, RETENTION_HORIZONS, _clear, _money, crossover_clause, gap_cause, profit_gap,
+from .summary import (METRICS, RETENTION_HORIZONS, _clear, _money, crossover_clause, currency_of, gap_cause, profit_gap,
                       summarise, trust_gap)
 
 BASELINE = "baseline"
@@ -253,7 +253,7 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
         v = view(run, arm)
         sections.append(Section(f"Strategy {arm}: effects of the scenario", TABLE_CAPTION + " The reference is "
                                 "the baseline: the same strategy without the scenario, on the same seeds.",
-                                [summary_html(summarise(v))]))
+                                [summary_html(summarise(v), currency_of(run))]))
         sections.append(Section("", "Paired differences scenario − baseline by day; lines are means over seeds, "
                                 "bands 95% t-intervals. Where a line leaves zero is when the scenario starts to hurt "
                                 "or help.", [_effect_figure(run, arm, colors)]))

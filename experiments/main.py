@@ -99,14 +99,14 @@ def execute(cfg: DictConfig) -> Path:
             write_whatif_report(out, run)
             for arm in spec.arms:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
-                print(format_table(summarise(view(run, arm))))
+                print(format_table(summarise(view(run, arm)), spec.currency))
         print(f"{job}: " * in_sweep + whatif_verdict(run, table))
     else:
         summary = summarise(run)
         write_summary(summary, out)
         if not in_sweep:
             write_report(out, run)
-            print(format_table(summary))
+            print(format_table(summary, spec.currency))
         print(f"{job}: " * in_sweep + verdict(run, summary))
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
     write_manifest(out, manifest)
@@ -153,8 +153,8 @@ def _compile_once() -> None:
 
     if compiled():
         return
-    print("relsim: first run with these sources: compiling the model's rules (once; about a minute on 2 cores, "
-          "cached for later runs) ...", file=sys.stderr, flush=True)
+    print("relsim: first run with these sources: compiling the model's rules (once, usually under a minute; "
+          "cached for later runs; the runs start after it) ...", file=sys.stderr, flush=True)
     from relsim.experiments.runner import compile_rules
 
     print(f"relsim: compiled in {compile_rules():.0f} s", file=sys.stderr, flush=True)

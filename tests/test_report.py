@@ -284,11 +284,18 @@ def test_format_table_lists_arms_and_metrics_aligned(clear_summary: pd.DataFrame
     assert "reciprocal − one_way" in lines[0]
     for metric in clear_summary["metric"].unique():
         assert sum(line.startswith(METRICS[metric].label) for line in lines) == 1
-    body = [line for line in lines[2:] if line and not line.startswith("-")][:-1]
-    assert len(body) == clear_summary["metric"].nunique()
+    body = lines[2: 2 + clear_summary["metric"].nunique()]
     assert len({len(line) for line in [lines[0], *body]}) == 1, "columns must be aligned"
     revenue = next(line for line in lines if line.startswith("Revenue"))
-    assert "61,500" in revenue and "+6,000" in revenue
+    assert revenue.startswith("Revenue (thousand $)")  # 61,500 reaches 10,000: shown in thousands
+    assert "61.5 [" in revenue and "+6.00 [" in revenue
+
+
+def test_format_table_fits_100_columns_with_the_chosen_currency(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, days=1095, seeds=(0, 1, 2)))
+    text = format_table(summarise(run), currency="€")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "NPV (thousand €)" in text and "$" not in text and "currency" not in text
 
 
 def test_format_table_shows_retention_in_percent(tmp_path: Path) -> None:
@@ -430,7 +437,7 @@ def test_summary_shows_customer_equity_next_to_npv(clear_run, clear_summary: pd.
     row = _row(clear_summary, "reciprocal", "customer_equity")
     npv = _row(clear_summary, "reciprocal", "npv")
     assert row["diff"] > npv["diff"]  # the built-in arm also holds more customers at the end
-    assert "Customer equity (currency)" in format_table(clear_summary)
+    assert "Customer equity (thousand $)" in format_table(clear_summary)
 
 
 def test_runs_without_customer_equity_still_summarise(tmp_path: Path) -> None:
