@@ -453,15 +453,15 @@ def trust_gap(run: RunData, this: str, other: str) -> pd.Series:
 
 
 def gap_cause(gap: pd.Series) -> str:
-    """The cause with the largest share of a trust gap, with that share: 'most of it (62%) from unreached
-    support calls' only above one half, 'the largest part (38%) from ...' otherwise ('' without a gap)."""
+    """The cause with the largest share of a trust gap, with that share: 'most of the change (62%) in unreached
+    support calls' only above one half, 'the largest share (38%) in ...' otherwise ('' without a gap)."""
     total = gap.sum()
     if not len(gap) or not np.isfinite(total) or total == 0:
         return ""
     shares = gap / total
     cause = shares.idxmax()
-    amount = "most of it" if shares[cause] > 0.5 else "the largest part"
-    return f"{amount} ({shares[cause]:.0%}) from {CAUSE_LABELS.get(cause, cause)}"
+    amount = "most of the change" if shares[cause] > 0.5 else "the largest share"
+    return f"{amount} ({shares[cause]:.0%}) in {CAUSE_LABELS.get(cause, cause)}"
 
 
 def _cause_clause(run: RunData, arms: Sequence[str]) -> str:

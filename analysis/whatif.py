@@ -94,7 +94,7 @@ def _cause_clause(run_view: RunData, scenario: str) -> str:
     gap = trust_gap(run_view, scenario, BASELINE)
     if not len(gap) or gap.sum() == 0:
         return ""
-    return f"it {'raises' if gap.sum() > 0 else 'lowers'} trust, {gap_cause(gap)}"
+    return f"trust {'rises' if gap.sum() > 0 else 'falls'}: {gap_cause(gap)}"
 
 
 def _timing_clause(run: RunData, arm: str, scenario: str) -> str:

@@ -316,8 +316,8 @@ def test_verdict_claims_clear_differences(clear_run, clear_summary: pd.DataFrame
     assert "more NPV (CI" in text
     assert "no clear difference" not in text
     # the "why": the cause with the largest share of the whole trust gap (evidence gained and lost)
-    assert "reciprocal's customers gain more trust evidence a day than one_way's, most of it (" in text
-    assert "%) from unreached support calls" in text
+    assert "reciprocal's customers gain more trust evidence a day than one_way's, most of the change (" in text
+    assert "%) in unreached support calls" in text
 
 
 def test_verdict_never_claims_difference_when_ci_includes_zero(tmp_path: Path) -> None:
@@ -371,8 +371,9 @@ def test_gap_cause_says_most_only_above_one_half() -> None:
     from relsim.analysis.summary import gap_cause
 
     assert gap_cause(pd.Series({"contacts": 0.38, "unreached": 0.32, "fees": 0.30})) == \
-        "the largest part (38%) from outbound contacts"
-    assert gap_cause(pd.Series({"contacts": 0.2, "unreached": 0.8})) == "most of it (80%) from unreached support calls"
+        "the largest share (38%) in outbound contacts"
+    assert gap_cause(pd.Series({"contacts": 0.2, "unreached": 0.8})) == \
+        "most of the change (80%) in unreached support calls"
     assert gap_cause(pd.Series({"contacts": 0.0})) == ""
 
 
@@ -392,9 +393,19 @@ def test_figures_have_consistent_arm_colours(clear_run) -> None:
         assert len(colours) == 1
     assert colour_of(figs["trust"], ARMS[0]) != colour_of(figs["trust"], ARMS[1])
     bars = [t for t in figs["evidence"].data if t.type == "bar"]
-    unreached = [t for t in bars if t.legendgroup == "unreached"]
+    unreached = [t for t in bars if t.legendgroup == "negative-unreached"]
     assert unreached and unreached[0].customdata[0] == pytest.approx(62.5)  # share of one_way's negative
     assert unreached[0].y[0] > unreached[0].y[1] > 0  # per 1,000 customer-days, one_way above reciprocal
+    # one legend per panel, each cause a different colour
+    assert {t.legend for t in bars if t.xaxis == "x"} == {"legend"} and {t.legend for t in bars if t.xaxis == "x2"} == {
+        "legend2"}
+    colours = {t.legendgroup.split("-", 1)[1]: t.marker.color for t in bars}
+    assert len(set(colours.values())) == len(colours)
+    # bands of counts and shares never go below 0; the three [0, 1] panels share one axis
+    bands = [t for k in ("customers", "complaints", "retention") for t in figs[k].data if t.fill == "toself"]
+    assert bands and all(min(t.y) >= 0 for t in bands)
+    assert all(tuple(figs["trust"].layout[f"yaxis{k}"].range) == (0, 1) for k in ("", "2", "3"))
+    assert not any("firm 0" in t.name or "firm 1" in t.name for t in figs["customers"].data)
 
 
 def test_long_runs_are_plotted_weekly(tmp_path: Path) -> None:
