@@ -356,6 +356,14 @@ def _clear(row: pd.Series) -> bool:
     return clear(row["diff_ci_low"], row["diff_ci_high"], row["n_seeds"])
 
 
+def _few(row: pd.Series) -> str:
+    """'; N seeds are too few to tell' when an unclear difference's interval excludes 0 ('' otherwise)."""
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) and not _clear(row):
+        return f"; {int(row['n_seeds'])} seeds are too few to tell"
+    return ""
+
+
 def _pct(x: float, signed: bool = False) -> str:
     """A relative change as a percent, one decimal below 10%."""
     v, sign = x * 100, "+" if signed else ""
@@ -374,7 +382,7 @@ def _retention_clause(row: pd.Series, base: str) -> str:
         return f"shares no seeds with {base} to compare retention"
     if not _clear(row):
         return (f"shows no clear difference in retention of its first customers from {base} "
-                f"(95% CI {lo:+.1f} to {hi:+.1f} points)")
+                f"(95% CI {lo:+.1f} to {hi:+.1f} points{_few(row)})")
     if d > 0:
         return (f"keeps {d:.1f} points more of its first customers than {base} "
                 f"(95% CI {lo:.1f} to {hi:.1f})")
@@ -392,7 +400,7 @@ def _npv_clause(row: pd.Series, base_mean: float) -> str:
         return _pct(v / scale, signed) if scale else _money(v, signed)
 
     if not _clear(row):
-        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)})"
+        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)}{_few(row)})"
     if d > 0:
         return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
     return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)})"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import (METRICS, RETENTION_HORIZONS, _clear, _money, crossover_clause, currency_of, gap_cause, profit_gap,
+from .summary import (METRICS, RETENTION_HORIZONS, _clear, _few, _money, crossover_clause, currency_of, gap_cause, profit_gap,
                       summarise, trust_gap)
 
 BASELINE = "baseline"
@@ -73,7 +73,7 @@ def _diff_clear(row: pd.Series) -> bool:
 def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
     if not _diff_clear(row):
-        return f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f})", 0
+        return f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f}{_few(row)})", 0
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
     return f"{verb} {label} by {_money(abs(d))} (95% CI {_money(a)} to {_money(b)})", int(np.sign(d))
@@ -82,7 +82,7 @@ def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
     d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
     if not _diff_clear(row):
-        return f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points)", 0
+        return f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points{_few(row)})", 0
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
         return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1

@@ -41,6 +41,8 @@ JOB_DIR = re.compile(r"^job=(\d+)$")
 #: The logger of the joblib launcher's "Joblib.Parallel(...) is launching N jobs" line.
 JOBLIB_LOGGER = "hydra_plugins.hydra_joblib_launcher._core"
 POLL_S = 0.5  # how often the progress bar looks for finished jobs
+#: The running sweep's progress bar, by sweep directory (kept off the callback, which Hydra pickles for its jobs).
+_PROGRESS: dict[str, tuple] = {}
 
 
 class _JobCount(logging.Filter):
@@ -87,13 +89,13 @@ class CollectSweep(Callback):
 
         thread = threading.Thread(target=follow, daemon=True)
         thread.start()
-        self._progress = (bar, done, thread)
+        _PROGRESS[str(sweep_dir)] = (bar, done, thread)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Close the bar, collect the sweep directory's jobs (Hydra passes the config, not the jobs' results)
         and name the command that reports them."""
         sweep_dir = Path(OmegaConf.select(config, "hydra.sweep.dir"))
-        bar, done, thread = getattr(self, "_progress", (None, None, None))
+        bar, done, thread = _PROGRESS.pop(str(sweep_dir), (None, None, None))
         if bar is not None:
             done.set()
             thread.join()

@@ -357,6 +357,7 @@ def test_verdict_never_calls_a_small_sample_clear(tmp_path: Path) -> None:
     run = load_run(build_run_dir(tmp_path, seeds=(0, 1, 2)))  # the large built-in effect, 3 seeds
     text = verdict(run, summarise(run))
     assert "no clear difference in retention" in text and "no clear difference in NPV" in text
+    assert "3 seeds are too few to tell" in text
 
 
 def test_one_seed_gets_no_interval(tmp_path: Path) -> None:
