@@ -9,6 +9,7 @@ zero contour (where the effect changes sign) for two, small multiples of heatmap
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .stats import clear
-from .summary import METRICS, RETENTION_HORIZONS
+from .summary import METRICS, RETENTION_HORIZONS, _decimals, number
+from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
 __all__ = ["Sweep", "load_sweep", "effect_grid", "sweep_figures", "write_sweep_report", "export_static"]
@@ -75,10 +77,34 @@ def _scale(metric: str) -> tuple[float, str]:
     return 1.0, unit
 
 
-def _label(metric: str) -> str:
+def _label(metric: str, currency: str = DEFAULT_CURRENCY) -> str:
     factor, unit = _scale(metric)
-    name = METRICS[metric].label if metric in METRICS else metric
-    return f"{name} ({unit})" if unit else name
+    return labelled(METRICS[metric].label if metric in METRICS else metric, unit, currency)
+
+
+def _currency(sweep: Sweep) -> str:
+    """The sweep's money label, from its first job's manifest (the default if there is none)."""
+    jobs = sweep.manifest.get("jobs") or []
+    try:
+        manifest = json.loads((sweep.sweep_dir / str(jobs[0]["dir"]) / "manifest.json").read_text())
+    except (IndexError, KeyError, OSError, ValueError):
+        return DEFAULT_CURRENCY
+    return str((manifest.get("config") or {}).get("currency") or DEFAULT_CURRENCY)
+
+
+def _grid_table(tables: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The grid table as the charts show it: retention in points, the terminal's number format, the labels
+    with their units."""
+    out = tables.astype({c: object for c in ("effect", "low", "high", "p_wilcoxon")})
+    for metric, index in tables.groupby("metric", sort=False).groups.items():
+        factor, unit = _scale(metric)
+        values = tables.loc[index, ["effect", "low", "high"]].to_numpy(dtype=float) * factor
+        decimals = _decimals(unit, values.ravel())
+        for col, signed in (("effect", True), ("low", True), ("high", True)):
+            out.loc[index, col] = [number(v * factor, unit, decimals, signed) for v in tables.loc[index, col]]
+    out["p_wilcoxon"] = [f"{p:.2g}" if np.isfinite(p) else "" for p in tables["p_wilcoxon"].astype(float)]
+    out["metric"] = [_label(m, currency) for m in tables["metric"]]
+    return out
 
 
 def _axis(values: pd.Series) -> list:
@@ -203,8 +229,8 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     tables = pd.concat([grid_of(sweep, m).assign(metric=m) for m in names], ignore_index=True)
     sections = [Section("Methods", "", [_methods(sweep)]), Section("", "", figures),
                 Section("Grid", ("Paired effect" if paired else "Mean") + " per grid point with its 95% CI.",
-                        [Html(tables.to_html(index=False, classes="summary", border=0,
-                                             float_format=lambda v: f"{v:,.4g}"))])]
+                        [Html(_grid_table(tables, _currency(sweep)).to_html(index=False, classes="summary",
+                                                                             border=0))])]
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
                                  meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
@@ -324,8 +350,8 @@ def _headline(sweep: Sweep, metrics: list[str]) -> str:
     for metric in metrics:
         grid = effect_grid(sweep, metric)
         for comparison, part in grid.groupby("comparison", sort=False):
-            pos = int(((part["low"] > 0)).sum())
-            neg = int(((part["high"] < 0)).sum())
+            pos = int((part["clear"] & (part["low"] > 0)).sum())  # stats.clear: enough seeds to tell
+            neg = int((part["clear"] & (part["high"] < 0)).sum())
             parts.append(f"{_label(metric)}, {comparison}: clearly positive at {pos} of {len(part)} grid points, "
                          f"clearly negative at {neg}")
     return "; ".join(parts) + "." if parts else "No paired comparison in this sweep."
