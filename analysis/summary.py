@@ -564,7 +564,7 @@ def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "
 def verdict(run: RunData, summary: pd.DataFrame) -> str:
     """One line of plain language on retention, NPV and the main cause of lost trust.
 
-    Differences are claimed only when their 95% CI excludes 0; with one arm the
+    Differences are claimed only when clear (stats.clear: the 95% CI excludes 0 over enough seeds); with one arm the
     arm is described alone. Uses the longest retention horizon available.
     """
     arms = [a for a in run.arms if a in set(summary["arm"])] or run.arms

@@ -185,7 +185,8 @@ def _heatmaps(sweep: Sweep, metrics: list[str], grid_of=effect_grid) -> list[go.
             fig.update_xaxes(title_text=xkey)
             fig.update_yaxes(title_text=ykey)
             fig.update_layout(template=TEMPLATE, height=max(420, 330 * rows),
-                              title=f"{_label(metric)}: {comparison} (black line: zero effect; * 95% CI excludes 0)")
+                              title=f"{_label(metric, _currency(sweep))}: {comparison} (black line: zero effect; "
+                                    "* clear: 95% CI excludes 0, ≥ 6 seeds)")
             figures.append(fig)
     return figures
 
