@@ -11,16 +11,21 @@ Data flows one way: run files -> ``load_run`` -> ``summarise`` / ``figures`` ->
 - ``page`` (the one HTML page shell), ``figures`` (the one figure kit), ``io`` (atomic writes, JSON).
 """
 
-from .load import RunData, load_run
-from .report import figures, write_report
-from .stats import CI, Effect, mean_ci, paired_effect
-from .summary import (
-    METRICS, evidence_shares, format_table, per_seed_metrics, summarise, verdict,
-    write_summary,
-)
+import importlib
 
-__all__ = [
-    "CI", "Effect", "METRICS", "RunData", "evidence_shares", "figures", "format_table",
-    "load_run", "mean_ci", "paired_effect", "per_seed_metrics", "summarise", "verdict",
-    "write_report", "write_summary",
-]
+#: Each public name and the module it lives in, imported on first use (PEP 562), so that reading
+#: `relsim.analysis.io` does not pull in plotly.
+_LAZY = {"RunData": "load", "load_run": "load", "write_report": "report", "CI": "stats",
+         "Effect": "stats", "mean_ci": "stats", "paired_effect": "stats", "METRICS": "summary",
+         "evidence_shares": "summary", "format_table": "summary", "per_seed_metrics": "summary",
+         "summarise": "summary", "verdict": "summary", "write_summary": "summary"}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    if name == "figures":  # the figure kit (analysis/figures.py)
+        return importlib.import_module(f"{__name__}.figures")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .stats import paired_effect
+from .stats import clear, paired_effect
 from .summary import METRICS, per_seed_metrics
 from .whatif import BASELINE, effects, overview, scenarios_of, view
 
@@ -89,10 +89,8 @@ def audit_table(run: RunData) -> pd.DataFrame:
         frame[f"{m}_baseline"] = [base[a][m] if a in base else
                                   base[a.split(" − ")[0]][m] - base[a.split(" − ")[1]][m] for a in frame["arm"]]
     frame["n_seeds"] = run.runs["seed"].nunique()
-    clear = np.zeros(len(frame), dtype=bool)
-    for m in metrics:
-        clear |= (frame[f"{m}_ci_low"] > 0).to_numpy() | (frame[f"{m}_ci_high"] < 0).to_numpy()
-    frame["clear"] = clear
+    frame["clear"] = [any(clear(row[f"{m}_ci_low"], row[f"{m}_ci_high"], row["n_seeds"]) for m in metrics)
+                      for _, row in frame.iterrows()]
     frame = frame.rename(columns={"scenario": "switch_off"})
     frame.insert(1, "mechanism", [MECHANISMS.get(s, s) for s in frame["switch_off"]])
     order = {s: i for i, s in enumerate(scenarios_of(run)[1:])}

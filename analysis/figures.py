@@ -30,7 +30,8 @@ COLORS = {
 }
 #: Colours of arms (in order) and of evidence causes.
 ARM_PALETTE = qualitative.D3
-CAUSE_PALETTE = qualitative.Dark24
+#: Fifteen evidence causes, each a clearly different hue or shade (D3's ten, then navy, lime, gold, black, lavender).
+CAUSE_PALETTE = [*qualitative.D3, "#393b79", "#b5cf6b", "#e7ba52", "#000000", "#9c9ede"]
 #: Daily series of longer runs are drawn as weekly means.
 WEEKLY_ABOVE_DAYS = 400
 
@@ -86,14 +87,19 @@ def mean_band(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
 
 
 def add_line(fig: go.Figure, band: pd.DataFrame, x: str, *, name: str, color: str, group: str, showlegend: bool,
-             dash: str = "solid", row: int | None = None, col: int | None = None, hover: str = "%{y:.3f}") -> None:
-    """A mean line and its shaded band (one closed polygon) on ``fig``."""
+             dash: str = "solid", row: int | None = None, col: int | None = None, hover: str = "%{y:.3f}",
+             floor: float | None = None) -> None:
+    """A mean line and its shaded band (one closed polygon) on ``fig``; `floor` clips the band where the
+    quantity cannot go (0 for counts and shares: a t-interval knows nothing of that)."""
     pos = {"row": row, "col": col} if row is not None else {}
     ok = band.dropna(subset=["low", "high"])
     if len(ok):
+        low, high = ok["low"], ok["high"]
+        if floor is not None:
+            low, high = low.clip(lower=floor), high.clip(lower=floor)
         fig.add_trace(go.Scatter(
             x=np.concatenate([ok[x], ok[x][::-1]]),
-            y=np.concatenate([ok["high"], ok["low"][::-1]]),
+            y=np.concatenate([high, low[::-1]]),
             fill="toself", fillcolor=rgba(color, 0.15), line={"width": 0},
             hoverinfo="skip", showlegend=False, legendgroup=group, name=name,
         ), **pos)

@@ -13,7 +13,8 @@ from .figures import CAUSE_PALETTE, COLORS, WEEKLY_ABOVE_DAYS, add_line, arm_col
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .load import RunData, load_run
-from .summary import CAUSE_LABELS, FOCAL_FIRM, crossover, display_frame, evidence_rates, profit_gap, summarise, verdict
+from .summary import (CAUSE_LABELS, FOCAL_FIRM, crossover, currency_of, display_frame, evidence_rates, profit_gap,
+                      summarise, verdict)
 
 __all__ = ["SECTIONS", "BAND_NOTE", "TABLE_CAPTION", "figures", "meta_line", "summary_html", "write_report"]
 
@@ -26,16 +27,16 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "trust": ("Trust, intimacy and stress of the focal firm's customers",
               "Means over the focal firm's (firm 0) current customers, by arm. " + BAND_NOTE),
     "customers": ("Customers over time",
-                  "Customers at the end of each day, per arm and firm (solid: focal firm 0; "
-                  "dashed: rivals). " + BAND_NOTE),
+                  "Customers at the end of each day, per arm: the focal firm (solid) and its rivals (dashed), "
+                  "named by their strategy. " + BAND_NOTE),
     "retention": ("Retention of the focal firm's day-0 customers",
                   "Share of firm 0's day-0 customers still there without a break, by tenure. "
                   + BAND_NOTE),
     "evidence": ("Why trust moves: evidence by cause",
                  "Trust evidence the focal firm's customers received from each cause, per 1,000 "
                  "customer-days over the run and all seeds (before the negativity weight); left: "
-                 "negative evidence (lost trust), right: positive evidence (gained trust). The "
-                 "difference between the bars is why the arms' trust differs."),
+                 "negative evidence (lost trust), right: positive evidence (gained trust), each with its "
+                 "legend below it. The difference between the bars is why the arms' trust differs."),
     "complaints": ("Complaints: private vs public",
                    "Firm 0's complaints per 30-day month: private complaints to the firm "
                    "(solid) and negative public posts (dotted). " + BAND_NOTE),
@@ -59,16 +60,18 @@ def _cause_colors(causes: Sequence[str]) -> dict[str, str]:
 def _trust_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
     """(a) Trust, intimacy and stress over time of firm 0's customers, by arm."""
     cols = [("mean_trust", "Trust"), ("mean_intimacy", "Intimacy"), ("mean_stress", "Stress")]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[t for _, t in cols],
-                        horizontal_spacing=0.07)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=[t for _, t in cols], horizontal_spacing=0.05,
+                        shared_yaxes=True)
     focal = run.runs[run.runs["firm"] == FOCAL_FIRM]
     focal = weekly(focal, ["arm", "seed"], [c for c, _ in cols])
     for arm in run.arms:
         part = focal[focal["arm"] == arm]
         for j, (col, label) in enumerate(cols, start=1):
             add_line(fig, mean_band(part, "day", col), "day", name=arm, color=colors[arm],
-                     group=arm, showlegend=j == 1, row=1, col=j)
+                     group=arm, showlegend=j == 1, row=1, col=j, floor=0)
     fig.update_xaxes(title_text="day")
+    # one scale for the three: all are on [0, 1], so a gap of 0.0005 in stress looks as small as it is
+    fig.update_yaxes(range=[0, 1])
     fig.update_yaxes(title_text="mean over customers [0, 1]", row=1, col=1)
     return style(fig, SECTIONS["trust"][0])
 
@@ -81,10 +84,10 @@ def _customers_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         part = runs[runs["arm"] == arm]
         for firm, firm_part in part.groupby("firm", sort=True):
             strategy = str(firm_part["strategy"].iloc[0])
-            name = f"{arm} · firm {firm}" + ("" if firm == FOCAL_FIRM else f" ({strategy})")
+            name = f"{arm} · " + ("the focal firm" if firm == FOCAL_FIRM else f"rival {strategy}")
             add_line(fig, mean_band(firm_part, "day", "customers"), "day", name=name,
                      color=colors[arm], group=f"{arm}-{firm}", showlegend=True,
-                     dash=FIRM_DASH[int(firm) % len(FIRM_DASH)], hover="%{y:,.0f}")
+                     dash=FIRM_DASH[int(firm) % len(FIRM_DASH)], hover="%{y:,.0f}", floor=0)
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text="customers (consumers)")
     return style(fig, SECTIONS["customers"][0])
@@ -103,7 +106,7 @@ def _retention_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
     for arm in run.arms:
         curve = mean_band(ret[ret["arm"] == arm], "tenure_days", "surviving_pct")
         add_line(fig, curve, "tenure_days", name=arm, color=colors[arm], group=arm,
-                 showlegend=True, hover="%{y:.1f}%")
+                 showlegend=True, hover="%{y:.1f}%", floor=0)
     fig.update_xaxes(title_text="tenure (days since day 0)")
     fig.update_yaxes(title_text="day-0 customers still there (%)", rangemode="tozero")
     return style(fig, SECTIONS["retention"][0])
@@ -126,9 +129,9 @@ def _evidence_figure(run: RunData) -> go.Figure:
                 continue
             label = CAUSE_LABELS.get(cause, cause)
             share = table[cause] / table.sum(axis=1)
-            fig.add_trace(go.Bar(
-                x=run.arms, y=table[cause].fillna(0), name=label, legendgroup=cause,
-                showlegend=cause not in shown, marker_color=colors[cause], customdata=share.fillna(0) * 100,
+            fig.add_trace(go.Bar(  # each panel its own legend, listing only its causes
+                x=run.arms, y=table[cause].fillna(0), name=label, legendgroup=f"{sign}-{cause}",
+                legend="legend" if j == 1 else "legend2", marker_color=colors[cause], customdata=share.fillna(0) * 100,
                 hovertemplate=(f"{label}<br>%{{x}}: %{{y:,.1f}} per 1,000 customer-days "
                                "(%{customdata:.0f}% of this sign)<extra></extra>"),
             ), row=1, col=j)
@@ -138,7 +141,9 @@ def _evidence_figure(run: RunData) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="arm")
     fig.update_yaxes(title_text="evidence per 1,000 customer-days", row=1, col=1)
-    return style(fig, SECTIONS["evidence"][0], height=480)
+    legend = {"orientation": "v", "yanchor": "top", "y": -0.12, "font": {"size": 11}}
+    return style(fig, SECTIONS["evidence"][0], height=640, margin={"l": 60, "r": 20, "t": 70, "b": 230},
+                 legend={**legend, "x": 0}, legend2={**legend, "x": 0.54})
 
 
 def _complaints_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
@@ -157,7 +162,7 @@ def _complaints_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         for col, kind, dash in kinds:
             add_line(fig, mean_band(part, "month", col), "month", name=f"{arm} · {kind}",
                      color=colors[arm], group=f"{arm}-{kind}", showlegend=True, dash=dash,
-                     hover="%{y:,.1f}")
+                     hover="%{y:,.1f}", floor=0)
     fig.update_xaxes(title_text=f"month ({MONTH_DAYS}-day blocks)")
     fig.update_yaxes(title_text="complaints per month (complaints / posts)",
                      rangemode="tozero")
@@ -183,7 +188,7 @@ def _gap_figure(run: RunData, colors: dict[str, str]) -> go.Figure:
         empty(fig, "no common seeds to pair")
     fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1})
     fig.update_xaxes(title_text="day")
-    fig.update_yaxes(title_text="NPV to date, arm − first arm (currency)")
+    fig.update_yaxes(title_text=f"NPV to date, arm − {base} ({currency_of(run)})")
     return style(fig, SECTIONS["gap"][0])
 
 
@@ -221,18 +226,18 @@ def meta_line(run: RunData) -> str:
 
 TABLE_CAPTION = ("Focal firm (firm 0): mean [95% bootstrap CI] over seeds; difference columns are paired "
                  "differences on the same seeds. Retention in %, its differences in percentage points; "
-                 "money in the market's currency.")
+                 "rows that reach 10,000 in thousands.")
 
 
-def summary_html(summary: pd.DataFrame) -> Html:
-    """The summary table as an HTML table (its text escaped)."""
-    return Html(display_frame(summary).to_html(classes="summary", border=0, escape=True))
+def summary_html(summary: pd.DataFrame, currency: str) -> Html:
+    """The summary table as an HTML table (its text escaped), formatted as the terminal's."""
+    return Html(display_frame(summary, currency).to_html(classes="summary", border=0, escape=True))
 
 
 def _page(run: RunData, title: str, figs: dict[str, go.Figure]) -> str:
     """The report page of a strategy comparison."""
     summary = summarise(run)
-    sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary)])]
+    sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary, currency_of(run))])]
     sections += [Section(*SECTIONS.get(key, (key, "")), [fig]) for key, fig in figs.items()]
     return page(title, *sections, meta=meta_line(run), verdict=verdict(run, summary))
 

@@ -14,9 +14,39 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["CI", "Effect", "mean_ci", "paired_effect"]
+__all__ = ["ALPHA", "CI", "Effect", "MIN_CLEAR_PAIRS", "clear", "mean_ci", "paired_effect", "smallest_p",
+           "too_few_seeds"]
 
 _NAN = float("nan")
+#: The level at which a difference is called clear (its 95% interval excludes 0).
+ALPHA = 0.05
+
+
+def smallest_p(n: int) -> float:
+    """The smallest two-sided p-value the exact Wilcoxon signed-rank test can give with `n` pairs
+    (all differences of one sign): 2 / 2**n, e.g. 0.25 with 3 pairs, 0.0625 with 5."""
+    return 2.0 / 2.0**n if n > 0 else 1.0
+
+
+#: The fewest paired seeds with which the test can reject at ALPHA (6: smallest p 0.031).
+MIN_CLEAR_PAIRS = next(n for n in range(1, 64) if smallest_p(n) < ALPHA)
+
+
+def clear(low: float, high: float, n: int) -> bool:
+    """The one rule for calling a difference clear: its 95% interval is finite and excludes 0, over at
+    least MIN_CLEAR_PAIRS seeds (with fewer, no test could reject, however far from 0 the interval lies)."""
+    finite = np.isfinite(low) and np.isfinite(high)
+    return bool(finite and (low > 0 or high < 0) and n >= MIN_CLEAR_PAIRS)
+
+
+def too_few_seeds(n: int) -> str:
+    """A warning when `n` seeds cannot show a clear difference ('' when they can)."""
+    if n >= MIN_CLEAR_PAIRS:
+        return ""
+    if n < 2:
+        return f"{n} seed: no interval and no test are possible, so no difference can be called clear; use seeds=10 or more"
+    return (f"{n} seed{'s' if n != 1 else ''}: too few to call any difference clear (a paired test needs at least "
+            f"{MIN_CLEAR_PAIRS}; with {n} its smallest p is {smallest_p(n):.2g}); use seeds=10 or more")
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,11 @@ class Effect:
     def excludes_zero(self) -> bool:
         """True when the CI of the difference lies on one side of zero."""
         return bool(self.low > 0 or self.high < 0)
+
+    @property
+    def clear(self) -> bool:
+        """True when the difference is clear (`clear`: the CI excludes 0 over enough seeds)."""
+        return clear(self.low, self.high, self.n)
 
 
 def _finite(x: Any) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -12,12 +13,15 @@ import pandas as pd
 
 from .io import write_text_atomic
 from .load import RunData
-from .stats import mean_ci, paired_effect
+from .stats import clear, mean_ci, paired_effect
+from .units import DEFAULT_CURRENCY, labelled, unit_label
 
 __all__ = [
+    "DEFAULT_CURRENCY", "currency_of", "number", "unit_label",
     "FOCAL_FIRM", "METRICS", "RETENTION_HORIZONS", "SUMMARY_COLUMNS", "CAUSE_LABELS",
     "Metric", "per_seed_metrics", "summarise", "write_summary", "display_frame",
-    "format_table", "evidence_shares", "evidence_rates", "verdict", "Crossover", "profit_gap", "crossover",
+    "format_table", "evidence_shares", "evidence_rates", "trust_gap", "gap_cause", "verdict", "Crossover",
+    "profit_gap", "crossover",
 ]
 
 FOCAL_FIRM = 0
@@ -55,7 +59,7 @@ METRICS: dict[str, Metric] = {
     "customer_equity": Metric("Customer equity", "currency",
                               "runs.parquet, firm 0: customer_equity on the last day (NPV plus the discounted "
                               "expected margin of the customers still held, ODD §7.18.1)"),
-    "spend_rate": Metric("Relationship spend per customer-year", "currency",
+    "spend_rate": Metric("Spend per customer-year", "currency",
                          "runs.parquet, firm 0: spend summed over days / customers summed over days x 365 "
                          "(contacts, staffed slots, answers, listening; sim/economics.py)"),
 }
@@ -184,20 +188,36 @@ def write_summary(summary: pd.DataFrame, out_dir: str | Path,
 
 # --------------------------------------------------------------------------- formatting
 
+#: Counts and money from this magnitude on are shown in thousands, so a table fits 100 columns.
+THOUSANDS_FROM = 10_000
+
+
+def currency_of(run: RunData) -> str:
+    """The run's money label (its config's `currency`; DEFAULT_CURRENCY for runs made before the setting)."""
+    return str((run.manifest.get("config") or {}).get("currency") or DEFAULT_CURRENCY)
+
+
+def _scale(unit: str, values: Sequence[float]) -> float:
+    """1000 when a row's numbers reach THOUSANDS_FROM (never for shares and [0, 1] measures), else 1."""
+    finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
+    big = unit not in ("share", "[0, 1]") and finite and max(finite) >= THOUSANDS_FROM
+    return 1000.0 if big else 1.0
+
+
 def _decimals(unit: str, values: Sequence[float]) -> int:
-    """Decimals for one cell: fixed for shares and [0, 1], by magnitude otherwise."""
+    """Decimals for one cell: fixed for shares and [0, 1], by magnitude otherwise (3 significant digits)."""
     if unit == "share":
         return 1
     if unit == "[0, 1]":
         return 3
     finite = [abs(v) for v in values if v is not None and np.isfinite(v)]
-    if finite and max(finite) >= 100:
-        return 0
-    return 2 if unit == "currency" else 1
+    top = max(finite) if finite else 0.0
+    return 0 if top >= 100 else 1 if top >= 10 else 2
 
 
-def _num(value: float, unit: str, decimals: int, signed: bool = False) -> str:
-    """One number for its unit: shares as percent, thousands separators otherwise."""
+def number(value: float, unit: str, decimals: int, signed: bool = False) -> str:
+    """The one number format of tables, charts' hovers and the terminal: shares as percent, thousands
+    separators otherwise, 'n/a' for a missing value."""
     if value is None or not np.isfinite(value):
         return "n/a"
     sign = "+" if signed else ""
@@ -206,55 +226,61 @@ def _num(value: float, unit: str, decimals: int, signed: bool = False) -> str:
     return f"{value:{sign},.{decimals}f}"
 
 
-def _interval(mean: float, low: float, high: float, unit: str, signed: bool) -> str:
-    """``mean [low, high]``, a percent or percentage-point suffix for shares."""
+def _interval(mean: float, low: float, high: float, unit: str, signed: bool, scale: float = 1.0) -> str:
+    """``mean [low, high]`` (divided by `scale`), a percent or percentage-point suffix for shares."""
     if mean is None or not np.isfinite(mean):
         return "n/a"
+    mean, low, high = mean / scale, low / scale, high / scale
     suffix = (" pp" if signed else "%") if unit == "share" else ""
     dec = _decimals(unit, (mean, low, high))
-    return (f"{_num(mean, unit, dec, signed)}{suffix} "
-            f"[{_num(low, unit, dec, signed)}, {_num(high, unit, dec, signed)}]")
+    return (f"{number(mean, unit, dec, signed)}{suffix} "
+            f"[{number(low, unit, dec, signed)}, {number(high, unit, dec, signed)}]")
 
 
-def display_frame(summary: pd.DataFrame) -> pd.DataFrame:
-    """Summary as strings: one row per metric, a column per arm and per paired diff."""
+def display_frame(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> pd.DataFrame:
+    """Summary as strings: one row per metric, a column per arm and per paired diff. A row whose numbers
+    reach THOUSANDS_FROM is shown in thousands, and its label says so."""
     arms = list(dict.fromkeys(summary["arm"]))
     metrics = list(dict.fromkeys(summary["metric"]))
     base = arms[0] if arms else ""
+    scales = {}
+    for m in metrics:
+        rows = summary[summary["metric"] == m]
+        scales[m] = _scale(str(rows["unit"].iloc[0]), rows[["mean", "ci_low", "ci_high"]].to_numpy().ravel())
     cells: dict[str, list[str]] = {}
     for arm in arms:
         part = summary[summary["arm"] == arm].set_index("metric")
-        cells[arm] = [_cell(part, m, "mean", "ci_low", "ci_high", False) for m in metrics]
+        cells[arm] = [_cell(part, m, "mean", "ci_low", "ci_high", False, scales[m]) for m in metrics]
         if arm != base:
             cells[f"{arm} − {base}"] = [
-                _cell(part, m, "diff", "diff_ci_low", "diff_ci_high", True) for m in metrics
+                _cell(part, m, "diff", "diff_ci_low", "diff_ci_high", True, scales[m]) for m in metrics
             ]
-    labels = [_label(m, summary) for m in metrics]
+    labels = [_label(m, summary, currency, scales[m]) for m in metrics]
     return pd.DataFrame(cells, index=pd.Index(labels, name="metric"))
 
 
 def _cell(part: pd.DataFrame, metric: str, mean: str, low: str, high: str,
-          signed: bool) -> str:
+          signed: bool, scale: float = 1.0) -> str:
     """Formatted interval of one metric of one arm."""
     if metric not in part.index:
         return "n/a"
     row = part.loc[metric]
-    return _interval(row[mean], row[low], row[high], str(row["unit"]), signed)
+    if row["n_seeds"] < 2:  # one seed: a value, no interval
+        return _interval(row[mean], row[mean], row[mean], str(row["unit"]), signed, scale).split(" [")[0]
+    return _interval(row[mean], row[low], row[high], str(row["unit"]), signed, scale)
 
 
-def _label(metric: str, summary: pd.DataFrame) -> str:
+def _label(metric: str, summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY, scale: float = 1.0) -> str:
     """Row label: the metric's label with its unit."""
     meta = METRICS.get(metric)
     if meta is None:
-        unit = summary.loc[summary["metric"] == metric, "unit"].iloc[0]
-        return f"{metric} ({unit})"
-    unit = "%" if meta.unit == "share" else meta.unit
-    return f"{meta.label} ({unit})"
+        return labelled(metric, summary.loc[summary["metric"] == metric, "unit"].iloc[0], currency, scale)
+    return labelled(meta.label, meta.unit, currency, scale)
 
 
-def format_table(summary: pd.DataFrame) -> str:
-    """A compact, aligned plain-text table of the summary for the terminal."""
-    frame = display_frame(summary)
+def format_table(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> str:
+    """A compact, aligned plain-text table of the summary for the terminal (100 columns for two arms)."""
+    frame = display_frame(summary, currency)
     header = [frame.index.name or "", *frame.columns]
     rows = [[label, *values] for label, values in zip(frame.index, frame.to_numpy().tolist())]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -271,7 +297,8 @@ def format_table(summary: pd.DataFrame) -> str:
         note += f"; 'arm − {arms[0]}' columns: paired differences on the same seeds"
     note += "; retention in % (differences in percentage points)"
     rule = "-" * len(line(header))
-    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, note])
+    wrapped = textwrap.wrap(note, width=max(len(rule), 60))
+    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, *wrapped])
 
 
 # --------------------------------------------------------------------------- verdict
@@ -324,9 +351,17 @@ def _retention_summary(run: RunData, summary: pd.DataFrame) -> tuple[pd.DataFram
     return rows.set_index("arm"), _horizon_name(tenure)
 
 
-def _clear(low: float, high: float) -> bool:
-    """True when a CI is finite and excludes 0."""
-    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+def _clear(row: pd.Series) -> bool:
+    """True when a summary row's paired difference is clear (stats.clear)."""
+    return clear(row["diff_ci_low"], row["diff_ci_high"], row["n_seeds"])
+
+
+def _few(row: pd.Series) -> str:
+    """'; N seeds are too few to tell' when an unclear difference's interval excludes 0 ('' otherwise)."""
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) and not _clear(row):
+        return f"; {int(row['n_seeds'])} seeds are too few to tell"
+    return ""
 
 
 def _pct(x: float, signed: bool = False) -> str:
@@ -345,9 +380,9 @@ def _retention_clause(row: pd.Series, base: str) -> str:
     d, lo, hi = row["diff"] * 100, row["diff_ci_low"] * 100, row["diff_ci_high"] * 100
     if not np.isfinite(d):
         return f"shares no seeds with {base} to compare retention"
-    if not _clear(lo, hi):
+    if not _clear(row):
         return (f"shows no clear difference in retention of its first customers from {base} "
-                f"(95% CI {lo:+.1f} to {hi:+.1f} points)")
+                f"(95% CI {lo:+.1f} to {hi:+.1f} points{_few(row)})")
     if d > 0:
         return (f"keeps {d:.1f} points more of its first customers than {base} "
                 f"(95% CI {lo:.1f} to {hi:.1f})")
@@ -364,8 +399,8 @@ def _npv_clause(row: pd.Series, base_mean: float) -> str:
     def fmt(v: float, signed: bool = False) -> str:
         return _pct(v / scale, signed) if scale else _money(v, signed)
 
-    if not _clear(lo, hi):
-        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)})"
+    if not _clear(row):
+        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)}{_few(row)})"
     if d > 0:
         return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
     return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)})"
@@ -389,15 +424,16 @@ def _compare_clause(arm: str, base: str, ret: pd.DataFrame, npv: pd.DataFrame) -
 
 def _alone_clause(arm: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
     """Retention and NPV of a single arm."""
+    def ci(row: pd.Series, fmt) -> str:  # one seed has no interval
+        return f" (95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])})" if row["n_seeds"] > 1 else " (1 seed)"
+
     parts = []
     if arm in ret.index:
         r = ret.loc[arm]
-        parts.append(f"keeps {r['mean'] * 100:.1f}% of its first customers "
-                     f"(95% CI {r['ci_low'] * 100:.1f}% to {r['ci_high'] * 100:.1f}%)")
+        parts.append(f"keeps {r['mean'] * 100:.1f}% of its first customers" + ci(r, lambda v: f"{v * 100:.1f}%"))
     if arm in npv.index:
         n = npv.loc[arm]
-        parts.append(f"earns an NPV of {_money(n['mean'])} "
-                     f"(95% CI {_money(n['ci_low'])} to {_money(n['ci_high'])})")
+        parts.append(f"earns an NPV of {_money(n['mean'])}" + ci(n, _money))
     if not parts:
         return f"the {arm} firm has no retention or NPV data"
     return f"the {arm} firm " + " and ".join(parts)
@@ -415,33 +451,47 @@ def evidence_rates(run: RunData, sign: str = "negative") -> pd.DataFrame:
     return amount.div(exposure.reindex(amount.index).where(lambda x: x > 0), axis=0)
 
 
+def trust_gap(run: RunData, this: str, other: str) -> pd.Series:
+    """Per cause, how much more net trust evidence per customer-day `this` gets than `other`: positive
+    evidence gained plus negative evidence spared. Summed, it is the whole trust gap between them."""
+    net = evidence_rates(run, "positive").sub(evidence_rates(run, "negative"), fill_value=0.0).fillna(0.0)
+    if this not in net.index or other not in net.index:
+        return pd.Series(dtype=float)
+    return net.loc[this] - net.loc[other]
+
+
+def gap_cause(gap: pd.Series) -> str:
+    """The cause with the largest share of a trust gap, with that share: 'most of the change (62%) in unreached
+    support calls' only above one half, 'the largest share (38%) in ...' otherwise ('' without a gap)."""
+    total = gap.sum()
+    if not len(gap) or not np.isfinite(total) or total == 0:
+        return ""
+    shares = gap / total
+    cause = shares.idxmax()
+    amount = "most of the change" if shares[cause] > 0.5 else "the largest share"
+    return f"{amount} ({shares[cause]:.0%}) in {CAUSE_LABELS.get(cause, cause)}"
+
+
 def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
-    """Why: with one arm, its largest source of lost trust; with several, the cause behind most of
-    the gap in negative evidence per customer-day between each arm and the first."""
+    """Why: with one arm, its largest source of lost trust; with several, the cause with the largest share
+    of the whole trust gap (evidence gained and lost, per customer-day) between each arm and the first."""
     if len(arms) == 1:
         shares = evidence_shares(run, "negative")
         part = shares[shares["arm"] == arms[0]]
         if not len(part) or not part["amount"].iloc[0] > 0:
             return ""
         top = part.iloc[0]
-        return (f"the largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
+        return (f"its largest source of lost trust is {CAUSE_LABELS.get(top['cause'], top['cause'])} "
                 f"({top['share'] * 100:.0f}% of negative evidence)")
-    rates = evidence_rates(run, "negative")
     clauses = []
     for arm in arms[1:]:
-        if arm not in rates.index or arms[0] not in rates.index:
+        gap = trust_gap(run, arm, arms[0])
+        if not len(gap) or gap.sum() == 0:
             continue
-        gap = rates.loc[arms[0]] - rates.loc[arm]
-        worse, better = (arms[0], arm) if gap.sum() > 0 else (arm, arms[0])
-        gap = gap if worse == arms[0] else -gap
-        if not gap.sum() > 0:
-            continue
-        cause = gap.idxmax()
-        clauses.append(f"{worse}'s customers receive {gap.sum() / rates.loc[better].sum() * 100:.0f}% more "
-                       f"negative evidence per day than {better}'s, most of the gap from "
-                       f"{CAUSE_LABELS.get(cause, cause)} ({gap[cause] / gap.sum() * 100:.0f}%)")
+        better, worse = (arm, arms[0]) if gap.sum() > 0 else (arms[0], arm)
+        cause = gap_cause(gap)
+        clauses.append(f"{better}'s customers gain more trust evidence a day than {worse}'s, {cause}")
     return "; ".join(clauses)
-
 
 
 # --------------------------------------------------------------------------- profit gap over time
@@ -514,7 +564,7 @@ def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "
 def verdict(run: RunData, summary: pd.DataFrame) -> str:
     """One line of plain language on retention, NPV and the main cause of lost trust.
 
-    Differences are claimed only when their 95% CI excludes 0; with one arm the
+    Differences are claimed only when clear (stats.clear: the 95% CI excludes 0 over enough seeds); with one arm the
     arm is described alone. Uses the longest retention horizon available.
     """
     arms = [a for a in run.arms if a in set(summary["arm"])] or run.arms

@@ -9,6 +9,7 @@ zero contour (where the effect changes sign) for two, small multiples of heatmap
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,9 @@ from .design import discover_both, discovery_figure, has_design, read_design, se
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
-from .summary import METRICS, RETENTION_HORIZONS
+from .stats import clear
+from .summary import METRICS, RETENTION_HORIZONS, _decimals, number
+from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
 __all__ = ["Sweep", "load_sweep", "effect_grid", "sweep_figures", "write_sweep_report", "export_static"]
@@ -43,7 +46,7 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     """The paired effect (arm - reference arm) of `metric` at every grid point.
 
     Columns: the swept keys, `comparison` ("reciprocal − one_way"), `effect`, `low`, `high`,
-    `p_wilcoxon`, `n_seeds`, `clear` (the CI excludes 0).
+    `p_wilcoxon`, `n_seeds`, `clear` (stats.clear: the CI excludes 0 over enough seeds for a test to reject).
     """
     rows = sweep.jobs[(sweep.jobs["metric"] == metric) & (sweep.jobs["reference"].fillna("") != "")]
     label = rows["arm"] if "scenario" not in rows else rows["arm"] + " " + rows["scenario"]
@@ -51,7 +54,7 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     out["comparison"] = label.astype(str) + " − " + rows["reference"].astype(str)
     out["effect"], out["low"], out["high"] = rows["diff"], rows["diff_ci_low"], rows["diff_ci_high"]
     out["p_wilcoxon"], out["n_seeds"] = rows["p_wilcoxon"], rows["n_seeds"]
-    out["clear"] = (out["low"] > 0) | (out["high"] < 0)
+    out["clear"] = [clear(lo, hi, n) for lo, hi, n in zip(out["low"], out["high"], out["n_seeds"], strict=True)]
     return out.reset_index(drop=True)
 
 
@@ -75,10 +78,34 @@ def _scale(metric: str) -> tuple[float, str]:
     return 1.0, unit
 
 
-def _label(metric: str) -> str:
+def _label(metric: str, currency: str = DEFAULT_CURRENCY) -> str:
     factor, unit = _scale(metric)
-    name = METRICS[metric].label if metric in METRICS else metric
-    return f"{name} ({unit})" if unit else name
+    return labelled(METRICS[metric].label if metric in METRICS else metric, unit, currency)
+
+
+def _currency(sweep: Sweep) -> str:
+    """The sweep's money label, from its first job's manifest (the default if there is none)."""
+    jobs = sweep.manifest.get("jobs") or []
+    try:
+        manifest = json.loads((sweep.sweep_dir / str(jobs[0]["dir"]) / "manifest.json").read_text())
+    except (IndexError, KeyError, OSError, ValueError):
+        return DEFAULT_CURRENCY
+    return str((manifest.get("config") or {}).get("currency") or DEFAULT_CURRENCY)
+
+
+def _grid_table(tables: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The grid table as the charts show it: retention in points, the terminal's number format, the labels
+    with their units."""
+    out = tables.astype({c: object for c in ("effect", "low", "high", "p_wilcoxon")})
+    for metric, index in tables.groupby("metric", sort=False).groups.items():
+        factor, unit = _scale(metric)
+        values = tables.loc[index, ["effect", "low", "high"]].to_numpy(dtype=float) * factor
+        decimals = _decimals(unit, values.ravel())
+        for col, signed in (("effect", True), ("low", True), ("high", True)):
+            out.loc[index, col] = [number(v * factor, unit, decimals, signed) for v in tables.loc[index, col]]
+    out["p_wilcoxon"] = [f"{p:.2g}" if np.isfinite(p) else "" for p in tables["p_wilcoxon"].astype(float)]
+    out["metric"] = [_label(m, currency) for m in tables["metric"]]
+    return out
 
 
 def _axis(values: pd.Series) -> list:
@@ -159,7 +186,8 @@ def _heatmaps(sweep: Sweep, metrics: list[str], grid_of=effect_grid) -> list[go.
             fig.update_xaxes(title_text=xkey)
             fig.update_yaxes(title_text=ykey)
             fig.update_layout(template=TEMPLATE, height=max(420, 330 * rows),
-                              title=f"{_label(metric)}: {comparison} (black line: zero effect; * 95% CI excludes 0)")
+                              title=f"{_label(metric, _currency(sweep))}: {comparison} (black line: zero effect; "
+                                    "* clear: 95% CI excludes 0, ≥ 6 seeds)")
             figures.append(fig)
     return figures
 
@@ -205,8 +233,8 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     tables = pd.concat([grid_of(sweep, m).assign(metric=m) for m in names], ignore_index=True)
     sections = [Section("Methods", "", [_methods(sweep)]), Section("", "", figures),
                 Section("Grid", ("Paired effect" if paired else "Mean") + " per grid point with its 95% CI.",
-                        [Html(tables.to_html(index=False, classes="summary", border=0,
-                                             float_format=lambda v: f"{v:,.4g}"))])]
+                        [Html(_grid_table(tables, _currency(sweep)).to_html(index=False, classes="summary",
+                                                                             border=0))])]
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
                                  meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
@@ -347,8 +375,8 @@ def _headline(sweep: Sweep, metrics: list[str]) -> str:
     for metric in metrics:
         grid = effect_grid(sweep, metric)
         for comparison, part in grid.groupby("comparison", sort=False):
-            pos = int(((part["low"] > 0)).sum())
-            neg = int(((part["high"] < 0)).sum())
+            pos = int((part["clear"] & (part["low"] > 0)).sum())  # stats.clear: enough seeds to tell
+            neg = int((part["clear"] & (part["high"] < 0)).sum())
             parts.append(f"{_label(metric)}, {comparison}: clearly positive at {pos} of {len(part)} grid points, "
                          f"clearly negative at {neg}")
     return "; ".join(parts) + "." if parts else "No paired comparison in this sweep."

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import (CAUSE_LABELS, METRICS, RETENTION_HORIZONS, _clear, _money, crossover_clause, evidence_rates,
-                      profit_gap, summarise)
+from .summary import (METRICS, RETENTION_HORIZONS, _clear, _few, _money, crossover_clause, currency_of, gap_cause, profit_gap,
+                      summarise, trust_gap)
 
 BASELINE = "baseline"
 
@@ -66,14 +66,14 @@ def effects(run: RunData) -> pd.DataFrame:
 # --------------------------------------------------------------------------- verdict
 
 def _diff_clear(row: pd.Series) -> bool:
-    """True when a row's paired-difference CI excludes 0."""
-    return _clear(row["diff_ci_low"], row["diff_ci_high"])
+    """True when a row's paired difference is clear (stats.clear)."""
+    return _clear(row)
 
 
 def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
     if not _diff_clear(row):
-        return f"no clear change in {label} (95% CI {lo:+,.0f} to {hi:+,.0f})", 0
+        return f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f}{_few(row)})", 0
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
     return f"{verb} {label} by {_money(abs(d))} (95% CI {_money(a)} to {_money(b)})", int(np.sign(d))
@@ -82,7 +82,7 @@ def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
     d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
     if not _diff_clear(row):
-        return f"no clear change in {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points)", 0
+        return f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points{_few(row)})", 0
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
         return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1
@@ -90,24 +90,40 @@ def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
 
 
 def _cause_clause(run_view: RunData, scenario: str) -> str:
-    """The cause behind most of the change in negative evidence per customer-day."""
-    rates = evidence_rates(run_view, "negative")
-    if BASELINE not in rates.index or scenario not in rates.index:
+    """Which cause carries the largest share of the change in trust (evidence gained and lost per customer-day)."""
+    gap = trust_gap(run_view, scenario, BASELINE)
+    if not len(gap) or gap.sum() == 0:
         return ""
-    change = rates.loc[scenario] - rates.loc[BASELINE]
-    if not np.isfinite(change.sum()) or change.abs().sum() == 0:
+    return f"trust {'rises' if gap.sum() > 0 else 'falls'}: {gap_cause(gap)}"
+
+
+def _timing_clause(run: RunData, arm: str, scenario: str) -> str:
+    """When the scenario's cumulative profit effect turns: a peak that reverses or fades by the end, else
+    the day on which the scenario overtakes the baseline (or falls behind it) for good ('' if neither)."""
+    effect = effect_over_time(run, arm, scenario, "profit", cumulative=True)
+    mean = effect["mean"].to_numpy(dtype=float)
+    if not len(mean) or not np.isfinite(mean).any():
         return ""
-    if change.sum() > 0:
-        cause = change.idxmax()
-        share = change[cause] / change[change > 0].sum()
-        return f"most of the extra lost trust comes from {CAUSE_LABELS.get(cause, cause)} ({share:.0%})"
-    cause = change.idxmin()
-    share = change[cause] / change[change < 0].sum()
-    return f"most of the trust it saves is less {CAUSE_LABELS.get(cause, cause)} ({share:.0%})"
+    k = int(np.nanargmax(np.abs(mean)))
+    peak, end, last = mean[k], mean[-1], int(effect["day"].iloc[-1])
+    day = int(round(float(effect["day"].iloc[k]), -1))
+    if k < len(mean) - 1 and peak != 0 and (np.sign(end) != np.sign(peak) or abs(end) < abs(peak) / 2):
+        turn = "reverses to" if np.sign(end) != np.sign(peak) else "shrinks to"
+        return (f"its cumulative profit effect peaks at {_money(peak, True)} around day {day:,} and {turn} "
+                f"{_money(end, True)} by day {last:,}")
+    return crossover_clause(profit_gap(run.runs[run.runs["arm"] == arm], scenario, BASELINE, by="scenario"),
+                            scenario, BASELINE)
+
+
+def _sentence(text: str) -> str:
+    """A sentence: capital first letter, one full stop."""
+    text = " ".join(text.split()).rstrip(".")
+    return text[:1].upper() + text[1:] + "." if text else ""
 
 
 def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
-    """One line: per strategy, what the scenario does to profit and retention, and why."""
+    """Per strategy, short sentences: what the scenario does to profit and retention (with 95% CIs), why
+    trust moves (the cause with the largest share), and when the profit effect turns."""
     table = effects(run) if table is None else table
     scenarios = scenarios_of(run)
     if len(scenarios) < 2:
@@ -117,29 +133,24 @@ def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
     horizon = f"{RETENTION_HORIZONS[horizon_metric] // 365} years" if horizon_metric else ""
     days = int(run.runs["day"].max())
     profit_label = f"{days // 365}-year profit" if days % 365 == 0 else f"{days}-day profit"
-    clauses = []
+    sentences = []
     for arm in run.arms:
         rows = table[(table["arm"] == arm)].set_index(["scenario", "metric"])
         profit, p_sign = _profit_clause(rows.loc[(main, "profit")], profit_label)
+        text = f"under {arm}, {main} {profit}"
         if horizon_metric:
             retention, r_sign = _retention_clause(rows.loc[(main, horizon_metric)], horizon)
-            joiner = " but " if p_sign * r_sign < 0 else " and "
-            text = profit + joiner + retention
-        else:
-            text = profit
-        why = _cause_clause(view(run, arm), main)
-        text = f"under {arm}, {main} {text}" + (f"; {why}" if why else "")
-        cross = crossover_clause(profit_gap(run.runs[run.runs["arm"] == arm], main, BASELINE, by="scenario"),
-                                 main, BASELINE)
-        text += f"; {cross}" if cross else ""
+            text += (", but " if p_sign * r_sign < 0 else " and ") + retention
+        sentences.append(_sentence(text))
+        sentences.append(_sentence(_cause_clause(view(run, arm), main)))
+        sentences.append(_sentence(_timing_clause(run, arm, main)))
         for c in contrasts:
             row = rows.loc[(c, "npv")]
-            label = c.split(":", 1)[-1].replace("_", " ")
             if math.isfinite(row["diff"]):
-                text += (f" ({label}: NPV {row['diff']:+,.0f} vs baseline, CI {row['diff_ci_low']:+,.0f} to "
-                         f"{row['diff_ci_high']:+,.0f})")
-        clauses.append(text)
-    return "; ".join(clauses).replace("  ", " ") + "."
+                label = c.split(":", 1)[-1].replace("_", " ")
+                sentences.append(_sentence(f"{label}: NPV {_money(row['diff'], True)} against the baseline (CI "
+                                           f"{_money(row['diff_ci_low'], True)} to {_money(row['diff_ci_high'], True)})"))
+    return " ".join(s for s in sentences if s)
 
 
 # --------------------------------------------------------------------------- effect over time
@@ -242,7 +253,7 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
         v = view(run, arm)
         sections.append(Section(f"Strategy {arm}: effects of the scenario", TABLE_CAPTION + " The reference is "
                                 "the baseline: the same strategy without the scenario, on the same seeds.",
-                                [summary_html(summarise(v))]))
+                                [summary_html(summarise(v), currency_of(run))]))
         sections.append(Section("", "Paired differences scenario − baseline by day; lines are means over seeds, "
                                 "bands 95% t-intervals. Where a line leaves zero is when the scenario starts to hurt "
                                 "or help.", [_effect_figure(run, arm, colors)]))

@@ -16,15 +16,15 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
-from relsim.model import ENGINES, MAX_DAYS
-from relsim.params import ConfigError, Market, Policy, Strategy, build
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 #: The top-level settings of a run (configs/config.yaml).
 SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
-            "engine", "firm_policy")
+            "engine", "firm_policy", "currency")
 #: The most seeds one run may have.
 MAX_SEEDS = 100_000
 
@@ -60,6 +60,7 @@ class RunSpec:
     progress: bool = True
     engine: str = "vectorized"
     policy: Policy = dataclasses.field(default_factory=Policy)
+    currency: str = DEFAULT_CURRENCY
 
     def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
@@ -184,7 +185,8 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
-                   engine=_engine(cfg.get("engine", "vectorized")), policy=policy)
+                   engine=_engine(cfg.get("engine", "vectorized")), policy=policy,
+                   currency=_currency(cfg.get("currency", DEFAULT_CURRENCY)))
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:
@@ -214,6 +216,15 @@ def _seeds(value: Any) -> tuple[int, ...]:
             raise ConfigError(f"seeds={list(value)!r}: seeds must be distinct")
         return tuple(value)
     raise ConfigError(f"seeds={value!r}: {what}")
+
+
+def _currency(value: Any) -> str:
+    """A money label: 1 to MAX_CURRENCY printable characters (a symbol or a code, e.g. $, €, EUR)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_CURRENCY or not value.isprintable() \
+            or value != value.strip():
+        raise ConfigError(f"currency={value!r}: expected a label of 1 to {MAX_CURRENCY} printable characters, "
+                          "e.g. $, €, EUR")
+    return value
 
 
 def _engine(value: Any) -> str:

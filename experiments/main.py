@@ -20,24 +20,28 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from relsim.analysis.io import remove_stale_temporaries
-from relsim.experiments.checks import check_command_line
-from relsim.experiments.config import CONFIG_DIR, plain_config, run_spec
-from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-from relsim.experiments.runner import run_all
+from relsim.experiments.checks import NOT_A_RUN, check_command_line, split_flags
+from relsim.experiments.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
 from relsim.params import ConfigError
+
+# The model, the runner and the analysis (Mesa, numba, pandas, plotly) are imported in `execute`, after
+# the command line has been checked, so help and errors appear at once.
 
 log = logging.getLogger("relsim")
 
 
-def _sweep_job() -> tuple[bool, bool]:
-    """(inside a multirun job, its launcher runs jobs in parallel so each job should use one core)."""
+def _sweep_job() -> tuple[bool, bool, str]:
+    """(inside a multirun job, its launcher runs jobs in parallel so each job should use one core, the job's
+    name: its number and grid point, e.g. "job 3 (strategies.one_way.contact_rate=52)")."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
-        return False, False
-    return True, "BasicLauncher" not in str(HydraConfig.get().launcher.get("_target_", ""))
+        return False, False, ""
+    hydra_cfg = HydraConfig.get()
+    point = " ".join(o for o in hydra_cfg.overrides.task if not o.startswith("hydra."))
+    return (True, "BasicLauncher" not in str(hydra_cfg.launcher.get("_target_", "")),
+            f"job {hydra_cfg.job.num} ({point})")
 
 
 def execute(cfg: DictConfig) -> Path:
@@ -45,11 +49,16 @@ def execute(cfg: DictConfig) -> Path:
 
     The manifest is written last: a directory with a manifest of the same config hash is complete,
     and running the same config into it again (e.g. resuming a sweep) skips the work. A multirun job
-    prints one line and writes no report.html (relsim-report makes the sweep's report).
+    prints one line, its verdict named by its grid point, and writes no report.html (relsim-report makes the
+    sweep's report).
     """
     from tqdm import tqdm
 
+    from relsim.analysis.io import remove_stale_temporaries
+    from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
+    from relsim.experiments.runner import run_all
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
+    from relsim.analysis.stats import too_few_seeds
     from relsim.analysis.summary import write_summary
     from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
@@ -61,7 +70,10 @@ def execute(cfg: DictConfig) -> Path:
     if is_complete(out, digest):
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
-    in_sweep, parallel = _sweep_job()
+    in_sweep, parallel, job = _sweep_job()
+    few = too_few_seeds(len(spec.seeds))
+    if few and not in_sweep:
+        print(f"relsim: warning: {few}", file=sys.stderr)
     if in_sweep:
         spec = dataclasses.replace(spec, workers=1 if parallel and spec.workers == 0 else spec.workers,
                                    progress=False)
@@ -87,18 +99,20 @@ def execute(cfg: DictConfig) -> Path:
             write_whatif_report(out, run)
             for arm in spec.arms:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
-                print(format_table(summarise(view(run, arm))))
-        print(whatif_verdict(run, table))
+                print(format_table(summarise(view(run, arm)), spec.currency))
+        print(f"{job}: " * in_sweep + whatif_verdict(run, table))
     else:
         summary = summarise(run)
         write_summary(summary, out)
         if not in_sweep:
             write_report(out, run)
-            print(format_table(summary))
-        print(verdict(run, summary))
+            print(format_table(summary, spec.currency))
+        print(f"{job}: " * in_sweep + verdict(run, summary))
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
     write_manifest(out, manifest)
-    print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
+    if not in_sweep:  # a job's files are read back by the sweep; its line above names it
+        page = "overview.html" if spec.whatif and not spec.composed else "report.html"
+        print(f"wrote {out / page} (and the tables beside it) in {time.perf_counter() - started:.1f} s")
     return out
 
 
@@ -115,6 +129,12 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point: check the input, then hand over to Hydra."""
     args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        from relsim.experiments.usage import help_text
+
+        print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
+                        MAX_SEEDS), end="")
+        return
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
     try:
@@ -122,7 +142,23 @@ def main() -> None:
     except ConfigError as exc:
         print(f"relsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    if not split_flags(args)[0] & NOT_A_RUN:
+        _compile_once()
     _app()
+
+
+def _compile_once() -> None:
+    """On the first run after an install or an edit of sim/, compile the rules once, saying so and how long
+    it took (the runs' progress bar would otherwise sit at 0 with no reason given)."""
+    from relsim._cache import compiled
+
+    if compiled():
+        return
+    print("relsim: first run with these sources: compiling the model's rules (once, usually under a minute; "
+          "cached for later runs; the runs start after it) ...", file=sys.stderr, flush=True)
+    from relsim.experiments.runner import compile_rules
+
+    print(f"relsim: compiled in {compile_rules():.0f} s", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,18 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.D
     return tables
 
 
+def compile_rules() -> float:
+    """Compile the model's rules (numba, cached on disk) by running a tiny market for a few days, so that the
+    workers load them instead of each compiling them; returns the seconds it took."""
+    import time
+
+    from relsim.params import Market
+
+    started = time.perf_counter()
+    RelationshipModel(market=Market(consumers=50), days=3, consumer_agents=False, rng=0).run()
+    return time.perf_counter() - started
+
+
 def workers_for(spec: RunSpec, jobs: int) -> int:
     """How many processes to use: the spec's `workers`, or one per core (0), never more than jobs."""
     wanted = spec.workers or os.cpu_count() or 1

@@ -11,12 +11,19 @@ writes, in the sweep directory:
 
 A job whose directory already holds a complete run of the same config is skipped, so re-running an
 interrupted sweep into the same `hydra.sweep.dir` redoes only what is missing.
+
+While the jobs run, one progress bar on stderr counts the finished jobs (a job is finished when its
+manifest is written); the joblib launcher's raw "Joblib.Parallel(...) is launching N jobs" line is
+replaced by that bar's total. The last line names the command that makes the sweep's report.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +38,74 @@ from relsim.analysis.io import atomic_write, write_text_atomic
 JOB_DIR = re.compile(r"^job=(\d+)$")
 
 
+#: The logger of the joblib launcher's "Joblib.Parallel(...) is launching N jobs" line.
+JOBLIB_LOGGER = "hydra_plugins.hydra_joblib_launcher._core"
+POLL_S = 0.5  # how often the progress bar looks for finished jobs
+#: The running sweep's progress bar, by sweep directory (kept off the callback, which Hydra pickles for its jobs).
+_PROGRESS: dict[str, tuple] = {}
+
+
+class _JobCount(logging.Filter):
+    """Drops the joblib launcher's raw `Joblib.Parallel(...)` line and keeps its job count for the bar."""
+
+    pattern = re.compile(r"Joblib\.Parallel\(.*\) is launching (\d+) jobs")
+    total: int | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        match = self.pattern.match(record.getMessage())
+        if match:
+            _JobCount.total = int(match.group(1))
+        return match is None
+
+
+def hide_joblib_line() -> None:
+    """Install the filter (once) before Hydra launches a sweep."""
+    logger = logging.getLogger(JOBLIB_LOGGER)
+    if not any(isinstance(f, _JobCount) for f in logger.filters):
+        logger.addFilter(_JobCount())
+
+
 class CollectSweep(Callback):
-    """Hydra callback: when a multirun ends, collect its jobs into one dataset."""
+    """Hydra callback: a progress bar over the jobs while they run; when the sweep ends, collect its jobs
+    into one dataset."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start the progress bar: a thread counts the jobs whose manifest is written."""
+        from tqdm import tqdm
+
+        hide_joblib_line()
+        sweep_dir = Path(OmegaConf.select(config, "hydra.sweep.dir"))
+        done = threading.Event()
+        bar = tqdm(desc="relsim sweep", unit="job", file=sys.stderr, disable=not OmegaConf.select(
+            config, "progress", default=True))
+
+        def follow() -> None:
+            while not done.wait(POLL_S):
+                if bar.total is None and _JobCount.total:
+                    bar.total = _JobCount.total
+                    bar.refresh()
+                finished = len(job_dirs(sweep_dir)) if sweep_dir.is_dir() else 0
+                bar.update(finished - bar.n)
+
+        thread = threading.Thread(target=follow, daemon=True)
+        thread.start()
+        _PROGRESS[str(sweep_dir)] = (bar, done, thread)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Collect the sweep directory's jobs (Hydra passes the config, not the jobs' results)."""
+        """Close the bar, collect the sweep directory's jobs (Hydra passes the config, not the jobs' results)
+        and name the command that reports them."""
         sweep_dir = Path(OmegaConf.select(config, "hydra.sweep.dir"))
+        bar, done, thread = _PROGRESS.pop(str(sweep_dir), (None, None, None))
+        if bar is not None:
+            done.set()
+            thread.join()
+            if sweep_dir.is_dir():
+                bar.update(len(job_dirs(sweep_dir)) - bar.n)
+            bar.close()
         if sweep_dir.is_dir():
             path = collect(sweep_dir)
             print(f"relsim: collected {path}")
+            print(f"relsim: next: relsim-report {sweep_dir}   (writes sweep_report.html there)")
 
 
 def job_dirs(sweep_dir: Path) -> list[tuple[int, Path]]:

@@ -1,12 +1,26 @@
-"""relsim's model: firms and consumers in a relationship-marketing market (see docs/ODD.md)."""
+"""relsim's model: firms and consumers in a relationship-marketing market (see docs/ODD.md).
+
+The model and its agents (which need Mesa and the compiled rules) are imported on first use, so a
+command can check its input against `relsim.params` in a fraction of a second.
+"""
+
+import importlib
 
 from relsim._cache import ensure_fresh
 
 ensure_fresh()  # before any compiled rule is loaded from numba's cache
 
-from relsim.agents import Consumer, Firm
-from relsim.model import RelationshipModel
-from relsim.params import Behaviour, ConfigError, Dist, Market, Network, Population, Shock, Strategy, build
+from relsim.params import (Behaviour, ConfigError, Dist, Market, Network, Policy, Population, Shock,  # noqa: E402
+                           Strategy, build)
 
-__all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Network", "Population",
+#: Names imported from their module on first use (PEP 562).
+_LAZY = {"Consumer": "relsim.agents", "Firm": "relsim.agents", "RelationshipModel": "relsim.model"}
+
+__all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Network", "Policy", "Population",
            "RelationshipModel", "Shock", "Strategy", "build"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'relsim' has no attribute {name!r}")

@@ -42,3 +42,11 @@ def ensure_fresh() -> None:
         stamp.write_text(current)
     except OSError:  # a read-only install: numba then caches in its own user directory
         pass
+
+
+def compiled() -> bool:
+    """True unless the next run must compile the rules first: numba's cache beside the sources holds no
+    compiled day loop yet. (A cache kept elsewhere, NUMBA_CACHE_DIR, is not inspected: True.)"""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return True
+    return any((_HERE / "__pycache__").glob("vectorized.*.nbi"))

@@ -20,14 +20,10 @@ import numpy as np
 from relsim import budget, learning, reference, vectorized
 from relsim.agents import Consumer, Firm
 from relsim.calendar import Calendar
-from relsim.params import ConfigError, Market, Policy, Strategy, build
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import Recorder
 from relsim.world import FirmArrays, World, create_world
 
-#: The longest horizon a run may have (100 years of days).
-MAX_DAYS = 36500
-#: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
-ENGINES = ("vectorized", "agents")
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 

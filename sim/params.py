@@ -19,6 +19,10 @@ import numpy as np
 
 #: The largest magnitude any parameter may take (far beyond any meaningful value; keeps arithmetic finite).
 LARGEST = 1e12
+#: The longest horizon a run may have (100 years of days).
+MAX_DAYS = 36500
+#: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
+ENGINES = ("vectorized", "agents")
 
 
 class ConfigError(ValueError):

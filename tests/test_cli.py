@@ -11,6 +11,7 @@ import pytest
 
 from conftest import relsim_command
 
+from relsim.analysis.stats import MIN_CLEAR_PAIRS
 from relsim.experiments.checks import check_command_line
 from relsim.params import ConfigError
 
@@ -84,10 +85,25 @@ def test_same_seed_same_files(flagship: Path, tmp_path: Path) -> None:
                                       pd.read_parquet(out / f"{name}.parquet"))
 
 
-def test_help_is_hydras(tmp_path: Path) -> None:
+def test_help_is_relsims_own(tmp_path: Path) -> None:
     result = relsim("--help", cwd=tmp_path)
-    assert result.returncode == 0
-    assert "Powered by Hydra" in result.stdout and "strategies" in result.stdout
+    assert result.returncode == 0 and result.stderr == ""
+    text = result.stdout
+    flat = " ".join(text.split())
+    assert text.startswith("relsim: an agent-based simulation")
+    assert "Hydra" not in text.split("--hydra-help")[0] and "${" not in text  # no raw YAML, no interpolations
+    assert "strategies.NAME.contact_rate outbound contacts per customer per year; number in [0, 365]; default 26" in flat
+    assert "days=N" in text and "integer in [1, 36500]" in flat
+    assert "relsim-report" in text and "examples:" in text
+    assert f"fewer than {MIN_CLEAR_PAIRS} cannot show a clear difference" in flat  # the rule of analysis/stats.py
+    assert "firm_policy=NAME" in text and "hill_climb" in flat
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_hydras_help_stays_available(tmp_path: Path) -> None:
+    result = relsim("--hydra-help", cwd=tmp_path)
+    assert result.returncode == 0 and "Hydra" in result.stdout
 
 
 @pytest.mark.parametrize(("override", "expected"), [

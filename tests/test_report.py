@@ -13,17 +13,17 @@ import pandas as pd
 import pytest
 
 from relsim.analysis import (
-    METRICS, figures, format_table, load_run, per_seed_metrics, summarise, verdict,
-    write_report, write_summary,
+    METRICS, format_table, load_run, per_seed_metrics, summarise, verdict, write_report, write_summary,
 )
+from relsim.analysis.report import figures
 from relsim.analysis.report import SECTIONS
 from relsim.analysis.summary import SUMMARY_COLUMNS, crossover, profit_gap
 
 ARMS = ("one_way", "reciprocal")
-SEEDS = (0, 1, 2, 3, 4)
+SEEDS = (0, 1, 2, 3, 4, 5)  # six: the fewest with which a paired test can call a difference clear
 # Zero-mean, per-seed perturbation of the treatment arms: paired differences are
 # effect + JITTER, so their mean is exactly the built-in effect.
-JITTER = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
+JITTER = np.array([-2.0, -1.0, 0.0, 0.0, 1.0, 2.0])
 
 # Built-in effects per unit of `effect`, for the focal firm of every non-first arm.
 TRUST_EFFECT = 0.1            # on mean_trust every day
@@ -148,7 +148,7 @@ def build_run_dir(path: Path, *, days: int = 60, effect: float = 1.0,
 
 @pytest.fixture(scope="module")
 def clear_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two arms, 5 seeds, 60 days, a large built-in effect."""
+    """Two arms, 6 seeds, 60 days, a large built-in effect."""
     return build_run_dir(tmp_path_factory.mktemp("clear"))
 
 
@@ -172,8 +172,8 @@ def _row(summary: pd.DataFrame, arm: str, metric: str) -> pd.Series:
 # --------------------------------------------------------------------------- load
 
 def test_load_run_reads_all_tables(clear_run) -> None:
-    assert len(clear_run.runs) == 2 * 5 * 60 * 2
-    assert len(clear_run.retention) == 2 * 5 * 61 * 2
+    assert len(clear_run.runs) == 2 * len(SEEDS) * 60 * 2
+    assert len(clear_run.retention) == 2 * len(SEEDS) * 61 * 2
     assert set(clear_run.evidence["sign"]) == {"negative", "positive"}
     assert clear_run.manifest["arms"] == list(ARMS)
     assert clear_run.arms == list(ARMS)
@@ -207,7 +207,7 @@ def test_summarise_columns_rows_and_order(clear_summary: pd.DataFrame) -> None:
     metrics = [m for m in METRICS if not m.startswith("retention_")]
     assert list(clear_summary["arm"]) == [a for a in ARMS for _ in metrics]
     assert list(clear_summary["metric"]) == metrics * 2
-    assert (clear_summary["n_seeds"] == 5).all()
+    assert (clear_summary["n_seeds"] == len(SEEDS)).all()
     first = clear_summary[clear_summary["arm"] == "one_way"]
     assert first[["diff", "diff_ci_low", "diff_ci_high"]].isna().all().all()
     assert list(clear_summary["unit"][:len(metrics)]) == [METRICS[m].unit for m in metrics]
@@ -284,11 +284,18 @@ def test_format_table_lists_arms_and_metrics_aligned(clear_summary: pd.DataFrame
     assert "reciprocal − one_way" in lines[0]
     for metric in clear_summary["metric"].unique():
         assert sum(line.startswith(METRICS[metric].label) for line in lines) == 1
-    body = [line for line in lines[2:] if line and not line.startswith("-")][:-1]
-    assert len(body) == clear_summary["metric"].nunique()
+    body = lines[2: 2 + clear_summary["metric"].nunique()]
     assert len({len(line) for line in [lines[0], *body]}) == 1, "columns must be aligned"
     revenue = next(line for line in lines if line.startswith("Revenue"))
-    assert "61,200" in revenue and "+6,000" in revenue
+    assert revenue.startswith("Revenue (thousand $)")  # 61,500 reaches 10,000: shown in thousands
+    assert "61.5 [" in revenue and "+6.00 [" in revenue
+
+
+def test_format_table_fits_100_columns_with_the_chosen_currency(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, days=1095, seeds=(0, 1, 2)))
+    text = format_table(summarise(run), currency="€")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "NPV (thousand €)" in text and "$" not in text and "currency" not in text
 
 
 def test_format_table_shows_retention_in_percent(tmp_path: Path) -> None:
@@ -308,9 +315,9 @@ def test_verdict_claims_clear_differences(clear_run, clear_summary: pd.DataFrame
     assert "points more of its first customers than one_way (95% CI" in text
     assert "more NPV (CI" in text
     assert "no clear difference" not in text
-    # the "why": which cause explains most of the gap in negative evidence per customer-day
-    assert "one_way's customers receive" in text
-    assert "more negative evidence per day than reciprocal's, most of the gap from unreached support calls" in text
+    # the "why": the cause with the largest share of the whole trust gap (evidence gained and lost)
+    assert "reciprocal's customers gain more trust evidence a day than one_way's, most of the change (" in text
+    assert "%) in unreached support calls" in text
 
 
 def test_verdict_never_claims_difference_when_ci_includes_zero(tmp_path: Path) -> None:
@@ -342,8 +349,33 @@ def test_verdict_single_arm_describes_it_alone(tmp_path: Path) -> None:
     assert text.startswith("Over 60 days the one_way firm keeps ")
     assert "% of its first customers (95% CI" in text
     assert "earns an NPV of" in text
-    assert "the largest source of lost trust is unreached support calls" in text
+    assert "its largest source of lost trust is unreached support calls" in text
     assert " than " not in text and "no clear" not in text
+
+
+def test_verdict_never_calls_a_small_sample_clear(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, seeds=(0, 1, 2)))  # the large built-in effect, 3 seeds
+    text = verdict(run, summarise(run))
+    assert "no clear difference in retention" in text and "no clear difference in NPV" in text
+    assert "3 seeds are too few to tell" in text
+
+
+def test_one_seed_gets_no_interval(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, arms=("one_way",), seeds=(0,)))
+    summary = summarise(run)
+    text = verdict(run, summary)
+    assert "95% CI" not in text and "(1 seed)" in text
+    assert all("[" not in line.rsplit(")", 1)[-1] for line in format_table(summary).splitlines()[2:-2])
+
+
+def test_gap_cause_says_most_only_above_one_half() -> None:
+    from relsim.analysis.summary import gap_cause
+
+    assert gap_cause(pd.Series({"contacts": 0.38, "unreached": 0.32, "fees": 0.30})) == \
+        "the largest share (38%) in outbound contacts"
+    assert gap_cause(pd.Series({"contacts": 0.2, "unreached": 0.8})) == \
+        "most of the change (80%) in unreached support calls"
+    assert gap_cause(pd.Series({"contacts": 0.0})) == ""
 
 
 # --------------------------------------------------------------------------- report
@@ -362,9 +394,19 @@ def test_figures_have_consistent_arm_colours(clear_run) -> None:
         assert len(colours) == 1
     assert colour_of(figs["trust"], ARMS[0]) != colour_of(figs["trust"], ARMS[1])
     bars = [t for t in figs["evidence"].data if t.type == "bar"]
-    unreached = [t for t in bars if t.legendgroup == "unreached"]
+    unreached = [t for t in bars if t.legendgroup == "negative-unreached"]
     assert unreached and unreached[0].customdata[0] == pytest.approx(62.5)  # share of one_way's negative
     assert unreached[0].y[0] > unreached[0].y[1] > 0  # per 1,000 customer-days, one_way above reciprocal
+    # one legend per panel, each cause a different colour
+    assert {t.legend for t in bars if t.xaxis == "x"} == {"legend"} and {t.legend for t in bars if t.xaxis == "x2"} == {
+        "legend2"}
+    colours = {t.legendgroup.split("-", 1)[1]: t.marker.color for t in bars}
+    assert len(set(colours.values())) == len(colours)
+    # bands of counts and shares never go below 0; the three [0, 1] panels share one axis
+    bands = [t for k in ("customers", "complaints", "retention") for t in figs[k].data if t.fill == "toself"]
+    assert bands and all(min(t.y) >= 0 for t in bands)
+    assert all(tuple(figs["trust"].layout[f"yaxis{k}"].range) == (0, 1) for k in ("", "2", "3"))
+    assert not any("firm 0" in t.name or "firm 1" in t.name for t in figs["customers"].data)
 
 
 def test_long_runs_are_plotted_weekly(tmp_path: Path) -> None:
@@ -407,7 +449,7 @@ def test_summary_shows_customer_equity_next_to_npv(clear_run, clear_summary: pd.
     row = _row(clear_summary, "reciprocal", "customer_equity")
     npv = _row(clear_summary, "reciprocal", "npv")
     assert row["diff"] > npv["diff"]  # the built-in arm also holds more customers at the end
-    assert "Customer equity (currency)" in format_table(clear_summary)
+    assert "Customer equity (thousand $)" in format_table(clear_summary)
 
 
 def test_runs_without_customer_equity_still_summarise(tmp_path: Path) -> None:

@@ -194,7 +194,14 @@ def test_whatif_command_end_to_end(tmp_path: Path) -> None:
     result = relsim_command("scenario=pentium_crisis", "seeds=3", "days=240", "market.consumers=300",
                             "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "under one_way, pentium_crisis" in result.stdout and "under reciprocal, pentium_crisis" in result.stdout
+    headline = result.stdout.strip().splitlines()[-2]  # the last line names report.html
+    assert headline.startswith("Under one_way, pentium_crisis ") and "Under reciprocal, pentium_crisis " in headline
+    sentences = [x for x in headline.split(". ") if x]
+    assert all(x[0].isupper() and len(x) <= 250 for x in sentences), sentences  # short sentences, capitalised
+    assert "no clear" not in headline or "makes no clear difference" in headline  # never a clause without a verb
+    assert "less " not in headline and "most of" not in headline.split("(")[0]
+    assert "too few to call any difference clear" in result.stderr  # 3 seeds
+    assert result.stdout.strip().splitlines()[-1].startswith(f"wrote {out / 'report.html'}")
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary["scenario"]) == {"baseline", "pentium_crisis", "pentium_crisis:with_listening"}
     assert set(summary.loc[summary["scenario"] != "baseline", "reference"]) == {"baseline"}

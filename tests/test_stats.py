@@ -152,3 +152,25 @@ def test_paired_effect_relative_nan_when_control_mean_zero() -> None:
 def test_paired_effect_rejects_unequal_lengths() -> None:
     with pytest.raises(ValueError, match="equal lengths"):
         paired_effect([1.0, 2.0], [1.0])
+
+
+# --------------------------------------------------------------------------- when a difference is clear
+
+def test_clear_needs_enough_seeds_for_the_test_to_reject() -> None:
+    from scipy import stats as sps
+
+    from relsim.analysis.stats import ALPHA, MIN_CLEAR_PAIRS, clear, smallest_p, too_few_seeds
+
+    # smallest_p is the exact Wilcoxon p of all-positive differences, as scipy computes it
+    for n in (3, 5, 6, 8):
+        assert sps.wilcoxon(np.arange(1.0, n + 1)).pvalue == pytest.approx(smallest_p(n))
+    assert smallest_p(3) == 0.25
+    assert smallest_p(MIN_CLEAR_PAIRS) < ALPHA <= smallest_p(MIN_CLEAR_PAIRS - 1)
+    assert not clear(1.0, 2.0, 3)  # an interval far from 0 over 3 seeds is still not clear
+    assert clear(1.0, 2.0, MIN_CLEAR_PAIRS) and clear(-2.0, -1.0, MIN_CLEAR_PAIRS)
+    assert not clear(-1.0, 2.0, 100) and not clear(float("nan"), 2.0, 100)
+    assert "too few" in too_few_seeds(3) and "0.25" in too_few_seeds(3)
+    assert too_few_seeds(1).startswith("1 seed: no interval")
+    assert too_few_seeds(MIN_CLEAR_PAIRS) == ""
+    assert not paired_effect([2.0, 3.0, 4.0], [0.0, 0.0, 0.0]).clear
+    assert paired_effect(np.arange(2.0, 12.0), np.zeros(10)).clear

@@ -31,8 +31,20 @@ def relsim(*args: str, cwd: Path, timeout: float = 300, env: dict | None = None)
 @pytest.fixture(scope="module")
 def joblib_sweep(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("joblib")
-    relsim("-m", *GRID, *SMALL, f"hydra.sweep.dir={tmp / 'sweep'}", cwd=tmp)
+    result = relsim("-m", *GRID, *SMALL, f"hydra.sweep.dir={tmp / 'sweep'}", cwd=tmp)
+    (tmp / "command.out").write_text(result.stdout + "\n--- stderr\n" + result.stderr)
     return tmp / "sweep"
+
+
+def test_sweep_shows_progress_names_each_job_and_ends_with_the_next_command(joblib_sweep: Path) -> None:
+    out, err = (joblib_sweep.parent / "command.out").read_text().split("\n--- stderr\n")
+    assert "Joblib.Parallel(" not in out + err
+    assert "relsim sweep: 100%" in err and "4/4" in err  # one bar over the four jobs
+    for k in range(4):
+        line = next(x for x in out.splitlines() if x.startswith(f"job {k} ("))
+        assert "strategies.one_way.contact_rate=" in line and "market.network.degree=" in line
+        assert "): Over 40 days" in line
+    assert out.strip().splitlines()[-1] == f"relsim: next: relsim-report {joblib_sweep}   (writes sweep_report.html there)"
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 Customers, trust / intimacy / stress, complaints and profit by day, and the consumer network
 coloured by trust. Each function reads the model's recorder and world and builds a fresh spec; the
 page (experiments/app/layout.py) sends it to the browser through experiments/app/live.py. Colours
-come from the shared figure kit (analysis/figures.py).
+come from the shared figure kit (analysis/figures.py), and each means one thing across the page
+(`PAGE_COLORS`): green is trust, wherever it is drawn, and red is a public complaint.
 """
 
 from __future__ import annotations
@@ -17,6 +18,22 @@ from relsim.recorder import COLUMNS
 
 SMOOTH_DAYS = 7  # complaints are 7-day totals, profit a 7-day mean
 X_BLOCK = 30  # days: the charts' x axis grows by this much at a time
+
+#: One colour per meaning on the whole page: the firms (focal, then rivals), the relationship measures and
+#: the two kinds of complaint. The network's colour scale runs from grey (no trust) to trust's green.
+PAGE_COLORS = {"focal": COLORS["purple"], "rivals": (COLORS["grey"], COLORS["black"]),
+               "trust": COLORS["good"], "intimacy": COLORS["cool"], "stress": COLORS["orange"],
+               "private": COLORS["brown"], "public": COLORS["bad"]}
+TRUST_SCALE = [[0.0, "#e8e8e8"], [1.0, PAGE_COLORS["trust"]]]
+#: A note shown under a chart (what its marks mean), by chart name.
+NOTES = {"network": "Colour: trust in the focal firm (grey none, green full). Size: stress. Filled: a customer of "
+                    "the focal firm. Red ring: complains in public today."}
+
+
+def firm_color(firm: int) -> str:
+    """The colour of a firm on the page: the focal firm's, then the rivals' in turn."""
+    rivals = PAGE_COLORS["rivals"]
+    return PAGE_COLORS["focal"] if firm == 0 else rivals[(firm - 1) % len(rivals)]
 
 
 def _series(model: LessonModel, column: str, firm: int = 0) -> np.ndarray:
@@ -38,36 +55,43 @@ def _layout(title: str, ytitle: str, model: LessonModel, **extra) -> dict:
     """A chart's layout: title, axes, legend below. The x axis grows in 30-day blocks, so the browser
     redraws the axes once a month rather than every day."""
     days = X_BLOCK * max(1, -(-model.recorder.day // X_BLOCK))
+    started = model.recorder.day > 0
+    # Before day 1 there is nothing to scale to: a fixed, unlabelled y axis and a hint instead of plotly's -1 to 4.
+    # The same keys are set afterwards, because a live figure only receives the properties that change.
+    yaxis = dict(title=dict(text=ytitle), autorange=started, range=[0, 1], showticklabels=started)
+    hint = [] if started else [dict(text="press Step or ▶", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                                     font=dict(size=13, color=COLORS["grey"]))]
     layout = dict(title=dict(text=title, x=0.02, font=dict(size=14)), height=300,
                   margin=dict(l=50, r=10, t=36, b=36), xaxis=dict(title=dict(text="day"), range=[0, days]),
-                  yaxis=dict(title=dict(text=ytitle)), uirevision=title, legend=dict(orientation="h", y=-0.22, x=0),
-                  dragmode=False)
+                  yaxis=yaxis, uirevision=title, legend=dict(orientation="h", y=-0.22, x=0), dragmode=False,
+                  annotations=hint)
     return {**layout, **extra}
 
 
 def customers_figure(model: LessonModel) -> dict:
     """Customers per firm, by day."""
     days = np.arange(1, model.recorder.day + 1)
-    data = [dict(type="scatter", x=days, y=_series(model, "customers", f), name=name, mode="lines")
-            for f, name in enumerate(model.names)]
+    data = [dict(type="scatter", x=days, y=_series(model, "customers", f), name=name, mode="lines",
+                 line=dict(color=firm_color(f))) for f, name in enumerate(model.names)]
     return {"data": data, "layout": _layout("Customers per firm", "customers", model)}
 
 
 def relationship_figure(model: LessonModel) -> dict:
     """Mean trust, intimacy and stress of the focal firm's customers, by day."""
     days = np.arange(1, model.recorder.day + 1)
-    data = [dict(type="scatter", x=days, y=_series(model, f"mean_{k}"), name=k, mode="lines", line=dict(color=c))
-            for k, c in (("trust", COLORS["good"]), ("intimacy", COLORS["cool"]), ("stress", COLORS["bad"]))]
+    data = [dict(type="scatter", x=days, y=_series(model, f"mean_{k}"), name=k, mode="lines",
+                 line=dict(color=PAGE_COLORS[k])) for k in ("trust", "intimacy", "stress")]
     return {"data": data, "layout": _layout("Focal firm's customers: trust, intimacy, stress", "mean", model,
-                                            yaxis=dict(title=dict(text="mean"), range=[0, 1]))}
+                                            yaxis=dict(title=dict(text="mean"), range=[0, 1], autorange=False,
+                                                       showticklabels=True))}
 
 
 def complaints_figure(model: LessonModel) -> dict:
     """Private and public complaints about the focal firm (7-day totals)."""
     days = np.arange(1, model.recorder.day + 1)
     data = [dict(type="scatter", x=days, y=_window(_series(model, f"complaints_{k}"), SMOOTH_DAYS, mean=False),
-                 name=k, mode="lines", line=dict(color=c))
-            for k, c in (("private", COLORS["cool"]), ("public", COLORS["bad"]))]
+                 name=k, mode="lines", line=dict(color=PAGE_COLORS[k]))
+            for k in ("private", "public")]
     return {"data": data, "layout": _layout(f"Complaints about the focal firm ({SMOOTH_DAYS}-day totals)",
                                             "complaints", model)}
 
@@ -76,7 +100,7 @@ def profit_figure(model: LessonModel) -> dict:
     """Daily profit per firm (7-day mean)."""
     days = np.arange(1, model.recorder.day + 1)
     data = [dict(type="scatter", x=days, y=_window(_series(model, "profit", f), SMOOTH_DAYS, mean=True),
-                 name=name, mode="lines")
+                 name=name, mode="lines", line=dict(color=firm_color(f)))
             for f, name in enumerate(model.names)]
     return {"data": data, "layout": _layout(f"Profit per day ({SMOOTH_DAYS}-day mean)", "profit", model)}
 
@@ -93,16 +117,15 @@ def network_figure(model: LessonModel) -> dict:
     posting = np.isin(nodes, w.public_posts) if w.public_posts is not None else np.zeros(len(nodes), bool)
     edges = dict(type="scatter", x=s["edges"][0], y=s["edges"][1], mode="lines", hoverinfo="skip",
                  line=dict(width=0.5, color=COLORS["edge"]), showlegend=False)
-    marker = dict(color=trust, cmin=0, cmax=1, colorscale="RdYlGn", showscale=True,
+    marker = dict(color=trust, cmin=0, cmax=1, colorscale=TRUST_SCALE, showscale=True,
                   colorbar=dict(title=dict(text="trust"), thickness=10), size=7 + 40 * np.clip(stress, 0, 0.5),
                   symbol=np.where(customer, "circle", "circle-open"), line=dict(width=0.5, color=COLORS["outline"]))
     consumers = dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="markers", marker=marker, text=text,
                      hoverinfo="text", name="consumers", showlegend=False)
     complaining = dict(type="scatter", x=xy[posting, 0], y=xy[posting, 1], mode="markers", hoverinfo="skip",
                        name="complains in public today",
-                       marker=dict(symbol="circle-open", size=18, color=COLORS["bad"], line=dict(width=2)))
-    title = (f"Consumer network ({len(nodes)} of {w.n}): colour trust in the focal firm, size stress; "
-             "filled = its customers")
+                       marker=dict(symbol="circle-open", size=18, color=PAGE_COLORS["public"], line=dict(width=2)))
+    title = f"Consumer network ({len(nodes):,} of {w.n:,} consumers)"
     layout = dict(title=dict(text=title, x=0.02, font=dict(size=13)), height=420,
                   margin=dict(l=10, r=70, t=36, b=10), uirevision="network", dragmode=False, plot_bgcolor="white",
                   xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),

@@ -1,4 +1,4 @@
-"""The educator's page: a Mesa SolaraViz page of a `LessonModel` with levers, a status banner and charts.
+"""The educator's page: a Mesa page of a `LessonModel` with levers, a status banner and charts.
 
 It shows how a relationship decays (Fournier, Dobscha & Mick 1998, "Preventing the premature death
 of relationship marketing"): a strategy preset and a what-if scenario, sliders for the focal firm's
@@ -7,20 +7,25 @@ stress, complaints and profit, the consumer network coloured by trust, and capti
 happened. Like Mesa's own examples, this module holds no model logic: the model, its presets and the
 captions are in experiments/app/lesson.py and sim/, the charts in experiments/app/charts.py. Solara
 serves `Page` (SOLARA_APP=relsim.experiments.app.layout; see experiments/app/server.py).
+
+The page is composed from Mesa's own controls (ModelController: Reset, Play, Step; ModelCreator: the
+inputs of a new run) rather than SolaraViz, whose extras (a "Page 0" tab, a draggable grid, a "Use
+Threads" box, a "Time" read-out beside our "Day") mean nothing to a class.
 """
 
 from __future__ import annotations
 
 import solara
-from mesa.visualization import SolaraViz
+from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from relsim.experiments.app.charts import FIGURES
+from relsim.experiments.app.charts import FIGURES, NOTES
 from relsim.experiments.app.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
 from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
 from relsim.params import Strategy
 
 PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
+TITLE = "relsim: how a relationship decays"
 
 #: Inputs of a new run (Mesa's ModelCreator): they take effect on Reset.
 MODEL_PARAMS = {
@@ -42,8 +47,8 @@ LEVER_SLIDERS = {
 }
 
 
-def _chart(build):
-    """A SolaraViz component that redraws the figure `build(model)` each day."""
+def _chart(build, note: str = ""):
+    """A component that redraws the figure `build(model)` each day, with a note on what its marks mean."""
 
     @solara.component
     def Chart(model):
@@ -56,13 +61,26 @@ def _chart(build):
 
         solara.use_effect(lambda: redraw(solara.get_widget(element), lambda: build(model), ask_again),
                           [model, model.recorder.day, drawn.value])
-        return solara.v.Html(tag="div", style_="width: 100%", children=[ResizeNudge.element(), element])
+        children = [ResizeNudge.element(), element] + ([solara.v.Html(tag="div", children=[note], class_="relsim-chart-note",
+                                                style_="font-size: 12px; color: #555; margin: 0 10px")] if note else [])
+        return solara.v.Html(tag="div", style_="width: 100%", children=children)
 
     Chart.__name__ = build.__name__.replace("_figure", "").title() + "Chart"
     return Chart
 
 
-COMPONENTS = [(_chart(f), 0) for f in FIGURES.values()]
+CHARTS = [_chart(f, NOTES.get(name, "")) for name, f in FIGURES.items()]
+
+
+@solara.component
+def ChartGrid(model: LessonModel):
+    """The charts in two columns (the network, last, spans both)."""
+    with solara.v.Html(tag="div", style_="display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); "
+                                         "gap: 8px; padding: 8px 10px"):
+        for k, chart in enumerate(CHARTS):
+            wide = k == len(CHARTS) - 1 and len(CHARTS) % 2 == 1
+            with solara.v.Html(tag="div", style_="grid-column: 1 / -1" if wide else "", class_="relsim-chart"):
+                chart(model)
 
 
 @solara.component
@@ -73,7 +91,8 @@ def StatusBanner(model: LessonModel):
     day = model.recorder.day
     with solara.Card(style="margin: 8px 10px 0 10px"):
         if model.what_if == LESSON:
-            solara.Text(f"Lesson: {LESSON}. {lesson_intro(model.firms[0].strategy)}", style="font-size: 14px")
+            solara.v.Html(tag="p", children=[f"Lesson: {LESSON}. {lesson_intro(model.firms[0].strategy)}"],
+                          style_="font-size: 14px; margin-bottom: 6px")
         if day:
             with solara.Row(style="flex-wrap: wrap; gap: 18px; font-size: 16px"):
                 solara.Text(f"Day {day}", classes=["relsim-day"])
@@ -127,14 +146,25 @@ def LeverCard(model: solara.Reactive, overrides: solara.Reactive):
 
 @solara.component
 def Page(model: solara.Reactive | None = None):
-    """The page: the lever card, the status banner and Mesa's SolaraViz with the charts."""
+    """The page: levers, Mesa's run controls and the new run's inputs in the sidebar; the day's figures,
+    the captions and the charts in the main column."""
     own = solara.use_memo(lambda: solara.reactive(LessonModel()) if model is None else None, [])
     model = model if model is not None else own  # one model per browser session
     overrides = solara.use_reactive({})
+    inputs = solara.use_reactive({})  # the new run's inputs, taken by Reset
+    play_interval, render_interval, threads = (solara.use_reactive(PLAY_INTERVAL_MS), solara.use_reactive(1),
+                                               solara.use_reactive(False))
     with solara.Column(style="padding: 0") as main:
-        with solara.Sidebar():  # the levers come first in the sidebar, above SolaraViz's controls
+        solara.Title(TITLE)
+        with solara.AppBar():
+            solara.AppBarTitle(TITLE)
+        with solara.Sidebar():
+            with solara.Card("Run"):
+                ModelController(model, model_parameters=inputs, play_interval=play_interval,
+                                render_interval=render_interval, use_threads=threads)
             LeverCard(model, overrides)
+            with solara.Card("A new run (on Reset)"):
+                ModelCreator(model, MODEL_PARAMS, model_parameters=inputs)
         StatusBanner(model.value)
-        SolaraViz(model, components=COMPONENTS, model_params=MODEL_PARAMS, play_interval=PLAY_INTERVAL_MS,
-                  name="relsim: how a relationship decays")
+        ChartGrid(model.value)
     return main

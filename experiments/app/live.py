@@ -3,12 +3,19 @@
 `redraw` sends only what changed since the last drawing (plotly restyles and one relayout) and
 paces itself on the browser's "drawn" reports, so a fast model skips days instead of queueing them.
 `ResponsiveFigure` and `ResizeNudge` make the figures fill their grid cells.
+
+Why a chart could stay blank, and what prevents it: plotly's edits travel as messages, and a message
+sent before the browser has created the widget's model is lost; the browser then draws the widget's
+synced state, which plotly fills only when the widget is built or displayed in Jupyter. So every full
+drawing also writes that state (`_sync_state`), and a widget whose drawing the browser has never
+confirmed is drawn in full again.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from copy import deepcopy
 
 import ipyvuetify
 import numpy as np
@@ -52,6 +59,13 @@ module.exports = {
 </script>""").tag(sync=True)
 
 
+def _sync_state(widget: FigureWidget) -> None:
+    """Write the figure into the widget's synced state, which a browser reads when it creates the widget's
+    model (what plotly itself does when Jupyter displays a widget)."""
+    widget._widget_layout = deepcopy(widget._layout_obj._props)
+    widget._widget_data = deepcopy(widget._data)
+
+
 def _flat(tree: dict, prefix: str = "") -> dict:
     """{"marker": {"color": c}} -> {"marker.color": c}: plotly's property paths."""
     out = {}
@@ -72,6 +86,7 @@ def _send(widget: FigureWidget, spec: dict) -> None:
         with widget.batch_update():
             widget.data = ()
             widget.update(spec)
+        _sync_state(widget)
     else:
         for k, (now, before) in enumerate(zip(traces, last[0], strict=True)):
             changed = {path: [value] for path, value in now.items() if before.get(path) != value}
@@ -103,15 +118,19 @@ def redraw(widget: FigureWidget, spec: Callable[[], dict], on_ready: Callable[[]
     While the browser has not yet drawn the previous update, nothing is sent; when it reports that it
     has, `on_ready()` asks for a redraw, which draws the latest day. So when the model runs faster
     than the browser draws, the charts skip days instead of falling behind. Without a browser (no
-    report ever came) or if it has not reported within STALE_DRAW_S, every update is sent.
+    report ever came) or if it has not reported within STALE_DRAW_S, every update is sent, and while no
+    drawing was ever confirmed, in full.
     """
     widget._relsim_on_ready = on_ready
     if not hasattr(widget, "_relsim_drawn"):
         widget._relsim_drawn, widget._relsim_pending, widget._relsim_sent_at = -1, False, 0.0
         widget.observe(lambda change: _browser_drew(widget, change), names=["_js2py_traceDeltas"])
     waiting = 0 <= widget._relsim_drawn < widget._last_trace_edit_id
-    if waiting and time.monotonic() - widget._relsim_sent_at < STALE_DRAW_S:
+    stale = time.monotonic() - widget._relsim_sent_at >= STALE_DRAW_S
+    if waiting and not stale:
         widget._relsim_pending = True
         return
     widget._relsim_pending = False
+    if widget._relsim_drawn < 0 and stale:  # the browser never confirmed a drawing: it may have missed it
+        widget._relsim_sent = None
     _send(widget, spec())

@@ -7,6 +7,7 @@ colours and sizes change.
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import networkx as nx
@@ -24,8 +25,7 @@ def network_sample(model: LessonModel, size: int = NETWORK_NODES) -> dict:
 
     A snowball from a seeded start, so neighbours (and word of mouth between them) stay visible; the
     choice uses its own generator seeded by the run's seed and never draws from the model's streams.
-    The positions (Kamada-Kawai, or a seeded spring layout if the sample is not connected) are
-    computed here, once; each day only colours and sizes change.
+    The positions (`_positions`) are computed once; each day only colours and sizes change.
     """
     if model in _NETWORKS:
         return _NETWORKS[model]
@@ -53,16 +53,30 @@ def network_sample(model: LessonModel, size: int = NETWORK_NODES) -> dict:
             frontier = nxt
         nodes = np.sort(np.array(chosen))
     sub = adj[nodes][:, nodes].tocoo()
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(nodes)))
-    graph.add_edges_from((int(i), int(j)) for i, j in zip(sub.row, sub.col, strict=True) if i < j)
-    if len(nodes) > 1 and nx.is_connected(graph):
-        pos = nx.kamada_kawai_layout(graph)  # spreads a snowball evenly; about a second, once per model
-    else:
-        pos = nx.spring_layout(graph, seed=int(model.seed % 2**32), iterations=60)
-    xy = np.array([pos[k] for k in range(len(nodes))])
-    ends = np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+    keep = sub.row < sub.col
+    ends = np.stack([sub.row[keep], sub.col[keep]], axis=1).astype(np.int64).reshape(-1, 2)
+    xy = _positions(len(nodes), ends.tobytes(), int(model.seed % 2**32))
     gaps = np.full((len(ends), 1), np.nan)  # NaN separates the edges of one line trace
     edges = tuple(np.hstack([xy[ends[:, 0], k: k + 1], xy[ends[:, 1], k: k + 1], gaps]).ravel() for k in (0, 1))
     _NETWORKS[model] = sample = {"nodes": nodes, "xy": xy, "edges": edges}
     return sample
+
+
+@functools.lru_cache(maxsize=32)
+def _positions(n: int, ends: bytes, seed: int) -> np.ndarray:
+    """Positions of a sample of `n` consumers joined by the edges `ends` (pairs of int64 indices).
+
+    Kamada-Kawai spreads a connected snowball evenly (seconds on a busy machine); a sample that is not
+    connected gets a seeded spring layout. Kept for the last few samples, so reloading the page, or
+    Reset with the same consumers and seed, does not lay the network out again.
+    """
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(map(tuple, np.frombuffer(ends, dtype=np.int64).reshape(-1, 2).tolist()))
+    if n > 1 and nx.is_connected(graph):
+        pos = nx.kamada_kawai_layout(graph)
+    else:
+        pos = nx.spring_layout(graph, seed=seed, iterations=60)
+    xy = np.array([pos[k] for k in range(n)])
+    xy.flags.writeable = False
+    return xy

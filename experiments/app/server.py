@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import os
 import sys
+import warnings
 
 from relsim.experiments.cli import error
 
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         # Everything the page loads ships with the app extra (solara-assets), so the page works without the
         # internet; an address that refuses at once keeps the server from ever asking a public CDN.
         solara.settings.assets.cdn = OFFLINE_CDN
+    # Solara warns (10 lines) that a cookie cannot be SameSite=None over plain http on 127.0.0.1 and falls back
+    # to SameSite=Lax, which is right for a page opened directly rather than embedded in another site's frame.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     server_settings.telemetry.mixpanel_enable = False
     server_settings.main.mode = "production"
     server_settings.theme.title = "relsim"
