@@ -5,7 +5,8 @@ listening shares of one budget (sim/budget.py). Per split: the levers the budget
 relationship spend per customer-year (which shows that the splits were compared at equal spend), and
 the focal firm's customer equity, NPV and retention over the seeds. The split with the most customer
 equity is the best; each other split's paired difference from it (same seeds: common random
-numbers) has a 95% bootstrap CI, and the splits whose CI includes 0 are within noise of the best.
+numbers) has a 95% bootstrap CI, and the splits not clearly different from it (analysis/stats.py: a CI
+that excludes 0 over at least 6 seeds is clear) are within noise of the best.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def allocation_table(sweep_dir: str | Path, metric: str = "customer_equity") -> 
     table["diff_low"] = [e.low if e else 0.0 for e in effects]
     table["diff_high"] = [e.high if e else 0.0 for e in effects]
     table["best"] = table["job"] == best
-    table["within_noise"] = [e is None or not e.excludes_zero() for e in effects]
+    table["within_noise"] = [e is None or not e.clear for e in effects]  # analysis/stats.py: the one rule
     table.attrs.update(metric=metric, arm=arm, budget=_budget(sweep_dir, arm), seeds=int(per.index.get_level_values(1)
                                                                                         .nunique()))
     return table

@@ -105,7 +105,8 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
         if best:
             effect = paired_effect(equity[learner], equity[best])
             row.update({"best_fixed": best, "best_fixed_equity": equity[best].mean(), "equity_vs_best": effect.diff,
-                        "equity_vs_best_low": effect.low, "equity_vs_best_high": effect.high})
+                        "equity_vs_best_low": effect.low, "equity_vs_best_high": effect.high,
+                        "equity_vs_best_clear": effect.clear})
         weighted = mine.assign(w=mine["mean_trust"].fillna(0) * mine["customers"]).groupby("seed")
         trust = mean_ci((weighted["w"].sum() / weighted["customers"].sum().where(lambda c: c > 0)).to_numpy())
         row.update({"market_trust": trust.mean, "market_trust_low": trust.low, "market_trust_high": trust.high})
@@ -190,8 +191,9 @@ def emergence_headline(table: pd.DataFrame) -> str:
     parts = [f"{objective}: {shares(part)}" for objective, part in table.groupby(OBJECTIVE, sort=False)] \
         if OBJECTIVE in table else []
     share = "; ".join(parts) if parts else shares(table)
-    behind = int((table["equity_vs_best_high"] < 0).sum()) if "equity_vs_best_high" in table else 0
-    ahead = int((table["equity_vs_best_low"] > 0).sum()) if "equity_vs_best_low" in table else 0
+    known = "equity_vs_best_clear" in table
+    behind = int((table["equity_vs_best_clear"] & (table["equity_vs_best"] < 0)).sum()) if known else 0
+    ahead = int((table["equity_vs_best_clear"] & (table["equity_vs_best"] > 0)).sum()) if known else 0
     return (f"Learning firms ({table.attrs.get('rule')}) end one-way-like in this share of firm-runs, by objective: "
             f"{share}. The learner keeps clearly less customer equity than the best fixed strategy in {behind} of "
             f"{len(table)} cells and clearly more in {ahead}.")

@@ -22,6 +22,7 @@ from .design import design_matrix, outcome, read_design
 from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
+from .stats import clear
 from .summary import METRICS, RETENTION_HORIZONS, crossover, crossover_clause, profit_gap, summarise
 from .sweep_data import load_sweep
 
@@ -59,9 +60,9 @@ def _fmt(metric: str, x: float, signed: bool = False) -> str:
     return _money(x, signed)
 
 
-def _ci(metric: str, mean: float, low: float, high: float) -> str:
-    clear = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
-    mark = "**" if clear else ""
+def _ci(metric: str, mean: float, low: float, high: float, n: int) -> str:
+    """The difference with its CI, bold when it is clear (analysis/stats.py: the CI excludes 0 over enough seeds)."""
+    mark = "**" if clear(low, high, n) else ""
     return f"{mark}{_fmt(metric, mean, True)}{mark} [{_fmt(metric, low, True)}, {_fmt(metric, high, True)}]"
 
 
@@ -92,21 +93,21 @@ def _flagship(run: RunData) -> list[str]:
     for m in metrics:
         a, b = rows.loc[(base, m)], rows.loc[(other, m)]
         lines.append(f"| {_label(m)} | {_fmt(m, a['mean'])} | {_fmt(m, b['mean'])} | "
-                     f"{_ci(m, b['diff'], b['diff_ci_low'], b['diff_ci_high'])} |")
+                     f"{_ci(m, b['diff'], b['diff_ci_low'], b['diff_ci_high'], b['n_seeds'])} |")
     facts = {}
     for m in ("npv", "customer_equity"):
         if m in metrics:
             r = rows.loc[(other, m)]
-            facts[m] = (r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+            facts[m] = (r["diff"], r["diff_ci_low"], r["diff_ci_high"], r["n_seeds"])
     gap = profit_gap(run.runs, other, base)
     cross = crossover(gap)
     text = []
-    for m, (d, lo, hi) in facts.items():
+    for m, (d, lo, hi, n) in facts.items():
         leader = other if d > 0 else base
-        if lo > 0 or hi < 0:
-            text.append(f"- **{leader} ends with more {_words(m)}**: {_ci(m, d, lo, hi)}.")
+        if clear(lo, hi, n):
+            text.append(f"- **{leader} ends with more {_words(m)}**: {_ci(m, d, lo, hi, n)}.")
         else:
-            text.append(f"- **Neither arm ends clearly ahead in {_words(m)}**: {_ci(m, d, lo, hi)}.")
+            text.append(f"- **Neither arm ends clearly ahead in {_words(m)}**: {_ci(m, d, lo, hi, n)}.")
     if not gap.empty:
         first = gap[gap["mean"] != 0].head(30)
         early = other if (first["mean"] > 0).mean() > 0.5 else base
@@ -175,7 +176,8 @@ def _audit(audit: pd.DataFrame) -> list[str]:
     for r in gap.itertuples():
         row = r._asdict()
         lines.append(f"| `{r.switch_off}` | {r.mechanism} | " + " | ".join(
-            _ci(m, row[f"{m}_effect"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]) for m in metrics) + " |")
+            _ci(m, row[f"{m}_effect"], row[f"{m}_ci_low"], row[f"{m}_ci_high"], row["n_seeds"]) for m in metrics)
+            + " |")
     arm = gap["arm"].iloc[0] if len(gap) else ""
     text = [f"Each row is the change in the gap ({arm}) when one mechanism is switched off, paired over the "
             "same seeds; bold when the 95% CI excludes 0. Per arm, with trust and baselines: "
@@ -233,7 +235,7 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
     for row in table.to_dict("records"):  # (itertuples would rename the dotted keys)
         cells = [f"{row[n]:.3g} [{row[n + '_low']:.3g}, {row[n + '_high']:.3g}]" for n in levers]
         lines.append(f"| {row.get(OBJECTIVE, '')} | " + " | ".join(cells) + f" | {_four(row)} | "
-                     f"{_ci('npv', row['equity_vs_best'], row['equity_vs_best_low'], row['equity_vs_best_high'])} "
+                     f"{_ci('npv', *(row[f'equity_vs_best{s}'] for s in ('', '_low', '_high')), row['seeds'])} "
                      f"(best fixed: {row['best_fixed']}) |")
     grid = emergence_table(grid_dir)
     lines += ["", "**Over the emergence grid** (every rival learns too; each cell averaged over its seeds): "
@@ -244,7 +246,8 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
               "|---|---:|---:|---:|---:|"]
     for (objective, listening), part in grid.groupby([OBJECTIVE, LISTENING], sort=False):
         lines.append(f"| {objective} | {listening:g} | {_four(part.mean(numeric_only=True))} | "
-                     f"{int((part['equity_vs_best_high'] < 0).sum())} / {int((part['equity_vs_best_low'] > 0).sum())}"
+                     f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] < 0)).sum())} / "
+                     f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] > 0)).sum())}"
                      f" of {len(part)} | {part['market_trust'].mean():.3f} |")
     lines += ["", "Talk more: contact_rate > 26; harder to reach: inbound_capacity < 4 (the middle firm's levers); "
               "charge to be heard: a support fee; one-way-like: talk more and harder to reach. The learner's menu, "
