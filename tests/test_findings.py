@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,33 @@ def test_the_page_can_be_rewritten_from_the_runs_and_bad_use_gets_one_line(quick
         assert bad.returncode == 2 and "Traceback" not in bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1 and key in bad.stderr
         assert not (tmp_path / "x.md").exists()
+
+
+@pytest.mark.slow
+def test_the_allocation_run_spends_one_budget_split_every_way(quick) -> None:
+    """Each split of the budgeted preset's budget buys its levers; the report names the best split."""
+    out, _, result = quick
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(out / "allocation" / "allocation.csv")
+    assert len(table) == 6 and table["best"].sum() == 1  # a {3, 2} lattice in quick mode
+    np.testing.assert_allclose(table[["outbound_share", "access_share", "listening_share"]].sum(axis=1), 1.0)
+    only_outbound = table[table["outbound_share"] == 1.0].iloc[0]  # budget 20 / 0.4 a contact = 50 contacts
+    assert only_outbound.contact_rate == pytest.approx(50.0) and only_outbound.inbound_capacity == 0.0
+    best = table[table["best"]].iloc[0]
+    assert best.customer_equity == table["customer_equity"].max() and best.diff_from_best == 0.0
+    assert (table["diff_from_best"] <= 0).all()
+    assert "the split that keeps the most customer equity" in (out / "allocation" / "sweep_report.html").read_text()
+
+
+@pytest.mark.slow
+def test_the_emergence_run_writes_the_phase_diagram(quick) -> None:
+    out, _, result = quick
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(out / "emergence" / "emergence.csv")
+    assert len(table) == 3 * 2 * 3 * 2  # objective x listening x competition x contact capacity
+    for share in ("one_way_like", "talk_more", "harder_to_reach", "charge_to_be_heard"):
+        assert table[share].between(0, 1).all()
+    assert (table["one_way_like"] <= table[["talk_more", "harder_to_reach"]].min(axis=1)).all()
+    assert table["learning_firms"].gt(0).all() and set(table["best_fixed"]) <= {"one_way", "middle", "reciprocal"}
+    assert table["market_trust"].between(0, 1).all() and table["equity_vs_best"].notna().all()
+    assert "Share of learning firms that end one-way-like" in (out / "emergence" / "sweep_report.html").read_text()

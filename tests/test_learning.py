@@ -5,15 +5,10 @@ decision. Nothing here says which strategy a learner should end with."""
 from __future__ import annotations
 
 import dataclasses
-import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import relsim_command
 
 from relsim import learning
 from relsim.experiments.config import load
@@ -137,21 +132,3 @@ def test_the_api_refuses_bad_learners() -> None:
         RelationshipModel(days=10, consumers=20, policy=Policy(rule="bandit"), learners=[3])
     with pytest.raises(ConfigError, match="policy"):
         RelationshipModel(days=10, consumers=20, policy={"rule": "bandit"})
-
-
-@pytest.mark.slow
-def test_tiny_real_emergence_sweep_writes_the_phase_diagram(tmp_path: Path) -> None:
-    out = tmp_path / "em"
-    result = relsim_command("+experiment=emergence", "seeds=2", "days=120", "market.consumers=200",
-                            "firm_policy.period_days=20", f"hydra.sweep.dir={out}", timeout=900, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = subprocess.run([str(Path(sys.executable).with_name("relsim-report")), str(out)], capture_output=True,
-                            text=True, timeout=300)
-    assert report.returncode == 0, report.stderr
-    table = pd.read_csv(out / "emergence.csv")
-    assert len(table) == 3 * 2 * 3 * 2
-    assert table["one_way_like"].between(0, 1).all() and table["learning_firms"].gt(0).all()
-    assert set(table["best_fixed"]) <= {"one_way", "middle", "reciprocal"}
-    assert table["market_trust"].between(0, 1).all() and not math.isnan(table["equity_vs_best"].iloc[0])
-    html = (out / "sweep_report.html").read_text()
-    assert "Share of learning firms that end one-way-like" in html

@@ -299,6 +299,20 @@ def history_table(path: Path) -> list[str]:
     return lines
 
 
+BEGIN, END = "<!-- relsim-bench: begin (generated) -->", "<!-- relsim-bench: end -->"
+
+
+def write_section(path: Path, section: str) -> None:
+    """Put `section` between the BEGIN and END markers of `path` (at its top if it has none), keeping the rest."""
+    text = path.read_text() if path.is_file() else ""
+    block = f"{BEGIN}\n{section}\n{END}"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = block + ("\n\n" + text if text else "\n")
+    path.write_text(text)
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
@@ -489,9 +503,9 @@ def main(argv: list[str] | None = None) -> None:
             fh.write(json.dumps(history_line(result)) + "\n")
     if args.markdown:
         history = history_table(args.history) if args.history and str(args.history) else []
-        args.markdown.write_text(f"## Benchmark ({result['date']}, {result['machine']})\n\n" + "\n".join(lines)
-                                 + ("\n\n## History (docs/benchmark_history.jsonl)\n\n" + "\n".join(history)
-                                    if history else "") + "\n")
+        section = (f"## Benchmark ({result['date']}, {result['machine']})\n\n" + "\n".join(lines)
+                   + ("\n\n## History (docs/benchmark_history.jsonl)\n\n" + "\n".join(history) if history else ""))
+        write_section(args.markdown, section)
 
 
 if __name__ == "__main__":
