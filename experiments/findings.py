@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from relsim.experiments.cli import fail
+from relsim.experiments.outputs import short_commit
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
@@ -78,14 +79,6 @@ def run_all(out: Path, quick: bool) -> dict[str, float]:
     return wall
 
 
-def _commit() -> str:
-    try:
-        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        return result.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bool, argv: list[str]) -> Path:
     """The audit table (docs/AUDIT.md unless quick), the figures and the page."""
     from relsim.analysis.figures import write_image
@@ -104,7 +97,7 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
             path = doc.parent / "img" / f"{name}.png"
             if write_image(fig, path, width=1000):
                 images[name] = f"img/{path.name}"
-    text = findings_markdown(runs, date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=_commit(),
+    text = findings_markdown(runs, date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=short_commit(),
                              images=images)
     doc.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(doc, text + f"\nWritten by `{' '.join([PROG, *argv])}`; to regenerate it from new runs: "

@@ -53,6 +53,14 @@ def git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
+def short_commit() -> str:
+    """The source tree's commit, abbreviated (with '-dirty'), or 'unknown' outside a git checkout."""
+    commit = git_commit()
+    if commit is None:
+        return "unknown"
+    return commit[:9] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def config_hash(config: dict[str, Any]) -> str:
     """A short hash of what determines a run's results: the config (without workers and progress)
     and the source tree's git commit."""

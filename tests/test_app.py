@@ -123,6 +123,27 @@ def test_dragging_a_slider_leaves_one_caption_per_day():
     assert len(levers) == 1 and "contact rate 156 → 90" in levers[0].text
 
 
+def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_captioned():
+    choice = "by trial and error (bandit), for this month's profit"
+    model = run(LessonModel(consumers=300, rng=2, learning=choice), 95)
+    assert [learner.firm for learner in model.learners] == [0]
+    learned = [c for c in model.captions if c.kind == "learning"]
+    assert learned and all(c.day in (30, 60, 90) for c in learned)  # a decision ends each month
+    assert "The firm learns" in learned[-1].text
+    spec = charts.levers_figure(model)
+    assert [t["name"] for t in spec["data"]] == ["contact rate (a year)", "support capacity (a day per 1,000)",
+                                                 "support fee"]
+    assert len(set(spec["data"][0]["y"])) > 1  # the contact rate the bandit tried changed over the months
+    assert "learning" in spec["layout"]["title"]["text"]
+    still = run(LessonModel(consumers=300, rng=2), 95)  # without learning the levers stay as set
+    assert not still.learners and len(set(charts.levers_figure(still)["data"][0]["y"])) == 1
+
+
+def test_a_bad_learning_choice_is_one_clear_error():
+    with pytest.raises(lesson.ConfigError, match="learning"):
+        LessonModel(consumers=200, learning="genetic")
+
+
 # --- captions: detected from the run ---------------------------------------------------------------------
 
 
@@ -218,7 +239,7 @@ def test_page_renders_the_charts_and_the_lesson(page_model):
     _, rc = solara.render(layout.Page(page_model), handle_error=False)
     figs = figures(rc)
     assert set(figs) == {"Customers per firm", "Focal firm's customers", "Complaints about the focal firm",
-                         "Profit per day", "Consumer network"}
+                         "Profit per day", "The focal firm's levers", "Consumer network"}
     assert [t.name for t in figs["Customers per firm"].data] == page_model.value.names
     assert rc.find(vw.Html, class_="relsim-day").widget.children == ["Day 0: press Step or ▶ (Play) in the sidebar."]
     texts = ["".join(map(str, w.children)) for w in rc.find(vw.Html).widgets]
@@ -260,12 +281,15 @@ def test_model_creator_inputs_reach_the_model_on_reset(page_model):
     seed.v_model = "7"
     seed.fire_event("focusout")  # a text box commits on leaving it (or Enter)
     creator.find(vw.Select, label="Scenario").widget.v_model = NONE
-    assert params.value == {"preset": "reciprocal", "what_if": NONE, "consumers": 500, "rng": "7"}
+    learn = "step by step (hill climbing), for customer value"
+    creator.find(vw.Select, label=layout.MODEL_PARAMS["learning"]["label"]).widget.v_model = learn
+    assert params.value == {"preset": "reciprocal", "what_if": NONE, "consumers": 500, "rng": "7", "learning": learn}
     _, controls = solara.render(ModelController(page_model, model_parameters=params), handle_error=False)
     controls.find(vw.Btn, children=["Reset"]).widget.click()
     model = page_model.value
     assert isinstance(model, LessonModel) and model.recorder.day == 0
     assert (model.preset, model.what_if, model.world.n, model.seed) == ("reciprocal", NONE, 500, 7)
+    assert [(type(x).__name__, x.policy.objective) for x in model.learners] == [("HillClimb", "equity")]
     assert dataclasses.asdict(model.firms[0].strategy) == {**dataclasses.asdict(model.base_focal),
                                                            **preset("reciprocal")}
 

@@ -104,7 +104,7 @@ def wait_for_charts(page, day: int) -> dict:
     page.wait_for_function(f"""() => {{
         const lines = [...document.querySelectorAll('.js-plotly-plot')].filter(gd => !(gd.layout.title.text || '')
             .startsWith('Consumer network'));
-        return lines.length == 4 && lines.every(gd => gd.data.every(t => t.y && t.y.length == {day}));
+        return lines.length == 5 && lines.every(gd => gd.data.every(t => t.y && t.y.length == {day}));
     }}""", timeout=20_000)
     return page.evaluate(CHARTS_JS)
 
@@ -116,7 +116,7 @@ def shown_trust(page) -> str:
 LOADS = 30
 #: The charts a fresh page must show: title (its start) -> number of traces.
 EXPECTED_TRACES = {"Customers per firm": 2, "Focal firm's customers": 3, "Complaints about the focal firm": 2,
-                   "Profit per day": 2, "Consumer network": 3}
+                   "Profit per day": 2, "The focal firm's levers": 3, "Consumer network": 3}
 # each chart: its title, its x range, per trace the number of points, and how many traces the plot area shows
 DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
     title: ((gd.layout || {}).title || {}).text || '',

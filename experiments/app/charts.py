@@ -4,7 +4,8 @@ Customers, trust / intimacy / stress, complaints and profit by day, and the cons
 coloured by trust. Each function reads the model's recorder and world and builds a fresh spec; the
 page (experiments/app/layout.py) sends it to the browser through experiments/app/live.py. Colours
 come from the shared figure kit (analysis/figures.py), and each means one thing across the page
-(`PAGE_COLORS`): green is trust, wherever it is drawn, and red is a public complaint.
+(`PAGE_COLORS`): green is trust, wherever it is drawn, and red is a public complaint. The levers chart
+shows what the sliders set or, when the focal firm learns, what it chose.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ X_BLOCK = 30  # days: the charts' x axis grows by this much at a time
 #: the two kinds of complaint. The network's colour scale runs from grey (no trust) to trust's green.
 PAGE_COLORS = {"focal": COLORS["purple"], "rivals": (COLORS["grey"], COLORS["black"]),
                "trust": COLORS["good"], "intimacy": COLORS["cool"], "stress": COLORS["orange"],
-               "private": COLORS["brown"], "public": COLORS["bad"]}
+               "private": COLORS["brown"], "public": COLORS["bad"], "levers": COLORS["cyan"]}
 TRUST_SCALE = [[0.0, "#e8e8e8"], [1.0, PAGE_COLORS["trust"]]]
 #: A note shown under a chart (what its marks mean), by chart name.
 NOTES = {"network": "Colour: trust in the focal firm (grey none, green full). Size: stress. Filled: a customer of "
@@ -105,6 +106,23 @@ def profit_figure(model: LessonModel) -> dict:
     return {"data": data, "layout": _layout(f"Profit per day ({SMOOTH_DAYS}-day mean)", "profit", model)}
 
 
+def levers_figure(model: LessonModel) -> dict:
+    """The focal firm's contact rate (left axis), support capacity and support fee (right axis), by day: what the
+    sliders set, or what a learning firm chose."""
+    days = np.arange(1, model.recorder.day + 1)
+    names = {"contact_rate": ("contact rate (a year)", "y"), "inbound_capacity": ("support capacity (a day per 1,000)",
+             "y2"), "support_fee": ("support fee", "y2")}
+    dashes = {"contact_rate": "solid", "inbound_capacity": "dash", "support_fee": "dot"}
+    data = [dict(type="scatter", x=days, y=_series(model, k), name=label, mode="lines", yaxis=axis,
+                 line=dict(color=PAGE_COLORS["levers"], shape="hv", dash=dashes[k]))
+            for k, (label, axis) in names.items()]
+    layout = _layout("The focal firm's levers" + (" (learning)" if model.learners else ""), "contacts a year", model,
+                     yaxis2=dict(title=dict(text="capacity, fee"), overlaying="y", side="right", rangemode="tozero",
+                                 showgrid=False, showticklabels=model.recorder.day > 0))
+    layout["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": layout}
+
+
 def network_figure(model: LessonModel) -> dict:
     """Consumers coloured by trust in the focal firm, sized by stress; today's public complainers ringed."""
     s, w = network_sample(model), model.world
@@ -135,6 +153,6 @@ def network_figure(model: LessonModel) -> dict:
 
 
 FIGURES = {"customers": customers_figure, "relationship": relationship_figure, "complaints": complaints_figure,
-           "profit": profit_figure, "network": network_figure}
+           "profit": profit_figure, "levers": levers_figure, "network": network_figure}
 
 

@@ -20,7 +20,7 @@ from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
 from relsim.experiments.app.charts import FIGURES, NOTES
-from relsim.experiments.app.lesson import LESSON, LessonModel, lesson_intro, presets, what_ifs
+from relsim.experiments.app.lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
 from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
 from relsim.params import Strategy
 
@@ -33,6 +33,8 @@ MODEL_PARAMS = {
     "what_if": {"type": "Select", "value": LESSON, "values": what_ifs(), "label": "Scenario"},
     "consumers": {"type": "Select", "value": 2000, "values": [500, 1000, 2000, 5000, 10000], "label": "Consumers"},
     "rng": {"type": "InputText", "value": "1", "label": "Seed (a whole number: which consumers, which network)"},
+    "learning": {"type": "Select", "value": NO_LEARNING, "values": list(LEARNING),
+                 "label": "Does the focal firm learn its contact rate, support capacity and fee each month?"},
 }
 
 #: The focal firm's levers on the page: label, unit, slider range and step (the values come from the preset).
@@ -78,7 +80,7 @@ def ChartGrid(model: LessonModel):
     with solara.v.Html(tag="div", style_="display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); "
                                          "gap: 8px; padding: 8px 10px"):
         for k, chart in enumerate(CHARTS):
-            wide = k == len(CHARTS) - 1 and len(CHARTS) % 2 == 1
+            wide = k == len(CHARTS) - 1  # the network, last, spans both columns
             with solara.v.Html(tag="div", style_="grid-column: 1 / -1" if wide else "", class_="relsim-chart"):
                 chart(model)
 

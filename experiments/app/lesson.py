@@ -28,7 +28,7 @@ import numpy as np
 from relsim.experiments import scenarios
 from relsim.experiments.config import RunSpec, compose, load, options, plain_config
 from relsim.model import RelationshipModel
-from relsim.params import ConfigError, Market, Strategy, build
+from relsim.params import ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import COLUMNS
 
 NONE = "none"
@@ -46,6 +46,14 @@ def lesson_intro(focal: Strategy) -> str:
             "and watch trust, stress and churn; the captions say what just happened in this run. Then move the "
             "levers (contact rate, inbound capacity, listening) and watch the story change.")
 
+
+#: How the focal firm may learn its levers on the page (sim/learning.py): a choice -> (rule, objective).
+LEARNING = {"no: the levers stay as set": None,
+            "by trial and error (bandit), for this month's profit": ("bandit", "profit"),
+            "by trial and error (bandit), for customer value": ("bandit", "equity"),
+            "step by step (hill climbing), for this month's profit": ("hill_climb", "profit"),
+            "step by step (hill climbing), for customer value": ("hill_climb", "equity")}
+NO_LEARNING = next(iter(LEARNING))
 
 #: The focal firm's levers the page offers (Strategy fields).
 LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "support_free_days", "support_fee", "listening",
@@ -246,31 +254,45 @@ class LessonModel(RelationshipModel):
         consumers: number of consumers.
         rng: the seed (an integer, or its digits as text).
         days: the horizon.
+        learning: whether and how the focal firm learns its contact rate, support capacity and fee, once a
+            month (a key of LEARNING; sim/learning.py); the levers it chooses are drawn and captioned.
         scenario: ignored; Mesa's SolaraViz passes its own `Scenario` object when it resets a model.
         **levers: focal Strategy fields set by hand, on top of the preset and the scenario.
     """
 
     def __init__(self, preset: str = "one_way", what_if: str = LESSON, consumers: int = 2000, rng: int | str = 1,
-                 days: int = 1095, scenario: Any = None, **levers):
+                 days: int = 1095, learning: str = NO_LEARNING, scenario: Any = None, **levers):
         if isinstance(rng, str):  # the page's seed box holds text: ASCII digits only (not '²'), int64
             text = rng.strip()
             if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
                 raise ConfigError(f"seed={rng[:30]!r}: expected a whole number in [0, 2**63 - 1]")
             rng = int(text)
+        if learning not in LEARNING:
+            raise ConfigError(f"learning={learning!r}: expected one of {', '.join(LEARNING)}")
         focal, market, rivals, names = setup(preset, what_if, int(consumers))
-        self.preset, self.what_if, self.base_focal = preset, what_if, focal
+        self.preset, self.what_if, self.base_focal, self.learning = preset, what_if, focal, learning
+        rule = LEARNING[learning]
+        policy = Policy(rule=rule[0], objective=rule[1]) if rule else Policy()
         self.levers: dict[str, Any] = dict(levers)
         if levers:
             focal = build(Strategy, {**dataclasses.asdict(focal), **levers}, "focal")
-        super().__init__(focal, market, rivals=rivals, days=days, names=names, rng=rng)
+        super().__init__(focal, market, rivals=rivals, days=days, names=names, rng=rng, policy=policy,
+                         learners=[0] if rule else [])
         self.lesson = LessonState.start(self)
         self.captions: list[Caption] = []
         self._course: tuple[int, Strategy] | None = None
 
     def step(self) -> None:
-        """One day, then the captions for what happened in it."""
+        """One day, then the captions for what happened in it (and what a learning firm changed)."""
+        before = self.firms[0].strategy
         super().step()
         self.captions.extend(new_captions(self, self.lesson))
+        after = self.firms[0].strategy
+        changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(after, k):g}"
+                   for k in LEVERS if getattr(before, k) != getattr(after, k)]
+        if changes:  # only learning changes the levers inside a step (the sliders act between steps)
+            self.captions.append(Caption(self.world.day, "learning", "The firm learns from last month's results: "
+                                         + ", ".join(changes) + "."))
 
     def set_levers(self, levers: Mapping[str, Any]) -> None:
         """Set the focal firm's levers by hand (replacing earlier ones); they act from the next day."""

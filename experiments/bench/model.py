@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from relsim.experiments.outputs import short_commit
 from relsim.world import TRAITS
 
 #: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
@@ -271,7 +272,7 @@ def history_line(result: dict) -> dict:
     """One line of the history: date, machine, commit and the ratios that travel between machines."""
     u = result.get("users") or {}
     proto = (u.get("prototype") or {}).get("cfd_per_s")
-    line = {"date": result["date"], "machine": result["machine"], "commit": _commit()}
+    line = {"date": result["date"], "machine": result["machine"], "commit": short_commit()}
     for r in u.get("presets", []):
         key = f"{r['preset']}_{r['consumers'] // 1000}k"
         line[f"{key}_M"] = round(r["engine_cfd_per_s"] / 1e6, 2)
@@ -311,14 +312,6 @@ def write_section(path: Path, section: str) -> None:
     else:
         text = block + ("\n\n" + text if text else "\n")
     path.write_text(text)
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def phase_profile(consumers: int, days: int) -> dict[str, float]:
