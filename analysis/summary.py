@@ -562,7 +562,7 @@ def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "
 
 
 def verdict(run: RunData, summary: pd.DataFrame) -> str:
-    """One line of plain language on retention, NPV and the main cause of lost trust.
+    """A few short sentences of plain language on retention, NPV, when the lead changes, and the main cause.
 
     Differences are claimed only when clear (stats.clear: the 95% CI excludes 0 over enough seeds); with one arm the
     arm is described alone. Uses the longest retention horizon available.
@@ -580,9 +580,13 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
         clause = crossover_clause(profit_gap(run.runs, arm, arms[0]), arm, arms[0])
         if clause:
             clauses.append(clause)
-    text = "; ".join(clauses)
     cause = _cause_clause(run, arms)
-    if cause:
-        text += "; " + cause
     lead = f"Over {horizon} " if horizon else "Over the run "
-    return " ".join((lead + text + ".").split())
+    sentences = [lead + clauses[0], *clauses[1:], *([cause] if cause else [])]  # short sentences, one idea each
+    return " ".join(" ".join(_sentence(s) for s in sentences).split())
+
+
+def _sentence(clause: str) -> str:
+    """A clause as a sentence: a capital first letter (strategy names start lower case) and a full stop."""
+    clause = clause.strip().rstrip(".;")
+    return clause[:1].upper() + clause[1:] + "." if clause else ""

@@ -316,7 +316,8 @@ def test_verdict_claims_clear_differences(clear_run, clear_summary: pd.DataFrame
     assert "more NPV (CI" in text
     assert "no clear difference" not in text
     # the "why": the cause with the largest share of the whole trust gap (evidence gained and lost)
-    assert "reciprocal's customers gain more trust evidence a day than one_way's, most of the change (" in text
+    assert ". Reciprocal's customers gain more trust evidence a day than one_way's, most of the change (" in text
+    assert all(s[:1].isupper() for s in text.split(". ")) and len(max(text.split(". "), key=len)) < 200  # sentences
     assert "%) in unreached support calls" in text
 
 
@@ -349,7 +350,7 @@ def test_verdict_single_arm_describes_it_alone(tmp_path: Path) -> None:
     assert text.startswith("Over 60 days the one_way firm keeps ")
     assert "% of its first customers (95% CI" in text
     assert "earns an NPV of" in text
-    assert "its largest source of lost trust is unreached support calls" in text
+    assert ". Its largest source of lost trust is unreached support calls" in text
     assert " than " not in text and "no clear" not in text
 
 
@@ -501,7 +502,7 @@ def test_report_draws_the_profit_gap_and_the_verdict_states_the_crossover(tmp_pa
     assert line.name == "reciprocal − one_way" and len(line.x) == 60
     assert any("crossover: day 31" in (a.text or "") for a in fig.layout.annotations)
     text = verdict(run, summarise(run))
-    assert "reciprocal overtakes one_way in NPV to date on day 31" in text
+    assert ". Reciprocal overtakes one_way in NPV to date on day 31" in text
     assert "overtakes" not in verdict(clear_run, summarise(clear_run))  # no crossover, no claim
     page = write_report(tmp_path, run=run).read_text(encoding="utf-8")
     assert html.escape(SECTIONS["gap"][0]) in page
