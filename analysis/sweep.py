@@ -375,11 +375,30 @@ def _headline(sweep: Sweep, metrics: list[str]) -> str:
     for metric in metrics:
         grid = effect_grid(sweep, metric)
         for comparison, part in grid.groupby("comparison", sort=False):
-            pos = int((part["clear"] & (part["low"] > 0)).sum())  # stats.clear: enough seeds to tell
-            neg = int((part["clear"] & (part["high"] < 0)).sum())
-            parts.append(f"{_label(metric)}, {comparison}: clearly positive at {pos} of {len(part)} grid points, "
-                         f"clearly negative at {neg}")
-    return "; ".join(parts) + "." if parts else "No paired comparison in this sweep."
+            parts.append(_reading(part, [k for k in sweep.swept if k in part], _label(metric), comparison))
+    return " ".join(parts) if parts else "No paired comparison in this sweep."
+
+
+def _reading(part: pd.DataFrame, keys: list[str], label: str, comparison: str) -> str:
+    """One sentence on a paired effect over the grid: where the first arm is clearly ahead or behind, and the
+    swept key (if one) whose value separates the two (stats.clear: enough seeds to tell)."""
+    arm = comparison.split(" − ")[0]
+    ahead, behind, n = part[part["clear"] & (part["low"] > 0)], part[part["clear"] & (part["high"] < 0)], len(part)
+    if len(ahead) == n or len(behind) == n:
+        side = "ahead" if len(ahead) == n else "behind"
+        return f"{label}: {arm} is clearly {side} ({comparison}) at all {n} grid points."
+    text = (f"{label}: {arm} is clearly ahead ({comparison}) at {len(ahead)} of {n} grid points and clearly behind "
+            f"at {len(behind)}")
+    for key in keys if len(ahead) and len(behind) else ():
+        if not pd.api.types.is_numeric_dtype(part[key]):
+            continue
+        name = key.rsplit(".", 1)[-1].replace("_", " ")
+        low, high = (ahead, behind) if ahead[key].max() < behind[key].min() else (behind, ahead)
+        if low[key].max() < high[key].min():
+            first, second = ("ahead", "behind") if low is ahead else ("behind", "ahead")
+            return (text + f": {first} where {name} is {low[key].max():g} or less, {second} where it is "
+                    f"{high[key].min():g} or more.")
+    return text + ("; no single swept key separates the two." if len(ahead) and len(behind) else ".")
 
 
 def export_static(sweep_dir: str | Path, fmt: str = "png", metrics: tuple[str, ...] = DEFAULT_METRICS) -> list[Path]:

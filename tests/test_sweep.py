@@ -162,3 +162,20 @@ def test_sweep_report_one_dimension_and_bad_dir(tmp_path: Path) -> None:
     assert {t.name for t in figures[1].data if t.mode} == {"reciprocal − one_way"}
     bad = subprocess.run([str(BIN / "relsim-report"), str(tmp_path / "nope")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "SWEEP_DIR=" in bad.stderr
+
+
+def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_separates_it() -> None:
+    from relsim.analysis.sweep import _reading
+
+    key = "strategies.one_way.contact_rate"
+    part = pd.DataFrame({key: [12, 26, 52, 104] * 2, "market.rivals": ["[]"] * 4 + ["[middle]"] * 4,
+                         "low": [-5, -3, 1, 2, -4, -2, 1, 3], "high": [-1, -0.5, 3, 4, -1, -0.5, 2, 5],
+                         "clear": [True] * 8})
+    text = _reading(part, ["market.rivals", key], "NPV", "reciprocal − one_way")
+    assert text == ("NPV: reciprocal is clearly ahead (reciprocal − one_way) at 4 of 8 grid points and clearly behind "
+                    "at 4: behind where contact rate is 26 or less, ahead where it is 52 or more.")
+    unclear = part.assign(clear=False)  # too few seeds: nothing is called ahead or behind
+    assert "ahead (reciprocal − one_way) at 0 of 8 grid points and clearly behind at 0." in _reading(
+        unclear, [key], "NPV", "reciprocal − one_way")
+    mixed = part.assign(low=[-5, 1, -3, 2, 1, -2, 1, 3], high=[-1, 3, -0.5, 4, 2, -0.5, 2, 5])
+    assert _reading(mixed, [key], "NPV", "reciprocal − one_way").endswith("no single swept key separates the two.")
