@@ -187,7 +187,7 @@ def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: st
         "the strategies (the gap with the mechanism off minus the gap with it on, paired by seed). A",
         "positive effect means the outcome is higher without the mechanism. 3-year retention is in",
         "percentage points of the focal firm's day-0 customers, trust on [0, 1] on the last day, NPV and",
-        "customer equity (ODD §7.18.1) in currency.",
+        "customer equity (ODD §7.18.1) in the run's money (the `currency` setting).",
         "",
         *lines,
         "",

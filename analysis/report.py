@@ -25,12 +25,12 @@ BAND_NOTE = ("Lines are means over seeds; shaded bands are 95% confidence interv
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "trust": ("Trust, intimacy and stress of the focal firm's customers",
-              "Means over the focal firm's (firm 0) current customers, by arm. " + BAND_NOTE),
+              "Means over the focal firm's current customers, by arm. " + BAND_NOTE),
     "customers": ("Customers over time",
                   "Customers at the end of each day, per arm: the focal firm (solid) and its rivals (dashed), "
                   "named by their strategy. " + BAND_NOTE),
     "retention": ("Retention of the focal firm's day-0 customers",
-                  "Share of firm 0's day-0 customers still there without a break, by tenure. "
+                  "Share of the focal firm's day-0 customers still there without a break, by tenure. "
                   + BAND_NOTE),
     "evidence": ("Why trust moves: evidence by cause",
                  "Trust evidence the focal firm's customers received from each cause, per 1,000 "
@@ -224,7 +224,7 @@ def meta_line(run: RunData) -> str:
     return " · ".join(bits)
 
 
-TABLE_CAPTION = ("Focal firm (firm 0): mean [95% bootstrap CI] over seeds; difference columns are paired "
+TABLE_CAPTION = ("The focal firm: mean [95% bootstrap CI] over seeds; difference columns are paired "
                  "differences on the same seeds. Retention in %, its differences in percentage points; "
                  "rows that reach 10,000 in thousands.")
 

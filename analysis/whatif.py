@@ -362,7 +362,8 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
     rows = "".join(f"<tr><th>{html.escape(s)}</th><td style='text-align:left'>"
                    f"{html.escape(str(descriptions.get(s, '')))}</td></tr>" for s in scenarios_of(run)[1:])
     sections = [Section("Effects", "Paired differences scenario − baseline on the same seeds, 95% bootstrap CIs; "
-                        "3-year retention in percentage points, trust on [0, 1], NPV and customer equity in currency.",
+                        "3-year retention in percentage points, trust on [0, 1], NPV and customer equity in "
+                        f"{currency_of(run)}.",
                         [overview_figure(frame)]),
                 Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
                 Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]
