@@ -25,7 +25,7 @@ from relsim.params import Strategy, build
 from .figures import TEMPLATE
 from .stats import mean_ci, paired_effect
 from .summary import FOCAL_FIRM, RETENTION_HORIZONS
-from .sweep_data import load_sweep
+from .sweep_data import Sweep, load_sweep
 
 __all__ = ["SHARES", "is_allocation", "allocation_table", "allocation_figure", "allocation_headline"]
 
@@ -60,7 +60,7 @@ def allocation_table(sweep_dir: str | Path, metric: str = "customer_equity") -> 
     out = []
     for job, share in rows.iterrows():
         seeds = per.loc[job] if job in per.index.get_level_values(0) else per.iloc[:0]
-        row = {"job": job, **share.to_dict(), **_levers(sweep_dir, job, arm, share)}
+        row = {"job": job, **share.to_dict(), **_levers(sweep, job, arm, share)}
         for name in ("spend_rate", "npv", "customer_equity"):
             ci = mean_ci(seeds[name].to_numpy()) if len(seeds) else None
             row.update({name: ci.mean if ci else np.nan, f"{name}_low": ci.low if ci else np.nan,
@@ -76,7 +76,7 @@ def allocation_table(sweep_dir: str | Path, metric: str = "customer_equity") -> 
     table["diff_high"] = [e.high if e else 0.0 for e in effects]
     table["best"] = table["job"] == best
     table["within_noise"] = [e is None or not e.clear for e in effects]  # analysis/stats.py: the one rule
-    table.attrs.update(metric=metric, arm=arm, budget=_budget(sweep_dir, arm), seeds=int(per.index.get_level_values(1)
+    table.attrs.update(metric=metric, arm=arm, budget=_budget(sweep, arm), seeds=int(per.index.get_level_values(1)
                                                                                         .nunique()))
     return table
 
@@ -92,25 +92,22 @@ def _retention(sweep) -> dict[int, dict[str, float]]:
                          "retention_horizon": horizon} for r in rows.itertuples()}
 
 
-def _strategy(sweep_dir: Path, job: int, arm: str | None) -> Strategy | None:
-    """The arm's strategy as the job ran it (from the job's manifest)."""
-    path = sweep_dir / f"job={job}" / "manifest.json"
-    if not arm or not path.is_file():
-        return None
-    config = json.loads(path.read_text())["config"]
-    return build(Strategy, config["strategies"][arm], f"strategies.{arm}")
+def _strategy(sweep: Sweep, job: int, arm: str | None) -> Strategy | None:
+    """The arm's strategy as the job ran it (from the job's config)."""
+    strategies = sweep.job_config(job).get("strategies") or {}
+    return build(Strategy, strategies[arm], f"strategies.{arm}") if arm in strategies else None
 
 
-def _levers(sweep_dir: Path, job: int, arm: str | None, share: pd.Series) -> dict[str, float]:
-    strategy = _strategy(sweep_dir, job, arm)
+def _levers(sweep: Sweep, job: int, arm: str | None, share: pd.Series) -> dict[str, float]:
+    strategy = _strategy(sweep, job, arm)
     if strategy is None:
         return {}
     bought = budget.levers(dataclasses.replace(strategy, **share.to_dict()))
     return {name: getattr(bought, name) for name in _LEVERS}
 
 
-def _budget(sweep_dir: Path, arm: str | None) -> float:
-    strategy = _strategy(sweep_dir, 0, arm)
+def _budget(sweep: Sweep, arm: str | None) -> float:
+    strategy = _strategy(sweep, 0, arm)
     return strategy.budget if strategy else float("nan")
 
 

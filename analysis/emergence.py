@@ -37,14 +37,9 @@ OBJECTIVE, LISTENING, RIVALS, CAPACITY = ("firm_policy.objective", "strategies.l
                                           "market.population.contact_capacity.mean")
 
 
-def _config(sweep_dir: Path, job: int = 0) -> dict:
-    path = sweep_dir / f"job={job}" / "manifest.json"
-    return json.loads(path.read_text()).get("config", {}) if path.is_file() else {}
-
-
-def is_emergence(sweep_dir: str | Path) -> bool:
+def is_emergence(sweep: Sweep) -> bool:
     """True when the sweep's jobs have learning firms."""
-    policy = _config(Path(sweep_dir)).get("firm_policy") or {}
+    policy = sweep.job_config().get("firm_policy") or {}
     return policy.get("rule", "fixed") != "fixed"
 
 
@@ -69,7 +64,7 @@ def _shares(firms: pd.DataFrame, levers: list[str]) -> dict[str, float]:
 
 
 def _learning_arm(sweep: Sweep) -> tuple[str, list[str], dict]:
-    config = _config(sweep.sweep_dir)
+    config = sweep.job_config()
     policy = config.get("firm_policy") or {}
     arms = sweep.manifest.get("arms") or []
     learning = [a for a in arms if not policy.get("arms") or a in policy["arms"]]
@@ -82,7 +77,7 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
     sweep = load_sweep(sweep_dir)
     learner, fixed, policy = _learning_arm(sweep)
     levers = list(policy.get("menu") or {})
-    last = int(_config(sweep.sweep_dir).get("days", 0))
+    last = int(sweep.job_config().get("days", 0))
     cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity", *levers]
     rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=cols, filters=[("day", "==", last)])
     keys = [k for k in sweep.swept if k in sweep.jobs]
@@ -121,7 +116,7 @@ def paths(sweep_dir: str | Path, every: int = 30) -> pd.DataFrame:
     sweep = load_sweep(sweep_dir)
     learner, _, policy = _learning_arm(sweep)
     levers = list(policy.get("menu") or {})
-    last = int(_config(sweep.sweep_dir).get("days", 0))
+    last = int(sweep.job_config().get("days", 0))
     days = list(range(every, last + 1, every))
     rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=["job", "arm", "seed", "day", "firm", *levers],
                            filters=[("day", "in", days), ("firm", "==", FOCAL_FIRM), ("arm", "==", learner)])

@@ -9,7 +9,6 @@ zero contour (where the effect changes sign) for two, small multiples of heatmap
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -84,13 +83,8 @@ def _label(metric: str, currency: str = DEFAULT_CURRENCY) -> str:
 
 
 def _currency(sweep: Sweep) -> str:
-    """The sweep's money label, from its first job's manifest (the default if there is none)."""
-    jobs = sweep.manifest.get("jobs") or []
-    try:
-        manifest = json.loads((sweep.sweep_dir / str(jobs[0]["dir"]) / "manifest.json").read_text())
-    except (IndexError, KeyError, OSError, ValueError):
-        return DEFAULT_CURRENCY
-    return str((manifest.get("config") or {}).get("currency") or DEFAULT_CURRENCY)
+    """The sweep's money label, from its first job's config (the default if there is none)."""
+    return str(sweep.job_config().get("currency") or DEFAULT_CURRENCY)
 
 
 def _grid_table(tables: pd.DataFrame, currency: str) -> pd.DataFrame:
@@ -224,7 +218,7 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
     sweep = load_sweep(sweep_dir)
     if has_design(sweep_dir):
         return _write_design_report(sweep, metrics)
-    if is_emergence(sweep_dir):
+    if is_emergence(sweep):
         return _write_emergence_report(sweep)
     figures = sweep_figures(sweep, metrics)
     names = [m for m in (_metric(sweep, n) for n in metrics) if m]

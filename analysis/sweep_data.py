@@ -28,6 +28,15 @@ class Sweep:
         """The keys whose value differs between jobs, in command-line order."""
         return list(self.manifest.get("swept") or [])
 
+    def job_config(self, job: int = 0) -> dict[str, Any]:
+        """The config job `job` ran with (from its manifest.json), or {} when there is none."""
+        dirs = {j.get("job"): j.get("dir") for j in self.manifest.get("jobs") or []}
+        try:
+            manifest = json.loads((self.sweep_dir / str(dirs.get(job) or f"job={job}") / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return manifest.get("config") or {}
+
     def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
         """The tidy daily rows of every job (sweep.parquet), optionally only some columns."""
         return pd.read_parquet(self.sweep_dir / "sweep.parquet", columns=columns)
