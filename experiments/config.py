@@ -71,10 +71,8 @@ class RunSpec:
         return self.cells.get((arm, variant), (self.strategies[arm], self.market))
 
     def learners(self, arm: str, market: Market | None = None) -> list[int]:
-        """The firms that learn when the focal firm plays `arm`: it (if the policy names it, or names no
-        arm), and the rivals when the policy says so (none under the fixed rule)."""
-        if self.policy.rule == "fixed":
-            return []
+        """The firms that learn when the focal firm plays `arm` (under a learning rule): it (if the policy
+        names it, or names no arm), and the rivals when the policy says so."""
         focal = [0] if not self.policy.arms or arm in self.policy.arms else []
         rivals = list(range(1, 1 + len((market or self.market).rivals))) if self.policy.rivals else []
         return focal + rivals

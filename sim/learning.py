@@ -90,7 +90,9 @@ class Learner:
         self.model, self.firm, self.policy, self.rng = model, firm, policy, rng
         self.levers = list(policy.menu)
         self.start = float(model.world.customers[firm])
-        self.value = self._value(observed_hazard=model.market.behaviour.base_churn / 365.0)
+        # what it believes its customers are worth: only the equity objective needs it (a pass over consumers)
+        self.value = (self._value(observed_hazard=model.market.behaviour.base_churn / 365.0)
+                      if policy.objective == "equity" else 0.0)
         self.scores: list[float] = []
 
     def step(self) -> None:

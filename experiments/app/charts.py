@@ -15,7 +15,7 @@ import numpy as np
 from relsim.analysis.figures import COLORS
 from relsim.experiments.app.lesson import LessonModel
 from relsim.experiments.app.network import network_sample
-from relsim.recorder import COLUMNS
+from relsim.recorder import column as recorded
 
 SMOOTH_DAYS = 7  # complaints are 7-day totals, profit a 7-day mean
 X_BLOCK = 30  # days: the charts' x axis grows by this much at a time
@@ -40,7 +40,7 @@ def firm_color(firm: int) -> str:
 def _series(model: LessonModel, column: str, firm: int = 0) -> np.ndarray:
     """The recorded daily values of `column` for `firm`, day 1 to today."""
     rec = model.recorder
-    return rec.values[: rec.day, firm, COLUMNS.index(column)]
+    return rec.values[: rec.day, firm, recorded(column)]
 
 
 def _window(x: np.ndarray, days: int, mean: bool) -> np.ndarray:

@@ -276,8 +276,7 @@ class LessonModel(RelationshipModel):
         self.levers: dict[str, Any] = dict(levers)
         if levers:
             focal = build(Strategy, {**dataclasses.asdict(focal), **levers}, "focal")
-        super().__init__(focal, market, rivals=rivals, days=days, names=names, rng=rng, policy=policy,
-                         learners=[0] if rule else [])
+        super().__init__(focal, market, rivals=rivals, days=days, names=names, rng=rng, policy=policy, learners=[0])
         self.lesson = LessonState.start(self)
         self.captions: list[Caption] = []
         self._course: tuple[int, Strategy] | None = None
