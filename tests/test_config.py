@@ -29,30 +29,27 @@ def _comment(cls: type, name: str) -> str:
     return f"{meta['doc']}; {bounds}" if bounds else meta["doc"]
 
 
-@pytest.mark.parametrize("path", sorted((CONFIG_DIR / "strategy").glob("*.yaml")), ids=lambda p: p.stem)
-def test_strategy_presets_state_only_what_differs_and_document_it_as_params_does(path: Path) -> None:
+#: Groups whose presets state only what differs from a dataclass's defaults: the class, and how a preset loads.
+PRESET_GROUPS = {"strategy": (Strategy, lambda name: load().strategies[name]),
+                 "firm_policy": (Policy, lambda name: load([f"firm_policy={name}"]).policy)}
+
+
+PRESETS = [(group, path) for group in PRESET_GROUPS for path in sorted((CONFIG_DIR / group).glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("group, path", PRESETS, ids=lambda x: x if isinstance(x, str) else x.stem)
+def test_presets_state_only_what_differs_and_document_it_as_params_does(group: str, path: Path) -> None:
+    cls, loaded = PRESET_GROUPS[group]
     data = yaml.safe_load(path.read_text()) or {}
     assert data.pop("defaults") == ["_typed_defaults", "_self_"]
-    defaults = dataclasses.asdict(Strategy())
+    defaults = dataclasses.asdict(cls())
     for key, value in data.items():
-        assert key in defaults, f"{path.name}: {key} is not a Strategy field"
+        assert key in defaults, f"{path.name}: {key} is not a {cls.__name__} field"
         assert value != defaults[key], f"{path.name}: {key}={value} restates the default"
     for line in path.read_text().splitlines():
         if match := re.match(r"^(\w+): .*?  # (.*)$", line):
-            assert match.group(2) == _comment(Strategy, match.group(1)), f"{path.name}: comment of {match.group(1)}"
-
-
-@pytest.mark.parametrize("path", sorted((CONFIG_DIR / "firm_policy").glob("*.yaml")), ids=lambda p: p.stem)
-def test_firm_policy_presets_state_only_what_differs_and_document_it_as_params_does(path: Path) -> None:
-    data = yaml.safe_load(path.read_text()) or {}
-    assert data.pop("defaults") == ["_typed_defaults", "_self_"]
-    defaults = dataclasses.asdict(Policy())
-    for key, value in data.items():
-        assert key in defaults and value != defaults[key], f"{path.name}: {key}"
-    for line in path.read_text().splitlines():
-        if match := re.match(r"^(\w+): .*?  # (.*)$", line):
-            assert match.group(2) == _comment(Policy, match.group(1)), f"{path.name}: comment of {match.group(1)}"
-    assert load([f"firm_policy={path.stem}"]).policy == build(Policy, {**defaults, **data})
+            assert match.group(2) == _comment(cls, match.group(1)), f"{path.name}: comment of {match.group(1)}"
+    assert loaded(path.stem) == build(cls, {**defaults, **data})  # the preset is what the config path loads
 
 
 def test_default_market_preset_is_the_typed_defaults() -> None:
