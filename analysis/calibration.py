@@ -21,8 +21,9 @@ import plotly.graph_objects as go
 from .figures import COLORS, style
 from .page import Html, Section, page
 
-__all__ = ["Curve", "calibration_page", "fmt_num", "format_table", "jacobian", "log_uncertainty",
-           "projection_figure", "projection_frame", "propensity_quantiles", "rmse"]
+__all__ = ["Curve", "abc_page", "band_frame", "calibration_page", "fmt_num", "format_table", "jacobian",
+           "log_uncertainty", "posterior_figure", "projection_figure", "projection_frame", "propensity_quantiles",
+           "rmse"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,13 +117,26 @@ def projection_frame(curve: Curve, abm: np.ndarray, sbg: np.ndarray, horizon: in
                          "abm": np.clip(abm[: horizon + 1], 0, 1), "sbg": np.clip(sbg[: horizon + 1], 0, 1)})
 
 
+def band_frame(curve: Curve, curves: np.ndarray, sbg: np.ndarray, horizon: int, level: float = 0.9) -> pd.DataFrame:
+    """projection_frame with the posterior predictive: `abm` the median of the simulated curves (one
+    row per posterior draw), `abm_lo` and `abm_hi` the bounds of their central `level` band."""
+    tail = 100 * (1 - level) / 2
+    lo, mid, hi = np.percentile(curves[:, : horizon + 1], [tail, 50, 100 - tail], axis=0)
+    frame = projection_frame(curve, mid, sbg, horizon)
+    frame.insert(3, "abm_lo", np.clip(lo, 0, 1))
+    frame.insert(4, "abm_hi", np.clip(hi, 0, 1))
+    return frame
+
+
 def format_table(frame: pd.DataFrame, fit_periods: int) -> str:
     """The projection next to the observed values, as terminal text."""
-    lines = [f"{'period':>6}  {'observed':>8}  {'abm':>6}  {'sbg':>6}"]
+    band = "abm_lo" in frame
+    lines = [f"{'period':>6}  {'observed':>8}  {'abm':>6}" + (f"  {'90% band':>13}" if band else "") + f"  {'sbg':>6}"]
     for row in frame.itertuples(index=False):
         obs = "" if np.isnan(row.observed) else f"{row.observed:.3f}"
         mark = "  fit" if row.period <= fit_periods and obs else ("  hold-out" if obs else "")
-        lines.append(f"{row.period:>6}  {obs:>8}  {row.abm:>6.3f}  {row.sbg:>6.3f}{mark}")
+        extra = f"  {row.abm_lo:.3f}-{row.abm_hi:.3f}" if band else ""
+        lines.append(f"{row.period:>6}  {obs:>8}  {row.abm:>6.3f}{extra}  {row.sbg:>6.3f}{mark}")
     return "\n".join(lines)
 
 
@@ -136,6 +150,10 @@ def projection_figure(frame: pd.DataFrame, fit_periods: int, title: str) -> go.F
     if len(hold):
         fig.add_trace(go.Scatter(x=hold["period"], y=hold["observed"], mode="markers", name="observed (hold-out)",
                                  marker=dict(color=COLORS["black"], size=9, symbol="circle-open")))
+    if "abm_lo" in frame:
+        fig.add_trace(go.Scatter(x=np.r_[frame["period"], frame["period"][::-1]],
+                                 y=np.r_[frame["abm_hi"], frame["abm_lo"][::-1]], fill="toself", mode="none",
+                                 fillcolor="rgba(31,119,180,0.18)", name="agent-based model, 90% predictive band"))
     fig.add_trace(go.Scatter(x=frame["period"], y=frame["abm"], mode="lines", name="agent-based model",
                              line=dict(color=COLORS["blue"], width=3)))
     fig.add_trace(go.Scatter(x=frame["period"], y=frame["sbg"], mode="lines", name="shifted-beta-geometric",
@@ -187,4 +205,61 @@ def calibration_page(frame: pd.DataFrame, fit_periods: int, report: dict[str, An
                                 [profile_figure(profile, best, report["abm"]["rmse"]["in_sample"])]))
     meta = (f"{report['setup']['label']}; data {report['data']['file']}; fitted on periods 0–{fit_periods} of "
             f"{report['data']['period_days']} days")
+    return page(title, *sections, meta=meta)
+
+
+def posterior_figure(parameters: dict[str, dict[str, Any]]) -> go.Figure:
+    """Each parameter's posterior 90% interval and median against its prior's 90% interval, relative
+    to the prior's centre on a log scale: a short bar is a parameter the patterns pin down."""
+    keys = list(parameters)[::-1]
+    fig = go.Figure()
+    for row, key in enumerate(keys):
+        v = parameters[key]
+        centre = math.sqrt(v["prior_interval"][0] * v["prior_interval"][1])
+        rel = [x / centre for x in (*v["prior_interval"], *v["interval"], v["median"])]
+        fig.add_trace(go.Scatter(x=rel[:2], y=[row, row], mode="lines", line=dict(color=COLORS["grey"], width=10),
+                                 showlegend=row == 0, name="prior 90%"))
+        fig.add_trace(go.Scatter(x=rel[2:4], y=[row, row], mode="lines", line=dict(color=COLORS["blue"], width=5),
+                                 showlegend=row == 0, name="posterior 90%"))
+        fig.add_trace(go.Scatter(x=[rel[4]], y=[row], mode="markers", marker=dict(color=COLORS["red"], size=9),
+                                 showlegend=row == 0, name="posterior median"))
+    return style(fig, "What the patterns tell about each parameter", height=120 + 32 * len(keys),
+                 xaxis_type="log", xaxis_title="value relative to the prior's centre (log scale)",
+                 yaxis=dict(tickvals=list(range(len(keys))), ticktext=keys))
+
+
+def target_text(lo: float, hi: float | None) -> str:
+    """A target interval as text: [lo, hi], or >= lo when unbounded above (None in JSON)."""
+    return f">= {lo:g}" if hi is None or not math.isfinite(hi) else f"[{lo:g}, {hi:g}]"
+
+
+def abc_page(report: dict[str, Any], frame: pd.DataFrame | None, fit_periods: int, title: str) -> str:
+    """calibration.html of a Bayesian calibration: posterior, patterns, and the projection if any."""
+    params = report["parameters"]
+    rows = [[k, fmt_num(v["median"]), f"[{fmt_num(v['interval'][0])}, {fmt_num(v['interval'][1])}]",
+             f"[{fmt_num(v['prior_interval'][0])}, {fmt_num(v['prior_interval'][1])}]",
+             f"{v['identified']} ({v['width_ratio']:.2f})"] for k, v in params.items()]
+    pats = [[str(v["fact"] or "curve"), k, target_text(*v["target"]),
+             fmt_num(v["mean"], ".4f"), fmt_num(v["sd"], ".4f"), f"{v['on_target']:.0%}"]
+            for k, v in report["patterns"].items()]
+    sections = []
+    if frame is not None:
+        sections.append(Section("", "", [projection_figure(frame, fit_periods, title)]))
+        errors = [[m, fmt_num(report[m]["rmse"]["in_sample"], ".4f"), fmt_num(report[m]["rmse"]["hold_out"], ".4f")]
+                  for m in ("abm", "sbg")]
+        sections.append(Section("Error (RMSE of the surviving share)", "", [_table(("model", "in-sample", "hold-out"),
+                                                                                   errors)]))
+    sections += [
+        Section("Posterior", "Medians and 90% intervals; 'identified' compares the posterior interval's width "
+                "with the prior's on the log scale (below 0.5: identified, below 0.8: weakly).",
+                [posterior_figure(params), _table(("parameter", "median", "90% interval", "prior 90%",
+                                                   "identified (width ratio)"), rows)]),
+        Section("Patterns at the posterior", "Each target's statistic over the final particles (weighted) and the "
+                "share of the posterior on target.",
+                [_table(("fact", "pattern", "target", "mean", "sd", "on target"), pats)]),
+    ]
+    setup = report["setup"]
+    meta = (f"ABC-SMC: {setup['simulations']} simulations in {setup['generations']} generations of "
+            f"{setup['population']} particles; market={setup['market']} (focal firm alone), {setup['consumers']} "
+            f"consumers; seed {setup['seed']}; tolerances {', '.join(f'{e:.3g}' for e in report['epsilons'])}")
     return page(title, *sections, meta=meta)

@@ -41,10 +41,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
 import re
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -54,14 +56,15 @@ import numpy as np
 import pandas as pd
 
 from relsim.analysis.calibration import (
-    Curve, calibration_page, fmt_num, format_table, jacobian, log_uncertainty, projection_frame,
+    Curve, calibration_page, fmt_num, target_text, format_table, jacobian, log_uncertainty, projection_frame,
     propensity_quantiles, rmse,
 )
 from relsim.analysis.io import json_safe, write_text_atomic
 from relsim.analysis.sbg import SBGFit, fit_sbg
 from relsim.experiments.cli import Parser, fail, summary
 from relsim.experiments.config import CONFIG_DIR
-from relsim.params import ConfigError, Dist, Market, Strategy
+from relsim.experiments.patterns import CHURN_PARAMS, PARAMS, Param  # noqa: F401 (Param: re-exported)
+from relsim.params import ConfigError, Market, Strategy
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -124,38 +127,9 @@ def read_curve(path: str | Path) -> Curve:
 
 # --------------------------------------------------------------------------- parameters
 
-@dataclasses.dataclass(frozen=True)
-class Param:
-    """A calibrated parameter: its config key, bounds (fitted on the log scale) and how to set it."""
-
-    key: str
-    lo: float
-    hi: float
-    doc: str
-
-    def get(self, market: Market) -> float:
-        """The parameter's value in `market`."""
-        if self.key == "population.churn_propensity.sd":
-            return market.population.churn_propensity.sd
-        return float(getattr(market.behaviour, self.key.split(".", 1)[1]))
-
-    def set(self, market: Market, value: float) -> Market:
-        """`market` with the parameter set to `value` (a constant propensity becomes a gamma)."""
-        if self.key == "population.churn_propensity.sd":
-            dist = market.population.churn_propensity
-            kind = "gamma" if dist.kind == "constant" else dist.kind
-            dist = Dist(kind, dist.mean, float(value))
-            return dataclasses.replace(market, population=dataclasses.replace(market.population, churn_propensity=dist))
-        name = self.key.split(".", 1)[1]
-        return dataclasses.replace(market, behaviour=dataclasses.replace(market.behaviour, **{name: float(value)}))
-
-
-PARAMS: dict[str, Param] = {p.key: p for p in (
-    Param("behaviour.base_churn", 1e-3, 50.0, "baseline churn hazard per year at neutral trust"),
-    Param("population.churn_propensity.sd", 0.05, 5.0, "sd of the gamma churn propensity (mean 1): heterogeneity"),
-    Param("behaviour.trust_sensitivity", 0.05, 30.0, "log-hazard per unit of trust below 0.5"),
-)}
-DEFAULT_PARAMS = tuple(PARAMS)
+# Param and PARAMS (every parameter relsim-calibrate can fit, with its prior) live in experiments/patterns.py;
+# the least-squares method fits the three churn parameters a retention curve identifies.
+DEFAULT_PARAMS = CHURN_PARAMS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -425,17 +399,24 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
 
 # --------------------------------------------------------------------------- outputs
 
-def preset_text(name: str, values: dict[str, float], setup: Setup, overrides: Sequence[str], curve: Curve,
-                fit_periods: int, market_name: str, strategy: str = "middle") -> str:
+def preset_text(name: str, values: dict[str, float], market: Market, overrides: Sequence[str], curve: Curve | None,
+                fit_periods: int, market_name: str, *, period_days: int = 365, strategy: str = "middle",
+                method: str = "lsq") -> str:
     """configs/market/<name>.yaml: market/default plus the calibrated consumer parameters."""
-    pop = setup.market.population.churn_propensity
+    pop = market.population.churn_propensity
+    if method == "abc":
+        what = ("the posterior medians of an ABC-SMC calibration to the stylized-fact patterns of "
+                "experiments/patterns.py" + (f" and the cohort retention curve in {curve.source} (periods "
+                                             f"0-{fit_periods} of {period_days} days)" if curve else ""))
+    else:
+        what = (f"a least-squares fit to the cohort retention curve in {curve.source} (periods 0-{fit_periods} of "
+                f"{period_days} days)")
     lines = [
         f"{PRESET_MARK} on {dt.date.today().isoformat()} (docs/VALIDATION.md).",
-        f"# {name}: the default market (market/default, so its rivals too) with consumers whose churn behaviour",
-        f"# was fitted to the cohort retention curve in {curve.source} (periods 0-{fit_periods} of",
-        f"# {setup.period_days} days), simulated in market={market_name} with the focal firm playing {strategy}.",
-        "# The churn hazard does not depend on the rivals, so the fit carries over to other markets.",
-        "# calibration.json has the uncertainty and the fit's error. Use: relsim market=" + name + " scenario=...",
+        f"# {name}: the default market (market/default, so its rivals too) with consumer behaviour from",
+        *textwrap.wrap(what, 100, initial_indent="# ", subsequent_indent="# "),
+        f"# simulated in market={market_name} with the focal firm playing {strategy}.",
+        "# calibration.json has the uncertainty and the fit. Use: relsim market=" + name + " scenario=...",
         "defaults:", "  - default", "  - _self_", "",
     ]
     nested: dict[str, Any] = {}
@@ -446,9 +427,10 @@ def preset_text(name: str, values: dict[str, float], setup: Setup, overrides: Se
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-    sd = values.get("population.churn_propensity.sd", pop.sd)
-    kind = "gamma" if pop.kind == "constant" else pop.kind
-    nested.setdefault("population", {})["churn_propensity"] = f"{{kind: {kind}, mean: {pop.mean:g}, sd: {sd:.6g}}}"
+    if "population.churn_propensity.sd" in values:
+        kind = "gamma" if pop.kind == "constant" else pop.kind
+        sd = values["population.churn_propensity.sd"]
+        nested.setdefault("population", {})["churn_propensity"] = f"{{kind: {kind}, mean: {pop.mean:g}, sd: {sd:.6g}}}"
     for key, value in values.items():
         if key.startswith("behaviour."):
             nested.setdefault("behaviour", {})[key.split(".", 1)[1]] = f"{value:.6g}"
@@ -480,19 +462,42 @@ def check_preset_name(name: str, directory: Path) -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(prog=PROG, description=summary(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("data", help="CSV with columns period (0, 1, ...) and surviving (counts or shares)")
-    p.add_argument("--period-days", type=int, required=True, help="days in one period, e.g. 365 or 30")
+    p.add_argument("data", nargs="?", default=None,
+                   help="CSV with columns period (0, 1, ...) and surviving (counts or shares); optional with "
+                        "--method abc (then only the stylized-fact patterns are fitted)")
+    p.add_argument("--period-days", type=int, default=None, help="days in one period, e.g. 365 or 30 (with data)")
     p.add_argument("--fit-periods", type=int, default=None, help="K: fit on periods 0..K (default: all)")
     p.add_argument("--horizon", type=int, default=None,
                    help="H: project to period H (default: the data's last, at least K)")
     p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--method", choices=("abc", "lsq"), default="abc",
+                   help="abc: Bayesian, ABC-SMC on the stylized-fact patterns (+ the curve); lsq: simulated least "
+                        "squares on the curve alone (default abc)")
     p.add_argument("--market", default="monopoly", help="market preset to calibrate in (default monopoly)")
-    p.add_argument("--strategy", default="middle", help="strategy the focal firm plays (default middle)")
-    p.add_argument("--consumers", type=int, default=2000, help="consumers per simulation (default 2000)")
-    p.add_argument("--seeds", type=int, default=2, help="seeds per evaluation, 0..n-1 (default 2)")
-    p.add_argument("--params", default=",".join(DEFAULT_PARAMS),
-                   help="comma-separated parameters to fit (default all: " + ", ".join(DEFAULT_PARAMS) + ")")
-    p.add_argument("--max-evals", type=int, default=100, help="simulation budget of the fit (default 100)")
+    p.add_argument("--strategy", default="middle", help="lsq: strategy the focal firm plays (default middle)")
+    p.add_argument("--consumers", type=int, default=None,
+                   help="consumers per simulation (default 1500 with abc, 2000 with lsq)")
+    p.add_argument("--seeds", type=int, default=2, help="lsq: seeds per evaluation, 0..n-1 (default 2)")
+    p.add_argument("--params", default=None,
+                   help="comma-separated parameters to fit (default: abc all " f"{len(PARAMS)}, lsq the three churn "
+                        "parameters); allowed: " + ", ".join(PARAMS))
+    p.add_argument("--max-evals", type=int, default=100, help="lsq: simulation budget of the fit (default 100)")
+    p.add_argument("--population", type=int, default=100, help="abc: particles per generation (default 100)")
+    p.add_argument("--generations", type=int, default=10, help="abc: at most this many generations (default 10)")
+    p.add_argument("--budget", type=int, default=1500,
+                   help="abc: stop after the generation in which this many simulations were spent (default 1500)")
+    p.add_argument("--draws", type=int, default=20,
+                   help="abc: posterior draws for the projection's predictive band (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="abc: the calibration's seed (default 0)")
+    p.add_argument("--workers", type=int, default=None, help="abc: processes (default: all cores)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="abc: run the simulations on a Dask cluster (a scheduler address, or 'local')")
+    p.add_argument("--patterns", type=int, default=None, metavar="N",
+                   help="fit nothing: measure the patterns on seeds 0..N-1 at the market's values "
+                        "(seed-to-seed spread and targets)")
+    p.add_argument("--coverage", type=int, default=None, metavar="N",
+                   help="check the inference instead: N synthetic calibrations whose truth is drawn from the prior; "
+                        "writes coverage.json (how often each 90%% interval holds the truth)")
     p.add_argument("--write-preset", metavar="NAME", default=None, help="also write configs/market/NAME.yaml")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("overrides", nargs="*",
@@ -506,37 +511,277 @@ def _int_in(value: int, key: str, lo: int, hi: int, why: str = "") -> int:
     return value
 
 
-def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, Any]:
-    """Check everything, fit both models, write the outputs; returns the calibration report."""
-    started = time.perf_counter()
-    curve = read_curve(args.data)
-    period_days = _int_in(args.period_days, "--period-days", 1, MAX_DAYS)
+def _params(args: argparse.Namespace) -> tuple[str, ...]:
+    if args.params is None:
+        return tuple(PARAMS) if args.method == "abc" else DEFAULT_PARAMS
     params = tuple(p.strip() for p in args.params.split(",") if p.strip())
     for p in params:
         if p not in PARAMS:
             raise ConfigError(f"--params: unknown parameter {p!r}; allowed: {', '.join(PARAMS)}")
     if not params or len(set(params)) != len(params):
         raise ConfigError(f"--params={args.params!r}: expected distinct names from {', '.join(PARAMS)}")
+    if args.method == "lsq" and set(params) - set(CHURN_PARAMS):
+        raise ConfigError(f"--params={args.params!r}: --method lsq fits only {', '.join(CHURN_PARAMS)}")
+    return params
+
+
+def _horizon(args: argparse.Namespace, curve: Curve, period_days: int, n_params: int) -> tuple[int, int]:
+    """K and H, checked against the data."""
     last = curve.last_period
     k = args.fit_periods if args.fit_periods is not None else last
-    k_lo = max(2, len(params))
+    k_lo = max(2, n_params)
     if k_lo > last:
-        raise ConfigError(f"--params: fitting {len(params)} parameters needs periods 0-{k_lo} at least; the data "
+        raise ConfigError(f"--params: fitting {n_params} parameters needs periods 0-{k_lo} at least; the data "
                           f"have 0-{last} (fit fewer --params)")
-    _int_in(k, "--fit-periods", k_lo, last, f" (periods in the data: 0-{last}; fitting {len(params)} "
+    _int_in(k, "--fit-periods", k_lo, last, f" (periods in the data: 0-{last}; fitting {n_params} "
             f"parameter(s) needs at least {k_lo})")
     h = args.horizon if args.horizon is not None else max(last, k)
     _int_in(h, "--horizon", k, MAX_DAYS // period_days, f" (from --fit-periods to {MAX_DAYS} days)")
+    return k, h
+
+
+def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, Any]:
+    """Check everything, calibrate, write the outputs; returns the calibration report."""
+    started = time.perf_counter()
+    if args.data is None and args.method == "lsq":
+        raise ConfigError("data: --method lsq needs a retention curve (DATA.csv)")
+    curve = read_curve(args.data) if args.data is not None else None
+    if curve is not None and args.period_days is None:
+        raise ConfigError("--period-days: required with a retention curve (e.g. 365 or 30)")
+    period_days = _int_in(args.period_days, "--period-days", 1, MAX_DAYS) if curve is not None else 365
+    params = _params(args)
+    if args.consumers is None:
+        args.consumers = 1500 if args.method == "abc" else 2000
     _int_in(args.consumers, "--consumers", 50, 1_000_000)
-    _int_in(args.seeds, "--seeds", 1, 100)
-    _int_in(args.max_evals, "--max-evals", 1, 100_000)
     directory = preset_dir or CONFIG_DIR / "market"
     preset_path = check_preset_name(args.write_preset, directory) if args.write_preset else None
-    setup = make_setup(market=args.market, strategy=args.strategy, consumers=args.consumers, seeds=args.seeds,
-                       period_days=period_days, params=params, overrides=args.overrides)
+    for o in args.overrides:
+        if not o.lstrip("+~").startswith("market.") or "=" not in o:
+            raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out={args.out!r}: exists and is not a directory")
+    if args.patterns is not None:
+        return _run_patterns(args, out, started)
+    if args.coverage is not None:
+        return _run_coverage(args, params, out, started)
+    if args.method == "lsq":
+        return _run_lsq(args, curve, period_days, params, out, preset_path, started)
+    return _run_abc(args, curve, period_days, params, out, preset_path, started)
+
+
+# --------------------------------------------------------------------------- Bayesian: ABC-SMC on the patterns
+
+def _battery(args: argparse.Namespace, curve_days: Sequence[int] = ()):
+    from relsim.experiments.patterns import make_battery
+
+    return make_battery(args.consumers, market=args.market, overrides=args.overrides, curve_days=curve_days)
+
+
+def _run_patterns(args: argparse.Namespace, out: Path, started: float) -> dict[str, Any]:
+    """Measure the patterns on seeds 0..N-1 at the market's own values: their spread and whether on target."""
+    from relsim.experiments.patterns import PATTERNS, measure, summarize
+
+    _int_in(args.patterns, "--patterns", 2, 1000)
+    battery = _battery(args)
+    draws = []
+    for seed in range(args.patterns):
+        draws.append(measure(battery, {}, seed))
+        if not args.quiet:
+            print(f"{PROG}: battery {seed + 1}/{args.patterns}", file=sys.stderr, flush=True)
+    table = summarize(draws)
+    report = json_safe({"market": args.market, "overrides": list(args.overrides), "consumers": args.consumers,
+                        "seeds": args.patterns, "patterns": table,
+                        "values": {k: PARAMS[k].get(battery.market) for k in PARAMS}})
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "patterns.json", json.dumps(report, indent=2) + "\n")
+    print(format_patterns(table, PATTERNS))
+    print(f"wrote {out / 'patterns.json'} in {time.perf_counter() - started:.1f} s")
+    return report
+
+
+def _run_coverage(args: argparse.Namespace, params: tuple[str, ...], out: Path, started: float) -> dict[str, Any]:
+    """Expected coverage of the 90% intervals on synthetic pattern data (abc.coverage)."""
+    import os
+
+    from relsim.experiments import abc
+    from relsim.experiments.patterns import PATTERNS
+
+    _int_in(args.coverage, "--coverage", 1, 10_000)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+
+    def say(i: int, hits: dict[str, bool]) -> None:
+        if not args.quiet:
+            _say(f"synthetic calibration {i}/{args.coverage}: truth inside for {sum(hits.values())}/{len(hits)}")
+
+    _, scales = abc.targets_of(PATTERNS)
+    result = abc.coverage(abc.pattern_model(_battery(args), params), params, scales, args.coverage, seed=args.seed,
+                          population=args.population, generations=args.generations, budget=args.budget,
+                          workers=workers, dask=args.dask, progress=say)
+    result["setup"] = {"consumers": args.consumers, "population": args.population, "generations": args.generations,
+                       "budget": args.budget, "seed": args.seed, "params": list(params)}
+    result["wall_seconds"] = time.perf_counter() - started
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out / "coverage.json", json.dumps(json_safe(result), indent=2) + "\n")
+    for key, share in result["coverage"].items():
+        print(f"{key:34s} 90% interval held the truth in {share:.0%} of {args.coverage}")
+    pooled = float(np.mean([v for h in result["hits"] for v in h.values()]))
+    print(f"{'all parameters':34s} {pooled:.0%}; wrote {out / 'coverage.json'} in {result['wall_seconds']:.0f} s")
+    return result
+
+
+def format_patterns(table: dict[str, dict[str, Any]], patterns) -> str:
+    """Each pattern's mean and spread against its target, as terminal text."""
+    lines = [f"{'fact':>4}  {'pattern':28s} {'target':>16} {'mean':>9} {'sd':>8} {'on target':>9}"]
+    for key, row in table.items():
+        target = target_text(*row["target"])
+        lines.append(f"{patterns[key].fact:>4}  {key:28s} {target:>16} {fmt_num(row['mean'], '.4f'):>9} "
+                     f"{fmt_num(row['sd'], '.4f'):>8} {row['on_target']:>9.0%}")
+    return "\n".join(lines)
+
+
+def curve_patterns(curve: Curve, period_days: int, fit_periods: int, consumers: int) -> dict[str, Any]:
+    """The retention curve's fitted points as point targets. The tolerance of each is the binomial
+    standard error of the observed share (a cohort of 1000 when the data are shares) combined with
+    the simulated share's own (about 70% of the consumers are day-0 customers)."""
+    from relsim.experiments.patterns import Pattern
+
+    out = {}
+    n_obs, n_sim = curve.cohort_size or 1000.0, 0.7 * consumers
+    for k in range(1, fit_periods + 1):
+        share = float(curve.shares[k])
+        se = math.sqrt(max(share * (1 - share), 0.01 * 0.99) * (1 / n_obs + 1 / n_sim))
+        out[f"survival_{k * period_days}"] = Pattern(f"survival_{k * period_days}", 0, share, share, se,
+                                                     f"share of the cohort surviving after period {k}", curve.source)
+    return out
+
+
+def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, params: tuple[str, ...], out: Path,
+             preset_path: Path | None, started: float) -> dict[str, Any]:
+    """ABC-SMC on the stylized-fact patterns (and the curve's fitted periods), then the posterior's
+    predictive projection of the curve beside the sBG's."""
+    import os
+
+    from relsim.analysis.calibration import abc_page, band_frame
+    from relsim.experiments import abc
+    from relsim.experiments.patterns import simulate_curve
+
+    for key, value, lo, hi in (("--population", args.population, 10, 100_000), ("--generations", args.generations,
+                               1, 100), ("--budget", args.budget, 10, 10_000_000), ("--draws", args.draws, 2, 10_000)):
+        _int_in(value, key, lo, hi)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    _int_in(workers, "--workers", 1, 1024)
+    k = h = 0
+    extra = {}
+    if curve is not None:
+        k, h = _horizon(args, curve, period_days, 2)
+        extra = curve_patterns(curve, period_days, k, args.consumers)
+    battery = _battery(args, [k_ * period_days for k_ in range(1, k + 1)])
+    targets = abc.default_targets(extra)
+    observed, scales = abc.targets_of(targets)
+    if not args.quiet:
+        print(f"{PROG}: ABC-SMC, {len(params)} parameters, {len(targets)} targets, {args.population} particles, "
+              f"budget {args.budget} simulations, {workers} worker(s)" + (f" on Dask {args.dask}" if args.dask else ""),
+              file=sys.stderr, flush=True)
+    cal = abc.calibrate(abc.pattern_model(battery, params), params, observed, scales, population=args.population,
+                        generations=args.generations, budget=args.budget, seed=args.seed, workers=workers,
+                        dask=args.dask, progress=None if args.quiet else _say)
+    summary_ = abc.posterior_summary(cal)
+    fit_pattern = abc.pattern_fit(cal, targets)
+    report: dict[str, Any] = {
+        "method": "ABC-SMC (pyabc): log-uniform priors, distance = Euclidean norm of the patterns' misses in "
+                  "tolerances, tolerance schedule = median of the previous generation's distances, seeded tasks "
+                  "(experiments/abc.py)",
+        "setup": {"market": args.market, "overrides": list(args.overrides), "consumers": args.consumers,
+                  "population": args.population, "generations": cal.generations, "budget": args.budget,
+                  "simulations": cal.simulations, "seed": args.seed, "workers": workers, "dask": args.dask},
+        "epsilons": cal.epsilons,
+        "parameters": summary_,
+        "patterns": fit_pattern,
+        "preset": str(preset_path) if preset_path else None,
+    }
+    frame = None
+    if curve is not None:
+        sbg: SBGFit = fit_sbg(curve.shares[: k + 1], cohort_size=curve.cohort_size)
+        draws = cal.draws(args.draws, seed=args.seed)
+        with abc.mapper(workers, args.dask) as map_:
+            curves = list(map_(functools.partial(simulate_curve, battery, period_days, h),
+                               [(d, 10_000 + j) for j, d in enumerate(draws)]))
+        frame = band_frame(curve, np.array(curves), sbg.survival(h), h)
+        last = curve.last_period
+        fit_range, hold_range = range(1, k + 1), range(k + 1, last + 1)
+        inside = [bool(r.abm_lo - 1e-12 <= r.observed <= r.abm_hi + 1e-12)
+                  for r in frame.itertuples() if r.period in hold_range]
+        report["data"] = {"file": curve.source, "periods": last + 1, "period_days": period_days,
+                          "cohort_size": curve.cohort_size, "fit_periods": k, "horizon": h}
+        report["abm"] = {"rmse": {"in_sample": rmse(frame["abm"].to_numpy(), curve.shares, fit_range),
+                                  "hold_out": rmse(frame["abm"].to_numpy(), curve.shares, hold_range)},
+                         "band": "5-95% of the posterior predictive (draws x seeds)",
+                         "hold_out_inside_band": (sum(inside) / len(inside)) if inside else None}
+        report["sbg"] = {"alpha": {"value": sbg.alpha, "se": sbg.alpha_se},
+                         "beta": {"value": sbg.beta, "se": sbg.beta_se},
+                         "rmse": {"in_sample": rmse(sbg.survival(h), curve.shares, fit_range),
+                                  "hold_out": rmse(sbg.survival(h), curve.shares, hold_range)}}
+    report["wall_seconds"] = time.perf_counter() - started
+    report = json_safe(report)
+    out.mkdir(parents=True, exist_ok=True)
+    values = cal.values()
+    write_text_atomic(out / "posterior.csv", pd.DataFrame(
+        {**{key: 10.0 ** cal.particles[:, i] for i, key in enumerate(cal.keys)}, "weight": cal.weights}
+    ).to_csv(index=False, float_format="%.6g"))
+    if frame is not None:
+        write_text_atomic(out / "projection.csv", frame.to_csv(index=False, float_format="%.6f", na_rep=""))
+    write_text_atomic(out / "calibration.json", json.dumps(report, indent=2) + "\n")
+    title = f"Calibration to {Path(curve.source).name} and the stylized facts" if curve else \
+        "Calibration to the stylized facts"
+    write_text_atomic(out / "calibration.html", abc_page(report, frame, k, title))
+    if preset_path:
+        write_text_atomic(preset_path, preset_text(args.write_preset, values, battery.market, args.overrides, curve,
+                                                   k, args.market, period_days=period_days, method="abc"))
+    if frame is not None:
+        print(format_table(frame, k))
+        print()
+    print(format_posterior(report["parameters"]))
+    print()
+    print(format_patterns(fit_pattern, targets))
+    if frame is not None:
+        for model in ("abm", "sbg"):
+            r = report[model]["rmse"]
+            print(f"RMSE {model:4s} in-sample {fmt_num(r['in_sample'], '.4f')}   "
+                  f"hold-out {fmt_num(r['hold_out'], '.4f')}")
+    if preset_path:
+        print(f"wrote preset {preset_path} (use: relsim market={args.write_preset} ...)")
+    print(f"wrote {out} in {time.perf_counter() - started:.1f} s ({cal.simulations} simulations, "
+          f"{cal.generations} generations)")
+    return report
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+def format_posterior(parameters: dict[str, dict[str, Any]]) -> str:
+    """Each parameter's posterior median and 90% interval beside its prior's, as terminal text."""
+    lines = [f"{'parameter':34s} {'median':>9}  {'90% interval':>21}  {'prior 90%':>21}  identified"]
+    for key, v in parameters.items():
+        lines.append(f"{key:34s} {fmt_num(v['median']):>9}  "
+                     f"{'[' + fmt_num(v['interval'][0]) + ', ' + fmt_num(v['interval'][1]) + ']':>21}  "
+                     f"{'[' + fmt_num(v['prior_interval'][0]) + ', ' + fmt_num(v['prior_interval'][1]) + ']':>21}  "
+                     f"{v['identified']} ({v['width_ratio']:.2f})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- simulated least squares on the curve
+
+def _run_lsq(args: argparse.Namespace, curve: Curve, period_days: int, params: tuple[str, ...], out: Path,
+             preset_path: Path | None, started: float) -> dict[str, Any]:
+    """Simulated least squares on the curve alone, with the sBG baseline."""
+    k, h = _horizon(args, curve, period_days, len(params))
+    last = curve.last_period
+    _int_in(args.seeds, "--seeds", 1, 100)
+    _int_in(args.max_evals, "--max-evals", 1, 100_000)
+    setup = make_setup(market=args.market, strategy=args.strategy, consumers=args.consumers, seeds=args.seeds,
+                       period_days=period_days, params=params, overrides=args.overrides)
 
     # sBG baseline
     sbg: SBGFit = fit_sbg(curve.shares[: k + 1], cohort_size=curve.cohort_size)
@@ -594,8 +839,8 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     title = f"Calibration to {Path(curve.source).name}"
     write_text_atomic(out / "calibration.html", calibration_page(frame, k, report, title))
     if preset_path:
-        write_text_atomic(preset_path, preset_text(args.write_preset, abm.values, setup, args.overrides, curve, k,
-                                                   args.market, args.strategy))
+        write_text_atomic(preset_path, preset_text(args.write_preset, abm.values, setup.market, args.overrides, curve,
+                                                   k, args.market, period_days=period_days, strategy=args.strategy))
     print(format_table(frame, k))
     print()
     for key in params:
@@ -611,6 +856,7 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
         print(f"wrote preset {preset_path} (use: relsim market={args.write_preset} ...)")
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
     return report
+
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -34,6 +34,7 @@ from relsim.analysis import facts as figures
 from relsim.analysis.facts import logistic_hazard_ratios, parabolic_peak
 from relsim.analysis.sbg import fit_sbg
 from relsim.experiments.config import load
+from relsim.experiments.patterns import LEMON_SEVERITY, ContagionTracker, lemons, spoil_lemons
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Strategy, build
 from relsim.world import EPISODE_OUTCOMES
@@ -316,7 +317,7 @@ def fact_2(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     data = {"rates_heterogeneous": het.tolist(), "rates_homogeneous": hom.tolist(), "sbg_alpha": sbg.alpha,
             "sbg_beta": sbg.beta, "consumers": consumers, "seeds": list(seeds)}
     summary = ("yearly retention " + " → ".join(f"{r:.3f}" for r in het)
-               + f" (constant propensity: " + " → ".join(f"{r:.3f}" for r in hom) + ")")
+               + " (constant propensity: " + " → ".join(f"{r:.3f}" for r in hom) + ")")
     return FactResult(FACTS[2], checks, data, summary, fig)
 
 
@@ -530,37 +531,20 @@ def fact_6(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
 # --------------------------------------------------------------------------- fact 7: churn contagion
 
 FACT7_REGION = ("market=monopoly", "market.behaviour.exit_talk_weight=1.0")
-FACT7_BINS = (1, 31, 91, 181)  # days since the most recent neighbour's defection: [1,30], [31,90], [91,180], 181+
 FACT7_LABELS = ("1-30 days", "31-90 days", "91-180 days", "181+ days")
 
 
 def _neighbour_defections(overrides: Sequence[str], *, consumers: int, days: int, seed: int,
                           behaviour: dict[str, Any] | None = None, period: int = 90) -> tuple[np.ndarray, np.ndarray]:
     """Churn events and customer-days by exposure (days since a neighbour last left the customer's
-    provider; level 0 = never) and calendar period."""
+    provider; level 0 = never) and calendar period (patterns.ContagionTracker)."""
     model = build_run(overrides, consumers=consumers, days=days, seed=seed, behaviour=behaviour)
-    w = model.world
-    adj = w.adj.tocsr()
-    last = np.full((w.n, w.n_firms), -1, dtype=np.int64)
-    n_periods = -(-days // period)
-    events = np.zeros((len(FACT7_BINS) + 1, n_periods))
-    totals = np.zeros_like(events)
+    tracker = ContagionTracker(model.world, days, period)
     while model.running:
-        provider = w.provider.copy()
+        tracker.before(model.world)
         model.step()
-        day = w.day
-        rows = np.flatnonzero(provider >= 0)
-        seen = last[rows, provider[rows]]
-        level = np.where(seen < 0, 0, np.searchsorted(FACT7_BINS, day - seen, side="right"))
-        left = np.zeros(w.n, dtype=bool)
-        who, firms = (np.asarray(a) for a in w.defections)
-        left[who] = True
-        p = (day - 1) // period
-        np.add.at(totals[:, p], level, 1)
-        np.add.at(events[:, p], level[left[rows]], 1)
-        for f in np.unique(firms):
-            last[adj[who[firms == f]].indices, f] = day  # the neighbours hear of it tomorrow
-    return events, totals
+        tracker.after(model.world)
+    return tracker.events, tracker.totals
 
 
 @fact(7, "churn_contagion", "Churn is socially contagious",
@@ -612,9 +596,6 @@ def fact_7(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
 FACT8_REGION = ("market=monopoly", "strategies.middle.problem_rate=0.5")
 
 
-LEMON_SEVERITY = 3.0  # how badly the product keeps failing for a dissatisfied customer (an average problem is 1)
-
-
 def npv_with_lemons(overrides: Sequence[str], *, share: float, consumers: int, days: int, seed: int,
                     severity: float = LEMON_SEVERITY, wom: bool = True) -> float:
     """The focal firm's NPV when a share of consumers gets a product that keeps failing for them.
@@ -627,21 +608,11 @@ def npv_with_lemons(overrides: Sequence[str], *, share: float, consumers: int, d
     model = build_run(overrides, consumers=consumers, days=days, seed=seed,
                       market=None if wom else {"network": dataclasses.replace(_composed(tuple(overrides))[1].network,
                                                                              degree=0)})
-    w = model.world
-    lemon = np.random.default_rng([seed, 2007]).random(w.n) < share
-
-    def spoil() -> None:
-        hit = np.flatnonzero(lemon & (w.provider == 0) & (w.open_severity < severity))
-        fresh = hit[w.open_severity[hit] == 0]
-        w.open_days[fresh] = 0
-        w.calls[fresh] = 0
-        w.seeking[fresh] = False
-        w.open_severity[hit] = severity
-
-    spoil()
+    lemon = lemons(model.world, share, seed)
+    spoil_lemons(model.world, lemon, severity)
     while model.running:
         model.step()
-        spoil()
+        spoil_lemons(model.world, lemon, severity)
     return float(_runs(model)["npv"].iloc[-1])
 
 

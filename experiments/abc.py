@@ -1,0 +1,308 @@
+"""Bayesian calibration by ABC-SMC (pyabc): the posterior of the behavioural weights given the patterns.
+
+Approximate Bayesian computation with sequential Monte Carlo (Beaumont et al. 2009; Klinger,
+Rickert & Hasenauer 2018, pyabc) draws parameters from the prior, runs the pattern battery
+(experiments/patterns.py) and keeps the draws whose statistics lie close to the targets; each
+generation tightens the tolerance (the median of the last generation's distances) and proposes from
+the accepted particles. The distance is the Euclidean norm of the patterns' misses (each the gap to
+its target interval in tolerances), so a particle on every target has distance 0. Parameters are
+sampled on the log10 scale from log-uniform priors (`patterns.PARAMS`).
+
+Determinism: every task of a generation gets a seed drawn from the driver's generator, and the
+battery's model seed is drawn from that task's generator, so a calibration is a function of its seed,
+whichever order-preserving map runs the tasks: the builtin map, a process pool, or a Dask cluster
+(`SeededMapSampler`). pyabc's own parallel samplers hand out work dynamically and are not
+reproducible; they are not used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import logging
+import math
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pyabc
+from pyabc.sampler import MappingSampler
+
+from relsim.experiments.patterns import PARAMS, PATTERNS, Battery, Pattern, measure
+
+__all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "calibrate", "coverage", "posterior_summary",
+           "weighted_quantile"]
+
+SEED_SPACE = 2**31 - 1
+
+
+# --------------------------------------------------------------------------- pieces handed to pyabc
+
+class SeededMapSampler(MappingSampler):
+    """pyabc's MappingSampler with a seed per task drawn from the driver: reproducible under any
+    order-preserving map (pyabc's own MappingSampler reseeds each task from the operating system)."""
+
+    def map_function(self, simulate_one, seed):
+        """Sample until one particle is accepted, from this task's seed."""
+        simulate_one = self.unpickle(simulate_one)
+        saved = np.random.get_state(), random.getstate()  # the builtin map runs tasks in the driver
+        np.random.seed(seed)
+        random.seed(seed)
+        try:
+            sample, n = self._create_empty_sample(), 0
+            while True:
+                new = simulate_one()
+                n += 1
+                sample.append(new)
+                if new.accepted:
+                    return sample, n
+        finally:
+            np.random.set_state(saved[0])
+            random.setstate(saved[1])
+
+    def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+        """n tasks, each with its own seed, mapped in order."""
+        seeds = np.random.randint(0, SEED_SPACE, size=n).tolist()
+        task = functools.partial(self.map_function, self.pickle(simulate_one))
+        results = list(self.map_(task, seeds))
+        self.nr_evaluations_ = sum(k for _, k in results)
+        sample = self._create_empty_sample()
+        for part, _ in results:
+            sample += part
+        return sample
+
+
+@dataclasses.dataclass(frozen=True)
+class BatteryModel:
+    """The simulator pyabc calls: log10 parameters in, the battery's statistics out (picklable)."""
+
+    battery: Battery
+    keys: tuple[str, ...]
+
+    def __call__(self, pars: Mapping[str, float]) -> dict[str, float]:
+        values = {k: 10.0 ** float(pars[k]) for k in self.keys}
+        seed = int(np.random.randint(0, SEED_SPACE))
+        return measure(self.battery, values, seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class PatternDistance:
+    """Euclidean norm of the misses: each statistic's gap to its target interval [lo, hi] (from the
+    observed data, `x0[key] = (lo, hi)`) in units of its tolerance."""
+
+    scales: Mapping[str, float]
+
+    def __call__(self, x: Mapping[str, float], x0: Mapping[str, Any], t: int | None = None,
+                 par: Any = None) -> float:
+        total = 0.0
+        for key, scale in self.scales.items():
+            lo, hi = (float(v) for v in x0[key])
+            v = float(x.get(key, math.nan))
+            miss = max(lo - v, v - hi, 0.0) / scale if math.isfinite(v) else 10.0
+            total += miss * miss
+        return math.sqrt(total)
+
+
+def targets_of(patterns: Mapping[str, Pattern]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Observed data and tolerances in the form pyabc and `PatternDistance` take."""
+    return ({k: np.array([p.lo, p.hi]) for k, p in patterns.items()}, {k: p.scale for k, p in patterns.items()})
+
+
+def prior(keys: Sequence[str], params: Mapping[str, Any] = PARAMS):
+    """Log-uniform priors, as uniform priors on log10 of each parameter."""
+    return pyabc.Distribution(**{k: pyabc.RV("uniform", math.log10(params[k].lo),
+                                             math.log10(params[k].hi) - math.log10(params[k].lo)) for k in keys})
+
+
+@contextlib.contextmanager
+def mapper(workers: int = 1, dask: str | None = None) -> Iterator[Callable]:
+    """An order-preserving map: builtin (1 worker), a process pool, or a Dask cluster ("local" starts
+    one on this machine; otherwise the scheduler's address)."""
+    if dask:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None) if dask == "local" else None
+        client = Client(cluster if cluster is not None else dask)
+        try:
+            yield lambda f, xs: client.gather(client.map(f, list(xs), pure=False))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield functools.partial(pool.map, chunksize=1)
+    else:
+        yield map
+
+
+# --------------------------------------------------------------------------- running it
+
+class _Progress(logging.Handler):
+    """Turns pyabc's per-generation log lines into progress(generation, tolerance, accepted-line)."""
+
+    def __init__(self, progress: Callable[[str], None] | None):
+        super().__init__(logging.INFO)
+        self.progress = progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.progress and (message.startswith("t:") or message.startswith("Accepted:")):
+            self.progress(message)
+
+@dataclasses.dataclass
+class Calibration:
+    """An ABC-SMC posterior: the final particles (log10 values) and weights, and how it was reached."""
+
+    keys: tuple[str, ...]
+    particles: np.ndarray  # (n, len(keys)), log10 values
+    weights: np.ndarray
+    epsilons: list[float]
+    simulations: int
+    generations: int
+    stats: list[dict[str, float]]  # the final particles' statistics, in particle order
+
+    def values(self, q: float = 0.5) -> dict[str, float]:
+        """Each parameter's weighted posterior quantile q (0.5: the median), on the natural scale."""
+        return {k: 10.0 ** weighted_quantile(self.particles[:, i], self.weights, q) for i, k in enumerate(self.keys)}
+
+    def draws(self, n: int, seed: int = 0) -> list[dict[str, float]]:
+        """n parameter sets resampled from the posterior (natural scale)."""
+        idx = np.random.default_rng([seed, 13]).choice(len(self.weights), size=n, p=self.weights / self.weights.sum())
+        return [{k: 10.0 ** self.particles[j, i] for i, k in enumerate(self.keys)} for j in idx]
+
+
+def calibrate(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
+              observed: Mapping[str, Any], scales: Mapping[str, float], *, population: int = 100,
+              generations: int = 8, budget: int = 1500, seed: int = 0, workers: int = 1, dask: str | None = None,
+              params: Mapping[str, Any] = PARAMS, progress: Callable[[str], None] | None = None,
+              ) -> Calibration:
+    """Run ABC-SMC on `simulator` (log10 parameters in, statistics out) against `observed`.
+
+    Stops after `generations` generations or once `budget` simulations have been spent.
+    """
+    log = logging.getLogger("ABC")
+    saved_level = log.level
+    for name in ("Epsilon", "Distance", "Sampler", "Population", "History", "Acceptor", "Transition"):
+        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
+    handler = _Progress(progress)
+    log.setLevel(logging.INFO if progress else logging.WARNING)
+    log.addHandler(handler)
+    log.propagate = False
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        with mapper(workers, dask) as map_:
+            smc = pyabc.ABCSMC(simulator, prior(keys, params), PatternDistance(dict(scales)),
+                               population_size=population, sampler=SeededMapSampler(map_),
+                               eps=pyabc.QuantileEpsilon(alpha=0.5))
+            smc.new("sqlite://", dict(observed))
+            history = smc.run(max_nr_populations=generations, max_total_nr_simulations=budget)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved_level)
+        log.propagate = True
+    pops = history.get_all_populations()
+    pops = pops.loc[pops["t"] >= 0]
+    final = history.get_population(t=history.max_t)
+    particles = np.array([[float(p.parameter[k]) for k in keys] for p in final.particles])
+    weights = np.array([float(p.weight) for p in final.particles])
+    stats = [{k: float(v) for k, v in p.sum_stat.items()} for p in final.particles]
+    cal = Calibration(keys=tuple(keys), particles=particles, weights=weights / weights.sum(),
+                      epsilons=[float(e) for e in pops["epsilon"]], simulations=int(pops["samples"].sum()),
+                      generations=int(history.max_t) + 1, stats=stats)
+    if progress:
+        progress(cal.generations, cal.epsilons[-1], cal.simulations)
+    return cal
+
+
+# --------------------------------------------------------------------------- reading a posterior
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """The q-quantile of x under weights w (linear interpolation of the weighted CDF at midpoints)."""
+    order = np.argsort(x)
+    x, w = np.asarray(x, dtype=float)[order], np.asarray(w, dtype=float)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return float(np.interp(q, cdf, x))
+
+
+def posterior_summary(cal: Calibration, params: Mapping[str, Any] = PARAMS, level: float = 0.9
+                      ) -> dict[str, dict[str, Any]]:
+    """Per parameter: the posterior median and `level` interval, the prior's, and how much the data
+    narrowed it (the posterior interval's width over the prior's, on the log scale)."""
+    tail = (1 - level) / 2
+    out = {}
+    for i, key in enumerate(cal.keys):
+        col = cal.particles[:, i]
+        lo_p, hi_p = math.log10(params[key].lo), math.log10(params[key].hi)
+        prior_lo, prior_hi = lo_p + tail * (hi_p - lo_p), hi_p - tail * (hi_p - lo_p)
+        lo, mid, hi = (weighted_quantile(col, cal.weights, q) for q in (tail, 0.5, 1 - tail))
+        width = (hi - lo) / (prior_hi - prior_lo)
+        out[key] = {"median": 10 ** mid, "interval": [10 ** lo, 10 ** hi],
+                    "prior_interval": [10 ** prior_lo, 10 ** prior_hi],
+                    "width_ratio": width, "identified": identification(width), "meaning": params[key].doc,
+                    "prior": f"log-uniform on [{params[key].lo:g}, {params[key].hi:g}]: {params[key].prior_note}"}
+    return out
+
+
+def identification(width_ratio: float) -> str:
+    """Read a posterior/prior interval-width ratio: identified (< 0.5), weakly (< 0.8), or not."""
+    return "identified" if width_ratio < 0.5 else "weakly identified" if width_ratio < 0.8 else "not identified"
+
+
+def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
+             scales: Mapping[str, float], n: int, *, params: Mapping[str, Any] = PARAMS, level: float = 0.9,
+             seed: int = 0, progress: Callable[[int, dict[str, bool]], None] | None = None,
+             **kwargs: Any) -> dict[str, Any]:
+    """Expected coverage on synthetic data: n times, draw a truth from the prior, simulate its
+    statistics, calibrate to them (point targets) and check whether each parameter's `level`
+    interval holds the truth. Returns the share of hits per parameter and the hits themselves."""
+    rng = np.random.default_rng([seed, 90])
+    hits: list[dict[str, bool]] = []
+    for i in range(n):
+        truth = {k: float(rng.uniform(math.log10(params[k].lo), math.log10(params[k].hi))) for k in keys}
+        saved = np.random.get_state()
+        np.random.seed(int(rng.integers(SEED_SPACE)))
+        stats = simulator(truth)
+        np.random.set_state(saved)
+        observed = {k: np.array([stats[k], stats[k]]) for k in scales}
+        cal = calibrate(simulator, keys, observed, scales, params=params, seed=seed * 100_003 + i, **kwargs)
+        summary = posterior_summary(cal, params, level)
+        hits.append({k: bool(summary[k]["interval"][0] <= 10 ** truth[k] <= summary[k]["interval"][1]) for k in keys})
+        if progress:
+            progress(i + 1, hits[-1])
+    return {"level": level, "n": n, "coverage": {k: float(np.mean([h[k] for h in hits])) for k in keys},
+            "hits": hits}
+
+
+def pattern_model(battery: Battery, keys: Sequence[str]) -> BatteryModel:
+    """The battery as pyabc's simulator for the parameters `keys`."""
+    unknown = [k for k in keys if k not in PARAMS]
+    if unknown:
+        raise KeyError(unknown)
+    return BatteryModel(battery, tuple(keys))
+
+
+def pattern_fit(cal: Calibration, targets: Mapping[str, Pattern]) -> dict[str, dict[str, Any]]:
+    """Per target, over the final particles (weighted): the statistic's mean and sd, and the share of
+    the posterior on target."""
+    out = {}
+    w = cal.weights / cal.weights.sum()
+    for key, p in targets.items():
+        v = np.array([s.get(key, math.nan) for s in cal.stats], dtype=float)
+        ok = np.isfinite(v)
+        mean = float(np.sum(w[ok] * v[ok]) / w[ok].sum()) if ok.any() else math.nan
+        sd = float(np.sqrt(np.sum(w[ok] * (v[ok] - mean) ** 2) / w[ok].sum())) if ok.any() else math.nan
+        out[key] = {"fact": p.fact, "mean": mean, "sd": sd, "target": [p.lo, p.hi],
+                    "on_target": float(np.sum(w[[p.miss(x) == 0 for x in v]])) if len(v) else math.nan}
+    return out
+
+
+def default_targets(extra: Mapping[str, Pattern] | None = None) -> dict[str, Pattern]:
+    """The stylized-fact patterns, plus any extra (a retention curve's points)."""
+    return {**PATTERNS, **(extra or {})}
