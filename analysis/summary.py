@@ -25,6 +25,8 @@ __all__ = [
 ]
 
 FOCAL_FIRM = 0
+#: With posterior draws (`relsim posterior=N`), a replicate's seed column is draw x DRAW_STRIDE + the model's seed.
+DRAW_STRIDE = 1_000_000
 
 
 class Metric(NamedTuple):
@@ -584,6 +586,31 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
     lead = f"Over {horizon} " if horizon else "Over the run "
     sentences = [lead + clauses[0], *clauses[1:], *([cause] if cause else [])]  # short sentences, one idea each
     return " ".join(" ".join(_sentence(s) for s in sentences).split())
+
+
+def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[str] = ("npv", "retention_3y")) -> str:
+    """How much of the spread of each arm-versus-first-arm difference is parameter uncertainty (between
+    posterior draws) and how much seed noise (within a draw), from a one-way analysis of variance of the
+    paired differences: within = the mean within-draw variance, between = the variance of the draws'
+    means less within / seeds (at least 0). Reported as standard deviations of one replicate."""
+    per = per_seed_metrics(run)
+    arms = [a for a in run.arms if a in set(per["arm"])]
+    if len(arms) < 2 or draws < 2 or seeds < 2:
+        return "Posterior draws: too few draws, seeds or arms to separate parameter uncertainty from seed noise."
+    lines = [f"Over {draws} posterior draws x {seeds} seeds (common random numbers within each draw):"]
+    base = per[per["arm"] == arms[0]].set_index("seed")
+    for arm in arms[1:]:
+        other = per[per["arm"] == arm].set_index("seed")
+        for metric in [m for m in metrics if m in per]:
+            diff = (other[metric] - base[metric]).dropna()
+            group = diff.groupby(diff.index // DRAW_STRIDE)
+            within = float(group.var(ddof=1).mean())
+            between = max(float(group.mean().var(ddof=1)) - within / seeds, 0.0)
+            share = between / (between + within) if between + within > 0 else math.nan
+            lines.append(f"  {arm} - {arms[0]}, {metric}: mean {diff.mean():,.4g}; sd between draws "
+                         f"{math.sqrt(between):,.3g} (parameters), within a draw {math.sqrt(within):,.3g} (seeds); "
+                         f"parameter uncertainty is {share:.0%} of the variance")
+    return "\n".join(lines)
 
 
 def _sentence(clause: str) -> str:

@@ -143,18 +143,6 @@ def mapper(workers: int = 1, dask: str | None = None) -> Iterator[Callable]:
 
 # --------------------------------------------------------------------------- running it
 
-class _Progress(logging.Handler):
-    """Turns pyabc's per-generation log lines into progress(generation, tolerance, accepted-line)."""
-
-    def __init__(self, progress: Callable[[str], None] | None):
-        super().__init__(logging.INFO)
-        self.progress = progress
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if self.progress and (message.startswith("t:") or message.startswith("Accepted:")):
-            self.progress(message)
-
 @dataclasses.dataclass
 class Calibration:
     """An ABC-SMC posterior: the final particles (log10 values) and weights, and how it was reached."""
@@ -180,20 +168,16 @@ class Calibration:
 def calibrate(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
               observed: Mapping[str, Any], scales: Mapping[str, float], *, population: int = 100,
               generations: int = 8, budget: int = 1500, seed: int = 0, workers: int = 1, dask: str | None = None,
-              params: Mapping[str, Any] = PARAMS, progress: Callable[[str], None] | None = None,
+              params: Mapping[str, Any] = PARAMS, verbose: bool = False,
               ) -> Calibration:
     """Run ABC-SMC on `simulator` (log10 parameters in, statistics out) against `observed`.
 
-    Stops after `generations` generations or once `budget` simulations have been spent.
+    Stops after `generations` generations or once `budget` simulations have been spent. `verbose`
+    lets pyabc log each generation (tolerance, acceptance) on stderr.
     """
     log = logging.getLogger("ABC")
     saved_level = log.level
-    for name in ("Epsilon", "Distance", "Sampler", "Population", "History", "Acceptor", "Transition"):
-        logging.getLogger(f"ABC.{name}").setLevel(logging.WARNING)
-    handler = _Progress(progress)
-    log.setLevel(logging.INFO if progress else logging.WARNING)
-    log.addHandler(handler)
-    log.propagate = False
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
     np.random.seed(seed)
     random.seed(seed)
     try:
@@ -204,20 +188,16 @@ def calibrate(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys
             smc.new("sqlite://", dict(observed))
             history = smc.run(max_nr_populations=generations, max_total_nr_simulations=budget)
     finally:
-        log.removeHandler(handler)
         log.setLevel(saved_level)
-        log.propagate = True
-    pops = history.get_all_populations()
-    pops = pops.loc[pops["t"] >= 0]
+    everything = history.get_all_populations()  # t = -1: the prior sample that sets the first tolerance
+    pops = everything.loc[everything["t"] >= 0]
     final = history.get_population(t=history.max_t)
     particles = np.array([[float(p.parameter[k]) for k in keys] for p in final.particles])
     weights = np.array([float(p.weight) for p in final.particles])
     stats = [{k: float(v) for k, v in p.sum_stat.items()} for p in final.particles]
     cal = Calibration(keys=tuple(keys), particles=particles, weights=weights / weights.sum(),
-                      epsilons=[float(e) for e in pops["epsilon"]], simulations=int(pops["samples"].sum()),
+                      epsilons=[float(e) for e in pops["epsilon"]], simulations=int(everything["samples"].sum()),
                       generations=int(history.max_t) + 1, stats=stats)
-    if progress:
-        progress(cal.generations, cal.epsilons[-1], cal.simulations)
     return cal
 
 

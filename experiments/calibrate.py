@@ -484,8 +484,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-evals", type=int, default=100, help="lsq: simulation budget of the fit (default 100)")
     p.add_argument("--population", type=int, default=100, help="abc: particles per generation (default 100)")
     p.add_argument("--generations", type=int, default=10, help="abc: at most this many generations (default 10)")
-    p.add_argument("--budget", type=int, default=1500,
-                   help="abc: stop after the generation in which this many simulations were spent (default 1500)")
+    p.add_argument("--budget", type=int, default=1300,
+                   help="abc: stop after the generation in which this many simulations were spent (default 1300)")
     p.add_argument("--draws", type=int, default=20,
                    help="abc: posterior draws for the projection's predictive band (default 20)")
     p.add_argument("--seed", type=int, default=0, help="abc: the calibration's seed (default 0)")
@@ -685,7 +685,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
               file=sys.stderr, flush=True)
     cal = abc.calibrate(abc.pattern_model(battery, params), params, observed, scales, population=args.population,
                         generations=args.generations, budget=args.budget, seed=args.seed, workers=workers,
-                        dask=args.dask, progress=None if args.quiet else _say)
+                        dask=args.dask, verbose=not args.quiet)
     summary_ = abc.posterior_summary(cal)
     fit_pattern = abc.pattern_fit(cal, targets)
     report: dict[str, Any] = {
@@ -738,6 +738,8 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     if preset_path:
         write_text_atomic(preset_path, preset_text(args.write_preset, values, battery.market, args.overrides, curve,
                                                    k, args.market, period_days=period_days, method="abc"))
+        write_text_atomic(preset_path.with_name(f"{args.write_preset}.posterior.csv"),
+                          (out / "posterior.csv").read_text(encoding="utf-8"))
     if frame is not None:
         print(format_table(frame, k))
         print()

@@ -16,6 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from relsim.analysis.summary import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
@@ -24,7 +25,11 @@ from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strate
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 #: The top-level settings of a run (configs/config.yaml).
 SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
-            "engine", "firm_policy", "currency")
+            "engine", "firm_policy", "currency", "posterior", "posterior_file")
+#: The posterior that `posterior=N` draws from unless `posterior_file` names another: relsim-calibrate's
+#: posterior.csv of the calibrated market (configs/market/calibrated.yaml).
+DEFAULT_POSTERIOR = CONFIG_DIR / "market" / "calibrated.posterior.csv"
+MAX_DRAWS = 10_000
 #: The most seeds one run may have.
 MAX_SEEDS = 100_000
 
@@ -61,14 +66,31 @@ class RunSpec:
     engine: str = "vectorized"
     policy: Policy = dataclasses.field(default_factory=Policy)
     currency: str = DEFAULT_CURRENCY
+    draws: tuple[Mapping[str, float], ...] = ()  # posterior draws of the calibrated parameters (posterior=N)
 
     def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
         return [self.strategies[name] for name in (market or self.market).rivals]
 
-    def cell(self, arm: str, variant: str) -> tuple[Strategy, Market]:
-        """The focal strategy and the market of one arm under one variant."""
-        return self.cells.get((arm, variant), (self.strategies[arm], self.market))
+    def cell(self, arm: str, variant: str, draw: int | None = None) -> tuple[Strategy, Market]:
+        """The focal strategy and the market of one arm under one variant (and posterior draw)."""
+        strategy, market = self.cells.get((arm, variant), (self.strategies[arm], self.market))
+        if draw is not None:
+            from relsim.experiments.patterns import with_values
+
+            market = with_values(market, self.draws[draw])
+        return strategy, market
+
+    @property
+    def replicates(self) -> tuple[tuple[int | None, int], ...]:
+        """(posterior draw or None, model seed) of every replicate, in order."""
+        if not self.draws:
+            return tuple((None, seed) for seed in self.seeds)
+        return tuple((d, seed) for d in range(len(self.draws)) for seed in self.seeds)
+
+    def replicate_id(self, draw: int | None, seed: int) -> int:
+        """The `seed` column of a replicate: the seed itself, or draw x DRAW_STRIDE + seed."""
+        return seed if draw is None else draw * DRAW_STRIDE + seed
 
     def learners(self, arm: str, market: Market | None = None) -> list[int]:
         """The firms that learn when the focal firm plays `arm` (under a learning rule): it (if the policy
@@ -184,7 +206,8 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
                    engine=_engine(cfg.get("engine", "vectorized")), policy=policy,
-                   currency=_currency(cfg.get("currency", DEFAULT_CURRENCY)))
+                   currency=_currency(cfg.get("currency", DEFAULT_CURRENCY)),
+                   draws=_posterior(cfg.get("posterior", 0), cfg.get("posterior_file"), _seeds(cfg.get("seeds"))))
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:
@@ -214,6 +237,49 @@ def _seeds(value: Any) -> tuple[int, ...]:
             raise ConfigError(f"seeds={list(value)!r}: seeds must be distinct")
         return tuple(value)
     raise ConfigError(f"seeds={value!r}: {what}")
+
+
+def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, float], ...]:
+    """n draws (resampled by weight, a fixed stream) from a posterior.csv of relsim-calibrate."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from relsim.experiments.patterns import PARAMS
+
+    n = _int(n, "posterior", 0, MAX_DRAWS)
+    if n == 0:
+        if file is not None:
+            raise ConfigError(f"posterior_file={file!r}: only with posterior=N (N posterior draws)")
+        return ()
+    if max(seeds) >= DRAW_STRIDE:
+        raise ConfigError(f"seeds: with posterior=N every seed must be below {DRAW_STRIDE:,} "
+                          "(a replicate's seed column is draw x 1,000,000 + seed)")
+    path = Path(file) if file is not None else DEFAULT_POSTERIOR
+    key = "posterior_file" if file is not None else f"posterior={n}"
+    if not isinstance(file, (str, type(None))) or not path.is_file():
+        raise ConfigError(f"{key}: {str(path)!r} is not a file; expected a posterior.csv written by relsim-calibrate"
+                          + ("" if file is not None else " (run relsim-calibrate --write-preset calibrated first)"))
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: {str(path)!r} is not a readable CSV ({str(exc).splitlines()[0]})") from None
+    columns = [c for c in frame.columns if c != "weight"]
+    bad = [c for c in columns if c not in PARAMS]
+    if bad or not columns or "weight" not in frame.columns or not len(frame):
+        raise ConfigError(f"{key}: {str(path)!r}: expected columns weight and calibrated parameters "
+                          f"({', '.join(PARAMS)})" + (f"; unknown: {bad[0]}" if bad else ""))
+    values = frame.to_numpy(dtype=float, na_value=math.nan)
+    weights = frame["weight"].to_numpy(dtype=float)
+    for c in columns:
+        col = frame[c].to_numpy(dtype=float)
+        if not np.all(np.isfinite(col)) or np.any(col < PARAMS[c].lo) or np.any(col > PARAMS[c].hi):
+            raise ConfigError(f"{key}: {str(path)!r}: {c} must lie in [{PARAMS[c].lo:g}, {PARAMS[c].hi:g}]")
+    if not np.all(np.isfinite(values)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise ConfigError(f"{key}: {str(path)!r}: weights must be >= 0 with a positive sum")
+    rows = np.random.default_rng([n, 2026]).choice(len(frame), size=n, p=weights / weights.sum())
+    return tuple({c: float(frame[c].iloc[r]) for c in columns} for r in rows)
 
 
 def _currency(value: Any) -> str:

@@ -59,7 +59,7 @@ def execute(cfg: DictConfig) -> Path:
     from relsim.experiments.runner import run_all
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.stats import too_few_seeds
-    from relsim.analysis.summary import write_summary
+    from relsim.analysis.summary import uncertainty_split, write_summary
     from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
 
     started = time.perf_counter()
@@ -79,11 +79,11 @@ def execute(cfg: DictConfig) -> Path:
                                    progress=False)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # what an interrupted earlier attempt at this run left
-    total = len(spec.arms) * len(spec.variants) * len(spec.seeds)
+    total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
     write_tables(tables, out)
-    manifest = make_manifest(plain, list(spec.arms), list(spec.seeds), digest,
+    manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
                              scenarios={v.name: v.description for v in spec.variants})
     run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
                   manifest=manifest, out_dir=out)
@@ -108,6 +108,8 @@ def execute(cfg: DictConfig) -> Path:
             write_report(out, run)
             print(format_table(summary, spec.currency))
         print(f"{job}: " * in_sweep + verdict(run, summary))
+        if spec.draws and not in_sweep:
+            print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
     write_manifest(out, manifest)
     if not in_sweep:  # a job's files are read back by the sweep; its line above names it

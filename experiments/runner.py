@@ -1,6 +1,6 @@
 """Run every arm on every seed (in parallel processes) and gather the tidy tables.
 
-Each simulation depends only on its (arm, seed) and the spec, so results are identical whatever
+Each simulation depends only on its (arm, variant, posterior draw, seed) and the spec, so results are identical whatever
 the number of workers or the order in which they finish.
 """
 
@@ -16,9 +16,10 @@ from relsim.experiments.config import RunSpec
 from relsim.model import RelationshipModel
 
 
-def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.DataFrame]:
-    """Run the focal firm playing `arm` under `variant` on `seed`; return its tidy tables."""
-    focal, market = spec.cell(arm, variant)
+def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None = None) -> dict[str, pd.DataFrame]:
+    """Run the focal firm playing `arm` under `variant` on `seed` (with posterior draw `draw`); return its
+    tidy tables, whose `seed` column is the replicate's id (spec.replicate_id)."""
+    focal, market = spec.cell(arm, variant, draw)
     model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
                               names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine,
                               policy=spec.policy, learners=spec.learners(arm, market))
@@ -26,7 +27,7 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int) -> dict[str, pd.D
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}
     for frame in tables.values():
-        frame.insert(0, "seed", seed)
+        frame.insert(0, "seed", spec.replicate_id(draw, seed))
         frame.insert(0, "scenario", variant)
         frame.insert(0, "arm", arm)
     return tables
@@ -52,7 +53,7 @@ def workers_for(spec: RunSpec, jobs: int) -> int:
 
 def run_all(spec: RunSpec, on_done: Callable[[], None] | None = None) -> dict[str, pd.DataFrame]:
     """Run all arm x variant x seed simulations; `on_done` is called once per finished simulation."""
-    jobs = [(arm, v.name, seed) for arm in spec.arms for v in spec.variants for seed in spec.seeds]
+    jobs = [(arm, v.name, seed, draw) for arm in spec.arms for v in spec.variants for draw, seed in spec.replicates]
     n_workers = workers_for(spec, len(jobs))
     if n_workers == 1:
         results = (simulate(spec, *job) for job in jobs)

@@ -38,7 +38,7 @@ commands:
   relsim-audit      switch each mechanism off in turn (docs/AUDIT.md)
   relsim-findings   regenerate docs/FINDINGS.md from its runs
   relsim-validate   the stylized facts, as a page
-  relsim-calibrate  fit churn behaviour to an observed retention curve"""
+  relsim-calibrate  Bayesian calibration of the behaviour to the stylized facts (and a retention curve)"""
 
 EXAMPLES = """\
 examples:
@@ -82,6 +82,9 @@ def help_text(options: dict[str, list[str]], max_seeds: int) -> str:
               + " (fixed, the default, keeps them; the others learn, docs/ODD.md §7.21)", width),
         _line("scenario=NAME | [A,B]", "a what-if against the baseline: " + ", ".join(
             s for s in options["scenario"] if not s.startswith("off_")) + "; off_* switch a mechanism off", width),
+        _line("posterior=N", "run every arm and seed on N draws of the calibrated behaviour (relsim-calibrate's "
+                             "posterior; posterior_file=PATH for another); the reading separates parameter "
+                             "uncertainty from seed noise; integer in [0, 10,000]; default 0 (none)", width),
         _line("workers=N", "processes; 0 = one per core; integer in [0, 4096]; default 0", width),
         _line("engine=NAME", f"{' or '.join(ENGINES)} (the slow per-agent reference); default vectorized", width),
         _line("progress=true|false", "a progress bar on stderr; default true", width),

@@ -107,3 +107,73 @@ def test_weighted_quantiles() -> None:
     x = np.array([0.0, 1.0, 2.0, 3.0])
     assert abc.weighted_quantile(x, np.ones(4), 0.5) == pytest.approx(1.5)
     assert abc.weighted_quantile(x, np.array([0, 0, 0, 1.0]), 0.5) == pytest.approx(3.0)
+
+
+# --------------------------------------------------------------------------- running relsim on posterior draws
+
+def _posterior_csv(path, rows=None):
+    import pandas as pd
+
+    rows = rows or [{"behaviour.exit_talk_weight": 0.1, "behaviour.voice_scale": 0.1, "weight": 0.5},
+                    {"behaviour.exit_talk_weight": 0.6, "behaviour.voice_scale": 0.4, "weight": 0.5}]
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_posterior_draws_set_the_calibrated_parameters_in_every_cell(tmp_path) -> None:
+    from relsim.experiments.config import load
+
+    path = _posterior_csv(tmp_path / "posterior.csv")
+    spec = load(["posterior=4", f"posterior_file={path}", "seeds=3"])
+    assert len(spec.draws) == 4 and len(spec.replicates) == 12
+    assert {d["behaviour.exit_talk_weight"] for d in spec.draws} <= {0.1, 0.6}
+    for k, draw in enumerate(spec.draws):
+        _, market = spec.cell("one_way", "baseline", k)
+        assert market.behaviour.exit_talk_weight == draw["behaviour.exit_talk_weight"]
+        assert market.behaviour.voice_scale == draw["behaviour.voice_scale"]
+        assert market.behaviour.memory_days == spec.market.behaviour.memory_days  # the rest: the market's own
+    assert spec.replicate_id(2, 1) == 2_000_001 and spec.replicate_id(None, 1) == 1
+    assert load(["posterior=4", f"posterior_file={path}"]).draws == spec.draws  # a fixed stream of draws
+
+
+@pytest.mark.parametrize(("rows", "args", "needle"), [
+    (None, ["posterior=0"], "posterior_file"),
+    ([{"behaviour.nope": 1.0, "weight": 1.0}], ["posterior=2"], "unknown: behaviour.nope"),
+    ([{"behaviour.voice_scale": 99.0, "weight": 1.0}], ["posterior=2"], "behaviour.voice_scale must lie in"),
+    ([{"behaviour.voice_scale": 0.1, "weight": -1.0}], ["posterior=2"], "weights must be >= 0"),
+    (None, ["posterior=-1"], "posterior=-1: expected an integer in [0, "),
+    (None, ["posterior=2", "seeds=[1000000]"], "below 1,000,000"),
+])
+def test_bad_posterior_input_is_one_clear_error(tmp_path, rows, args, needle) -> None:
+    from relsim.experiments.config import load
+    from relsim.params import ConfigError
+
+    path = _posterior_csv(tmp_path / "p.csv", rows)
+    with pytest.raises(ConfigError, match=None) as exc:
+        load([*args, f"posterior_file={path}"])
+    assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_relsim_on_posterior_draws_separates_parameter_uncertainty_from_seed_noise(tmp_path) -> None:
+    import pandas as pd
+
+    from conftest import relsim_command
+
+    path = _posterior_csv(tmp_path / "p.csv")
+    out = tmp_path / "out"
+    result = relsim_command("posterior=2", f"posterior_file={path}", "seeds=2", "days=60", "market.consumers=300",
+                            "progress=false", "workers=1", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert sorted(runs["seed"].unique()) == [0, 1, 1_000_000, 1_000_001]
+    assert "posterior draws" in result.stdout and "parameter uncertainty is" in result.stdout
+    # which draw a replicate ran is in its seed: the draw with 4 times the voice scale complains more
+    spec_draws = [0.1, 0.4]  # voice_scale of draws 0 and 1 as resampled: read them back from the config path
+    from relsim.experiments.config import load
+
+    draws = load(["posterior=2", f"posterior_file={path}"]).draws
+    voice = {k: d["behaviour.voice_scale"] for k, d in enumerate(draws)}
+    complaints = runs.groupby(runs["seed"] // 1_000_000)["complaints_private"].sum()
+    assert voice[0] != voice[1]  # the fixed stream of draws picks both rows here
+    assert (complaints[0] > complaints[1]) == (voice[0] > voice[1]), (voice, complaints)
+    assert set(voice.values()) <= set(spec_draws)

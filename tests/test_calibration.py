@@ -96,7 +96,7 @@ def test_abm_calibration_of_all_three_parameters_reproduces_and_projects_the_cur
     projected = cal.simulate(setup, fit.values, H)
     assert cal.rmse(projected, model_curve.shares, range(1, K + 1)) <= 0.01
     assert cal.rmse(projected, model_curve.shares, range(K + 1, H + 1)) <= 0.02
-    assert set(fit.values) == set(cal.PARAMS) and all(np.isfinite(list(fit.se.values())))
+    assert set(fit.values) == set(cal.DEFAULT_PARAMS) and all(np.isfinite(list(fit.se.values())))
     assert len(fit.profile) == 5
 
 
@@ -140,11 +140,35 @@ def test_bad_input_gets_one_line_and_exit_2_and_no_output(tmp_path: Path, capsys
                                                           needle: str) -> None:
     data = _write(tmp_path, text)
     out = tmp_path / "out"
-    argv = [str(data), "--out", str(out), *args]
+    argv = [str(data), "--out", str(out), "--method", "lsq", *args]
     if "--period-days" not in args:
         argv += ["--period-days", "365"]
     with pytest.raises(SystemExit) as exc:
         cal.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("relsim-calibrate: error:"), err
+    assert needle in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--method", "lsq"], "--method lsq needs a retention curve"),
+    (["--population", "3"], "--population=3: expected an integer in [10, "),
+    (["--budget", "0"], "--budget=0"),
+    (["--params", "behaviour.memory_days"], "unknown parameter 'behaviour.memory_days'"),
+    (["DATA", "--period-days", "365", "--method", "lsq", "--params", "behaviour.voice_scale"],
+     "--method lsq fits only"),
+    (["DATA"], "--period-days: required with a retention curve"),
+    (["--patterns", "1"], "--patterns=1: expected an integer in [2, "),
+    (["market.behaviour.nope=1"], "nope"),
+])
+def test_bad_input_to_the_bayesian_calibration_is_one_line(tmp_path: Path, capsys, args: list[str],
+                                                            needle: str) -> None:
+    out = tmp_path / "out"
+    argv = [a if a != "DATA" else str(_write(tmp_path, GOOD)) for a in args]
+    with pytest.raises(SystemExit) as exc:
+        cal.main(["--out", str(out), *argv])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("relsim-calibrate: error:"), err
@@ -174,7 +198,8 @@ def calibrated(tmp_path_factory) -> tuple[Path, Path, dict]:
     out = tmp / "out"
     args = cal._parser().parse_intermixed_args([
         str(data), "--period-days", "30", "--fit-periods", "5", "--horizon", "9", "--out", str(out),
-        "--consumers", "400", "--seeds", "1", "--max-evals", "12", "--quiet", "--write-preset", "calib_test"])
+        "--consumers", "400", "--seeds", "1", "--max-evals", "12", "--quiet", "--write-preset", "calib_test",
+        "--method", "lsq"])
     report = cal.run(args, preset_dir=configs / "market")
     return out, configs, report
 
@@ -199,7 +224,7 @@ def test_calibration_json_schema(calibrated) -> None:
     assert saved == report
     assert saved["data"]["fit_periods"] == 5 and saved["data"]["horizon"] == 9 and saved["data"]["cohort_size"] == 5000
     params = saved["abm"]["parameters"]
-    assert set(params) == set(cal.PARAMS)
+    assert set(params) == set(cal.DEFAULT_PARAMS)
     for p in params.values():
         assert {"value", "se", "ci95", "bounds", "meaning"} <= set(p)
         assert p["bounds"][0] <= p["value"] <= p["bounds"][1]
@@ -215,7 +240,8 @@ def test_calibration_json_schema(calibrated) -> None:
 def test_hold_out_is_null_without_held_out_periods(tmp_path: Path) -> None:
     data = _write(tmp_path, "period,surviving\n0,1\n1,0.9\n2,0.83\n3,0.78\n")
     args = cal._parser().parse_intermixed_args([str(data), "--period-days", "30", "--out", str(tmp_path / "o"),
-                                     "--consumers", "300", "--seeds", "1", "--max-evals", "4", "--quiet"])
+                                     "--consumers", "300", "--seeds", "1", "--max-evals", "4", "--quiet",
+                                     "--method", "lsq"])
     report = cal.run(args)
     assert report["abm"]["rmse"]["hold_out"] is None and report["sbg"]["rmse"]["hold_out"] is None
     assert report["data"]["fit_periods"] == 3 and report["data"]["horizon"] == 3
@@ -239,3 +265,59 @@ def test_written_preset_composes_as_a_market(calibrated) -> None:
     assert dist.kind == "gamma" and dist.sd == pytest.approx(fitted["population.churn_propensity.sd"], rel=1e-5)
     assert spec.market.rivals == ["middle"]  # the default market's rivals
     assert math.isclose(spec.market.behaviour.memory_days, 180.0)
+
+
+# --------------------------------------------------------------------------- the Bayesian calibration's outputs
+
+@pytest.fixture(scope="module")
+def posterior(tmp_path_factory) -> tuple[Path, Path, dict]:
+    """A tiny ABC-SMC run on a yearly curve (fit on periods 0-3, project to 5) and the patterns."""
+    tmp = tmp_path_factory.mktemp("abc")
+    data = tmp / "cohort.csv"
+    data.write_text(GOOD + "5,289\n", encoding="utf-8")
+    configs = tmp / "configs"
+    shutil.copytree(CONFIG_DIR, configs)
+    out = tmp / "out"
+    args = cal._parser().parse_intermixed_args([
+        str(data), "--period-days", "365", "--fit-periods", "3", "--out", str(out), "--consumers", "200",
+        "--population", "10", "--generations", "2", "--budget", "10", "--draws", "3", "--workers", "1", "--quiet",
+        "--params", "behaviour.base_churn,behaviour.voice_scale", "--write-preset", "abc_test"])
+    report = cal.run(args, preset_dir=configs / "market")
+    return out, configs, report
+
+
+def test_bayesian_outputs(posterior) -> None:
+    out, _, report = posterior
+    frame = pd.read_csv(out / "projection.csv")
+    assert list(frame.columns) == ["period", "observed", "abm", "abm_lo", "abm_hi", "sbg"]
+    assert list(frame["period"]) == list(range(6))
+    assert (frame["abm_lo"] <= frame["abm"] + 1e-9).all() and (frame["abm"] <= frame["abm_hi"] + 1e-9).all()
+    assert frame["abm"].iloc[0] == pytest.approx(1.0) and frame["abm"].is_monotonic_decreasing
+    draws = pd.read_csv(out / "posterior.csv")
+    assert list(draws.columns) == ["behaviour.base_churn", "behaviour.voice_scale", "weight"]
+    assert len(draws) == 10 and draws["weight"].sum() == pytest.approx(1.0)
+    saved = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
+    assert saved == report
+    for key, p in saved["parameters"].items():
+        assert cal.PARAMS[key].lo <= p["interval"][0] <= p["median"] <= p["interval"][1] <= cal.PARAMS[key].hi
+        assert p["identified"] in ("identified", "weakly identified", "not identified")
+    assert {"survival_365", "survival_1095", "complaints_per_problem"} <= set(saved["patterns"])
+    assert saved["abm"]["rmse"]["hold_out"] is not None and saved["sbg"]["rmse"]["hold_out"] is not None
+    assert 0 <= saved["abm"]["hold_out_inside_band"] <= 1
+    assert saved["setup"]["simulations"] >= 10
+    assert "Posterior" in (out / "calibration.html").read_text(encoding="utf-8")
+
+
+def test_bayesian_preset_holds_the_posterior_medians(posterior) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from relsim.experiments.config import plain_config, run_spec
+
+    _, configs, report = posterior
+    with initialize_config_dir(config_dir=str(configs), version_base="1.3", job_name="test"):
+        cfg = compose("config", overrides=["market=abc_test"])
+    spec = run_spec(plain_config(cfg))
+    medians = {k: v["median"] for k, v in report["parameters"].items()}
+    assert spec.market.behaviour.base_churn == pytest.approx(medians["behaviour.base_churn"], rel=1e-5)
+    assert spec.market.behaviour.voice_scale == pytest.approx(medians["behaviour.voice_scale"], rel=1e-5)
+    assert spec.market.population.churn_propensity.sd == 1.0  # not calibrated here: the default's

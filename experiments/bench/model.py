@@ -34,6 +34,7 @@ Figures, never assertions: machines are noisy (each simulation figure is the bes
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -240,11 +241,37 @@ def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: boo
             print(f"  fused prototype (style C) 100,000 consumers: {out['prototype']['cfd_per_s'] / 1e6:.2f} M/s",
                   flush=True)
     if command:
+        out["calibration"] = calibration_throughput()
+        print(f"  calibration: {out['calibration']['per_minute_all_cores']:.0f} pattern batteries a minute "
+              f"({out['calibration']['workers']} processes)", flush=True)
         out["command"] = command_breakdown()
         print(f"  default relsim: {out['command']['total_s']:.1f} s (start-up {out['command']['startup_s']:.1f} s, "
               f"simulations {out['command']['simulate_s']:.1f} s, the rest {out['command']['rest_s']:.1f} s)",
               flush=True)
     return out
+
+
+def calibration_throughput(consumers: int = 1500, batteries: int = 6) -> dict:
+    """Pattern batteries per minute at the calibration's default size, one process and all cores
+    (relsim-calibrate's seeded process pool): what decides how long a calibration takes."""
+    import os
+
+    from relsim.experiments.abc import mapper
+    from relsim.experiments.patterns import make_battery, measure
+
+    battery = make_battery(consumers)
+    measure(battery, {}, 0)  # load the compiled rules
+    started = time.perf_counter()
+    for seed in range(1, 1 + batteries // 2):
+        measure(battery, {}, seed)
+    one = (batteries // 2) / (time.perf_counter() - started) * 60
+    workers = os.cpu_count() or 1
+    with mapper(workers) as map_:
+        list(map_(functools.partial(measure, battery, {}), range(workers)))  # warm the workers
+        started = time.perf_counter()
+        list(map_(functools.partial(measure, battery, {}), range(100, 100 + batteries)))
+        many = batteries / (time.perf_counter() - started) * 60
+    return {"consumers": consumers, "per_minute_1_process": one, "per_minute_all_cores": many, "workers": workers}
 
 
 def users_table(result: dict) -> list[str]:
@@ -260,6 +287,12 @@ def users_table(result: dict) -> list[str]:
     if proto:
         lines.append(f"\nThe fused prototype (../shared/perfproto, style C, 100,000 consumers, 365 days) ran at "
                      f"{proto / 1e6:.2f} M/s in the same run.")
+    if "calibration" in u:
+        c = u["calibration"]
+        lines.append(f"\nCalibration throughput: {c['per_minute_all_cores']:.0f} pattern batteries a minute on "
+                     f"{c['workers']} processes ({c['per_minute_1_process']:.0f} on one) at {c['consumers']:,} "
+                     "consumers (six runs each; relsim-calibrate's default budget of 1,300 then takes "
+                     f"{1300 / c['per_minute_all_cores']:.0f} min).")
     if "command" in u:
         c = u["command"]
         lines.append(f"\nThe default `relsim` end to end: {c['total_s']:.1f} s = start-up {c['startup_s']:.1f} s + "
@@ -281,6 +314,8 @@ def history_line(result: dict) -> dict:
             line[f"{key}_over_prototype"] = round(r["engine_cfd_per_s"] / proto, 2)
     if proto:
         line["prototype_M"] = round(proto / 1e6, 2)
+    if "calibration" in u:
+        line["calibration_batteries_per_min"] = round(u["calibration"]["per_minute_all_cores"], 1)
     if "command" in u:
         line.update({f"command_{k}": round(v, 2) for k, v in u["command"].items()})
     return line
