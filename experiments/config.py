@@ -256,9 +256,11 @@ def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, flo
     if max(seeds) >= DRAW_STRIDE:
         raise ConfigError(f"seeds: with posterior=N every seed must be below {DRAW_STRIDE:,} "
                           "(a replicate's seed column is draw x 1,000,000 + seed)")
+    if not isinstance(file, (str, type(None))) or file == "":
+        raise ConfigError(f"posterior_file={file!r}: expected the path of a posterior.csv written by relsim-calibrate")
     path = Path(file) if file is not None else DEFAULT_POSTERIOR
     key = "posterior_file" if file is not None else f"posterior={n}"
-    if not isinstance(file, (str, type(None))) or not path.is_file():
+    if not path.is_file():
         raise ConfigError(f"{key}: {str(path)!r} is not a file; expected a posterior.csv written by relsim-calibrate"
                           + ("" if file is not None else " (run relsim-calibrate --write-preset calibrated first)"))
     try:
@@ -270,6 +272,7 @@ def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, flo
     if bad or not columns or "weight" not in frame.columns or not len(frame):
         raise ConfigError(f"{key}: {str(path)!r}: expected columns weight and calibrated parameters "
                           f"({', '.join(PARAMS)})" + (f"; unknown: {bad[0]}" if bad else ""))
+    frame = frame.apply(pd.to_numeric, errors="coerce")
     values = frame.to_numpy(dtype=float, na_value=math.nan)
     weights = frame["weight"].to_numpy(dtype=float)
     for c in columns:

@@ -99,9 +99,9 @@ class Pattern:
     """One target: a statistic of the battery, the interval its source supports, and a tolerance.
 
     A value inside [lo, hi] is on target; outside, its distance is the gap to the interval in units
-    of `scale` (the tolerance: the source's own uncertainty where it reports one, otherwise the
-    statistic's seed-to-seed spread at the calibration size, measured by `relsim-calibrate
-    --noise`).
+    of `scale` (the tolerance: the statistic's seed-to-seed sd at the hand-set defaults and the
+    calibration size, 1,500 consumers, rounded up; `relsim-calibrate --patterns 8` measures it; for the
+    contagion ratio, the 0.2 that Nitzan & Libai's ~1.8 is quoted to).
     """
 
     key: str
