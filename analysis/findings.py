@@ -256,9 +256,10 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
 
 
 LIMITS = [
-    "- **Hand-set behavioural weights.** The defaults come from cited sources (docs/ODD.md), not from a "
-    "calibration (issue 13); the intervals above are seed noise only, not parameter uncertainty. "
-    "docs/VALIDATION.md lists which stylized facts hold at the defaults.",
+    "- **Hand-set behavioural weights.** The runs above use the hand-set defaults (docs/ODD.md), and their "
+    "intervals are seed noise only. A Bayesian calibration to the stylized facts exists (`market=calibrated`, "
+    "docs/VALIDATION.md §2, which also reports the flagship on it) but is not yet the default market; "
+    "`relsim market=calibrated posterior=20` adds parameter uncertainty to any comparison.",
     "- **Simple learners.** The learning firms are a bandit over a small menu and a local search; a firm with "
     "a richer model of its customers might learn differently (ODD §7.21).",
     "- **What customer equity leaves out.** Future product margin only: no future contact sales, fees or "

@@ -10,8 +10,8 @@ contact rates (the inverted U); and three runs with and without 2% dissatisfied 
 of mouth (the NPV of bad news). experiments/abc.py fits the calibrated parameters (`PARAMS`) to
 these targets by ABC-SMC.
 
-The observers here (`ContagionTracker`, `spoil_lemons`) are also what experiments/validation.py's
-facts 7 and 8 use: one definition of each measurement.
+The observers here (`episode_outcomes`, `ContagionTracker`, `spoil_lemons`) are also what
+experiments/validation.py's facts 4, 7 and 8 use: one definition of each measurement.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import numpy as np
 from relsim.params import Dist, Market, Strategy
 from relsim.recorder import column
 
-__all__ = ["BATTERY_DAYS", "PARAMS", "PATTERNS", "Battery", "ContagionTracker", "Param", "Pattern", "make_battery",
-           "measure", "spoil_lemons"]
+__all__ = ["BATTERY_DAYS", "PARAMS", "PATTERNS", "Battery", "ContagionTracker", "Param", "Pattern", "episode_outcomes",
+           "make_battery", "measure", "spoil_lemons"]
 
 
 # --------------------------------------------------------------------------- calibrated parameters
@@ -204,6 +204,28 @@ class ContagionTracker:
             self.last[self.adj[who[firms == f]].indices, f] = day  # the neighbours hear of it tomorrow
 
 
+def episode_outcomes(model, horizon: int, days: int):
+    """One row per problem episode that began at least `horizon` days before the end: its outcome and
+    whether the customer stayed with the firm from the onset through onset + `horizon` days.
+
+    The episodes and departures are recorded by the model itself (`record_episodes=True`,
+    sim/recorder.py); outcomes are `EPISODE_OUTCOMES` (quick, resolved, unresolved, silent).
+    """
+    ep, left = model.recorder.episodes(), model.recorder.departures()
+    ep = ep.loc[ep["start"] + horizon <= days].reset_index(drop=True)
+    order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
+    who, when = left["consumer"].to_numpy()[order], left["day"].to_numpy()[order]
+    consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
+    # the first departure at or after the onset
+    pos = np.searchsorted(who * (days + 2) + when, consumer * (days + 2) + start, side="left")
+    nxt = np.where(pos < len(who), pos, 0)
+    left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + horizon)
+    import pandas as pd
+
+    return pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
+                         "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
+
+
 LEMON_SEVERITY = 3.0  # how badly the product keeps failing for a dissatisfied customer (an average problem is 1)
 
 
@@ -315,11 +337,9 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     out["complaints_per_problem"] = float(runs[:, col("complaints_private")].sum()
                                           / max(runs[:, col("problems")].sum(), 1))
 
-    ep, left = model.recorder.episodes(), model.recorder.departures()
-    ep = ep.loc[(ep["firm"] == 0) & (ep["start"] + 365 <= battery.days)]
-    gone = np.full(w.n, battery.days + 1)
-    np.minimum.at(gone, left["consumer"].to_numpy(), left["day"].to_numpy())  # a monopoly: one departure at most
-    kept = gone[ep["consumer"].to_numpy()] > ep["start"].to_numpy() + 365
+    ep = episode_outcomes(model, 365, battery.days)
+    ep = ep.loc[ep["firm"] == 0]
+    kept = ep["stayed"].to_numpy()
     by = {o: kept[(ep["outcome"] == o).to_numpy()] for o in EPISODE_OUTCOMES}
     share = [float(by[o].mean()) if len(by[o]) >= 10 else math.nan for o in EPISODE_OUTCOMES]
     out["tarp_quick_resolved"], out["tarp_resolved_unresolved"], out["tarp_unresolved_silent"] = (

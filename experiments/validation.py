@@ -34,7 +34,7 @@ from relsim.analysis import facts as figures
 from relsim.analysis.facts import logistic_hazard_ratios, parabolic_peak
 from relsim.analysis.sbg import fit_sbg
 from relsim.experiments.config import load
-from relsim.experiments.patterns import LEMON_SEVERITY, ContagionTracker, lemons, spoil_lemons
+from relsim.experiments.patterns import LEMON_SEVERITY, ContagionTracker, episode_outcomes, lemons, spoil_lemons
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Strategy, build
 from relsim.world import EPISODE_OUTCOMES
@@ -185,26 +185,6 @@ def _runs(model: RelationshipModel, firm: int = 0) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- observation between days
-
-def episode_outcomes(model: RelationshipModel, horizon: int, days: int) -> pd.DataFrame:
-    """One row per problem episode that began at least `horizon` days before the end: its outcome and
-    whether the customer stayed with the firm from the onset through onset + `horizon` days.
-
-    The episodes and departures are recorded by the model itself (`record_episodes=True`,
-    sim/recorder.py); outcomes are `EPISODE_OUTCOMES` (quick, resolved, unresolved, silent).
-    """
-    ep, left = model.recorder.episodes(), model.recorder.departures()
-    ep = ep.loc[ep["start"] + horizon <= days].reset_index(drop=True)
-    order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
-    who, when = left["consumer"].to_numpy()[order], left["day"].to_numpy()[order]
-    consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
-    # the first departure at or after the onset
-    pos = np.searchsorted(who * (days + 2) + when, consumer * (days + 2) + start, side="left")
-    nxt = np.where(pos < len(who), pos, 0)
-    left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + horizon)
-    return pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
-                         "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
-
 
 # --------------------------------------------------------------------------- fact 1: trust asymmetry
 

@@ -64,7 +64,7 @@ def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask(battery) -> None
     keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
     observed, scales = abc.targets_of(PATTERNS)
     model = abc.pattern_model(battery, keys)
-    runs = [abc.calibrate(model, keys, observed, scales, population=6, generations=2, budget=10, seed=5, workers=w,
+    runs = [abc.calibrate(model, keys, observed, scales, population=6, generations=2, budget=1000, seed=5, workers=w,
                           dask=d) for w, d in ((1, None), (2, None), (2, "local"))]
     for other in runs[1:]:
         np.testing.assert_array_equal(runs[0].particles, other.particles)
@@ -177,3 +177,22 @@ def test_relsim_on_posterior_draws_separates_parameter_uncertainty_from_seed_noi
     assert voice[0] != voice[1]  # the fixed stream of draws picks both rows here
     assert (complaints[0] > complaints[1]) == (voice[0] > voice[1]), (voice, complaints)
     assert set(voice.values()) <= set(spec_draws)
+
+
+@pytest.mark.slow
+def test_the_model_calibration_recovers_a_known_voice_scale(battery) -> None:
+    """Synthetic data from the model itself at a known voice scale: the posterior's 90% interval holds
+    the truth and is much narrower than the prior's (complaints per problem identify the scale)."""
+    truth = 0.3
+    keys = ["behaviour.voice_scale"]
+    saved = np.random.get_state()
+    np.random.seed(77)
+    stats = abc.pattern_model(battery, keys)({"behaviour.voice_scale": math.log10(truth)})
+    np.random.set_state(saved)
+    scales = {"complaints_per_problem": PATTERNS["complaints_per_problem"].scale}
+    observed = {k: np.array([stats[k], stats[k]]) for k in scales}
+    cal = abc.calibrate(abc.pattern_model(battery, keys), keys, observed, scales, population=30, generations=4,
+                        budget=400, seed=2)
+    s = abc.posterior_summary(cal)["behaviour.voice_scale"]
+    assert s["interval"][0] <= truth <= s["interval"][1], s
+    assert s["width_ratio"] < 0.5, s
