@@ -694,7 +694,8 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
                   "(experiments/abc.py)",
         "setup": {"market": args.market, "overrides": list(args.overrides), "consumers": args.consumers,
                   "population": args.population, "generations": cal.generations, "budget": args.budget,
-                  "simulations": cal.simulations, "seed": args.seed, "workers": workers, "dask": args.dask},
+                  "simulations": cal.simulations, "seed": args.seed, "workers": workers, "dask": args.dask,
+                  "effective_sample_size": cal.ess},
         "epsilons": cal.epsilons,
         "parameters": summary_,
         "patterns": fit_pattern,
@@ -754,7 +755,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     if preset_path:
         print(f"wrote preset {preset_path} (use: relsim market={args.write_preset} ...)")
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s ({cal.simulations} simulations, "
-          f"{cal.generations} generations)")
+          f"{cal.generations} generations, effective sample size {cal.ess:.0f} of {len(cal.weights)})")
     return report
 
 

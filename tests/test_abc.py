@@ -32,10 +32,13 @@ def test_the_battery_measures_every_pattern(battery) -> None:
 
 def test_battery_statistics_move_with_their_parameters(battery) -> None:
     """Each mechanism's statistic moves the way its weight says (common random numbers)."""
-    low = measure(battery, {"behaviour.voice_scale": 0.05, "behaviour.negativity_bias": 1.2}, seed=3)
-    high = measure(battery, {"behaviour.voice_scale": 0.5, "behaviour.negativity_bias": 4.0}, seed=3)
-    assert high["complaints_per_problem"] > 2 * low["complaints_per_problem"]
-    assert high["asymmetry"] > low["asymmetry"]
+    quiet = measure(battery, {"behaviour.voice_scale": 0.05}, seed=3)
+    vocal = measure(battery, {"behaviour.voice_scale": 0.5}, seed=3)
+    assert vocal["complaints_per_problem"] > 2 * quiet["complaints_per_problem"]
+    few = measure(battery, {"behaviour.advocacy_rate": 0.2}, seed=3)
+    many = measure(battery, {"behaviour.advocacy_rate": 2.8}, seed=3)
+    assert many["wom_negative_per_positive"] < few["wom_negative_per_positive"] / 2  # more advocacy: more praise
+    assert many["wom_most_over_middle"] > few["wom_most_over_middle"]  # ... from the most satisfied
 
 
 def test_a_pattern_miss_is_zero_inside_its_interval_and_grows_outside() -> None:
