@@ -101,7 +101,7 @@ def test_the_posterior_concentrates_where_the_data_are() -> None:
 def test_ninety_percent_intervals_cover_the_truth_about_ninety_percent_of_the_time() -> None:
     """Expected coverage on synthetic data where the truth is known (a simulator with a known answer:
     the ABM's own coverage is `relsim-calibrate --coverage`, docs/VALIDATION.md)."""
-    result = abc.coverage(Gaussian(), ["x"], {"y": 0.3}, n=60, params=TOY, population=80, generations=4,
+    result = abc.coverage(Gaussian(), ["x"], {"y": 0.3}, n=40, params=TOY, population=60, generations=3,
                           budget=4000, seed=0)
     assert 0.8 <= result["coverage"]["x"] <= 1.0, result
 
