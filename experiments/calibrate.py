@@ -417,6 +417,8 @@ def preset_text(name: str, values: dict[str, float], market: Market, overrides: 
         *textwrap.wrap(what, 100, initial_indent="# ", subsequent_indent="# "),
         f"# simulated in market={market_name} with the focal firm playing {strategy}.",
         "# calibration.json has the uncertainty and the fit. Use: relsim market=" + name + " scenario=...",
+        *(["# Medians of parameters the targets do not identify (calibration.json: identified) say little;",
+           "# relsim market=" + name + " posterior=N runs on N posterior draws instead."] if method == "abc" else []),
         "defaults:", "  - default", "  - _self_", "",
     ]
     nested: dict[str, Any] = {}

@@ -248,6 +248,7 @@ def spoil_lemons(world, lemon: np.ndarray, severity: float = LEMON_SEVERITY) -> 
 # --------------------------------------------------------------------------- the battery
 
 BATTERY_DAYS = 1095
+RATIO_CAP = 100.0
 CONTACT_DAYS = 730
 CONTACT_RATES = (0.0, 90.0)  # against the focal strategy's own rate
 
@@ -349,10 +350,11 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     if stayed.sum() >= 100:
         decile = np.minimum((np.argsort(np.argsort(satisfaction[stayed])) * 10) // len(total), 9)
         talk = np.bincount(decile, total, 10) / np.bincount(decile, minlength=10)
-        middle = max(float(talk[3:7].min()), 1e-9)
-        out["wom_least_over_middle"] = float(talk[0] / middle)
-        out["wom_most_over_middle"] = float(talk[-1] / middle)
-        out["wom_least_over_most"] = float(talk[0] / max(talk[-1], 1e-9))
+        middle, most = float(talk[3:7].min()), float(talk[-1])
+        # ratios capped at RATIO_CAP: a decile that never talks would make them infinite
+        out["wom_least_over_middle"] = min(talk[0] / max(middle, 1e-12), RATIO_CAP)
+        out["wom_most_over_middle"] = min(most / max(middle, 1e-12), RATIO_CAP)
+        out["wom_least_over_most"] = min(talk[0] / max(most, 1e-12), RATIO_CAP)
     out["wom_negative_per_positive"] = float(neg[stayed].sum() / max(pos[stayed].sum(), 1))
 
     with np.errstate(all="ignore"):
