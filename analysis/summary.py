@@ -168,13 +168,25 @@ def _summary_rows(per: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str]
     return frame.astype({"n_seeds": "int64"})
 
 
+def by_draw(per: pd.DataFrame) -> pd.DataFrame:
+    """A per-seed table of a run on posterior draws as one row per arm x draw (the mean over its seeds,
+    `seed` = the draw); any other run's table unchanged."""
+    if not len(per) or per["seed"].max() < DRAW_STRIDE:
+        return per
+    draw = (per["seed"] // DRAW_STRIDE).rename("draw")
+    out = per.drop(columns="seed").groupby([per["arm"], draw], sort=False).mean(numeric_only=True).reset_index()
+    return out.rename(columns={"draw": "seed"})
+
+
 def summarise(run: RunData) -> pd.DataFrame:
     """The summary.csv table: one row per arm x metric, arms in manifest order.
 
     ``diff`` is the paired mean difference arm - first arm over their common seeds
-    (NaN for the first arm); all CIs are 95% bootstrap intervals over seeds.
+    (NaN for the first arm); all CIs are 95% bootstrap intervals over seeds. With posterior draws
+    (`posterior=N`) the unit is the draw: each arm's metrics are averaged over the seeds of a draw first,
+    so the intervals hold parameter uncertainty and `n_seeds` counts draws.
     """
-    per = per_seed_metrics(run)
+    per = by_draw(per_seed_metrics(run))
     metrics = [m for m in METRICS if m in per.columns]
     units = {m: METRICS[m].unit for m in metrics}
     return _summary_rows(per, run.arms, metrics, units)

@@ -71,7 +71,7 @@ def execute(cfg: DictConfig) -> Path:
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
     in_sweep, parallel, job = _sweep_job()
-    few = too_few_seeds(len(spec.seeds))
+    few = too_few_seeds(len(spec.replicates))
     if few and not in_sweep:
         print(f"relsim: warning: {few}", file=sys.stderr)
     if in_sweep:

@@ -199,3 +199,37 @@ def test_the_model_calibration_recovers_a_known_voice_scale(battery) -> None:
     s = abc.posterior_summary(cal)["behaviour.voice_scale"]
     assert s["interval"][0] <= truth <= s["interval"][1], s
     assert s["width_ratio"] < 0.5, s
+
+
+def test_the_calibrated_market_holds_its_calibrations_posterior_medians() -> None:
+    """market=calibrated and its posterior.csv are what docs/calibration/calibrated/calibration.json reports."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from relsim.experiments.config import CONFIG_DIR, load
+
+    report = json.loads((Path(__file__).resolve().parent.parent / "docs" / "calibration" / "calibrated"
+                         / "calibration.json").read_text(encoding="utf-8"))
+    market = load(["market=calibrated"]).market
+    for key, summary in report["parameters"].items():
+        assert PARAMS[key].get(market) == pytest.approx(summary["median"], rel=1e-5), key
+    assert market.rivals == ["middle"]  # otherwise the default market
+    draws = pd.read_csv(CONFIG_DIR / "market" / "calibrated.posterior.csv")
+    assert list(draws.columns) == [*report["parameters"], "weight"]
+    assert draws["weight"].sum() == pytest.approx(1.0) and len(draws) == report["setup"]["population"]
+
+
+def test_with_posterior_draws_the_summary_replicates_over_draws() -> None:
+    """Seeds within a draw share its parameters: the summary averages them, and its n counts draws."""
+    import pandas as pd
+
+    from relsim.analysis.summary import DRAW_STRIDE, by_draw
+
+    per = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 4, "seed": [0, 1, DRAW_STRIDE, DRAW_STRIDE + 1] * 2,
+                        "npv": [1.0, 3.0, 10.0, 12.0, 2.0, 4.0, 20.0, 22.0]})
+    out = by_draw(per)
+    assert list(out["seed"]) == [0, 1, 0, 1] and list(out["npv"]) == [2.0, 11.0, 3.0, 21.0]
+    plain = per.assign(seed=range(8))
+    assert by_draw(plain).equals(plain)

@@ -28,13 +28,14 @@ def quick(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
 def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
     out, doc, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence"):
+    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence", "posterior"):
         assert (out / name).is_dir(), name
     assert (out / "audit" / "audit.csv").is_file() and (out / "allocation" / "allocation.csv").is_file()
     text = doc.read_text()
     assert "Quick mode" in text  # toy sizes are never presented as a finding
     for heading in ("## 1. The flagship", "## 2. Equal budget", "## 3. Which mechanisms", "## 4. Where each bundle",
-                    "## 5. Firms that learn", "## 6. What the model cannot show"):
+                    "## 5. Firms that learn", "## 6. The flagship over the calibrated posterior",
+                    "## 7. What the model cannot show"):
         assert heading in text
     for switch_off in MECHANISMS:  # every switch-off of the audit has its row
         assert f"`{switch_off}`" in text
@@ -52,6 +53,7 @@ def test_the_page_states_what_the_runs_found(quick) -> None:
     summary = pd.read_csv(out / "flagship" / "summary.csv")
     equity = summary[(summary["arm"] == "reciprocal") & (summary["metric"] == "customer_equity")].iloc[0]
     assert f"{equity['diff']:+,.0f}" in text
+    assert "draws with one_way ahead" in text and "parameter uncertainty is" in text  # section 6, the posterior
 
 
 @pytest.mark.slow
