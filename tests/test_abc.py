@@ -61,20 +61,20 @@ def test_every_calibrated_parameter_has_a_prior_around_its_hand_set_value() -> N
 
 # --------------------------------------------------------------------------- the inference
 
-def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask(battery) -> None:
+def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask() -> None:
     """Seeded tasks: the same seed gives the same posterior whichever order-preserving map runs it,
     including a Dask cluster on loopback (processes)."""
     keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
     observed, scales = abc.targets_of(PATTERNS)
-    model = abc.pattern_model(battery, keys)
-    runs = [abc.calibrate(model, keys, observed, scales, population=6, generations=2, budget=1000, seed=5, workers=w,
+    model = abc.pattern_model(make_battery(150), keys)
+    runs = [abc.calibrate(model, keys, observed, scales, population=5, generations=2, budget=1000, seed=5, workers=w,
                           dask=d) for w, d in ((1, None), (2, None), (2, "local"))]
     for other in runs[1:]:
         np.testing.assert_array_equal(runs[0].particles, other.particles)
         np.testing.assert_array_equal(runs[0].weights, other.weights)
         assert runs[0].epsilons == other.epsilons
     assert runs[0].generations == 2 and runs[0].epsilons[1] <= runs[0].epsilons[0]
-    other_seed = abc.calibrate(model, keys, observed, scales, population=6, generations=1, budget=10, seed=6)
+    other_seed = abc.calibrate(model, keys, observed, scales, population=5, generations=1, budget=10, seed=6)
     assert not np.array_equal(other_seed.particles, runs[0].particles[: len(other_seed.particles)])
 
 

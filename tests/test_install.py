@@ -73,3 +73,15 @@ def test_the_installed_command_runs_presets_and_scenarios(installed: Path, tmp_p
     bad = _run([relsim, "market=nope"], cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "relsim: error: market=nope: unknown option; allowed: default, head_to_head, monopoly"]
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_carries_the_calibrated_posterior(installed: Path, tmp_path: Path) -> None:
+    """`posterior=N` reads the calibrated market's posterior.csv from the installed package (a cluster node
+    has no checkout)."""
+    relsim = str(installed / "bin" / "relsim")
+    out = tmp_path / "post"
+    done = _run([relsim, "market=calibrated", "posterior=2", "seeds=1", "days=30", "market.consumers=200",
+                 "progress=false", f"hydra.run.dir={out}"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((out / "manifest.json").read_text())["seeds"] == [0, 1_000_000]
