@@ -64,7 +64,7 @@ from relsim.analysis.sbg import SBGFit, fit_sbg
 from relsim.experiments.cli import Parser, fail, summary
 from relsim.experiments.config import CONFIG_DIR
 from relsim.experiments.patterns import CHURN_PARAMS, PARAMS, Param  # noqa: F401 (Param: re-exported)
-from relsim.params import ConfigError, Market, Strategy
+from relsim.params import ConfigError, Dist, Market, Strategy  # noqa: F401 (Dist: re-exported)
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
