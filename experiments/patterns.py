@@ -218,8 +218,11 @@ def episode_outcomes(model, horizon: int, days: int):
     consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
     # the first departure at or after the onset
     pos = np.searchsorted(who * (days + 2) + when, consumer * (days + 2) + start, side="left")
-    nxt = np.where(pos < len(who), pos, 0)
-    left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + horizon)
+    if len(who):
+        nxt = np.where(pos < len(who), pos, 0)
+        left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + horizon)
+    else:  # nobody left
+        left_by = np.zeros(len(consumer), dtype=bool)
     import pandas as pd
 
     return pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
