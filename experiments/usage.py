@@ -38,7 +38,7 @@ commands:
   relsim-audit      switch each mechanism off in turn (docs/AUDIT.md)
   relsim-findings   regenerate docs/FINDINGS.md from its runs
   relsim-validate   the stylized facts, as a page
-  relsim-calibrate  Bayesian calibration of the behaviour to the stylized facts (and a retention curve)"""
+  relsim-calibrate  Bayesian calibration of the behaviour to the stylized facts (and a curve)"""
 
 EXAMPLES = """\
 examples:

@@ -112,7 +112,7 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
     ("strategies.one_way.contact_rate=abc", "strategies.one_way.contact_rate='abc': expected a number"),
     ("strategies.one_way.channels=1.5", "strategies.one_way.channels=1.5: expected an integer"),
     ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
-    ("market=nope", "market=nope: unknown option; allowed: default, head_to_head, monopoly"),
+    ("market=nope", "market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"),
     ("strategies.one_way.contct_rate=5", "strategies.one_way.contct_rate: unknown key; allowed: contact_rate"),
     ("seeds=0", "seeds=0: expected a count in [1, 100000]"),
     ("days=abc", "days='abc': expected an integer"),

@@ -72,7 +72,7 @@ def test_every_typed_default_can_be_overridden_from_the_command_line() -> None:
 
 @pytest.mark.parametrize(("overrides", "message"), [
     (["strategies.middle.nope=1"], "strategies.middle.nope: unknown key"),
-    (["market=nope"], "market=nope: unknown option; allowed: default, head_to_head, monopoly"),
+    (["market=nope"], "market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"),
     (["strategies.one_way.listening=2"], "strategies.one_way.listening=2: expected a number in [0, 1]"),
 ])
 def test_the_loader_rejects_bad_input_in_one_line(overrides, message) -> None:

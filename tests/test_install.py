@@ -72,7 +72,7 @@ def test_the_installed_command_runs_presets_and_scenarios(installed: Path, tmp_p
     assert (out / "runs.parquet").stat().st_size > 0
     bad = _run([relsim, "market=nope"], cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
-        "relsim: error: market=nope: unknown option; allowed: default, head_to_head, monopoly"]
+        "relsim: error: market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"]
 
 
 @pytest.mark.slow
