@@ -24,8 +24,8 @@ from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
 from .stats import clear
 from .summary import (
-    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, crossover_clause, per_seed_metrics, profit_gap, summarise,
-    uncertainty_split,
+    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, crossover_clause, paired_differences, per_seed_metrics,
+    profit_gap, summarise, uncertainty_split,
 )
 from .sweep_data import load_sweep
 
@@ -140,8 +140,7 @@ def _posterior(run: RunData, handset: RunData) -> list[str]:
     lines = [f"| {other} − {base} | hand-set defaults [95% CI] | over the posterior [95% CI] | range of the "
              f"draws' means | draws with {base} ahead |", "|---|---:|---:|---:|---:|"]
     for m in metrics:
-        diff = (per[per["arm"] == other].set_index("seed")[m] - per[per["arm"] == base].set_index("seed")[m]).dropna()
-        draws = diff.groupby(diff.index // DRAW_STRIDE).mean()
+        draws = paired_differences(per, other, base, m).groupby(lambda seed: seed // DRAW_STRIDE).mean()
         h, r = hand.loc[(other, m)], summary.loc[(other, m)]
         lines.append(f"| {_label(m)} | {_ci(m, h['diff'], h['diff_ci_low'], h['diff_ci_high'], h['n_seeds'])} | "
                      f"{_ci(m, r['diff'], r['diff_ci_low'], r['diff_ci_high'], r['n_seeds'])} | "

@@ -600,6 +600,12 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
     return " ".join(" ".join(_sentence(s) for s in sentences).split())
 
 
+def paired_differences(per: pd.DataFrame, arm: str, base: str, metric: str) -> pd.Series:
+    """`metric` of `arm` minus that of `base` on each seed both ran (a per-seed table), indexed by seed."""
+    by_seed = per.set_index("seed")
+    return (by_seed.loc[by_seed["arm"] == arm, metric] - by_seed.loc[by_seed["arm"] == base, metric]).dropna()
+
+
 def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[str] = ("npv", "retention_3y")) -> str:
     """How much of the spread of each arm-versus-first-arm difference is parameter uncertainty (between
     posterior draws) and how much seed noise (within a draw), from a one-way analysis of variance of the
@@ -610,11 +616,9 @@ def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[st
     if len(arms) < 2 or draws < 2 or seeds < 2:
         return "Posterior draws: too few draws, seeds or arms to separate parameter uncertainty from seed noise."
     lines = [f"Over {draws} posterior draws x {seeds} seeds (common random numbers within each draw):"]
-    base = per[per["arm"] == arms[0]].set_index("seed")
     for arm in arms[1:]:
-        other = per[per["arm"] == arm].set_index("seed")
         for metric in [m for m in metrics if m in per]:
-            diff = (other[metric] - base[metric]).dropna()
+            diff = paired_differences(per, arm, arms[0], metric)
             group = diff.groupby(diff.index // DRAW_STRIDE)
             within = float(group.var(ddof=1).mean())
             between = max(float(group.mean().var(ddof=1)) - within / seeds, 0.0)

@@ -32,7 +32,7 @@ from pyabc.parameters import Parameter
 from pyabc.sampler import MappingSampler
 from pyabc.transition import MultivariateNormalTransition
 
-from relsim.experiments.patterns import PARAMS, PATTERNS, Battery, Pattern, measure
+from relsim.experiments.patterns import PARAMS, PATTERNS, Battery, Pattern, interval_miss, measure, summarize
 
 __all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "calibrate", "coverage", "posterior_summary",
            "weighted_quantile"]
@@ -139,9 +139,7 @@ class PatternDistance:
         total = 0.0
         for key, scale in self.scales.items():
             lo, hi = (float(v) for v in x0[key])
-            v = float(x.get(key, math.nan))
-            miss = max(lo - v, v - hi, 0.0) / scale if math.isfinite(v) else 10.0
-            total += miss * miss
+            total += interval_miss(float(x.get(key, math.nan)), lo, hi, scale) ** 2
         return math.sqrt(total)
 
 
@@ -150,10 +148,15 @@ def targets_of(patterns: Mapping[str, Pattern]) -> tuple[dict[str, np.ndarray], 
     return ({k: np.array([p.lo, p.hi]) for k, p in patterns.items()}, {k: p.scale for k, p in patterns.items()})
 
 
+def log_bounds(keys: Sequence[str], params: Mapping[str, Any] = PARAMS) -> dict[str, tuple[float, float]]:
+    """Each parameter's prior range on the log10 scale, where the inference moves."""
+    return {k: (math.log10(params[k].lo), math.log10(params[k].hi)) for k in keys}
+
+
 def prior(keys: Sequence[str], params: Mapping[str, Any] = PARAMS):
     """Log-uniform priors, as uniform priors on log10 of each parameter."""
-    return pyabc.Distribution(**{k: pyabc.RV("uniform", math.log10(params[k].lo),
-                                             math.log10(params[k].hi) - math.log10(params[k].lo)) for k in keys})
+    bounds = log_bounds(keys, params)
+    return pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in bounds.items()})
 
 
 @contextlib.contextmanager
@@ -228,10 +231,10 @@ def calibrate(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys
     random.seed(seed)
     try:
         with mapper(workers, dask) as map_:
-            bounds = {k: (math.log10(params[k].lo), math.log10(params[k].hi)) for k in keys}
             smc = pyabc.ABCSMC(simulator, prior(keys, params), PatternDistance(dict(scales)),
                                population_size=population, sampler=SeededMapSampler(map_),
-                               transitions=DefensiveTransition(bounds), eps=pyabc.QuantileEpsilon(alpha=0.5))
+                               transitions=DefensiveTransition(log_bounds(keys, params)),
+                               eps=pyabc.QuantileEpsilon(alpha=0.5))
             smc.new("sqlite://", dict(observed))
             history = smc.run(max_nr_populations=generations, max_total_nr_simulations=budget)
     finally:
@@ -264,9 +267,10 @@ def posterior_summary(cal: Calibration, params: Mapping[str, Any] = PARAMS, leve
     narrowed it (the posterior interval's width over the prior's, on the log scale)."""
     tail = (1 - level) / 2
     out = {}
+    bounds = log_bounds(cal.keys, params)
     for i, key in enumerate(cal.keys):
         col = cal.particles[:, i]
-        lo_p, hi_p = math.log10(params[key].lo), math.log10(params[key].hi)
+        lo_p, hi_p = bounds[key]
         prior_lo, prior_hi = lo_p + tail * (hi_p - lo_p), hi_p - tail * (hi_p - lo_p)
         lo, mid, hi = (weighted_quantile(col, cal.weights, q) for q in (tail, 0.5, 1 - tail))
         width = (hi - lo) / (prior_hi - prior_lo)
@@ -290,9 +294,10 @@ def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys:
     statistics, calibrate to them (point targets) and check whether each parameter's `level`
     interval holds the truth. Returns the share of hits per parameter and the hits themselves."""
     rng = np.random.default_rng([seed, 90])
+    bounds = log_bounds(keys, params)
     hits: list[dict[str, bool]] = []
     for i in range(n):
-        truth = {k: float(rng.uniform(math.log10(params[k].lo), math.log10(params[k].hi))) for k in keys}
+        truth = {k: float(rng.uniform(lo, hi)) for k, (lo, hi) in bounds.items()}
         saved = np.random.get_state()
         np.random.seed(int(rng.integers(SEED_SPACE)))
         stats = simulator(truth)
@@ -318,16 +323,7 @@ def pattern_model(battery: Battery, keys: Sequence[str]) -> BatteryModel:
 def pattern_fit(cal: Calibration, targets: Mapping[str, Pattern]) -> dict[str, dict[str, Any]]:
     """Per target, over the final particles (weighted): the statistic's mean and sd, and the share of
     the posterior on target."""
-    out = {}
-    w = cal.weights / cal.weights.sum()
-    for key, p in targets.items():
-        v = np.array([s.get(key, math.nan) for s in cal.stats], dtype=float)
-        ok = np.isfinite(v)
-        mean = float(np.sum(w[ok] * v[ok]) / w[ok].sum()) if ok.any() else math.nan
-        sd = float(np.sqrt(np.sum(w[ok] * (v[ok] - mean) ** 2) / w[ok].sum())) if ok.any() else math.nan
-        out[key] = {"fact": p.fact, "mean": mean, "sd": sd, "target": [p.lo, p.hi],
-                    "on_target": float(np.sum(w[[p.miss(x) == 0 for x in v]])) if len(v) else math.nan}
-    return out
+    return summarize(cal.stats, targets, cal.weights)
 
 
 def default_targets(extra: Mapping[str, Pattern] | None = None) -> dict[str, Pattern]:

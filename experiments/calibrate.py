@@ -152,15 +152,20 @@ class Setup:
         return market
 
 
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Only market.* overrides may change the calibration market."""
+    for o in overrides:
+        if not o.lstrip("+~").startswith("market.") or "=" not in o:
+            raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
+
+
 def make_setup(*, market: str = "monopoly", strategy: str = "middle", consumers: int = 2000, seeds: int = 2,
                period_days: int = 365, params: Sequence[str] = DEFAULT_PARAMS,
                overrides: Sequence[str] = ()) -> Setup:
     """Compose the calibration market like `relsim market=<market> market.consumers=<n> <overrides>`."""
     from relsim.experiments.config import load
 
-    for o in overrides:
-        if not o.lstrip("+~").startswith("market.") or "=" not in o:
-            raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
+    check_overrides(overrides)
     spec = load([f"market={market}", f"market.consumers={consumers}", *overrides])
     if strategy not in spec.strategies:
         raise ConfigError(f"--strategy={strategy!r}: unknown strategy; allowed: {', '.join(spec.strategies)}")
@@ -557,9 +562,7 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     _int_in(args.consumers, "--consumers", 50, 1_000_000)
     directory = preset_dir or CONFIG_DIR / "market"
     preset_path = check_preset_name(args.write_preset, directory) if args.write_preset else None
-    for o in args.overrides:
-        if not o.lstrip("+~").startswith("market.") or "=" not in o:
-            raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
+    check_overrides(args.overrides)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out={args.out!r}: exists and is not a directory")
@@ -573,6 +576,13 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
 
 
 # --------------------------------------------------------------------------- Bayesian: ABC-SMC on the patterns
+
+def _workers(args: argparse.Namespace) -> int:
+    """--workers, by default one per core."""
+    import os
+
+    return _int_in(args.workers if args.workers is not None else (os.cpu_count() or 1), "--workers", 1, 1024)
+
 
 def _battery(args: argparse.Namespace, curve_days: Sequence[int] = ()):
     from relsim.experiments.patterns import make_battery
@@ -604,13 +614,11 @@ def _run_patterns(args: argparse.Namespace, out: Path, started: float) -> dict[s
 
 def _run_coverage(args: argparse.Namespace, params: tuple[str, ...], out: Path, started: float) -> dict[str, Any]:
     """Expected coverage of the 90% intervals on synthetic pattern data (abc.coverage)."""
-    import os
-
     from relsim.experiments import abc
     from relsim.experiments.patterns import PATTERNS
 
     _int_in(args.coverage, "--coverage", 1, 10_000)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    workers = _workers(args)
 
     def say(i: int, hits: dict[str, bool]) -> None:
         if not args.quiet:
@@ -662,8 +670,6 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
              preset_path: Path | None, started: float) -> dict[str, Any]:
     """ABC-SMC on the stylized-fact patterns (and the curve's fitted periods), then the posterior's
     predictive projection of the curve beside the sBG's."""
-    import os
-
     from relsim.analysis.calibration import abc_page, band_frame
     from relsim.experiments import abc
     from relsim.experiments.patterns import simulate_curve
@@ -671,8 +677,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     for key, value, lo, hi in (("--population", args.population, 10, 100_000), ("--generations", args.generations,
                                1, 100), ("--budget", args.budget, 10, 10_000_000), ("--draws", args.draws, 2, 10_000)):
         _int_in(value, key, lo, hi)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    _int_in(workers, "--workers", 1, 1024)
+    workers = _workers(args)
     k = h = 0
     extra = {}
     if curve is not None:

@@ -113,10 +113,15 @@ class Pattern:
     source: str
 
     def miss(self, value: float) -> float:
-        """How far `value` is outside the interval, in tolerances (0 inside; NaN counts as far off)."""
-        if not math.isfinite(value):
-            return 10.0
-        return max(self.lo - value, value - self.hi, 0.0) / self.scale
+        """How far `value` is outside the interval, in tolerances (interval_miss)."""
+        return interval_miss(value, self.lo, self.hi, self.scale)
+
+
+def interval_miss(value: float, lo: float, hi: float, scale: float) -> float:
+    """How far `value` is outside [lo, hi], in units of `scale` (0 inside; NaN counts as 10, far off)."""
+    if not math.isfinite(value):
+        return 10.0
+    return max(lo - value, value - hi, 0.0) / scale
 
 
 INF = math.inf
@@ -398,13 +403,22 @@ def misses(stats: Mapping[str, float], patterns: Mapping[str, Pattern] = PATTERN
     return {k: p.miss(stats.get(k, math.nan)) for k, p in patterns.items()}
 
 
-def summarize(draws: Sequence[Mapping[str, float]]) -> dict[str, dict[str, Any]]:
-    """Mean, seed-to-seed sd and on-target share of each pattern over several batteries."""
+def summarize(draws: Sequence[Mapping[str, float]], patterns: Mapping[str, Pattern] = PATTERNS,
+              weights: np.ndarray | None = None) -> dict[str, dict[str, Any]]:
+    """Each pattern's mean, spread and on-target share over several batteries: seeds (unweighted; the
+    sd is the sample sd) or a posterior's particles (`weights`; the weighted sd)."""
+    w = np.ones(len(draws)) if weights is None else np.asarray(weights, dtype=float)
+    w = w / w.sum() if len(w) else w
     out = {}
-    for key, p in PATTERNS.items():
+    for key, p in patterns.items():
         v = np.array([d.get(key, math.nan) for d in draws], dtype=float)
-        ok = v[np.isfinite(v)]
-        out[key] = {"fact": p.fact, "mean": float(ok.mean()) if len(ok) else math.nan,
-                    "sd": float(ok.std(ddof=1)) if len(ok) > 1 else math.nan,
-                    "on_target": float(np.mean([p.miss(x) == 0 for x in v])), "target": [p.lo, p.hi]}
+        ok = np.isfinite(v)
+        mean = float(np.sum(w[ok] * v[ok]) / w[ok].sum()) if ok.any() else math.nan
+        if weights is None:
+            sd = float(v[ok].std(ddof=1)) if ok.sum() > 1 else math.nan
+        else:
+            sd = float(np.sqrt(np.sum(w[ok] * (v[ok] - mean) ** 2) / w[ok].sum())) if ok.any() else math.nan
+        on = np.array([p.miss(x) == 0 for x in v], dtype=bool)
+        out[key] = {"fact": p.fact, "mean": mean, "sd": sd, "target": [p.lo, p.hi],
+                    "on_target": float(np.sum(w[on])) if len(v) else math.nan}
     return out
