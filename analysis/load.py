@@ -9,7 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["RUN_FILES", "RunData", "load_run", "arm_order"]
+__all__ = ["DRAW_STRIDE", "RUN_FILES", "RunData", "load_run", "arm_order"]
+
+#: With posterior draws (`relsim posterior=N`), a replicate's seed column is draw x DRAW_STRIDE + the model's seed.
+DRAW_STRIDE = 1_000_000
 
 RUN_FILES: tuple[str, ...] = (
     "runs.parquet", "retention.parquet", "evidence.parquet", "manifest.json",

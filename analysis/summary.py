@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .io import write_text_atomic
-from .load import RunData
+from .load import DRAW_STRIDE, RunData
 from .stats import clear, mean_ci, paired_effect
 from .units import DEFAULT_CURRENCY, labelled, unit_label
 
@@ -25,8 +25,6 @@ __all__ = [
 ]
 
 FOCAL_FIRM = 0
-#: With posterior draws (`relsim posterior=N`), a replicate's seed column is draw x DRAW_STRIDE + the model's seed.
-DRAW_STRIDE = 1_000_000
 
 
 class Metric(NamedTuple):

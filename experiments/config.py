@@ -16,7 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from relsim.analysis.summary import DRAW_STRIDE
+from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
 from relsim.experiments import scenarios
 from relsim.experiments.scenarios import BASELINE, Variant, variants
@@ -241,18 +241,18 @@ def _seeds(value: Any) -> tuple[int, ...]:
 
 def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, float], ...]:
     """n draws (resampled by weight, a fixed stream) from a posterior.csv of relsim-calibrate."""
-    import math
+    n = _int(n, "posterior", 0, MAX_DRAWS)
+    if n == 0:
+        if file is not None:
+            raise ConfigError(f"posterior_file={file!r}: only with posterior=N (N posterior draws)")
+        return ()
+    import math  # only now: the calibration's parameter table imports the pattern battery
 
     import numpy as np
     import pandas as pd
 
     from relsim.experiments.patterns import PARAMS
 
-    n = _int(n, "posterior", 0, MAX_DRAWS)
-    if n == 0:
-        if file is not None:
-            raise ConfigError(f"posterior_file={file!r}: only with posterior=N (N posterior draws)")
-        return ()
     if max(seeds) >= DRAW_STRIDE:
         raise ConfigError(f"seeds: with posterior=N every seed must be below {DRAW_STRIDE:,} "
                           "(a replicate's seed column is draw x 1,000,000 + seed)")

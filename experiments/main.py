@@ -11,9 +11,11 @@ allowed, exit code 2, and no output directory.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +46,26 @@ def _sweep_job() -> tuple[bool, bool, str]:
             f"job {hydra_cfg.job.num} ({point})")
 
 
+#: What a run imports after its simulations (tables, statistics, the report's figures).
+ANALYSIS = ("relsim.analysis.load", "relsim.analysis.stats", "relsim.analysis.summary", "relsim.analysis.report",
+            "relsim.analysis.whatif")
+
+
+def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
+    """Import `modules` in a thread, while the simulations run in worker processes and this one waits for them
+    (imported once, the names are then at hand; an error is left for the import that needs the module)."""
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 (raised again, with its traceback, where the module is used)
+                return
+
+    thread = threading.Thread(target=load, name="relsim-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def execute(cfg: DictConfig) -> Path:
     """Run the comparison described by `cfg` and write every output file; returns the directory.
 
@@ -56,11 +78,7 @@ def execute(cfg: DictConfig) -> Path:
 
     from relsim.analysis.io import remove_stale_temporaries
     from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-    from relsim.experiments.runner import run_all
-    from relsim.analysis import RunData, format_table, summarise, verdict, write_report
-    from relsim.analysis.stats import too_few_seeds
-    from relsim.analysis.summary import uncertainty_split, write_summary
-    from relsim.analysis.whatif import effects, format_overview, overview, view, whatif_verdict, write_overview, write_whatif_report
+    from relsim.experiments.runner import run_all, workers_for
 
     started = time.perf_counter()
     plain = plain_config(cfg)
@@ -71,6 +89,10 @@ def execute(cfg: DictConfig) -> Path:
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
     in_sweep, parallel, job = _sweep_job()
+    total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
+    analysis = _import_in_background(ANALYSIS) if workers_for(spec, total) > 1 else None
+    from relsim.analysis.stats import too_few_seeds
+
     few = too_few_seeds(len(spec.replicates))
     if few and not in_sweep:
         print(f"relsim: warning: {few}", file=sys.stderr)
@@ -79,9 +101,15 @@ def execute(cfg: DictConfig) -> Path:
                                    progress=False)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # what an interrupted earlier attempt at this run left
-    total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
+    if analysis is not None:
+        analysis.join()
+    from relsim.analysis import RunData, format_table, summarise, verdict, write_report
+    from relsim.analysis.summary import uncertainty_split, write_summary
+    from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
+                                        write_whatif_report)
+
     write_tables(tables, out)
     manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
                              scenarios={v.name: v.description for v in spec.variants})

@@ -13,12 +13,13 @@ import joblib
 import pandas as pd
 
 from relsim.experiments.config import RunSpec
-from relsim.model import RelationshipModel
 
 
 def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None = None) -> dict[str, pd.DataFrame]:
     """Run the focal firm playing `arm` under `variant` on `seed` (with posterior draw `draw`); return its
     tidy tables, whose `seed` column is the replicate's id (spec.replicate_id)."""
+    from relsim.model import RelationshipModel  # here: a process that only hands runs to workers never loads Mesa
+
     focal, market = spec.cell(arm, variant, draw)
     model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
                               names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine,
@@ -38,6 +39,7 @@ def compile_rules() -> float:
     workers load them instead of each compiling them; returns the seconds it took."""
     import time
 
+    from relsim.model import RelationshipModel
     from relsim.params import Market
 
     started = time.perf_counter()

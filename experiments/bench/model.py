@@ -248,7 +248,28 @@ def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: boo
         print(f"  default relsim: {out['command']['total_s']:.1f} s (start-up {out['command']['startup_s']:.1f} s, "
               f"simulations {out['command']['simulate_s']:.1f} s, the rest {out['command']['rest_s']:.1f} s)",
               flush=True)
+        if 100_000 in sizes:
+            out["command_100k_s"] = command_time(LARGE_COMMAND)
+            print(f"  relsim {' '.join(LARGE_COMMAND)}: {out['command_100k_s']:.1f} s", flush=True)
+        out["sweep"] = sweep_scaling()
+        print(f"  sweep: {out['sweep']['ratio']:.2f}x the runs a minute with Hydra's joblib launcher as one job at a "
+              "time on one core", flush=True)
     return out
+
+
+#: The command users run at the engine's benchmark size (issue 16: within 1.2x of the engine alone).
+LARGE_COMMAND = ("arms=[one_way]", "seeds=1", "market.consumers=100000")
+
+
+def sweep_scaling() -> dict:
+    """Runs a minute of relsim-bench-sweep's grid under Hydra's joblib launcher (jobs in parallel, one core each)
+    against the basic launcher with one core (jobs one after the other), measured now."""
+    from relsim.experiments.bench.sweep import LAUNCHERS, default_grid, sweep_time
+
+    grid, runs, seeds = default_grid()
+    basic = sweep_time(LAUNCHERS["basic"], grid, seeds, 1095, 5000)
+    joblib = sweep_time(LAUNCHERS["joblib"], grid, seeds, 1095, 5000)
+    return {"runs": runs, "basic_s": basic, "joblib_s": joblib, "ratio": basic / joblib}
 
 
 def calibration_throughput(consumers: int = 1500, batteries: int = 6) -> dict:
@@ -298,7 +319,21 @@ def users_table(result: dict) -> list[str]:
         lines.append(f"\nThe default `relsim` end to end: {c['total_s']:.1f} s = start-up {c['startup_s']:.1f} s + "
                      f"simulations {c['simulate_s']:.1f} s (2 processes) + the rest {c['rest_s']:.1f} s (composing, "
                      "writing the tables and the report).")
+    engine = _engine_s(u, "one_way", 100_000)
+    if "command_100k_s" in u and engine:
+        lines.append(f"\n`relsim {' '.join(LARGE_COMMAND)}` end to end: {u['command_100k_s']:.1f} s, "
+                     f"{u['command_100k_s'] / engine:.2f}x the engine alone on the same run ({engine:.1f} s).")
+    if "sweep" in u:
+        w = u["sweep"]
+        lines.append(f"\nA sweep ({w['runs']} runs of relsim-bench-sweep's grid): {w['basic_s']:.1f} s one job at a "
+                     f"time on one core, {w['joblib_s']:.1f} s under Hydra's joblib launcher: {w['ratio']:.2f}x.")
     return lines
+
+
+def _engine_s(users_: dict, preset: str, consumers: int) -> float | None:
+    """Seconds of the engine alone for `preset` at `consumers` (three years), if measured."""
+    row = next((r for r in users_.get("presets", []) if r["preset"] == preset and r["consumers"] == consumers), None)
+    return row["engine_s"] if row else None
 
 
 def history_line(result: dict) -> dict:
@@ -318,6 +353,11 @@ def history_line(result: dict) -> dict:
         line["calibration_batteries_per_min"] = round(u["calibration"]["per_minute_all_cores"], 1)
     if "command" in u:
         line.update({f"command_{k}": round(v, 2) for k, v in u["command"].items()})
+    engine = _engine_s(u, "one_way", 100_000)
+    if "command_100k_s" in u and engine:
+        line["command_100k_over_engine"] = round(u["command_100k_s"] / engine, 2)
+    if "sweep" in u:
+        line["sweep_scaling"] = round(u["sweep"]["ratio"], 2)
     return line
 
 
@@ -327,7 +367,8 @@ def history_table(path: Path) -> list[str]:
         return []
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
     cols = ["one_way_100k_over_floor", "reciprocal_100k_over_floor", "one_way_100k_over_prototype",
-            "reciprocal_100k_over_prototype", "one_way_100k_M", "prototype_M", "command_total_s"]
+            "reciprocal_100k_over_prototype", "one_way_100k_M", "prototype_M", "command_total_s",
+            "command_100k_over_engine", "sweep_scaling"]
     lines = ["| date | commit | machine | " + " | ".join(cols) + " |", "|---|---|---|" + "---:|" * len(cols)]
     for r in rows:
         lines.append(f"| {r['date']} | {r.get('commit', '')} | {r['machine']} | "
@@ -395,13 +436,13 @@ def cold_compile() -> float:
         return float(out.stdout.strip().splitlines()[-1])
 
 
-def command_time() -> float:
-    """Wall time of the default `relsim` (2 arms x 10 seeds x 5,000 consumers x 1,095 days)."""
+def command_time(overrides: tuple[str, ...] = ()) -> float:
+    """Wall time of `relsim` with `overrides` (none: the default, 2 arms x 10 seeds x 5,000 consumers x 1,095 days)."""
     script = Path(sys.executable).with_name("relsim")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        subprocess.run([str(script), f"hydra.run.dir={tmp}/out", "progress=false"], check=True, capture_output=True,
-                       cwd=tmp)
+        subprocess.run([str(script), *overrides, f"hydra.run.dir={tmp}/out", "progress=false"], check=True,
+                       capture_output=True, cwd=tmp)
         return time.perf_counter() - started
 
 
@@ -443,7 +484,8 @@ def table(result: dict) -> list[str]:
                        ("default_command_s", "default `relsim` (2 arms x 10 seeds x 5,000 consumers x 1,095 days)")):
         if key in result:
             lines.append(f"- {label}: {result[key]:.1f} s")
-    lines += ["", "Targets (issue #5):", ""] + (targets(result) or ["- not measured in --quick mode"])
+    lines += ["", "Targets (issue #16; the first of issue #5 is replaced by the ratios):", ""] + (
+        targets(result) or ["- not measured in --quick mode"])
     if "profile_100k_us_per_day" in result:
         profile = result["profile_100k_us_per_day"]
         total = sum(profile.values())
@@ -454,21 +496,32 @@ def table(result: dict) -> list[str]:
 
 
 def targets(result: dict) -> list[str]:
-    """Each target of issue #5 with the measured figure, met or missed."""
+    """Each speed target (issue #16, and issue #5's that still stand) with the measured figure, met or missed."""
     by = {(r["kind"], r["consumers"]): r for r in result["rows"]}
+    u = result.get("users") or {}
+    proto = (u.get("prototype") or {}).get("cfd_per_s")
     out = []
 
     def check(label: str, value, ok: bool, unit: str = "") -> None:
         out.append(f"- {label}: {value}{unit} — {'met' if ok else 'missed'}")
 
-    if ("vectorized", 100_000) in by:
-        cfd = by["vectorized", 100_000]["cfd_per_s"]
-        check(">= 50 M consumer-firm-days/s at 100k consumers, 2 firms, one core", f"{cfd / 1e6:.1f} M", cfd >= 50e6)
-        start = by["vectorized", 100_000]["startup_s"]
-        check("start-up < 2 s at 100k", f"{start:.2f} s", start < 2)
-    if ("vectorized", 10_000) in by and ("agents", 10_000) in by:
-        ratio = by["vectorized", 10_000]["cfd_per_s"] / by["agents", 10_000]["cfd_per_s"]
-        check(">= 200x the per-agent reference at 10k", f"{ratio:,.0f}x", ratio >= 200)
+    for r in u.get("presets", []):
+        if r["consumers"] == 100_000 and r["preset"] in ("one_way", "reciprocal"):
+            if proto:
+                ratio = r["engine_cfd_per_s"] / proto
+                check(f"{r['preset']}, 100k consumers, three years: >= 2x the fused prototype", f"{ratio:.2f}x",
+                      ratio >= 2)
+            check(f"{r['preset']}, 100k consumers, three years: >= 0.5 of the floor kernel",
+                  f"{r['engine_over_floor']:.3f}", r["engine_over_floor"] >= 0.5)
+    engine = _engine_s(u, "one_way", 100_000)
+    if "command_100k_s" in u and engine:
+        ratio = u["command_100k_s"] / engine
+        check(f"`relsim {' '.join(LARGE_COMMAND)}` within 1.2x the engine alone", f"{ratio:.2f}x", ratio <= 1.2)
+    if "default_command_s" in result:
+        took = result["default_command_s"]
+        check("default `relsim` < 15 s end to end (the aim: < 10 s)", f"{took:.1f} s", took < 15)
+    if "sweep" in u:
+        check("sweeps scale >= 1.8x on 2 cores", f"{u['sweep']['ratio']:.2f}x", u["sweep"]["ratio"] >= 1.8)
     costs = [r["ns_per_consumer_day"] for r in result["rows"] if r["kind"] == "vectorized"]
     if len(costs) > 2:
         spread = max(costs) / min(costs)
@@ -476,9 +529,12 @@ def targets(result: dict) -> list[str]:
     if ("vectorized", 1_000_000) in by:
         rss = by["vectorized", 1_000_000]["peak_rss_bytes"]
         check("1M consumers, 2 firms, degree-10 network in < 1 GB RSS", f"{rss / 2**20:,.0f} MB", rss < 1e9)
-    if "default_command_s" in result:
-        check("default `relsim` < 15 s end to end", f"{result['default_command_s']:.1f} s",
-              result["default_command_s"] < 15)
+    if ("vectorized", 100_000) in by:
+        start = by["vectorized", 100_000]["startup_s"]
+        check("start-up < 2 s at 100k (issue #5)", f"{start:.2f} s", start < 2)
+    if ("vectorized", 10_000) in by and ("agents", 10_000) in by:
+        ratio = by["vectorized", 10_000]["cfd_per_s"] / by["agents", 10_000]["cfd_per_s"]
+        check(">= 200x the per-agent reference at 10k (issue #5)", f"{ratio:,.0f}x", ratio >= 200)
     return out
 
 
