@@ -52,8 +52,9 @@ ANALYSIS = ("relsim.analysis.load", "relsim.analysis.stats", "relsim.analysis.su
 
 
 def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
-    """Import `modules` in a thread, while the simulations run in worker processes and this one waits for them
-    (imported once, the names are then at hand; an error is left for the import that needs the module)."""
+    """Import `modules` in a thread while the simulations run (in worker processes, or in this one, whose compiled
+    day releases the GIL); imported once, the names are then at hand. An error is left for the import that needs
+    the module."""
     def load() -> None:
         for name in modules:
             try:
@@ -78,7 +79,7 @@ def execute(cfg: DictConfig) -> Path:
 
     from relsim.analysis.io import remove_stale_temporaries
     from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-    from relsim.experiments.runner import run_all, workers_for
+    from relsim.experiments.runner import run_all
 
     started = time.perf_counter()
     plain = plain_config(cfg)
@@ -90,7 +91,7 @@ def execute(cfg: DictConfig) -> Path:
         return out
     in_sweep, parallel, job = _sweep_job()
     total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
-    analysis = _import_in_background(ANALYSIS) if workers_for(spec, total) > 1 else None
+    analysis = _import_in_background(ANALYSIS)
     from relsim.analysis.stats import too_few_seeds
 
     few = too_few_seeds(len(spec.replicates))
@@ -103,8 +104,7 @@ def execute(cfg: DictConfig) -> Path:
     remove_stale_temporaries(out)  # what an interrupted earlier attempt at this run left
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
         tables = run_all(spec, on_done=lambda: bar.update(1))
-    if analysis is not None:
-        analysis.join()
+    analysis.join()
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.summary import uncertainty_split, write_summary
     from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,

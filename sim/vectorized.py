@@ -34,7 +34,7 @@ def day(w: World, recorder: Recorder) -> None:
     recorder.finish_day(w)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # a day holds no Python object: the command imports its analysis meanwhile
 def _day(s, b, fa, values, evidence, surviving, cohort_size) -> None:
     _begin_day(s)  # 1: clock, tenure, customers counted, today's buffers cleared
     _contact(s, b, fa)  # 2: outbound contacts and contact load (§7.2, contacts.py)
