@@ -59,7 +59,16 @@ QUICK = {"vectorized": [(1_000, 60), (10_000, 60)], "agents": [(1_000, 10)], "fl
 
 
 def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory in bytes. On Linux from /proc (VmHWM, which is the program's own:
+    ru_maxrss keeps the high-water mark of the process that started it, across exec); elsewhere ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 def measure(kind: str, consumers: int, days: int, repeats: int) -> dict:
@@ -266,7 +275,7 @@ def sweep_scaling() -> dict:
     against the basic launcher with one core (jobs one after the other), measured now."""
     from relsim.experiments.bench.sweep import LAUNCHERS, default_grid, sweep_time
 
-    grid, runs, seeds = default_grid()
+    grid, runs, seeds = default_grid(seeds=20)  # the flagship grid's corners, 160 runs (README, Sweeps)
     basic = sweep_time(LAUNCHERS["basic"], grid, seeds, 1095, 5000)
     joblib = sweep_time(LAUNCHERS["joblib"], grid, seeds, 1095, 5000)
     return {"runs": runs, "basic_s": basic, "joblib_s": joblib, "ratio": basic / joblib}
