@@ -8,7 +8,11 @@ First, what users run, each figure beside a yardstick measured in the same run:
   ../shared/perfproto (style C, 100,000 consumers, when that folder is found: `--proto DIR`);
 - the default `relsim` end to end (2 arms x 10 seeds x 5,000 consumers x 3 years), broken into its
   start-up (importing the command), its simulations (the same runs in a fresh process, in parallel as
-  the command runs them) and the rest (composing, writing the tables and the report).
+  the command runs them) and the rest (composing, writing the tables and the report);
+- `relsim arms=[one_way] seeds=1 market.consumers=100000` end to end, against the engine alone;
+- a sweep's scaling: relsim-bench-sweep's 160-run grid under Hydra's joblib launcher against the basic
+  launcher with one core;
+- pattern batteries a minute, the calibration's throughput.
 
 Every run appends its figures, with date, machine and commit, to docs/benchmark_history.jsonl
 (`--history`), and `--markdown` writes the latest figures and the whole history. Absolute figures
@@ -26,7 +30,7 @@ Then the engine's scaling, each simulation in a fresh process (so its peak memor
 
 Figures, never assertions: machines are noisy (each simulation figure is the best of its repeats).
 
-    relsim-bench                          # everything (about ten minutes)
+    relsim-bench                          # everything (about fifteen minutes)
     relsim-bench --quick                  # small sizes only, no command, no cold compile, no history (seconds)
     relsim-bench --json out.json --markdown docs/BENCHMARK.md
 """

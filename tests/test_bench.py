@@ -1,0 +1,68 @@
+"""relsim-bench's reading of its own figures: the targets it reports as met or missed, the history line,
+and the peak memory it attributes to a measurement (never a timed assertion: the figures are made up)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relsim.experiments.bench import model as bench
+
+
+def _result(engine_over_proto: float, over_floor: float, command_100k_s: float, sweep: float) -> dict:
+    proto = 20e6
+    presets = [{"preset": p, "consumers": 100_000, "engine_s": 10.0, "engine_cfd_per_s": engine_over_proto * proto,
+                "engine_over_floor": over_floor} for p in ("one_way", "reciprocal")]
+    rows = [{"kind": "vectorized", "consumers": n, "ns_per_consumer_day": ns, "cfd_per_s": 2e9 / ns, "startup_s": 0.1,
+             "peak_rss_bytes": 800 * 2**20} for n, ns in ((1_000, 80.0), (100_000, 90.0), (1_000_000, 100.0))]
+    return {"date": "2026-12-02", "machine": "test", "rows": rows, "default_command_s": 12.0,
+            "users": {"presets": presets, "prototype": {"cfd_per_s": proto}, "command_100k_s": command_100k_s,
+                      "sweep": {"runs": 160, "basic_s": 80.0, "joblib_s": 80.0 / sweep, "ratio": sweep}}}
+
+
+def _verdicts(result: dict) -> dict[str, str]:
+    """{label: 'met' or 'missed'} from lines '- label: value — verdict'."""
+    return {line.rsplit(" — ", 1)[0].rsplit(": ", 1)[0]: line.rsplit(" — ", 1)[1] for line in bench.targets(result)}
+
+
+def test_targets_say_met_or_missed_by_the_issue_thresholds():
+    slow = _verdicts(_result(engine_over_proto=1.1, over_floor=0.16, command_100k_s=15.0, sweep=1.6))
+    fast = _verdicts(_result(engine_over_proto=2.1, over_floor=0.55, command_100k_s=11.5, sweep=1.9))
+    prototype = "- one_way, 100k consumers, three years: >= 2x the fused prototype"
+    floor = "- reciprocal, 100k consumers, three years: >= 0.5 of the floor kernel"
+    assert slow[prototype] == "missed" and fast[prototype] == "met"
+    assert slow[floor] == "missed" and fast[floor] == "met"
+    command = next(k for k in slow if "within 1.2x the engine alone" in k)
+    assert slow[command] == "missed" and fast[command] == "met"  # 15 s / 10 s = 1.5x; 11.5 s / 10 s = 1.15x
+    sweeps = "- sweeps scale >= 1.8x on 2 cores"
+    assert slow[sweeps] == "missed" and fast[sweeps] == "met"
+    assert slow["- default `relsim` < 15 s end to end (the aim: < 10 s)"] == "met"
+    assert sum(v == "missed" for v in slow.values()) == 6  # 2 presets x 2 ratios, the command, the sweep
+
+
+def test_history_line_keeps_the_ratios_that_travel_between_machines():
+    line = bench.history_line(_result(engine_over_proto=1.1, over_floor=0.16, command_100k_s=15.0, sweep=1.6))
+    assert line["one_way_100k_over_prototype"] == 1.1 and line["reciprocal_100k_over_floor"] == 0.16
+    assert line["command_100k_over_engine"] == 1.5 and line["sweep_scaling"] == 1.6
+    assert line["prototype_M"] == 20.0
+
+
+def test_peak_memory_grows_with_what_this_process_holds():
+    before = bench._peak_rss()
+    block = np.ones(64 * 2**20 // 8)  # 64 MB, touched
+    assert bench._peak_rss() >= before + 48 * 2**20
+    del block
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="the high-water mark from /proc is Linux's")
+def test_a_child_reports_its_own_peak_memory_not_its_parents():
+    """ru_maxrss survives exec: a child started by a large parent would report the parent's peak."""
+    block = np.ones(300 * 2**20 // 8)  # the parent now holds 300 MB
+    code = "from relsim.experiments.bench.model import _peak_rss; print(_peak_rss())"
+    child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert child < bench._peak_rss() - 200 * 2**20
+    del block
