@@ -32,7 +32,8 @@ from pyabc.parameters import Parameter
 from pyabc.sampler import MappingSampler
 from pyabc.transition import MultivariateNormalTransition
 
-from relsim.experiments.patterns import PARAMS, PATTERNS, Battery, Pattern, interval_miss, measure, summarize
+from relsim.experiments.patterns import (PARAMS, PATTERNS, SCALE_CONSUMERS, Battery, Pattern, at_size, interval_miss,
+                                        measure, summarize)
 
 __all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "calibrate", "coverage", "posterior_summary",
            "weighted_quantile"]
@@ -326,6 +327,7 @@ def pattern_fit(cal: Calibration, targets: Mapping[str, Pattern]) -> dict[str, d
     return summarize(cal.stats, targets, cal.weights)
 
 
-def default_targets(extra: Mapping[str, Pattern] | None = None) -> dict[str, Pattern]:
-    """The stylized-fact patterns, plus any extra (a retention curve's points)."""
-    return {**PATTERNS, **(extra or {})}
+def default_targets(extra: Mapping[str, Pattern] | None = None, consumers: int = SCALE_CONSUMERS) -> dict[str, Pattern]:
+    """The stylized-fact patterns with tolerances for a battery of `consumers` (patterns.at_size), plus any extra
+    (a retention curve's points, whose tolerances already count the battery's size)."""
+    return {**at_size(PATTERNS, consumers), **(extra or {})}

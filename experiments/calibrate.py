@@ -615,7 +615,6 @@ def _run_patterns(args: argparse.Namespace, out: Path, started: float) -> dict[s
 def _run_coverage(args: argparse.Namespace, params: tuple[str, ...], out: Path, started: float) -> dict[str, Any]:
     """Expected coverage of the 90% intervals on synthetic pattern data (abc.coverage)."""
     from relsim.experiments import abc
-    from relsim.experiments.patterns import PATTERNS
 
     _int_in(args.coverage, "--coverage", 1, 10_000)
     workers = _workers(args)
@@ -624,7 +623,7 @@ def _run_coverage(args: argparse.Namespace, params: tuple[str, ...], out: Path, 
         if not args.quiet:
             _say(f"synthetic calibration {i}/{args.coverage}: truth inside for {sum(hits.values())}/{len(hits)}")
 
-    _, scales = abc.targets_of(PATTERNS)
+    _, scales = abc.targets_of(abc.default_targets(consumers=args.consumers))
     result = abc.coverage(abc.pattern_model(_battery(args), params), params, scales, args.coverage, seed=args.seed,
                           population=args.population, generations=args.generations, budget=args.budget,
                           workers=workers, dask=args.dask, progress=say)
@@ -684,7 +683,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
         k, h = _horizon(args, curve, period_days, 2)
         extra = curve_patterns(curve, period_days, k, args.consumers)
     battery = _battery(args, [k_ * period_days for k_ in range(1, k + 1)])
-    targets = abc.default_targets(extra)
+    targets = abc.default_targets(extra, args.consumers)
     observed, scales = abc.targets_of(targets)
     if not args.quiet:
         print(f"{PROG}: ABC-SMC, {len(params)} parameters, {len(targets)} targets, {args.population} particles, "

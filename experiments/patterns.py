@@ -117,6 +117,19 @@ class Pattern:
         return interval_miss(value, self.lo, self.hi, self.scale)
 
 
+#: The battery size at which the patterns' tolerances (`Pattern.scale`) were measured.
+SCALE_CONSUMERS = 1500
+
+
+def at_size(patterns: Mapping[str, Pattern], consumers: int) -> dict[str, Pattern]:
+    """`patterns` with tolerances for a battery of `consumers`: seed noise in a statistic over consumers shrinks
+    as 1 / sqrt(consumers), so a battery smaller than SCALE_CONSUMERS is noisier by sqrt(SCALE_CONSUMERS /
+    consumers) (and a larger one no less noisy than at SCALE_CONSUMERS: the tolerances also hold the sources'
+    own precision)."""
+    factor = max(1.0, math.sqrt(SCALE_CONSUMERS / consumers))
+    return {k: dataclasses.replace(p, scale=p.scale * factor) for k, p in patterns.items()}
+
+
 def interval_miss(value: float, lo: float, hi: float, scale: float) -> float:
     """How far `value` is outside [lo, hi], in units of `scale` (0 inside; NaN counts as 10, far off)."""
     if not math.isfinite(value):

@@ -59,6 +59,20 @@ def test_every_calibrated_parameter_has_a_prior_around_its_hand_set_value() -> N
         assert param.doc and param.prior_note
 
 
+def test_tolerances_widen_for_a_smaller_battery_as_its_seed_noise_does() -> None:
+    """A statistic's seed noise shrinks as 1/sqrt(consumers): a battery of 300 gets tolerances sqrt(5) wider than
+    the 1,500 they were measured at; a larger battery keeps them (the sources' own precision stays)."""
+    from relsim.experiments.patterns import SCALE_CONSUMERS
+
+    small, same, large = (abc.default_targets(consumers=n) for n in (SCALE_CONSUMERS // 5, SCALE_CONSUMERS, 6000))
+    for key, pattern in PATTERNS.items():
+        assert small[key].scale == pytest.approx(pattern.scale * 5 ** 0.5)
+        assert same[key].scale == large[key].scale == pattern.scale
+        assert (small[key].lo, small[key].hi) == (pattern.lo, pattern.hi)
+    extra = {"survival_365": PATTERNS["asymmetry"]}
+    assert abc.default_targets(extra, 300)["survival_365"] is extra["survival_365"]  # its own tolerance already
+
+
 # --------------------------------------------------------------------------- the inference
 
 def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask() -> None:
