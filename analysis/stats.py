@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = ["ALPHA", "CI", "Effect", "MIN_CLEAR_PAIRS", "clear", "mean_ci", "paired_effect", "smallest_p",
            "too_few_seeds"]
@@ -103,6 +102,8 @@ def _finite(x: Any) -> np.ndarray:
 def _bootstrap(x: np.ndarray, confidence: float, n_resamples: int, seed: int,
                method: str) -> tuple[float, float]:
     """One bootstrap CI of the mean; may return NaNs when the method is degenerate."""
+    from scipy import stats  # here: importing this module stays light (the command reads `too_few_seeds` first)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = stats.bootstrap(
@@ -152,6 +153,8 @@ def _wilcoxon(d: np.ndarray) -> float:
     """Two-sided Wilcoxon signed-rank p-value, NaN when it is undefined."""
     if d.size < 2 or np.all(d == 0):
         return _NAN
+    from scipy import stats
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(stats.wilcoxon(d).pvalue)

@@ -47,8 +47,8 @@ def _sweep_job() -> tuple[bool, bool, str]:
 
 
 #: What a run imports after its simulations (tables, statistics, the report's figures).
-ANALYSIS = ("relsim.analysis.load", "relsim.analysis.stats", "relsim.analysis.summary", "relsim.analysis.report",
-            "relsim.analysis.whatif")
+ANALYSIS = ("relsim.analysis.load", "scipy.stats", "relsim.analysis.stats", "relsim.analysis.summary",
+            "relsim.analysis.report", "relsim.analysis.whatif")
 
 
 def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
