@@ -45,9 +45,9 @@ import numpy as np
 from numba import njit
 
 from relsim.rand import keyed_uniform, skip, uniform
-from relsim.trust import beta_mean, kept, routes
-from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, NEGATIVE, POSITIVE, R_CLUTTER,
-                          R_CONTACTS, R_RESPONSE, World, add)
+from relsim.trust import kept, trust_of
+from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
+                          R_RESPONSE, World, add)
 
 
 @njit(cache=True, inline="always")
@@ -100,11 +100,8 @@ def contact(w: World) -> None:
 
 @njit(cache=True)
 def _contact(s, b, fa) -> None:
-    # The loops read the state's arrays into local names and apply world.add's routing (trust.routes) in
-    # place: a helper that takes the state costs a reference count per array it reads, per contact.
     n_consumers, n_firms = s.pos.shape
-    provider, load, contacted, pairs = s.provider, s.load, s.contacted, s.pairs
-    decay = kept(b.load_days)
+    decay, load = kept(b.load_days), s.load
     for n in range(n_consumers):
         load[n] *= decay
     # who is contacted today, and the load it adds (all of today's contacts before any is judged)
@@ -115,54 +112,41 @@ def _contact(s, b, fa) -> None:
         st = s.contact_streams[f]
         weight = load_weight(b, fa.channels[f])
         log_q = np.log1p(-p_max)
-        thinned = p_customer != p_prospect
         n = skip(st, log_q) - 1
         while n < n_consumers:
             keep = True
-            if thinned:  # thinning: always one draw, so the stream stays paired
-                p = p_customer if provider[n] == f else p_prospect
+            if p_customer != p_prospect:  # thinning: always one draw, so the stream stays paired
+                p = p_customer if s.provider[n] == f else p_prospect
                 keep = uniform(st) * p_max < p
             if keep:
-                contacted[n, f] = True
-                load[n] += weight
-                pairs[k] = n * n_firms + f
+                s.contacted[n, f] = True
+                s.load[n] += weight
+                s.pairs[k] = n * n_firms + f
                 k += 1
             n += skip(st, log_q)
-    st = s.streams[R_CLUTTER]
+    st, load = s.streams[R_CLUTTER], s.load
     log_q = np.log1p(-clutter_chance(b))
     n = skip(st, log_q) - 1
     while n < n_consumers:
         load[n] += 1.0
         n += skip(st, log_q)
     # each contact is welcome or a burden, by the updated load; a contact to a customer may sell
-    day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, s.evidence
-    capacity, tolerance, fit, pos, neg = s.contact_capacity, s.contact_tolerance, s.fit, s.pos, s.neg
-    pos_today, neg_today, direct_neg, stress_in = s.pos_today, s.neg_today, s.direct_neg, s.stress_in
-    a0 = b.prior_evidence / 2.0
+    day, key = s.clock[0], s.streams[R_RESPONSE]
     for j in range(k):
-        n, f = pairs[j] // n_firms, pairs[j] % n_firms
-        today[N_CONTACTS, f] += 1
-        burden = burdened(load[n], capacity[n])
-        intrusive = fa.intrusiveness[f]
-        own, experienced = routes(provider[n], f, True)  # world.add: the ledger, and D- (the nuisance is direct)
+        n, f = s.pairs[j] // n_firms, s.pairs[j] % n_firms
+        s.today_arr[N_CONTACTS, f] += 1
+        burden = burdened(s.load[n], s.contact_capacity[n])
+        intrusive, tolerance = fa.intrusiveness[f], s.contact_tolerance[n]
         if not burden:
-            amount = welcome(b, intrusive)
-            pos_today[n, f] += amount
-            if own:
-                ledger[POSITIVE, CONTACTS, f] += amount
-        amount = intrusion(b, intrusive, tolerance[n], burden)
-        neg_today[n, f] += amount
-        if own:
-            ledger[NEGATIVE, CONTACTS, f] += amount
-        if experienced:
-            direct_neg[n] += amount
+            add(s, True, CONTACTS, n, f, welcome(b, intrusive), False)
+        add(s, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
         if burden:
-            stress_in[n] += burden_stress(b, tolerance[n])
-        if own:
-            chance = response_chance(b, fit[n, f], beta_mean(a0, pos[n, f], neg[n, f]), load[n], capacity[n])
+            s.stress_in[n] += burden_stress(b, tolerance)
+        if s.provider[n] == f:
+            chance = response_chance(b, s.fit[n, f], trust_of(s, b, n, f), s.load[n], s.contact_capacity[n])
             if chance > 0.0 and keyed_uniform(key, n, f, day) < chance:
-                today[N_SALES, f] += 1
-                today[N_SALES_REVENUE, f] += fa.sale_price[f]
+                s.today_arr[N_SALES, f] += 1
+                s.today_arr[N_SALES_REVENUE, f] += fa.sale_price[f]
 
 
 def request_data(w: World) -> None:
