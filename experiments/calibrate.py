@@ -3,6 +3,8 @@
     relsim-calibrate DATA.csv --period-days 365 --fit-periods K --horizon H --out DIR
     relsim-calibrate DATA.csv --period-days 30 --fit-periods 12 --horizon 36 --out DIR --write-preset telco
     relsim-calibrate DATA.csv ... market.behaviour.memory_days=90      # any market.* override
+    relsim-calibrate DATA.csv --period-days 365 --targets curve --out DIR  # the curve alone, no facts
+    relsim-calibrate --out DIR --write-preset calibrated                 # the stylized facts alone
 
 DATA.csv has columns `period` (0, 1, 2, ... consecutive) and `surviving`: the survivors of one
 cohort at the start of each period, as counts or as shares of period 0 (in [0, 1]). The model is
@@ -10,23 +12,32 @@ fitted on periods 0 ... K and projects to period H; periods after K that the fil
 hold-out.
 
 The model (docs/ODD.md) runs in a calibration market (default: `market=monopoly`, the focal firm
-playing `middle`, 2,000 consumers, seeds 0 and 1); its "observed" curve is the share of the focal
-firm's day-0 cohort still there after t x period-days days (retention.parquet). The fitted
-parameters (docs/VALIDATION.md) are
+playing `middle`); its "observed" curve is the share of the focal firm's day-0 cohort still there
+after t x period-days days (retention.parquet).
+
+`--method abc` (the default; experiments/abc.py, docs/VALIDATION.md §2) is Bayesian: ABC-SMC
+(pyabc) over log-uniform priors of the twelve weights of experiments/patterns.PARAMS, fitted jointly
+to the stylized-fact patterns and the curve's periods 1 ... K (`--targets all`), or to the curve
+alone (`--targets curve`, by default on the three churn parameters, one run per simulation). It
+writes the posterior (posterior.csv) and projects the curve with a 90% posterior predictive band.
+
+`--method lsq` fits the three churn parameters
 
     behaviour.base_churn               baseline churn hazard per year at neutral trust
     population.churn_propensity.sd     heterogeneity of churn propensity (gamma, mean 1)
     behaviour.trust_sensitivity        log-hazard per unit of trust below 0.5
 
-(`--params` fits a subset; the others keep the market's values) by simulated least squares with
-common random numbers: the same seeds in every evaluation, and each consumer's churn propensity the
-quantile of a fixed uniform, so the objective is a deterministic, nearly smooth function of the
-parameters. The search starts from values read off the data, profiles the weakly identified trust
-sensitivity on a grid (Nelder-Mead over the others at each point) and ends with Nelder-Mead over all
-(scipy.optimize). Uncertainty comes from the curvature of the objective at the optimum (Gauss-Newton
-covariance of the log-parameters, delta method), with an error variance of at least the simulation's
-own noise. The shifted-beta-geometric model (Fader & Hardie 2007, analysis/sbg.py) is fitted by
-maximum likelihood as the baseline.
+(`--params` fits a subset; the others keep the market's values; 2,000 consumers, seeds 0 and 1) by
+simulated least squares with common random numbers: the same seeds in every evaluation, and each
+consumer's churn propensity the quantile of a fixed uniform, so the objective is a deterministic,
+nearly smooth function of the parameters. The search starts from values read off the data, profiles
+the weakly identified trust sensitivity on a grid (Nelder-Mead over the others at each point) and
+ends with Nelder-Mead over all (scipy.optimize). Uncertainty comes from the curvature of the
+objective at the optimum (Gauss-Newton covariance of the log-parameters, delta method), with an
+error variance of at least the simulation's own noise.
+
+Either way, the shifted-beta-geometric model (Fader & Hardie 2007, analysis/sbg.py) is fitted by
+maximum likelihood on the same periods as the baseline.
 
 Writes DIR/projection.csv (period, observed, abm, sbg), DIR/calibration.json and DIR/calibration.html.
 This module runs the model and the search; the curve, error and uncertainty maths and the page are
@@ -406,13 +417,14 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
 
 def preset_text(name: str, values: dict[str, float], market: Market, overrides: Sequence[str], curve: Curve | None,
                 fit_periods: int, market_name: str, *, period_days: int = 365, strategy: str = "middle",
-                method: str = "lsq") -> str:
+                method: str = "lsq", facts: bool = True) -> str:
     """configs/market/<name>.yaml: market/default plus the calibrated consumer parameters."""
     pop = market.population.churn_propensity
     if method == "abc":
-        what = ("the posterior medians of an ABC-SMC calibration to the stylized-fact patterns of "
-                "experiments/patterns.py" + (f" and the cohort retention curve in {curve.source} (periods "
-                                             f"0-{fit_periods} of {period_days} days)" if curve else ""))
+        fitted = [*(["the stylized-fact patterns of experiments/patterns.py"] if facts else []),
+                  *([f"the cohort retention curve in {curve.source} (periods 0-{fit_periods} of {period_days} days)"]
+                    if curve else [])]
+        what = "the posterior medians of an ABC-SMC calibration to " + " and ".join(fitted)
     else:
         what = (f"a least-squares fit to the cohort retention curve in {curve.source} (periods 0-{fit_periods} of "
                 f"{period_days} days)")
@@ -480,6 +492,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("abc", "lsq"), default="abc",
                    help="abc: Bayesian, ABC-SMC on the stylized-fact patterns (+ the curve); lsq: simulated least "
                         "squares on the curve alone (default abc)")
+    p.add_argument("--targets", choices=("all", "curve"), default="all",
+                   help="abc: all = the stylized-fact patterns and, with DATA.csv, the curve's fitted periods; "
+                        "curve = the curve alone, from one run per simulation (needs DATA.csv; default all)")
     p.add_argument("--market", default="monopoly", help="market preset to calibrate in (default monopoly)")
     p.add_argument("--strategy", default="middle", help="lsq: strategy the focal firm plays (default middle)")
     p.add_argument("--consumers", type=int, default=None,
@@ -520,7 +535,7 @@ def _int_in(value: int, key: str, lo: int, hi: int, why: str = "") -> int:
 
 def _params(args: argparse.Namespace) -> tuple[str, ...]:
     if args.params is None:
-        return tuple(PARAMS) if args.method == "abc" else DEFAULT_PARAMS
+        return tuple(PARAMS) if args.method == "abc" and args.targets == "all" else DEFAULT_PARAMS
     params = tuple(p.strip() for p in args.params.split(",") if p.strip())
     for p in params:
         if p not in PARAMS:
@@ -552,6 +567,8 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     started = time.perf_counter()
     if args.data is None and args.method == "lsq":
         raise ConfigError("data: --method lsq needs a retention curve (DATA.csv)")
+    if args.data is None and args.targets == "curve" and args.patterns is None and args.coverage is None:
+        raise ConfigError("data: --targets curve needs a retention curve (DATA.csv)")
     curve = read_curve(args.data) if args.data is not None else None
     if curve is not None and args.period_days is None:
         raise ConfigError("--period-days: required with a retention curve (e.g. 365 or 30)")
@@ -584,10 +601,11 @@ def _workers(args: argparse.Namespace) -> int:
     return _int_in(args.workers if args.workers is not None else (os.cpu_count() or 1), "--workers", 1, 1024)
 
 
-def _battery(args: argparse.Namespace, curve_days: Sequence[int] = ()):
+def _battery(args: argparse.Namespace, curve_days: Sequence[int] = (), facts: bool = True):
     from relsim.experiments.patterns import make_battery
 
-    return make_battery(args.consumers, market=args.market, overrides=args.overrides, curve_days=curve_days)
+    return make_battery(args.consumers, market=args.market, overrides=args.overrides, curve_days=curve_days,
+                        facts=facts)
 
 
 def _run_patterns(args: argparse.Namespace, out: Path, started: float) -> dict[str, Any]:
@@ -682,8 +700,9 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     if curve is not None:
         k, h = _horizon(args, curve, period_days, 2)
         extra = curve_patterns(curve, period_days, k, args.consumers)
-    battery = _battery(args, [k_ * period_days for k_ in range(1, k + 1)])
-    targets = abc.default_targets(extra, args.consumers)
+    facts = args.targets == "all"
+    battery = _battery(args, [k_ * period_days for k_ in range(1, k + 1)], facts)
+    targets = abc.default_targets(extra, args.consumers) if facts else extra
     observed, scales = abc.targets_of(targets)
     if not args.quiet:
         print(f"{PROG}: ABC-SMC, {len(params)} parameters, {len(targets)} targets, {args.population} particles, "
@@ -698,7 +717,8 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
         "method": "ABC-SMC (pyabc): log-uniform priors, distance = Euclidean norm of the patterns' misses in "
                   "tolerances, tolerance schedule = median of the previous generation's distances, seeded tasks "
                   "(experiments/abc.py)",
-        "setup": {"market": args.market, "overrides": list(args.overrides), "consumers": args.consumers,
+        "setup": {"targets": args.targets, "market": args.market, "overrides": list(args.overrides),
+                  "consumers": args.consumers,
                   "population": args.population, "generations": cal.generations, "budget": args.budget,
                   "simulations": cal.simulations, "seed": args.seed, "workers": workers, "dask": args.dask,
                   "effective_sample_size": cal.ess},
@@ -739,12 +759,13 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     if frame is not None:
         write_text_atomic(out / "projection.csv", frame.to_csv(index=False, float_format="%.6f", na_rep=""))
     write_text_atomic(out / "calibration.json", json.dumps(report, indent=2) + "\n")
-    title = f"Calibration to {Path(curve.source).name} and the stylized facts" if curve else \
-        "Calibration to the stylized facts"
+    title = ("Calibration to the stylized facts" if curve is None else f"Calibration to {Path(curve.source).name}"
+             + " and the stylized facts" * facts)
     write_text_atomic(out / "calibration.html", abc_page(report, frame, k, title))
     if preset_path:
         write_text_atomic(preset_path, preset_text(args.write_preset, values, battery.market, args.overrides, curve,
-                                                   k, args.market, period_days=period_days, method="abc"))
+                                                   k, args.market, period_days=period_days, method="abc",
+                                                   facts=facts))
         write_text_atomic(preset_path.with_name(f"{args.write_preset}.posterior.csv"),
                           (out / "posterior.csv").read_text(encoding="utf-8"))
     if frame is not None:

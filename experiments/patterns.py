@@ -283,17 +283,21 @@ class Battery:
     consumers: int
     days: int = BATTERY_DAYS
     curve_days: tuple[int, ...] = ()  # days at which to report the day-0 cohort's survival (a retention curve)
+    facts: bool = True  # measure the fact patterns; False: the retention curve alone, from one plain run
 
 
 def make_battery(consumers: int = 1500, *, market: str = "monopoly", overrides: Sequence[str] = (),
-                 curve_days: Sequence[int] = ()) -> Battery:
+                 curve_days: Sequence[int] = (), facts: bool = True) -> Battery:
     """Compose the calibration market like `relsim market=<market> market.rivals=[] market.consumers=<n>
-    <overrides>`: the market's consumers, with the focal firm (`middle`) alone."""
+    <overrides>`: the market's consumers, with the focal firm (`middle`) alone. With `facts=False` the battery
+    measures only the retention curve at `curve_days` (one run as long as the curve)."""
     from relsim.experiments.config import load
 
+    if not facts and not curve_days:
+        raise ValueError("a battery without the fact patterns needs curve_days")
     spec = load([f"market={market}", "market.rivals=[]", f"market.consumers={consumers}", *overrides])
-    days = max(BATTERY_DAYS, max(curve_days, default=0))
-    return Battery(spec.market, spec.strategies["middle"], consumers, days, tuple(int(d) for d in curve_days))
+    days = max(BATTERY_DAYS if facts else 0, max(curve_days, default=0))
+    return Battery(spec.market, spec.strategies["middle"], consumers, days, tuple(int(d) for d in curve_days), facts)
 
 
 def _model(battery: Battery, market: Market, seed: int, days: int, focal: Strategy | None = None,
@@ -308,6 +312,12 @@ def _npv(model, day: int) -> float:
     return float(model.recorder.values[day - 1, 0, column("npv")])
 
 
+def _survival(model, days: Sequence[int]) -> dict[str, float]:
+    """The day-0 cohort's surviving share on each of `days` (the retention curve's statistics)."""
+    surviving = model.recorder.surviving[:, 0]
+    return {f"survival_{day}": float(surviving[day] / surviving[0]) for day in days}
+
+
 def _lemon_npv(battery: Battery, market: Market, seed: int, share: float) -> float:
     model = _model(battery, market, seed, CONTACT_DAYS)
     lemon = lemons(model.world, share, seed)
@@ -319,11 +329,14 @@ def _lemon_npv(battery: Battery, market: Market, seed: int, share: float) -> flo
 
 
 def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[str, float]:
-    """Every pattern's statistic (and the retention curve, `survival_<day>`) for one seed."""
+    """Every pattern's statistic (and the retention curve, `survival_<day>`) for one seed; only the curve when
+    the battery has no facts."""
     from relsim.analysis.facts import logistic_hazard_ratios
     from relsim.world import EPISODE_OUTCOMES
 
     market = with_values(battery.market, values)
+    if not battery.facts:
+        return _survival(_model(battery, market, seed, battery.days).run(), battery.curve_days)
     b = market.behaviour
     out: dict[str, float] = {}
 
@@ -352,8 +365,7 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     surviving = model.recorder.surviving[:, 0]
     yearly = surviving[[0, 365, 730, 1095]]
     out["retention_rise"] = float(yearly[3] / yearly[2] - yearly[1] / yearly[0]) if yearly[2] > 0 else math.nan
-    for day in battery.curve_days:
-        out[f"survival_{day}"] = float(surviving[day] / surviving[0])
+    out.update(_survival(model, battery.curve_days))
     runs = model.recorder.values[: model.recorder.day, 0]
     col = column
     out["complaints_per_problem"] = float(runs[:, col("complaints_private")].sum()

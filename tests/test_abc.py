@@ -41,6 +41,21 @@ def test_battery_statistics_move_with_their_parameters(battery) -> None:
     assert many["wom_most_over_middle"] > few["wom_most_over_middle"]  # ... from the most satisfied
 
 
+def test_a_battery_without_the_facts_measures_the_curve_alone_and_it_falls_with_churn() -> None:
+    curve = make_battery(300, curve_days=(365, 730), facts=False)
+    assert curve.days == 730
+    low = measure(curve, {"behaviour.base_churn": 0.1}, seed=4)
+    high = measure(curve, {"behaviour.base_churn": 0.6}, seed=4)
+    assert set(low) == {"survival_365", "survival_730"}
+    assert 1 > low["survival_365"] > low["survival_730"] > 0
+    assert high["survival_365"] < low["survival_365"] - 0.1 and high["survival_730"] < low["survival_730"] - 0.1
+    # the same statistic as the full battery's, from the same first run
+    full = measure(make_battery(300, curve_days=(365, 730)), {"behaviour.base_churn": 0.1}, seed=4)
+    assert full["survival_365"] == low["survival_365"] and full["survival_730"] == low["survival_730"]
+    with pytest.raises(ValueError, match="curve_days"):
+        make_battery(300, facts=False)
+
+
 def test_a_pattern_miss_is_zero_inside_its_interval_and_grows_outside() -> None:
     p = PATTERNS["complaints_per_problem"]
     assert p.miss((p.lo + p.hi) / 2) == 0

@@ -160,6 +160,8 @@ def test_bad_input_gets_one_line_and_exit_2_and_no_output(tmp_path: Path, capsys
     (["DATA", "--period-days", "365", "--method", "lsq", "--params", "behaviour.voice_scale"],
      "--method lsq fits only"),
     (["DATA"], "--period-days: required with a retention curve"),
+    (["--targets", "curve"], "--targets curve needs a retention curve"),
+    (["--targets", "some"], "--targets"),
     (["--patterns", "1"], "--patterns=1: expected an integer in [2, "),
     (["market.behaviour.nope=1"], "nope"),
 ])
@@ -306,6 +308,23 @@ def test_bayesian_outputs(posterior) -> None:
     assert 0 <= saved["abm"]["hold_out_inside_band"] <= 1
     assert saved["setup"]["simulations"] >= 10
     assert "Posterior" in (out / "calibration.html").read_text(encoding="utf-8")
+
+
+def test_a_bayesian_calibration_to_the_curve_alone(tmp_path: Path) -> None:
+    """--targets curve: the curve's periods are the only targets, the three churn parameters the default."""
+    out = tmp_path / "out"
+    args = cal._parser().parse_intermixed_args([
+        str(_write(tmp_path, GOOD)), "--period-days", "365", "--fit-periods", "3", "--horizon", "5", "--out",
+        str(out), "--targets", "curve", "--consumers", "200", "--population", "10", "--generations", "2",
+        "--budget", "10", "--draws", "3", "--workers", "1", "--quiet"])
+    report = cal.run(args)
+    assert report["setup"]["targets"] == "curve"
+    assert list(report["parameters"]) == list(cal.CHURN_PARAMS)
+    assert set(report["patterns"]) == {"survival_365", "survival_730", "survival_1095"}
+    assert report["abm"]["rmse"]["hold_out"] is not None
+    assert list(pd.read_csv(out / "projection.csv")["period"]) == list(range(6))
+    page = (out / "calibration.html").read_text(encoding="utf-8")
+    assert "Calibration to data.csv" in page and "stylized facts" not in page
 
 
 def test_bayesian_preset_holds_the_posterior_medians(posterior) -> None:
