@@ -35,8 +35,8 @@ from pyabc.transition import MultivariateNormalTransition
 from relsim.experiments.patterns import (PARAMS, PATTERNS, SCALE_CONSUMERS, Battery, Pattern, at_size, interval_miss,
                                         measure, summarize)
 
-__all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "calibrate", "coverage", "posterior_summary",
-           "weighted_quantile"]
+__all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "best_point", "calibrate", "coverage", "measure_task",
+           "posterior_summary", "weighted_quantile"]
 
 SEED_SPACE = 2**31 - 1
 
@@ -311,6 +311,56 @@ def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys:
             progress(i + 1, hits[-1])
     return {"level": level, "n": n, "coverage": {k: float(np.mean([h[k] for h in hits])) for k in keys},
             "hits": hits}
+
+
+# --------------------------------------------------------------------------- one point of the posterior
+
+def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str, float]], cal: Calibration,
+               targets: Mapping[str, Pattern], *, seeds: int = 8, shortlist: int = 10, seed: int = 0,
+               map_: Callable = map) -> dict[str, Any]:
+    """The posterior particle that fits the targets best, chosen on seeds the calibration never saw.
+
+    With parameters the targets do not identify, the marginal medians are not a point of the
+    posterior (each is a median over different particles) and can fit worse than any particle. A
+    particle's accepted distance is one seed's luck, so the choice is made on fresh seeds in three
+    stages: every particle on `seeds` // 2 screening seeds; the `shortlist` best on `seeds` selection
+    seeds; the chosen particle and the market's own values (no parameter changed) on `seeds` further
+    seeds, which no choice has looked at, so their distances compare without a winner's curse. A
+    stage's distance is the Euclidean norm of the misses of the seed-mean statistics (tolerances as
+    in the calibration). `simulate` maps (values, seed) to statistics; `map_` is an order-preserving map.
+    """
+    n_screen = max(1, seeds // 2)
+    drawn = np.random.default_rng([seed, 29]).choice(SEED_SPACE, size=n_screen + 2 * seeds, replace=False)
+    stages = {"screen": drawn[:n_screen], "select": drawn[n_screen:n_screen + seeds],
+              "confirm": drawn[n_screen + seeds:]}
+    points = [{k: 10.0 ** float(cal.particles[j, i]) for i, k in enumerate(cal.keys)} for j in range(len(cal.weights))]
+
+    def run(candidates: Sequence[Mapping[str, float]], stage: str) -> list[list[Mapping[str, float]]]:
+        tasks = [(dict(values), int(s)) for values in candidates for s in stages[stage]]
+        out = list(map_(simulate, tasks))
+        k = len(stages[stage])
+        return [out[i * k:(i + 1) * k] for i in range(len(candidates))]
+
+    def distance(draws: Sequence[Mapping[str, float]]) -> float:
+        mean = {key: float(np.mean([d.get(key, math.nan) for d in draws])) for key in targets}
+        return math.sqrt(sum(p.miss(mean[key]) ** 2 for key, p in targets.items()))
+
+    screen = [distance(d) for d in run(points, "screen")]
+    short = [int(j) for j in np.argsort(screen, kind="stable")[:shortlist]]
+    select = [distance(d) for d in run([points[j] for j in short], "select")]
+    chosen = short[int(np.argmin(select))]
+    point, own = run([points[chosen], {}], "confirm")
+    return {"values": points[chosen], "particle": chosen, "weight": float(cal.weights[chosen]),
+            "seeds": {k: [int(s) for s in v] for k, v in stages.items()},
+            "shortlist": [{"particle": j, "screen": screen[j], "select": d} for j, d in zip(short, select, strict=True)],
+            "confirm": {"point": {"distance": distance(point), "patterns": summarize(point, targets)},
+                        "market": {"distance": distance(own), "patterns": summarize(own, targets)}}}
+
+
+def measure_task(battery: Battery, task: tuple[Mapping[str, float], int]) -> dict[str, float]:
+    """The battery's statistics for one (values, seed) task (picklable with functools.partial)."""
+    values, seed = task
+    return measure(battery, values, seed)
 
 
 def pattern_model(battery: Battery, keys: Sequence[str]) -> BatteryModel:

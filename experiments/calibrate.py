@@ -420,14 +420,15 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
 
 def preset_text(name: str, values: dict[str, float], market: Market, overrides: Sequence[str], curve: Curve | None,
                 fit_periods: int, market_name: str, *, period_days: int = 365, strategy: str = "middle",
-                method: str = "lsq", facts: bool = True) -> str:
+                method: str = "lsq", facts: bool = True, point: str = "median") -> str:
     """configs/market/<name>.yaml: market/default plus the calibrated consumer parameters."""
     pop = market.population.churn_propensity
     if method == "abc":
         fitted = [*(["the stylized-fact patterns of experiments/patterns.py"] if facts else []),
                   *([f"the cohort retention curve in {curve.source} (periods 0-{fit_periods} of {period_days} days)"]
                     if curve else [])]
-        what = "the posterior medians of an ABC-SMC calibration to " + " and ".join(fitted)
+        what = ("the posterior particle that fits best on held-out seeds (calibration.json: point)" if point == "best"
+                else "the posterior medians") + " of an ABC-SMC calibration to " + " and ".join(fitted)
     else:
         what = (f"a least-squares fit to the cohort retention curve in {curve.source} (periods 0-{fit_periods} of "
                 f"{period_days} days)")
@@ -437,7 +438,7 @@ def preset_text(name: str, values: dict[str, float], market: Market, overrides: 
         *textwrap.wrap(what, 100, initial_indent="# ", subsequent_indent="# "),
         f"# simulated in market={market_name} with the focal firm playing {strategy}.",
         "# calibration.json has the uncertainty and the fit. Use: relsim market=" + name + " scenario=...",
-        *(["# Medians of parameters the targets do not identify (calibration.json: identified) say little;",
+        *(["# Values of parameters the targets do not identify (calibration.json: identified) say little;",
            "# relsim market=" + name + " posterior=N runs on N posterior draws instead."] if method == "abc" else []),
         "defaults:", "  - default", "  - _self_", "",
     ]
@@ -524,6 +525,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", type=int, default=None, metavar="N",
                    help="check the inference instead: N synthetic calibrations whose truth is drawn from the prior; "
                         "writes coverage.json (how often each 90%% interval holds the truth)")
+    p.add_argument("--point", choices=("best", "median"), default="best",
+                   help="abc: the preset's values: best = the posterior particle that fits the targets best on seeds "
+                        "the calibration never saw (calibration.json: point); median = each parameter's posterior "
+                        "median (default best)")
+    p.add_argument("--point-seeds", type=int, default=8, metavar="N",
+                   help="abc, --point best: seeds per stage of the choice (every particle on N/2, the ten best on N, "
+                        "the chosen one and the market's own values on N more; default 8)")
     p.add_argument("--write-preset", metavar="NAME", default=None, help="also write configs/market/NAME.yaml")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument("overrides", nargs="*",
@@ -698,7 +706,8 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     from relsim.experiments.patterns import simulate_curve
 
     for key, value, lo, hi in (("--population", args.population, 10, 100_000), ("--generations", args.generations,
-                               1, 100), ("--budget", args.budget, 10, 10_000_000), ("--draws", args.draws, 2, 10_000)):
+                               1, 100), ("--budget", args.budget, 10, 10_000_000), ("--draws", args.draws, 2, 10_000),
+                           ("--point-seeds", args.point_seeds, 2, 1000)):
         _int_in(value, key, lo, hi)
     workers = _workers(args)
     k = h = 0
@@ -719,6 +728,16 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
                         dask=args.dask, verbose=not args.quiet)
     summary_ = abc.posterior_summary(cal)
     fit_pattern = abc.pattern_fit(cal, targets)
+    if args.point == "best":
+        if not args.quiet:
+            _say(f"choosing the best-fitting particle on {args.point_seeds} held-out seeds a stage")
+        with abc.mapper(workers, args.dask) as map_:
+            point = abc.best_point(functools.partial(abc.measure_task, battery), cal, targets,
+                                   seeds=args.point_seeds, seed=args.seed, map_=map_)
+        point = {"rule": "the particle that fits the targets best on held-out seeds (experiments/abc.best_point)",
+                 **point}
+    else:
+        point = {"rule": "each parameter's posterior median", "values": cal.values()}
     report: dict[str, Any] = {
         "method": "ABC-SMC (pyabc): log-uniform priors, distance = Euclidean norm of the patterns' misses in "
                   "tolerances, tolerance schedule = median of the previous generation's distances, seeded tasks "
@@ -731,6 +750,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
         "epsilons": cal.epsilons,
         "parameters": summary_,
         "patterns": fit_pattern,
+        "point": point,
         "preset": str(preset_path) if preset_path else None,
     }
     frame = None
@@ -758,7 +778,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     report["wall_seconds"] = time.perf_counter() - started
     report = json_safe(report)
     out.mkdir(parents=True, exist_ok=True)
-    values = cal.values()
+    values = point["values"]
     write_text_atomic(out / "posterior.csv", pd.DataFrame(
         {**{key: 10.0 ** cal.particles[:, i] for i, key in enumerate(cal.keys)}, "weight": cal.weights}
     ).to_csv(index=False, float_format="%.6g"))
@@ -771,7 +791,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     if preset_path:
         write_text_atomic(preset_path, preset_text(args.write_preset, values, battery.market, args.overrides, curve,
                                                    k, args.market, period_days=period_days, method="abc",
-                                                   facts=facts))
+                                                   facts=facts, point=args.point))
         write_text_atomic(preset_path.with_name(f"{args.write_preset}.posterior.csv"),
                           (out / "posterior.csv").read_text(encoding="utf-8"))
     if frame is not None:
@@ -780,6 +800,7 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     print(format_posterior(report["parameters"]))
     print()
     print(format_patterns(fit_pattern, targets))
+    print(format_point(report["point"]))
     if frame is not None:
         for model in ("abm", "sbg"):
             r = report[model]["rmse"]
@@ -790,6 +811,16 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     print(f"wrote {out} in {time.perf_counter() - started:.1f} s ({cal.simulations} simulations, "
           f"{cal.generations} generations, effective sample size {cal.ess:.0f} of {len(cal.weights)})")
     return report
+
+
+def format_point(point: dict[str, Any]) -> str:
+    """The preset's point as terminal text: which particle, and its fit beside the market's own values."""
+    if "confirm" not in point:
+        return "point: " + point["rule"]
+    c = point["confirm"]
+    n = len(point["seeds"]["confirm"])
+    return (f"point: posterior particle {point['particle']} (weight {point['weight']:.3g}); distance on {n} held-out "
+            f"seeds {c['point']['distance']:.2f}, the market's own values {c['market']['distance']:.2f}")
 
 
 def _say(message: str) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from relsim.experiments import abc
-from relsim.experiments.patterns import PARAMS, PATTERNS, Param, make_battery, measure, misses
+from relsim.experiments.patterns import PARAMS, PATTERNS, Param, Pattern, make_battery, measure, misses
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -133,6 +133,31 @@ def test_ninety_percent_intervals_cover_the_truth_about_ninety_percent_of_the_ti
     result = abc.coverage(Gaussian(), ["x"], {"y": 0.3}, n=40, params=TOY, population=60, generations=3,
                           budget=4000, seed=0)
     assert 0.8 <= result["coverage"]["x"] <= 1.0, result
+
+
+def _noisy(task):
+    """A toy (values, seed) simulator: y = x + Normal(0, 0.2) noise from the seed; no x means the 'market' value 5."""
+    values, seed = task
+    return {"y": values.get("x", 5.0) + float(np.random.default_rng(seed).normal(0, 0.2))}
+
+
+def test_the_best_point_is_the_particle_nearest_the_targets_on_fresh_seeds() -> None:
+    """Of particles at x = 1, 1.8, 3, 9 (the heaviest far off), the one nearest the target y in [1.9, 2.1] is
+    chosen, and the held-out comparison finds it closer than the market's own value; the choice is a
+    function of the seed, and its three seed sets are disjoint."""
+    xs = np.array([1.0, 1.8, 3.0, 9.0])
+    cal = abc.Calibration(keys=("x",), particles=np.log10(xs)[:, None], weights=np.array([0.1, 0.1, 0.1, 0.7]),
+                          epsilons=[1.0], simulations=4, generations=1, stats=[])
+    targets = {"y": Pattern("y", 0, 1.9, 2.1, 0.1, "toy", "toy")}
+    point = abc.best_point(_noisy, cal, targets, seeds=6, shortlist=3, seed=4)
+    assert point["particle"] == 1 and point["values"]["x"] == pytest.approx(1.8)
+    assert [row["particle"] for row in point["shortlist"]] == [1, 2, 0]  # the screen ranks by distance
+    assert point["confirm"]["point"]["distance"] < point["confirm"]["market"]["distance"]
+    assert point["confirm"]["market"]["patterns"]["y"]["mean"] == pytest.approx(5.0, abs=0.3)
+    seeds = [set(v) for v in point["seeds"].values()]
+    assert [len(v) for v in seeds] == [3, 6, 6] and not (seeds[0] & seeds[1] or seeds[1] & seeds[2] or seeds[0] & seeds[2])
+    assert abc.best_point(_noisy, cal, targets, seeds=6, shortlist=3, seed=4) == point
+    assert abc.best_point(_noisy, cal, targets, seeds=6, shortlist=3, seed=5)["seeds"] != point["seeds"]
 
 
 def test_weighted_quantiles() -> None:

@@ -283,7 +283,7 @@ def posterior(tmp_path_factory) -> tuple[Path, Path, dict]:
     args = cal._parser().parse_intermixed_args([
         str(data), "--period-days", "365", "--fit-periods", "3", "--out", str(out), "--consumers", "200",
         "--population", "10", "--generations", "2", "--budget", "10", "--draws", "3", "--workers", "1", "--quiet",
-        "--params", "behaviour.base_churn,behaviour.voice_scale", "--write-preset", "abc_test"])
+        "--point-seeds", "2", "--params", "behaviour.base_churn,behaviour.voice_scale", "--write-preset", "abc_test"])
     report = cal.run(args, preset_dir=configs / "market")
     return out, configs, report
 
@@ -316,7 +316,7 @@ def test_a_bayesian_calibration_to_the_curve_alone(tmp_path: Path) -> None:
     args = cal._parser().parse_intermixed_args([
         str(_write(tmp_path, GOOD)), "--period-days", "365", "--fit-periods", "3", "--horizon", "5", "--out",
         str(out), "--targets", "curve", "--consumers", "200", "--population", "10", "--generations", "2",
-        "--budget", "10", "--draws", "3", "--workers", "1", "--quiet"])
+        "--budget", "10", "--draws", "3", "--workers", "1", "--quiet", "--point", "median"])
     report = cal.run(args)
     assert report["setup"]["targets"] == "curve"
     assert list(report["parameters"]) == list(cal.CHURN_PARAMS)
@@ -327,16 +327,24 @@ def test_a_bayesian_calibration_to_the_curve_alone(tmp_path: Path) -> None:
     assert "Calibration to data.csv" in page and "stylized facts" not in page
 
 
-def test_bayesian_preset_holds_the_posterior_medians(posterior) -> None:
+def test_bayesian_preset_holds_the_best_particle(posterior) -> None:
+    """--point best (the default): the preset holds one particle of the posterior.csv, the one
+    calibration.json's point names, with its held-out comparison beside the market's own values."""
     from hydra import compose, initialize_config_dir
 
     from relsim.experiments.config import plain_config, run_spec
 
-    _, configs, report = posterior
+    out, configs, report = posterior
     with initialize_config_dir(config_dir=str(configs), version_base="1.3", job_name="test"):
         cfg = compose("config", overrides=["market=abc_test"])
     spec = run_spec(plain_config(cfg))
-    medians = {k: v["median"] for k, v in report["parameters"].items()}
-    assert spec.market.behaviour.base_churn == pytest.approx(medians["behaviour.base_churn"], rel=1e-5)
-    assert spec.market.behaviour.voice_scale == pytest.approx(medians["behaviour.voice_scale"], rel=1e-5)
+    point = report["point"]
+    row = pd.read_csv(out / "posterior.csv").iloc[point["particle"]]
+    for key in ("behaviour.base_churn", "behaviour.voice_scale"):
+        assert point["values"][key] == pytest.approx(row[key], rel=1e-5)
+    assert spec.market.behaviour.base_churn == pytest.approx(point["values"]["behaviour.base_churn"], rel=1e-5)
+    assert spec.market.behaviour.voice_scale == pytest.approx(point["values"]["behaviour.voice_scale"], rel=1e-5)
+    assert point["confirm"]["point"]["distance"] >= 0 and point["confirm"]["market"]["distance"] >= 0
+    assert len(point["seeds"]["confirm"]) == 2 and len(point["shortlist"]) == 10
+    assert "fits best on held-out seeds" in (configs / "market" / "abc_test.yaml").read_text(encoding="utf-8")
     assert spec.market.population.churn_propensity.sd == 1.0  # not calibrated here: the default's
