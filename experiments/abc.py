@@ -352,7 +352,8 @@ def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str
     point, own = run([points[chosen], {}], "confirm")
     return {"values": points[chosen], "particle": chosen, "weight": float(cal.weights[chosen]),
             "seeds": {k: [int(s) for s in v] for k, v in stages.items()},
-            "shortlist": [{"particle": j, "screen": screen[j], "select": d} for j, d in zip(short, select, strict=True)],
+            "shortlist": [{"particle": j, "screen": screen[j], "select": d}
+                          for j, d in zip(short, select, strict=True)],
             "confirm": {"point": {"distance": distance(point), "patterns": summarize(point, targets)},
                         "market": {"distance": distance(own), "patterns": summarize(own, targets)}}}
 

@@ -1,6 +1,6 @@
 """`relsim-findings`: run the experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
 
-    relsim-findings                                 # all seven runs (about 35 minutes on 2 cores), then the page
+    relsim-findings                                 # all eight runs (about 35 minutes on 2 cores), then the page
     relsim-findings --out runs/findings             # where the runs go (default outputs/findings/<date-time>)
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
@@ -9,9 +9,10 @@ The runs, each a plain `relsim` command whose output directory is a subdirectory
 flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
 rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`), discovery
 (`+experiment=discovery`), learning (a bandit learner in the default market, per objective),
-emergence (`+experiment=emergence`) and posterior (the flagship on 20 draws of the calibrated
-behaviour, `market=calibrated posterior=20 seeds=5`). The page and its figures (PNG, when kaleido and
-a Chrome are installed) go to --doc and its img/ folder.
+emergence (`+experiment=emergence`), posterior (the flagship on 20 draws of the calibrated
+behaviour, `market=calibrated posterior=20 seeds=5`) and calibrated (the flagship at the calibrated
+preset's point, the posterior particle that fits the facts best, `market=calibrated`). The page and
+its figures (PNG, when kaleido and a Chrome are installed) go to --doc and its img/ folder.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
         "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit",
                       "firm_policy.arms=[learner]", "firm_policy.objective=profit,horizon,equity", "days=1825"], True),
         "emergence": (["+experiment=emergence"], True),
-        "posterior": (["market=calibrated", "posterior=20", "seeds=5"], False)}
+        "posterior": (["market=calibrated", "posterior=20", "seeds=5"], False),
+        "calibrated": (["market=calibrated"], False)}
 #: Toy sizes for --quick: shared by every run, then per run.
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
 QUICK_RUN = {"posterior": ["posterior=3"], "allocation": ["hydra.sweeper.divisions=2"],
@@ -92,7 +94,7 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     audit.write(out / "audit", "" if quick else str(audit.DEFAULT_DOC), QUICK if quick else [], wall.get("audit", 0))
     runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
                         discovery=out / "discovery", learning=out / "learning", emergence=out / "emergence",
-                        posterior=out / "posterior", quick=quick, wall=wall,
+                        posterior=out / "posterior", calibrated=out / "calibrated", quick=quick, wall=wall,
                         commands={name: " ".join(["relsim", *command(name, quick)]) for name in RUNS})
     images = {}
     if figures:

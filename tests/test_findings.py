@@ -28,7 +28,7 @@ def quick(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
 def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
     out, doc, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence", "posterior"):
+    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence", "posterior", "calibrated"):
         assert (out / name).is_dir(), name
     assert (out / "audit" / "audit.csv").is_file() and (out / "allocation" / "allocation.csv").is_file()
     text = doc.read_text()
@@ -54,6 +54,9 @@ def test_the_page_states_what_the_runs_found(quick) -> None:
     equity = summary[(summary["arm"] == "reciprocal") & (summary["metric"] == "customer_equity")].iloc[0]
     assert f"{equity['diff']:+,.0f}" in text
     assert "draws with one_way ahead" in text and "parameter uncertainty is" in text  # section 6, the posterior
+    point = pd.read_csv(out / "calibrated" / "summary.csv")  # ... and the calibrated point beside it
+    row = point[(point["arm"] == "reciprocal") & (point["metric"] == "npv")].iloc[0]
+    assert "calibrated point [95% CI]" in text and f"{row['diff']:+,.0f}" in text
 
 
 @pytest.mark.slow
