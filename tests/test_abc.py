@@ -96,7 +96,7 @@ def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask() -> None:
     keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
     observed, scales = abc.targets_of(PATTERNS)
     model = abc.pattern_model(make_battery(150), keys)
-    runs = [abc.calibrate(model, keys, observed, scales, population=5, generations=2, budget=1000, seed=5, workers=w,
+    runs = [abc.calibrate(model, keys, observed, scales, population=3, generations=2, budget=1000, seed=5, workers=w,
                           dask=d) for w, d in ((1, None), (2, None), (2, "local"))]
     for other in runs[1:]:
         np.testing.assert_array_equal(runs[0].particles, other.particles)
@@ -248,8 +248,10 @@ def test_the_model_calibration_recovers_a_known_voice_scale(battery) -> None:
     np.random.set_state(saved)
     scales = {"complaints_per_problem": PATTERNS["complaints_per_problem"].scale}
     observed = {k: np.array([stats[k], stats[k]]) for k in scales}
-    cal = abc.calibrate(abc.pattern_model(battery, keys), keys, observed, scales, population=30, generations=4,
-                        budget=400, seed=2)
+    # 12 particles, two generations (about 60 simulations): on observations from seeds 77-79 and calibration
+    # seeds 2-3 the interval held the truth every time and its width ratio was 0.10-0.28 (30, 4, 400: 0.11)
+    cal = abc.calibrate(abc.pattern_model(battery, keys), keys, observed, scales, population=12, generations=2,
+                        budget=60, seed=2)
     s = abc.posterior_summary(cal)["behaviour.voice_scale"]
     assert s["interval"][0] <= truth <= s["interval"][1], s
     assert s["width_ratio"] < 0.5, s
