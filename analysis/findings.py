@@ -302,8 +302,8 @@ LIMITS = [
     "- **Hand-set behavioural weights.** The runs above use the hand-set defaults (docs/ODD.md), and their "
     "intervals are seed noise only. A Bayesian calibration to the stylized facts exists (`market=calibrated`, "
     "docs/VALIDATION.md §2) but is not the default market: none of its 100 particles makes all eight facts hold, "
-    "and its best-fitting point holds four, as the hand-set values do. `relsim market=calibrated posterior=20` "
-    "adds parameter uncertainty to any comparison.",
+    "and its best-fitting point holds four of them where the hand-set values hold five. "
+    "`relsim market=calibrated posterior=20` adds parameter uncertainty to any comparison.",
     "- **Simple learners.** The learning firms are a bandit over a small menu and a local search; a firm with "
     "a richer model of its customers might learn differently (ODD §7.21).",
     "- **What customer equity leaves out.** Future product margin only: no future contact sales, fees or "
