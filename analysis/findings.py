@@ -139,19 +139,17 @@ def _posterior(run: RunData, handset: RunData, point: RunData | None = None) -> 
     base, other = arms[0], arms[-1]
     metrics = [m for m in (_longest_retention(set(per.columns)), "npv", "customer_equity") if m and m in per]
     summary, hand = summarise(run).set_index(["arm", "metric"]), summarise(handset).set_index(["arm", "metric"])
-    at = summarise(point).set_index(["arm", "metric"]) if point is not None else None
-    lines = [f"| {other} − {base} | hand-set defaults [95% CI] |"
-             + (" calibrated point [95% CI] |" if at is not None else "")
-             + f" over the posterior [95% CI] | range of the draws' means | draws with {base} ahead |",
-             "|---|---:|" + ("---:|" if at is not None else "") + "---:|---:|---:|"]
+    columns = [("hand-set defaults", hand),
+               *([("calibrated point", summarise(point).set_index(["arm", "metric"]))] if point is not None else []),
+               ("over the posterior", summary)]
+    lines = ["| " + " | ".join([f"{other} − {base}", *(f"{name} [95% CI]" for name, _ in columns),
+                                 "range of the draws' means", f"draws with {base} ahead"]) + " |",
+             "|---|" + "---:|" * (len(columns) + 2)]
     for m in metrics:
         draws = paired_differences(per, other, base, m).groupby(lambda seed: seed // DRAW_STRIDE).mean()
-        h, r = hand.loc[(other, m)], summary.loc[(other, m)]
-        c = at.loc[(other, m)] if at is not None else None
-        lines.append(f"| {_label(m)} | {_ci(m, h['diff'], h['diff_ci_low'], h['diff_ci_high'], h['n_seeds'])} | "
-                     + (f"{_ci(m, c['diff'], c['diff_ci_low'], c['diff_ci_high'], c['n_seeds'])} | "
-                        if c is not None else "")
-                     + f"{_ci(m, r['diff'], r['diff_ci_low'], r['diff_ci_high'], r['n_seeds'])} | "
+        cells = [_ci(m, r["diff"], r["diff_ci_low"], r["diff_ci_high"], r["n_seeds"])
+                 for r in (table.loc[(other, m)] for _, table in columns)]
+        lines.append(f"| {_label(m)} | " + " | ".join(cells) + " | "
                      f"{_fmt(m, draws.min(), signed=True)} to {_fmt(m, draws.max(), signed=True)} | "
                      f"{int((draws < 0).sum())} of {len(draws)} |")
     n_draws = int(per["seed"].max() // DRAW_STRIDE) + 1
@@ -160,7 +158,7 @@ def _posterior(run: RunData, handset: RunData, point: RunData | None = None) -> 
     seeds = len(base_per["seed"].unique())
     point_text = (" The calibrated point is `relsim market=calibrated`: the preset's values, the one posterior "
                   "particle that fits the facts best on seeds the calibration never saw (docs/VALIDATION.md §2.4); "
-                  "its interval is seed noise only." if at is not None else "")
+                  "its interval is seed noise only." if point is not None else "")
     return lines + ["", f"The hand-set column is section 1's run ({seeds} seeds).{point_text} The posterior is that of "
                     "docs/VALIDATION.md §2: every draw sets twelve behavioural weights, most of which the stylized "
                     "facts do not pin down. Its intervals therefore hold what we do not know about consumers, "
@@ -371,13 +369,15 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
          f"`{c['learning']}` and `{c['emergence']}`, then `relsim-report` on each sweep (ODD §7.21, §8.8).",
          _learning(runs.learning, runs.emergence), None),
     ]
-    if runs.posterior is not None and (runs.posterior / "manifest.json").is_file():
+    def ran(path: Path | None) -> bool:
+        return path is not None and (path / "manifest.json").is_file()
+
+    if ran(runs.posterior):
         sections.append(("6. The flagship over the calibrated posterior",
                          f"`{c['posterior']}` (the flagship's comparison on draws of the calibrated behaviour, "
                          "common random numbers within each draw).",
                          _posterior(load_run(runs.posterior), run,
-                                    load_run(runs.calibrated) if runs.calibrated is not None
-                                    and (runs.calibrated / "manifest.json").is_file() else None), None))
+                                    load_run(runs.calibrated) if ran(runs.calibrated) else None), None))
     sections.append((f"{len(sections) + 1}. What the model cannot show yet", "", LIMITS, None))
     for title, intro, body, image in sections:
         out += ["", f"## {title}", ""] + ([intro, ""] if intro else []) + list(body)

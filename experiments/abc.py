@@ -33,7 +33,7 @@ from pyabc.sampler import MappingSampler
 from pyabc.transition import MultivariateNormalTransition
 
 from relsim.experiments.patterns import (PARAMS, PATTERNS, SCALE_CONSUMERS, Battery, Pattern, at_size, interval_miss,
-                                        measure, summarize)
+                                        measure, misses, summarize)
 
 __all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "best_point", "calibrate", "coverage", "measure_task",
            "posterior_summary", "weighted_quantile"]
@@ -343,7 +343,7 @@ def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str
 
     def distance(draws: Sequence[Mapping[str, float]]) -> float:
         mean = {key: float(np.mean([d.get(key, math.nan) for d in draws])) for key in targets}
-        return math.sqrt(sum(p.miss(mean[key]) ** 2 for key, p in targets.items()))
+        return math.sqrt(sum(v * v for v in misses(mean, targets).values()))
 
     screen = [distance(d) for d in run(points, "screen")]
     short = [int(j) for j in np.argsort(screen, kind="stable")[:shortlist]]

@@ -731,16 +731,21 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
                         dask=args.dask, verbose=not args.quiet)
     summary_ = abc.posterior_summary(cal)
     fit_pattern = abc.pattern_fit(cal, targets)
-    if args.point == "best":
-        if not args.quiet:
-            _say(f"choosing the best-fitting particle on {args.point_seeds} held-out seeds a stage")
-        with abc.mapper(workers, args.dask) as map_:
-            point = abc.best_point(functools.partial(abc.measure_task, battery), cal, targets,
-                                   seeds=args.point_seeds, seed=args.seed, map_=map_)
-        point = {"rule": "the particle that fits the targets best on held-out seeds (experiments/abc.best_point)",
-                 **point}
-    else:
-        point = {"rule": "each parameter's posterior median", "values": cal.values()}
+    point = {"rule": "each parameter's posterior median", "values": cal.values()}
+    curves = None
+    if args.point == "best" and not args.quiet:
+        _say(f"choosing the best-fitting particle on {args.point_seeds} held-out seeds a stage")
+    if args.point == "best" or curve is not None:
+        with abc.mapper(workers, args.dask) as map_:  # one pool (or cluster) for the point and the projection
+            if args.point == "best":
+                point = {"rule": "the particle that fits the targets best on held-out seeds "
+                                 "(experiments/abc.best_point)",
+                         **abc.best_point(functools.partial(abc.measure_task, battery), cal, targets,
+                                          seeds=args.point_seeds, seed=args.seed, map_=map_)}
+            if curve is not None:
+                draws = cal.draws(args.draws, seed=args.seed)
+                curves = list(map_(functools.partial(simulate_curve, battery, period_days, h),
+                                   [(d, 10_000 + j) for j, d in enumerate(draws)]))
     report: dict[str, Any] = {
         "method": "ABC-SMC (pyabc): log-uniform priors, distance = Euclidean norm of the patterns' misses in "
                   "tolerances, tolerance schedule = median of the previous generation's distances, seeded tasks "
@@ -759,10 +764,6 @@ def _run_abc(args: argparse.Namespace, curve: Curve | None, period_days: int, pa
     frame = None
     if curve is not None:
         sbg: SBGFit = fit_sbg(curve.shares[: k + 1], cohort_size=curve.cohort_size)
-        draws = cal.draws(args.draws, seed=args.seed)
-        with abc.mapper(workers, args.dask) as map_:
-            curves = list(map_(functools.partial(simulate_curve, battery, period_days, h),
-                               [(d, 10_000 + j) for j, d in enumerate(draws)]))
         frame = band_frame(curve, np.array(curves), sbg.survival(h), h)
         last = curve.last_period
         fit_range, hold_range = range(1, k + 1), range(k + 1, last + 1)
