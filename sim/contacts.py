@@ -45,9 +45,9 @@ import numpy as np
 from numba import njit
 
 from relsim.rand import keyed_uniform, skip, uniform
-from relsim.trust import kept, trust_of
+from relsim.trust import beta_mean, kept
 from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
-                          R_RESPONSE, World, add)
+                          R_RESPONSE, World, add, add_to, ledger_of)
 
 
 @njit(cache=True, inline="always")
@@ -101,7 +101,7 @@ def contact(w: World) -> None:
 @njit(cache=True)
 def _contact(s, b, fa) -> None:
     n_consumers, n_firms = s.pos.shape
-    decay, load = kept(b.load_days), s.load
+    decay, load, provider, contacted, pairs = kept(b.load_days), s.load, s.provider, s.contacted, s.pairs
     for n in range(n_consumers):
         load[n] *= decay
     # who is contacted today, and the load it adds (all of today's contacts before any is judged)
@@ -116,37 +116,40 @@ def _contact(s, b, fa) -> None:
         while n < n_consumers:
             keep = True
             if p_customer != p_prospect:  # thinning: always one draw, so the stream stays paired
-                p = p_customer if s.provider[n] == f else p_prospect
+                p = p_customer if provider[n] == f else p_prospect
                 keep = uniform(st) * p_max < p
             if keep:
-                s.contacted[n, f] = True
-                s.load[n] += weight
-                s.pairs[k] = n * n_firms + f
+                contacted[n, f] = True
+                load[n] += weight
+                pairs[k] = n * n_firms + f
                 k += 1
             n += skip(st, log_q)
-    st, load = s.streams[R_CLUTTER], s.load
+    st = s.streams[R_CLUTTER]
     log_q = np.log1p(-clutter_chance(b))
     n = skip(st, log_q) - 1
     while n < n_consumers:
         load[n] += 1.0
         n += skip(st, log_q)
     # each contact is welcome or a burden, by the updated load; a contact to a customer may sell
-    day, key = s.clock[0], s.streams[R_RESPONSE]
+    day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, ledger_of(s)
+    capacity, tolerance_, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
+                                                      s.pos, s.neg)
+    intrusiveness, sale_price, a0 = fa.intrusiveness, fa.sale_price, b.prior_evidence / 2.0
     for j in range(k):
-        n, f = s.pairs[j] // n_firms, s.pairs[j] % n_firms
-        s.today_arr[N_CONTACTS, f] += 1
-        burden = burdened(s.load[n], s.contact_capacity[n])
-        intrusive, tolerance = fa.intrusiveness[f], s.contact_tolerance[n]
+        n, f = pairs[j] // n_firms, pairs[j] % n_firms
+        today[N_CONTACTS, f] += 1
+        burden = burdened(load[n], capacity[n])
+        intrusive, tolerance = intrusiveness[f], tolerance_[n]
         if not burden:
-            add(s, True, CONTACTS, n, f, welcome(b, intrusive), False)
-        add(s, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
+            add_to(ledger, True, CONTACTS, n, f, welcome(b, intrusive), False)
+        add_to(ledger, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
         if burden:
-            s.stress_in[n] += burden_stress(b, tolerance)
-        if s.provider[n] == f:
-            chance = response_chance(b, s.fit[n, f], trust_of(s, b, n, f), s.load[n], s.contact_capacity[n])
+            stress_in[n] += burden_stress(b, tolerance)
+        if provider[n] == f:
+            chance = response_chance(b, fit[n, f], beta_mean(a0, pos[n, f], neg[n, f]), load[n], capacity[n])
             if chance > 0.0 and keyed_uniform(key, n, f, day) < chance:
-                s.today_arr[N_SALES, f] += 1
-                s.today_arr[N_SALES_REVENUE, f] += fa.sale_price[f]
+                today[N_SALES, f] += 1
+                today[N_SALES_REVENUE, f] += sale_price[f]
 
 
 def request_data(w: World) -> None:

@@ -17,7 +17,7 @@ from numba import njit
 
 from relsim.economics import _equity
 from relsim.params import LEVERS
-from relsim.trust import trust_of
+from relsim.trust import beta_mean
 from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
@@ -153,10 +153,11 @@ def _record(s, b, fa, values, evidence, surviving, cohort_size) -> None:
             row[:, _COUNTER_COLUMN[k]] = s.today_arr[k]
     trust, intimacy, stress, alive = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
     provider, intim, level, cohort, alive_ = s.provider, s.intimacy, s.stress, s.cohort, s.cohort_alive
+    pos, neg, a0 = s.pos, s.neg, b.prior_evidence / 2.0
     for n in range(provider.shape[0]):
         f = provider[n]
         if f >= 0:
-            trust[f] += trust_of(s, b, n, f)
+            trust[f] += beta_mean(a0, pos[n, f], neg[n, f])
             intimacy[f] += intim[n, f]
             stress[f] += level[n]
         if alive_[n] and cohort[n] >= 0:

@@ -55,7 +55,7 @@ from relsim.rand import NEVER, exponential, geometric, uniform
 from relsim.trust import trust_of
 from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
                           QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
-                          UNRESOLVED, UNRESOLVED_END, USAGE, World, add, end_episode)
+                          UNRESOLVED, UNRESOLVED_END, USAGE, World, add, add_to, end_episode, ledger_of)
 
 #: Time constant (days) of the firm's forecast of its callers: a week, the usual planning cycle of a
 #: call centre's staffing (Gans, Koole & Mandelbaum 2003).
@@ -267,20 +267,21 @@ def progress_problems(w: World) -> None:
 
 @njit(cache=True)
 def _progress_problems(s, b, fa) -> None:
-    day = s.clock[0]
-    provider, open_severity = s.provider, s.open_severity
+    day, ledger = s.clock[0], ledger_of(s)
+    provider, open_severity, open_days, seeking, patience, fade_day, stress_in = (
+        s.provider, s.open_severity, s.open_days, s.seeking, s.patience, s.fade_day, s.stress_in)
     for n in range(provider.shape[0]):
         f = provider[n]
         severity = open_severity[n]
         if severity == 0 or f < 0:
             continue
-        add(s, False, PROBLEMS, n, f, b.open_weight * severity, True)
-        s.open_days[n] += 1
-        if s.seeking[n] and gives_up(s.open_days[n], s.patience[n]):
-            add(s, False, UNRESOLVED, n, f, b.unresolved_weight * severity, True)
-            s.stress_in[n] += b.stress_unresolved
-            s.open_severity[n] = 0.0
+        add_to(ledger, False, PROBLEMS, n, f, b.open_weight * severity, True)
+        open_days[n] += 1
+        if seeking[n] and gives_up(open_days[n], patience[n]):
+            add_to(ledger, False, UNRESOLVED, n, f, b.unresolved_weight * severity, True)
+            stress_in[n] += b.stress_unresolved
+            open_severity[n] = 0.0
             end_episode(s, n, f, UNRESOLVED_END)
-        elif not s.seeking[n] and s.fade_day[n] <= day:
-            s.open_severity[n] = 0.0
+        elif not seeking[n] and fade_day[n] <= day:
+            open_severity[n] = 0.0
             end_episode(s, n, f, SILENT)

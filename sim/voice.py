@@ -87,12 +87,13 @@ def _voice(s, b, fa) -> None:
     n_private = n_public = n_praise = 0
     provider, direct_neg, direct_pos, wom_heard = s.provider, s.direct_neg, s.direct_pos, s.wom_heard
     pos, neg, praise_clock = s.pos, s.neg, s.praise_clock
+    public, propensity = s.public_voice, s.voice_propensity
     a0, advocate = b.prior_evidence / 2.0, b.advocacy_rate > 0
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
             continue
-        q, v = s.public_voice[n], s.voice_propensity[n]
+        q, v = public[n], propensity[n]
         if direct_neg[n] <= 0 and direct_pos[n] <= 0 and wom_heard[n] <= 0:
             # no incident today: only advocacy, every customer's daily hazard on its praise clock
             if advocate and _speaks(praise_clock, n, advocacy(b, v, q, beta_mean(a0, pos[n, f], neg[n, f])), st):

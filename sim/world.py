@@ -264,25 +264,39 @@ class World:
 
 
 @njit(cache=True, inline="always")
-def add(s: State, positive: bool, cause: int, n: int, f: int, amount: float, direct: bool) -> None:
+def ledger_of(s: State) -> tuple:
+    """The arrays `add` writes, read from the state once: a phase's loop passes them to `add_to` (each read
+    of a state field costs a reference count, which a loop over every consumer would pay each time)."""
+    return s.pos_today, s.neg_today, s.provider, s.evidence, s.direct_pos, s.direct_neg
+
+
+@njit(cache=True, inline="always")
+def add_to(ledger: tuple, positive: bool, cause: int, n: int, f: int, amount: float, direct: bool) -> None:
     """Today's evidence about firm f for consumer n (§7.9): E+ or E-, the ledger, and D+ / D-.
 
     The ledger (`evidence`, by sign, cause and firm) counts evidence a firm's own customers receive
     about it; `direct` marks the consumer's own experience with its provider, which drives voice
-    (sim/trust.py:routes).
+    (sim/trust.py:routes). `ledger` is `ledger_of(s)`.
     """
+    pos_today, neg_today, provider, evidence, direct_pos, direct_neg = ledger
     if positive:
-        s.pos_today[n, f] += amount
+        pos_today[n, f] += amount
     else:
-        s.neg_today[n, f] += amount
-    ledger, experienced = routes(s.provider[n], f, direct)
-    if ledger:
-        s.evidence[np.int64(positive), cause, f] += amount
+        neg_today[n, f] += amount
+    counted, experienced = routes(provider[n], f, direct)
+    if counted:
+        evidence[np.int64(positive), cause, f] += amount
     if experienced:
         if positive:
-            s.direct_pos[n] += amount
+            direct_pos[n] += amount
         else:
-            s.direct_neg[n] += amount
+            direct_neg[n] += amount
+
+
+@njit(cache=True, inline="always")
+def add(s: State, positive: bool, cause: int, n: int, f: int, amount: float, direct: bool) -> None:
+    """`add_to` for one piece of evidence, reading the arrays from the state."""
+    add_to(ledger_of(s), positive, cause, n, f, amount, direct)
 
 
 @njit(cache=True)
