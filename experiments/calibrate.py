@@ -214,7 +214,7 @@ def simulate_seeds(setup: Setup, values: dict[str, float], periods: int, seeds: 
     curves = []
     for seed in seeds if seeds is not None else setup.seeds:
         model = RelationshipModel(setup.focal, market, rivals=list(setup.rivals), days=days, rng=seed,
-                                  consumer_agents=False)
+                                  consumer_agents=False, collect=False)
         if coupled:
             traits = model.world.traits
             u = np.random.default_rng([seed, 2007]).random(len(traits.churn_propensity))

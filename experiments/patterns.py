@@ -305,7 +305,7 @@ def _model(battery: Battery, market: Market, seed: int, days: int, focal: Strate
     from relsim.model import RelationshipModel
 
     return RelationshipModel(focal or battery.focal, market, rivals=[], days=days, rng=seed, consumer_agents=False,
-                             record_episodes=record_episodes)
+                             record_episodes=record_episodes, collect=False)
 
 
 def _npv(model, day: int) -> float:

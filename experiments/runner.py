@@ -23,7 +23,7 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None 
     focal, market = spec.cell(arm, variant, draw)
     model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
                               names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine,
-                              policy=spec.policy, learners=spec.learners(arm, market))
+                              policy=spec.policy, learners=spec.learners(arm, market), collect=False)
     model.run()
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}

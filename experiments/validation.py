@@ -170,7 +170,7 @@ def build_run(overrides: Sequence[str] = (), *, consumers: int, days: int, seed:
     mk = dataclasses.replace(mk, **changes)
     rivals = [strategies[name] for name in mk.rivals]
     return RelationshipModel(strategy, mk, rivals=rivals, days=days, rng=seed, consumer_agents=False,
-                             record_episodes=record_episodes)
+                             record_episodes=record_episodes, collect=False)
 
 
 def _survival(model: RelationshipModel, firm: int = 0) -> np.ndarray:

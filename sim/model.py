@@ -47,6 +47,10 @@ class RelationshipModel(mesa.Model):
             (tests/test_docking.py), not draw by draw.
         record_episodes: also record every problem episode and how it ended (`recorder.episodes()`);
             off by default, as only the stylized-fact experiments need it.
+        collect: collect Mesa's DataCollector every day (`datacollector`: the focal firm's customers, trust,
+            stress and profit, and each firm's customers and NPV); the recorder keeps all of these and
+            more either way, so the command's runs, which read only the recorder, turn it off (it cost
+            about a sixth of a day at 5,000 consumers).
         policy: how firms choose their levers (default `Policy()`: fixed); a learning rule changes the
             levers of the firms in `learners` every `policy.period_days` (sim/learning.py).
         learners: the indices of the learning firms (default: the focal firm 0, and the rivals too when
@@ -60,8 +64,8 @@ class RelationshipModel(mesa.Model):
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
-                 engine: str = "vectorized", record_episodes: bool = False, policy: Policy | None = None,
-                 learners: Sequence[int] | None = None, **focal_overrides):
+                 engine: str = "vectorized", record_episodes: bool = False, collect: bool = True,
+                 policy: Policy | None = None, learners: Sequence[int] | None = None, **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
@@ -105,6 +109,7 @@ class RelationshipModel(mesa.Model):
                for f in learners):
             raise ConfigError(f"learners={learners!r}: expected firm indices in [0, {len(strategies) - 1}]")
         self.learners = learning.learners(self, self.policy, [int(f) for f in learners], self.world.policy_seeds)
+        self.collect = bool(collect)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "customers": lambda m: m.firms[0].customers,
@@ -123,7 +128,8 @@ class RelationshipModel(mesa.Model):
             vectorized.day(self.world, self.recorder)
         for learner in self.learners:  # learning firms decide at the end of each period (sim/learning.py)
             learner.step()
-        self.datacollector.collect(self)
+        if self.collect:
+            self.datacollector.collect(self)
         if self.world.day >= self.days:
             self.running = False
 

@@ -59,6 +59,7 @@ class Recorder:
         self.day = 0
         self._episodes: list[np.ndarray] = []
         self._departures: list[np.ndarray] = []
+        self._levers, self._levers_of = None, None  # the firms' levers, and the FirmArrays they were read from
 
     def record(self, w: World) -> None:
         """Store the day that just ended."""
@@ -71,7 +72,9 @@ class Recorder:
         episodes that ended in it and the day's departures; record the firms' levers of the day."""
         self.day = min(w.day, self.days)
         if 0 < w.day <= self.days:
-            self.values[w.day - 1, :, _LEVERS] = np.column_stack([getattr(w.firms, k) for k in LEVERS])
+            if w.firms is not self._levers_of:  # the levers change with the firms' arrays (model.set_strategy)
+                self._levers, self._levers_of = np.column_stack([getattr(w.firms, k) for k in LEVERS]), w.firms
+            self.values[w.day - 1, :, _LEVERS] = self._levers
         if not w.observe[0] or w.day > self.days:
             return
         gone = w.n_events[E_DEFECTIONS]

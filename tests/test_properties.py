@@ -170,6 +170,22 @@ def test_same_seed_gives_identical_runs() -> None:
     assert not runs(a, None).equals(runs(c, None))
 
 
+def test_a_run_without_the_datacollector_records_the_same_and_follows_a_changed_lever() -> None:
+    collected, plain = _model(5), _model(5)
+    plain.collect = False  # as RelationshipModel(collect=False), which the command's runs use
+    for m in (collected, plain):
+        for _ in range(20):
+            m.step()
+        m.set_strategy(0, contact_rate=77.0)  # the recorder reads the levers again after a change
+        m.run()
+    pd.testing.assert_frame_equal(runs(collected, None), runs(plain, None))
+    assert len(collected.datacollector.get_model_vars_dataframe()) == 60
+    assert plain.datacollector.get_model_vars_dataframe().empty
+    rate = runs(plain).contact_rate.to_numpy()
+    assert (rate[:20] == rate[0]).all() and rate[0] != 77.0
+    assert (rate[20:] == 77.0).all()
+
+
 def test_same_seed_with_consumer_agents_gives_identical_runs() -> None:
     plain = _model(3).run()
     agents = small_model(consumers=300, days=60, rng=3, rivals=[{}], network="watts_strogatz",

@@ -189,7 +189,7 @@ def measure_preset(preset: str, consumers: int, days: int, repeats: int) -> dict
     engine, floor = float("inf"), float("inf")
     for seed in range(repeats):
         model = RelationshipModel(strategy, market, rivals=spec.rivals(market), days=days, consumer_agents=False,
-                                  rng=seed)
+                                  rng=seed, collect=False)  # as the command's runs
         started = time.perf_counter()
         model.run()
         engine = min(engine, time.perf_counter() - started)
