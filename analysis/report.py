@@ -234,20 +234,26 @@ def summary_html(summary: pd.DataFrame, currency: str) -> Html:
     return Html(display_frame(summary, currency).to_html(classes="summary", border=0, escape=True))
 
 
-def _page(run: RunData, title: str, figs: dict[str, go.Figure]) -> str:
+def _page(run: RunData, title: str, figs: dict[str, go.Figure], summary: pd.DataFrame | None = None,
+          verdict_line: str | None = None) -> str:
     """The report page of a strategy comparison."""
-    summary = summarise(run)
+    summary = summarise(run) if summary is None else summary
     sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary, currency_of(run))])]
     sections += [Section(*SECTIONS.get(key, (key, "")), [fig]) for key, fig in figs.items()]
-    return page(title, *sections, meta=meta_line(run), verdict=verdict(run, summary))
+    return page(title, *sections, meta=meta_line(run),
+                verdict=verdict(run, summary) if verdict_line is None else verdict_line)
 
 
-def write_report(out_dir: str | Path, run: RunData | None = None,
-                 title: str | None = None) -> Path:
-    """Write a self-contained ``report.html`` into ``out_dir`` atomically; return its path."""
+def write_report(out_dir: str | Path, run: RunData | None = None, title: str | None = None, *,
+                 summary: pd.DataFrame | None = None, verdict_line: str | None = None) -> Path:
+    """Write a self-contained ``report.html`` into ``out_dir`` atomically; return its path.
+
+    `summary` and `verdict_line` are `summarise(run)` and `verdict(run, summary)` when the caller has them
+    already (the command prints both: computing them once saves half a second).
+    """
     out = Path(out_dir)
     run = run if run is not None else load_run(out)
     title = title or "relsim report: " + " vs ".join(run.arms)
     path = out / "report.html"
-    write_text_atomic(path, _page(run, title, figures(run)))
+    write_text_atomic(path, _page(run, title, figures(run), summary, verdict_line))
     return path

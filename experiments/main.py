@@ -135,10 +135,11 @@ def execute(cfg: DictConfig) -> Path:
     else:
         summary = summarise(run)
         write_summary(summary, out)
+        line = verdict(run, summary)
         if not in_sweep:
-            write_report(out, run)
+            write_report(out, run, summary=summary, verdict_line=line)
             print(format_table(summary, spec.currency))
-        print(f"{job}: " * in_sweep + verdict(run, summary))
+        print(f"{job}: " * in_sweep + line)
         if spec.draws and not in_sweep:
             print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
