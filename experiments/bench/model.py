@@ -28,7 +28,9 @@ Then the engine's scaling, each simulation in a fresh process (so its peak memor
 - start-up (population, network, day-0 state), peak RSS and bytes per consumer;
 - the cold compile of the compiled rules (an empty numba cache), and the default `relsim` end to end.
 
-Figures, never assertions: machines are noisy (each simulation figure is the best of its repeats).
+The engine is timed as the command's runs use it: without Mesa's DataCollector (`collect=False`; the
+recorder keeps the same figures). Figures, never assertions: machines are noisy (each simulation
+figure is the best of its repeats).
 
     relsim-bench                          # everything (about fifteen minutes)
     relsim-bench --quick                  # small sizes only, no command, no cold compile, no history (seconds)
@@ -85,7 +87,7 @@ def measure(kind: str, consumers: int, days: int, repeats: int) -> dict:
     for seed in range(repeats):
         started = time.perf_counter()
         model = RelationshipModel(consumers=consumers, days=days, consumer_agents=False, rng=seed,
-                                  engine="agents" if kind == "agents" else "vectorized")
+                                  engine="agents" if kind == "agents" else "vectorized", collect=False)
         built = time.perf_counter()
         startup = min(startup, built - started)
         model.step()  # the first day also loads the compiled rules
