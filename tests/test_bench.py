@@ -21,7 +21,8 @@ def _result(engine_over_proto: float, over_floor: float, command_100k_s: float, 
              "peak_rss_bytes": 800 * 2**20} for n, ns in ((1_000, 80.0), (100_000, 90.0), (1_000_000, 100.0))]
     return {"date": "2026-12-02", "machine": "test", "rows": rows, "default_command_s": 12.0,
             "users": {"presets": presets, "prototype": {"cfd_per_s": proto}, "command_100k_s": command_100k_s,
-                      "sweep": {"runs": 160, "basic_s": 80.0, "joblib_s": 80.0 / sweep, "ratio": sweep}}}
+                      "sweep": {"runs": 160, "basic_s": 80.0, "joblib_s": 80.0 / sweep, "ratio": sweep,
+                                "machine_alone_s": 10.0, "machine_together_s": 10.5, "machine_ratio": 1.9}}}
 
 
 def _verdicts(result: dict) -> dict[str, str]:
@@ -48,7 +49,19 @@ def test_history_line_keeps_the_ratios_that_travel_between_machines():
     line = bench.history_line(_result(engine_over_proto=1.1, over_floor=0.16, command_100k_s=15.0, sweep=1.6))
     assert line["one_way_100k_over_prototype"] == 1.1 and line["reciprocal_100k_over_floor"] == 0.16
     assert line["command_100k_over_engine"] == 1.5 and line["sweep_scaling"] == 1.6
-    assert line["prototype_M"] == 20.0
+    assert line["prototype_M"] == 20.0 and line["machine_scaling"] == 1.9
+
+
+def test_the_sweep_target_names_what_the_machine_itself_gives_two_processes():
+    line = next(x for x in bench.targets(_result(1.1, 0.16, 15.0, 1.6)) if x.startswith("- sweeps scale"))
+    assert line == "- sweeps scale >= 1.8x on 2 cores: 1.60x (the machine itself gives two processes 1.90x) — missed"
+
+
+def test_machine_scaling_times_the_same_simulations_alone_and_in_two_processes():
+    m = bench.machine_scaling(consumers=100, runs=1)
+    assert m["machine_alone_s"] > 0 and m["machine_together_s"] > 0
+    assert m["machine_ratio"] == pytest.approx(2 * m["machine_alone_s"] / m["machine_together_s"])
+    assert 0.5 < m["machine_ratio"] < 2.5  # two processes give at most about twice one
 
 
 def test_peak_memory_grows_with_what_this_process_holds():

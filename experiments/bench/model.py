@@ -268,7 +268,8 @@ def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: boo
             print(f"  relsim {' '.join(LARGE_COMMAND)}: {out['command_100k_s']:.1f} s", flush=True)
         out["sweep"] = sweep_scaling()
         print(f"  sweep: {out['sweep']['ratio']:.2f}x the runs a minute with Hydra's joblib launcher as one job at a "
-              "time on one core", flush=True)
+              f"time on one core (the machine itself: {out['sweep']['machine_ratio']:.2f}x for two processes)",
+              flush=True)
     return out
 
 
@@ -284,7 +285,25 @@ def sweep_scaling() -> dict:
     grid, runs, seeds = default_grid(seeds=20)  # the flagship grid's corners, 160 runs (README, Sweeps)
     basic = sweep_time(LAUNCHERS["basic"], grid, seeds, 1095, 5000)
     joblib = sweep_time(LAUNCHERS["joblib"], grid, seeds, 1095, 5000)
-    return {"runs": runs, "basic_s": basic, "joblib_s": joblib, "ratio": basic / joblib}
+    return {"runs": runs, "basic_s": basic, "joblib_s": joblib, "ratio": basic / joblib, **machine_scaling()}
+
+
+def machine_scaling(consumers: int = 5000, runs: int = 6) -> dict:
+    """The sweep's yardstick: what this machine gives two processes. The same `runs` simulations (the default
+    market, three years) in one process alone, then in two processes at once; the ratio is 2 x alone / together
+    (2.0 on two idle, independent cores; less when the two share caches, memory bandwidth or a physical core)."""
+    code = ("import time; from relsim.model import RelationshipModel; "
+            "RelationshipModel(consumers=50, days=2, consumer_agents=False, rng=0).run(); t = time.perf_counter(); "
+            f"[RelationshipModel(consumers={consumers}, consumer_agents=False, rng=s, collect=False).run() "
+            f"for s in range({runs})]; print(time.perf_counter() - t)")
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+    alone = float(start().communicate()[0].strip().splitlines()[-1])
+    pair = [start(), start()]
+    together = max(float(p.communicate()[0].strip().splitlines()[-1]) for p in pair)
+    return {"machine_alone_s": alone, "machine_together_s": together, "machine_ratio": 2 * alone / together}
 
 
 def calibration_throughput(consumers: int = 1500, batteries: int = 6) -> dict:
@@ -342,6 +361,10 @@ def users_table(result: dict) -> list[str]:
         w = u["sweep"]
         lines.append(f"\nA sweep ({w['runs']} runs of relsim-bench-sweep's grid): {w['basic_s']:.1f} s one job at a "
                      f"time on one core, {w['joblib_s']:.1f} s under Hydra's joblib launcher: {w['ratio']:.2f}x.")
+        if "machine_ratio" in w:
+            lines.append(f"The machine itself gave two processes {w['machine_ratio']:.2f}x in the same run (the same "
+                         f"simulations in two processes at once, {w['machine_together_s']:.1f} s, against one alone, "
+                         f"{w['machine_alone_s']:.1f} s): the most a sweep could scale here.")
     return lines
 
 
@@ -373,6 +396,8 @@ def history_line(result: dict) -> dict:
         line["command_100k_over_engine"] = round(u["command_100k_s"] / engine, 2)
     if "sweep" in u:
         line["sweep_scaling"] = round(u["sweep"]["ratio"], 2)
+        if "machine_ratio" in u["sweep"]:
+            line["machine_scaling"] = round(u["sweep"]["machine_ratio"], 2)
     return line
 
 
@@ -536,7 +561,10 @@ def targets(result: dict) -> list[str]:
         took = result["default_command_s"]
         check("default `relsim` < 15 s end to end (the aim: < 10 s)", f"{took:.1f} s", took < 15)
     if "sweep" in u:
-        check("sweeps scale >= 1.8x on 2 cores", f"{u['sweep']['ratio']:.2f}x", u["sweep"]["ratio"] >= 1.8)
+        w = u["sweep"]
+        yardstick = (f" (the machine itself gives two processes {w['machine_ratio']:.2f}x)" if "machine_ratio" in w
+                     else "")
+        check("sweeps scale >= 1.8x on 2 cores", f"{w['ratio']:.2f}x{yardstick}", w["ratio"] >= 1.8)
     costs = [r["ns_per_consumer_day"] for r in result["rows"] if r["kind"] == "vectorized"]
     if len(costs) > 2:
         spread = max(costs) / min(costs)
