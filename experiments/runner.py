@@ -6,6 +6,7 @@ the number of workers or the order in which they finish.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from collections.abc import Callable
@@ -36,17 +37,13 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None 
     return tables
 
 
-_FROZEN: list[bool] = []
-
-
+@functools.cache
 def _freeze_imports() -> None:
     """Once per process, before its first model: keep what the imports created (modules, numba's types, some
     10^6 objects that live as long as the process) out of the garbage collector's walks. Every full collection
     walked them again, and so did the last one as a worker process ended, which the command waited for (0.7 s).
     Models and tables made afterwards are collected as usual."""
-    if not _FROZEN:
-        gc.freeze()
-        _FROZEN.append(True)
+    gc.freeze()
 
 
 def compile_rules() -> float:

@@ -132,14 +132,14 @@ def _contact(s, b, fa) -> None:
         n += skip(st, log_q)
     # each contact is welcome or a burden, by the updated load; a contact to a customer may sell
     day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, ledger_of(s)
-    capacity, tolerance_, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
+    capacity, tolerances, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
                                                       s.pos, s.neg)
     intrusiveness, sale_price, a0 = fa.intrusiveness, fa.sale_price, b.prior_evidence / 2.0
     for j in range(k):
         n, f = pairs[j] // n_firms, pairs[j] % n_firms
         today[N_CONTACTS, f] += 1
         burden = burdened(load[n], capacity[n])
-        intrusive, tolerance = intrusiveness[f], tolerance_[n]
+        intrusive, tolerance = intrusiveness[f], tolerances[n]
         if not burden:
             add_to(ledger, True, CONTACTS, n, f, welcome(b, intrusive), False)
         add_to(ledger, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
