@@ -3,10 +3,10 @@
 `relsim-app` runs as a subprocess on a free loopback port. The test opens the page, presses Step a few
 times, then Play and Pause, moves the contact-rate slider, and steps on. It checks that the charts'
 data follow the days, that the shown trust equals an in-process replay of the same run with the same
-lever change (and differs from the run without it), and that the page asked nothing of any host but
-the app. A screenshot is saved under pytest's temporary directory (its path is printed and recorded
-as the test's `screenshot` property), also when the test fails. The app's process group is always
-stopped at the end.
+lever change (and differs from the run without it), that the page asked nothing of any host but the
+app, and that it fetched plotly's front end from the app once for all its charts. A screenshot is
+saved under pytest's temporary directory (its path is printed and recorded as the test's `screenshot`
+property), also when the test fails. The app's process group is always stopped at the end.
 
 A second test opens the page afresh LOADS times (a new tab each time: a new session on the server) and
 checks that every chart is drawn, with its title, axes and data, before and after one Step: plotly
@@ -32,6 +32,7 @@ import pytest
 
 from relsim.experiments.app.layout import MODEL_PARAMS
 from relsim.experiments.app.lesson import LessonModel
+from relsim.experiments.app.live import PLOTLY_BUNDLE_ROUTE
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
@@ -201,7 +202,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
     screenshot = tmp_path / "app.png"
     record_property("screenshot", str(screenshot))
     print(f"\nscreenshot: {screenshot}")
-    outside = []
+    outside, bundles = [], []
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
@@ -210,6 +211,8 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
         try:
             def only_loopback(route):
                 if urlparse(route.request.url).hostname in LOOPBACK:
+                    if urlparse(route.request.url).path == PLOTLY_BUNDLE_ROUTE:
+                        bundles.append(route.request.url)
                     route.continue_()
                 else:
                     outside.append(route.request.url)
@@ -292,4 +295,5 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             finally:
                 browser.close()
     assert outside == [], f"the page asked hosts other than the app: {outside[:5]}"
+    assert len(bundles) == 1, bundles  # six charts, one plotly: fetched once, not carried by each chart
     assert "Traceback" not in log.read_text(), log.read_text()

@@ -2,7 +2,8 @@
 
 `redraw` sends only what changed since the last drawing (plotly restyles and one relayout) and
 paces itself on the browser's "drawn" reports, so a fast model skips days instead of queueing them.
-`ResponsiveFigure` and `ResizeNudge` make the figures fill their grid cells.
+`ResponsiveFigure` and `ResizeNudge` make the figures fill their grid cells. `fetch_plotly_once` makes
+the charts load plotly's front end once per page instead of once per chart.
 
 Why a chart could stay blank, and what prevents it: plotly's edits travel as messages, and a message
 sent before the browser has created the widget's model is lost; the browser then draws the widget's
@@ -16,9 +17,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from copy import deepcopy
+from pathlib import Path
 
 import ipyvuetify
 import numpy as np
+import plotly
 import traitlets
 from plotly.graph_objs import FigureWidget
 
@@ -44,6 +47,29 @@ class ResponsiveFigure(FigureWidget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._config = {"responsive": True, "displaylogo": False}
+
+
+#: plotly's widget front end (plotly.js and the widget's view, 5 MB; what FigureWidget carries in its state) and
+#: the address relsim-app serves it at: versioned, so a browser's cached copy is always the plotly that draws.
+PLOTLY_BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+PLOTLY_BUNDLE_ROUTE = f"/relsim/plotly-{plotly.__version__}-widget.js"
+# The chart's front end as anywidget runs it (an ES module): plotly's, imported from the app's own address
+# (under Solara's root path), which the browser fetches once per page however many charts import it.
+_FETCH_PLOTLY_ESM = f"""const root = (window.solara && window.solara.rootPath) || "";
+const plotly = await import(new URL(root + "{PLOTLY_BUNDLE_ROUTE}", window.location.origin).href);
+export default plotly.default;
+"""
+
+
+def fetch_plotly_once() -> None:
+    """Make every chart import plotly's front end from PLOTLY_BUNDLE_ROUTE, which the server must serve.
+
+    A FigureWidget sends plotly's 5 MB bundle with its state, so each of the page's six charts sent it
+    again over the websocket and the browser evaluated it six times: a fresh page took about 10 s to show
+    its first chart on a 2-core machine. Fetched by address, the bundle is loaded once per page (then
+    from the browser's cache). relsim-app calls this before it serves the page.
+    """
+    ResponsiveFigure._esm = _FETCH_PLOTLY_ESM
 
 
 class ResizeNudge(ipyvuetify.VuetifyTemplate):

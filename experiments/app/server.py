@@ -31,6 +31,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _serve_plotly_bundle() -> None:
+    """Serve plotly's widget front end at its own address, which the page's charts import once per page
+    (experiments/app/live.py, `fetch_plotly_once`), instead of each chart carrying it in its state."""
+    import solara.server.starlette
+    from starlette.responses import FileResponse
+    from starlette.routing import Route
+
+    from relsim.experiments.app import live
+
+    def bundle(request):
+        return FileResponse(live.PLOTLY_BUNDLE, media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    solara.server.starlette.app.router.routes.insert(0, Route(live.PLOTLY_BUNDLE_ROUTE, bundle))
+    live.fetch_plotly_once()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the page (Solara on uvicorn) until Ctrl-C."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
@@ -64,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     server_settings.main.mode = "production"
     server_settings.theme.title = "relsim"
     server_settings.theme.show_banner = False
+    _serve_plotly_bundle()
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"{PROG}: the educator's page is at http://{url_host}:{port}  (Ctrl-C to stop)", file=sys.stderr,
           flush=True)
