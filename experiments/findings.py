@@ -42,8 +42,8 @@ RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
 QUICK_RUN = {"posterior": ["posterior=3"], "allocation": ["hydra.sweeper.divisions=2"],
              "discovery": ["hydra.sweeper.samples=6"], "learning": ["firm_policy.period_days=5"],
-             "emergence": ["firm_policy.period_days=5", "firm_policy.objective=profit,equity", "market.rivals=[],[middle]",
-                           "market.population.contact_capacity.mean=4"]}  # 8 of the grid's 36 cells
+             "emergence": ["firm_policy.period_days=5", "firm_policy.objective=profit,equity",  # 16 of the 36 cells
+                           "market.rivals=[],[middle]"]}
 
 
 def _parser() -> argparse.ArgumentParser:

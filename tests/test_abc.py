@@ -95,7 +95,7 @@ def test_a_calibration_is_the_same_serial_in_a_pool_and_on_dask() -> None:
     including a Dask cluster on loopback (processes)."""
     keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
     observed, scales = abc.targets_of(PATTERNS)
-    model = abc.pattern_model(make_battery(150), keys)
+    model = abc.pattern_model(make_battery(60), keys)  # small: the maps, not the model, are under test
     runs = [abc.calibrate(model, keys, observed, scales, population=3, generations=2, budget=1000, seed=5, workers=w,
                           dask=d) for w, d in ((1, None), (2, None), (2, "local"))]
     for other in runs[1:]:

@@ -98,7 +98,11 @@ def test_the_emergence_run_writes_the_phase_diagram(quick) -> None:
     out, _, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(out / "emergence" / "emergence.csv")
-    assert len(table) == 3 * 2 * 3 * 2  # objective x listening x competition x contact capacity
+    # --quick's cells: objective (2) x listening (2) x competition (2) x contact capacity (2), each once
+    cells = ["firm_policy.objective", "strategies.learner.listening", "market.rivals",
+             "market.population.contact_capacity.mean"]
+    assert len(table) == 16 and [table[c].nunique() for c in cells] == [2, 2, 2, 2]
+    assert not table[cells].duplicated().any()
     for share in ("one_way_like", "talk_more", "harder_to_reach", "charge_to_be_heard"):
         assert table[share].between(0, 1).all()
     assert (table["one_way_like"] <= table[["talk_more", "harder_to_reach"]].min(axis=1)).all()
