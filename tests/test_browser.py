@@ -297,3 +297,12 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
     assert outside == [], f"the page asked hosts other than the app: {outside[:5]}"
     assert len(bundles) == 1, bundles  # six charts, one plotly: fetched once, not carried by each chart
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.mark.slow
+def test_the_page_benchmark_opens_plays_and_pauses_the_page():
+    """`python -m relsim.experiments.bench.app --browser` (it once waited for five charts where the page has six)."""
+    from relsim.experiments.bench.app import browser_bench
+
+    b = browser_bench(seconds=1.0)
+    assert b["load_s"] > 0 and b["days"] > 0 and b["days_per_s"] > 0 and b["lag_days"] >= 0
