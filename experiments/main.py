@@ -18,6 +18,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import hydra
@@ -113,7 +114,10 @@ def execute(cfg: DictConfig) -> Path:
     from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
                                         write_whatif_report)
 
-    write_tables(tables, out)
+    # The tables go to disk while the summary and the report are computed (pyarrow writes without the GIL).
+    writer = ThreadPoolExecutor(1, thread_name_prefix="relsim-write")
+    written = writer.submit(write_tables, tables, out)
+    writer.shutdown(wait=False)
     manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
                              scenarios={v.name: v.description for v in spec.variants})
     run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
@@ -142,6 +146,7 @@ def execute(cfg: DictConfig) -> Path:
         print(f"{job}: " * in_sweep + line)
         if spec.draws and not in_sweep:
             print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
+    written.result()  # the tables are on disk (an error writing them is raised here), before the manifest
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
     write_manifest(out, manifest)
     if not in_sweep:  # a job's files are read back by the sweep; its line above names it
