@@ -332,6 +332,7 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     """Every pattern's statistic (and the retention curve, `survival_<day>`) for one seed; only the curve when
     the battery has no facts."""
     from relsim.analysis.facts import logistic_hazard_ratios
+    from relsim.trust import prior
     from relsim.world import EPISODE_OUTCOMES
 
     market = with_values(battery.market, values)
@@ -352,7 +353,7 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
         tracker.after(w)
         if w.day == 120:
             rows = np.flatnonzero(w.provider == 0)
-            a0, n0 = b.prior_evidence / 2 + w.pos[rows, 0], b.prior_evidence / 2 + w.neg[rows, 0]
+            a0, n0 = prior.py_func(b) + w.pos[rows, 0], prior.py_func(b) + w.neg[rows, 0]
             trust = a0 / (a0 + n0)
             gain = np.mean((a0 + 1) / (a0 + 1 + n0) - trust)
             drop = np.mean(trust - a0 / (a0 + n0 + b.negativity_bias))

@@ -34,7 +34,7 @@ from numba import njit
 
 from relsim.numerics import exp
 from relsim.rand import choose, exponential, uniform
-from relsim.trust import beta_mean, trust_of
+from relsim.trust import beta_mean, prior, trust_of
 from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
 
 
@@ -93,7 +93,7 @@ def _churn(s, b, fa) -> None:
     s.n_events[E_DEFECTIONS] = 0  # today's leavers replace yesterday's as tomorrow's exit talk
     provider, residual, pos, neg, stress, intimacy = s.provider, s.churn_clock, s.pos, s.neg, s.stress, s.intimacy
     propensity, sensitivity = s.churn_propensity, s.price_sensitivity
-    markup, a0 = _markups(b, fa), b.prior_evidence / 2
+    markup, a0 = _markups(b, fa), prior(b)
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
@@ -125,7 +125,7 @@ def _acquire(s, b, fa) -> None:
     if b.acquisition_rate <= 0:
         return
     provider, left_day, residual, pos, neg, contacted = s.provider, s.left_day, s.join_clock, s.pos, s.neg, s.contacted
-    sensitivity, markup, a0 = s.price_sensitivity, _markups(b, fa), b.prior_evidence / 2
+    sensitivity, markup, a0 = s.price_sensitivity, _markups(b, fa), prior(b)
     for n in range(provider.shape[0]):
         if provider[n] >= 0 or left_day[n] == day:
             continue

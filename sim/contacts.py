@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit
 
 from relsim.rand import keyed_uniform, skip, uniform
-from relsim.trust import beta_mean, kept
+from relsim.trust import beta_mean, kept, prior
 from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
                           R_RESPONSE, World, add, add_to, ledger_of)
 
@@ -134,7 +134,7 @@ def _contact(s, b, fa) -> None:
     day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, ledger_of(s)
     capacity, tolerances, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
                                                       s.pos, s.neg)
-    intrusiveness, sale_price, a0 = fa.intrusiveness, fa.sale_price, b.prior_evidence / 2.0
+    intrusiveness, sale_price, a0 = fa.intrusiveness, fa.sale_price, prior(b)
     for j in range(k):
         n, f = pairs[j] // n_firms, pairs[j] % n_firms
         today[N_CONTACTS, f] += 1

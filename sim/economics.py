@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from relsim.churn import hazard, price_markup
-from relsim.trust import beta_mean
+from relsim.trust import beta_mean, prior
 from relsim.world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
                           World)
 
@@ -160,7 +160,7 @@ def _values(s, b, fa, values) -> None:
         margins[f] = margin(fa.price[f], fa.nuisance_fee[f],
                             serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f]))
         markups[f] = price_markup(b, fa.price[f], fa.nuisance_fee[f])
-    provider, pos, neg, a0 = s.provider, s.pos, s.neg, b.prior_evidence / 2
+    provider, pos, neg, a0 = s.provider, s.pos, s.neg, prior(b)
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:

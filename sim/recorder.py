@@ -17,7 +17,7 @@ from numba import njit
 
 from relsim.economics import _equity
 from relsim.params import LEVERS
-from relsim.trust import beta_mean
+from relsim.trust import beta_mean, prior
 from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
@@ -156,7 +156,7 @@ def _record(s, b, fa, values, evidence, surviving, cohort_size) -> None:
             row[:, _COUNTER_COLUMN[k]] = s.today_arr[k]
     trust, intimacy, stress, alive = np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms), np.zeros(n_firms)
     provider, intim, level, cohort, alive_ = s.provider, s.intimacy, s.stress, s.cohort, s.cohort_alive
-    pos, neg, a0 = s.pos, s.neg, b.prior_evidence / 2.0
+    pos, neg, a0 = s.pos, s.neg, prior(b)
     for n in range(provider.shape[0]):
         f = provider[n]
         if f >= 0:

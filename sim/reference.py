@@ -157,7 +157,7 @@ class Consumer(mesa.Agent):
 
     def trust(self, firm: int) -> float:
         """My trust in `firm`, the mean of my Beta evidence about it (§7.9)."""
-        return trust.beta_mean(self.model.b.prior_evidence / 2, self.pos[firm], self.neg[firm])
+        return trust.beta_mean(trust.prior(self.model.b), self.pos[firm], self.neg[firm])
 
     def fee(self) -> float:
         """The support fee a call would cost me today (§7.6)."""

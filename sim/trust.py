@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 
 @njit(cache=True, inline="always")
+def prior(b) -> float:
+    """a0, the Beta's prior pseudo-count of each sign: half of `prior_evidence` (§7.9)."""
+    return b.prior_evidence / 2.0
+
+
+@njit(cache=True, inline="always")
 def beta_mean(a0: float, positive: float, negative: float) -> float:
     """T = (a0 + a) / (2 a0 + a + b): the mean of Beta(a0 + a, a0 + b)."""
     return (a0 + positive) / (2.0 * a0 + positive + negative)
@@ -37,8 +43,8 @@ def beta_mean(a0: float, positive: float, negative: float) -> float:
 
 @njit(cache=True, inline="always")
 def trust_of(s, b, n: int, f: int) -> float:
-    """T_nf, consumer n's trust in firm f (a0 = prior_evidence / 2)."""
-    return beta_mean(b.prior_evidence / 2.0, s.pos[n, f], s.neg[n, f])
+    """T_nf, consumer n's trust in firm f."""
+    return beta_mean(prior(b), s.pos[n, f], s.neg[n, f])
 
 
 @njit(cache=True, inline="always")

@@ -41,7 +41,7 @@ from numba import njit
 from relsim.fees import deterrent_of
 from relsim.numerics import exp
 from relsim.rand import exponential
-from relsim.trust import beta_mean
+from relsim.trust import beta_mean, prior
 from relsim.world import E_PRAISE, E_PRIVATE, E_PUBLIC, N_PRAISE, N_PRIVATE, N_PUBLIC, R_VOICE, World
 
 
@@ -88,7 +88,7 @@ def _voice(s, b, fa) -> None:
     provider, direct_neg, direct_pos, wom_heard = s.provider, s.direct_neg, s.direct_pos, s.wom_heard
     pos, neg, praise_clock = s.pos, s.neg, s.praise_clock
     public, propensity = s.public_voice, s.voice_propensity
-    a0, advocate = b.prior_evidence / 2.0, b.advocacy_rate > 0
+    a0, advocate = prior(b), b.advocacy_rate > 0
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:

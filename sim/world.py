@@ -28,7 +28,7 @@ from numba.experimental import structref
 from relsim.params import Behaviour, Market, Strategy
 from relsim.population import Traits, build_network, draw_traits
 from relsim.rand import NEVER, exponential, seed_streams
-from relsim.trust import beta_mean, routes
+from relsim.trust import beta_mean, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
@@ -244,14 +244,14 @@ class World:
 
     def trust(self, rows: np.ndarray | slice | int = slice(None)) -> np.ndarray:
         """Trust of consumers `rows` (default all) in every firm: the mean of the Beta evidence."""
-        return beta_mean.py_func(self.market.behaviour.prior_evidence / 2, self.pos[rows], self.neg[rows])
+        return beta_mean.py_func(prior.py_func(self.market.behaviour), self.pos[rows], self.neg[rows])
 
     def provider_trust(self) -> np.ndarray:
         """Each consumer's trust in its provider (0.5 for consumers without one)."""
         rows = np.flatnonzero(self.provider >= 0)
         firms = self.provider[rows]
         out = np.full(self.n, 0.5)
-        out[rows] = beta_mean.py_func(self.market.behaviour.prior_evidence / 2, self.pos[rows, firms],
+        out[rows] = beta_mean.py_func(prior.py_func(self.market.behaviour), self.pos[rows, firms],
                                       self.neg[rows, firms])
         return out
 
@@ -365,7 +365,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.pos, w.neg = np.zeros((n, n_firms)), np.zeros((n, n_firms))
     # day-0 customers hold evidence of mass initial_evidence whose Beta mean is their initial trust
     rows = np.flatnonzero(provider >= 0)
-    p0, mass = b.prior_evidence / 2, b.initial_evidence
+    p0, mass = prior.py_func(b), b.initial_evidence
     trust0 = np.clip(traits.initial_trust[rows], p0 / (2 * p0 + mass), (p0 + mass) / (2 * p0 + mass))
     w.pos[rows, provider[rows]] = trust0 * (2 * p0 + mass) - p0
     w.neg[rows, provider[rows]] = mass - w.pos[rows, provider[rows]]
