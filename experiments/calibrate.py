@@ -79,7 +79,7 @@ from relsim.experiments.cli import Parser, fail, summary
 from relsim.experiments.config import CONFIG_DIR
 from relsim.experiments.patterns import CHURN_PARAMS, PARAMS, Param  # noqa: F401 (Param: re-exported)
 from relsim.params import ConfigError, Dist, Market, Strategy  # noqa: F401 (Dist: re-exported)
-from relsim.trust import prior
+from relsim.trust import initial_range
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -246,9 +246,7 @@ class ABMFit:
 
 def _mean_initial_trust(market: Market) -> float:
     """The cohort's mean day-0 trust (the initial_trust distribution's mean, clipped as the model clips it)."""
-    b = market.behaviour
-    p0, mass = prior.py_func(b), b.initial_evidence
-    return float(np.clip(market.population.initial_trust.mean, p0 / (2 * p0 + mass), (p0 + mass) / (2 * p0 + mass)))
+    return float(np.clip(market.population.initial_trust.mean, *initial_range(market.behaviour)))
 
 
 class _Coordinates:

@@ -35,6 +35,13 @@ def prior(b) -> float:
     return b.prior_evidence / 2.0
 
 
+def initial_range(b) -> tuple[float, float]:
+    """The trust a day-0 customer's evidence (of mass initial_evidence) can express: from all of it negative to
+    all of it positive. Initial trust is clipped to it (sim/world.py)."""
+    p0, mass = prior.py_func(b), b.initial_evidence
+    return p0 / (2 * p0 + mass), (p0 + mass) / (2 * p0 + mass)
+
+
 @njit(cache=True, inline="always")
 def beta_mean(a0: float, positive: float, negative: float) -> float:
     """T = (a0 + a) / (2 a0 + a + b): the mean of Beta(a0 + a, a0 + b)."""

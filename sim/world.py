@@ -28,7 +28,7 @@ from numba.experimental import structref
 from relsim.params import Behaviour, Market, Strategy
 from relsim.population import Traits, build_network, draw_traits
 from relsim.rand import NEVER, exponential, seed_streams
-from relsim.trust import beta_mean, prior, routes
+from relsim.trust import beta_mean, initial_range, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
@@ -366,7 +366,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     # day-0 customers hold evidence of mass initial_evidence whose Beta mean is their initial trust
     rows = np.flatnonzero(provider >= 0)
     p0, mass = prior.py_func(b), b.initial_evidence
-    trust0 = np.clip(traits.initial_trust[rows], p0 / (2 * p0 + mass), (p0 + mass) / (2 * p0 + mass))
+    trust0 = np.clip(traits.initial_trust[rows], *initial_range(b))
     w.pos[rows, provider[rows]] = trust0 * (2 * p0 + mass) - p0
     w.neg[rows, provider[rows]] = mass - w.pos[rows, provider[rows]]
     w.intimacy, w.fit = np.zeros((n, n_firms)), traits.fit.copy()
