@@ -4,7 +4,7 @@
 discovery.csv and the designs) and states, with figures and CIs, what the model finds. Every
 sentence that claims a direction is chosen by the numbers it reports (a difference is called clear
 only when its 95% CI excludes 0); nothing here knows which answer to expect. The command that runs
-the experiments and writes the page is `relsim-findings` (experiments/findings.py).
+the experiments and writes the page is `relsim-findings` (experiments/commands/write_findings.py).
 """
 
 from __future__ import annotations

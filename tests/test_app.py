@@ -18,7 +18,7 @@ import yaml
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from plotly.graph_objs import FigureWidget
 
-from relsim.experiments import config
+from relsim.experiments.plumbing import config
 from relsim.experiments.app import charts, layout, lesson, live, network, server
 from relsim.experiments.app.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
 from relsim.model import RelationshipModel

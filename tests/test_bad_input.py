@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relsim import Behaviour, ConfigError, Market, RelationshipModel, Strategy
-from relsim.experiments import config
-from relsim.experiments.checks import check_command_line
+from relsim.experiments.plumbing import config
+from relsim.experiments.plumbing.checks import check_command_line
 from relsim.params import Dist, Population, Shock
 
 SMALL = ["seeds=1", "days=20", "market.consumers=100", "progress=false"]
@@ -105,7 +105,7 @@ def _configs_with(tmp_path: Path, monkeypatch, name: str, text: str) -> None:
     shutil.copytree(config.CONFIG_DIR, configs, ignore=shutil.ignore_patterns("__pycache__"))
     (configs / "scenario" / f"{name}.yaml").write_text(text)
     monkeypatch.setattr(config, "CONFIG_DIR", configs)
-    monkeypatch.setattr("relsim.experiments.checks.CONFIG_DIR", configs)
+    monkeypatch.setattr("relsim.experiments.plumbing.checks.CONFIG_DIR", configs)
 
 
 @pytest.mark.parametrize("body", [

@@ -12,7 +12,7 @@ import pytest
 from conftest import relsim_command
 
 from relsim.analysis.stats import MIN_CLEAR_PAIRS
-from relsim.experiments.checks import check_command_line
+from relsim.experiments.plumbing.checks import check_command_line
 from relsim.params import ConfigError
 
 SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
@@ -144,3 +144,4 @@ def test_config_values_are_never_code(tmp_path: Path) -> None:
     result = relsim(f'strategies.one_way.contact_rate="{code}"', f"hydra.run.dir={tmp_path / 'x'}", cwd=tmp_path)
     assert result.returncode == 2 and "expected a number" in result.stderr
     assert not marker.exists()
+

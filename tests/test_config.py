@@ -16,7 +16,7 @@ import yaml
 
 import relsim
 from relsim import ConfigError, RelationshipModel, Strategy
-from relsim.experiments.config import CONFIG_DIR, load
+from relsim.experiments.plumbing.config import CONFIG_DIR, load
 from relsim.params import Market, Policy, _range, build, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent

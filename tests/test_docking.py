@@ -41,7 +41,7 @@ import pytest
 from conftest import make_market, relsim_command, strategy
 from scipy import stats
 
-from relsim.experiments.config import load
+from relsim.experiments.plumbing.config import load
 from relsim.model import RelationshipModel
 from relsim.params import Market, Shock
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from relsim import learning
-from relsim.experiments.config import load
-from relsim.experiments.runner import run_all
+from relsim.experiments.plumbing.config import load
+from relsim.experiments.plumbing.runner import run_all
 from relsim.model import RelationshipModel
 from relsim.params import LEVERS, ConfigError, Policy
 

@@ -11,10 +11,10 @@ import pytest
 
 from conftest import relsim_command
 
-from relsim.experiments.config import load, options
-from relsim.experiments.checks import check_command_line
-from relsim.experiments.runner import simulate
-from relsim.experiments.scenarios import parse
+from relsim.experiments.plumbing.config import load, options
+from relsim.experiments.plumbing.checks import check_command_line
+from relsim.experiments.plumbing.runner import simulate
+from relsim.experiments.plumbing.scenarios import parse
 from relsim.params import ConfigError
 
 SMALL = ["seeds=[1]", "market.consumers=400", "progress=false"]

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.analysis.figures import COLORS
-from relsim.experiments.app.lesson import LessonModel
-from relsim.experiments.app.network import network_sample
 from relsim.recorder import column as recorded
+
+from .lesson import LessonModel
+from .network import network_sample
 
 SMOOTH_DAYS = 7  # complaints are 7-day totals, profit a 7-day mean
 X_BLOCK = 30  # days: the charts' x axis grows by this much at a time

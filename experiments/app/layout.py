@@ -19,10 +19,11 @@ import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from relsim.experiments.app.charts import FIGURES, NOTES
-from relsim.experiments.app.lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
-from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
 from relsim.params import Strategy
+
+from .charts import FIGURES, NOTES
+from .lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
+from .live import ResizeNudge, ResponsiveFigure, redraw
 
 PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
 TITLE = "relsim: how a relationship decays"

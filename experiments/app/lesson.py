@@ -2,7 +2,7 @@
 
 `LessonModel` is a `RelationshipModel` built from what the page offers: a strategy preset from
 configs/strategy/, a what-if scenario ("none", the lesson "relationship decay", or a scenario of
-configs/scenario/ or one of its contrasts, applied by experiments/scenarios.py), the consumer count and
+configs/scenario/ or one of its contrasts, applied by experiments/plumbing/scenarios.py), the consumer count and
 the seed. The focal firm's levers (contact rate, intrusiveness, ...) can be changed while it runs, as
 a NetLogo slider would; the change takes effect from the next day. Nothing here changes how the
 model works: the presets are read from their files, the dynamics are sim/'s.
@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiments import scenarios
-from relsim.experiments.config import RunSpec, compose, load, options, plain_config
 from relsim.model import RelationshipModel
 from relsim.params import ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import COLUMNS
+
+from ..plumbing import scenarios
+from ..plumbing.config import RunSpec, compose, load, options, plain_config
 
 NONE = "none"
 #: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.
@@ -79,7 +80,7 @@ def presets() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _scenario_files() -> dict[str, scenarios.Scenario]:
-    """The scenarios in configs/scenario/ (parsed and checked by experiments.scenarios)."""
+    """The scenarios in configs/scenario/ (parsed and checked by experiments/plumbing/scenarios.py)."""
     names = options("scenario")
     chosen = plain_config(compose([f"scenario=[{','.join(names)}]"]))["scenario"]
     return {name: scenarios.parse(name, chosen[name]) for name in names}
@@ -88,7 +89,7 @@ def _scenario_files() -> dict[str, scenarios.Scenario]:
 def what_ifs() -> list[str]:
     """The scenarios the page offers: none, the lesson, each what-if in configs/scenario/ and its contrasts.
 
-    The mechanism audit's switch-offs (off_*.yaml, relsim.experiments.audit) are a researcher's tool,
+    The mechanism audit's switch-offs (off_*.yaml, relsim-audit) are a researcher's tool,
     not a what-if for a class, and are left out.
     """
     names = [NONE, LESSON]

@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 
-from relsim.experiments.cli import error
+from ..commands.cli import error
 
 PROG = "relsim-app"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -38,7 +38,7 @@ def _serve_plotly_bundle() -> None:
     from starlette.responses import FileResponse
     from starlette.routing import Route
 
-    from relsim.experiments.app import live
+    from . import live
 
     def bundle(request):
         return FileResponse(live.PLOTLY_BUNDLE, media_type="text/javascript",

@@ -37,10 +37,10 @@ def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 
     import solara
     from mesa.visualization.utils import force_update
 
-    from relsim.experiments.app.charts import FIGURES
-    from relsim.experiments.app.layout import Page
-    from relsim.experiments.app.lesson import LessonModel
-    from relsim.experiments.app.network import network_sample
+    from ..app.charts import FIGURES
+    from ..app.layout import Page
+    from ..app.lesson import LessonModel
+    from ..app.network import network_sample
 
     model = LessonModel(consumers=consumers, rng=seed, days=warmup + 3 * days + 10)
     for _ in range(warmup):
@@ -89,7 +89,7 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
     controls and charts, days per second, display lag, browser ms per day."""
     from playwright.sync_api import sync_playwright
 
-    from relsim.experiments.app.charts import FIGURES
+    from ..app.charts import FIGURES
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

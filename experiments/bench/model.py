@@ -54,8 +54,9 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from relsim.experiments.outputs import short_commit
 from relsim.world import TRAITS
+
+from ..plumbing.outputs import short_commit
 
 #: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
 DEFAULT_PROTO = Path(__file__).resolve().parents[2].parent / "shared" / "perfproto"
@@ -182,7 +183,7 @@ PRESETS = ("one_way", "reciprocal", "middle")
 def measure_preset(preset: str, consumers: int, days: int, repeats: int) -> dict:
     """A preset against the default market's rival, as `relsim` runs it (the compiled engine alone, best of
     `repeats` seeds), and the floor kernel on the same world in the same process."""
-    from relsim.experiments.config import load
+    from ..plumbing.config import load
     from relsim.model import RelationshipModel
 
     spec = load([f"market.consumers={consumers}", f"days={days}", "progress=false"])
@@ -230,9 +231,11 @@ def command_breakdown() -> dict[str, float]:
     """The default `relsim` end to end, its start-up (importing the command) and its simulations alone."""
     total = command_time()
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import relsim.experiments.main"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", "import relsim.experiments.commands.compare"], check=True,
+                   capture_output=True)
     startup = time.perf_counter() - started
-    code = ("import time; from relsim.experiments.config import load; from relsim.experiments.runner import run_all; "
+    code = ("import time; from relsim.experiments.plumbing.config import load; "
+            "from relsim.experiments.plumbing.runner import run_all; "
             "spec = load(['progress=false']); t = time.perf_counter(); run_all(spec); print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     simulate = float(out.stdout.strip().splitlines()[-1])
@@ -280,7 +283,7 @@ LARGE_COMMAND = ("arms=[one_way]", "seeds=1", "market.consumers=100000")
 def sweep_scaling() -> dict:
     """Runs a minute of relsim-bench-sweep's grid under Hydra's joblib launcher (jobs in parallel, one core each)
     against the basic launcher with one core (jobs one after the other), measured now."""
-    from relsim.experiments.bench.sweep import LAUNCHERS, default_grid, sweep_time
+    from .sweep import LAUNCHERS, default_grid, sweep_time
 
     grid, runs, seeds = default_grid(seeds=20)  # the flagship grid's corners, 160 runs (README, Sweeps)
     basic = sweep_time(LAUNCHERS["basic"], grid, seeds, 1095, 5000)
@@ -311,8 +314,8 @@ def calibration_throughput(consumers: int = 1500, batteries: int = 6) -> dict:
     (relsim-calibrate's seeded process pool): what decides how long a calibration takes."""
     import os
 
-    from relsim.experiments.abc import mapper
-    from relsim.experiments.patterns import make_battery, measure
+    from ..inference.abc_smc import mapper
+    from ..inference.battery import make_battery, measure
 
     battery = make_battery(consumers)
     measure(battery, {}, 0)  # load the compiled rules

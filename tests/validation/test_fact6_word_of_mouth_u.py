@@ -4,7 +4,7 @@ satisfied customers recommend their provider at a rate rising with trust."""
 
 import pytest
 
-from relsim.experiments.validation import FACTS
+from relsim.experiments.inference.fact_checks import FACTS
 
 #: A known gap, reported rather than tuned away: since service recovery became an explicit parameter at
 #: its literature default (recovery_paradox = 0: a quickly resolved problem leaves trust where it was,

@@ -1,6 +1,6 @@
 """`relsim --help`: what relsim is, its main keys with units and ranges, the commands, examples.
 
-Built from the typed parameters (sim/params.py) and the run settings' bounds (experiments/config.py),
+Built from the typed parameters (sim/params.py) and the run settings' bounds (experiments/plumbing/config.py),
 so a range shown here is the range the checks enforce. It imports neither the model nor Hydra's
 runtime, so it appears at once. Hydra's own help stays available as `relsim --hydra-help`.
 """

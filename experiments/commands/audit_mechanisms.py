@@ -1,8 +1,8 @@
 """`relsim-audit`: the mechanism audit, run and written up in one command.
 
-    python -m relsim.experiments.audit                       # default market, 10 seeds, 5,000 consumers, 3 years
-    python -m relsim.experiments.audit --out DIR --doc docs/AUDIT.md seeds=3 market.consumers=2000
-    relsim-audit ...                                         # the same, once installed
+    relsim-audit                                            # default market, 10 seeds, 5,000 consumers, 3 years
+    relsim-audit --out DIR --doc docs/AUDIT.md seeds=3 market.consumers=2000
+    python -m relsim.experiments.commands.audit_mechanisms   # the same, without the console script
 
 It runs `relsim +experiment=audit` (each switch-off of configs/scenario/off_*.yaml against the baseline,
 for each strategy in `arms`, on the same seeds; any further `relsim` overrides are passed on), then
@@ -25,6 +25,8 @@ from relsim.analysis.audit import MECHANISMS, audit_table, format_markdown
 from relsim.analysis.io import atomic_write, write_text_atomic
 from relsim.analysis.load import load_run
 
+from .cli import RELSIM
+
 DEFAULT_DOC = Path("docs") / "AUDIT.md"
 
 
@@ -40,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 def run(out: Path, overrides: list[str]) -> float:
     """Run `relsim +experiment=audit` into `out`; returns the wall time in seconds."""
     started = time.perf_counter()
-    command = [sys.executable, "-m", "relsim.experiments.main", "+experiment=audit", *overrides,
+    command = [sys.executable, "-m", RELSIM, "+experiment=audit", *overrides,
                f"hydra.run.dir={out}"]
     result = subprocess.run(command, check=False)
     if result.returncode != 0:
@@ -62,7 +64,7 @@ def write(out: Path, doc: str, argv: list[str], wall: float) -> Path:
         setting = (f"arms {', '.join(data.arms)}; {len(seeds)} seeds; {market.get('consumers', '?'):,} consumers; "
                    f"{config.get('days', '?')} days; rivals {', '.join(market.get('rivals') or []) or 'none'}")
         descriptions = {k: v for k, v in (m.get("scenario_descriptions") or {}).items() if k in MECHANISMS}
-        text = format_markdown(table, command=" ".join(["python -m relsim.experiments.audit",
+        text = format_markdown(table, command=" ".join(["relsim-audit",
                                                         *map(shlex.quote, argv)]),
                                date=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
                                setting=setting, wall_time=f"{wall / 60:.1f} min ({wall:.0f} s) on this machine",

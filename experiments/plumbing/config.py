@@ -18,11 +18,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.experiments import scenarios
-from relsim.experiments.scenarios import BASELINE, Variant, variants
 from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+from ..inference.space import posterior_draws, with_values
+from . import scenarios
+from .scenarios import BASELINE, Variant, variants
+
+#: The Hydra configs (the repository's configs/, or relsim/configs once installed).
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 #: The top-level settings of a run (configs/config.yaml).
 SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
             "engine", "firm_policy", "currency", "posterior", "posterior_file")
@@ -76,8 +79,6 @@ class RunSpec:
         """The focal strategy and the market of one arm under one variant (and posterior draw)."""
         strategy, market = self.cells.get((arm, variant), (self.strategies[arm], self.market))
         if draw is not None:
-            from relsim.experiments.patterns import with_values
-
             market = with_values(market, self.draws[draw])
         return strategy, market
 
@@ -246,13 +247,6 @@ def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, flo
         if file is not None:
             raise ConfigError(f"posterior_file={file!r}: only with posterior=N (N posterior draws)")
         return ()
-    import math  # only now: the calibration's parameter table imports the pattern battery
-
-    import numpy as np
-    import pandas as pd
-
-    from relsim.experiments.patterns import PARAMS
-
     if max(seeds) >= DRAW_STRIDE:
         raise ConfigError(f"seeds: with posterior=N every seed must be below {DRAW_STRIDE:,} "
                           "(a replicate's seed column is draw x 1,000,000 + seed)")
@@ -263,26 +257,7 @@ def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, flo
     if not path.is_file():
         raise ConfigError(f"{key}: {str(path)!r} is not a file; expected a posterior.csv written by relsim-calibrate"
                           + ("" if file is not None else " (run relsim-calibrate --write-preset calibrated first)"))
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{key}: {str(path)!r} is not a readable CSV ({str(exc).splitlines()[0]})") from None
-    columns = [c for c in frame.columns if c != "weight"]
-    bad = [c for c in columns if c not in PARAMS]
-    if bad or not columns or "weight" not in frame.columns or not len(frame):
-        raise ConfigError(f"{key}: {str(path)!r}: expected columns weight and calibrated parameters "
-                          f"({', '.join(PARAMS)})" + (f"; unknown: {bad[0]}" if bad else ""))
-    frame = frame.apply(pd.to_numeric, errors="coerce")
-    values = frame.to_numpy(dtype=float, na_value=math.nan)
-    weights = frame["weight"].to_numpy(dtype=float)
-    for c in columns:
-        col = frame[c].to_numpy(dtype=float)
-        if not np.all(np.isfinite(col)) or np.any(col < PARAMS[c].lo) or np.any(col > PARAMS[c].hi):
-            raise ConfigError(f"{key}: {str(path)!r}: {c} must lie in [{PARAMS[c].lo:g}, {PARAMS[c].hi:g}]")
-    if not np.all(np.isfinite(values)) or np.any(weights < 0) or weights.sum() <= 0:
-        raise ConfigError(f"{key}: {str(path)!r}: weights must be >= 0 with a positive sum")
-    rows = np.random.default_rng([n, 2026]).choice(len(frame), size=n, p=weights / weights.sum())
-    return tuple({c: float(frame[c].iloc[r]) for c in columns} for r in rows)
+    return posterior_draws(path, n, key)
 
 
 def _currency(value: Any) -> str:

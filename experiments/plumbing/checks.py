@@ -30,8 +30,9 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.io import write_text_atomic
-from relsim.experiments.config import CONFIG_DIR, compose, first_line, options, plain_config, run_spec
 from relsim.params import ConfigError
+
+from .config import CONFIG_DIR, compose, first_line, options, plain_config, run_spec
 
 #: An option name: letters, digits, _ and -, starting with a letter (never a path).
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,63}")
@@ -57,9 +58,11 @@ HYDRA_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir", "hydra.m
               "hydra.sweeper.", "hydra.launcher.")
 #: Keys below hydra.launcher that would run commands or change the environment: never from a config.
 LAUNCHER_DENIED = ("_target_", "setup", "srun_args", "runtime_env", "env", "setup_commands")
+#: The sweeps' callback (configs/config.yaml): it collects a sweep's jobs into one dataset.
+COLLECTOR = "relsim.experiments.plumbing.collect.CollectSweep"
 #: The only `_target_` values a composed config may hold.
 TARGETS = {
-    "relsim.experiments.sweep.CollectSweep",
+    COLLECTOR,
     "hydra._internal.core_plugins.basic_launcher.BasicLauncher",
     "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
     "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
@@ -260,7 +263,7 @@ def check_composed(cfg: DictConfig) -> None:
                               "launchers, sweepers and callback")
     hydra = cfg.hydra
     callbacks = OmegaConf.to_container(hydra.callbacks, resolve=False) if hydra.get("callbacks") else {}
-    if callbacks != {"collect": {"_target_": "relsim.experiments.sweep.CollectSweep"}}:
+    if callbacks != {"collect": {"_target_": COLLECTOR}}:
         raise ConfigError(f"hydra.callbacks={callbacks}: relsim runs only its own collector callback")
     for node in ("job_logging", "hydra_logging"):
         _check_logging(OmegaConf.to_container(hydra[node], resolve=False) if hydra.get(node) else {}, f"hydra.{node}")

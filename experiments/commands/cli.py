@@ -6,6 +6,9 @@ import argparse
 import sys
 from typing import NoReturn
 
+#: The module of the `relsim` command, as `python -m` runs it (relsim-audit and relsim-findings run it so).
+RELSIM = "relsim.experiments.commands.compare"
+
 
 def error(prog: str, message: str) -> None:
     """Print `prog: error: message` as one line on stderr."""

@@ -5,7 +5,7 @@ DESIGN.md §3 lists eight empirical regularities that the mechanisms must be abl
 numbers), measures the regularity and returns a `FactResult`: the numbers, one pass/fail per
 sub-check, and the plotly figure that shows it. This module runs the experiments; their statistics
 (hazard ratios, peaks), figures and page are in analysis/facts.py. The tests in tests/validation/
-assert on these results; `relsim-validate` (experiments/validate.py) writes them as validation.html.
+assert on these results; `relsim-validate` (experiments/commands/validate.py) writes them as validation.html.
 No check asserts which strategy wins; the focal firm always plays the `middle` preset.
 
 Where a fact needs a parameter region, the region is a list of config overrides in the `relsim`
@@ -33,11 +33,12 @@ import plotly.graph_objects as go
 from relsim.analysis import facts as figures
 from relsim.analysis.facts import logistic_hazard_ratios, parabolic_peak
 from relsim.analysis.sbg import fit_sbg
-from relsim.experiments.config import load
-from relsim.experiments.patterns import LEMON_SEVERITY, ContagionTracker, episode_outcomes, lemons, spoil_lemons
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Market, Strategy, build
 from relsim.world import EPISODE_OUTCOMES
+
+from ..plumbing.config import load
+from .observers import LEMON_SEVERITY, ContagionTracker, episode_outcomes, lemons, spoil_lemons
 
 __all__ = ["FACTS", "Fact", "FactResult", "build_run", "episode_outcomes", "fact", "run_all_facts"]
 

@@ -182,18 +182,3 @@ def collect(sweep_dir: Path) -> Path:
         "git_commit": first.get("git_commit"),
     }, indent=2, default=str))
     return sweep_dir / "sweep.parquet"
-
-
-def main(argv: list[str] | None = None) -> None:
-    """`relsim-collect SWEEP_DIR`: (re)collect a sweep directory by hand."""
-    import sys
-
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        print("relsim-collect: error: SWEEP_DIR: expected one existing sweep directory", file=sys.stderr)
-        raise SystemExit(2)
-    try:
-        print(collect(Path(args[0])))
-    except FileNotFoundError as exc:
-        print(f"relsim-collect: error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None

@@ -4,7 +4,7 @@
     relsim-validate --quick              # smaller populations and fewer seeds: a quick look
     relsim-validate --facts 1,4 --out DIR
 
-Each fact of DESIGN.md §3 (docs/VALIDATION.md) is checked by experiments/validation.py; the page
+Each fact of DESIGN.md §3 (docs/VALIDATION.md) is checked by experiments/inference/fact_checks.py; the page
 (analysis/facts.py) has one section per fact with the figure that shows it, the source, the
 parameter region, each sub-check and pass or fail. A fact whose mechanism the model lacks is
 reported as an expected failure with the reason. Exit code 0 when every fact behaves as expected
@@ -20,9 +20,10 @@ from pathlib import Path
 
 from relsim.analysis.facts import facts_json, facts_page
 from relsim.analysis.io import write_text_atomic
-from relsim.experiments.cli import Parser, fail, summary
-from relsim.experiments.outputs import git_commit
-from relsim.experiments.validation import FACTS, FactResult
+
+from ..inference.fact_checks import FACTS, FactResult
+from ..plumbing.outputs import git_commit
+from .cli import Parser, fail, summary
 
 PROG = "relsim-validate"
 

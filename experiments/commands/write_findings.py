@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from relsim.experiments.cli import fail
-from relsim.experiments.outputs import short_commit
+from ..plumbing.outputs import short_commit
+from .cli import RELSIM, fail
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
@@ -73,7 +73,7 @@ def run_all(out: Path, quick: bool) -> dict[str, float]:
         args = [*command(name, quick), where]
         print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "relsim.experiments.main", *args], check=False)
+        result = subprocess.run([sys.executable, "-m", RELSIM, *args], check=False)
         if result.returncode != 0:
             fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}")
         if sweep:
@@ -90,9 +90,11 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     from relsim.analysis.figures import write_image
     from relsim.analysis.findings import FindingsRuns, findings_figures, findings_markdown
     from relsim.analysis.io import write_text_atomic
-    from relsim.experiments import audit
 
-    audit.write(out / "audit", "" if quick else str(audit.DEFAULT_DOC), QUICK if quick else [], wall.get("audit", 0))
+    from . import audit_mechanisms
+
+    audit_mechanisms.write(out / "audit", "" if quick else str(audit_mechanisms.DEFAULT_DOC), QUICK if quick else [],
+                           wall.get("audit", 0))
     runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
                         discovery=out / "discovery", learning=out / "learning", emergence=out / "emergence",
                         posterior=out / "posterior", calibrated=out / "calibrated", quick=quick, wall=wall,

@@ -24,9 +24,10 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from relsim.experiments.checks import NOT_A_RUN, check_command_line, split_flags
-from relsim.experiments.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
 from relsim.params import ConfigError
+
+from ..plumbing.checks import NOT_A_RUN, check_command_line, split_flags
+from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
 
 # The model, the runner and the analysis (Mesa, numba, pandas, plotly) are imported in `execute`, after
 # the command line has been checked, so help and errors appear at once.
@@ -80,8 +81,8 @@ def execute(cfg: DictConfig) -> Path:
     from tqdm import tqdm
 
     from relsim.analysis.io import remove_stale_temporaries
-    from relsim.experiments.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-    from relsim.experiments.runner import run_all, workers_for
+    from ..plumbing.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
+    from ..plumbing.runner import run_all, workers_for
 
     started = time.perf_counter()
     plain = plain_config(cfg)
@@ -170,7 +171,7 @@ def main() -> None:
     garbage collector is left off)."""
     args = sys.argv[1:]
     if "-h" in args or "--help" in args:
-        from relsim.experiments.usage import help_text
+        from .usage import help_text
 
         print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
                         MAX_SEEDS), end="")
@@ -200,7 +201,7 @@ def _compile_once() -> None:
         return
     print("relsim: first run with these sources: compiling the model's rules (once, usually under a minute; "
           "cached for later runs; the runs start after it) ...", file=sys.stderr, flush=True)
-    from relsim.experiments.runner import compile_rules
+    from ..plumbing.runner import compile_rules
 
     print(f"relsim: compiled in {compile_rules():.0f} s", file=sys.stderr, flush=True)
 

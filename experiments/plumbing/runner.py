@@ -14,7 +14,7 @@ from collections.abc import Callable
 import joblib
 import pandas as pd
 
-from relsim.experiments.config import RunSpec
+from .config import RunSpec
 
 
 def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None = None) -> dict[str, pd.DataFrame]:

@@ -2,11 +2,11 @@
 
 Approximate Bayesian computation with sequential Monte Carlo (Beaumont et al. 2009; Klinger,
 Rickert & Hasenauer 2018, pyabc) draws parameters from the prior, runs the pattern battery
-(experiments/patterns.py) and keeps the draws whose statistics lie close to the targets; each
+(battery.py) and keeps the draws whose statistics lie close to the targets; each
 generation tightens the tolerance (the median of the last generation's distances) and proposes from
 the accepted particles. The distance is the Euclidean norm of the patterns' misses (each the gap to
 its target interval in tolerances), so a particle on every target has distance 0. Parameters are
-sampled on the log10 scale from log-uniform priors (`patterns.PARAMS`).
+sampled on the log10 scale from log-uniform priors (`space.PARAMS`).
 
 Determinism: every task of a generation gets a seed drawn from the driver's generator, and the
 battery's model seed is drawn from that task's generator, so a calibration is a function of its seed,
@@ -32,8 +32,9 @@ from pyabc.parameters import Parameter
 from pyabc.sampler import MappingSampler
 from pyabc.transition import MultivariateNormalTransition
 
-from relsim.experiments.patterns import (PARAMS, PATTERNS, SCALE_CONSUMERS, Battery, Pattern, at_size, interval_miss,
-                                        measure, misses, summarize)
+from .battery import Battery, measure
+from .patterns import PATTERNS, SCALE_CONSUMERS, Pattern, at_size, interval_miss, misses, summarize
+from .space import PARAMS
 
 __all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "best_point", "calibrate", "coverage", "measure_task",
            "posterior_summary", "weighted_quantile"]

@@ -11,8 +11,9 @@ import argparse
 from pathlib import Path
 
 from relsim.analysis.sweep import DEFAULT_METRICS, export_static, write_sweep_report
-from relsim.experiments.cli import fail
-from relsim.experiments.sweep import collect, job_dirs
+
+from ..plumbing.collect import collect, job_dirs
+from .cli import fail
 
 PROG = "relsim-report"
 
