@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -145,3 +146,15 @@ def test_config_values_are_never_code(tmp_path: Path) -> None:
     assert result.returncode == 2 and "expected a number" in result.stderr
     assert not marker.exists()
 
+
+def test_the_old_module_names_still_work_for_one_release(tmp_path: Path) -> None:
+    """relsim.experiments.config, .main and .audit moved (README, "A map of the code"); the old names stay
+    for one release."""
+    from relsim.experiments.config import load
+    from relsim.experiments.plumbing import config
+
+    assert load is config.load and load(["seeds=3"]).seeds == (0, 1, 2)
+    for old in ("relsim.experiments.main", "relsim.experiments.audit"):
+        result = subprocess.run([sys.executable, "-m", old, "--help"], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0 and "usage: relsim" in result.stdout, (old, result.stderr)
