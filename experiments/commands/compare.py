@@ -184,26 +184,14 @@ def main() -> None:
         print(f"relsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
     if not split_flags(args)[0] & NOT_A_RUN:
-        _compile_once()
+        from ..plumbing.runner import compile_once
+
+        compile_once("relsim")
     _app()
     # Everything is written. The interpreter's last garbage collections would walk every object the run left
     # (pandas, plotly, numba's types: 0.6 s at exit); nothing needs them, so they are skipped.
     gc.disable()
     gc.freeze()
-
-
-def _compile_once() -> None:
-    """On the first run after an install or an edit of sim/, compile the rules once, saying so and how long
-    it took (the runs' progress bar would otherwise sit at 0 with no reason given)."""
-    from relsim._cache import compiled
-
-    if compiled():
-        return
-    print("relsim: first run with these sources: compiling the model's rules (once, usually under a minute; "
-          "cached for later runs; the runs start after it) ...", file=sys.stderr, flush=True)
-    from ..plumbing.runner import compile_rules
-
-    print(f"relsim: compiled in {compile_rules():.0f} s", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -73,12 +73,12 @@ def preset_text(name: str, values: dict[str, float], market: Market, overrides: 
     return "\n".join(lines) + "\n"
 
 
-def check_preset_name(name: str, directory: Path) -> Path:
-    """The preset's path; refuses bad names and presets that relsim-calibrate did not write."""
+def check_preset_name(name: str, directory: Path, mark: str = PRESET_MARK, writer: str = "relsim-calibrate") -> Path:
+    """The preset's path; refuses bad names and presets that `writer` (whose files start with `mark`) did not write."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", name):
         raise ConfigError(f"--write-preset={name!r}: expected a name of letters, digits, _ or - starting with a letter")
     path = directory / f"{name}.yaml"
-    if path.exists() and not path.read_text(encoding="utf-8").startswith(PRESET_MARK):
-        raise ConfigError(f"--write-preset={name!r}: market/{name}.yaml exists and was not written by "
-                          "relsim-calibrate; choose another name")
+    if path.exists() and not path.read_text(encoding="utf-8").startswith(mark):
+        raise ConfigError(f"--write-preset={name!r}: {directory.name}/{name}.yaml exists and was not written by "
+                          f"{writer}; choose another name")
     return path

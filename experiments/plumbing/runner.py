@@ -59,6 +59,20 @@ def compile_rules() -> float:
     return time.perf_counter() - started
 
 
+def compile_once(prog: str) -> None:
+    """On the first run after an install or an edit of sim/, compile the rules once, saying so and how long it
+    took (a progress bar would otherwise sit at 0 with no reason given)."""
+    import sys
+
+    from relsim._cache import compiled
+
+    if compiled():
+        return
+    print(f"{prog}: first run with these sources: compiling the model's rules (once, usually under a minute; "
+          "cached for later runs; the runs start after it) ...", file=sys.stderr, flush=True)
+    print(f"{prog}: compiled in {compile_rules():.0f} s", file=sys.stderr, flush=True)
+
+
 def workers_for(spec: RunSpec, jobs: int) -> int:
     """How many processes to use: the spec's `workers`, or one per core (0), never more than jobs."""
     wanted = spec.workers or os.cpu_count() or 1
