@@ -56,7 +56,7 @@ def sweep_job() -> Job | None:
 
 #: What a run needs after its simulations (tables, statistics, the report's figures): imported while they run.
 ANALYSIS = ("relsim.analysis.load", "scipy.stats", "relsim.analysis.stats", "relsim.analysis.summary",
-            "relsim.analysis.report", "relsim.analysis.whatif")
+            "relsim.analysis.wording", "relsim.analysis.report", "relsim.analysis.whatif")
 
 
 def execute(cfg: DictConfig) -> Path:
@@ -127,7 +127,8 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     """Summarise the runs into summary.csv and a page, and print the table and the verdict; returns the page's
     name. A sweep's job writes no page and prints only its verdict, named by its grid point."""
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
-    from relsim.analysis.summary import uncertainty_split, write_summary
+    from relsim.analysis.summary import write_summary
+    from relsim.analysis.wording import uncertainty_split
     from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
                                         write_whatif_report)
 
