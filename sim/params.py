@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -27,6 +27,16 @@ ENGINES = ("vectorized", "agents")
 
 class ConfigError(ValueError):
     """A user's parameter is wrong: the message is one line naming key, value and what is allowed."""
+
+
+def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
+    """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
+    allowed: the one unknown-key check of parameters, run settings and scenarios."""
+    allowed = list(allowed)
+    unknown = sorted((k for k in data if k not in allowed), key=str)
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}")
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
@@ -51,10 +61,7 @@ def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
         raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    check_keys(data, fields, path)
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name
