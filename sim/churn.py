@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from relsim.numerics import exp
-from relsim.rand import choose, exponential, uniform
-from relsim.trust import beta_mean, prior, trust_of
-from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
+from .numerics import exp
+from .rand import choose, exponential, uniform
+from .trust import beta_mean, prior, trust_of
+from .world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
 
 
 @njit(cache=True, inline="always")

@@ -39,9 +39,9 @@ import math
 import numpy as np
 from numba import njit
 
-from relsim.churn import customer_hazard, hazard_inputs
-from relsim.world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
-                          World)
+from .churn import customer_hazard, hazard_inputs
+from .world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
+                    World)
 
 
 @njit(cache=True, inline="always")

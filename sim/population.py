@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from relsim.params import Dist, Network, Population
+from .params import Dist, Network, Population
 
 
 def draw(dist: Dist, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

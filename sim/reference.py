@@ -30,12 +30,12 @@ import mesa
 from mesa.agent import AgentSet
 import numpy as np
 
-from relsim import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
-                    support, trust, voice, word_of_mouth)
-from relsim.params import Strategy
-from relsim.population import TRAITS
-from relsim.world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
-                          World, log_episode)
+from . import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
+               support, trust, voice, word_of_mouth)
+from .params import Strategy
+from .population import TRAITS
+from .world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
+                    World, log_episode)
 
 
 def _plain(module: ModuleType) -> SimpleNamespace:

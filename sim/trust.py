@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from numba import njit
 
 if TYPE_CHECKING:
-    from relsim.world import World
+    from .world import World
 
 
 @njit(cache=True, inline="always")

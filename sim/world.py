@@ -25,10 +25,10 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.experimental import structref
 
-from relsim.params import Behaviour, Market, Strategy
-from relsim.population import TRAITS, Traits, build_network, draw_traits
-from relsim.rand import NEVER, exponential, seed_streams
-from relsim.trust import beta_mean, initial_range, prior, routes
+from .params import Behaviour, Market, Strategy
+from .population import TRAITS, Traits, build_network, draw_traits
+from .rand import NEVER, exponential, seed_streams
+from .trust import beta_mean, initial_range, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
