@@ -269,7 +269,7 @@ def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
         table = allocation_table(sweep.sweep_dir)
         write_text_atomic(sweep.sweep_dir / "allocation.csv", table.to_csv(index=False))
         headline.append(allocation_headline(table).rstrip("."))
-        shown = table[["outbound_share", "access_share", "listening_share", "contact_rate", "inbound_capacity",
+        shown = table[["outbound_share", "access_share", "listening_share", "contacts_per_year", "inbound_capacity",
                        "listening", "public_listening", "spend_rate", *[c for c in ("retention",) if c in table],
                        "npv", "customer_equity", "diff_from_best", "diff_low", "diff_high", "within_noise"]]
         sections += [

@@ -2,7 +2,7 @@
 
     relsim                                   # the flagship: one_way vs reciprocal, 10 seeds, 3 years
     relsim arms=[one_way] seeds=[3] days=365 market.consumers=2000 hydra.run.dir=DIR
-    relsim strategies.one_way.contact_rate=104 market=monopoly
+    relsim strategies.one_way.mail_rate=104 market=monopoly
 
 Config: configs/config.yaml (Hydra). Bad input gets one line naming the key, the value and what is
 allowed, exit code 2, and no output directory.
@@ -36,7 +36,7 @@ log = logging.getLogger("relsim")
 
 def _sweep_job() -> tuple[bool, bool, str]:
     """(inside a multirun job, its launcher runs jobs in parallel so each job should use one core, the job's
-    name: its number and grid point, e.g. "job 3 (strategies.one_way.contact_rate=52)")."""
+    name: its number and grid point, e.g. "job 3 (strategies.one_way.mail_rate=40)")."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.params import Dist, Market, Strategy
+from relsim.params import CHANNELS, Dist, Market, Strategy
 from relsim.recorder import column
 
 __all__ = ["BATTERY_DAYS", "PARAMS", "PATTERNS", "Battery", "ContagionTracker", "Param", "Pattern", "episode_outcomes",
@@ -146,10 +146,10 @@ PATTERNS: dict[str, Pattern] = {p.key: p for p in (
             "yearly retention of the day-0 cohort, year 3 minus year 1",
             "Fader & Hardie (2007): +0.18 (regular cohort) and +0.01 (high-end) over the same years"),
     Pattern("contact_rising_arm", 3, 0.0, INF, 0.01,
-            "two-year retention at the default contact rate (26 a year) minus at no contact",
+            "two-year retention at the default contacts (26 a year) minus at no contact",
             "Godfrey, Seiders & Voss (2011): an inverted U; only the direction transfers"),
     Pattern("contact_falling_arm", 3, 0.0, INF, 0.015,
-            "two-year retention at 26 contacts a year minus at 90",
+            "two-year retention at 26 contacts a year minus at 90 (the same channel mix)",
             "Godfrey, Seiders & Voss (2011)"),
     Pattern("tarp_quick_resolved", 4, 0.0, INF, 0.02,
             "one-year retention after a problem resolved at the first call minus at a later call",
@@ -271,7 +271,7 @@ def spoil_lemons(world, lemon: np.ndarray, severity: float = LEMON_SEVERITY) -> 
 BATTERY_DAYS = 1095
 RATIO_CAP = 100.0
 CONTACT_DAYS = 730
-CONTACT_RATES = (0.0, 90.0)  # against the focal strategy's own rate
+CONTACT_RATES = (0.0, 90.0)  # contacts a year, in the focal strategy's channel mix, against its own rates
 
 
 @dataclasses.dataclass(frozen=True)
@@ -399,7 +399,9 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     # 2. the contact volume's inverted U: the same seed at no contact and at heavy contact
     base = surviving[CONTACT_DAYS] / surviving[0]
     for rate, key in zip(CONTACT_RATES, ("contact_rising_arm", "contact_falling_arm"), strict=True):
-        focal = dataclasses.replace(battery.focal, contact_rate=rate)
+        scale = rate / battery.focal.contacts_per_year if battery.focal.contacts_per_year else 0.0
+        focal = dataclasses.replace(battery.focal, **{f"{c}_rate": r * scale for c, r in
+                                                      zip(CHANNELS, battery.focal.rates, strict=True)})
         m = _model(battery, market, seed, CONTACT_DAYS, focal=focal).run()
         s = m.recorder.surviving[:, 0]
         out[key] = float(base - s[CONTACT_DAYS] / s[0])

@@ -256,16 +256,16 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             played = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
             assert played != trust3 and shown_trust(page) == f"{played:.3f}"
 
-            # Move the contact-rate slider to 0 (it acts on the running model), then step on
-            lever = page.locator(".relsim-lever-contact_rate")
-            assert lever.inner_text().startswith("Contact rate: 156")
+            # Move the mail slider to 0 (it acts on the running model), then step on
+            lever = page.locator(".relsim-lever-mail_rate")
+            assert lever.inner_text().startswith("Mail: 156")
             thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
             thumb.focus()
             page.keyboard.press("Home")
-            page.wait_for_function("() => document.querySelector('.relsim-lever-contact_rate').innerText"
-                                   ".startsWith('Contact rate: 0 ')", timeout=10_000)
+            page.wait_for_function("() => document.querySelector('.relsim-lever-mail_rate').innerText"
+                                   ".startsWith('Mail: 0 ')", timeout=10_000)
             page.wait_for_function("() => (document.querySelector('.relsim-caption') || {}).innerText"
-                                   ".includes('contact rate 156 → 0')", timeout=10_000)
+                                   ".includes('mail rate 156 → 0')", timeout=10_000)
             more = 25
             for k in range(1, more + 1):
                 step.click()
@@ -281,7 +281,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             for _ in range(day):
                 changed.step()
                 unchanged.step()
-            changed.set_levers({"contact_rate": 0})
+            changed.set_levers({"mail_rate": 0})
             for _ in range(more):
                 changed.step()
                 unchanged.step()
