@@ -118,7 +118,7 @@ def shown_trust(page) -> str:
 LOADS = int(os.environ.get("RELSIM_BROWSER_LOADS", "10"))
 #: The charts a fresh page must show: title (its start) -> number of traces.
 EXPECTED_TRACES = {"Customers per firm": 2, "Focal firm's customers": 3, "Complaints about the focal firm": 2,
-                   "Profit per day": 2, "The focal firm's levers": 3, "Consumer network": 3}
+                   "Profit per day": 2, "The focal firm's levers": 4, "Consumer network": 3}
 # each chart: its title, its x range, per trace the number of points, and how many traces the plot area shows
 DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
     title: ((gd.layout || {}).title || {}).text || '',
