@@ -292,7 +292,7 @@ def _allocation_sections(sweep: Sweep) -> tuple[list[Section], list[str]]:
     """A budget-allocation sweep: customer equity and NPV over the splits (and allocation.csv), and its headline."""
     table = allocation_table(sweep.sweep_dir)
     write_text_atomic(sweep.sweep_dir / "allocation.csv", table.to_csv(index=False))
-    shown = table[["outbound_share", "access_share", "listening_share", "contact_rate", "inbound_capacity",
+    shown = table[["outbound_share", "access_share", "listening_share", "contacts_per_year", "inbound_capacity",
                    "listening", "public_listening", "spend_rate", *[c for c in ("retention",) if c in table],
                    "npv", "customer_equity", "diff_from_best", "diff_low", "diff_high", "within_noise"]]
     return [

@@ -118,7 +118,7 @@ def shown_trust(page) -> str:
 LOADS = int(os.environ.get("RELSIM_BROWSER_LOADS", "10"))
 #: The charts a fresh page must show: title (its start) -> number of traces.
 EXPECTED_TRACES = {"Customers per firm": 2, "Focal firm's customers": 3, "Complaints about the focal firm": 2,
-                   "Profit per day": 2, "The focal firm's levers": 3, "Consumer network": 3}
+                   "Profit per day": 2, "The focal firm's levers": 4, "Consumer network": 3}
 # each chart: its title, its x range, per trace the number of points, and how many traces the plot area shows
 DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
     title: ((gd.layout || {}).title || {}).text || '',
@@ -224,7 +224,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             trust3 = _steps_three_days(page, step)
             day = _plays_and_pauses(page, trust3)
             more = 25
-            shown = _contact_rate_to_zero_then_steps(page, step, day, more)
+            shown = _mail_rate_to_zero_then_steps(page, step, day, more)
             _shows_the_run_with_the_lever_change(shown, day, more)
         finally:
             try:
@@ -283,18 +283,17 @@ def _plays_and_pauses(page, trust3: float) -> int:
     return day
 
 
-def _contact_rate_to_zero_then_steps(page, step, day: int, more: int) -> str:
-    """Move the contact-rate slider to 0 (it acts on the running model), then step `more` days; returns the
-    trust shown."""
-    lever = page.locator(".relsim-lever-contact_rate")
-    assert lever.inner_text().startswith("Contact rate: 156")
+def _mail_rate_to_zero_then_steps(page, step, day: int, more: int) -> str:
+    """Move the mail slider to 0 (it acts on the running model), then step `more` days; returns the trust shown."""
+    lever = page.locator(".relsim-lever-mail_rate")
+    assert lever.inner_text().startswith("Mail: 156")
     thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
     thumb.focus()
     page.keyboard.press("Home")
-    page.wait_for_function("() => document.querySelector('.relsim-lever-contact_rate').innerText"
-                           ".startsWith('Contact rate: 0 ')", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('.relsim-lever-mail_rate').innerText"
+                           ".startsWith('Mail: 0 ')", timeout=10_000)
     page.wait_for_function("() => (document.querySelector('.relsim-caption') || {}).innerText"
-                           ".includes('contact rate 156 → 0')", timeout=10_000)
+                           ".includes('mail rate 156 → 0')", timeout=10_000)
     for k in range(1, more + 1):
         step.click()
         wait_for_day(page, day + k)
@@ -312,7 +311,7 @@ def _shows_the_run_with_the_lever_change(shown: str, day: int, more: int) -> Non
     for _ in range(day):
         changed.step()
         unchanged.step()
-    changed.set_levers({"contact_rate": 0})
+    changed.set_levers({"mail_rate": 0})
     for _ in range(more):
         changed.step()
         unchanged.step()

@@ -3,7 +3,7 @@
 `LessonModel` is a `RelationshipModel` built from what the page offers: a strategy preset from
 configs/strategy/, a what-if scenario ("none", the lesson "relationship decay", or a scenario of
 configs/scenario/ or one of its contrasts, applied by experiments/plumbing/scenarios.py), the consumer count and
-the seed. The focal firm's levers (contact rate, intrusiveness, ...) can be changed while it runs, as
+the seed. The focal firm's levers (mail, e-mails and calls a year, support, ...) can be changed while it runs, as
 a NetLogo slider would; the change takes effect from the next day. Nothing here changes how the
 model works: the presets are read from their files, the dynamics are sim/'s.
 
@@ -26,26 +26,38 @@ from typing import Any
 import numpy as np
 
 from relsim.model import RelationshipModel
-from relsim.params import ConfigError, Market, Policy, Strategy, build
+from relsim.params import CHANNELS, ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import COLUMNS
 
 from ..plumbing import scenarios
 from ..plumbing.config import RunSpec, compose, load, options, plain_config
 
 NONE = "none"
-#: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.
+#: The lesson scenario: the chosen preset (one_way on the page) mailing three times a week (its other
+#: channels as they are).
 LESSON = "relationship decay"
-LESSON_FOCAL = {"contact_rate": 156.0}
+LESSON_FOCAL = {"mail_rate": 156.0}
+#: How the page names a contact of each channel (sim/params.py: CHANNELS), one and many.
+CONTACT_WORDS = {"mail": ("piece of mail", "pieces of mail"), "email": ("e-mail", "e-mails"),
+                 "phone": ("call", "calls")}
+
+
+def contact_mix(focal: Strategy) -> str:
+    """The focal firm's contacts a year in words, channel by channel: "156 pieces of mail and 12 calls"."""
+    parts = [f"{rate:g} {CONTACT_WORDS[c][rate != 1]}" for c, rate in zip(CHANNELS, focal.rates, strict=True)
+             if rate > 0]
+    if not parts:
+        return "no contacts"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def lesson_intro(focal: Strategy) -> str:
     """The lesson's opening words, from what the focal firm actually does."""
-    channels = f"{focal.channels} channel" + ("s" if focal.channels != 1 else "")
     calls = f"{focal.inbound_capacity:g} support call" + ("s" if focal.inbound_capacity != 1 else "")
-    return (f"The focal firm contacts each customer {focal.contact_rate:g} times a year over {channels}, answers "
+    return (f"The focal firm sends each customer {contact_mix(focal)} a year, answers "
             f"{calls} a day per 1,000 customers and hears {focal.listening:.0%} of their complaints. Press Play "
             "and watch trust, stress and churn; the captions say what just happened in this run. Then move the "
-            "levers (contact rate, inbound capacity, listening) and watch the story change.")
+            "levers (mail, e-mails and calls, inbound capacity, listening) and watch the story change.")
 
 
 #: How the focal firm may learn its levers on the page (sim/learning.py): a choice -> (rule, objective).
@@ -57,7 +69,7 @@ LEARNING = {"no: the levers stay as set": None,
 NO_LEARNING = next(iter(LEARNING))
 
 #: The focal firm's levers the page offers (Strategy fields).
-LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "support_free_days", "support_fee", "listening",
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "support_free_days", "support_fee", "listening",
           "responsiveness")
 
 # Caption thresholds (with hysteresis, so a value hovering at a threshold does not flood the captions).
@@ -279,7 +291,7 @@ class LessonModel(RelationshipModel):
         consumers: number of consumers.
         rng: the seed (an integer, or its digits as text).
         days: the horizon.
-        learning: whether and how the focal firm learns its contact rate, support capacity and fee, once a
+        learning: whether and how the focal firm learns its mail rate, support capacity and fee, once a
             month (a key of LEARNING; sim/learning.py); the levers it chooses are drawn and captioned.
         scenario: ignored; Mesa's SolaraViz passes its own `Scenario` object when it resets a model.
         **levers: focal Strategy fields set by hand, on top of the preset and the scenario.

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from relsim.params import Market, Strategy
+from relsim.params import CHANNELS, Market, Strategy
 from relsim.recorder import column
 
 from .observers import ContagionTracker, episode_outcomes, lemons, spoil_lemons
@@ -27,7 +27,7 @@ __all__ = ["BATTERY_DAYS", "Battery", "make_battery", "measure", "simulate_curve
 BATTERY_DAYS = 1095
 RATIO_CAP = 100.0
 CONTACT_DAYS = 730
-CONTACT_RATES = (0.0, 90.0)  # against the focal strategy's own rate
+CONTACT_RATES = (0.0, 90.0)  # contacts a year, in the focal strategy's channel mix, against its own rates
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +203,9 @@ def _contact_arms(battery: Battery, market: Market, seed: int, model) -> dict[st
     base = surviving[CONTACT_DAYS] / surviving[0]
     out = {}
     for rate, key in zip(CONTACT_RATES, ("contact_rising_arm", "contact_falling_arm"), strict=True):
-        focal = dataclasses.replace(battery.focal, contact_rate=rate)
+        scale = rate / battery.focal.contacts_per_year if battery.focal.contacts_per_year else 0.0
+        focal = dataclasses.replace(battery.focal, **{f"{c}_rate": r * scale for c, r in
+                                                      zip(CHANNELS, battery.focal.rates, strict=True)})
         m = _model(battery, market, seed, CONTACT_DAYS, focal=focal).run()
         s = m.recorder.surviving[:, 0]
         out[key] = float(base - s[CONTACT_DAYS] / s[0])
