@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from relsim import budget, learning, reference, vectorized
-from relsim.agents import Consumer, Firm
-from relsim.calendar import Calendar
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
-from relsim.recorder import Recorder
-from relsim.world import FirmArrays, World, create_world
+from . import budget, learning, reference, vectorized
+from .agents import Consumer, Firm
+from .calendar import Calendar
+from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
+from .recorder import Recorder
+from .world import FirmArrays, World, create_world
 
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -58,7 +58,7 @@ class RelationshipModel(mesa.Model):
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
-        **focal_overrides: Strategy fields of the focal firm, e.g. `contact_rate=104`.
+        **focal_overrides: Strategy fields of the focal firm, e.g. `mail_rate=104`.
     """
 
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
@@ -85,7 +85,7 @@ class RelationshipModel(mesa.Model):
         if consumers is not None:
             market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
         rivals = _rivals(market, rivals)
-        strategies = [budget.levers(s) for s in (focal, *rivals)]  # a budget buys its levers (sim/budget.py)
+        strategies = [budget.levers(s, market.channels) for s in (focal, *rivals)]  # what a budget buys (sim/budget.py)
         if names is not None and len(names) != len(strategies):
             raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
@@ -136,17 +136,19 @@ class RelationshipModel(mesa.Model):
     def set_strategy(self, firm: int, **levers) -> Strategy:
         """Change firm `firm`'s levers from the next day on; the one supported way to change a strategy mid-run.
 
-        `levers` are Strategy fields (e.g. `contact_rate=104, support_fee=10`), validated like any input
+        `levers` are Strategy fields (e.g. `mail_rate=104, support_fee=10`), validated like any input
         (ConfigError names the key, the value and what is allowed); with a budget, the budget and its shares
-        set contact_rate, inbound_capacity and listening (sim/budget.py). Setting `problem_rate` also sets the
-        firm's current root-cause problem rate (learning then works from there); changing `assortment_cut` or
-        `cut_day` reschedules the firm's cut (a cut day already past, or a cut made, is not repeated).
+        scale the channel rates (which then set the mix) and set inbound_capacity and listening
+        (sim/budget.py). Setting `problem_rate` also sets the firm's current root-cause problem rate (learning
+        then works from there); changing `assortment_cut` or `cut_day` reschedules the firm's cut (a cut day
+        already past, or a cut made, is not repeated).
         Returns the new strategy.
         """
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
             raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
         agent = self.firms[int(firm)]
-        strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"))
+        strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"),
+                                 self.market.channels)
         agent.strategy = strategy
         self.world.firms = FirmArrays([f.strategy for f in self.firms])
         if "problem_rate" in levers:

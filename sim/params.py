@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -27,6 +27,16 @@ ENGINES = ("vectorized", "agents")
 
 class ConfigError(ValueError):
     """A user's parameter is wrong: the message is one line naming key, value and what is allowed."""
+
+
+def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
+    """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
+    allowed: the one unknown-key check of parameters, run settings and scenarios."""
+    allowed = list(allowed)
+    unknown = sorted((k for k in data if k not in allowed), key=str)
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}")
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
@@ -51,10 +61,7 @@ def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
         raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    check_keys(data, fields, path)
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name
@@ -89,13 +96,21 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
     what = f"expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ConfigError(f"{key}={value!r}: {what}")
-    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}={value!r}: {what}")
+    integral = isinstance(value, (int, np.integer))  # compared exactly: a very long integer is no float
+    shown = _shown(value)
+    if not (integral or math.isfinite(value)) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={shown}: {what}")
     if kind is int and value != int(value):
-        raise ConfigError(f"{key}={value!r}: expected an integer{_range(lo, hi)}")
+        raise ConfigError(f"{key}={shown}: expected an integer{_range(lo, hi)}")
     if abs(value) > LARGEST:
-        raise ConfigError(f"{key}={value!r}: {what}, at most {LARGEST:g}")
+        raise ConfigError(f"{key}={shown}: {what}, at most {LARGEST:g}")
     return int(value) if kind is int else float(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, a very long number cut to its first digits."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _menu(value: Any, key: str) -> dict[str, list[float]]:
@@ -161,14 +176,22 @@ def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+#: The outbound channels, in the order of every per-channel array: Market.channels, the Strategy's rates
+#: (`mail_rate`, ...), the per-channel columns of runs.parquet (`contacts_mail`, `sales_mail`, ...).
+CHANNELS = ("mail", "email", "phone")
+#: The channel acquisition contacts to prospects go by (docs/ODD.md §7.2: rented prospect lists are postal;
+#: e-mail and calls to people who are not customers need their consent or meet do-not-call registries).
+PROSPECTING = "mail"
+
+
 @checked
 class Strategy:
     """What a firm does: how it talks, how it can be reached, what it charges, how it listens."""
 
-    contact_rate: float = _p(26.0, 0, 365, "outbound contacts per customer per year")
-    channels: int = _p(1, 1, 10, "number of outbound channels the contacts are spread over")
-    intrusiveness: float = _p(0.3, 0, 1, "how intrusive a contact is (0 a catalogue, 1 a dinner-time call)")
-    prospect_rate: float = _p(6.0, 0, 365, "acquisition contacts per non-customer per year")
+    mail_rate: float = _p(6.0, 0, 365, "direct mail pieces per customer per year (market.channels.mail)")
+    email_rate: float = _p(18.0, 0, 365, "e-mails per customer per year (market.channels.email)")
+    phone_rate: float = _p(2.0, 0, 365, "telephone calls per customer per year (market.channels.phone)")
+    prospect_rate: float = _p(6.0, 0, 365, "acquisition contacts per non-customer per year, by direct mail")
     data_requests: float = _p(0.0, 0, 365, "requests for personal information per customer per year")
     inbound_capacity: float = _p(4.0, 0, 1000, "support calls answered per day per 1,000 customers; 0 = unreachable")
     resolution_quality: float = _p(0.7, 0, 1, "probability that an answered call resolves the problem")
@@ -183,21 +206,32 @@ class Strategy:
     public_listening: float = _p(0.0, 0, 1, "share of public posts about the firm it detects and answers")
     responsiveness: float = _p(0.2, 0, 1, "how strongly what the firm hears lowers its root-cause problem rate")
     problem_rate: float = _p(3.0, 0, 365, "root-cause problems per customer per year at day 0")
-    cost_per_contact: float = _p(0.4, 0, None, "cost of one outbound contact")
     cost_per_ticket: float = _p(5.0, 0, None, "daily cost of one staffed support slot (capacity is paid for, used or not)")
     cost_per_answer: float = _p(2.0, 0, None, "cost of answering one complaint")
     listening_cost: float = _p(20.0, 0, None, "daily cost of full listening per 1,000 customers")
     serve_cost: float = _p(18.0, 0, None, "cost to serve one customer per month")
     assortment_saving: float = _p(3.0, 0, None, "monthly serving cost saved per customer by a full (share 1) cut")
-    sale_price: float = _p(30.0, 0, None, "revenue of one sale an outbound contact brings (cross-sell, upgrade, renewal)")
+    sale_price: float = _p(100.0, 0, None, "revenue of one sale an outbound contact brings (cross-sell, upgrade, renewal)")
     sale_cost_share: float = _p(0.6, 0, 1, "cost of goods of a contact sale, as a share of its revenue")
-    budget: float = _p(0.0, 0, None, "relationship budget per customer-year; > 0 sets contact_rate, inbound_capacity, "
-                       "listening and public_listening from the shares below (sim/budget.py); 0 = levers as given")
-    outbound_share: float = _p(0.52, 0, 1, "share of the budget spent on outbound contacts to customers")
+    budget: float = _p(0.0, 0, None, "relationship budget per customer-year; > 0 scales the channel rates (the mix) and "
+                       "sets inbound_capacity, listening and public_listening from the shares below (sim/budget.py); "
+                       "0 = levers as given")
+    outbound_share: float = _p(0.52, 0, 1, "share of the budget spent on outbound contacts to customers, bought in "
+                               "the proportions of the channel rates")
     access_share: float = _p(0.37, 0, 1, "share of the budget spent on staffed support slots")
     listening_share: float = _p(0.11, 0, 1, "share of the budget spent on listening (private first, then public)")
     service_level: float = _p(0.0, 0, 0.999, "staff for demand: chance that all of a day's forecast callers get "
                               "through, at most inbound_capacity; 0 = a fixed ratio (inbound_capacity)")
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        """Contacts per customer-year by channel, in the order of `CHANNELS`."""
+        return tuple(getattr(self, f"{c}_rate") for c in CHANNELS)
+
+    @property
+    def contacts_per_year(self) -> float:
+        """Contacts per customer-year over every channel (prospecting not included)."""
+        return sum(self.rates)
 
     def _check_whole(self) -> None:
         total = self.outbound_share + self.access_share + self.listening_share
@@ -207,8 +241,8 @@ class Strategy:
 
 
 #: The Strategy levers a learning firm may change (sim/learning.py), recorded daily in runs.parquet.
-LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "resolution_quality", "listening", "public_listening",
-          "responsiveness", "support_fee", "nuisance_fee")
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "resolution_quality", "listening",
+          "public_listening", "responsiveness", "support_fee", "nuisance_fee")
 
 
 @checked
@@ -229,7 +263,7 @@ class Policy:
     learning_rate: float = _p(0.3, 0.001, 1, "weight of the newest score in a setting's value (bandit) or in the "
                               "aspiration level (hill_climb)")
     step: float = _p(0.1, 0.001, 1, "hill_climb: size of a trial move, as a share of the lever's range in the menu")
-    menu: dict = _p({"contact_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
+    menu: dict = _p({"mail_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
                      "support_fee": [0.0, 10.0]},
                     doc="levers a learner may change and the values it considers (hill_climb: their range)")
 
@@ -287,10 +321,10 @@ class Behaviour:
     # evidence per event
     usage_evidence: float = _p(0.05, 0, None, "daily evidence from using the product (split by fit)")
     contact_value: float = _p(0.05, 0, None, "positive evidence of a welcome, non-intrusive contact")
-    response_rate: float = _p(0.08, 0, 1, "chance that a contact to a customer with fit 1, trust 1 and no load brings a sale")
     intrusion_weight: float = _p(0.05, 0, None, "negative evidence of a contact per unit of intrusiveness")
     burden_weight: float = _p(0.15, 0, None, "negative evidence of a contact beyond the consumer's capacity")
-    channel_reactance: float = _p(0.25, 0, None, "extra load of each contact per additional channel in use")
+    channel_reactance: float = _p(0.25, 0, None, "extra load of each contact to a customer per additional channel "
+                                  "its firm uses")
     clutter_rate: float = _p(4.0, 0, None, "contacts per 30 days from firms outside the model")
     load_days: float = _p(30.0, 1, None, "window of the contact load (days): load is an exponentially weighted count over it")
     data_request_weight: float = _p(0.3, 0, None, "negative evidence of a data request that gives nothing back")
@@ -368,6 +402,33 @@ class Shock:
 
 
 @checked
+class Channel:
+    """One outbound channel: what a contact costs in the market and how consumers take it."""
+
+    cost: float = _p(0.56, 0, None, "cost of one contact")
+    response: float = _p(0.11, 0, 1, "chance that a contact to a customer with fit 1, trust 1 and no load brings a "
+                         "sale")
+    intrusiveness: float = _p(0.49, 0, 1, "how intrusive one contact is (0 not at all, 1 the most irritating "
+                              "marketing contact: a sales call)")
+    load: float = _p(1.0, 0, 100, "contact load one contact adds, against the consumer's capacity (a mail piece = 1)")
+
+
+@checked
+class Channels:
+    """The market's outbound channels (docs/ODD.md §7.2): cost, response, intrusiveness and load of each."""
+
+    mail: Channel = _p(Channel(cost=0.56, response=0.11, intrusiveness=0.49, load=1.0),
+                       doc="direct mail: letters, postcards, catalogues")
+    email: Channel = _p(Channel(cost=0.10, response=0.021, intrusiveness=0.6, load=1.0), doc="e-mail")
+    phone: Channel = _p(Channel(cost=2.50, response=0.5, intrusiveness=0.89, load=3.0),
+                        doc="telephone (telemarketing calls)")
+
+    def of(self, name: str) -> Channel:
+        """The channel called `name` (one of CHANNELS)."""
+        return getattr(self, name)
+
+
+@checked
 class Market:
     """Who is in the market: consumers, their traits and behaviour, the network, the rival firms."""
 
@@ -376,6 +437,7 @@ class Market:
     initial_penetration: float = _p(0.7, 0, 1, "share of consumers who are customers on day 0")
     reference_price: float = _p(30.0, 0.01, None, "the price consumers consider fair, per month")
     discount_rate: float = _p(0.1, 0, 10, "yearly discount rate of the firm's NPV")
+    channels: Channels = _p(Channels())
     network: Network = _p(Network())
     population: Population = _p(Population())
     behaviour: Behaviour = _p(Behaviour())
@@ -397,9 +459,8 @@ def parameter_table() -> str:
              "`firm_policy.<field>` for how firms choose their levers. "
              "Equations and sources: docs/ODD.md."]
 
-    def section(cls: type, prefix: str) -> None:
-        lines.extend(["", f"## `{prefix}`: {cls.__doc__.splitlines()[0]}", "",
-                      "| key | default | allowed | meaning |", "|---|---|---|---|"])
+    def section(cls: type, prefix: str, title: str = "") -> None:
+        rows = []
         for f in dataclasses.fields(cls):
             default = getattr(cls(), f.name)
             if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
@@ -410,11 +471,14 @@ def parameter_table() -> str:
                 allowed = "{kind, mean, sd}: kind one of " + ", ".join(dataclasses.fields(Dist)[0].metadata["choices"])
             shown = (f"{default.kind}(mean {default.mean:g}, sd {default.sd:g})" if isinstance(default, Dist)
                      else default)
-            lines.append(f"| `{prefix}.{f.name}` | {shown} | {allowed or '—'} | {meta['doc']} |")
+            rows.append(f"| `{prefix}.{f.name}` | {shown} | {allowed or '—'} | {meta['doc']} |")
+        if rows:  # a group of groups only (market.channels) has no table of its own
+            lines.extend(["", f"## `{prefix}`: {title or cls.__doc__.splitlines()[0]}", "",
+                          "| key | default | allowed | meaning |", "|---|---|---|---|", *rows])
         for f in dataclasses.fields(cls):
             default = getattr(cls(), f.name)
             if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
-                section(type(default), f"{prefix}.{f.name}")
+                section(type(default), f"{prefix}.{f.name}", f.metadata["doc"])
 
     section(Strategy, "strategies.<name>")
     section(Market, "market")

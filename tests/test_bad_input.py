@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from relsim import Behaviour, ConfigError, Market, RelationshipModel, Strategy
 from relsim.experiments.plumbing import config
 from relsim.experiments.plumbing.checks import check_command_line
-from relsim.params import Dist, Population, Shock
+from relsim.params import Channel, Dist, Population, Shock
 
 SMALL = ["seeds=1", "days=20", "market.consumers=100", "progress=false"]
 
@@ -36,9 +36,9 @@ def _one_line(args: list[str]) -> str:
 
 # ----------------------------------------------------------------------------- the listed cases
 LISTED = [
-    "market.consumers=nan", "strategies.one_way.channels=inf", "strategies.one_way.support_free_days=1e400",
+    "market.consumers=nan", "strategies.one_way.phone_rate=inf", "strategies.one_way.support_free_days=1e400",
     "days=${now:}", "days=${nope}", "market.consumers=${market.consumers}", "seeds=99999999999999999999",
-    "seeds=1000000000000000", "seeds=[18446744073709551616]", "strategies.one_way.contact_rate.x=1",
+    "seeds=1000000000000000", "seeds=[18446744073709551616]", "strategies.one_way.mail_rate.x=1",
     "k" * 5000 + "=1", "scenario=" + "s" * 300, "hydra.run.dir=/proc/nope", "hydra.run.dir=/dev/null",
     "+foo=1", "++foo=1", "+seed=3", "+_target_=os.system", "hydra.launcher._target_=os.system",
     "~market.consumers", "market=[default]", "output_dir=", "seeds=[9223372036854775808]", "--foo", "-x",
@@ -58,7 +58,8 @@ def test_each_listed_bad_input_is_one_line(arg: str, tmp_path, monkeypatch) -> N
 # ----------------------------------------------------------------------------- fuzz: >= 300 bad overrides
 KEYS = ["days", "seeds", "workers", "engine", "arms", "market.consumers", "market.discount_rate",
         "market.network.degree", "market.network.generator", "market.population.fit.sd", "market.shock.day",
-        "market.behaviour.negativity_bias", "strategies.one_way.contact_rate", "strategies.reciprocal.channels",
+        "market.behaviour.negativity_bias", "strategies.one_way.mail_rate", "strategies.reciprocal.phone_rate",
+        "market.channels.email.response", "market.channels.phone.load",
         "strategies.middle.listening", "strategies.hybrid.support_free_days", "market.rivals"]
 BAD_VALUES = ["nan", "inf", "-inf", "1e400", "-1", "-0.5", "abc", "''", "[]", "[1,2]", "{a: 1}", "true", "null",
               "1e13", "99999999999999999999", "${now:}", "${x}", "0x10", "1.5.2", "[ghost]"]
@@ -138,14 +139,14 @@ def test_scenario_text_is_escaped_in_every_page(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- sweeps and directories
 def test_a_sweep_directory_belongs_to_one_sweep(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
-    first = relsim_command("-m", "strategies.one_way.contact_rate=12,52", "arms=[one_way]", *SMALL,
+    first = relsim_command("-m", "strategies.one_way.mail_rate=12,40", "arms=[one_way]", *SMALL,
                            f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     other = relsim_command("-m", "strategies.one_way.listening=0.1,0.9", "arms=[one_way]", *SMALL,
                            f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert other.returncode == 2 and other.stderr.strip().count("\n") == 0
     assert "holds another sweep" in other.stderr
-    again = relsim_command("-m", "strategies.one_way.contact_rate=12,52", "arms=[one_way]", *SMALL,
+    again = relsim_command("-m", "strategies.one_way.mail_rate=12,40", "arms=[one_way]", *SMALL,
                            f"hydra.sweep.dir={sweep}", cwd=tmp_path)
     assert again.returncode == 0 and again.stdout.count("already complete") == 2
     assert pd.read_parquet(sweep / "jobs.parquet")["job"].nunique() == 2
@@ -174,7 +175,13 @@ def test_two_runs_started_together_never_share_a_directory(tmp_path: Path) -> No
 
 # ----------------------------------------------------------------------------- the Python API
 @pytest.mark.parametrize(("build", "message"), [
-    (lambda: Strategy(intrusiveness=10), "intrusiveness=10: expected a number in [0, 1]"),
+    (lambda: Strategy(phone_rate=400), "phone_rate=400: expected a number in [0, 365]"),
+    (lambda: Strategy(mail_rate=10**400), "mail_rate=10000000000000000000...(401 characters): expected a number"),
+    (lambda: Strategy(email_rate=math.inf), "email_rate=inf: expected a number in [0, 365]"),
+    (lambda: Channel(intrusiveness=10), "intrusiveness=10: expected a number in [0, 1]"),
+    (lambda: Channel(cost=math.nan), "cost=nan: expected a number >= 0"),
+    (lambda: Channel(load=10**30), "load=1000000000000000000000000000000: expected a number in [0, 100]"),
+    (lambda: Market(channels=5), "channels=5: expected a mapping of Channels fields"),
     (lambda: Behaviour(stress_relief=-1), "stress_relief=-1: expected a number in [0, 1]"),
     (lambda: Behaviour(intimacy_gain=5), "intimacy_gain=5: expected a number in [0, 1]"),
     (lambda: Strategy(price=math.nan), "price=nan: expected a number >= 0.01"),
@@ -193,15 +200,19 @@ def test_the_python_api_refuses_what_the_command_line_refuses(build, message: st
 
 
 def test_the_command_line_and_the_api_give_the_same_message() -> None:
-    cli = _one_line(["strategies.one_way.intrusiveness=10"])
+    cli = _one_line(["strategies.one_way.phone_rate=400"])
     with pytest.raises(ConfigError) as api:
-        Strategy(intrusiveness=10)
+        Strategy(phone_rate=400)
     assert cli == f"strategies.one_way.{api.value}"
+    cli = _one_line(["market.channels.phone.intrusiveness=10"])
+    with pytest.raises(ConfigError) as api:
+        Channel(intrusiveness=10)
+    assert cli == f"market.channels.phone.{api.value}"
 
 
 # ----------------------------------------------------------------------------- both engines run every valid config
 _STRATEGY = st.fixed_dictionaries({
-    "price": st.floats(0.01, 1e6), "contact_rate": st.floats(0, 365), "intrusiveness": st.floats(0, 1),
+    "price": st.floats(0.01, 1e6), "mail_rate": st.floats(0, 365), "phone_rate": st.floats(0, 365),
     "inbound_capacity": st.floats(0, 1000), "nuisance_fee": st.floats(0, 1e4), "support_fee": st.floats(0, 1e4),
 })
 _BEHAVIOUR = st.fixed_dictionaries({

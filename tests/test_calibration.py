@@ -96,7 +96,10 @@ def test_abm_calibration_recovers_known_parameters(model_curve: Curve) -> None:
 
 @pytest.mark.slow
 def test_abm_calibration_of_all_three_parameters_reproduces_and_projects_the_curve(model_curve: Curve) -> None:
-    setup = make_setup(consumers=3000, seeds=2, period_days=PERIOD)
+    # Four seeds, as the two-parameter recovery above: since the market's channels (issue 27) the middle firm's
+    # contacts keep lowering trust through the fitted months, so on two seeds a corner of the three parameters
+    # (trust sensitivity near its bound) fits months 1-8 better than the truth and projects months 9-12 0.037 off.
+    setup = make_setup(consumers=3000, seeds=4, period_days=PERIOD)
     fit = fit_abm(model_curve, setup, K, max_evals=50)
     projected = simulate(setup, fit.values, H)
     assert rmse(projected, model_curve.shares, range(1, K + 1)) <= 0.01

@@ -62,11 +62,11 @@ def test_an_interaction_is_what_the_levers_leave() -> None:
 
 def test_the_command_splits_the_model_gap_by_lever(tmp_path: Path, capsys) -> None:
     out = tmp_path / "dec"
-    args = ["--out", str(out), "--metrics", "npv", "--levers", "contact_rate,inbound_capacity", "seeds=2",
+    args = ["--out", str(out), "--metrics", "npv", "--levers", "mail_rate,inbound_capacity", "seeds=2",
             "days=120", "market.consumers=300"]
     assert command.main(args) == 0
     table = pd.read_csv(out / "decomposition.csv")
-    assert list(table["lever"]) == ["gap (B - A)", "contact_rate", "inbound_capacity", "interaction (gap - sum)"]
+    assert list(table["lever"]) == ["gap (B - A)", "mail_rate", "inbound_capacity", "interaction (gap - sum)"]
     assert table["n_seeds"].eq(2).all()
     assert "share of the gap" in capsys.readouterr().out
 

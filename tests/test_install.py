@@ -68,7 +68,7 @@ def test_the_installed_command_runs_presets_and_scenarios(installed: Path, tmp_p
                  "scenario=support_fee_90d", "progress=false", f"hydra.run.dir={out}"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["config"]["strategies"]["one_way"]["contact_rate"] == 52.0
+    assert manifest["config"]["strategies"]["one_way"]["mail_rate"] == 40.0
     assert set(manifest["scenarios"]) == {"baseline", "support_fee_90d"}
     assert (out / "runs.parquet").stat().st_size > 0
     bad = _run([relsim, "market=nope"], cwd=tmp_path)

@@ -7,23 +7,23 @@ none asserts which strategy wins.
 from __future__ import annotations
 
 import numpy as np
-from conftest import make_world, run_model, runs
+from conftest import GENTLE, MAIL_ONLY, make_world, run_model, runs
 
 from relsim import contacts, intimacy, support
 
 
 def test_intimacy_never_rises_from_outbound_contact_alone() -> None:
-    m = run_model(consumers=500, days=60, contact_rate=365.0, prospect_rate=365.0, channels=3,
-                  intrusiveness=0.0, inbound_capacity=0.0, listening=0.0, public_listening=0.0,
+    m = run_model(consumers=500, days=60, mail_rate=365.0, email_rate=365.0, phone_rate=365.0, prospect_rate=365.0,
+                  inbound_capacity=0.0, listening=0.0, public_listening=0.0,
                   problem_rate=12.0)
     table = runs(m)
-    assert table.contacts.sum() > 500 * 50  # a contact nearly every day for every customer
+    assert table.contacts.sum() > 500 * 50  # contacts every day for every customer, by every channel
     assert (m.world.intimacy == 0).all()
     assert (table.mean_intimacy.dropna() == 0).all()
 
 
 def test_contact_phase_alone_gives_no_exchange() -> None:
-    w = make_world({"contact_rate": 365.0, "intrusiveness": 0.0}, consumers=300, provider=0)
+    w = make_world({"mail_rate": 365.0, **MAIL_ONLY}, consumers=300, provider=0, channels=GENTLE)
     contacts.contact(w)
     assert w.contacted[:, 0].all()
     assert (w.exchanges == 0).all()

@@ -18,7 +18,7 @@ from relsim.model import RelationshipModel
 def _batch_run() -> list[dict]:
     method = multiprocessing.get_start_method(allow_none=True)
     try:
-        return mesa.batch_run(RelationshipModel, parameters={"consumers": 100, "days": 20, "contact_rate": [12, 52]},
+        return mesa.batch_run(RelationshipModel, parameters={"consumers": 100, "days": 20, "mail_rate": [12, 52]},
                               rng=[1, 2], max_steps=20, number_processes=1, display_progress=False)
     finally:  # batch_run forces the spawn start method on the whole process: put it back
         multiprocessing.set_start_method(method, force=True)
@@ -28,7 +28,7 @@ def test_mesa_batch_run_runs_every_combination_with_the_model_reporters() -> Non
     table = pd.DataFrame(_batch_run())
     assert table.RunId.nunique() == 4
     runs_ = table.drop_duplicates("RunId")
-    assert sorted(zip(runs_.iteration, runs_.contact_rate)) == [(0, 12), (0, 52), (1, 12), (1, 52)]
+    assert sorted(zip(runs_.iteration, runs_.mail_rate)) == [(0, 12), (0, 52), (1, 12), (1, 52)]
     assert set(runs_.Step) == {20}
     for reporter in ("customers", "mean_trust", "mean_stress", "profit"):
         assert reporter in table and runs_[reporter].notna().all()

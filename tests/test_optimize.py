@@ -28,7 +28,7 @@ from relsim.experiments.optimize.evaluate import evaluate, parse_objective
 from relsim.experiments.optimize.space import IDEA, SEARCH, make_space, shares
 from relsim.experiments.optimize.study import Settings, completed, optimise
 from relsim.experiments.plumbing.config import load
-from relsim.params import ConfigError, Strategy, build
+from relsim.params import Channels, ConfigError, Strategy, build
 
 SMALL = ["seeds=2", "days=365", "market.consumers=400", "market=monopoly"]
 
@@ -69,6 +69,10 @@ def test_a_study_is_the_same_with_one_worker_or_two(tmp_path: Path) -> None:
     assert _trials(other)[0][0] != _trials(one)[0][0], "another seed proposes other levers"
 
 
+class Interrupted(Exception):
+    """Stands for the process being killed mid-batch."""
+
+
 def test_an_interrupted_study_resumes_to_the_same_trials(tmp_path: Path, monkeypatch) -> None:
     spec = _spec()
     settings = Settings(make_space("reciprocal", spec.strategies["middle"]), (parse_objective("npv", 365),),
@@ -80,14 +84,14 @@ def test_an_interrupted_study_resumes_to_the_same_trials(tmp_path: Path, monkeyp
     def interrupted(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:  # the second batch is proposed, then the process is killed
-            raise KeyboardInterrupt
+            raise Interrupted
         return real(*args, **kwargs)
 
     import relsim.experiments.optimize.study as study_module
 
     monkeypatch.setattr(study_module, "evaluate", interrupted)
     storage = f"sqlite:///{tmp_path / 'resumed.db'}"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted):
         optimise(spec, settings, 9, storage=storage, workers=1)
     monkeypatch.setattr(study_module, "evaluate", real)
     resumed = optimise(spec, settings, 9, storage=storage, workers=1)
@@ -114,8 +118,9 @@ def test_classes_bound_the_idea_and_nothing_else() -> None:
 def test_budget_splits_add_up_and_keep_to_the_class(kind: str) -> None:
     middle = Strategy()
     space = make_space(kind, middle, budget_per_year=20.0)
-    assert not set(space.ranges) & {"contact_rate", "inbound_capacity", "listening", "public_listening"}
-    mid = shares(middle)
+    assert not set(space.ranges) & {"inbound_capacity", "listening", "public_listening"}
+    assert {"mail_rate", "email_rate", "phone_rate"} <= set(space.ranges)  # the mix the outbound money buys
+    mid = shares(middle, Channels())
     for u in np.linspace(0, 1, 7):
         for v in np.linspace(0, 1, 7):
             s = space.split(u, v)

@@ -2,7 +2,7 @@
 
     relsim                                   # the flagship: one_way vs reciprocal, 10 seeds, 3 years
     relsim arms=[one_way] seeds=[3] days=365 market.consumers=2000 hydra.run.dir=DIR
-    relsim strategies.one_way.contact_rate=104 market=monopoly
+    relsim strategies.one_way.mail_rate=104 market=monopoly
 
 Config: configs/config.yaml (Hydra). Bad input gets one line naming the key, the value and what is
 allowed, exit code 2, and no output directory.
@@ -39,7 +39,7 @@ class Job(NamedTuple):
     """A multirun job: whether its launcher runs jobs in parallel (then each job uses one core), and its name."""
 
     parallel: bool
-    name: str  # its number and grid point, e.g. "job 3 (strategies.one_way.contact_rate=52)"
+    name: str  # its number and grid point, e.g. "job 3 (strategies.one_way.mail_rate=40)"
 
 
 def sweep_job() -> Job | None:

@@ -107,7 +107,8 @@ def prepare(args: argparse.Namespace):
     if not (args.budget >= 0 and args.budget < 1e6):
         raise ConfigError(f"--budget={args.budget!r}: expected a number in [0, 1e6)")
     levers = tuple(x for x in args.levers.split(",") if x) if args.levers else ()
-    space = make_space(args.kind, spec.strategies[args.base], budget_per_year=args.budget, levers=levers)
+    space = make_space(args.kind, spec.strategies[args.base], budget_per_year=args.budget, levers=levers,
+                       channels=spec.market.channels)
     if not space.ranges and space.budget <= 0:
         raise ConfigError(f"--levers={args.levers!r}: nothing left to search in class {args.kind}")
     settings = Settings(space, objectives, sampler, args.seed, args.batch, args.robust)

@@ -13,7 +13,7 @@ import textwrap
 from relsim.params import ENGINES, MAX_DAYS, Market, Network, Strategy, _range
 
 #: The strategy levers shown in the help (every field is listed in docs/PARAMETERS.md).
-LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "support_free_days", "support_fee", "price",
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "support_free_days", "support_fee", "price",
           "listening", "public_listening", "responsiveness", "budget")
 #: The market keys shown in the help.
 MARKET_KEYS = ("consumers", "initial_penetration", "discount_rate")
@@ -43,9 +43,9 @@ commands:
 EXAMPLES = """\
 examples:
   relsim arms=[one_way] seeds=3 days=365 market.consumers=2000     a quick look (a few seconds)
-  relsim strategies.one_way.contact_rate=104 market=monopoly
+  relsim strategies.one_way.mail_rate=104 market=monopoly
   relsim scenario=support_fee_90d                                  a what-if against the baseline
-  relsim -m strategies.one_way.contact_rate=12,52,104 seeds=20     a sweep (then relsim-report DIR)
+  relsim -m strategies.one_way.mail_rate=0,40,92 seeds=20         a sweep (then relsim-report DIR)
 
 Every key with its default, range and meaning: docs/PARAMETERS.md. Bad input gets one line naming
 the key, the value and what is allowed, and exit code 2."""

@@ -32,15 +32,18 @@ import plotly.graph_objects as go
 
 from relsim.analysis import facts as figures
 from relsim.analysis.facts import logistic_hazard_ratios, parabolic_peak
+from relsim.analysis.channels import channel_economics
+from relsim.analysis.channels import markdown as channel_markdown
 from relsim.analysis.sbg import fit_sbg
 from relsim.model import RelationshipModel
-from relsim.params import Behaviour, Market, Strategy, build
+from relsim.params import CHANNELS, Behaviour, Market, Strategy, build
 from relsim.world import EPISODE_OUTCOMES
 
 from ..plumbing.config import load
 from .observers import LEMON_SEVERITY, ContagionTracker, episode_outcomes, lemons, spoil_lemons
 
-__all__ = ["FACTS", "Fact", "FactResult", "build_run", "episode_outcomes", "fact", "run_all_facts"]
+__all__ = ["FACTS", "Fact", "FactResult", "build_run", "channel_table", "episode_outcomes", "fact", "measure_channels",
+           "run_all_facts"]
 
 FOCAL = "middle"  # the strategy preset the focal firm plays in every check
 
@@ -202,35 +205,8 @@ def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     events it takes to undo the failure."""
     consumers, seeds = _size(1, quick, consumers, seeds)
     seed, t0, after, size = seeds[0], 120, 365, 1.0
-    region = FACTS[1].region
-
-    def arm(kind: str, reference: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-        model = build_run(region, consumers=consumers, days=t0 + after, seed=seed)
-        w = model.world
-        for _ in range(t0):
-            model.step()
-        rows = np.flatnonzero(w.provider == 0)
-        omega = w.market.behaviour.negativity_bias
-        # an instantaneous event of `size` evidence units, folded in as trust.update folds a day's
-        # evidence (ODD §7.9): positive evidence adds to a, negative evidence adds omega times to b
-        if kind in ("negative", "rebuild"):
-            w.neg[rows, 0] += omega * size
-        elif kind == "positive":
-            w.pos[rows, 0] += size
-        path = [w.trust(rows)[:, 0].mean()]
-        boosts, undone = 0, False
-        while model.running:
-            if kind == "rebuild" and not undone:
-                if path[-1] >= reference[len(path) - 1]:
-                    undone = True
-                else:  # one more success of the same size, at the end of the day
-                    w.pos[rows, 0] += size
-                    boosts += 1
-                    path[-1] = w.trust(rows)[:, 0].mean()
-            model.step()
-            path.append(w.trust(rows)[:, 0].mean())
-        return np.array(path), boosts
-
+    arm = functools.partial(_after_an_event, FACTS[1].region, consumers=consumers, seed=seed, t0=t0, after=after,
+                            size=size)
     control_path, _ = arm("control")
     positive, _ = arm("positive")
     negative, _ = arm("negative")
@@ -256,6 +232,38 @@ def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     summary = (f"drop/gain = {ratio:.2f}; half of the drop is won back after {half_days} days; "
                f"{boosts} equal successes undo one failure")
     return FactResult(FACTS[1], checks, data, summary, fig)
+
+
+def _after_an_event(region: Sequence[str], kind: str, reference: np.ndarray | None = None, *, consumers: int,
+                    seed: int, t0: int, after: int, size: float) -> tuple[np.ndarray, int]:
+    """The focal firm's customers' mean trust from day `t0` on, after one event of `size` evidence units on that
+    day: none ("control"), "positive", "negative", or "rebuild" (negative, then one equal success at the end of
+    each day until trust is back on the `reference` path). Returns the path and the successes it took."""
+    model = build_run(region, consumers=consumers, days=t0 + after, seed=seed)
+    w = model.world
+    for _ in range(t0):
+        model.step()
+    rows = np.flatnonzero(w.provider == 0)
+    omega = w.market.behaviour.negativity_bias
+    # an instantaneous event of `size` evidence units, folded in as trust.update folds a day's
+    # evidence (ODD §7.9): positive evidence adds to a, negative evidence adds omega times to b
+    if kind in ("negative", "rebuild"):
+        w.neg[rows, 0] += omega * size
+    elif kind == "positive":
+        w.pos[rows, 0] += size
+    path = [w.trust(rows)[:, 0].mean()]
+    boosts, undone = 0, False
+    while model.running:
+        if kind == "rebuild" and not undone:
+            if path[-1] >= reference[len(path) - 1]:
+                undone = True
+            else:  # one more success of the same size, at the end of the day
+                w.pos[rows, 0] += size
+                boosts += 1
+                path[-1] = w.trust(rows)[:, 0].mean()
+        model.step()
+        path.append(w.trust(rows)[:, 0].mean())
+    return np.array(path), boosts
 
 
 # --------------------------------------------------------------------------- fact 2: retention rises with tenure
@@ -304,7 +312,10 @@ def fact_2(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
 
 # --------------------------------------------------------------------------- fact 3: contact volume
 
-FACT3_REGION = ("market=monopoly", "strategies.middle.intrusiveness=0.1", "market.behaviour.contact_value=0.3")
+#: Every channel alike but for its price and response (intrusiveness 0.1, load 1), so that 1 channel and 3
+#: differ only in how many channels carry the same contacts.
+FACT3_REGION = ("market=monopoly", *(f"market.channels.{c}.intrusiveness=0.1" for c in CHANNELS),
+                "market.channels.phone.load=1", "market.behaviour.contact_value=0.3")
 
 
 @fact(3, "contact_inverted_u", "Contact volume: an inverted U, earlier with more channels",
@@ -312,13 +323,14 @@ FACT3_REGION = ("market=monopoly", "strategies.middle.intrusiveness=0.1", "marke
       "downturn at fewer contacts.",
       "Godfrey, Seiders & Voss (2011), Enough is enough! J. Marketing 75(4)",
       region=FACT3_REGION,
-      region_note="welcome, unintrusive relational contacts (intrusiveness 0.1, contact_value 0.3: a "
-                  "welcome contact is worth six days of good product use). With the default, fairly "
-                  "intrusive contacts (0.3, value 0.05) retention only falls with volume: the rising "
-                  "arm needs contacts that are valued when within capacity, as Godfrey et al.'s "
-                  "relational communications are.")
+      region_note="welcome, unintrusive relational contacts (every channel's intrusiveness 0.1 and load 1, "
+                  "contact_value 0.3: a welcome contact is worth six days of good product use). With the "
+                  "default channels (intrusiveness 0.49 to 0.89, value 0.05) retention only falls with "
+                  "volume: the rising arm needs contacts that are valued when within capacity, as Godfrey et "
+                  "al.'s relational communications are.")
 def fact_3(quick: bool = False, *, consumers: int | None = None, seeds: Sequence[int] | None = None) -> FactResult:
-    """Two-year retention of the day-0 cohort across contact rates, with 1 and 3 channels (same seeds)."""
+    """Two-year retention of the day-0 cohort across contact rates, all by mail or split evenly over the three
+    channels (same seeds)."""
     consumers, seeds = _size(3, quick, consumers, seeds)
     days = 730
     rates = [0, 6, 13, 20, 30, 45, 65, 90]
@@ -326,8 +338,9 @@ def fact_3(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     for channels in (1, 3):
         values = []
         for rate in rates:
+            focal = {f"{c}_rate": (rate / channels if k < channels else 0.0) for k, c in enumerate(CHANNELS)}
             ret = [_survival(build_run(FACT3_REGION, consumers=consumers, days=days, seed=s,
-                                       focal={"contact_rate": rate, "channels": channels}).run())[-1] for s in seeds]
+                                       focal=focal).run())[-1] for s in seeds]
             values.append(float(np.mean(ret)))
         curves[channels] = np.array(values)
     peaks = {c: parabolic_peak(rates, v) for c, v in curves.items()}
@@ -344,6 +357,26 @@ def fact_3(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
             "peak_1_channel": peaks[1], "peak_3_channels": peaks[3], "consumers": consumers, "seeds": list(seeds)}
     summary = f"peak at {peaks[1]:.0f} contacts a year with 1 channel, {peaks[3]:.0f} with 3"
     return FactResult(FACTS[3], checks, data, summary, fig)
+
+
+# --------------------------------------------------------------------------- the channel table
+
+def measure_channels(overrides: Sequence[str] = (), *, consumers: int = 2000, days: int = 1095,
+                     seeds: Sequence[int] = (0, 1, 2, 3)) -> pd.DataFrame:
+    """Each channel's realised response and short-run return at defaults (analysis/channels.py), measured
+    over the contacts the focal firm, playing `middle` (the Strategy defaults: every channel in use) in the
+    default market, sends its customers over `days`, pooled over `seeds`."""
+    runs = []
+    for seed in seeds:
+        model = build_run(overrides, consumers=consumers, days=days, seed=seed).run()
+        runs.append(model.recorder.runs())
+    strategy = model.firms[0].strategy
+    return channel_economics(pd.concat(runs), model.market.channels, strategy.sale_price, strategy.sale_cost_share)
+
+
+def channel_table(**kw) -> str:
+    """The channel table of docs/VALIDATION.md (Markdown): `measure_channels(**kw)` beside the published figures."""
+    return channel_markdown(measure_channels(**kw))
 
 
 # --------------------------------------------------------------------------- fact 4: complaint handling

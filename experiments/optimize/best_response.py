@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from relsim.params import Strategy
+from relsim.params import CHANNELS, Channels, Strategy
 
 from ..plumbing.config import RunSpec
 from .evaluate import evaluate, score
@@ -45,26 +45,27 @@ class Result:
     out_dir: Path
 
 
-def changed_levers(strategy: Strategy, base: Strategy) -> dict[str, float]:
-    """The fields of `strategy` that differ from `base` (with a budget, also the levers it buys)."""
+def changed_levers(strategy: Strategy, base: Strategy, channels: Channels) -> dict[str, float]:
+    """The fields of `strategy` that differ from `base` (with a budget, also the levers it buys at the market's
+    contact prices `channels`)."""
     from relsim import budget
 
     out = {f.name: getattr(strategy, f.name) for f in dataclasses.fields(Strategy)
            if getattr(strategy, f.name) != getattr(base, f.name)}
     if strategy.budget > 0:
-        bought = budget.levers(strategy)
-        out.update({f"bought.{name}": getattr(bought, name) for name in BOUGHT})
+        bought = budget.levers(strategy, channels)
+        out.update({f"bought.{name}": getattr(bought, name) for name in (*BOUGHT, *(f"{c}_rate" for c in CHANNELS))})
     return out
 
 
-def _trials_table(study, settings: Settings):
+def _trials_table(study, settings: Settings, channels: Channels):
     """Every finished trial: its number, objective values and the levers it set (as trials.csv)."""
     import pandas as pd
 
     rows = []
     for t in completed(study):
         row = {"trial": t.number, **{o.name: v for o, v in zip(settings.objectives, t.values, strict=True)}}
-        row.update(changed_levers(strategy_of(settings, t.params), settings.space.base))
+        row.update(changed_levers(strategy_of(settings, t.params), settings.space.base, channels))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -101,8 +102,10 @@ def run(spec: RunSpec, settings: Settings, trials: int, out_dir: Path, *, storag
     values = evaluate(new, strategies, settings.objectives, list(new.replicates), workers) if chosen else []
     best = []
     for t, strategy, per_run in zip(chosen, strategies, values, strict=True):
-        entry = {"trial": t.number, "levers": changed_levers(strategy, settings.space.base),
-                 "spend_rate_planned": budget.spend(budget.levers(strategy)), "study": {}, "fresh": {}}
+        channels = spec.market.channels
+        entry = {"trial": t.number, "levers": changed_levers(strategy, settings.space.base, channels),
+                 "spend_rate_planned": budget.spend(budget.levers(strategy, channels), channels),
+                 "study": {}, "fresh": {}}
         per_seed = _per_seed(per_run, list(new.replicates))
         for k, o in enumerate(settings.objectives):
             ci = mean_ci(per_seed[:, k])
@@ -113,7 +116,7 @@ def run(spec: RunSpec, settings: Settings, trials: int, out_dir: Path, *, storag
     seconds = time.perf_counter() - started
     described = settings.describe(spec)
     result = Result(described, best, len(completed(study)), seconds, out_dir)
-    table = _trials_table(study, settings)
+    table = _trials_table(study, settings, spec.market.channels)
     write_text_atomic(out_dir / "trials.csv", table.to_csv(index=False))
     payload = {"settings": described, "storage": storage if storage != default else "study.db",
                "study": name, "trials": result.trials, "seconds": round(seconds, 1),

@@ -3,13 +3,13 @@
 A **class** of strategy is the article's idea stated as bounds (docs/ODD.md §8.10): a *one-way* firm
 talks at will but gives its customers at most the middle firm's access and hearing (inbound capacity,
 listening, public listening, responsiveness each at most the `Strategy` default, the middle-of-the-road
-rival); a *reciprocal* firm gives at least that; `any` is unconstrained. Every other lever (how much and
-how it talks, prospecting, fees, an assortment cut and its framing) is searched over the same range in
+rival); a *reciprocal* firm gives at least that; `any` is unconstrained. Every other lever (how much it
+talks and through which channels, prospecting, fees, an assortment cut and its framing) is searched over the same range in
 every class, so the classes differ only in the idea. What a firm is and sells (price, product problem
 rate, resolution quality, unit costs) is the market's and stays at the base strategy's value.
 
-With a relationship **budget** B (sim/budget.py), the outbound, access and listening levers are bought by
-B's split, and the class bounds the split instead: a one-way firm spends at most the middle firm's
+With a relationship **budget** B (sim/budget.py), the access and listening levers are bought by B's split and
+the outbound money buys the searched channel rates' mix, and the class bounds the split instead: a one-way firm spends at most the middle firm's
 shares on access and on listening, a reciprocal one at least. The split is searched through a map from
 the unit square onto the class's part of the simplex, so every trial is feasible.
 """
@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from relsim import budget
-from relsim.params import ConfigError, Strategy
+from relsim.params import Channels, ConfigError, Strategy
 
 __all__ = ["CLASSES", "IDEA", "Lever", "SEARCH", "Space", "make_space"]
 
@@ -38,8 +38,9 @@ class Lever:
 #: Every lever a best response may search, with its range. The ranges span what a subscription business
 #: could do; none is chosen for an outcome.
 SEARCH: dict[str, Lever] = {
-    "contact_rate": Lever(0.0, 104.0, "none to twice a week (the article's 'a hundred pieces of mail a year')"),
-    "intrusiveness": Lever(0.0, 1.0, "a catalogue (0) to a dinner-time call (1)"),
+    "mail_rate": Lever(0.0, 104.0, "none to twice a week (the article's 'a hundred pieces of mail a year')"),
+    "email_rate": Lever(0.0, 365.0, "none to one a day"),
+    "phone_rate": Lever(0.0, 52.0, "none to a call a week (the dinner_calls scenario)"),
     "prospect_rate": Lever(0.0, 24.0, "no prospecting to twice a month per non-customer"),
     "inbound_capacity": Lever(0.0, 20.0, "unreachable to about four times the default demand for support "
                                           "(about 4.9 calls a day per 1,000 customers)"),
@@ -56,8 +57,9 @@ SEARCH: dict[str, Lever] = {
 #: The levers of the idea: a one-way firm keeps each at most at the middle firm's value, a reciprocal one at
 #: least there ("the firm talks, the consumer cannot reach it or be heard").
 IDEA = ("inbound_capacity", "listening", "public_listening", "responsiveness")
-#: The budget's levers: bought by its split when the space has a budget, searched directly otherwise.
-BOUGHT = ("contact_rate", "inbound_capacity", "listening", "public_listening")
+#: The levers a budget buys outright: not searched when the space has a budget (the channel rates are: they set
+#: the proportions of the mix that the outbound money buys, sim/budget.py).
+BOUGHT = ("inbound_capacity", "listening", "public_listening")
 CLASSES = ("one_way", "reciprocal", "any")
 
 
@@ -104,21 +106,23 @@ class Space:
                 "base": dataclasses.asdict(self.base)}
 
 
-def shares(s: Strategy) -> dict[str, float]:
-    """The split of a strategy's planned relationship spend over outbound, access and listening."""
-    contacts = s.contact_rate * s.cost_per_contact
-    total = budget.spend(s)
+def shares(s: Strategy, channels: Channels) -> dict[str, float]:
+    """The split of a strategy's planned relationship spend over outbound, access and listening, at the market's
+    contact prices."""
+    contacts = budget.outbound(s, channels)
+    total = budget.spend(s, channels)
     access = s.inbound_capacity * budget.YEAR / 1000.0 * s.cost_per_ticket
     return {"outbound_share": contacts / total, "access_share": access / total,
             "listening_share": (total - contacts - access) / total}
 
 
 def make_space(kind: str, base: Strategy, *, budget_per_year: float = 0.0, levers: tuple[str, ...] = (),
-               middle: Strategy | None = None) -> Space:
+               middle: Strategy | None = None, channels: Channels | None = None) -> Space:
     """The search space of class `kind` around `base` (its fixed levers), optionally at a budget.
 
     `levers` restricts the search to those levers (default: all of SEARCH); `middle` is the strategy whose
-    access and hearing bound the classes (default: the Strategy defaults, the middle-of-the-road rival).
+    access and hearing bound the classes (default: the Strategy defaults, the middle-of-the-road rival);
+    `channels` the market's contact prices that split the middle firm's budget (default: Market's).
     """
     if kind not in CLASSES:
         raise ConfigError(f"--class={kind!r}: expected one of {', '.join(CLASSES)}")
@@ -139,7 +143,7 @@ def make_space(kind: str, base: Strategy, *, budget_per_year: float = 0.0, lever
         ranges[name] = (lo, hi, lever.integer)
     access = listening = (0.0, 1.0)
     if budget_per_year > 0 and kind != "any":
-        split = shares(middle)
+        split = shares(middle, channels or Channels())
         a, li = split["access_share"], split["listening_share"]
         access, listening = ((0.0, a), (0.0, li)) if kind == "one_way" else ((a, 1.0 - li), (li, 1.0))
     fixed = {name: (lo, hi) for name, (lo, hi, _) in ranges.items() if lo == hi}
