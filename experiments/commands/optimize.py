@@ -156,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"trial {entry['trial']}: {levers or 'the base strategy'}")
         print(f"  on {args.fresh} fresh seeds: {values} (mean [95% CI])")
     if preset is not None and result.best:
-        print(f"wrote {preset} (relsim arms=[{args.write_preset},...] runs it)")
+        name = args.write_preset
+        print(f"wrote {preset} (relsim +strategy@strategies.{name}={name} arms=[{name},...] runs it)")
     print(f"{result.trials} trials in {time.perf_counter() - started:.0f} s; {out}/best.json, trials.csv, report.html")
     return 0
 

@@ -1,7 +1,8 @@
 """A strategy preset from a best response: configs/strategy/NAME.yaml, the best levers as a diff on the defaults.
 
-`relsim-optimize --write-preset NAME` writes it, so that `relsim arms=[NAME,...]` compares the best firm with
-any other on fresh seeds; it refuses to overwrite a preset it did not write (`PRESET_MARK`).
+`relsim-optimize --write-preset NAME` writes it, so that `relsim +strategy@strategies.NAME=NAME arms=[NAME,...]`
+compares the best firm with any other on fresh seeds (the presets configs/config.yaml lists need no `+...`); it
+refuses to overwrite a preset it did not write (`PRESET_MARK`).
 """
 
 from __future__ import annotations
