@@ -11,6 +11,7 @@ allowed, exit code 2, and no output directory.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import gc
 import importlib
 import logging
@@ -18,16 +19,19 @@ import os
 import sys
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-from relsim.params import ConfigError
+from relsim.params import ConfigError, ConfigWarning
 
-from ..plumbing.checks import NOT_A_RUN, check_command_line, split_flags
+from ..plumbing import checks
+from ..plumbing.checks import check_command_line
 from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
+from .cli import fail, no_code_from_here, show_warnings
 
 # The model, the runner and the analysis (Mesa, numba, pandas, plotly) are imported in `execute`, after
 # the command line has been checked, so help and errors appear at once.
@@ -88,11 +92,13 @@ def execute(cfg: DictConfig) -> Path:
     plain = plain_config(cfg)
     spec = run_spec(plain)
     out = Path(cfg.output_dir)
+    in_sweep, parallel, job = _sweep_job()
+    if not in_sweep:  # the command has claimed it already; any other route into a run claims it here
+        checks.claim_dir(out, "hydra.run.dir", checks.RUN_MARK, checks.run_identity(plain))
     digest = config_hash(plain)
     if is_complete(out, digest):
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
-    in_sweep, parallel, job = _sweep_job()
     total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
     if workers_for(spec, total) == 1:  # the runs simulate in this process: load the model before the analysis
         importlib.import_module("relsim.model")  # starts importing, as the two would share the interpreter lock
@@ -159,16 +165,20 @@ def execute(cfg: DictConfig) -> Path:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    if _sweep_job()[0]:  # the gate said it once for the whole sweep
+        warnings.simplefilter("ignore", ConfigWarning)
     try:
         execute(cfg)
     except ConfigError as exc:
-        print(f"relsim: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        fail("relsim", str(exc))
+    except OSError as exc:  # a full disk, a read-only file system: one line, and the claim's folder is cleared
+        fail("relsim", checks.write_failed(exc, f"the run's files in {cfg.output_dir}"))
 
 
 def main() -> None:
-    """Console entry point: check the input, then hand over to Hydra (on return the process is meant to end: the
-    garbage collector is left off)."""
+    """Console entry point: check the input (every route into the run: `checks.check_command_line`), claim the
+    run's or sweep's directory (its time resolved once), then hand over to Hydra (on return the process is
+    meant to end: the garbage collector is left off)."""
     args = sys.argv[1:]
     if "-h" in args or "--help" in args:
         from .usage import help_text
@@ -176,20 +186,64 @@ def main() -> None:
         print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
                         MAX_SEEDS), end="")
         return
-    if any("hydra/launcher=ray_local" in a for a in args):
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
+    no_code_from_here()
+    show_warnings("relsim")
     try:
-        check_command_line(args, claim=True)
+        checked = check_command_line(args)
+        claim = None
+        if checked.runs:
+            claim = _claim(checked)
+            args = _with_directory(args, checked.dir_key, claim.directory)
     except ConfigError as exc:
-        print(f"relsim: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    if not split_flags(args)[0] & NOT_A_RUN:
+        fail("relsim", str(exc))
+    if checked.cfg is not None and checks._choice(checked.cfg, "hydra/launcher") == "ray_local":
+        # A local Ray on loopback only (configs/hydra/launcher/ray_local.yaml): Ray 2.60 binds its servers to every
+        # interface unless it is told it is not a cluster; then no token is needed either.
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    if checked.runs:
         _compile_once()
-    _app()
+    sys.argv[1:] = args
+    try:
+        _app()
+    except BaseException as exc:
+        failed = not isinstance(exc, SystemExit) or exc.code not in (0, None)
+        if failed and claim is not None and claim.created and not checked.multirun:
+            _remove(claim.directory)  # a run that failed leaves no folder it made
+        raise
     # Everything is written. The interpreter's last garbage collections would walk every object the run left
     # (pandas, plotly, numba's types: 0.6 s at exit); nothing needs them, so they are skipped.
     gc.disable()
     gc.freeze()
+
+
+def _claim(checked: checks.Checked) -> checks.Claim:
+    """Claim the directory, its ${now:...} resolved once (a timestamped folder another run took: the next one)."""
+    raw = str(checks._raw(checked.cfg, checked.dir_key))
+    for attempt in range(50):
+        directory = checks.resolve_directory(checked.cfg, checked.dir_key) if attempt == 0 else \
+            Path(checks.DIR_INTERPOLATION.sub(lambda m: dt.datetime.now().strftime(m.group(0)[6:-1]), raw))
+        try:
+            return checks.claim(checked, directory)
+        except ConfigError:
+            if "${now:" not in raw or attempt == 49:
+                raise
+            time.sleep(0.001)
+    raise AssertionError("unreachable")
+
+
+def _with_directory(args: list[str], key: str, directory: Path) -> list[str]:
+    """The command line for Hydra: the directory as claimed, in place of any given (so ${now} is not resolved
+    again)."""
+    kept = [a for a in args if a.lstrip("+").partition("=")[0] != key]
+    return [*kept, f"{key}={checks.quote_path(directory)}"]
+
+
+def _remove(directory: Path) -> None:
+    import shutil
+
+    checks.release(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _compile_once() -> None:
