@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -50,6 +50,16 @@ def show(value: Any, width: int = 60) -> str:
         return f"{text[:12]}...<{len(text.lstrip('-')):,} digits>"
     text = repr(value)
     return text if len(text) <= width else f"{text[:width]}...<{len(text):,} characters>"
+
+
+def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
+    """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
+    allowed: the one unknown-key check of parameters, run settings and scenarios."""
+    allowed = list(allowed)
+    unknown = sorted((k for k in data if k not in allowed), key=str)
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}")
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None,
@@ -142,10 +152,7 @@ def _build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
         raise ConfigError(f"{path or cls.__name__}={show(data)}: expected a mapping of {cls.__name__} fields")
     hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted((k for k in data if k not in fields), key=str)
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    check_keys(data, fields, path)
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name

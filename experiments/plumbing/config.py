@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, memo, show
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, check_keys, memo, show
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -178,9 +178,7 @@ def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
 
 def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     """Validate a composed config (plain containers) and build the RunSpec; raises ConfigError."""
-    unknown = sorted((k for k in cfg if k not in SETTINGS), key=str)
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(SETTINGS)}")
+    check_keys(cfg, SETTINGS)
     for key in ("strategies", "market", "firm_policy"):  # null never stands for the defaults
         if key in cfg and cfg[key] is None:
             raise ConfigError(f"{key}=None: expected a mapping (null is not allowed)")
