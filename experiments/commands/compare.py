@@ -10,6 +10,7 @@ allowed, exit code 2, and no output directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -174,12 +175,7 @@ def _app(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     if sweep_job():  # the gate said it once for the whole sweep
         warnings.simplefilter("ignore", ConfigWarning)
-    try:
-        execute(cfg)
-    except ConfigError as exc:
-        fail("relsim", str(exc))
-    except OSError as exc:  # a full disk, a read-only file system: one line, and the claim's folder is cleared
-        fail("relsim", checks.write_failed(exc, f"the run's files in {cfg.output_dir}"))
+    execute(cfg)  # a ConfigError or an OSError (a full disk) reaches `main`, from a job's process too: one line
 
 
 def main() -> None:
@@ -211,12 +207,25 @@ def main() -> None:
     if checked.runs:
         _compile_once()
     sys.argv[1:] = args
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come back here (from Hydra and its jobs), to be said in one line
+    # A job that fails (a full disk) stops the sweep's worker pool; its resource tracker would then warn of the pool's
+    # semaphores in several lines (the pool's processes inherit this).
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                          "ignore:resource_tracker:UserWarning"]))
     try:
-        _app()
+        with _without_hydras_job_error_line():
+            _app()
     except BaseException as exc:
         failed = not isinstance(exc, SystemExit) or exc.code not in (0, None)
         if failed and claim is not None and claim.created and not checked.multirun:
             _remove(claim.directory)  # a run that failed leaves no folder it made
+        if failed and checked.multirun:
+            _stop_workers()
+        if isinstance(exc, (ConfigError, OSError)):
+            where = "" if claim is None or not checked.multirun else \
+                f" (the finished jobs stay in {claim.directory}: the same command resumes the sweep)"
+            fail("relsim", (str(exc) if isinstance(exc, ConfigError) else
+                            checks.write_failed(exc, f"the files in {claim.directory if claim else 'the run'}")) + where)
         raise
     if checked.runs:
         from ..plumbing.runner import skip_final_collections
@@ -244,6 +253,39 @@ def _with_directory(args: list[str], key: str, directory: Path) -> list[str]:
     again)."""
     kept = [a for a in args if a.lstrip("+").partition("=")[0] != key]
     return [*kept, f"{key}={checks.quote_path(directory)}"]
+
+
+class _Stderr:
+    """stderr without Hydra's 'Error executing job with overrides: [...]' line (relsim says the error itself)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return len(text) if text.startswith("Error executing job with overrides:") else self.stream.write(text)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _without_hydras_job_error_line():  # noqa: ANN202
+    saved = sys.stderr
+    sys.stderr = _Stderr(saved)
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
+def _stop_workers() -> None:
+    """Stop the sweep's worker processes now (a job failed), as the end of a sweep would."""
+    if "joblib" in sys.modules:
+        from joblib.externals.loky import reusable_executor
+
+        executor = getattr(reusable_executor, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 def _remove(directory: Path) -> None:

@@ -977,6 +977,24 @@ def check_writable_dir(directory: Path, key: str) -> None:
         os.rmdir(tempfile.mkdtemp(dir=probe, prefix=".relsim-probe-"))
     except OSError as exc:
         raise ConfigError(f"{key}={show(str(directory))}: cannot be created ({probe}: {exc.strerror})") from None
+    check_free_space(probe, key, directory)
+
+
+#: The least free space a command starts writing into (a run's tables and page take a few MB).
+MIN_FREE_BYTES = 16 * 1024 * 1024
+
+
+def check_free_space(probe: Path, key: str, directory: Path) -> None:
+    """The file system where `directory` goes has at least MIN_FREE_BYTES free (a full disk is refused before any
+    work; one that fills during the work is one line then)."""
+    try:
+        info = os.statvfs(probe)
+    except OSError:
+        return
+    free = info.f_bavail * info.f_frsize
+    if info.f_blocks and free < MIN_FREE_BYTES:
+        raise ConfigError(f"{key}={show(str(directory))}: only {free / 2**20:.1f} MB free there; at least "
+                          f"{MIN_FREE_BYTES // 2**20} MB are needed")
 
 
 #: The file that marks a directory as one run's, and one sweep's.
