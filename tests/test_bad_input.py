@@ -332,3 +332,19 @@ def test_the_other_commands_pass_their_settings_through_the_gate(tmp_path, monke
         with pytest.raises(ConfigError):
             audit_check(tmp_path / "a", "", [bad])
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind", ["runs", "sweeps"])
+def test_two_different_runs_or_sweeps_into_one_folder_at_once_never_mix(kind: str, tmp_path: Path) -> None:
+    """Started at the same instant into one folder, one gets it and the other is refused in one line (the wider
+    check, 20 tries of each: experiments/bench/concurrency.py)."""
+    import sys
+
+    from relsim.experiments.bench.concurrency import try_runs, try_sweeps
+
+    relsim = str(Path(sys.executable).with_name("relsim"))
+    for attempt in range(2):
+        work = tmp_path / f"try{attempt}"
+        work.mkdir()
+        outcome, note = (try_runs if kind == "runs" else try_sweeps)(work, relsim)
+        assert outcome == "one ran, one refused", note

@@ -1482,7 +1482,8 @@ def _format_case(case: Case, ctx: Ctx) -> Case:
 # --------------------------------------------------------------------------- the campaign
 
 def campaign(families: list[str], limit: int | None, out_json: Path | None, label: str,
-             progress: bool = True, shard: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+             progress: bool = True, shard: tuple[int, int] = (0, 1), start: int = 0,
+             tmp: Path | None = None) -> dict[str, Any]:
     """Run every case; returns the counts per family and outcome, and each case's record."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
@@ -1498,13 +1499,19 @@ def campaign(families: list[str], limit: int | None, out_json: Path | None, labe
         cases = [c for fam in by_family.values() for c in fam[:limit]]
     cases = cases[shard[0]::shard[1]]
     _prewarm()
-    base = Path(tempfile.mkdtemp(prefix="relsim-fuzz-"))
+    base = Path(tempfile.mkdtemp(prefix="relsim-fuzz-", dir=tmp))
     records = []
+    partial = out_json.with_suffix(".partial.jsonl") if out_json else None
     try:
         fixtures = make_fixtures(base)
         for n, case in enumerate(cases, start=1):
+            if n <= start:
+                continue
             record = _run_formatted(case, base, fixtures)
             records.append(record)
+            if partial is not None:  # kept as it goes: a campaign that dies can be resumed with --start
+                with partial.open("a") as handle:
+                    handle.write(json.dumps({"n": n, **record}) + "\n")
             _remove_planted()
             if progress:
                 print(f"[{n}/{len(cases)}] {record['family']:10s} {record['outcome']:13s} {record['name'][:70]}"
@@ -1544,7 +1551,8 @@ def _run_formatted(case: Case, base: Path, fixtures: Path) -> dict[str, Any]:
         results = run_case(case, ctx)
         outcome, note = judge(case, ctx, results, before, before_outside)
     except Exception as exc:  # noqa: BLE001 - the campaign's own failure is reported, not fatal
-        outcome, note, results = "traceback", f"campaign: {type(exc).__name__}: {exc}", []
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        outcome, note, results = "traceback", f"campaign ({where.name}:{where.lineno}): {type(exc).__name__}: {exc}", []
     finally:
         _remove_planted()
         _clean(root)
@@ -1613,6 +1621,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--label", default="this install", help="what was measured (for the report)")
     p.add_argument("--list", action="store_true", help="list the inputs per family and exit")
     p.add_argument("--shard", default="0/1", help="K/N: run every N-th input from the K-th (for N processes at once)")
+    p.add_argument("--start", type=int, default=0, help="skip the shard's first N inputs (resume a campaign)")
+    p.add_argument("--tmp", type=Path, default=None, help="where the inputs' folders go (default: the system's)")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="merge the JSON records of several shards into one (--json), without running anything")
     args = p.parse_args(argv)
@@ -1637,7 +1647,8 @@ def main(argv: list[str] | None = None) -> None:
         print("all", len(cases))
         return
     k, _, n = args.shard.partition("/")
-    result = campaign(families, args.limit, args.json, args.label, shard=(int(k), int(n)))
+    result = campaign(families, args.limit, args.json, args.label, shard=(int(k), int(n)), start=args.start,
+                      tmp=args.tmp)
     print(table(result))
     if args.doc:
         before = json.loads(args.before.read_text()) if args.before else None
