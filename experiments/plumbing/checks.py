@@ -468,7 +468,7 @@ def check_composed(cfg: DictConfig) -> None:
         raise ConfigError("hydra.job: a config may not change the working directory or set environment variables")
     reference = _reference(_choice(cfg, "hydra/launcher"), _choice(cfg, "hydra/sweeper"))
     for key in ("hydra.job.name", "hydra.job.config_name", "hydra.job.config", "hydra.output_subdir", "hydra.env",
-                "hydra.runtime.output_dir", "hydra.sweep.subdir"):
+                "hydra.runtime.output_dir", "hydra.sweep.subdir", "output_dir"):
         if _raw(cfg, key) != _raw(reference, key):
             raise ConfigError(f"{key}={show(_raw(cfg, key))}: relsim sets this itself ({show(_raw(reference, key))})")
     for key in ("hydra.run.dir", "hydra.sweep.dir"):
@@ -597,6 +597,8 @@ def design_key(key: Any, where: str) -> None:
     bare = key.lstrip("+~")
     if bare == "hydra" or bare.startswith(("hydra.", "hydra/")) or bare == "output_dir":
         raise ConfigError(f"{where}.{key}: a design varies relsim's settings, not Hydra's own or where files go")
+    if bare.split("@")[0] in _groups():  # a group: its levels are option names, each checked as the job reads it
+        return
     try:
         check_override(f"{key}=0")
     except ConfigError as exc:
@@ -760,8 +762,12 @@ def _design_jobs(cfg: DictConfig, overrides: list[str], parsed: list) -> Jobs:
     except DesignError as exc:
         raise ConfigError(str(exc)) from None
     keys = list(problem["names"])
+    fixed = {o.key_or_group.lstrip("+~") for o in parsed}
     for key in keys:  # each key as the command line's checks see it; each level as the job will read it
         design_key(key, "hydra.sweeper")
+        if key.lstrip("+~") in fixed:
+            raise ConfigError(f"hydra.sweeper: {key} is varied by the design and also set on the command line, "
+                              "whose value would be every job's; give it once")
         for level in discrete.get(key, []):
             o = check_override(f"{key}={level_text(level, key)}")
             if o.is_sweep_override() or _canonical_json(o.value()) != _canonical_json(level):
