@@ -589,21 +589,22 @@ def family_numbers() -> list[Case]:
         cases += [Case("numbers", f"{key}=<400 digits>", "bad", args=[*SMALL, f"{key}={LONG_INT}"], expect=key),
                   Case("numbers", f"{key}=-<400 digits>", "bad", args=[*SMALL, f"{key}=-{LONG_INT}"], expect=key),
                   Case("numbers", f"{key}=abc", "bad", args=[*SMALL, f"{key}=abc"], expect=key)]
-        if key != "seeds":
-            cases.append(legal(f"{key}=1e-400", "1e-400") if lo is not None and lo <= 0 and kind is float else
+        trait = key.startswith("market.population.")  # a trait's mean and sd: legal only as its kind allows
+        if key != "seeds" and not trait:  # 1e-400 is 0.0: legal where 0 is (an integral float is an integer)
+            cases.append(legal(f"{key}=1e-400", "1e-400") if lo is not None and lo <= 0 else
                          Case("numbers", f"{key}=1e-400", "bad", args=[*SMALL, f"{key}=1e-400"], expect=key))
         if lo is not None:
             below = lo - 1 if kind is int else lo - max(abs(lo) * 1e-9, 1e-9)
             cases.append(Case("numbers", f"{key}={_fmt(below)} (below)", "bad", args=[*SMALL, f"{key}={_fmt(below)}"],
                               expect=key))
-            if key not in ("seeds", "workers"):
+            if key not in ("seeds", "workers") and not trait:
                 cases.append(legal(f"{key}={_fmt(lo)} (lowest)", _fmt(lo)))
         top = hi if hi is not None else (10**12 if kind is int else 1e12)
         above = top + 1 if kind is int else top * (1 + 1e-9) + 1e-9
         cases.append(Case("numbers", f"{key}={_fmt(above)} (above)", "bad", args=[*SMALL, f"{key}={_fmt(above)}"],
                           expect=key))
         if key not in ("market.consumers", "seeds", "posterior", "workers", "days", "market.network.degree") \
-                and not key.startswith("market.shock.firm"):
+                and not key.startswith("market.shock.firm") and not trait:
             cases.append(legal(f"{key}={_fmt(top)} (highest)", _fmt(top)))
         if n % 4 == 0:
             for value in ("[1,2]", "true", "nan", "inf", "'5'"):
