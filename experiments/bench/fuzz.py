@@ -1320,8 +1320,8 @@ def family_modes() -> list[Case]:
                          (["--package"], "--package"), (["--cfg", "job", "--package", "../x"], "--package"),
                          (["--cfg", "job", "--package", "nope.nope"], "--package"),
                          (["--info", "nope"], None), (["--help", "seeds=0"], None), (["--hydra-help"], None),
-                         (["--version"], None), (["-m", "--cfg", "job", "seeds=1,2"], None),
-                         (["--run", "--multirun", "seeds=1,2"], None), (["-r", "seeds=1,2"], "seeds"),
+                         (["--version"], None), (["-m", "--cfg", "job", "seeds=1,2"], "--cfg"),
+                         (["--run", "--multirun", "seeds=1,2"], "--run"), (["-r", "seeds=1,2"], "seeds"),
                          (["--cfg", "job", "-cd", "/tmp"], "-cd"), (["--config-path", "/tmp"], "--config-path"),
                          (["--experimental-rerun", "x.pickle"], "--experimental-rerun"),
                          (["--shell-completion"], "--shell-completion"), (["-sc", "install=bash"], "-sc")):
@@ -1603,7 +1603,35 @@ def failures(result: dict[str, Any], limit: int = 400) -> str:
     return "\n".join(lines) or "none"
 
 
-def markdown(after: dict[str, Any], before: dict[str, Any] | None) -> str:
+def listeners_section(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    """The listeners measured with `ss -ltnp` (experiments/bench/listeners.py), before and after."""
+    lines = ["", "## Listeners (`ss -ltnp`, experiments/bench/listeners.py)", "",
+             "Every listening TCP socket of each target's processes while it ran: the page (`relsim-app`), a "
+             "calibration on a local Dask cluster (`relsim-calibrate --dask local`) and a two-job sweep on a local "
+             "Ray (`relsim -m hydra/launcher=ray_local`).", "",
+             "| target | | listening sockets | beyond loopback |", "|---|---|---|---|"]
+    for label, result in (("before", before), ("after", after)):
+        for target, r in (result or {}).items():
+            shown = ", ".join(r["listeners"]) or "none"
+            lines.append(f"| `{target}` | {label} | {shown} | {len(r['beyond_loopback'])} |")
+    return lines
+
+
+def concurrency_section(after: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    """Runs and sweeps started into one folder at once (experiments/bench/concurrency.py), before and after."""
+    lines = ["", "## Runs and sweeps into one folder at once (experiments/bench/concurrency.py)", "",
+             "Two `relsim` commands released at the same instant with different settings: `runs` into one "
+             "`hydra.run.dir`, `sweeps` into one empty `hydra.sweep.dir`, `default` with the default run folder.", "",
+             "| kind | | tries | outcomes |", "|---|---|---|---|"]
+    for label, result in (("before", before), ("after", after)):
+        for kind, r in (result or {}).items():
+            counts = r.get("counts", r)
+            lines.append(f"| {kind} | {label} | {sum(counts.values())} | "
+                         + ", ".join(f"{k}: {v}" for k, v in counts.items()) + " |")
+    return lines
+
+
+def markdown(after: dict[str, Any], before: dict[str, Any] | None, extra: list[str] | None = None) -> str:
     """docs/FUZZ.md: the last campaign's counts (and, if given, those of an earlier install)."""
     parts = ["# The bad-input campaign", "",
              "Written by `python -m relsim.experiments.bench.fuzz` (experiments/bench/fuzz.py), which tries "
@@ -1617,7 +1645,8 @@ def markdown(after: dict[str, Any], before: dict[str, Any] | None) -> str:
               "Inputs with another outcome:", "", failures(after)]
     if before is not None:
         parts += ["", f"## Before: {before['label']} (commit {before['commit']}, {before['date']}, "
-                      f"{before['inputs']} inputs, {before['seconds'] // 60} min)", "", table(before), ""]
+                      f"{before['inputs']} inputs, {before['seconds'] // 60} min)", "", table(before)]
+    parts += extra or []
     return "\n".join(parts) + "\n"
 
 
@@ -1629,6 +1658,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, default=None, help="also write every record to this JSON file")
     p.add_argument("--doc", type=Path, default=None, help="write the Markdown report here (e.g. docs/FUZZ.md)")
     p.add_argument("--before", type=Path, default=None, help="a JSON record of an earlier run to show beside it")
+    p.add_argument("--listeners", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="listeners.py results to add to the report: after [before]")
+    p.add_argument("--concurrency", type=Path, nargs="+", default=None, metavar="JSON",
+                   help="concurrency.py results to add to the report: after [before]")
     p.add_argument("--label", default="this install", help="what was measured (for the report)")
     p.add_argument("--list", action="store_true", help="list the inputs per family and exit")
     p.add_argument("--shard", default="0/1", help="K/N: run every N-th input from the K-th (for N processes at once)")
@@ -1641,6 +1674,11 @@ def main(argv: list[str] | None = None) -> None:
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         p.error(f"--families: unknown {', '.join(unknown)}; allowed: {', '.join(FAMILIES)}")
+    extra: list[str] = []
+    for paths, section in ((args.listeners, listeners_section), (args.concurrency, concurrency_section)):
+        if paths:
+            loaded = [json.loads(p.read_text()) for p in paths]
+            extra += section(loaded[0], loaded[1] if len(loaded) > 1 else None)
     if args.merge:
         result = merge([json.loads(path.read_text()) for path in args.merge])
         if args.json:
@@ -1648,7 +1686,7 @@ def main(argv: list[str] | None = None) -> None:
         print(table(result))
         if args.doc:
             before = json.loads(args.before.read_text()) if args.before else None
-            args.doc.write_text(markdown(result, before))
+            args.doc.write_text(markdown(result, before, extra))
             print(f"wrote {args.doc}")
         return
     if args.list:
@@ -1663,7 +1701,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table(result))
     if args.doc:
         before = json.loads(args.before.read_text()) if args.before else None
-        args.doc.write_text(markdown(result, before))
+        args.doc.write_text(markdown(result, before, extra))
         print(f"wrote {args.doc}")
 
 

@@ -185,11 +185,10 @@ class Checked:
         return "hydra.sweep.dir" if self.multirun else "hydra.run.dir"
 
 
-def check_command_line(args: Sequence[str], claim: bool = False) -> Checked:
+def check_command_line(args: Sequence[str]) -> Checked:
     """Check a `relsim` command line: flags, overrides, the composed config, every job, the output directory.
 
-    Nothing is written. (`claim` is kept for callers of the old signature: the command claims the
-    directory itself, with `claim(checked)`, once every check has passed.)
+    Nothing is written: the command claims the directory itself (`claim`), once every check has passed.
     """
     flags, overrides = split_flags(args)
     checked = Checked(flags, overrides)
@@ -203,10 +202,11 @@ def check_command_line(args: Sequence[str], claim: bool = False) -> Checked:
     checked.multirun = bool(MULTIRUN & flags) or str(cfg.hydra.mode).endswith("MULTIRUN")
     if _package(flags, args) is not None:
         _check_package(_package(flags, args), cfg)
+    settings = " ".join(o for o in overrides if not o.lstrip("+").startswith(("hydra.run.dir", "hydra.sweep.dir")))
     if checked.multirun:
         jobs = sweep_jobs(cfg, overrides, parsed)
         checked.jobs, checked.identity = check_jobs(jobs)
-        checked.describe = " ".join(overrides)
+        checked.describe = settings or "the default sweep"
     else:
         if any(o.is_sweep_override() for o in parsed):
             swept = next(o for o in parsed if o.is_sweep_override())
@@ -214,7 +214,7 @@ def check_command_line(args: Sequence[str], claim: bool = False) -> Checked:
         spec_plain = resolved(cfg)
         run_spec(spec_plain)
         checked.jobs, checked.identity = 1, run_identity(spec_plain)
-        checked.describe = " ".join(overrides) or "the default run"
+        checked.describe = settings or "the default run"
     if checked.runs:
         check_directory(cfg, checked.multirun)
     return checked
@@ -264,8 +264,10 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
             if value and allowed != "any" and value not in allowed:
                 raise ConfigError(f"{name}={value}: expected one of {', '.join(allowed)}")
         flags.add(name)
-    if {"-r", "--run"} & flags and MULTIRUN & flags:
-        raise ConfigError("--run: cannot go with --multirun; choose one")
+    modes = [name for names in (("-r", "--run"), ("-m", "--multirun"), ("-c", "--cfg"), ("-i", "--info"))
+             for name in names[1:] if set(names) & flags]
+    if len(modes) > 1:  # Hydra takes one of them
+        raise ConfigError(f"{modes[0]} and {modes[1]}: Hydra takes only one of --run, --multirun, --cfg and --info")
     return flags, overrides
 
 
@@ -1040,7 +1042,7 @@ def claim_dir(directory: Path, key: str, mark_name: str, identity: str, describe
     held = _CLAIMS.get(str(directory.resolve()))
     if held is not None:
         return Claim(directory, not existed, True)
-    record = json.dumps({"identity": identity, "sweep_key": identity, "what": describe, "pid": os.getpid(),
+    record = json.dumps({"identity": identity, "what": describe, "pid": os.getpid(),
                          "claimed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=1)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".relsim-claim-")
@@ -1092,9 +1094,9 @@ def _join(directory: Path, mark: Path, key: str, identity: str) -> Claim:
         recorded = json.loads(handle.read().decode() or "{}")
     except (ValueError, UnicodeDecodeError):
         recorded = {}
-    if not isinstance(recorded, dict) or recorded.get("identity", recorded.get("sweep_key")) != identity:
+    if not isinstance(recorded, dict) or recorded.get("identity") != identity:
         handle.close()
-        named = recorded.get("what") or " ".join(recorded.get("overrides", [])) if isinstance(recorded, dict) else ""
+        named = (recorded.get("what") or " ".join(recorded.get("overrides", []))) if isinstance(recorded, dict) else ""
         raise ConfigError(f"{key}={directory}: holds another {what}" + (f" ({named})" if named else "")
                           + "; choose a new directory")
     _CLAIMS[str(directory.resolve())] = handle
@@ -1130,11 +1132,6 @@ def quote_path(path: Path | str) -> str:
             out.append(text[k])
             k += 1
     return "'" + "".join(out) + "'"
-
-
-def sweep_key(overrides: Sequence[str]) -> str:
-    """What makes a sweep the same sweep: every job's settings, compared as values (see `check_jobs`)."""
-    return check_command_line(["-m", *overrides]).identity
 
 
 # --------------------------------------------------------------------------- files every command reads or writes
