@@ -289,7 +289,7 @@ def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -
     wide.columns = [f"{metric}_{stat}".replace("_diff_ci_", "_ci_").replace("_diff", "_effect")
                     for stat, metric in wide.columns]
     order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon")]
-    return wide[order].reset_index()
+    return wide.reindex(columns=order).reset_index()  # a statistic no seed count allows (one seed: p) stays empty
 
 
 def _fmt_effect(metric: str, d: float, lo: float, hi: float) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from . import budget, learning, reference, vectorized
 from .agents import Consumer, Firm
 from .calendar import Calendar
-from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
+from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, show
 from .recorder import Recorder
 from .world import FirmArrays, World, create_world
 
@@ -67,15 +67,15 @@ class RelationshipModel(mesa.Model):
                  engine: str = "vectorized", record_episodes: bool = False, collect: bool = True,
                  policy: Policy | None = None, learners: Sequence[int] | None = None, **focal_overrides):
         if engine not in ENGINES:
-            raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
+            raise ConfigError(f"engine={show(engine)}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
-            raise ConfigError(f"days={days!r}: expected an integer in [1, {MAX_DAYS}]")
+            raise ConfigError(f"days={show(days)}: expected an integer in [1, {MAX_DAYS}]")
         if focal is not None and not isinstance(focal, Strategy):
-            raise ConfigError(f"focal={focal!r}: expected a Strategy")
+            raise ConfigError(f"focal={show(focal)}: expected a Strategy")
         if market is not None and not isinstance(market, Market):
-            raise ConfigError(f"market={market!r}: expected a Market")
+            raise ConfigError(f"market={show(market)}: expected a Market")
         if policy is not None and not isinstance(policy, Policy):
-            raise ConfigError(f"policy={policy!r}: expected a Policy")
+            raise ConfigError(f"policy={show(policy)}: expected a Policy")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -86,8 +86,9 @@ class RelationshipModel(mesa.Model):
             market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
         rivals = _rivals(market, rivals)
         strategies = [budget.levers(s, market.channels) for s in (focal, *rivals)]  # what a budget buys (sim/budget.py)
-        if names is not None and len(names) != len(strategies):
-            raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
+        if names is not None and (isinstance(names, str) or len(names) != len(strategies)
+                                  or not all(isinstance(n, str) and n for n in names)):
+            raise ConfigError(f"names={show(names)}: expected a list of {len(strategies)} names (strings), one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
@@ -107,7 +108,7 @@ class RelationshipModel(mesa.Model):
         learners = sorted(set(learners))
         if any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or not 0 <= f < len(strategies)
                for f in learners):
-            raise ConfigError(f"learners={learners!r}: expected firm indices in [0, {len(strategies) - 1}]")
+            raise ConfigError(f"learners={show(learners)}: expected firm indices in [0, {len(strategies) - 1}]")
         self.learners = learning.learners(self, self.policy, [int(f) for f in learners], self.world.policy_seeds)
         self.collect = bool(collect)
         self.datacollector = mesa.DataCollector(
@@ -121,7 +122,11 @@ class RelationshipModel(mesa.Model):
         )
 
     def step(self) -> None:
-        """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector."""
+        """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector. A model steps up to its
+        horizon (`days`); a step beyond it is refused (ConfigError), as nothing would record it."""
+        if self.world.day >= self.days:
+            raise ConfigError(f"step: the model has reached its horizon (days={self.days}); "
+                              "make a model with more days to go on")
         if self.engine == "agents":
             reference.day(self)
         else:
@@ -145,7 +150,7 @@ class RelationshipModel(mesa.Model):
         Returns the new strategy.
         """
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
-            raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
+            raise ConfigError(f"firm={show(firm)}: expected a firm index in [0, {len(self.firms) - 1}]")
         agent = self.firms[int(firm)]
         strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"),
                                  self.market.channels)
@@ -187,4 +192,4 @@ def _seed_of(rng) -> int:
         return int(rng.integers(2**63))
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= rng < 2**63:
         return int(rng)
-    raise ConfigError(f"rng={rng!r}: expected an integer seed in [0, 2**63 - 1]")
+    raise ConfigError(f"rng={show(rng)}: expected an integer seed in [0, 2**63 - 1]")

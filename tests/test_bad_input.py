@@ -232,3 +232,130 @@ def test_the_reference_engine_runs_every_valid_config(strategy, behaviour, refer
                                   consumer_agents=False).run()
         assert len(model.recorder.runs()) == 8
 
+
+
+# ----------------------------------------------------------------------------- every route into a run
+#: What no route may do: (name, key, a value, the value's text in a design's levels)
+FORBIDDEN = [
+    ("an environment variable", "hydra.job.env_set.PATH", "/tmp/planted", "[/tmp/a,/tmp/b]"),
+    ("a working directory", "hydra.job.chdir", True, "[true,false]"),
+    ("a log file elsewhere", "hydra.job_logging.handlers.file.filename", "/tmp/elsewhere.log", "[/tmp/a,/tmp/b]"),
+    ("a job folder elsewhere", "hydra.sweep.subdir", "/tmp/elsewhere", "[/tmp/a,/tmp/b]"),
+    ("a value out of range", "strategies.one_way.contact_rate", 500, "[500,600]"),
+    ("a resolver", "currency", "${oc.env:HOME}", None),
+    ("null for the defaults", "market.network", None, None),
+    ("an object to build", "hydra.callbacks.evil._target_", "os.system", "[os.system,os.getcwd]"),
+]
+DESIGN = ["-m", "hydra/sweeper=design", "hydra/launcher=basic", "hydra.sweeper.method=lhs", "hydra.sweeper.samples=2"]
+#: What a refusal of each says (one of these words): the thing refused, not another.
+SAYS = {"an environment variable": ("env_set", "environment"), "a working directory": ("chdir", "working directory"),
+        "a log file elsewhere": ("filename", "log"), "a job folder elsewhere": ("subdir",),
+        "a value out of range": ("contact_rate",), "a resolver": ("interpolation", "resolver", "currency"),
+        "null for the defaults": ("network",), "an object to build": ("_target_", "callback")}
+
+
+def _yaml_of(key: str, value) -> str:
+    from omegaconf import OmegaConf
+
+    node: dict = {}
+    parts = key.split(".")
+    cursor = node
+    for part in parts[:-1]:
+        cursor = cursor.setdefault(part, {})
+    cursor[parts[-1]] = value
+    return "# @package _global_\n" + OmegaConf.to_yaml(node)
+
+
+REAL_CONFIGS = config.CONFIG_DIR
+
+
+def _plant(tmp_path: Path, monkeypatch, text: str) -> None:
+    """A colleague's experiment file `shared` in a copy of relsim's configs."""
+    configs = tmp_path / "configs"
+    if not configs.exists():
+        shutil.copytree(REAL_CONFIGS, configs, ignore=shutil.ignore_patterns("__pycache__"))
+        monkeypatch.setattr(config, "CONFIG_DIR", configs)
+        monkeypatch.setattr("relsim.experiments.plumbing.checks.CONFIG_DIR", configs)
+    (configs / "experiment" / "shared.yaml").write_text(text)
+
+
+def _route(route: str, key: str, value, levels: str | None, tmp_path: Path, monkeypatch) -> list[str] | None:
+    """The command line that sets `key` to `value` by `route` (None if the route cannot say it)."""
+    text = "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    plus = "+" if key.startswith(("hydra.job.env_set", "hydra.callbacks.evil", "hydra.job_logging")) else ""
+    if route == "command line":
+        return [*SMALL, f"{plus}{key}={text}"]
+    if route == "print mode (--cfg job --resolve)":
+        return ["--cfg", "job", "--resolve", f"{plus}{key}={text}"]
+    if route == "print mode (--info)":
+        return ["--info", f"{plus}{key}={text}"]
+    if route == "experiment file":
+        _plant(tmp_path, monkeypatch, _yaml_of(key, value))
+        return [*SMALL, "+experiment=shared"]
+    if route == "sweeper params (an experiment file)":
+        if value is None or key.startswith("hydra"):
+            params = {key: f"{text},{text}x"}
+        else:
+            params = {key: f"{text},{text}"}
+        _plant(tmp_path, monkeypatch, "# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n"
+               + "".join(f"      {k}: '{v}'\n" for k, v in params.items()))
+        return [*SMALL, "+experiment=shared"]
+    if route == "design levels":
+        return None if levels is None else [*DESIGN, *SMALL, f"+hydra.sweeper.levels={{{plus}{key}:{levels}}}"]
+    if route == "design bounds":
+        return [*DESIGN, *SMALL, f"+hydra.sweeper.bounds={{{plus}{key}:[400,500]}}"]
+    if route == "design integers":
+        return [*DESIGN, *SMALL, "+hydra.sweeper.bounds={strategies.one_way.listening:[0,1]}",
+                f"+hydra.sweeper.integers=[{plus}{key}]"]
+    raise AssertionError(route)
+
+
+ROUTES = ["command line", "print mode (--cfg job --resolve)", "print mode (--info)", "experiment file",
+          "sweeper params (an experiment file)", "design levels", "design bounds", "design integers"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_refuses_what_the_command_line_refuses(route: str, tmp_path, monkeypatch) -> None:
+    """The routes into a run (issue 29): whatever the command line refuses, every other route refuses too, in one
+    line, before anything is written."""
+    monkeypatch.chdir(tmp_path)
+    for name, key, value, levels in FORBIDDEN:
+        args = _route(route, key, value, levels, tmp_path, monkeypatch)
+        if args is None:
+            continue
+        with pytest.raises(ConfigError) as err:
+            check_command_line(args)
+        message = str(err.value)
+        assert "\n" not in message and any(word in message for word in SAYS[name]), (route, name, message)
+    assert not [p for p in tmp_path.iterdir() if p.name != "configs"]
+
+
+def test_the_other_commands_pass_their_settings_through_the_gate(tmp_path, monkeypatch) -> None:
+    """relsim-calibrate's market overrides and relsim-audit's overrides meet the same checks."""
+    from relsim.experiments.commands.audit_mechanisms import check as audit_check
+    from relsim.experiments.inference.least_squares import check_overrides
+
+    monkeypatch.chdir(tmp_path)
+    for bad in ("market.network=null", "market.consumers=${oc.env:HOME}", "market.consumers=1,2", "market.bogus=1"):
+        with pytest.raises(ConfigError):
+            check_overrides([bad]) if "null" not in bad and "bogus" not in bad else config.load([bad])
+    for bad in ("seeds=0", "+hydra.job.env_set.PATH=/tmp", "hydra.run.dir=/tmp/x", "-m"):
+        with pytest.raises(ConfigError):
+            audit_check(tmp_path / "a", "", [bad])
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind", ["runs", "sweeps"])
+def test_two_different_runs_or_sweeps_into_one_folder_at_once_never_mix(kind: str, tmp_path: Path) -> None:
+    """Started at the same instant into one folder, one gets it and the other is refused in one line (the wider
+    check, 20 tries of each: experiments/bench/concurrency.py)."""
+    import sys
+
+    from relsim.experiments.bench.concurrency import try_runs, try_sweeps
+
+    relsim = str(Path(sys.executable).with_name("relsim"))
+    for attempt in range(2):
+        work = tmp_path / f"try{attempt}"
+        work.mkdir()
+        outcome, note = (try_runs if kind == "runs" else try_sweeps)(work, relsim)
+        assert outcome == "one ran, one refused", note

@@ -319,7 +319,10 @@ class LessonModel(RelationshipModel):
         self._course: tuple[int, Strategy] | None = None
 
     def step(self) -> None:
-        """One day, then the captions for what happened in it (and what a learning firm changed)."""
+        """One day, then the captions for what happened in it (and what a learning firm changed). At the horizon the
+        page's Step button does nothing (the model itself refuses a step beyond it)."""
+        if not self.running:
+            return
         before = self.firms[0].strategy
         super().step()
         self.captions.extend(new_captions(self, self.lesson))

@@ -8,6 +8,8 @@ It runs `relsim +experiment=audit` (each switch-off of configs/scenario/off_*.ya
 for each strategy in `arms`, on the same seeds; any further `relsim` overrides are passed on), then
 writes audit.csv and audit.parquet into the run directory and the markdown table to `--doc`
 (docs/AUDIT.md by default; `--doc ''` writes none). The command line and the date go into the doc.
+The overrides, the run directory and the doc are checked before the run starts (the `relsim` gate);
+`relsim` runs as the installed package (`cli.relsim_command`), never from the working folder.
 """
 
 from __future__ import annotations
@@ -24,14 +26,18 @@ from pathlib import Path
 from relsim.analysis.audit import MECHANISMS, audit_table, format_markdown
 from relsim.analysis.io import atomic_write, write_text_atomic
 from relsim.analysis.load import load_run
+from relsim.params import ConfigError
 
-from .cli import RELSIM
+from ..plumbing.checks import check_command_line, output_file, write_failed
+from .cli import Parser, fail, no_code_from_here, relsim_command
+
+PROG = "relsim-audit"
 
 DEFAULT_DOC = Path("docs") / "AUDIT.md"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="relsim-audit", description=__doc__.split("\n\n")[0])
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=Path, default=None,
                    help="run directory (default: outputs/audit/<date-time>)")
     p.add_argument("--doc", default=str(DEFAULT_DOC), help="markdown file to write ('' for none)")
@@ -42,8 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 def run(out: Path, overrides: list[str]) -> float:
     """Run `relsim +experiment=audit` into `out`; returns the wall time in seconds."""
     started = time.perf_counter()
-    command = [sys.executable, "-m", RELSIM, "+experiment=audit", *overrides,
-               f"hydra.run.dir={out}"]
+    command = [*relsim_command(), "+experiment=audit", *overrides, f"hydra.run.dir={out}"]
     result = subprocess.run(command, check=False)
     if result.returncode != 0:
         raise SystemExit(result.returncode)
@@ -74,13 +79,31 @@ def write(out: Path, doc: str, argv: list[str], wall: float) -> Path:
     return out / "audit.csv"
 
 
+def check(out: Path, doc: str, overrides: list[str]) -> None:
+    """Everything the audit will run and write, checked before it starts (raises ConfigError)."""
+    for o in overrides:
+        if o.startswith("-") or o.lstrip("+").startswith("hydra.run.dir"):
+            raise ConfigError(f"{o}: relsim-audit takes relsim's settings (key=value); its run directory is --out")
+    check_command_line(["+experiment=audit", *overrides, f"hydra.run.dir={out}"])
+    if doc:
+        output_file(Path(doc), "--doc")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    no_code_from_here()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     out = args.out or Path("outputs") / "audit" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    try:
+        check(out, args.doc, args.overrides)
+    except ConfigError as exc:
+        fail(PROG, str(exc))
     wall = run(out, args.overrides)
-    path = write(out, args.doc, argv, wall)
+    try:
+        path = write(out, args.doc, argv, wall)
+    except OSError as exc:
+        fail(PROG, write_failed(exc))
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     print(f"relsim-audit: wrote {path}" + (f" and {args.doc}" if args.doc else "")
           + f" ({len(manifest.get('seeds') or [])} seeds, {wall:.0f} s)")

@@ -56,13 +56,15 @@ from relsim.analysis.calibration import Curve, fmt_num, format_patterns, format_
 from relsim.params import ConfigError
 
 from ..inference import modes
+from ..inference.abc_smc import check_dask
 from ..inference.curve import read_curve
 from ..inference.least_squares import DEFAULT_PARAMS, check_overrides
 from ..inference.patterns import PATTERNS
 from ..inference.preset import check_preset_name
 from ..inference.space import CHURN_PARAMS, PARAMS
-from ..plumbing.config import CONFIG_DIR
-from .cli import Parser, fail, summary
+from ..plumbing.checks import NAME, output_dir, output_file, write_failed
+from ..plumbing.config import CONFIG_DIR, options
+from .cli import Parser, fail, no_code_from_here, summary
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -186,14 +188,25 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     if args.consumers is None:
         args.consumers = 1500 if args.method == "abc" else 2000
     _int_in(args.consumers, "--consumers", 50, 1_000_000)
+    _int_in(args.seed, "--seed", 0, 2**32 - 1)
     if args.budget is None:
         args.budget = BUDGET[args.targets]
+    for key, name in (("--market", args.market), ("--strategy", args.strategy)):
+        if not NAME.fullmatch(name):
+            raise ConfigError(f"{key}={name!r}: not an option name (letters, digits, _ and -)")
+    if args.market not in options("market"):
+        raise ConfigError(f"--market={args.market}: unknown option; allowed: {', '.join(options('market'))}")
     directory = preset_dir or CONFIG_DIR / "market"
-    preset_path = check_preset_name(args.write_preset, directory) if args.write_preset else None
+    preset_path = check_preset_name(args.write_preset, directory) if args.write_preset is not None else None
     check_overrides(args.overrides)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out={args.out!r}: exists and is not a directory")
+    output_dir(out, "--out")
+    if preset_path is not None:
+        output_file(preset_path, "--write-preset")
+    if args.dask is not None:
+        check_dask(args.dask)
     say = None if args.quiet else _say
     if args.patterns is not None:
         return _patterns(args, out, started, say)
@@ -305,12 +318,32 @@ def _print_preset(args: argparse.Namespace, preset_path: Path | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point."""
+    """Console entry point. A write that fails (a full disk, a read-only file system) is one line, and what this
+    run had made (its --out folder, its preset) is removed."""
+    no_code_from_here()
     args = _parser().parse_intermixed_args(argv)
+    out = Path(args.out)
+    made = [] if out.exists() else [out]
+    if args.write_preset is not None and NAME.fullmatch(args.write_preset):
+        preset = CONFIG_DIR / "market" / f"{args.write_preset}.yaml"
+        made += [p for p in (preset, preset.with_name(f"{args.write_preset}.posterior.csv")) if not p.exists()]
     try:
         run(args)
     except ConfigError as exc:
         fail(PROG, str(exc))
+    except OSError as exc:
+        _remove(made)
+        fail(PROG, write_failed(exc))
+
+
+def _remove(paths: list[Path]) -> None:
+    import shutil
+
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() and NAME.fullmatch(path.stem.split(".")[0]):
+            path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -2,29 +2,37 @@
 
 A sweep collects itself when it ends (experiments/plumbing/collect.py, Hydra's callback); this command
 does the same for a sweep that was interrupted or whose jobs were run elsewhere, and writes
-sweep.parquet, jobs.parquet and sweep_manifest.json into the directory.
+sweep.parquet, jobs.parquet and sweep_manifest.json into the directory. The jobs' files are checked
+first (`check_sweep_dir`): a truncated or foreign file is one line naming it, exit code 2.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from relsim.params import ConfigError
+
+from ..plumbing.checks import write_failed
 from ..plumbing.collect import collect
-from .cli import fail
+from .cli import Parser, fail, no_code_from_here
 
 PROG = "relsim-collect"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not Path(args[0]).is_dir():
-        fail(PROG, "SWEEP_DIR: expected one existing sweep directory")
+    no_code_from_here()
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
+    parser.add_argument("sweep_dir", type=Path, help="a sweep directory (hydra.sweep.dir of a relsim -m run)")
+    args = parser.parse_args(argv)
     try:
-        print(collect(Path(args[0])))
+        print(collect(args.sweep_dir))
+    except ConfigError as exc:
+        fail(PROG, str(exc))
     except FileNotFoundError as exc:
         fail(PROG, str(exc))
+    except OSError as exc:
+        fail(PROG, write_failed(exc))
 
 
 if __name__ == "__main__":

@@ -10,21 +10,26 @@ allowed, exit code 2, and no output directory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
 import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import hydra
 from omegaconf import DictConfig
 
-from relsim.params import ConfigError
+from relsim.params import ConfigError, ConfigWarning
 
-from ..plumbing.checks import NOT_A_RUN, check_command_line, split_flags
+from ..plumbing import checks
+from ..plumbing.checks import check_command_line
 from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, RunSpec, options, plain_config, run_spec
+from .cli import fail, no_code_from_here, show_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,11 +78,13 @@ def execute(cfg: DictConfig) -> Path:
     plain = plain_config(cfg)
     spec = run_spec(plain)
     out = Path(cfg.output_dir)
+    job = sweep_job()
+    if job is None:  # the command has claimed it already; any other route into a run claims it here
+        checks.claim_dir(out, "hydra.run.dir", checks.RUN_MARK, checks.run_identity(plain))
     digest = config_hash(plain)
     if is_complete(out, digest):
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
-    job = sweep_job()
     spec = _as_job(spec, job) if job else _warn_if_few_seeds(spec)
     tables = _simulate(spec, out)
     written = write_tables_in_background(tables, out)
@@ -166,16 +173,15 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    try:
-        execute(cfg)
-    except ConfigError as exc:
-        print(f"relsim: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    if sweep_job():  # the gate said it once for the whole sweep
+        warnings.simplefilter("ignore", ConfigWarning)
+    execute(cfg)  # a ConfigError or an OSError (a full disk) reaches `main`, from a job's process too: one line
 
 
 def main() -> None:
-    """Console entry point: check the input, then hand over to Hydra (on return the process is meant to end: the
-    garbage collector is left off)."""
+    """Console entry point: check the input (every route into the run: `checks.check_command_line`), claim the
+    run's or sweep's directory (its time resolved once), then hand over to Hydra (on return the process is
+    meant to end: the garbage collector is left off)."""
     args = sys.argv[1:]
     if "-h" in args or "--help" in args:
         from .usage import help_text
@@ -183,23 +189,112 @@ def main() -> None:
         print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
                         MAX_SEEDS), end="")
         return
-    if any("hydra/launcher=ray_local" in a for a in args):
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
+    no_code_from_here()
+    show_warnings("relsim")
     try:
-        check_command_line(args, claim=True)
+        checked = check_command_line(args)
+        claim = None
+        if checked.runs:
+            claim = _claim(checked)
+            args = _with_directory(args, checked.dir_key, claim.directory)
     except ConfigError as exc:
-        print(f"relsim: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    runs = not split_flags(args)[0] & NOT_A_RUN  # not only printing help, the config or Hydra's info
-    if runs:
+        fail("relsim", str(exc))
+    if checked.cfg is not None and checks._choice(checked.cfg, "hydra/launcher") == "ray_local":
+        # A local Ray on loopback only (configs/hydra/launcher/ray_local.yaml): Ray 2.60 binds its servers to every
+        # interface unless it is told it is not a cluster; then no token is needed either.
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    if checked.runs:
         from ..plumbing.runner import compile_once
 
         compile_once("relsim")
-    _app()
-    if runs:
+    sys.argv[1:] = args
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come back here (from Hydra and its jobs), to be said in one line
+    # A job that fails (a full disk) stops the sweep's worker pool; its resource tracker would then warn of the pool's
+    # semaphores in several lines (the pool's processes inherit this).
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
+                                                          "ignore:resource_tracker:UserWarning"]))
+    try:
+        with _without_hydras_job_error_line():
+            _app()
+    except BaseException as exc:
+        failed = not isinstance(exc, SystemExit) or exc.code not in (0, None)
+        if failed and claim is not None and claim.created and not checked.multirun:
+            _remove(claim.directory)  # a run that failed leaves no folder it made
+        if failed and checked.multirun:
+            _stop_workers()
+        if isinstance(exc, (ConfigError, OSError)):
+            where = "" if claim is None or not checked.multirun else \
+                f" (the finished jobs stay in {claim.directory}: the same command resumes the sweep)"
+            fail("relsim", (str(exc) if isinstance(exc, ConfigError) else
+                            checks.write_failed(exc, f"the files in {claim.directory if claim else 'the run'}")) + where)
+        raise
+    if checked.runs:
         from ..plumbing.runner import skip_final_collections
 
         skip_final_collections()
+
+
+def _claim(checked: checks.Checked) -> checks.Claim:
+    """Claim the directory, its ${now:...} resolved once (a timestamped folder another run took: the next one)."""
+    raw = str(checks._raw(checked.cfg, checked.dir_key))
+    for attempt in range(50):
+        directory = checks.resolve_directory(checked.cfg, checked.dir_key) if attempt == 0 else \
+            Path(checks.DIR_INTERPOLATION.sub(lambda m: dt.datetime.now().strftime(m.group(0)[6:-1]), raw))
+        try:
+            return checks.claim(checked, directory)
+        except ConfigError:
+            if "${now:" not in raw or attempt == 49:
+                raise
+            time.sleep(0.001)
+    raise AssertionError("unreachable")
+
+
+def _with_directory(args: list[str], key: str, directory: Path) -> list[str]:
+    """The command line for Hydra: the directory as claimed, in place of any given (so ${now} is not resolved
+    again)."""
+    kept = [a for a in args if a.lstrip("+").partition("=")[0] != key]
+    return [*kept, f"{key}={checks.quote_path(directory)}"]
+
+
+class _Stderr:
+    """stderr without Hydra's 'Error executing job with overrides: [...]' line (relsim says the error itself)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return len(text) if text.startswith("Error executing job with overrides:") else self.stream.write(text)
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def _without_hydras_job_error_line():  # noqa: ANN202
+    saved = sys.stderr
+    sys.stderr = _Stderr(saved)
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
+def _stop_workers() -> None:
+    """Stop the sweep's worker processes now (a job failed), as the end of a sweep would."""
+    if "joblib" in sys.modules:
+        from joblib.externals.loky import reusable_executor
+
+        executor = getattr(reusable_executor, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True, kill_workers=True)
+
+
+def _remove(directory: Path) -> None:
+    import shutil
+
+    checks.release(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

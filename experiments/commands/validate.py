@@ -21,9 +21,12 @@ from pathlib import Path
 from relsim.analysis.facts import facts_json, facts_page
 from relsim.analysis.io import write_text_atomic
 
+from relsim.params import ConfigError
+
 from ..inference.fact_checks import FACTS, FactResult
+from ..plumbing.checks import output_dir, write_failed
 from ..plumbing.outputs import git_commit
-from .cli import Parser, fail, summary
+from .cli import Parser, fail, no_code_from_here, summary
 
 PROG = "relsim-validate"
 
@@ -51,6 +54,7 @@ def _report(r: FactResult) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
+    no_code_from_here()
     parser = Parser(prog=PROG, description=summary(__doc__))
     parser.add_argument("--out", default="validation", help="output directory (default ./validation)")
     parser.add_argument("--quick", action="store_true", help="smaller populations and fewer seeds")
@@ -59,11 +63,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="processes running the facts (default 1; 0 = one per core)")
     args = parser.parse_args(argv)
     numbers = _parse_facts(args.facts)
-    if args.workers < 0:
-        fail(PROG, f"--workers={args.workers}: expected an integer >= 0")
+    if not 0 <= args.workers <= 4096:
+        fail(PROG, f"--workers={args.workers}: expected an integer in [0, 4096]")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         fail(PROG, f"--out={args.out!r}: exists and is not a directory")
+    try:
+        output_dir(out, "--out")
+    except ConfigError as exc:
+        fail(PROG, str(exc))
     started = time.perf_counter()
     if args.workers == 1 or len(numbers) == 1:
         results = []
@@ -77,10 +85,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         for r in results:
             _report(r)
     wall = time.perf_counter() - started
-    out.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out / "validation.json", facts_json(results))
-    path = write_text_atomic(out / "validation.html",
-                             facts_page(results, quick=args.quick, wall_time=wall, commit=git_commit()))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out / "validation.json", facts_json(results))
+        path = write_text_atomic(out / "validation.html",
+                                 facts_page(results, quick=args.quick, wall_time=wall, commit=git_commit()))
+    except OSError as exc:
+        fail(PROG, write_failed(exc))
     n_ok = sum(r.as_expected for r in results)
     print(f"{n_ok} of {len(results)} facts as expected; wrote {path} in {wall:.0f} s")
     sys.exit(0 if n_ok == len(results) else 1)

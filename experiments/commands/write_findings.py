@@ -20,13 +20,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from relsim.params import ConfigError
+
+from ..plumbing.checks import check_command_line, input_file, output_dir, output_file, write_failed
 from ..plumbing.outputs import short_commit
-from .cli import RELSIM, fail
+from .cli import Parser, fail, no_code_from_here, relsim_command
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
@@ -47,9 +51,8 @@ QUICK_RUN = {"posterior": ["posterior=3"], "allocation": ["hydra.sweeper.divisio
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+               epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     p.add_argument("--out", type=Path, default=None, help="where the runs go (default outputs/findings/<date-time>)")
     p.add_argument("--from", dest="reuse", type=Path, default=None,
                    help="write the page from the runs already in this directory (no new runs)")
@@ -73,7 +76,7 @@ def run_all(out: Path, quick: bool) -> dict[str, float]:
         args = [*command(name, quick), where]
         print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", RELSIM, *args], check=False)
+        result = subprocess.run([*relsim_command(), *args], check=False)
         if result.returncode != 0:
             fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}")
         if sweep:
@@ -113,24 +116,72 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     return doc
 
 
+def read_record(out: Path) -> tuple[bool, dict[str, float]]:
+    """--from: the runs' record (findings_runs.json) and the runs it names, checked; raises ConfigError."""
+    if not out.is_dir():
+        raise ConfigError(f"--from={out}: expected the directory of a relsim-findings run")
+    path = out / "findings_runs.json"
+    if not path.exists():
+        raise ConfigError(f"--from={out}: no findings_runs.json there (run relsim-findings --out {out} first)")
+    input_file(path, "--from", max_bytes=1_000_000)
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--from={out}: findings_runs.json is not readable JSON ({str(exc)[:120]})") from None
+    wall = saved.get("wall_s") if isinstance(saved, dict) else None
+    if not isinstance(saved, dict) or not isinstance(saved.get("quick"), bool) or not isinstance(wall, dict) or not all(
+            name in RUNS and isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and s >= 0
+            for name, s in wall.items()):
+        raise ConfigError(f"--from={out}: findings_runs.json is not a relsim-findings record (expected quick: true or "
+                          f"false and wall_s: seconds per run of {', '.join(RUNS)})")
+    for name, (_, sweep) in RUNS.items():
+        run_dir = out / name
+        if not run_dir.is_dir():
+            raise ConfigError(f"--from={out}: the {name} run is missing ({run_dir})")
+        if sweep:
+            from ..plumbing.collect import check_sweep_dir
+
+            check_sweep_dir(run_dir, "--from", collected=True)
+        else:
+            input_file(run_dir / "manifest.json", "--from")
+    return saved["quick"], {k: float(v) for k, v in wall.items()}
+
+
+def check_new(out: Path, quick: bool) -> None:
+    """A new findings run: --out is new or empty and writable, and every run's command passes the `relsim` gate."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(f"--out={out}: exists and is not an empty directory (use --from {out} to rewrite the page "
+                          "from its runs)")
+    output_dir(out, "--out")
+    for name, (_, sweep) in RUNS.items():
+        where = f"hydra.sweep.dir={out / name}" if sweep else f"hydra.run.dir={out / name}"
+        check_command_line([*command(name, quick), where])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    no_code_from_here()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    if args.reuse is not None:
-        out = args.reuse
-        record = out / "findings_runs.json"
-        if not record.is_file():
-            fail(PROG, f"--from {out}: no findings_runs.json there (run relsim-findings --out {out} first)")
-        saved = json.loads(record.read_text())
-        quick, wall = bool(saved.get("quick")), saved.get("wall_s") or {}
-    else:
-        out = args.out or Path("outputs") / "findings" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-        if out.exists() and any(out.iterdir()):
-            fail(PROG, f"--out {out}: the directory is not empty (use --from {out} to rewrite the page from it)")
-        out.mkdir(parents=True, exist_ok=True)
-        quick, wall = args.quick, run_all(out, args.quick)
-    doc = write(out, args.doc, quick, wall, not args.no_figures, argv)
+    try:
+        output_file(args.doc, "--doc")
+        if args.reuse is not None:
+            out = args.reuse
+            quick, wall = read_record(out)
+        else:
+            out = args.out or Path("outputs") / "findings" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+            check_new(out, args.quick)
+    except ConfigError as exc:
+        fail(PROG, str(exc))
+    try:
+        if args.reuse is None:
+            out.mkdir(parents=True, exist_ok=True)
+            quick, wall = args.quick, run_all(out, args.quick)
+        doc = write(out, args.doc, quick, wall, not args.no_figures, argv)
+    except ConfigError as exc:
+        fail(PROG, str(exc))
+    except OSError as exc:
+        fail(PROG, write_failed(exc))
     print(f"{PROG}: wrote {doc} from the runs in {out}")
 
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import io
 import logging
 import math
 import random
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -161,16 +163,43 @@ def prior(keys: Sequence[str], params: Mapping[str, Any] = PARAMS):
     return pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in bounds.items()})
 
 
+#: How long relsim-calibrate waits for a Dask scheduler at an address before it says it cannot reach it.
+DASK_CONNECT_S = 15
+
+
+def check_dask(address: str) -> str:
+    """A Dask scheduler address (`local`, `HOST:PORT` or `tcp://HOST:PORT`) that answers, checked before any work;
+    raises ConfigError with one line. Returns the address."""
+    from relsim.params import ConfigError
+
+    if address == "local":
+        return address
+    match = re.fullmatch(r"(?:(tcp|tls)://)?([A-Za-z0-9_.\-]{1,253}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})", address)
+    if not match or not 1 <= int(match.group(3)) <= 65535:
+        raise ConfigError(f"--dask={address!r}: expected local, HOST:PORT or tcp://HOST:PORT (a Dask scheduler)")
+    from distributed import Client
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            Client(address, timeout=DASK_CONNECT_S).close()
+    except (OSError, TimeoutError, ValueError) as exc:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        raise ConfigError(f"--dask={address}: no Dask scheduler answered there ({why[:160]})") from None
+    return address
+
+
 @contextlib.contextmanager
 def mapper(workers: int = 1, dask: str | None = None) -> Iterator[Callable]:
     """An order-preserving map: builtin (1 worker), a process pool, or a Dask cluster ("local" starts
-    one on this machine; otherwise the scheduler's address)."""
+    one on this machine, whose scheduler, dashboards and workers listen on loopback only; otherwise the
+    scheduler's address)."""
     if dask:
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None) if dask == "local" else None
-        client = Client(cluster if cluster is not None else dask)
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0") \
+            if dask == "local" else None
+        client = Client(cluster if cluster is not None else dask, timeout=DASK_CONNECT_S)
         try:
             yield lambda f, xs: client.gather(client.map(f, list(xs), pure=False))
         finally:

@@ -23,12 +23,15 @@ __all__ = ["curve_patterns", "read_curve"]
 
 def read_curve(path: str | Path) -> Curve:
     """Read and check DATA.csv; raises ConfigError with one line naming what is wrong."""
-    path = Path(path)
+    from ..plumbing.checks import input_file
+
+    path = input_file(path, "data")  # a regular file (a FIFO or a device would never end), not too large
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:
         raise ConfigError(f"data={str(path)!r}: no such file") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IsADirectoryError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IsADirectoryError, ValueError,
+            OverflowError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"data={str(path)!r}: not a readable CSV ({why})") from None
     frame.columns = [str(c).strip() for c in frame.columns]

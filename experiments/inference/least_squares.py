@@ -63,10 +63,14 @@ class Setup:
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
-    """Only market.* overrides may change the calibration market."""
+    """Only market.* overrides may change the calibration market, each as the `relsim` command checks it."""
+    from ..plumbing.checks import check_override
+
     for o in overrides:
         if not o.lstrip("+~").startswith("market.") or "=" not in o:
             raise ConfigError(f"override {o!r}: expected market.<key>=<value>")
+        if check_override(o).is_sweep_override():
+            raise ConfigError(f"override {o!r}: one value per key (a calibration is not a sweep)")
 
 
 def make_setup(*, market: str = "monopoly", strategy: str = "middle", consumers: int = 2000, seeds: int = 2,

@@ -113,9 +113,80 @@ def job_dirs(sweep_dir: Path) -> list[tuple[int, Path]]:
     found = []
     for child in Path(sweep_dir).iterdir():
         match = JOB_DIR.match(child.name)
-        if match and (child / "manifest.json").is_file():
+        if match and child.is_dir() and (child / "manifest.json").is_file():
             found.append((int(match.group(1)), child))
     return sorted(found)
+
+
+def check_sweep_dir(sweep_dir: Path, key: str = "SWEEP_DIR", collected: bool = False) -> list[tuple[int, Path]]:
+    """Check a sweep directory before anything is read for real or written: its finished jobs' files (manifests that
+    are JSON objects with a config, Parquet tables whose footers read and whose columns agree, summaries, override
+    lists) and, with `collected`, the collected files; raises ConfigError with one line. Returns the finished jobs."""
+    from relsim.params import ConfigError
+
+    from .checks import input_file
+
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise ConfigError(f"{key}={sweep_dir}: expected an existing directory")
+    for child in sweep_dir.iterdir():
+        if JOB_DIR.match(child.name) and not child.is_dir():
+            raise ConfigError(f"{key}: {child}: a job's entry that is not a folder")
+    jobs = job_dirs(sweep_dir)
+    schema = None
+    for _, path in jobs:
+        _json_object(input_file(path / "manifest.json", key), key, need="config")
+        table = _parquet_schema(input_file(path / "runs.parquet", key), key)
+        if schema is not None and table.names != schema.names:
+            raise ConfigError(f"{key}: {path / 'runs.parquet'}: its columns differ from the other jobs'")
+        schema = schema or table
+        summary = input_file(path / "summary.csv", key)
+        try:
+            pd.read_csv(summary, nrows=1)
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+            raise ConfigError(f"{key}: {summary}: not a readable CSV ({_first(exc)})") from None
+        overrides = path / ".hydra" / "overrides.yaml"
+        if overrides.exists():
+            input_file(overrides, key)
+            try:
+                items = OmegaConf.to_container(OmegaConf.load(overrides))
+            except Exception as exc:  # noqa: BLE001 - any YAML error is the file's
+                raise ConfigError(f"{key}: {overrides}: not a YAML list of overrides ({_first(exc)})") from None
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise ConfigError(f"{key}: {overrides}: not a YAML list of overrides")
+    if collected:
+        _parquet_schema(input_file(sweep_dir / "jobs.parquet", key), key)
+        _json_object(input_file(sweep_dir / "sweep_manifest.json", key), key, need="jobs")
+        if (sweep_dir / "sweep.parquet").exists():
+            _parquet_schema(input_file(sweep_dir / "sweep.parquet", key), key)
+        if (sweep_dir / "design.json").exists():
+            _json_object(input_file(sweep_dir / "design.json", key), key, need="problem")
+    return jobs
+
+
+def _first(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _json_object(path: Path, key: str, need: str) -> dict:
+    from relsim.params import ConfigError
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: {path}: not readable JSON ({_first(exc)})") from None
+    if not isinstance(data, dict) or need not in data:
+        raise ConfigError(f"{key}: {path}: not a relsim {path.stem.replace('_', ' ')} (no {need!r})")
+    return data
+
+
+def _parquet_schema(path: Path, key: str):
+    from relsim.params import ConfigError
+
+    try:
+        return pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise ConfigError(f"{key}: {path}: not a readable Parquet file ({_first(exc)})") from None
 
 
 def _overrides(job_dir: Path) -> dict[str, Any]:
@@ -136,11 +207,23 @@ def _overrides(job_dir: Path) -> dict[str, Any]:
 
 
 def collect(sweep_dir: Path) -> Path:
-    """Write sweep.parquet, jobs.parquet and sweep_manifest.json from the sweep's finished jobs."""
+    """Write sweep.parquet, jobs.parquet and sweep_manifest.json from the sweep's finished jobs (checked first:
+    `check_sweep_dir`); if a write fails, the files this call made are removed."""
     sweep_dir = Path(sweep_dir)
-    jobs = job_dirs(sweep_dir)
+    jobs = check_sweep_dir(sweep_dir)
     if not jobs:
         raise FileNotFoundError(f"no finished jobs (job=<n>/manifest.json) in {sweep_dir}")
+    made = [sweep_dir / name for name in ("sweep.parquet", "jobs.parquet", "sweep_manifest.json")
+            if not (sweep_dir / name).exists()]
+    try:
+        return _collect(sweep_dir, jobs)
+    except OSError:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _collect(sweep_dir: Path, jobs: list[tuple[int, Path]]) -> Path:
     params = {num: _overrides(path) for num, path in jobs}
     keys = list(dict.fromkeys(k for p in params.values() for k in p))
     swept = [k for k in keys if len({json.dumps(params[n].get(k), default=str) for n, _ in jobs}) > 1]

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, check_keys
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, check_keys, memo, show
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -153,6 +153,8 @@ def first_line(exc: Exception, overrides: list[str]) -> str:
             key = o.split("=", 1)[0].lstrip("+~")
             if f"'{key}'" in text:
                 parent, _, leaf = key.rpartition(".")
+                if key.startswith("hydra."):
+                    return f"{key}: unknown key (not a setting of the chosen launcher or sweeper)"
                 return f"{key}: unknown key{_known_keys(parent)}"
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -177,9 +179,15 @@ def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
 def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     """Validate a composed config (plain containers) and build the RunSpec; raises ConfigError."""
     check_keys(cfg, SETTINGS)
+    for key in ("strategies", "market", "firm_policy"):  # null never stands for the defaults
+        if key in cfg and cfg[key] is None:
+            raise ConfigError(f"{key}=None: expected a mapping (null is not allowed)")
     strategies = cfg.get("strategies") or {}
     if not isinstance(strategies, Mapping):
-        raise ConfigError(f"strategies={strategies!r}: expected a mapping of strategy presets")
+        raise ConfigError(f"strategies={show(strategies)}: expected a mapping of strategy presets")
+    for name, s in strategies.items():
+        if s is None:
+            raise ConfigError(f"strategies.{name}=None: expected a mapping of Strategy fields (null is not allowed)")
     strategies = {name: build(Strategy, s, f"strategies.{name}") for name, s in strategies.items()}
     market = build(Market, cfg.get("market"), "market")
     policy = build(Policy, cfg.get("firm_policy"), "firm_policy")
@@ -190,7 +198,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
-        raise ConfigError(f"scenario={chosen!r}: expected scenario names from {', '.join(options('scenario'))}")
+        raise ConfigError(f"scenario={show(chosen)}: expected scenario names from {', '.join(options('scenario'))}")
     composed = _bool(cfg.get("compose_scenarios", True), "compose_scenarios")
     found = variants([scenarios.parse(name, data) for name, data in chosen.items()], compose=composed)
     cells = {}
@@ -200,21 +208,25 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         _names(varied.rivals, "market.rivals", strategies, allow_empty=True)
         for arm in arms:
             cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
-    return RunSpec(arms=tuple(arms), seeds=_seeds(cfg.get("seeds")), days=_int(cfg.get("days"), "days", 1, MAX_DAYS),
+    seeds = _seeds(cfg.get("seeds"))
+    return RunSpec(arms=tuple(arms), seeds=seeds, days=_int(cfg.get("days"), "days", 1, MAX_DAYS),
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
                    engine=_engine(cfg.get("engine", "vectorized")), policy=policy,
                    currency=_currency(cfg.get("currency", DEFAULT_CURRENCY)),
-                   draws=_posterior(cfg.get("posterior", 0), cfg.get("posterior_file"), _seeds(cfg.get("seeds"))))
+                   draws=_posterior(cfg.get("posterior", 0), cfg.get("posterior_file"), seeds))
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or (not value and not allow_empty):
-        raise ConfigError(f"{key}={value!r}: expected a list of strategy names from {', '.join(strategies)}")
+        raise ConfigError(f"{key}={show(value)}: expected a list of strategy names from {', '.join(strategies)}")
     for name in value:
+        if not isinstance(name, str):
+            raise ConfigError(f"{key}={show(list(value))}: {show(name)} is not a strategy name; allowed: "
+                              f"{', '.join(strategies)}")
         if name not in strategies:
             raise ConfigError(f"{key}: unknown strategy {name!r}; allowed: {', '.join(strategies)}")
     if len(set(value)) != len(value):
@@ -225,17 +237,17 @@ def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty
 def _seeds(value: Any) -> tuple[int, ...]:
     what = f"expected a count in [1, {MAX_SEEDS}] or a list of at most {MAX_SEEDS} integers in [0, 2**63 - 1]"
     if isinstance(value, bool):
-        raise ConfigError(f"seeds={value!r}: {what}")
+        raise ConfigError(f"seeds={show(value)}: {what}")
     if isinstance(value, int):
         if not 1 <= value <= MAX_SEEDS:
-            raise ConfigError(f"seeds={value!r}: {what}")
-        return tuple(range(value))
+            raise ConfigError(f"seeds={show(value)}: {what}")
+        return range(value) if memo() is not None else tuple(range(value))  # checking thousands of jobs: no tuples
     if isinstance(value, (list, tuple)) and 0 < len(value) <= MAX_SEEDS and all(
             isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in value):
         if len(set(value)) != len(value):
-            raise ConfigError(f"seeds={list(value)!r}: seeds must be distinct")
+            raise ConfigError(f"seeds={show(list(value))}: seeds must be distinct")
         return tuple(value)
-    raise ConfigError(f"seeds={value!r}: {what}")
+    raise ConfigError(f"seeds={show(value)}: {what}")
 
 
 def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, float], ...]:
@@ -245,41 +257,50 @@ def _posterior(n: Any, file: Any, seeds: tuple[int, ...]) -> tuple[dict[str, flo
         if file is not None:
             raise ConfigError(f"posterior_file={file!r}: only with posterior=N (N posterior draws)")
         return ()
-    if max(seeds) >= DRAW_STRIDE:
+    if (seeds[-1] if isinstance(seeds, range) else max(seeds)) >= DRAW_STRIDE:
         raise ConfigError(f"seeds: with posterior=N every seed must be below {DRAW_STRIDE:,} "
                           "(a replicate's seed column is draw x 1,000,000 + seed)")
     if not isinstance(file, (str, type(None))) or file == "":
         raise ConfigError(f"posterior_file={file!r}: expected the path of a posterior.csv written by relsim-calibrate")
     path = Path(file) if file is not None else DEFAULT_POSTERIOR
     key = "posterior_file" if file is not None else f"posterior={n}"
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"{key}: {str(path)!r} is not a file; expected a posterior.csv written by relsim-calibrate"
                           + ("" if file is not None else " (run relsim-calibrate --write-preset calibrated first)"))
-    return posterior_draws(path, n, key)
+    from .checks import input_file
+
+    input_file(path, key)
+    cache, memo_key = memo(), ("posterior", str(path), n)
+    if cache is not None and memo_key in cache:
+        return cache[memo_key]
+    draws = posterior_draws(path, n, key)
+    if cache is not None:
+        cache[memo_key] = draws
+    return draws
 
 
 def _currency(value: Any) -> str:
     """A money label: 1 to MAX_CURRENCY printable characters (a symbol or a code, e.g. $, €, EUR)."""
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_CURRENCY or not value.isprintable() \
             or value != value.strip():
-        raise ConfigError(f"currency={value!r}: expected a label of 1 to {MAX_CURRENCY} printable characters, "
+        raise ConfigError(f"currency={show(value)}: expected a label of 1 to {MAX_CURRENCY} printable characters, "
                           "e.g. $, €, EUR")
     return value
 
 
 def _engine(value: Any) -> str:
-    if value not in ENGINES:
-        raise ConfigError(f"engine={value!r}: expected one of {', '.join(ENGINES)}")
+    if not isinstance(value, str) or value not in ENGINES:
+        raise ConfigError(f"engine={show(value)}: expected one of {', '.join(ENGINES)}")
     return value
 
 
 def _int(value: Any, key: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ConfigError(f"{key}={value!r}: expected an integer in [{lo}, {hi}]")
+        raise ConfigError(f"{key}={show(value)}: expected an integer in [{lo}, {hi}]")
     return value
 
 
 def _bool(value: Any, key: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{key}={value!r}: expected true or false")
+        raise ConfigError(f"{key}={show(value)}: expected true or false")
     return value

@@ -7,10 +7,13 @@ pyarrow writes without holding the interpreter lock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
+import shutil
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -54,14 +57,31 @@ def versions() -> dict[str, str | None]:
     return out
 
 
+@functools.cache
+def git_program() -> str | None:
+    """git, found on the system's own search path (os.defpath), never on the PATH a process was given: a job's
+    environment cannot choose the program relsim runs. None if git is not there."""
+    return shutil.which("git", path=os.defpath)
+
+
+@functools.cache
 def git_commit() -> str | None:
-    """The source tree's git commit (with '-dirty' if it has uncommitted changes), if known."""
-    repo = Path(__file__).resolve().parent.parent
+    """The source tree's git commit (with '-dirty' if it has uncommitted changes), if known (once per process).
+
+    git runs by its resolved path, with a fixed environment and without the user's or the system's git
+    configuration (so no hook, pager or monitor program a configuration names can run)."""
+    repo = Path(__file__).resolve().parents[2]
+    program = git_program()
+    if program is None or not (repo / ".git").exists():
+        return None
+    env = {"PATH": os.defpath, "LC_ALL": "C", "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+           "GIT_OPTIONAL_LOCKS": "0", "HOME": str(repo)}
+    command = [program, "-c", "core.fsmonitor=false", "-c", f"safe.directory={repo}", "-C", str(repo)]
     try:
-        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run([*command, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                                check=True, env=env).stdout.strip()
+        dirty = subprocess.run([*command, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, timeout=10, check=True, env=env).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("-dirty" if dirty else "")
@@ -76,11 +96,13 @@ def short_commit() -> str:
 
 
 def config_hash(config: dict[str, Any]) -> str:
-    """A short hash of what determines a run's results: the config (without workers and progress)
-    and the source tree's git commit."""
+    """A short hash of what determines a run's results: the config (without workers and progress; numbers
+    compared as values, so 12 and 12.0 are the same) and the source tree's git commit."""
+    from .checks import canonical
+
     relevant = {k: v for k, v in config.items() if k not in ("workers", "progress")}
     relevant["git_commit"] = git_commit()
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(canonical(relevant), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def make_manifest(config: dict[str, Any], arms: list[str], seeds: list[int], digest: str,
