@@ -152,7 +152,7 @@ def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zma
                          zmin=-zmax, zmax=zmax, showscale=showscale,
                          hovertemplate=f"{xkey}=%{{x}}<br>{ykey}=%{{y}}<br>effect %{{z:.3f}}<extra></extra>")]
     if len(xs) > 1 and len(ys) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
-        traces.append(go.Contour(x=xa, y=ya, z=z, contours={"start": 0, "end": 0, "size": 1, "coloring": "lines"},
+        traces.append(go.Contour(x=xa, y=ya, z=z, contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
                                  line={"color": "black", "width": 3}, showscale=False, hoverinfo="skip",
                                  name="zero effect"))
     return traces

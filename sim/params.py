@@ -8,9 +8,10 @@ that names the key, the value and what is allowed. The meaning of each parameter
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -27,6 +28,19 @@ ENGINES = ("vectorized", "agents")
 
 class ConfigError(ValueError):
     """A user's parameter is wrong: the message is one line naming key, value and what is allowed."""
+
+
+def did_you_mean(word: Any, names: Iterable[Any]) -> str:
+    """'did you mean X? ' for the one of `names` closest to a mistyped `word`, or '' when none is close."""
+    close = difflib.get_close_matches(word, [str(n) for n in names], n=1, cutoff=0.6) if isinstance(word, str) else []
+    return f"did you mean {close[0]}? " if close else ""
+
+
+def allowed_names(word: Any, names: Iterable[Any]) -> str:
+    """The end of an unknown-name message: '; did you mean X? allowed: a, b, c' (without the question when no
+    name is close). Every unknown key, option and name says it so."""
+    names = [str(n) for n in names]
+    return f"; {did_you_mean(word, names)}allowed: {', '.join(names)}"
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
@@ -54,7 +68,7 @@ def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+        raise ConfigError(f"{key}: unknown key{allowed_names(unknown[0], fields)}")
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name
@@ -83,7 +97,7 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
         choices = meta.get("choices")
         if not isinstance(value, str) or (choices and value not in choices):
             allowed = f"one of {', '.join(choices)}" if choices else "a string"
-            raise ConfigError(f"{key}={value!r}: expected {allowed}")
+            raise ConfigError(f"{key}={value!r}: {did_you_mean(value, choices or ())}expected {allowed}")
         return value
     lo, hi = meta.get("lo"), meta.get("hi")
     what = f"expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}"
@@ -237,7 +251,7 @@ class Policy:
         fields = {f.name: f for f in dataclasses.fields(Strategy)}
         for name, levels in self.menu.items():
             if name not in LEVERS:
-                raise ConfigError(f"menu.{name}: not a lever a firm can learn; allowed: {', '.join(LEVERS)}")
+                raise ConfigError(f"menu.{name}: not a lever a firm can learn{allowed_names(name, LEVERS)}")
             meta = fields[name].metadata
             for v in levels:
                 if (meta["lo"] is not None and v < meta["lo"]) or (meta["hi"] is not None and v > meta["hi"]):

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from relsim.analysis.calibration import Curve, fmt_num, format_patterns, format_point, format_posterior, format_table
-from relsim.params import ConfigError
+from relsim.params import ConfigError, allowed_names
 
 from ..inference import modes
 from ..inference.curve import read_curve
@@ -141,7 +141,7 @@ def _params(args: argparse.Namespace) -> tuple[str, ...]:
     params = tuple(p.strip() for p in args.params.split(",") if p.strip())
     for p in params:
         if p not in PARAMS:
-            raise ConfigError(f"--params: unknown parameter {p!r}; allowed: {', '.join(PARAMS)}")
+            raise ConfigError(f"--params: unknown parameter {p!r}{allowed_names(p, PARAMS)}")
     if not params or len(set(params)) != len(params):
         raise ConfigError(f"--params={args.params!r}: expected distinct names from {', '.join(PARAMS)}")
     if args.method == "lsq" and set(params) - set(CHURN_PARAMS):

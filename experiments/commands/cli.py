@@ -21,6 +21,20 @@ def fail(prog: str, message: str) -> NoReturn:
     sys.exit(2)
 
 
+def version_line(prog: str = "relsim") -> str:
+    """'relsim 0.1.0 (commit 763daca12)': relsim's version and the commit of its sources ('-dirty' with changes not
+    committed; 'unknown' outside a git checkout, e.g. installed from a wheel)."""
+    import importlib.metadata
+
+    from ..plumbing.outputs import short_commit
+
+    try:
+        version = importlib.metadata.version("relsim")
+    except importlib.metadata.PackageNotFoundError:
+        version = "(not installed)"
+    return f"{prog} {version} (commit {short_commit()})"
+
+
 def summary(doc: str | None) -> str:
     """A module docstring's first paragraph: a command's description."""
     return (doc or "").split("\n\n")[0]

@@ -176,13 +176,21 @@ def main() -> None:
         print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
                         MAX_SEEDS), end="")
         return
+    if "--version" in args:  # relsim's version, not Hydra's
+        from .cli import version_line
+
+        print(version_line())
+        return
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
     try:
-        check_command_line(args, claim=True)
+        sweep_dir = check_command_line(args, claim=True)
     except ConfigError as exc:
         print(f"relsim: error: {exc}", file=sys.stderr)
         sys.exit(2)
+    if sweep_dir is not None and not any(a.lstrip("+~").startswith("hydra.sweep.dir=") for a in args):
+        # the directory claimed above: Hydra's default names the time again, a later one, and would leave it empty
+        sys.argv.append(f"hydra.sweep.dir={sweep_dir}")
     if not split_flags(args)[0] & NOT_A_RUN:
         _compile_once()
     _app()

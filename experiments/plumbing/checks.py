@@ -30,7 +30,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.io import write_text_atomic
-from relsim.params import ConfigError
+from relsim.params import ConfigError, allowed_names
 
 from .config import CONFIG_DIR, compose, first_line, options, plain_config, run_spec
 
@@ -75,15 +75,16 @@ TARGETS = {
 HANDLERS = {"logging.StreamHandler", "logging.FileHandler", "logging.NullHandler"}
 
 
-def check_command_line(args: Sequence[str], claim: bool = False) -> None:
+def check_command_line(args: Sequence[str], claim: bool = False) -> Path | None:
     """Check a `relsim` command line (flags, overrides, the composed config, the output directory).
 
     With `claim` (the command, once every check has passed), a sweep's directory is marked as this
-    sweep's; without it nothing is written.
+    sweep's; without it nothing is written. Returns a sweep's directory (None for a single run): the command
+    passes it on to Hydra, whose default directory names the time and would otherwise name a later one.
     """
     flags, overrides = split_flags(args)
     if NOT_A_RUN & flags:
-        return
+        return None
     parsed = [check_override(o) for o in overrides]
     first = next(combinations(overrides, parsed, multirun=True))  # each sweep at its first value
     base = cfg = compose(first, hydra=True)
@@ -94,9 +95,11 @@ def check_command_line(args: Sequence[str], claim: bool = False) -> None:
         cfg = base if combo == first else compose(combo, hydra=True)
         check_composed(cfg)
         run_spec(resolved(cfg))
-    check_directory(cfg, multirun)
+    directory = check_directory(cfg, multirun)
     if multirun:
         claim_sweep_dir(cfg, overrides, write=claim)
+        return directory
+    return None
 
 
 def _sweeper_grid(cfg: DictConfig, parsed: list) -> list[str]:
@@ -122,7 +125,7 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
             continue
         name, eq, value = arg.partition("=")
         if name not in FLAGS:
-            raise ConfigError(f"{name}: unknown flag; allowed: {', '.join(sorted(FLAGS))}")
+            raise ConfigError(f"{name}: unknown flag{allowed_names(name, sorted(FLAGS))}")
         allowed = FLAGS[name]
         if allowed is None and eq:
             raise ConfigError(f"{arg}: {name} takes no value")
@@ -192,7 +195,7 @@ def _check_choice(o, group: str) -> None:
                 raise ConfigError(f"{text}: {name!r} is not an option name (letters, digits, _ and -)")
             known = hydra_options(group) if group.startswith("hydra/") else options(group)
             if name not in known:
-                raise ConfigError(f"{group}={name}: unknown option; allowed: {', '.join(known)}")
+                raise ConfigError(f"{group}={name}: unknown option{allowed_names(name, known)}")
 
 
 @functools.cache

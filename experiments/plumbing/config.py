@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, allowed_names, build
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -141,7 +141,7 @@ def _missing_option(exc: Exception, overrides: list[str]) -> str:
         group, _, value = o.partition("=")
         group = group.lstrip("+~")
         if (CONFIG_DIR / group).is_dir() and value and not (CONFIG_DIR / group / f"{value}.yaml").exists():
-            return f"{group}={value}: unknown option; allowed: {', '.join(options(group))}"
+            return f"{group}={value}: unknown option{allowed_names(value, options(group))}"
     return first_line(exc, overrides)
 
 
@@ -153,12 +153,13 @@ def first_line(exc: Exception, overrides: list[str]) -> str:
             key = o.split("=", 1)[0].lstrip("+~")
             if f"'{key}'" in text:
                 parent, _, leaf = key.rpartition(".")
-                return f"{key}: unknown key{_known_keys(parent)}"
+                return f"{key}: unknown key{_known_keys(parent, leaf)}"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _known_keys(parent: str) -> str:
-    """'; allowed: ...' for the keys under `parent` in the default config, or '' if there are none."""
+def _known_keys(parent: str, leaf: str = "") -> str:
+    """'; did you mean ...? allowed: ...' for the keys under `parent` in the default config, or '' if there are
+    none."""
     try:
         cfg = compose([])
         node = OmegaConf.select(cfg, parent) if parent else cfg
@@ -166,7 +167,7 @@ def _known_keys(parent: str) -> str:
         return ""
     if not OmegaConf.is_dict(node):
         return f"; {parent} is a value, not a group of keys" if parent else ""
-    return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}"
+    return allowed_names(leaf, [str(k) for k in node.keys() if k != "hydra"])
 
 
 def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
@@ -178,7 +179,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     """Validate a composed config (plain containers) and build the RunSpec; raises ConfigError."""
     unknown = sorted(set(cfg) - set(SETTINGS))
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown key; allowed: {', '.join(SETTINGS)}")
+        raise ConfigError(f"{unknown[0]}: unknown key{allowed_names(unknown[0], SETTINGS)}")
     strategies = cfg.get("strategies") or {}
     if not isinstance(strategies, Mapping):
         raise ConfigError(f"strategies={strategies!r}: expected a mapping of strategy presets")
@@ -188,7 +189,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     arms = _names(cfg.get("arms"), "arms", strategies, allow_empty=False)
     for name in policy.arms:
         if name not in arms:
-            raise ConfigError(f"firm_policy.arms: {name!r} is not one of the arms; allowed: {', '.join(arms)}")
+            raise ConfigError(f"firm_policy.arms: {name!r} is not one of the arms{allowed_names(name, arms)}")
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
@@ -218,7 +219,7 @@ def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty
         raise ConfigError(f"{key}={value!r}: expected a list of strategy names from {', '.join(strategies)}")
     for name in value:
         if name not in strategies:
-            raise ConfigError(f"{key}: unknown strategy {name!r}; allowed: {', '.join(strategies)}")
+            raise ConfigError(f"{key}: unknown strategy {name!r}{allowed_names(name, strategies)}")
     if len(set(value)) != len(value):
         raise ConfigError(f"{key}={list(value)!r}: each strategy may appear once")
     return list(value)

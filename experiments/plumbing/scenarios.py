@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from relsim.params import ConfigError, Market, Strategy, build
+from relsim.params import ConfigError, Market, Strategy, allowed_names, build
 
 BASELINE = "baseline"
 _OPS = ("set", "scale", "add")
@@ -75,7 +75,7 @@ def _known(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
         raise ConfigError(f"{path}={data!r}: expected a mapping with keys {', '.join(allowed)}")
     for key in data:
         if key not in allowed:
-            raise ConfigError(f"{path}.{key}: unknown key; allowed: {', '.join(allowed)}")
+            raise ConfigError(f"{path}.{key}: unknown key{allowed_names(key, allowed)}")
 
 
 def _change(data: Mapping[str, Any], path: str, market: bool = True) -> Change:
