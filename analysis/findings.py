@@ -24,9 +24,9 @@ from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
 from .stats import clear
 from .summary import (
-    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, crossover_clause, paired_differences, per_seed_metrics,
-    profit_gap, summarise, uncertainty_split,
+    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, paired_differences, per_seed_metrics, profit_gap, summarise,
 )
+from .wording import crossover_clause, uncertainty_split
 from .sweep_data import load_sweep
 
 __all__ = ["FindingsRuns", "findings_markdown", "findings_figures"]

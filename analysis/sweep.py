@@ -23,7 +23,8 @@ from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .stats import clear
-from .summary import METRICS, RETENTION_HORIZONS, _decimals, number
+from .summary import METRICS, RETENTION_HORIZONS
+from .wording import decimals_for, number
 from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
@@ -94,7 +95,7 @@ def _grid_table(tables: pd.DataFrame, currency: str) -> pd.DataFrame:
     for metric, index in tables.groupby("metric", sort=False).groups.items():
         factor, unit = _scale(metric)
         values = tables.loc[index, ["effect", "low", "high"]].to_numpy(dtype=float) * factor
-        decimals = _decimals(unit, values.ravel())
+        decimals = decimals_for(unit, values.ravel())
         for col, signed in (("effect", True), ("low", True), ("high", True)):
             out.loc[index, col] = [number(v * factor, unit, decimals, signed) for v in tables.loc[index, col]]
     out["p_wilcoxon"] = [f"{p:.2g}" if np.isfinite(p) else "" for p in tables["p_wilcoxon"].astype(float)]

@@ -1,5 +1,11 @@
 """Shared helpers for the mechanism and property tests.
 
+A mechanism test (tests/test_<module>.py, one file per module of sim/) shows the direction of its
+mechanism's rules on a tiny hand-set population: it builds a World, hand-sets the state the mechanism
+reads, calls the phase function(s), and compares two settings on the same seed; or it runs a short
+RelationshipModel with the other mechanisms switched off (`FROZEN`: nobody churns or joins). None
+asserts which strategy wins overall: the paradox must emerge, never be written into a test.
+
 `make_world` builds a tiny World through sim.world.create_world (the same path the model takes),
 then lets a test hand-set who is a customer of whom and any trait or state array; a test calls the
 individual phase functions (sim/contacts.py, sim/support.py, ...) on it. `small_model` builds a
@@ -23,6 +29,11 @@ import pandas as pd
 from relsim.model import RelationshipModel
 from relsim.params import Behaviour, Dist, Market, Network, Population, Strategy, build
 from relsim.world import CAUSE, World, create_world
+
+
+#: Behaviour in which nobody churns or joins: the same customers in every arm, so arms differ only by the
+#: mechanism under test.
+FROZEN = {"base_churn": 0.0, "acquisition_rate": 0.0}
 
 
 def const(value: float) -> Dist:

@@ -11,15 +11,12 @@ allowed, exit code 2, and no output directory.
 from __future__ import annotations
 
 import dataclasses
-import gc
-import importlib
 import logging
 import os
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import hydra
 from omegaconf import DictConfig
@@ -27,7 +24,10 @@ from omegaconf import DictConfig
 from relsim.params import ConfigError
 
 from ..plumbing.checks import NOT_A_RUN, check_command_line, split_flags
-from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_spec
+from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, RunSpec, options, plain_config, run_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The model, the runner and the analysis (Mesa, numba, pandas, plotly) are imported in `execute`, after
 # the command line has been checked, so help and errors appear at once.
@@ -35,39 +35,28 @@ from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, options, plain_config, run_
 log = logging.getLogger("relsim")
 
 
-def _sweep_job() -> tuple[bool, bool, str]:
-    """(inside a multirun job, its launcher runs jobs in parallel so each job should use one core, the job's
-    name: its number and grid point, e.g. "job 3 (strategies.one_way.contact_rate=52)")."""
+class Job(NamedTuple):
+    """A multirun job: whether its launcher runs jobs in parallel (then each job uses one core), and its name."""
+
+    parallel: bool
+    name: str  # its number and grid point, e.g. "job 3 (strategies.one_way.contact_rate=52)"
+
+
+def sweep_job() -> Job | None:
+    """The multirun job this run is, or None outside a sweep."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
     if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
-        return False, False, ""
+        return None
     hydra_cfg = HydraConfig.get()
     point = " ".join(o for o in hydra_cfg.overrides.task if not o.startswith("hydra."))
-    return (True, "BasicLauncher" not in str(hydra_cfg.launcher.get("_target_", "")),
-            f"job {hydra_cfg.job.num} ({point})")
+    return Job("BasicLauncher" not in str(hydra_cfg.launcher.get("_target_", "")), f"job {hydra_cfg.job.num} ({point})")
 
 
-#: What a run imports after its simulations (tables, statistics, the report's figures).
+#: What a run needs after its simulations (tables, statistics, the report's figures): imported while they run.
 ANALYSIS = ("relsim.analysis.load", "scipy.stats", "relsim.analysis.stats", "relsim.analysis.summary",
-            "relsim.analysis.report", "relsim.analysis.whatif")
-
-
-def _import_in_background(modules: tuple[str, ...]) -> threading.Thread:
-    """Import `modules` in a thread while the simulations run (in worker processes, or in this one, whose compiled
-    day releases the GIL); imported once, the names are then at hand. An error is left for the import that needs
-    the module."""
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 (raised again, with its traceback, where the module is used)
-                return
-
-    thread = threading.Thread(target=load, name="relsim-imports", daemon=True)
-    thread.start()
-    return thread
+            "relsim.analysis.wording", "relsim.analysis.report", "relsim.analysis.whatif")
 
 
 def execute(cfg: DictConfig) -> Path:
@@ -78,11 +67,7 @@ def execute(cfg: DictConfig) -> Path:
     prints one line, its verdict named by its grid point, and writes no report.html (relsim-report makes the
     sweep's report).
     """
-    from tqdm import tqdm
-
-    from relsim.analysis.io import remove_stale_temporaries
-    from ..plumbing.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables
-    from ..plumbing.runner import run_all, workers_for
+    from ..plumbing.outputs import config_hash, is_complete, make_manifest, write_manifest, write_tables_in_background
 
     started = time.perf_counter()
     plain = plain_config(cfg)
@@ -92,68 +77,90 @@ def execute(cfg: DictConfig) -> Path:
     if is_complete(out, digest):
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
-    in_sweep, parallel, job = _sweep_job()
-    total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
-    if workers_for(spec, total) == 1:  # the runs simulate in this process: load the model before the analysis
-        importlib.import_module("relsim.model")  # starts importing, as the two would share the interpreter lock
-    analysis = _import_in_background(ANALYSIS)
+    job = sweep_job()
+    spec = _as_job(spec, job) if job else _warn_if_few_seeds(spec)
+    tables = _simulate(spec, out)
+    written = write_tables_in_background(tables, out)
+    manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
+                             scenarios={v.name: v.description for v in spec.variants})
+    page = _report(spec, tables, manifest, out, job)
+    written.result()  # the tables are on disk (an error writing them is raised here), before the manifest
+    manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+    write_manifest(out, manifest)
+    if job is None:  # a job's files are read back by the sweep; its line above names it
+        print(f"wrote {out / page} (and the tables beside it) in {time.perf_counter() - started:.1f} s")
+    return out
+
+
+def _as_job(spec: RunSpec, job: Job) -> RunSpec:
+    """A sweep's job: no progress bar of its own, and one core when its launcher runs jobs in parallel."""
+    return dataclasses.replace(spec, workers=1 if job.parallel and spec.workers == 0 else spec.workers,
+                               progress=False)
+
+
+def _warn_if_few_seeds(spec: RunSpec) -> RunSpec:
+    """Warn on stderr when there are too few seeds for a difference to be called clear."""
     from relsim.analysis.stats import too_few_seeds
 
     few = too_few_seeds(len(spec.replicates))
-    if few and not in_sweep:
+    if few:
         print(f"relsim: warning: {few}", file=sys.stderr)
-    if in_sweep:
-        spec = dataclasses.replace(spec, workers=1 if parallel and spec.workers == 0 else spec.workers,
-                                   progress=False)
+    return spec
+
+
+def _simulate(spec: RunSpec, out: Path) -> dict[str, pd.DataFrame]:
+    """Run every arm on every seed into the run directory, with a progress bar; the analysis is imported meanwhile."""
+    from tqdm import tqdm
+
+    from relsim.analysis.io import remove_stale_temporaries
+
+    from ..plumbing.runner import run_all
+
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)  # what an interrupted earlier attempt at this run left
+    total = len(spec.arms) * len(spec.variants) * len(spec.replicates)
     with tqdm(total=total, desc="relsim", unit="run", file=sys.stderr, disable=not spec.progress) as bar:
-        tables = run_all(spec, on_done=lambda: bar.update(1))
-    analysis.join()
+        return run_all(spec, on_done=lambda: bar.update(1), meanwhile=ANALYSIS)
+
+
+def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out: Path, job: Job | None) -> str:
+    """Summarise the runs into summary.csv and a page, and print the table and the verdict; returns the page's
+    name. A sweep's job writes no page and prints only its verdict, named by its grid point."""
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
-    from relsim.analysis.summary import uncertainty_split, write_summary
+    from relsim.analysis.summary import write_summary
+    from relsim.analysis.wording import uncertainty_split
     from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
                                         write_whatif_report)
 
-    # The tables go to disk while the summary and the report are computed (pyarrow writes without the GIL).
-    writer = ThreadPoolExecutor(1, thread_name_prefix="relsim-write")
-    written = writer.submit(write_tables, tables, out)
-    writer.shutdown(wait=False)
-    manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
-                             scenarios={v.name: v.description for v in spec.variants})
     run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
                   manifest=manifest, out_dir=out)
-    if spec.whatif and not spec.composed:
+    named = f"{job.name}: " if job else ""
+    if spec.whatif and not spec.composed:  # each scenario against the baseline: an overview
         table = effects(run)
         write_summary(table, out)
         write_overview(out, run, table)
         print(format_overview(overview(table)))
-    elif spec.whatif:
+        return "overview.html"
+    if spec.whatif:
         table = effects(run)
         write_summary(table, out)
-        if not in_sweep:
+        if not job:
             write_whatif_report(out, run)
             for arm in spec.arms:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
                 print(format_table(summarise(view(run, arm)), spec.currency))
-        print(f"{job}: " * in_sweep + whatif_verdict(run, table))
-    else:
-        summary = summarise(run)
-        write_summary(summary, out)
-        line = verdict(run, summary)
-        if not in_sweep:
-            write_report(out, run, summary=summary, verdict_line=line)
-            print(format_table(summary, spec.currency))
-        print(f"{job}: " * in_sweep + line)
-        if spec.draws and not in_sweep:
-            print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
-    written.result()  # the tables are on disk (an error writing them is raised here), before the manifest
-    manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
-    write_manifest(out, manifest)
-    if not in_sweep:  # a job's files are read back by the sweep; its line above names it
-        page = "overview.html" if spec.whatif and not spec.composed else "report.html"
-        print(f"wrote {out / page} (and the tables beside it) in {time.perf_counter() - started:.1f} s")
-    return out
+        print(named + whatif_verdict(run, table))
+        return "report.html"
+    summary = summarise(run)
+    write_summary(summary, out)
+    line = verdict(run, summary)
+    if not job:
+        write_report(out, run, summary=summary, verdict_line=line)
+        print(format_table(summary, spec.currency))
+    print(named + line)
+    if spec.draws and not job:
+        print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
+    return "report.html"
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
@@ -191,13 +198,14 @@ def main() -> None:
     if sweep_dir is not None and not any(a.lstrip("+~").startswith("hydra.sweep.dir=") for a in args):
         # the directory claimed above: Hydra's default names the time again, a later one, and would leave it empty
         sys.argv.append(f"hydra.sweep.dir={sweep_dir}")
-    if not split_flags(args)[0] & NOT_A_RUN:
+    runs = not split_flags(args)[0] & NOT_A_RUN  # not only printing help, the config or Hydra's info
+    if runs:
         _compile_once()
     _app()
-    # Everything is written. The interpreter's last garbage collections would walk every object the run left
-    # (pandas, plotly, numba's types: 0.6 s at exit); nothing needs them, so they are skipped.
-    gc.disable()
-    gc.freeze()
+    if runs:
+        from ..plumbing.runner import skip_final_collections
+
+        skip_final_collections()
 
 
 def _compile_once() -> None:

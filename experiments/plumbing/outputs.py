@@ -1,4 +1,8 @@
-"""Writing a run's files: tidy Parquet tables, the summary, the manifest; every file atomically."""
+"""Writing a run's files: tidy Parquet tables, the summary, the manifest; every file atomically.
+
+The tables can be written in a thread (`write_tables_in_background`) while the caller summarises the run:
+pyarrow writes without holding the interpreter lock.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import importlib.metadata
 import json
 import platform
 import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,15 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path) -> None:
     """Write runs.parquet, retention.parquet and evidence.parquet (docs/SCHEMA.md)."""
     for name, frame in tables.items():
         write_parquet(frame, Path(out_dir) / f"{name}.parquet")
+
+
+def write_tables_in_background(tables: dict[str, pd.DataFrame], out_dir: Path) -> Future:
+    """Start writing the tables (`write_tables`) in a thread; the future's `result()` waits until they are on disk
+    and raises any error writing them."""
+    writer = ThreadPoolExecutor(1, thread_name_prefix="relsim-write")
+    written = writer.submit(write_tables, tables, out_dir)
+    writer.shutdown(wait=False)
+    return written
 
 
 def versions() -> dict[str, str | None]:
