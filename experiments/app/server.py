@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         error(PROG, f"--host={args.host} is not a loopback address; add --allow-remote to serve the page to "
                     "other machines")
         return 2
+    from ..commands.cli import require
+
+    require(PROG, "app", "the educator's page")
     port = int(args.port)
     os.environ.update(SOLARA_APP=PAGE_MODULE, SERVER_NAME=args.host, SERVER_PORT=str(port),
                       SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")

@@ -62,7 +62,7 @@ from ..inference.patterns import PATTERNS
 from ..inference.preset import check_preset_name
 from ..inference.space import CHURN_PARAMS, PARAMS
 from ..plumbing.config import CONFIG_DIR
-from .cli import Parser, fail, summary
+from .cli import Parser, fail, require, summary
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -195,6 +195,8 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out={args.out!r}: exists and is not a directory")
     say = None if args.quiet else _say
+    if args.method == "abc" and args.patterns is None:  # ABC-SMC (and its coverage check) runs on pyabc
+        require(PROG, "calibrate", "relsim-calibrate --method abc")
     if args.patterns is not None:
         return _patterns(args, out, started, say)
     if args.coverage is not None:

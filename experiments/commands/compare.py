@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -79,10 +80,13 @@ def execute(cfg: DictConfig) -> Path:
         return out
     job = sweep_job()
     spec = _as_job(spec, job) if job else _warn_if_few_seeds(spec)
+    inert = _warn_if_inert(spec, job)
     tables = _simulate(spec, out)
     written = write_tables_in_background(tables, out)
     manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
                              scenarios={v.name: v.description for v in spec.variants})
+    if inert:
+        manifest["cannot_show"] = [{"arm": arm, "scenario": name, "reason": why} for (arm, name), why in inert.items()]
     page = _report(spec, tables, manifest, out, job)
     written.result()  # the tables are on disk (an error writing them is raised here), before the manifest
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
@@ -108,6 +112,17 @@ def _warn_if_few_seeds(spec: RunSpec) -> RunSpec:
     return spec
 
 
+def _warn_if_inert(spec: RunSpec, job: Job | None) -> dict[tuple[str, str], str]:
+    """Before the simulations, say which what-if cells cannot show an effect, and why (plumbing/inert.py)."""
+    from ..plumbing.inert import cannot_show
+
+    inert = cannot_show(spec)
+    if not job:
+        for reason in inert.values():
+            print(f"relsim: warning: {reason}", file=sys.stderr)
+    return inert
+
+
 def _simulate(spec: RunSpec, out: Path) -> dict[str, pd.DataFrame]:
     """Run every arm on every seed into the run directory, with a progress bar; the analysis is imported meanwhile."""
     from tqdm import tqdm
@@ -128,9 +143,9 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     name. A sweep's job writes no page and prints only its verdict, named by its grid point."""
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.summary import write_summary
-    from relsim.analysis.wording import uncertainty_split
-    from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
-                                        write_whatif_report)
+    from relsim.analysis.wording import TERMINAL_WIDTH, levers_line, replicates_phrase, uncertainty_split
+    from relsim.analysis.whatif import (effects, format_overview, overview, scenario_line, view, whatif_verdict,
+                                        write_overview, write_whatif_report)
 
     run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
                   manifest=manifest, out_dir=out)
@@ -146,9 +161,10 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         write_summary(table, out)
         if not job:
             write_whatif_report(out, run)
+            print(textwrap.fill(scenario_line(run), TERMINAL_WIDTH))
             for arm in spec.arms:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
-                print(format_table(summarise(view(run, arm)), spec.currency))
+                print(format_table(summarise(view(run, arm)), spec.currency, replicates_phrase(run)))
         print(named + whatif_verdict(run, table))
         return "report.html"
     summary = summarise(run)
@@ -156,7 +172,8 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     line = verdict(run, summary)
     if not job:
         write_report(out, run, summary=summary, verdict_line=line)
-        print(format_table(summary, spec.currency))
+        print(textwrap.fill(levers_line(run), TERMINAL_WIDTH))
+        print(format_table(summary, spec.currency, replicates_phrase(run)))
     print(named + line)
     if spec.draws and not job:
         print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
@@ -188,6 +205,9 @@ def main() -> None:
 
         print(version_line())
         return
+    from .cli import require_for
+
+    require_for("relsim", args)  # an optional part the command needs: one line naming what installs it
     if any("hydra/launcher=ray_local" in a for a in args):
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a loopback-only local Ray: no token auth
     try:

@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from relsim.analysis.sweep import DEFAULT_METRICS, export_static, write_sweep_report
 
 from ..plumbing.collect import collect, job_dirs
-from .cli import fail
+from .cli import fail, require
 
 PROG = "relsim-report"
 
@@ -28,6 +29,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
         fail(PROG, f"SWEEP_DIR={args.sweep_dir}: expected an existing directory")
+    design = args.sweep_dir / "design.json"
+    if design.is_file() and json.loads(design.read_text()).get("method") != "simplex":  # not an allocation
+        require(PROG, "research", "the report of a designed sweep (sensitivity indices or PRIM boxes)")
+    if args.static:
+        require(PROG, "research", f"--static {args.static}")
     if not (args.sweep_dir / "jobs.parquet").is_file():
         if not job_dirs(args.sweep_dir):
             fail(PROG, f"SWEEP_DIR={args.sweep_dir}: no finished jobs (job=<n>/manifest.json)")

@@ -5,6 +5,11 @@
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
 
+Before the first run it checks what every run needs (the research part: SALib for the designed sweeps,
+EMA workbench for PRIM; each run's command line, as `relsim` would), so a missing part stops it at once
+with one line. Interrupted or failed, it resumes: `relsim-findings --out DIR` again skips the runs that
+finished in DIR and resumes a sweep from its finished jobs.
+
 The runs, each a plain `relsim` command whose output directory is a subdirectory of --out:
 flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
 rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`), discovery
@@ -26,7 +31,7 @@ import time
 from pathlib import Path
 
 from ..plumbing.outputs import short_commit
-from .cli import RELSIM, fail
+from .cli import RELSIM, fail, require
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
@@ -64,19 +69,44 @@ def command(name: str, quick: bool) -> list[str]:
     return [*RUNS[name][0], *(QUICK + QUICK_RUN.get(name, []) if quick else [])]
 
 
+#: The file in --out that records an attempt (its --quick), so that a second attempt resumes it.
+STARTED = "findings_started.json"
+
+
+def arguments(out: Path, name: str, quick: bool) -> list[str]:
+    """The `relsim` arguments of run `name` into its directory under `out`."""
+    target = out / name
+    return [*command(name, quick), f"hydra.sweep.dir={target}" if RUNS[name][1] else f"hydra.run.dir={target}"]
+
+
+def preflight(out: Path, quick: bool) -> None:
+    """Everything the runs need, checked before the first: the research part, and each run's command line as
+    `relsim` checks it (values, configs, output directories). Exits with one line at the first problem."""
+    from relsim.params import ConfigError
+
+    from ..plumbing.checks import check_command_line
+
+    require(PROG, "research", "relsim-findings (the discovery sweep and its PRIM boxes)")
+    for name in RUNS:
+        try:
+            check_command_line(arguments(out, name, quick))
+        except ConfigError as exc:
+            fail(PROG, f"the {name} run would fail: {exc}")
+
+
 def run_all(out: Path, quick: bool) -> dict[str, float]:
-    """Run the experiments into out/<name>; returns each one's wall time (s). Stops at the first failure."""
+    """Run the experiments into out/<name>; returns each one's wall time (s). Stops at the first failure; a run
+    that already finished there is skipped by relsim itself, a sweep resumes from its finished jobs."""
     wall = {}
-    for k, (name, (_, sweep)) in enumerate(RUNS.items(), start=1):
-        target = out / name
-        where = f"hydra.sweep.dir={target}" if sweep else f"hydra.run.dir={target}"
-        args = [*command(name, quick), where]
+    for k, name in enumerate(RUNS, start=1):
+        target, args = out / name, arguments(out, name, quick)
         print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", RELSIM, *args], check=False)
         if result.returncode != 0:
-            fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}")
-        if sweep:
+            fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}. "
+                       f"`{PROG} --out {out}{' --quick' if quick else ''}` resumes: finished runs are kept")
+        if RUNS[name][1]:
             from relsim.analysis.sweep import write_sweep_report
 
             write_sweep_report(target)
@@ -126,9 +156,17 @@ def main(argv: list[str] | None = None) -> None:
         quick, wall = bool(saved.get("quick")), saved.get("wall_s") or {}
     else:
         out = args.out or Path("outputs") / "findings" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-        if out.exists() and any(out.iterdir()):
+        started = out / STARTED
+        if started.is_file():  # an earlier attempt: resume it, at the same sizes
+            if bool(json.loads(started.read_text()).get("quick")) != args.quick:
+                fail(PROG, f"--out {out}: holds an attempt {'with' if not args.quick else 'without'} --quick; "
+                           "resume it the same way or choose another directory")
+            print(f"{PROG}: resuming the runs in {out} (finished runs are skipped)", flush=True)
+        elif out.exists() and any(out.iterdir()):
             fail(PROG, f"--out {out}: the directory is not empty (use --from {out} to rewrite the page from it)")
+        preflight(out, args.quick)
         out.mkdir(parents=True, exist_ok=True)
+        started.write_text(json.dumps({"quick": args.quick}))
         quick, wall = args.quick, run_all(out, args.quick)
     doc = write(out, args.doc, quick, wall, not args.no_figures, argv)
     print(f"{PROG}: wrote {doc} from the runs in {out}")
