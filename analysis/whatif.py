@@ -74,7 +74,8 @@ def _profit_clause(row: pd.Series, label: str, currency: str, scale_from: list[f
                         verb="makes no clear difference to"), 0
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
-    amount, low, high = money_words([abs(d), a, b], currency, scale_from=scale_from)
+    amount = money_words([abs(d)], currency, scale_from=scale_from)[0]
+    low, high = money_words([a, b], currency, scale_from=scale_from, bare=True)
     return f"{verb} {label} by {amount} (95% CI {low} to {high})", int(np.sign(d))
 
 
@@ -161,8 +162,9 @@ def _contrast_sentence(table: pd.DataFrame, row: pd.Series, arm: str, contrast: 
     """A contrast's NPV against the baseline, in the grammar of the verdicts."""
     label = contrast.split(":", 1)[-1].replace("_", " ")
     npv_rows = table[(table["arm"] == arm) & (table["metric"] == "npv")]
-    d, lo, hi = money_words([row["diff"], row["diff_ci_low"], row["diff_ci_high"]], currency, signed=True,
-                            scale_from=list(npv_rows[["mean", "diff"]].to_numpy().ravel()))
+    scale_from = list(npv_rows[["mean", "diff"]].to_numpy().ravel())
+    d = money_words([row["diff"]], currency, signed=True, scale_from=scale_from)[0]
+    lo, hi = money_words([row["diff_ci_low"], row["diff_ci_high"]], currency, True, scale_from, bare=True)
     reading = {"clear": "", "few": f"; {int(row['n_seeds'])} seeds are too few to call it",
                "unclear": "; no clear difference", "none": "; the same on every seed", "single": ""}[call(row)]
     interval = f"95% CI {lo} to {hi}" if int(row["n_seeds"]) > 1 else "one seed: no interval"

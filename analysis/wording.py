@@ -243,10 +243,10 @@ def too_few_to_tell(row: pd.Series) -> str:
 
 
 def money_words(values: Sequence[float], currency: str = DEFAULT_CURRENCY, signed: bool = False,
-                scale_from: Sequence[float] | None = None) -> list[str]:
+                scale_from: Sequence[float] | None = None, bare: bool = False) -> list[str]:
     """Money as a headline says it: with its unit, on the table's scale (thousands when the numbers of its row,
     `scale_from`, reach THOUSANDS_FROM, as the table shows them), e.g. ['$19.8 thousand', '$18.4 thousand'] or
-    ['+€950', '-€120']."""
+    ['+€950', '-€120']; `bare`: the numbers alone, on the same scale (for an interval after a worded value)."""
     scale = _scale("currency", list(values if scale_from is None else scale_from))
     word = " thousand" if scale > 1 else ""
     symbol = len(currency) == 1 or not currency.isalpha()
@@ -258,7 +258,10 @@ def money_words(values: Sequence[float], currency: str = DEFAULT_CURRENCY, signe
         dec = max(decimals_for("currency", [abs(v) / scale]), 1 if abs(v) / scale < 100 else 0) if scale > 1 else 0
         text = f"{v / scale:{'+' if signed else ''},.{dec}f}"
         sign, digits = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
-        out.append(f"{sign}{currency}{digits}{word}" if symbol else f"{sign}{digits}{word} {currency}")
+        if bare:
+            out.append(text)
+        else:
+            out.append(f"{sign}{currency}{digits}{word}" if symbol else f"{sign}{digits}{word} {currency}")
     return out
 
 
@@ -373,7 +376,7 @@ def gap_cause(gap: pd.Series) -> str:
         return ""
     shares = gap / total
     cause = shares.idxmax()
-    amount = "most of the change" if shares[cause] > 0.5 else "the largest share"
+    amount = "most of the change" if round(shares[cause] * 100) > 50 else "the largest share"
     return f"{amount} ({shares[cause]:.0%}) in {CAUSE_LABELS.get(cause, cause)}"
 
 
@@ -407,14 +410,17 @@ def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "
     if cross.day is None:
         return ""
     leader, behind = (this, reference) if cross.sign > 0 else (reference, this)
-    text = f"{leader} overtakes {behind} in {what} on day {cross.day} and stays ahead of it"
-    if cross.clear_from is not None and n is not None and n < MIN_CLEAR_PAIRS:
-        text += (f" (the gap's 95% band excludes 0 from day {cross.clear_from}, but {n} seed{'s' if n != 1 else ''} "
-                 "are too few to call it)")
-    elif cross.clear_from is not None:
-        text += f" (the gap's 95% band excludes 0 from day {cross.clear_from})"
-    elif np.isfinite(gap["low"].iloc[-1]):
-        text += " (the gap's 95% band still includes 0 at the end)"
+    called = cross.clear_from is not None and (n is None or n >= MIN_CLEAR_PAIRS)
+    if called:  # the band excludes 0 at the end, over enough seeds: a direction
+        return (f"{leader} overtakes {behind} in {what} on day {cross.day} and stays ahead of it (the gap's 95% band "
+                f"excludes 0 from day {cross.clear_from})")
+    # otherwise only the mean's sign changes: no side is claimed to lead
+    text = f"the mean gap in {what} between {this} and {reference} changes sign for good on day {cross.day}"
+    if cross.clear_from is not None:
+        return text + (f" (its 95% band excludes 0 from day {cross.clear_from}, but {n} seed{'s' if n != 1 else ''} "
+                       "are too few to call it)")
+    if np.isfinite(gap["low"].iloc[-1]):
+        return text + " (its 95% band still includes 0 at the end)"
     return text
 
 

@@ -561,6 +561,14 @@ def test_report_draws_the_profit_gap_and_the_verdict_states_the_crossover(tmp_pa
     text = verdict(run, summarise(run))
     assert ". Reciprocal overtakes one_way in NPV to date on day 31" in text
     assert "overtakes" not in verdict(clear_run, summarise(clear_run))  # no crossover, no claim
+    import dataclasses
+
+    few = dataclasses.replace(run, runs=run.runs[run.runs["seed"].isin(SEEDS[:3])],  # a band over too few seeds
+                              retention=run.retention[run.retention["seed"].isin(SEEDS[:3])])
+    text = verdict(few, summarise(few))
+    assert "overtakes" not in text and "stays ahead" not in text
+    assert "The mean gap in NPV to date between reciprocal and one_way changes sign for good on day 3" in text, text
+    assert "but 3 seeds are too few to call it)" in text
     page = write_report(tmp_path, run=run).read_text(encoding="utf-8")
     assert html.escape(SECTIONS["gap"][0]) in page
 
