@@ -22,7 +22,7 @@ from .design import discover_both, discovery_figure, has_design, read_design, se
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
-from .stats import clear
+from .stats import MIN_CLEAR_PAIRS, clear
 from .summary import METRICS, RETENTION_HORIZONS
 from .wording import decimals_for, number
 from .units import DEFAULT_CURRENCY, labelled
@@ -146,7 +146,8 @@ def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zma
     table = grid.set_index([ykey, xkey])
     z = np.array([[table["effect"].get((y, x), np.nan) * factor for x in xs] for y in ys], dtype=float)
     clear = np.array([[bool(table["clear"].get((y, x), False)) for x in xs] for y in ys])
-    shown = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}")(z)
+    decimals = decimals_for("", z[np.isfinite(z)].ravel())  # one format for the whole map, as the table's
+    shown = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:,.{decimals}f}")(z)
     text = np.where(clear, np.char.add(shown.astype(str), "*"), shown.astype(str))
     xa, ya = [str(x) for x in xs], [str(y) for y in ys]
     traces = [go.Heatmap(x=xa, y=ya, z=z, text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0,
@@ -379,11 +380,19 @@ def _reading(part: pd.DataFrame, keys: list[str], label: str, comparison: str) -
     swept key (if one) whose value separates the two (stats.clear: enough seeds to tell)."""
     arm = comparison.split(" − ")[0]
     ahead, behind, n = part[part["clear"] & (part["low"] > 0)], part[part["clear"] & (part["high"] < 0)], len(part)
+    excludes = ~part["clear"] & ((part["low"] > 0) | (part["high"] < 0))  # an interval off 0 over too few seeds
+    if excludes.any():
+        seeds = int(part.loc[excludes, "n_seeds"].min())
+        few = (f"at {int(excludes.sum())} of {n} grid points the 95% CI excludes 0, but {seeds} seed"
+               f"{'s' if seeds != 1 else ''} per grid point are too few to call it (a clear call needs "
+               f"{MIN_CLEAR_PAIRS})")
+        if not len(ahead) and not len(behind):
+            return f"{label} ({comparison}): {few}."
     if len(ahead) == n or len(behind) == n:
         side = "ahead" if len(ahead) == n else "behind"
         return f"{label}: {arm} is clearly {side} ({comparison}) at all {n} grid points."
     text = (f"{label}: {arm} is clearly ahead ({comparison}) at {len(ahead)} of {n} grid points and clearly behind "
-            f"at {len(behind)}")
+            f"at {len(behind)}" + (f"; {few}" if excludes.any() else ""))
     for key in keys if len(ahead) and len(behind) else ():
         if not pd.api.types.is_numeric_dtype(part[key]):
             continue

@@ -4,7 +4,8 @@ Each fenced block marked `<!-- runnable -->` in README.md is run here, one test 
 every `relsim` command gets `market.consumers=300 seeds=2 days=200` (and a designed or learning sweep the
 toy sizes of `relsim-findings --quick`) appended, so the last value wins. Placeholders in the README
 (`multirun/<date>/<time>`, `outputs/findings/<date-time>`) are the directories the block's earlier
-commands made. A command passes when it exits 0 without a traceback. `bash setup.sh PART` lines must name
+commands made. A command passes when it exits 0 without a traceback. (relsim-findings' block is not marked: a toy run of its
+eight experiments is tests/test_findings.py's.) `bash setup.sh PART` lines must name
 a part of pyproject.toml (the set-up already installed it).
 
 A second test hides an optional part (a module finder that refuses its modules) and checks that each
@@ -27,12 +28,14 @@ from relsim.experiments.commands.write_findings import QUICK_RUN
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-SMALL = ["market.consumers=300", "seeds=2", "days=200", "progress=false"]
-#: Extra toy sizes for the sweeps that would otherwise run hundreds of jobs.
+SMALL = ["market.consumers=200", "seeds=2", "days=100", "progress=false"]
+#: Extra toy sizes for the sweeps that would otherwise run tens or hundreds of jobs (two to sixteen here).
 SWEEP_SIZES = {"+experiment=allocation": QUICK_RUN["allocation"], "+experiment=discovery": QUICK_RUN["discovery"],
-               "+experiment=emergence": QUICK_RUN["emergence"],
+               "+experiment=emergence": ["firm_policy.period_days=5", "firm_policy.objective=profit",
+                                         "strategies.learner.listening=0.8", "market.rivals=[middle]"],
                "+experiment=sensitivity": ["hydra.sweeper.samples=2"],
-               "+experiment=flagship": ["strategies.one_way.contact_rate=52", "strategies.reciprocal.inbound_capacity=8"],
+               "+experiment=flagship": ["strategies.one_way.contact_rate=52", "strategies.reciprocal.inbound_capacity=1,8"],
+               "+experiment=contact_fatigue": ["strategies.hybrid.contact_rate=0,52"],
                "firm_policy=bandit": ["firm_policy.period_days=5"], "firm_policy=hill_climb": ["firm_policy.period_days=5"]}
 #: Toy sizes of the other commands (appended).
 OTHER_SIZES = {"relsim-audit": SMALL[:3], "relsim-findings": ["--quick", "--no-figures"]}
@@ -80,7 +83,7 @@ def _sized(args: list[str], made: dict[str, Path]) -> list[str]:
     program = Path(args[0]).name
     rest = []
     for arg in args[1:]:
-        if arg.startswith("multirun/<"):
+        if arg.startswith("multirun/"):  # a sweep directory the README names by its date
             arg = str(made["sweep"])
         elif arg.startswith("outputs/findings/<"):
             arg = str(made["findings"])

@@ -189,7 +189,11 @@ def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_sep
     text = _reading(part, ["market.rivals", key], "NPV", "reciprocal − one_way")
     assert text == ("NPV: reciprocal is clearly ahead (reciprocal − one_way) at 4 of 8 grid points and clearly behind "
                     "at 4: behind where contact rate is 26 or less, ahead where it is 52 or more.")
-    unclear = part.assign(clear=False)  # too few seeds: nothing is called ahead or behind
+    few = part.assign(clear=False, n_seeds=3)  # too few seeds: nothing is called ahead or behind, and it says why
+    assert _reading(few, [key], "NPV", "reciprocal − one_way") == (
+        "NPV (reciprocal − one_way): at 8 of 8 grid points the 95% CI excludes 0, but 3 seeds per grid point are too "
+        "few to call it (a clear call needs 6).")
+    unclear = part.assign(clear=False, low=-1.0, high=1.0, n_seeds=20)
     assert "ahead (reciprocal − one_way) at 0 of 8 grid points and clearly behind at 0." in _reading(
         unclear, [key], "NPV", "reciprocal − one_way")
     mixed = part.assign(low=[-5, 1, -3, 2, 1, -2, 1, 3], high=[-1, 3, -0.5, 4, 2, -0.5, 2, 5])
