@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from .allocation import allocation_figure, allocation_table
 from .audit import extremes
-from .design import design_matrix, outcome, read_design
+from .design import box_text, design_matrix, outcome, read_design
 from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
@@ -250,11 +250,8 @@ def _discovery(sweep_dir: Path) -> list[str]:
             text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows** (no PRIM box written).")
             continue
         first = part.iloc[0]
-        limits = part[part["restricted"]]
-        box = "; ".join(f"`{r.parameter}` in [{r.low:.3g}, {r.high:.3g}]" for r in limits.itertuples()) \
-            or "the whole design (no restriction)"
-        text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows.** PRIM's box: {box} "
-                    f"(coverage {first.coverage:.2f}, density {first.density:.2f}).")
+        text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows.** "
+                    f"{box_text(part, first.coverage, first.density, code=True)}.")
     return text
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from relsim.params import Strategy
+from .params import Strategy
 
 #: Days in the budget's year.
 YEAR = 365.0

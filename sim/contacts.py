@@ -44,10 +44,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from relsim.rand import keyed_uniform, skip, uniform
-from relsim.trust import beta_mean, kept, prior
-from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
-                          R_RESPONSE, World, add, add_to, ledger_of)
+from .rand import keyed_uniform, skip, uniform
+from .trust import beta_mean, kept, prior
+from .world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
+                    R_RESPONSE, World, add, add_to, ledger_of)
 
 
 @njit(cache=True, inline="always")

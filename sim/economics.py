@@ -39,10 +39,9 @@ import math
 import numpy as np
 from numba import njit
 
-from relsim.churn import hazard, price_markup
-from relsim.trust import beta_mean, prior
-from relsim.world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
-                          World)
+from .churn import customer_hazard, hazard_inputs
+from .world import (N_ANSWERED, N_CONTACTS, N_COST, N_FEES, N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED,
+                    World)
 
 
 @njit(cache=True, inline="always")
@@ -155,16 +154,13 @@ def _values(s, b, fa, values) -> None:
     """values[f] = sum of V(m_f, h_n) over firm f's customers n, at their hazards today (today's money)."""
     n_firms = len(fa.price)
     values[:] = 0.0
-    margins, markups = np.empty(n_firms), np.empty(n_firms)
+    margins = np.empty(n_firms)
     for f in range(n_firms):
         margins[f] = margin(fa.price[f], fa.nuisance_fee[f],
                             serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f]))
-        markups[f] = price_markup(b, fa.price[f], fa.nuisance_fee[f])
-    provider, pos, neg, a0 = s.provider, s.pos, s.neg, prior(b)
+    provider, inputs = s.provider, hazard_inputs(s, b, fa)
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
             continue
-        h = hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), s.stress[n], s.intimacy[n, f], s.churn_propensity[n],
-                   s.price_sensitivity[n] * markups[f])
-        values[f] += expected_margin(b, margins[f], h)
+        values[f] += expected_margin(b, margins[f], customer_hazard(b, inputs, n, f))

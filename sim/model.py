@@ -17,12 +17,12 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from relsim import budget, learning, reference, vectorized
-from relsim.agents import Consumer, Firm
-from relsim.calendar import Calendar
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
-from relsim.recorder import Recorder
-from relsim.world import FirmArrays, World, create_world
+from . import budget, learning, reference, vectorized
+from .agents import Consumer, Firm
+from .calendar import Calendar
+from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
+from .recorder import Recorder
+from .world import FirmArrays, World, create_world
 
 
 logging.getLogger("MESA").setLevel(logging.WARNING)

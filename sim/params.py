@@ -43,6 +43,16 @@ def allowed_names(word: Any, names: Iterable[Any]) -> str:
     return f"; {did_you_mean(word, names)}allowed: {', '.join(names)}"
 
 
+def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
+    """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
+    allowed: the one unknown-key check of parameters, run settings and scenarios."""
+    allowed = list(allowed)
+    unknown = sorted((k for k in data if k not in allowed), key=str)
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise ConfigError(f"{key}: unknown key{allowed_names(unknown[0], allowed)}")
+
+
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
     """A dataclass field with a range (inclusive) or a set of choices in its metadata."""
     meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices}
@@ -65,10 +75,7 @@ def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
         raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key{allowed_names(unknown[0], fields)}")
+    check_keys(data, fields, path)
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from relsim.params import Dist, Network, Population
+from .params import Dist, Network, Population
 
 
 def draw(dist: Dist, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -54,6 +54,12 @@ class Traits:
     initial_trust: np.ndarray
     assortment_rank: np.ndarray  # uniform in [0, 1): who relies on the items a cut removes first
     spin_seen: np.ndarray  # uniform in [0, 1): compared with spin_detection when a cut is framed
+
+
+#: Every consumer's own traits, one value each, in `Traits` order: what a day's rules read (the world's state
+#: holds them; the reference engine's consumers copy them). `fit` is consumer x firm and lives in the state
+#: as an array of its own; `initial_trust` is used at day 0 only.
+TRAITS = tuple(f.name for f in dataclasses.fields(Traits) if f.name not in ("fit", "initial_trust"))
 
 
 def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator) -> Traits:

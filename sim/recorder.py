@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from relsim.economics import _equity
-from relsim.params import LEVERS
-from relsim.trust import beta_mean, prior
-from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
+from .economics import _equity
+from .params import LEVERS
+from .trust import beta_mean, prior
+from .world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",

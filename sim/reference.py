@@ -30,11 +30,12 @@ import mesa
 from mesa.agent import AgentSet
 import numpy as np
 
-from relsim import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
-                    support, trust, voice, word_of_mouth)
-from relsim.params import Strategy
-from relsim.world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
-                          World, log_episode)
+from . import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
+               support, trust, voice, word_of_mouth)
+from .params import Strategy
+from .population import TRAITS
+from .world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
+                    World, log_episode)
 
 
 def _plain(module: ModuleType) -> SimpleNamespace:
@@ -48,8 +49,9 @@ def _plain(module: ModuleType) -> SimpleNamespace:
                                support, trust, voice, word_of_mouth))
 
 
-class Firm(agents.Firm):
-    """A firm: staffs its support line, listens, learns, and keeps its accounts (firm-side phases)."""
+class ReferenceFirm(agents.Firm):
+    """The reference engine's firm: a Mesa firm agent that keeps its own day's counters, evidence ledger and
+    accounts, and staffs its support line, listens and learns itself (the firm-side phases)."""
 
     def __init__(self, model: mesa.Model, index: int, name: str, strategy: Strategy):
         super().__init__(model, index, name, strategy)
@@ -120,17 +122,16 @@ class Firm(agents.Firm):
         self.value += economics.discounted(self.model.b, t["revenue"] - t["cost"], day)
 
 
-class Consumer(mesa.Agent):
-    """A consumer: its traits, its provider, and its evidence, intimacy and fit about every firm."""
+class ReferenceConsumer(mesa.Agent):
+    """The reference engine's consumer: an agent that holds its own state (its traits, its provider, and its
+    evidence, intimacy and fit about every firm) and applies the rules to itself; not a view on the arrays like
+    sim/agents.py's Consumer."""
 
     def __init__(self, model: mesa.Model, index: int, w: World):
         super().__init__(model)
         self.index = index
-        t = w.traits
-        for trait in ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity",
-                      "support_seeking", "voice_propensity", "public_voice", "problem_proneness", "patience",
-                      "spin_detection", "assortment_rank", "spin_seen"):
-            setattr(self, trait, float(getattr(t, trait)[index]))
+        for trait in TRAITS:
+            setattr(self, trait, float(getattr(w.traits, trait)[index]))
         self.pos, self.neg = w.pos[index].tolist(), w.neg[index].tolist()  # evidence about each firm
         self.intimacy, self.fit = w.intimacy[index].tolist(), w.fit[index].tolist()
         self.provider, self.tenure = int(w.provider[index]), 0
@@ -140,7 +141,7 @@ class Consumer(mesa.Agent):
         self.open_days = self.calls = 0
         self.seeking = False
         self.heard_negative = 0.0  # W-: negative posts about the provider heard yesterday
-        self.neighbours: list[Consumer] = []
+        self.neighbours: list[ReferenceConsumer] = []
 
     # ------------------------------------------------------------------ helpers
     def receive(self, sign: str, cause: str, firm: int, amount: float, direct: bool = False) -> None:
@@ -219,7 +220,7 @@ class Consumer(mesa.Agent):
                 if self.provider == firm.index:
                     self.respond(firm)
 
-    def respond(self, firm: Firm) -> None:
+    def respond(self, firm: ReferenceFirm) -> None:
         """My provider's contact may sell me something: a cross-sell, upgrade or renewal (§7.2.1)."""
         chance = contacts.response_chance(self.model.b, self.fit[firm.index], self.trust(firm.index), self.load,
                                           self.contact_capacity)
@@ -265,7 +266,7 @@ class Consumer(mesa.Agent):
         self.open_severity += severity
 
     # ------------------------------------------------------------------ phase 6 (called by my provider)
-    def call_support(self, firm: Firm, reached: bool) -> None:
+    def call_support(self, firm: ReferenceFirm, reached: bool) -> None:
         """My call about an open problem: a busy line, or heard, perhaps charged, perhaps resolved (§7.6)."""
         b, first_call = self.model.b, self.calls == 0
         self.calls += 1
@@ -390,7 +391,7 @@ class Consumer(mesa.Agent):
                 neighbour.heard_negative += weight
 
     # ------------------------------------------------------------------ phase 12 (called by my provider)
-    def hear_back(self, firm: Firm) -> None:
+    def hear_back(self, firm: ReferenceFirm) -> None:
         """The firm answers my complaint: evidence, a two-way exchange, relief (§7.12)."""
         b = self.model.b
         firm.today["complaints_answered"] += 1
@@ -463,7 +464,7 @@ class Consumer(mesa.Agent):
         self.model.firms[firm].today["acquired"] += 1
 
 
-def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[Firm], mesa.AgentSet]:
+def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[ReferenceFirm], mesa.AgentSet]:
     """Create the firm and consumer agents from `model.world` (day 0) and the per-process random streams."""
     w = model.world
     seeds = dict(zip(STREAMS, np.random.SeedSequence(model.seed).spawn(len(STREAMS)), strict=True))
@@ -471,11 +472,11 @@ def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[Firm],
     model.b = w.kernel()[1]  # the behaviour and market parameters, as the compiled rules get them
     model.day = 0
     model.private_complaints, model.public_posts, model.praise_posts, model.leavers = [], [], [], []
-    firms = [Firm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
+    firms = [ReferenceFirm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
     for firm in firms:
         firm.count = int(w.firm_customers[firm.index])
     model.firm_agents = AgentSet(firms, random=model.random)
-    consumers = AgentSet([Consumer(model, n, w) for n in range(w.n)], random=model.random)
+    consumers = AgentSet([ReferenceConsumer(model, n, w) for n in range(w.n)], random=model.random)
     people = list(consumers)
     for c in people:
         c.neighbours = [people[k] for k in w.adj.indices[w.adj.indptr[c.index]: w.adj.indptr[c.index + 1]]]

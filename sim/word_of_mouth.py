@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, add
+from .world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, add
 
 
 @njit(cache=True, inline="always")

@@ -25,10 +25,10 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.experimental import structref
 
-from relsim.params import Behaviour, Market, Strategy
-from relsim.population import Traits, build_network, draw_traits
-from relsim.rand import NEVER, exponential, seed_streams
-from relsim.trust import beta_mean, initial_range, prior, routes
+from .params import Behaviour, Market, Strategy
+from .population import TRAITS, Traits, build_network, draw_traits
+from .rand import NEVER, exponential, seed_streams
+from .trust import beta_mean, initial_range, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
@@ -65,10 +65,6 @@ QUICK, RESOLVED_LATER, UNRESOLVED_END, SILENT = range(len(EPISODE_OUTCOMES))
 
 _F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
 _B2, _U2 = types.boolean[:, ::1], types.uint64[:, ::1]
-
-TRAITS = ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity", "support_seeking",
-          "voice_propensity", "public_voice", "problem_proneness", "patience", "spin_detection", "assortment_rank",
-          "spin_seen")
 
 #: Arrays of the state tuple that the World holds as attributes of the same name.
 ARRAYS = (

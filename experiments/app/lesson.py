@@ -172,80 +172,104 @@ def new_captions(model: RelationshipModel, state: LessonState) -> list[Caption]:
     w, rec, day = model.world, model.recorder, model.world.day
     if rec.day == 0:
         return []
-    col = {c: k for k, c in enumerate(COLUMNS)}
     today = rec.values[rec.day - 1, 0]
-    out: list[Caption] = []
     trust_now = w.trust()[:, 0]
-    mean_trust = float(today[col["mean_trust"]])
+    mean_trust = float(today[_COL["mean_trust"]])
     if day == 1 or np.isnan(state.first_trust):
         state.first_trust = mean_trust
+    said = [*_contact_load(w, state, mean_trust), *_public_complaint(w, state, trust_now), *_answered(state, today),
+            *_trust_level(state, today, mean_trust), *_churn_spike(rec, state, today), *_customers_lost(rec, state)]
+    state.prev_trust = trust_now.copy()
+    return [Caption(day, kind, text) for kind, text in said]
+
+
+#: Each recorded column's position in the recorder's rows.
+_COL = {c: k for k, c in enumerate(COLUMNS)}
+
+
+def _contact_load(w, state: LessonState, mean_trust: float) -> list[tuple[str, str]]:
+    """1. Contacts beyond most customers' capacity, and back within it."""
     customers = w.provider == 0
+    if not customers.any():
+        return []
+    share = float((w.load[customers] > w.traits.contact_capacity[customers]).mean())
+    if not state.overloaded and share > OVERLOAD_ON:
+        state.overloaded = True
+        trend = (f", down from {state.first_trust:.2f} on day 1" if mean_trust < state.first_trust else "")
+        return [("overload", f"Contacts now exceed the capacity of most customers ({share:.0%} are over theirs): "
+                             f"each further contact is a burden, not a bond. Mean trust {mean_trust:.2f}{trend}.")]
+    if state.overloaded and share < OVERLOAD_OFF:
+        state.overloaded = False
+        return [("relief", f"Contacts are back within most customers' capacity (only {share:.0%} are over theirs).")]
+    return []
 
-    def say(kind: str, text: str) -> None:
-        out.append(Caption(day, kind, text))
 
-    # 1. contact load beyond capacity
-    if customers.any():
-        share = float((w.load[customers] > w.traits.contact_capacity[customers]).mean())
-        if not state.overloaded and share > OVERLOAD_ON:
-            state.overloaded = True
-            trend = (f", down from {state.first_trust:.2f} on day 1" if mean_trust < state.first_trust else "")
-            say("overload", f"Contacts now exceed the capacity of most customers ({share:.0%} are over theirs): "
-                            f"each further contact is a burden, not a bond. Mean trust {mean_trust:.2f}{trend}.")
-        elif state.overloaded and share < OVERLOAD_OFF:
-            state.overloaded = False
-            say("relief", f"Contacts are back within most customers' capacity (only {share:.0%} are over theirs).")
+def _public_complaint(w, state: LessonState, trust_now: np.ndarray) -> list[tuple[str, str]]:
+    """2. The first public complaint about the firm, and the neighbours it reached."""
+    if "public_complaint" in state.fired or not len(w.public_posts):
+        return []
+    posters = w.public_posts[_firm_when_posting(w, w.public_posts) == 0]
+    if not len(posters):
+        return []
+    state.fired.add("public_complaint")
+    heard = np.setdiff1d(np.unique(np.concatenate(
+        [w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters])), posters)
+    lower = int((trust_now[heard] < state.prev_trust[heard]).sum())
+    who = "A customer complains" if len(posters) == 1 else f"{len(posters)} customers complain"
+    return [("public_complaint", f"{who} in public: {len(heard)} neighbours hear it, and {lower} of them "
+                                 f"now trust the firm less than yesterday.")]
 
-    # 2. the first public complaint about the firm, and the neighbours it reached
-    if "public_complaint" not in state.fired and len(w.public_posts):
-        posters = w.public_posts[_firm_when_posting(w, w.public_posts) == 0]
-        if len(posters):
-            state.fired.add("public_complaint")
-            heard = np.setdiff1d(np.unique(np.concatenate(
-                [w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters])), posters)
-            lower = int((trust_now[heard] < state.prev_trust[heard]).sum())
-            who = "A customer complains" if len(posters) == 1 else f"{len(posters)} customers complain"
-            say("public_complaint", f"{who} in public: {len(heard)} neighbours hear it, and {lower} of them "
-                                    f"now trust the firm less than yesterday.")
 
-    # 3. the first complaint the firm answers (the two-way exchange that builds intimacy)
-    if "answered" not in state.fired and today[col["complaints_answered"]] > 0:
-        state.fired.add("answered")
-        say("answered", f"The firm answers a complaint: a two-way exchange, the only kind that builds intimacy "
-                        f"(mean intimacy {today[col['mean_intimacy']]:.3f}).")
+def _answered(state: LessonState, today: np.ndarray) -> list[tuple[str, str]]:
+    """3. The first complaint the firm answers (the two-way exchange that builds intimacy)."""
+    if "answered" in state.fired or not today[_COL["complaints_answered"]] > 0:
+        return []
+    state.fired.add("answered")
+    return [("answered", f"The firm answers a complaint: a two-way exchange, the only kind that builds intimacy "
+                         f"(mean intimacy {today[_COL['mean_intimacy']]:.3f}).")]
 
-    # 4. trust below one half, and its recovery
-    if not np.isnan(mean_trust):
-        if not state.distrusted and mean_trust < TRUST_LOW:
-            state.distrusted = True
-            below = np.floor(mean_trust * 1000) / 1000  # 0.4996 reads 0.499, not 0.500
-            say("distrust", f"The average customer now trusts the firm less than not: mean trust {below:.3f} "
-                            f"(day 1: {state.first_trust:.2f}), mean stress {today[col['mean_stress']]:.2f}.")
-        elif state.distrusted and mean_trust > TRUST_RECOVERED:
-            state.distrusted = False
-            say("recovery", f"Trust recovers: mean trust is back above one half ({mean_trust:.3f}).")
 
-    # 5. churn rising over the first month's level, while the firm shrinks (a firm that gains more customers than
-    #    it loses is not "losing customers", whatever its churn: the caption must not contradict the chart)
-    churned = rec.values[: rec.day, 0, col["churned"]]
-    if "churn_spike" not in state.fired and rec.day >= 2 * CHURN_WINDOW:
-        first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
-        then, now = rec.values[rec.day - 1 - CHURN_WINDOW, 0, col["customers"]], today[col["customers"]]
-        if recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(now, 1) and now < then:
-            state.fired.add("churn_spike")
-            say("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
-                               f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}); "
-                               f"the firm went from {then:,.0f} to {now:,.0f} customers.")
+def _trust_level(state: LessonState, today: np.ndarray, mean_trust: float) -> list[tuple[str, str]]:
+    """4. Mean trust below one half, and its recovery."""
+    if np.isnan(mean_trust):
+        return []
+    if not state.distrusted and mean_trust < TRUST_LOW:
+        state.distrusted = True
+        below = np.floor(mean_trust * 1000) / 1000  # 0.4996 reads 0.499, not 0.500
+        return [("distrust", f"The average customer now trusts the firm less than not: mean trust {below:.3f} "
+                             f"(day 1: {state.first_trust:.2f}), mean stress {today[_COL['mean_stress']]:.2f}.")]
+    if state.distrusted and mean_trust > TRUST_RECOVERED:
+        state.distrusted = False
+        return [("recovery", f"Trust recovers: mean trust is back above one half ({mean_trust:.3f}).")]
+    return []
 
-    # 6. the firm's original (day-0) customers lost
+
+def _churn_spike(rec, state: LessonState, today: np.ndarray) -> list[tuple[str, str]]:
+    """5. Churn rising over the first month's level, while the firm shrinks (a firm that gains more customers than
+    it loses is not "losing customers", whatever its churn: the caption must not contradict the chart)."""
+    if "churn_spike" in state.fired or rec.day < 2 * CHURN_WINDOW:
+        return []
+    churned = rec.values[: rec.day, 0, _COL["churned"]]
+    first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
+    then, now = rec.values[rec.day - 1 - CHURN_WINDOW, 0, _COL["customers"]], today[_COL["customers"]]
+    if not (recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(now, 1) and now < then):
+        return []
+    state.fired.add("churn_spike")
+    return [("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
+                            f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}); "
+                            f"the firm went from {then:,.0f} to {now:,.0f} customers.")]
+
+
+def _customers_lost(rec, state: LessonState) -> list[tuple[str, str]]:
+    """6. The share of the firm's original (day-0) customers lost, at each step of RETENTION_STEPS."""
+    said = []
     surviving = float(rec.surviving[rec.day, 0])
     for level, words in RETENTION_STEPS:
         if f"retention_{level}" not in state.fired and surviving < level:
             state.fired.add(f"retention_{level}")
-            say("retention", f"The firm has lost {words} of its original customers (retention {surviving:.0%}).")
-
-    state.prev_trust = trust_now.copy()
-    return out
+            said.append(("retention", f"The firm has lost {words} of its original customers "
+                                      f"(retention {surviving:.0%})."))
+    return said
 
 
 class LessonModel(RelationshipModel):

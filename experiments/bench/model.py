@@ -54,7 +54,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from relsim.world import TRAITS
+from relsim.population import TRAITS
 
 from ..plumbing.outputs import short_commit
 

@@ -202,35 +202,8 @@ def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     events it takes to undo the failure."""
     consumers, seeds = _size(1, quick, consumers, seeds)
     seed, t0, after, size = seeds[0], 120, 365, 1.0
-    region = FACTS[1].region
-
-    def arm(kind: str, reference: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-        model = build_run(region, consumers=consumers, days=t0 + after, seed=seed)
-        w = model.world
-        for _ in range(t0):
-            model.step()
-        rows = np.flatnonzero(w.provider == 0)
-        omega = w.market.behaviour.negativity_bias
-        # an instantaneous event of `size` evidence units, folded in as trust.update folds a day's
-        # evidence (ODD §7.9): positive evidence adds to a, negative evidence adds omega times to b
-        if kind in ("negative", "rebuild"):
-            w.neg[rows, 0] += omega * size
-        elif kind == "positive":
-            w.pos[rows, 0] += size
-        path = [w.trust(rows)[:, 0].mean()]
-        boosts, undone = 0, False
-        while model.running:
-            if kind == "rebuild" and not undone:
-                if path[-1] >= reference[len(path) - 1]:
-                    undone = True
-                else:  # one more success of the same size, at the end of the day
-                    w.pos[rows, 0] += size
-                    boosts += 1
-                    path[-1] = w.trust(rows)[:, 0].mean()
-            model.step()
-            path.append(w.trust(rows)[:, 0].mean())
-        return np.array(path), boosts
-
+    arm = functools.partial(_after_an_event, FACTS[1].region, consumers=consumers, seed=seed, t0=t0, after=after,
+                            size=size)
     control_path, _ = arm("control")
     positive, _ = arm("positive")
     negative, _ = arm("negative")
@@ -256,6 +229,38 @@ def fact_1(quick: bool = False, *, consumers: int | None = None, seeds: Sequence
     summary = (f"drop/gain = {ratio:.2f}; half of the drop is won back after {half_days} days; "
                f"{boosts} equal successes undo one failure")
     return FactResult(FACTS[1], checks, data, summary, fig)
+
+
+def _after_an_event(region: Sequence[str], kind: str, reference: np.ndarray | None = None, *, consumers: int,
+                    seed: int, t0: int, after: int, size: float) -> tuple[np.ndarray, int]:
+    """The focal firm's customers' mean trust from day `t0` on, after one event of `size` evidence units on that
+    day: none ("control"), "positive", "negative", or "rebuild" (negative, then one equal success at the end of
+    each day until trust is back on the `reference` path). Returns the path and the successes it took."""
+    model = build_run(region, consumers=consumers, days=t0 + after, seed=seed)
+    w = model.world
+    for _ in range(t0):
+        model.step()
+    rows = np.flatnonzero(w.provider == 0)
+    omega = w.market.behaviour.negativity_bias
+    # an instantaneous event of `size` evidence units, folded in as trust.update folds a day's
+    # evidence (ODD §7.9): positive evidence adds to a, negative evidence adds omega times to b
+    if kind in ("negative", "rebuild"):
+        w.neg[rows, 0] += omega * size
+    elif kind == "positive":
+        w.pos[rows, 0] += size
+    path = [w.trust(rows)[:, 0].mean()]
+    boosts, undone = 0, False
+    while model.running:
+        if kind == "rebuild" and not undone:
+            if path[-1] >= reference[len(path) - 1]:
+                undone = True
+            else:  # one more success of the same size, at the end of the day
+                w.pos[rows, 0] += size
+                boosts += 1
+                path[-1] = w.trust(rows)[:, 0].mean()
+        model.step()
+        path.append(w.trust(rows)[:, 0].mean())
+    return np.array(path), boosts
 
 
 # --------------------------------------------------------------------------- fact 2: retention rises with tenure

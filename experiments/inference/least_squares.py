@@ -216,38 +216,52 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
     (central differences a tenth of a log unit wide), with an error variance of at least the noise of the
     simulated mean over seeds (and of the observed shares, when the data are counts).
     """
-    from scipy import optimize
+    objective = _Objective(curve, setup, fit_periods, progress)
+    z, profile = _search(objective, objective.coords.point(data_start(curve, setup, fit_periods)), max_evals)
+    return _uncertainty(objective, curve, _clipped(objective.coords.values(z)), profile)
 
-    coords = _Coordinates(setup)
-    keys, dim = coords.keys, len(coords.keys)
-    target = curve.shares[1: fit_periods + 1]
-    cache: dict[tuple, np.ndarray] = {}
 
-    def clipped(values: dict[str, float]) -> dict[str, float]:
-        return {k: float(np.clip(v, PARAMS[k].lo, PARAMS[k].hi)) for k, v in values.items()}
+def _clipped(values: dict[str, float]) -> dict[str, float]:
+    """The values clipped to their parameters' bounds."""
+    return {k: float(np.clip(v, PARAMS[k].lo, PARAMS[k].hi)) for k, v in values.items()}
 
-    def shares(values: dict[str, float]) -> np.ndarray:
-        key = tuple(round(values[k], 9) for k in keys)
-        if key not in cache:
-            cache[key] = simulate(setup, values, fit_periods)[1:]
-            if progress:
-                progress(len(cache), float(np.sum((cache[key] - target) ** 2)))
-        return cache[key]
 
-    def objective(z: np.ndarray) -> float:
-        values = coords.values(z)
-        excess = coords.excess(values)
-        return float(np.sum((shares(clipped(values)) - target) ** 2)) + excess**2 + 0.01 * excess
+class _Objective:
+    """The sum of squared gaps between the simulated and the observed shares at a search point, plus a penalty
+    for points outside the bounds. Each parameter set is simulated once (`cache`); `progress` hears of each."""
 
-    def local(z0: np.ndarray, free: list[int], budget: int, step: float = 0.3) -> tuple[np.ndarray, float]:
+    def __init__(self, curve: Curve, setup: Setup, fit_periods: int,
+                 progress: Callable[[int, float], None] | None = None):
+        self.coords = _Coordinates(setup)
+        self.setup, self.fit_periods, self.progress = setup, fit_periods, progress
+        self.target = curve.shares[1: fit_periods + 1]
+        self.cache: dict[tuple, np.ndarray] = {}
+
+    def shares(self, values: dict[str, float]) -> np.ndarray:
+        """The simulated shares at periods 1 ... K for these parameter values."""
+        key = tuple(round(values[k], 9) for k in self.coords.keys)
+        if key not in self.cache:
+            self.cache[key] = simulate(self.setup, values, self.fit_periods)[1:]
+            if self.progress:
+                self.progress(len(self.cache), float(np.sum((self.cache[key] - self.target) ** 2)))
+        return self.cache[key]
+
+    def __call__(self, z: np.ndarray) -> float:
+        values = self.coords.values(z)
+        excess = self.coords.excess(values)
+        return float(np.sum((self.shares(_clipped(values)) - self.target) ** 2)) + excess**2 + 0.01 * excess
+
+    def local(self, z0: np.ndarray, free: list[int], budget: int, step: float = 0.3) -> tuple[np.ndarray, float]:
         """Nelder-Mead over the coordinates `free`, the others held at z0."""
+        from scipy import optimize
+
         if budget < len(free) + 2:
-            return z0, objective(z0)
+            return z0, self(z0)
 
         def sub(y: np.ndarray) -> float:
             z = z0.copy()
             z[free] = y
-            return objective(z)
+            return self(z)
 
         y0 = z0[free]
         simplex = np.vstack([y0] + [y0 + step * np.eye(len(free))[j] for j in range(len(free))])
@@ -257,47 +271,65 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
         z[free] = res.x
         return z, float(res.fun)
 
-    z = coords.point(data_start(curve, setup, fit_periods))
+
+def _search(objective: _Objective, z: np.ndarray, max_evals: int) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """The best search point from `z` within about `max_evals` simulations (less the Jacobian's), and the
+    profile over the trust sensitivity when it is fitted with others."""
+    keys = objective.coords.keys
+    dim = len(keys)
     jac_budget = 2 * dim + 1
     budget = max(max_evals - jac_budget, 4 * dim)
-    profile: list[dict[str, float]] = []
     ts_key = "behaviour.trust_sensitivity"
-    if ts_key in keys and dim > 1:
-        t = keys.index(ts_key)
-        others = [j for j in range(dim) if j != t]
-        grid = np.exp(np.linspace(math.log(1.0), math.log(16.0), 5))
-        per_point = max(budget * 2 // (3 * len(grid)), len(others) + 3)
-        fits = []
-        for g in grid:
-            z[t] = math.log(g)
-            z, value = local(z, others, per_point)
-            fits.append((z.copy(), value))
-            profile.append({"trust_sensitivity": float(g), "rmse": math.sqrt(max(value, 0) / len(target))})
-        k = int(np.argmin([v for _, v in fits]))
-        z = fits[k][0].copy()
-        if 0 < k < len(grid) - 1:  # parabola through the profile at the best grid point and its neighbours
-            lx = np.log(grid[k - 1: k + 2])
-            a, b, _ = np.polyfit(lx, [v for _, v in fits[k - 1: k + 2]], 2)
-            if a > 0:
-                z[t] = float(np.clip(-b / (2 * a), lx[0], lx[-1]))
-        spent = len(cache)
-        z, _ = local(z, list(range(dim)), max(max_evals - jac_budget - spent, 0), step=0.15)
-    else:
-        z, _ = local(z, list(range(dim)), budget)
-    values = clipped(coords.values(z))
+    if ts_key not in keys or dim == 1:
+        z, _ = objective.local(z, list(range(dim)), budget)
+        return z, []
+    z, profile = _profile(objective, z, keys.index(ts_key), budget)
+    spent = len(objective.cache)
+    z, _ = objective.local(z, list(range(dim)), max(max_evals - jac_budget - spent, 0), step=0.15)
+    return z, profile
+
+
+def _profile(objective: _Objective, z: np.ndarray, t: int, budget: int) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """The trust sensitivity (coordinate `t`) profiled on a grid from 1 to 16, the other parameters fitted by
+    Nelder-Mead at each point (warm-started from the last); the best point, refined by a parabola through
+    it and its neighbours, and the profile's in-sample RMSE at each grid point."""
+    others = [j for j in range(len(z)) if j != t]
+    grid = np.exp(np.linspace(math.log(1.0), math.log(16.0), 5))
+    per_point = max(budget * 2 // (3 * len(grid)), len(others) + 3)
+    fits, profile = [], []
+    for g in grid:
+        z[t] = math.log(g)
+        z, value = objective.local(z, others, per_point)
+        fits.append((z.copy(), value))
+        profile.append({"trust_sensitivity": float(g), "rmse": math.sqrt(max(value, 0) / len(objective.target))})
+    k = int(np.argmin([v for _, v in fits]))
+    z = fits[k][0].copy()
+    if 0 < k < len(grid) - 1:  # parabola through the profile at the best grid point and its neighbours
+        lx = np.log(grid[k - 1: k + 2])
+        a, b, _ = np.polyfit(lx, [v for _, v in fits[k - 1: k + 2]], 2)
+        if a > 0:
+            z[t] = float(np.clip(-b / (2 * a), lx[0], lx[-1]))
+    return z, profile
+
+
+def _uncertainty(objective: _Objective, curve: Curve, values: dict[str, float], profile: list[dict[str, float]]
+                 ) -> ABMFit:
+    """The fit at `values` with its standard errors and 95% intervals: the Gauss-Newton curvature (central
+    differences a tenth of a log unit wide), with an error variance of one share that is the fit's residual
+    variance, but at least the noise of the simulated mean (spread over seeds) plus, for counts, the binomial
+    noise of the observed shares."""
+    keys, target = objective.coords.keys, objective.target
     x = np.log([values[k] for k in keys])
     lo_x = np.log([PARAMS[k].lo for k in keys])
     hi_x = np.log([PARAMS[k].hi for k in keys])
 
     def residuals(xx: np.ndarray) -> np.ndarray:
-        return shares({k: float(np.exp(v)) for k, v in zip(keys, xx, strict=True)}) - target
+        return objective.shares({k: float(np.exp(v)) for k, v in zip(keys, xx, strict=True)}) - target
 
     fitted = residuals(x) + target
     resid = float(np.sum((fitted - target) ** 2))
     jac = jacobian(residuals, x, lo_x, hi_x, step=0.1)
-    # error variance of one share: the fit's residual variance, but at least the noise of the simulated
-    # mean (spread over seeds) plus, for counts, the binomial noise of the observed shares
-    runs = simulate_seeds(setup, values, fit_periods)[:, 1:]
+    runs = simulate_seeds(objective.setup, values, objective.fit_periods)[:, 1:]
     noise = runs.var(axis=0, ddof=1) / len(runs) if len(runs) > 1 else np.zeros(len(target))
     if curve.cohort_size:
         noise = noise + target * (1 - target) / curve.cohort_size
@@ -306,5 +338,5 @@ def fit_abm(curve: Curve, setup: Setup, fit_periods: int, *, max_evals: int = 10
     ci = {k: (max(float(np.exp(v - 1.96 * s)), PARAMS[k].lo), min(float(np.exp(v + 1.96 * s)), PARAMS[k].hi))
           if np.isfinite(s) else (math.nan, math.nan) for k, v, s in zip(keys, x, se_log, strict=True)}
     return ABMFit(values=values, se=se, ci=ci, correlation=np.round(corr, 4).tolist(), sse=resid,
-                  evaluations=len(cache), fitted=np.r_[1.0, fitted], profile=profile,
+                  evaluations=len(objective.cache), fitted=np.r_[1.0, fitted], profile=profile,
                   message="profile over trust_sensitivity, then Nelder-Mead" if profile else "Nelder-Mead")

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, allowed_names, build
+from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, allowed_names, build, check_keys
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -177,9 +177,7 @@ def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
 
 def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     """Validate a composed config (plain containers) and build the RunSpec; raises ConfigError."""
-    unknown = sorted(set(cfg) - set(SETTINGS))
-    if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown key{allowed_names(unknown[0], SETTINGS)}")
+    check_keys(cfg, SETTINGS)
     strategies = cfg.get("strategies") or {}
     if not isinstance(strategies, Mapping):
         raise ConfigError(f"strategies={strategies!r}: expected a mapping of strategy presets")

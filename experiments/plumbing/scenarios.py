@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from relsim.params import ConfigError, Market, Strategy, allowed_names, build
+from relsim.params import ConfigError, Market, Strategy, build, check_keys
 
 BASELINE = "baseline"
 _OPS = ("set", "scale", "add")
@@ -73,9 +73,7 @@ def parse(name: str, data: Mapping[str, Any] | None) -> Scenario:
 def _known(data: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}={data!r}: expected a mapping with keys {', '.join(allowed)}")
-    for key in data:
-        if key not in allowed:
-            raise ConfigError(f"{path}.{key}: unknown key{allowed_names(key, allowed)}")
+    check_keys(data, allowed, path)
 
 
 def _change(data: Mapping[str, Any], path: str, market: bool = True) -> Change:
