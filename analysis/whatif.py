@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 
 from .load import RunData
 from .summary import METRICS, RETENTION_HORIZONS, profit_gap, summarise, trust_gap
-from .stats import clear
-from .wording import call, crossover_clause, levers_line, currency_of, gap_cause, is_clear, money_words, uncalled
+from .stats import MIN_CLEAR_PAIRS, clear
+from .wording import TERMINAL_WIDTH, call, crossover_clause, levers_line, currency_of, gap_cause, is_clear, money_words, uncalled
 
 BASELINE = "baseline"
 
@@ -345,32 +346,50 @@ def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -
         available = [m for m in [longest, *available] if m]
     rows = table[(table["reference"] != "") & table["metric"].isin(available)]
     wide = rows.pivot_table(index=["arm", "scenario"], columns="metric",
-                            values=["diff", "diff_ci_low", "diff_ci_high", "p_wilcoxon"], sort=False)
+                            values=["diff", "diff_ci_low", "diff_ci_high", "p_wilcoxon", "n_seeds"], sort=False)
     wide.columns = [f"{metric}_{stat}".replace("_diff_ci_", "_ci_").replace("_diff", "_effect")
                     for stat, metric in wide.columns]
-    order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon")]
+    order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon", "n_seeds")]
     return wide[order].reset_index()
 
 
-def _fmt_effect(metric: str, d: float, lo: float, hi: float) -> str:
+def _fmt_effect(metric: str, d: float, lo: float, hi: float, n: int) -> str:
     scale, unit, fmt = (100, " pp", ".1f") if metric.startswith("retention") else \
         (1, "", ".3f") if metric in ("trust", "intimacy", "stress") else (1, "", ",.0f")
-    mark = "*" if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) else " "
+    mark = "*" if clear(lo, hi, n) else " "  # clear: the CI excludes 0 over enough seeds (stats.clear)
     return f"{d * scale:+{fmt}}{unit} [{lo * scale:+{fmt}}, {hi * scale:+{fmt}}]{mark}"
 
 
-def format_overview(frame: pd.DataFrame) -> str:
-    """The overview as a terminal table: effects of each scenario vs baseline, per strategy."""
+def format_overview(frame: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+    """The overview as a terminal table: effects of each scenario vs baseline, per strategy; wider than `width`
+    columns, it is split into blocks of metrics, each repeating the strategy and scenario."""
     metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
     header = ["strategy", "scenario", *(f"{metric_label(m)} effect [95% CI]" for m in metrics)]
-    rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
+    rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"],
+                                                    int(r.get(f"{m}_n_seeds", 0) or 0))
                                         for m in metrics)] for _, r in frame.iterrows()]
     widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
-    line = lambda cols: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
-    rule = "-" * len(line(header))
-    note = "paired effects scenario − baseline on the same seeds; * the 95% bootstrap CI excludes 0"
-    return "\n".join([line(header), rule, *map(line, rows), rule, note])
+    blocks, current = [], []
+    for i in range(2, len(header)):
+        if current and widths[0] + widths[1] + sum(widths[j] + 2 for j in [*current, i]) + 2 > width:
+            blocks.append(current)
+            current = []
+        current.append(i)
+    blocks.append(current)
+
+    def line(cols, block):
+        shown = [str(cols[0]).ljust(widths[0]), str(cols[1]).ljust(widths[1]),
+                 *(str(cols[i]).rjust(widths[i]) for i in block)]
+        return "  ".join(shown).rstrip()
+
+    parts = []
+    for block in blocks:
+        rule = "-" * len(line(header, block))
+        parts += [line(header, block), rule, *(line(r, block) for r in rows), rule]
+    n = int(frame[[c for c in frame.columns if c.endswith("_n_seeds")]].min().min()) if len(frame) else 0
+    note = (f"paired effects scenario − baseline on the same seeds ({n}); * clear: the 95% bootstrap CI excludes 0 "
+            f"over at least {MIN_CLEAR_PAIRS} seeds")
+    return "\n".join([*parts, *textwrap.wrap(note, width)])
 
 
 def overview_figure(frame: pd.DataFrame):
@@ -424,6 +443,9 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
                         [overview_figure(frame)]),
                 Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
                 Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]
+    inert = [c["reason"] for c in run.manifest.get("cannot_show") or []]
+    if inert:  # found before the runs: their rows are 0 by construction, not a finding
+        sections.insert(0, Section("Cells that cannot show an effect", "", [_sentence(r) for r in inert]))
     headline = (f"{len(scenarios_of(run)) - 1} scenarios against the baseline for "
                 f"{', '.join(run.arms)}, {run.runs['seed'].nunique()} seeds each.")
     write_text_atomic(out / "overview.html", page("relsim what-if library overview", *sections,

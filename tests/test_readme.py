@@ -123,7 +123,7 @@ def test_every_runnable_readme_block_runs_after_the_set_up(name, tmp_path):
             continue
         assert args[0].startswith(".venv/bin/"), args
         command = _sized(args, made)
-        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=1800,
                                 env={**os.environ, "RELSIM_NO_COLOR": "1"})
         shown = " ".join(args)
         assert result.returncode == 0, f"{shown}\n{result.stderr[-3000:]}"
