@@ -25,7 +25,7 @@ from .io import write_text_atomic
 from .page import Html, Section, page
 from .stats import MIN_CLEAR_PAIRS, clear
 from .summary import METRICS, RETENTION_HORIZONS
-from .wording import decimals_for, number
+from .wording import decimals_for, levers_of, number
 from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
@@ -234,7 +234,9 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
                                                                              border=0))])]
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
-                                 meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
+                                 meta=str(sweep.sweep_dir), verdict=_headline(sweep, names),
+                                 context=levers_of(sweep.job_config(0), sweep.manifest.get("arms") or [])
+                                 + " The swept keys change them from grid point to grid point."))
     return path
 
 

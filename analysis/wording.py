@@ -24,7 +24,7 @@ __all__ = [
     "DEFAULT_CURRENCY", "CAUSE_LABELS", "THOUSANDS_FROM", "currency_of", "number", "decimals_for", "money",
     "unit_label",
     "display_frame", "format_table", "is_clear", "call", "uncalled", "money_words", "replicates_phrase",
-    "levers_line", "too_few_to_tell", "gap_cause", "crossover_clause", "verdict", "uncertainty_split",
+    "levers_line", "levers_of", "too_few_to_tell", "gap_cause", "crossover_clause", "verdict", "uncertainty_split",
 ]
 
 CAUSE_LABELS: dict[str, str] = {
@@ -277,9 +277,13 @@ def replicates_phrase(run: RunData, n: int | None = None) -> str:
 def levers_line(run: RunData) -> str:
     """What differs between the arms: each lever (a Strategy field) whose value differs, with each arm's value,
     e.g. 'What differs: contact_rate one_way 52, reciprocal 12; listening 0.05, 0.8.' ('' for one arm)."""
-    config = run.manifest.get("config") or {}
+    return levers_of(run.manifest.get("config") or {}, run.arms)
+
+
+def levers_of(config: dict, arms: Sequence[str]) -> str:
+    """`levers_line` from a run's config (its `strategies`) and its arms."""
     strategies = config.get("strategies") or {}
-    arms = [a for a in run.arms if a in strategies]
+    arms = [a for a in arms if a in strategies]
     if len(arms) < 2:
         return f"The focal firm plays {arms[0]}." if arms else ""
     keys = sorted({k for a in arms for k in (strategies[a] or {})}, key=lambda k: list(strategies[arms[0]]).index(k)
@@ -287,7 +291,7 @@ def levers_line(run: RunData) -> str:
     parts = []
     for key in keys:
         values = [(strategies[a] or {}).get(key) for a in arms]
-        if len({repr(v) for v in values}) > 1:
+        if len({_lever(v) for v in values}) > 1:  # 12 and 12.0 are the same lever value
             shown = ", ".join(f"{a} {_lever(v)}" for a, v in zip(arms, values, strict=True)) if not parts else \
                 ", ".join(_lever(v) for v in values)
             parts.append(f"{key} {shown}")
@@ -295,7 +299,7 @@ def levers_line(run: RunData) -> str:
 
 
 def _lever(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def _pct(x: float, signed: bool = False) -> str:
