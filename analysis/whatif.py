@@ -110,7 +110,7 @@ def _cause_clause(run_view: RunData, scenario: str, trust: pd.Series | None = No
     return f"trust {'rises' if gap.sum() > 0 else 'falls'}: {gap_cause(gap)}"
 
 
-def _timing_clause(run: RunData, arm: str, scenario: str, currency: str) -> str:
+def _timing_clause(run: RunData, arm: str, scenario: str, currency: str, scale_from: list[float] | None = None) -> str:
     """When the scenario's cumulative profit effect turns: a peak that reverses or fades by the end, else
     the day on which the scenario overtakes the baseline (or falls behind it) for good ('' if neither). A peak,
     and a reversal, are claimed only where the effect's 95% band on that day excludes 0 over enough seeds."""
@@ -125,7 +125,7 @@ def _timing_clause(run: RunData, arm: str, scenario: str, currency: str) -> str:
     at_peak = clear(effect["low"].iloc[k], effect["high"].iloc[k], n)
     at_end = clear(effect["low"].iloc[-1], effect["high"].iloc[-1], n)
     if at_peak and k < len(mean) - 1 and peak != 0 and (np.sign(end) != np.sign(peak) or abs(end) < abs(peak) / 2):
-        shown_peak, shown_end = money_words([peak, end], currency, signed=True, scale_from=[peak, end])
+        shown_peak, shown_end = money_words([peak, end], currency, signed=True, scale_from=scale_from or [peak, end])
         if not at_end:
             turn = f"fades to {shown_end} by day {last:,} (its 95% band then includes 0)"
         else:
@@ -156,7 +156,7 @@ def _main_sentences(run: RunData, table: pd.DataFrame, rows: pd.DataFrame, arm: 
         text += (", but " if p_sign * r_sign < 0 else " and ") + retention
     trust = rows.loc[(main, "trust")] if (main, "trust") in rows.index else None
     return [_sentence(text), _sentence(_cause_clause(view(run, arm), main, trust)),
-            _sentence(_timing_clause(run, arm, main, currency))]
+            _sentence(_timing_clause(run, arm, main, currency, scale_from))]
 
 
 def _contrast_sentence(table: pd.DataFrame, row: pd.Series, arm: str, contrast: str, currency: str) -> str:
