@@ -346,10 +346,10 @@ def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -
         available = [m for m in [longest, *available] if m]
     rows = table[(table["reference"] != "") & table["metric"].isin(available)]
     wide = rows.pivot_table(index=["arm", "scenario"], columns="metric",
-                            values=["diff", "diff_ci_low", "diff_ci_high", "p_wilcoxon", "n_seeds"], sort=False)
+                            values=["diff", "diff_ci_low", "diff_ci_high", "p_wilcoxon"], sort=False)
     wide.columns = [f"{metric}_{stat}".replace("_diff_ci_", "_ci_").replace("_diff", "_effect")
                     for stat, metric in wide.columns]
-    order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon", "n_seeds")]
+    order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon")]
     return wide[order].reset_index()
 
 
@@ -360,13 +360,13 @@ def _fmt_effect(metric: str, d: float, lo: float, hi: float, n: int) -> str:
     return f"{d * scale:+{fmt}}{unit} [{lo * scale:+{fmt}}, {hi * scale:+{fmt}}]{mark}"
 
 
-def format_overview(frame: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+def format_overview(frame: pd.DataFrame, width: int = TERMINAL_WIDTH, n_seeds: int = 0) -> str:
     """The overview as a terminal table: effects of each scenario vs baseline, per strategy; wider than `width`
     columns, it is split into blocks of metrics, each repeating the strategy and scenario."""
     metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
     header = ["strategy", "scenario", *(f"{metric_label(m)} effect [95% CI]" for m in metrics)]
     rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"],
-                                                    int(r.get(f"{m}_n_seeds", 0) or 0))
+                                                    n_seeds)
                                         for m in metrics)] for _, r in frame.iterrows()]
     widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
     blocks, current = [], []
@@ -386,8 +386,7 @@ def format_overview(frame: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
     for block in blocks:
         rule = "-" * len(line(header, block))
         parts += [line(header, block), rule, *(line(r, block) for r in rows), rule]
-    n = int(frame[[c for c in frame.columns if c.endswith("_n_seeds")]].min().min()) if len(frame) else 0
-    note = (f"paired effects scenario − baseline on the same seeds ({n}); * clear: the 95% bootstrap CI excludes 0 "
+    note = (f"paired effects scenario − baseline on the same seeds ({n_seeds}); * clear: the 95% bootstrap CI excludes 0 "
             f"over at least {MIN_CLEAR_PAIRS} seeds")
     return "\n".join([*parts, *textwrap.wrap(note, width)])
 
@@ -441,7 +440,8 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
                         "3-year retention in percentage points, trust on [0, 1], NPV and customer equity in "
                         f"{currency_of(run)}.",
                         [overview_figure(frame)]),
-                Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
+                Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame, n_seeds=int(table["n_seeds"].min())))
+                                           + "</pre>")]),
                 Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]
     inert = [c["reason"] for c in run.manifest.get("cannot_show") or []]
     if inert:  # found before the runs: their rows are 0 by construction, not a finding

@@ -154,7 +154,7 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         table = effects(run)
         write_summary(table, out)
         write_overview(out, run, table)
-        print(format_overview(overview(table)))
+        print(format_overview(overview(table), n_seeds=int(table["n_seeds"].min())))
         return "overview.html"
     if spec.whatif:
         table = effects(run)
