@@ -26,7 +26,7 @@ COLORS = {
     "blue": "#1f77b4", "orange": "#ff7f0e", "green": "#2ca02c", "red": "#d62728", "purple": "#9467bd",
     "brown": "#8c564b", "grey": "#7f7f7f", "black": "black",
     "good": "#1a9850", "cool": "#4575b4", "bad": "#d73027", "edge": "#bbbbbb", "outline": "#555",
-    "rule": "#888", "cyan": "#17becf",
+    "rule": "#888", "cyan": "#17becf", "pink": "#e377c2", "olive": "#bcbd22",
 }
 #: Colours of arms (in order) and of evidence causes.
 ARM_PALETTE = qualitative.D3

@@ -23,9 +23,12 @@ h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2.2rem}
 .meta{color:#666;font-size:.85rem} .caption{color:#555;font-size:.9rem;margin:.2rem 0 .6rem}
 .verdict{font-size:1.1rem;background:#f4f7fb;border-left:4px solid #1f77b4;
 padding:.8rem 1rem;margin:1rem 0}
-table.summary{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums}
-table.summary th,table.summary td{padding:.3rem .7rem;border-bottom:1px solid #e3e3e3;
+table.summary{border-collapse:collapse;font-size:.9rem;font-variant-numeric:tabular-nums;display:block;
+max-width:100%;overflow-x:auto}
+table.summary th,table.summary td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;
 text-align:right;white-space:nowrap}
+table.summary thead th{white-space:normal;overflow-wrap:anywhere;max-width:13rem;vertical-align:bottom}
+table.summary tbody th{white-space:normal;min-width:11rem;max-width:16rem}
 table.summary th:first-child,table.summary tbody th,table.summary td:first-child{text-align:left}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:.3rem;color:#fff;font-size:.85rem;
 font-weight:600;margin-left:.4rem;vertical-align:middle}
@@ -64,13 +67,16 @@ class Section:
     anchor: str = ""  # the heading's id, for links within the page
 
 
-def page(title: str, *sections: Section, meta: str = "", verdict: str = "") -> str:
-    """A whole HTML page: title, meta line, verdict, then the sections in order."""
+def page(title: str, *sections: Section, meta: str = "", verdict: str = "", context: str = "") -> str:
+    """A whole HTML page: title, meta line, context (e.g. what differs between the arms), verdict, then the
+    sections in order."""
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>"]
     if meta:
         parts.append(paragraph(meta, "meta"))
+    if context:
+        parts.append(paragraph(context, "context"))
     if verdict:
         parts.append(paragraph(verdict, "verdict"))
     embedded = False

@@ -14,7 +14,7 @@ from .io import write_text_atomic
 from .page import Html, Section, page
 from .load import RunData, load_run
 from .summary import FOCAL_FIRM, crossover, evidence_rates, profit_gap, summarise
-from .wording import CAUSE_LABELS, currency_of, display_frame, verdict
+from .wording import CAUSE_LABELS, currency_of, display_frame, levers_line, verdict
 
 __all__ = ["SECTIONS", "BAND_NOTE", "TABLE_CAPTION", "figures", "meta_line", "summary_html", "write_report"]
 
@@ -240,7 +240,7 @@ def _page(run: RunData, title: str, figs: dict[str, go.Figure], summary: pd.Data
     summary = summarise(run) if summary is None else summary
     sections = [Section("Summary", TABLE_CAPTION, [summary_html(summary, currency_of(run))])]
     sections += [Section(*SECTIONS.get(key, (key, "")), [fig]) for key, fig in figs.items()]
-    return page(title, *sections, meta=meta_line(run),
+    return page(title, *sections, meta=meta_line(run), context=levers_line(run),
                 verdict=verdict(run, summary) if verdict_line is None else verdict_line)
 
 

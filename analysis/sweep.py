@@ -23,9 +23,9 @@ from .design import (box_text, discover_both, discovery_figure, has_design, read
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
-from .stats import clear
+from .stats import MIN_CLEAR_PAIRS, clear
 from .summary import METRICS, RETENTION_HORIZONS
-from .wording import decimals_for, number
+from .wording import decimals_for, levers_of, number
 from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
@@ -147,14 +147,15 @@ def _heatmap_traces(grid: pd.DataFrame, xkey: str, ykey: str, factor: float, zma
     table = grid.set_index([ykey, xkey])
     z = np.array([[table["effect"].get((y, x), np.nan) * factor for x in xs] for y in ys], dtype=float)
     clear = np.array([[bool(table["clear"].get((y, x), False)) for x in xs] for y in ys])
-    shown = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}")(z)
+    decimals = decimals_for("", z[np.isfinite(z)].ravel())  # one format for the whole map, as the table's
+    shown = np.vectorize(lambda v: "" if not np.isfinite(v) else f"{v:,.{decimals}f}")(z)
     text = np.where(clear, np.char.add(shown.astype(str), "*"), shown.astype(str))
     xa, ya = [str(x) for x in xs], [str(y) for y in ys]
     traces = [go.Heatmap(x=xa, y=ya, z=z, text=text, texttemplate="%{text}", colorscale="RdBu", zmid=0,
                          zmin=-zmax, zmax=zmax, showscale=showscale,
                          hovertemplate=f"{xkey}=%{{x}}<br>{ykey}=%{{y}}<br>effect %{{z:.3f}}<extra></extra>")]
     if len(xs) > 1 and len(ys) > 1 and np.nanmin(z) < 0 < np.nanmax(z):
-        traces.append(go.Contour(x=xa, y=ya, z=z, contours={"start": 0, "end": 0, "size": 1, "coloring": "lines"},
+        traces.append(go.Contour(x=xa, y=ya, z=z, contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
                                  line={"color": "black", "width": 3}, showscale=False, hoverinfo="skip",
                                  name="zero effect"))
     return traces
@@ -233,7 +234,9 @@ def write_sweep_report(sweep_dir: str | Path, metrics: tuple[str, ...] = DEFAULT
                                                                              border=0))])]
     path = Path(sweep_dir) / "sweep_report.html"
     write_text_atomic(path, page(f"relsim sweep: {', '.join(sweep.swept) or 'one grid point'}", *sections,
-                                 meta=str(sweep.sweep_dir), verdict=_headline(sweep, names)))
+                                 meta=str(sweep.sweep_dir), verdict=_headline(sweep, names),
+                                 context=levers_of(sweep.job_config(0), sweep.manifest.get("arms") or [])
+                                 + " The swept keys change them from grid point to grid point."))
     return path
 
 
@@ -404,11 +407,19 @@ def _reading(part: pd.DataFrame, keys: list[str], label: str, comparison: str) -
     swept key (if one) whose value separates the two (stats.clear: enough seeds to tell)."""
     arm = comparison.split(" − ")[0]
     ahead, behind, n = part[part["clear"] & (part["low"] > 0)], part[part["clear"] & (part["high"] < 0)], len(part)
+    excludes = ~part["clear"] & ((part["low"] > 0) | (part["high"] < 0))  # an interval off 0 over too few seeds
+    if excludes.any():
+        seeds = int(part.loc[excludes, "n_seeds"].min())
+        few = (f"at {int(excludes.sum())} of {n} grid points the 95% CI excludes 0, but {seeds} seed"
+               f"{'s' if seeds != 1 else ''} per grid point are too few to call it (a clear call needs "
+               f"{MIN_CLEAR_PAIRS})")
+        if not len(ahead) and not len(behind):
+            return f"{label} ({comparison}): {few}."
     if len(ahead) == n or len(behind) == n:
         side = "ahead" if len(ahead) == n else "behind"
         return f"{label}: {arm} is clearly {side} ({comparison}) at all {n} grid points."
     text = (f"{label}: {arm} is clearly ahead ({comparison}) at {len(ahead)} of {n} grid points and clearly behind "
-            f"at {len(behind)}")
+            f"at {len(behind)}" + (f"; {few}" if excludes.any() else ""))
     for key in keys if len(ahead) and len(behind) else ():
         if not pd.api.types.is_numeric_dtype(part[key]):
             continue

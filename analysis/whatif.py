@@ -10,13 +10,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 
 from .load import RunData
 from .summary import METRICS, RETENTION_HORIZONS, profit_gap, summarise, trust_gap
-from .wording import crossover_clause, currency_of, gap_cause, is_clear, money, too_few_to_tell
+from .stats import MIN_CLEAR_PAIRS, clear
+from .wording import TERMINAL_WIDTH, call, crossover_clause, levers_line, currency_of, gap_cause, is_clear, money_words, uncalled
 
 BASELINE = "baseline"
 
@@ -65,57 +67,117 @@ def effects(run: RunData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- verdict
 
-def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
+def _profit_clause(row: pd.Series, label: str, currency: str, scale_from: list[float]) -> tuple[str, int]:
+    """What the scenario does to profit, in money on the table's scale (`scale_from`: the row's numbers)."""
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
     if not is_clear(row):
-        return (f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f}{too_few_to_tell(row)})",
-                0)
+        return uncalled(row, label, lambda v: money_words([v], currency, True, scale_from)[0],
+                        verb="makes no clear difference to"), 0
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
-    return f"{verb} {label} by {money(abs(d))} (95% CI {money(a)} to {money(b)})", int(np.sign(d))
+    amount = money_words([abs(d)], currency, scale_from=scale_from)[0]
+    low, high = money_words([a, b], currency, scale_from=scale_from, bare=True)
+    return f"{verb} {label} by {amount} (95% CI {low} to {high})", int(np.sign(d))
 
 
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
     d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
     if not is_clear(row):
-        return (f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} "
-                f"points{too_few_to_tell(row)})", 0)
+        return uncalled(row, f"retention at {horizon}", lambda v: f"{100 * v:+.1f}", "points",
+                        verb="makes no clear difference to"), 0
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
         return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1
     return f"keeps {d:.1f} more points of its first customers at {horizon} (CI {a:.1f} to {b:.1f})", 1
 
 
-def _cause_clause(run_view: RunData, scenario: str) -> str:
-    """Which cause carries the largest share of the change in trust (evidence gained and lost per customer-day)."""
+def _cause_clause(run_view: RunData, scenario: str, trust: pd.Series | None = None) -> str:
+    """Which cause carries the largest share of the change in trust evidence (gained and lost per customer-day).
+    A direction ('trust rises') only where the end-of-run trust difference `trust` (a summary row) is clear."""
     gap = trust_gap(run_view, scenario, BASELINE)
     if not len(gap) or gap.sum() == 0:
         return ""
+    if trust is not None and not is_clear(trust):
+        d, lo, hi, n = trust["diff"], trust["diff_ci_low"], trust["diff_ci_high"], int(trust["n_seeds"])
+        said = {"few": f"trust at the end is {d:+.3f} against the baseline, but {n} seeds are too few to call it "
+                       f"(95% CI {lo:+.3f} to {hi:+.3f})",
+                "unclear": f"trust at the end shows no clear change (95% CI {lo:+.3f} to {hi:+.3f})",
+                "single": f"trust at the end differs by {d:+.3f} on the one seed (no interval)",
+                "none": "trust at the end is the same on every seed"}[call(trust)]
+        return f"{said}; of the change in trust evidence, {gap_cause(gap)}"
+    if trust is not None and np.sign(trust["diff"]) != np.sign(gap.sum()):  # the flow and the end disagree
+        return f"trust ends {'higher' if trust['diff'] > 0 else 'lower'}; of the change in trust evidence, {gap_cause(gap)}"
     return f"trust {'rises' if gap.sum() > 0 else 'falls'}: {gap_cause(gap)}"
 
 
-def _timing_clause(run: RunData, arm: str, scenario: str) -> str:
+def _timing_clause(run: RunData, arm: str, scenario: str, currency: str, scale_from: list[float] | None = None) -> str:
     """When the scenario's cumulative profit effect turns: a peak that reverses or fades by the end, else
-    the day on which the scenario overtakes the baseline (or falls behind it) for good ('' if neither)."""
+    the day on which the scenario overtakes the baseline (or falls behind it) for good ('' if neither). A peak,
+    and a reversal, are claimed only where the effect's 95% band on that day excludes 0 over enough seeds."""
     effect = effect_over_time(run, arm, scenario, "profit", cumulative=True)
     mean = effect["mean"].to_numpy(dtype=float)
     if not len(mean) or not np.isfinite(mean).any():
         return ""
+    n = int(run.runs.loc[run.runs["arm"] == arm, "seed"].nunique())
     k = int(np.nanargmax(np.abs(mean)))
     peak, end, last = mean[k], mean[-1], int(effect["day"].iloc[-1])
     day = int(round(float(effect["day"].iloc[k]), -1))
-    if k < len(mean) - 1 and peak != 0 and (np.sign(end) != np.sign(peak) or abs(end) < abs(peak) / 2):
-        turn = "reverses to" if np.sign(end) != np.sign(peak) else "shrinks to"
-        return (f"its cumulative profit effect peaks at {money(peak, True)} around day {day:,} and {turn} "
-                f"{money(end, True)} by day {last:,}")
+    at_peak = clear(effect["low"].iloc[k], effect["high"].iloc[k], n)
+    at_end = clear(effect["low"].iloc[-1], effect["high"].iloc[-1], n)
+    if at_peak and k < len(mean) - 1 and peak != 0 and (np.sign(end) != np.sign(peak) or abs(end) < abs(peak) / 2):
+        shown_peak, shown_end = money_words([peak, end], currency, signed=True, scale_from=scale_from or [peak, end])
+        if not at_end:
+            turn = f"fades to {shown_end} by day {last:,} (its 95% band then includes 0)"
+        else:
+            turn = f"{'reverses' if np.sign(end) != np.sign(peak) else 'shrinks'} to {shown_end} by day {last:,}"
+        return f"its cumulative profit effect peaks at {shown_peak} around day {day:,} and {turn}"
+    if not at_end:
+        return ""
     return crossover_clause(profit_gap(run.runs[run.runs["arm"] == arm], scenario, BASELINE, by="scenario"),
-                            scenario, BASELINE)
+                            scenario, BASELINE, n=n)
 
 
 def _sentence(text: str) -> str:
     """A sentence: capital first letter, one full stop."""
     text = " ".join(text.split()).rstrip(".")
     return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def _main_sentences(run: RunData, table: pd.DataFrame, rows: pd.DataFrame, arm: str, main: str,
+                    horizon_metric: str | None, horizon: str, profit_label: str, currency: str) -> list[str]:
+    """What the scenario does under `arm`: profit and retention, why trust moves, when the profit effect turns."""
+    profit_rows = table[(table["arm"] == arm) & (table["metric"] == "profit")]
+    scale_from = list(profit_rows[["mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"]].to_numpy()
+                      .ravel())
+    profit, p_sign = _profit_clause(rows.loc[(main, "profit")], profit_label, currency, scale_from)
+    text = f"under {arm}, {main} {profit}"
+    if horizon_metric:
+        retention, r_sign = _retention_clause(rows.loc[(main, horizon_metric)], horizon)
+        text += (", but " if p_sign * r_sign < 0 else " and ") + retention
+    trust = rows.loc[(main, "trust")] if (main, "trust") in rows.index else None
+    return [_sentence(text), _sentence(_cause_clause(view(run, arm), main, trust)),
+            _sentence(_timing_clause(run, arm, main, currency, scale_from))]
+
+
+def _contrast_sentence(table: pd.DataFrame, row: pd.Series, arm: str, contrast: str, currency: str) -> str:
+    """A contrast's NPV against the baseline, in the grammar of the verdicts."""
+    label = contrast.split(":", 1)[-1].replace("_", " ")
+    npv_rows = table[(table["arm"] == arm) & (table["metric"] == "npv")]
+    scale_from = list(npv_rows[["mean", "diff"]].to_numpy().ravel())
+    d = money_words([row["diff"]], currency, signed=True, scale_from=scale_from)[0]
+    lo, hi = money_words([row["diff_ci_low"], row["diff_ci_high"]], currency, True, scale_from, bare=True)
+    reading = {"clear": "", "few": f"; {int(row['n_seeds'])} seeds are too few to call it",
+               "unclear": "; no clear difference", "none": "; the same on every seed", "single": ""}[call(row)]
+    interval = f"95% CI {lo} to {hi}" if int(row["n_seeds"]) > 1 else "one seed: no interval"
+    return _sentence(f"{label}: NPV {d} against the baseline ({interval}{reading})")
+
+
+def scenario_line(run: RunData) -> str:
+    """What differs: the strategies' levers (when there are several) and what each scenario changes."""
+    described = run.manifest.get("scenario_descriptions") or {}
+    changes = "; ".join(f"{name}: {what}" for name, what in described.items() if name != BASELINE and what)
+    arms = levers_line(run)
+    return " ".join(p for p in (arms if len(run.arms) > 1 else "", f"Scenarios: {changes}." if changes else "") if p)
 
 
 def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
@@ -127,26 +189,24 @@ def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
         return "No scenario to compare with the baseline."
     main, contrasts = scenarios[1], scenarios[2:]
     horizon_metric = next((m for m in reversed(RETENTION_HORIZONS) if m in set(table["metric"])), None)
-    horizon = f"{RETENTION_HORIZONS[horizon_metric] // 365} years" if horizon_metric else ""
+    years = RETENTION_HORIZONS[horizon_metric] // 365 if horizon_metric else 0
+    horizon = f"{years} year{'s' if years != 1 else ''}" if horizon_metric else ""
     days = int(run.runs["day"].max())
     profit_label = f"{days // 365}-year profit" if days % 365 == 0 else f"{days}-day profit"
+    currency = currency_of(run)
+    inert = {(c["arm"], c["scenario"]): c["reason"] for c in run.manifest.get("cannot_show") or []}
     sentences = []
     for arm in run.arms:
         rows = table[(table["arm"] == arm)].set_index(["scenario", "metric"])
-        profit, p_sign = _profit_clause(rows.loc[(main, "profit")], profit_label)
-        text = f"under {arm}, {main} {profit}"
-        if horizon_metric:
-            retention, r_sign = _retention_clause(rows.loc[(main, horizon_metric)], horizon)
-            text += (", but " if p_sign * r_sign < 0 else " and ") + retention
-        sentences.append(_sentence(text))
-        sentences.append(_sentence(_cause_clause(view(run, arm), main)))
-        sentences.append(_sentence(_timing_clause(run, arm, main)))
+        if (arm, main) in inert:  # found before the runs: say why, never "no clear difference"
+            sentences.append(_sentence(inert[arm, main]))
+        else:
+            sentences += _main_sentences(run, table, rows, arm, main, horizon_metric, horizon, profit_label, currency)
         for c in contrasts:
-            row = rows.loc[(c, "npv")]
-            if math.isfinite(row["diff"]):
-                label = c.split(":", 1)[-1].replace("_", " ")
-                sentences.append(_sentence(f"{label}: NPV {money(row['diff'], True)} against the baseline (CI "
-                                           f"{money(row['diff_ci_low'], True)} to {money(row['diff_ci_high'], True)})"))
+            if (arm, c) in inert:
+                sentences.append(_sentence(inert[arm, c]))
+            elif math.isfinite(rows.loc[(c, "npv"), "diff"]):
+                sentences.append(_contrast_sentence(table, rows.loc[(c, "npv")], arm, c, currency))
     return " ".join(s for s in sentences if s)
 
 
@@ -268,7 +328,8 @@ def write_whatif_report(out_dir, run: RunData | None = None, title: str | None =
     sections.append(Section("Precision", "Half-width of the 95% CI of the NPV effect (more seeds narrow it): "
                             + note))
     path = out / "report.html"
-    write_text_atomic(path, page(title, *sections, meta=meta_line(run), verdict=whatif_verdict(run, table)))
+    write_text_atomic(path, page(title, *sections, meta=meta_line(run), context=scenario_line(run),
+                                 verdict=whatif_verdict(run, table)))
     return path
 
 
@@ -292,25 +353,42 @@ def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -
     return wide.reindex(columns=order).reset_index()  # a statistic no seed count allows (one seed: p) stays empty
 
 
-def _fmt_effect(metric: str, d: float, lo: float, hi: float) -> str:
+def _fmt_effect(metric: str, d: float, lo: float, hi: float, n: int) -> str:
     scale, unit, fmt = (100, " pp", ".1f") if metric.startswith("retention") else \
         (1, "", ".3f") if metric in ("trust", "intimacy", "stress") else (1, "", ",.0f")
-    mark = "*" if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) else " "
+    mark = "*" if clear(lo, hi, n) else " "  # clear: the CI excludes 0 over enough seeds (stats.clear)
     return f"{d * scale:+{fmt}}{unit} [{lo * scale:+{fmt}}, {hi * scale:+{fmt}}]{mark}"
 
 
-def format_overview(frame: pd.DataFrame) -> str:
-    """The overview as a terminal table: effects of each scenario vs baseline, per strategy."""
+def format_overview(frame: pd.DataFrame, width: int = TERMINAL_WIDTH, n_seeds: int = 0) -> str:
+    """The overview as a terminal table: effects of each scenario vs baseline, per strategy; wider than `width`
+    columns, it is split into blocks of metrics, each repeating the strategy and scenario."""
     metrics = [c[: -len("_effect")] for c in frame.columns if c.endswith("_effect")]
     header = ["strategy", "scenario", *(f"{metric_label(m)} effect [95% CI]" for m in metrics)]
-    rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"])
+    rows = [[r["arm"], r["scenario"], *(_fmt_effect(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"],
+                                                    n_seeds)
                                         for m in metrics)] for _, r in frame.iterrows()]
     widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
-    line = lambda cols: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)  # noqa: E731
-                                  for i, (c, w) in enumerate(zip(cols, widths))).rstrip()
-    rule = "-" * len(line(header))
-    note = "paired effects scenario − baseline on the same seeds; * the 95% bootstrap CI excludes 0"
-    return "\n".join([line(header), rule, *map(line, rows), rule, note])
+    blocks, current = [], []
+    for i in range(2, len(header)):
+        if current and widths[0] + widths[1] + sum(widths[j] + 2 for j in [*current, i]) + 2 > width:
+            blocks.append(current)
+            current = []
+        current.append(i)
+    blocks.append(current)
+
+    def line(cols, block):
+        shown = [str(cols[0]).ljust(widths[0]), str(cols[1]).ljust(widths[1]),
+                 *(str(cols[i]).rjust(widths[i]) for i in block)]
+        return "  ".join(shown).rstrip()
+
+    parts = []
+    for block in blocks:
+        rule = "-" * len(line(header, block))
+        parts += [line(header, block), rule, *(line(r, block) for r in rows), rule]
+    note = (f"paired effects scenario − baseline on the same seeds ({n_seeds}); * clear: the 95% bootstrap CI excludes 0 "
+            f"over at least {MIN_CLEAR_PAIRS} seeds")
+    return "\n".join([*parts, *textwrap.wrap(note, width)])
 
 
 def overview_figure(frame: pd.DataFrame):
@@ -362,10 +440,15 @@ def write_overview(out_dir, run: RunData, table: pd.DataFrame | None = None):
                         "3-year retention in percentage points, trust on [0, 1], NPV and customer equity in "
                         f"{currency_of(run)}.",
                         [overview_figure(frame)]),
-                Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame)) + "</pre>")]),
+                Section("Table", "", [Html("<pre>" + html.escape(format_overview(frame, n_seeds=int(table["n_seeds"].min())))
+                                           + "</pre>")]),
                 Section("Scenarios", "", [Html(f"<table class='summary'>{rows}</table>")])]
+    inert = [c["reason"] for c in run.manifest.get("cannot_show") or []]
+    if inert:  # found before the runs: their rows are 0 by construction, not a finding
+        sections.insert(0, Section("Cells that cannot show an effect", "", [_sentence(r) for r in inert]))
     headline = (f"{len(scenarios_of(run)) - 1} scenarios against the baseline for "
                 f"{', '.join(run.arms)}, {run.runs['seed'].nunique()} seeds each.")
     write_text_atomic(out / "overview.html", page("relsim what-if library overview", *sections,
-                                                  meta=meta_line(run), verdict=headline))
+                                                  meta=meta_line(run), context=levers_line(run) if len(run.arms) > 1
+                                                  else "", verdict=headline))
     return out / "overview.html"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .load import DRAW_STRIDE, RunData
-from .stats import clear
+from .stats import MIN_CLEAR_PAIRS, clear
 from .summary import (METRICS, crossover, evidence_shares, paired_differences, per_seed_metrics, profit_gap,
                       retention_rows, trust_gap)
 from .units import DEFAULT_CURRENCY, labelled, unit_label
@@ -23,8 +23,8 @@ from .units import DEFAULT_CURRENCY, labelled, unit_label
 __all__ = [
     "DEFAULT_CURRENCY", "CAUSE_LABELS", "THOUSANDS_FROM", "currency_of", "number", "decimals_for", "money",
     "unit_label",
-    "display_frame", "format_table", "is_clear", "too_few_to_tell", "gap_cause", "crossover_clause", "verdict",
-    "uncertainty_split",
+    "display_frame", "format_table", "is_clear", "call", "uncalled", "money_words", "replicates_phrase",
+    "levers_line", "levers_of", "too_few_to_tell", "gap_cause", "crossover_clause", "verdict", "uncertainty_split",
 ]
 
 CAUSE_LABELS: dict[str, str] = {
@@ -51,6 +51,8 @@ CAUSE_LABELS: dict[str, str] = {
 
 #: Counts and money from this magnitude on are shown in thousands, so a table fits 100 columns.
 THOUSANDS_FROM = 10_000
+#: The terminal's width for tables: wider ones are split into blocks of columns.
+TERMINAL_WIDTH = 100
 
 
 def currency_of(run: RunData) -> str:
@@ -139,27 +141,42 @@ def _label(metric: str, summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY,
     return labelled(meta.label, meta.unit, currency, scale)
 
 
-def format_table(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY) -> str:
-    """A compact, aligned plain-text table of the summary for the terminal (100 columns for two arms)."""
+def format_table(summary: pd.DataFrame, currency: str = DEFAULT_CURRENCY, replicates: str | None = None,
+                 width: int = TERMINAL_WIDTH) -> str:
+    """A compact, aligned plain-text table of the summary for the terminal, at most `width` columns: wider
+    tables are split into blocks of columns, each repeating the metric column. `replicates` says what each
+    arm's runs are ('10 seeds', '5 posterior draws × 3 seeds (15 runs an arm)')."""
     frame = display_frame(summary, currency)
     header = [frame.index.name or "", *frame.columns]
     rows = [[label, *values] for label, values in zip(frame.index, frame.to_numpy().tolist())]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    blocks, current = [], [1]
+    for i in range(2, len(header)):  # columns that fit beside the metric column, block by block
+        if widths[0] + sum(widths[j] + 2 for j in [*current, i]) > width:
+            blocks.append(current)
+            current = []
+        current.append(i)
+    blocks.append(current)
 
-    def line(cols: Sequence[str]) -> str:
+    def line(cols: Sequence[str], block: Sequence[int]) -> str:
         first = str(cols[0]).ljust(widths[0])
-        rest = [str(c).rjust(w) for c, w in zip(cols[1:], widths[1:])]
+        rest = [str(cols[i]).rjust(widths[i]) for i in block]
         return "  ".join([first, *rest]).rstrip()
 
-    n = summary["n_seeds"].max() if len(summary) else 0
+    n = int(summary["n_seeds"].max()) if len(summary) else 0
     arms = list(dict.fromkeys(summary["arm"]))
-    note = f"mean [95% bootstrap CI] over {n} seeds"
+    note = f"mean [95% bootstrap CI] over {replicates or f'{n} seed' + ('s' if n != 1 else '')}"
+    if n < 2:
+        note = f"one value each: with {replicates or '1 seed'} there is no interval"
     if len(arms) > 1:
         note += f"; 'arm − {arms[0]}' columns: paired differences on the same seeds"
     note += "; retention in % (differences in percentage points)"
-    rule = "-" * len(line(header))
-    wrapped = textwrap.wrap(note, width=max(len(rule), 60))
-    return "\n".join([line(header), rule, *(line(r) for r in rows), rule, *wrapped])
+    parts = []
+    for block in blocks:
+        rule = "-" * len(line(header, block))
+        parts += [line(header, block), rule, *(line(r, block) for r in rows), rule]
+    wrapped = textwrap.wrap(note, width=min(width, max(len(p) for p in parts)) if parts else width)
+    return "\n".join([*parts, *wrapped])
 
 
 # --------------------------------------------------------------------------- verdict
@@ -177,12 +194,112 @@ def is_clear(row: pd.Series) -> bool:
     return clear(row["diff_ci_low"], row["diff_ci_high"], row["n_seeds"])
 
 
-def too_few_to_tell(row: pd.Series) -> str:
-    """'; N seeds are too few to tell' when an unclear difference's interval excludes 0 ('' otherwise)."""
-    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
-    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) and not is_clear(row):
-        return f"; {int(row['n_seeds'])} seeds are too few to tell"
+# The one grammar of verdicts. A paired difference reads, by its numbers alone:
+#   clear     its 95% interval excludes 0 over at least MIN_CLEAR_PAIRS seeds: a direction, with the interval;
+#   few       the interval excludes 0 but over too few seeds: "too few seeds to call", never "no clear difference";
+#   unclear   the interval includes 0: "no clear difference", with the interval;
+#   single    one seed: the value, and no interval (never "95% CI x to x");
+#   none      0 on every seed: "no difference on any seed".
+
+
+def call(row: pd.Series) -> str:
+    """How a summary row's paired difference reads: 'clear', 'few', 'unclear', 'single' or 'none' (above)."""
+    d, lo, hi, n = row["diff"], row["diff_ci_low"], row["diff_ci_high"], int(row["n_seeds"])
+    if not np.isfinite(d):
+        return "unclear"
+    if n < 2:
+        return "single"
+    if d == 0 and lo == 0 and hi == 0:
+        return "none"
+    if clear(lo, hi, n):
+        return "clear"
+    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
+        return "few"
+    return "unclear"
+
+
+def uncalled(row: pd.Series, what: str, fmt, unit: str = "", verb: str = "shows no clear difference in") -> str:
+    """The words for a difference that is not called clear ('' when it is), after a subject ('the reciprocal
+    firm', 'support_fee_90d'): `what` names the quantity ('NPV', '3-year profit'), `fmt` formats a signed value,
+    `unit` follows the interval ('points'), `verb` says 'no clear difference' ('makes no clear difference to')."""
+    kind, n = call(row), int(row["n_seeds"])
+    d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
+    unit = f" {unit}" if unit else ""
+    if kind == "single":
+        return f"differs in {what} by {fmt(d)}{unit} on its one seed (no interval: one seed is too few to call)"
+    if kind == "none":
+        return f"{verb.replace('no clear', 'no')} {what} on any of the {n} seeds"
+    if kind == "few":
+        return (f"differs in {what} by {fmt(d)}{unit}, but {n} seeds are too few to call it (95% CI {fmt(lo)} to "
+                f"{fmt(hi)}{unit}; a clear call needs {MIN_CLEAR_PAIRS} seeds)")
+    if kind == "unclear":
+        return f"{verb} {what} (95% CI {fmt(lo)} to {fmt(hi)}{unit})"
     return ""
+
+
+def too_few_to_tell(row: pd.Series) -> str:
+    """'; N seeds are too few to call' when a difference's interval excludes 0 over too few seeds ('' otherwise)."""
+    return f"; {int(row['n_seeds'])} seeds are too few to call" if call(row) == "few" else ""
+
+
+def money_words(values: Sequence[float], currency: str = DEFAULT_CURRENCY, signed: bool = False,
+                scale_from: Sequence[float] | None = None, bare: bool = False) -> list[str]:
+    """Money as a headline says it: with its unit, on the table's scale (thousands when the numbers of its row,
+    `scale_from`, reach THOUSANDS_FROM, as the table shows them), e.g. ['$19.8 thousand', '$18.4 thousand'] or
+    ['+€950', '-€120']; `bare`: the numbers alone, on the same scale (for an interval after a worded value)."""
+    scale = _scale("currency", list(values if scale_from is None else scale_from))
+    word = " thousand" if scale > 1 else ""
+    symbol = len(currency) == 1 or not currency.isalpha()
+    out = []
+    for v in values:
+        if v is None or not np.isfinite(v):
+            out.append("n/a")
+            continue
+        dec = max(decimals_for("currency", [abs(v) / scale]), 1 if abs(v) / scale < 100 else 0) if scale > 1 else 0
+        text = f"{v / scale:{'+' if signed else ''},.{dec}f}"
+        sign, digits = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+        if bare:
+            out.append(text)
+        else:
+            out.append(f"{sign}{currency}{digits}{word}" if symbol else f"{sign}{digits}{word} {currency}")
+    return out
+
+
+def replicates_phrase(run: RunData, n: int | None = None) -> str:
+    """What the n replicates of each arm are: 'N seeds', or 'D posterior draws x S seeds (N runs an arm)'."""
+    seeds = int(run.runs["seed"].nunique()) if n is None and len(run.runs) else int(n or 0)
+    draws = int((run.manifest.get("config") or {}).get("posterior") or 0)
+    if draws > 1 and seeds % draws == 0:
+        return f"{draws} posterior draws × {seeds // draws} seeds ({seeds} runs an arm)"
+    return f"{seeds} seed{'s' if seeds != 1 else ''}"
+
+
+def levers_line(run: RunData) -> str:
+    """What differs between the arms: each lever (a Strategy field) whose value differs, with each arm's value,
+    e.g. 'What differs: mail_rate one_way 52, reciprocal 12; listening 0.05, 0.8.' ('' for one arm)."""
+    return levers_of(run.manifest.get("config") or {}, run.arms)
+
+
+def levers_of(config: dict, arms: Sequence[str]) -> str:
+    """`levers_line` from a run's config (its `strategies`) and its arms."""
+    strategies = config.get("strategies") or {}
+    arms = [a for a in arms if a in strategies]
+    if len(arms) < 2:
+        return f"The focal firm plays {arms[0]}." if arms else ""
+    keys = sorted({k for a in arms for k in (strategies[a] or {})}, key=lambda k: list(strategies[arms[0]]).index(k)
+                  if k in strategies[arms[0]] else 999)
+    parts = []
+    for key in keys:
+        values = [(strategies[a] or {}).get(key) for a in arms]
+        if len({_lever(v) for v in values}) > 1:  # 12 and 12.0 are the same lever value
+            shown = ", ".join(f"{a} {_lever(v)}" for a, v in zip(arms, values, strict=True)) if not parts else \
+                ", ".join(_lever(v) for v in values)
+            parts.append(f"{key} {shown}")
+    return ("What differs between the arms: " + "; ".join(parts) + ".") if parts else "The arms set the same levers."
+
+
+def _lever(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
 def _pct(x: float, signed: bool = False) -> str:
@@ -202,8 +319,7 @@ def _retention_clause(row: pd.Series, base: str) -> str:
     if not np.isfinite(d):
         return f"shares no seeds with {base} to compare retention"
     if not is_clear(row):
-        return (f"shows no clear difference in retention of its first customers from {base} "
-                f"(95% CI {lo:+.1f} to {hi:+.1f} points{too_few_to_tell(row)})")
+        return uncalled(row, f"retention of its first customers from {base}", lambda v: f"{100 * v:+.1f}", "points")
     if d > 0:
         return (f"keeps {d:.1f} points more of its first customers than {base} "
                 f"(95% CI {lo:.1f} to {hi:.1f})")
@@ -221,7 +337,7 @@ def _npv_clause(row: pd.Series, base_mean: float) -> str:
         return _pct(v / scale, signed) if scale else money(v, signed)
 
     if not is_clear(row):
-        return f"no clear difference in NPV (CI {fmt(lo, True)} to {fmt(hi, True)}{too_few_to_tell(row)})"
+        return uncalled(row, "NPV", lambda v: fmt(v, True))
     if d > 0:
         return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
     return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)})"
@@ -233,11 +349,7 @@ def _compare_clause(arm: str, base: str, ret: pd.DataFrame, npv: pd.DataFrame) -
     if arm in ret.index:
         parts.append(_retention_clause(ret.loc[arm], base))
     if arm in npv.index and base in npv.index:
-        clause = _npv_clause(npv.loc[arm], float(npv.loc[base, "mean"]))
-        if parts and clause.startswith("no clear"):
-            parts.append("shows " + clause)
-        else:
-            parts.append(clause)
+        parts.append(_npv_clause(npv.loc[arm], float(npv.loc[base, "mean"])))
     if not parts:
         return f"the {arm} firm has no retention or NPV data"
     return f"the {arm} firm " + " and ".join(parts)
@@ -268,7 +380,7 @@ def gap_cause(gap: pd.Series) -> str:
         return ""
     shares = gap / total
     cause = shares.idxmax()
-    amount = "most of the change" if shares[cause] > 0.5 else "the largest share"
+    amount = "most of the change" if round(shares[cause] * 100) > 50 else "the largest share"
     return f"{amount} ({shares[cause]:.0%}) in {CAUSE_LABELS.get(cause, cause)}"
 
 
@@ -294,17 +406,25 @@ def _cause_clause(run: RunData, arms: Sequence[str]) -> str:
     return "; ".join(clauses)
 
 
-def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "NPV to date") -> str:
-    """A clause on the crossover of a profit gap ('' when the mean gap never changes sign)."""
+def crossover_clause(gap: pd.DataFrame, this: str, reference: str, what: str = "NPV to date",
+                     n: int | None = None) -> str:
+    """A clause on the crossover of a profit gap ('' when the mean gap never changes sign); over `n` seeds, too
+    few of them to call a band that excludes 0 is said so."""
     cross = crossover(gap)
     if cross.day is None:
         return ""
     leader, behind = (this, reference) if cross.sign > 0 else (reference, this)
-    text = f"{leader} overtakes {behind} in {what} on day {cross.day} and stays ahead of it"
+    called = cross.clear_from is not None and (n is None or n >= MIN_CLEAR_PAIRS)
+    if called:  # the band excludes 0 at the end, over enough seeds: a direction
+        return (f"{leader} overtakes {behind} in {what} on day {cross.day} and stays ahead of it (the gap's 95% band "
+                f"excludes 0 from day {cross.clear_from})")
+    # otherwise only the mean's sign changes: no side is claimed to lead
+    text = f"the mean gap in {what} between {this} and {reference} changes sign for good on day {cross.day}"
     if cross.clear_from is not None:
-        text += f" (the gap's 95% band excludes 0 from day {cross.clear_from})"
-    elif np.isfinite(gap["low"].iloc[-1]):
-        text += " (the gap's 95% band still includes 0 at the end)"
+        return text + (f" (its 95% band excludes 0 from day {cross.clear_from}, but {n} seed{'s' if n != 1 else ''} "
+                       "are too few to call it)")
+    if np.isfinite(gap["low"].iloc[-1]):
+        return text + " (its 95% band still includes 0 at the end)"
     return text
 
 
@@ -325,7 +445,8 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
     else:
         clauses = [_compare_clause(arm, arms[0], ret, npv) for arm in arms[1:]]
     for arm in arms[1:]:
-        clause = crossover_clause(profit_gap(run.runs, arm, arms[0]), arm, arms[0])
+        n = int(run.runs.loc[run.runs["arm"] == arm, "seed"].nunique())
+        clause = crossover_clause(profit_gap(run.runs, arm, arms[0]), arm, arms[0], n=n)
         if clause:
             clauses.append(clause)
     cause = _cause_clause(run, arms)

@@ -4,7 +4,7 @@
   (relsim-validate), ``calibrate`` (relsim-calibrate), ``report_sweep`` (relsim-report), ``collect_sweep``
   (relsim-collect), ``audit_mechanisms`` (relsim-audit), ``write_findings`` (relsim-findings); ``cli`` is their
   shared parser and error line, ``usage`` the text of ``relsim --help``.
-- ``plumbing``: what every run goes through: ``config`` (the one config path), ``checks``, ``scenarios``,
+- ``plumbing``: what every run goes through: ``config`` (the one config path), ``checks``, ``scenarios``, ``inert`` (what cannot show an effect),
   ``runner``, ``outputs`` (the files of a run) and ``collect`` (a sweep's jobs into one dataset).
 - ``inference``: calibration and the stylized facts: ``space`` (the parameters and their priors), ``patterns``
   (the targets), ``observers``, ``battery``, ``abc_smc``, ``least_squares``, ``curve``, ``preset``, ``modes``

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import functools
 import math
 import warnings
@@ -52,6 +53,30 @@ def show(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else f"{text[:width]}...<{len(text):,} characters>"
 
 
+def did_you_mean(word: Any, names: Iterable[Any]) -> str:
+    """'did you mean X? ' for the one of `names` closest to a mistyped `word`, or '' when none is close."""
+    close = difflib.get_close_matches(word, [str(n) for n in names], n=1, cutoff=0.6) if isinstance(word, str) else []
+    return f"did you mean {close[0]}? " if close else ""
+
+
+#: The strategy's levers that the outbound channels replaced, and what replaced them: an unknown key of one of
+#: these names among a strategy's fields is pointed there, not at a look-alike (contact_rate is not prospect_rate).
+REPLACED = {"contact_rate": "mail_rate, email_rate or phone_rate (a rate for each channel)",
+            "channels": "mail_rate, email_rate or phone_rate (a rate for each channel)",
+            "intrusiveness": "market.channels.mail.intrusiveness (each channel has its own: mail, email, phone)",
+            "cost_per_contact": "market.channels.mail.cost (each channel has its own: mail, email, phone)",
+            "response_rate": "market.channels.mail.response (each channel has its own: mail, email, phone)"}
+
+
+def allowed_names(word: Any, names: Iterable[Any]) -> str:
+    """The end of an unknown-name message: '; did you mean X? allowed: a, b, c' (without the question when no
+    name is close). Every unknown key, option and name says it so."""
+    names = [str(n) for n in names]
+    if isinstance(word, str) and word in REPLACED and "mail_rate" in names:  # a strategy's fields or levers
+        return f"; did you mean {REPLACED[word]}? allowed: {', '.join(names)}"
+    return f"; {did_you_mean(word, names)}allowed: {', '.join(names)}"
+
+
 def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
     """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
     allowed: the one unknown-key check of parameters, run settings and scenarios."""
@@ -59,7 +84,7 @@ def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") 
     unknown = sorted((k for k in data if k not in allowed), key=str)
     if unknown:
         key = f"{path}.{unknown[0]}" if path else str(unknown[0])
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}")
+        raise ConfigError(f"{key}: unknown key{allowed_names(unknown[0], allowed)}")
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None,
@@ -185,7 +210,7 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
         choices = meta.get("choices")
         if not isinstance(value, str) or (choices and value not in choices):
             allowed = f"one of {', '.join(choices)}" if choices else "a string"
-            raise ConfigError(f"{key}={show(value)}: expected {allowed}")
+            raise ConfigError(f"{key}={show(value)}: {did_you_mean(value, choices or ())}expected {allowed}")
         return value
     return number(value, key, meta.get("lo"), meta.get("hi"), integer=kind is int)
 
@@ -386,7 +411,7 @@ class Policy:
                               f"{MAX_MENU_SETTINGS:,}: offer fewer values")
         for name, levels in self.menu.items():
             if name not in LEVERS:
-                raise ConfigError(f"menu.{name}: not a lever a firm can learn; allowed: {', '.join(LEVERS)}")
+                raise ConfigError(f"menu.{name}: not a lever a firm can learn{allowed_names(name, LEVERS)}")
             meta = fields[name].metadata
             for v in levels:
                 if (meta["lo"] is not None and v < meta["lo"]) or (meta["hi"] is not None and v > meta["hi"]):

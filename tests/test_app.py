@@ -132,8 +132,8 @@ def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_capt
     assert learned and all(c.day in (30, 60, 90) for c in learned)  # a decision ends each month
     assert "The firm learns" in learned[-1].text
     spec = charts.levers_figure(model)
-    assert [t["name"] for t in spec["data"]] == ["mail (a year)", "calls (a year)",
-                                                 "support capacity (a day per 1,000)", "support fee"]
+    assert [t["name"] for t in spec["data"]] == ["mail a year", "calls a year", "support capacity", "support fee"]
+    assert len({(t["line"]["color"], t["line"]["dash"]) for t in spec["data"]}) == 4  # one colour (or dash) a lever
     assert len(set(spec["data"][0]["y"])) > 1  # the mail rate the bandit tried changed over the months
     assert "learning" in spec["layout"]["title"]["text"]
     still = run(LessonModel(consumers=300, rng=2), 95)  # without learning the levers stay as set
@@ -241,7 +241,8 @@ def test_page_renders_the_charts_and_the_lesson(page_model):
     figs = figures(rc)
     assert set(figs) == {"Customers per firm", "Focal firm's customers", "Complaints about the focal firm",
                          "Profit per day", "The focal firm's levers", "Consumer network"}
-    assert [t.name for t in figs["Customers per firm"].data] == page_model.value.names
+    assert [t.name for t in figs["Customers per firm"].data] == ["focal", "rival"]
+    assert page_model.value.names == ["focal (one_way)", "rival (middle)"]  # the banner names their strategies
     assert rc.find(vw.Html, class_="relsim-day").widget.children == ["Day 0: press Step or ▶ (Play) in the sidebar."]
     texts = ["".join(map(str, w.children)) for w in rc.find(vw.Html).widgets]
     intro = next(t for t in texts if t.startswith(f"Lesson: {LESSON}."))
@@ -343,6 +344,90 @@ def test_figures_show_the_recorded_days():
     daily = model.recorder.values[:12, 0, list(COLUMNS).index("complaints_public")]
     assert complaints[-1] == daily[-charts.SMOOTH_DAYS:].sum()
     assert live.plain({"a": np.array([1.0, np.nan])}) == {"a": [1.0, None]}
+
+
+def test_the_first_month_draws_a_dot_a_day_so_one_day_is_visible():
+    model = run(LessonModel(consumers=300, rng=1), 1)
+    for build in (charts.customers_figure, charts.relationship_figure, charts.complaints_figure,
+                  charts.profit_figure, charts.levers_figure):
+        for trace in build(model)["data"]:
+            assert "markers" in trace["mode"] and trace["marker"]["size"] > 0, (build.__name__, trace["name"])
+    assert all(t["mode"] == "lines" for t in charts.customers_figure(run(model, charts.X_BLOCK))["data"])
+
+
+def test_after_a_change_of_course_the_road_not_taken_is_the_same_run_carried_on_unchanged():
+    model, unchanged = run(LessonModel(consumers=500, rng=3), 40), run(LessonModel(consumers=500, rng=3), 70)
+    assert model.road_not_taken is None and charts.customers_figure(model)["data"][-1]["name"] == "rival"
+    model.set_levers({"mail_rate": 12, "listening": 0.8})
+    run(model, 30)
+    road = model.road_not_taken
+    assert model.changed_on == 40 and road.recorder.day == 70
+    column = COLUMNS.index("customers")
+    assert np.array_equal(road.recorder.values[:70], unchanged.recorder.values[:70], equal_nan=True)
+    assert not np.array_equal(model.recorder.values[40:70, 0, column], unchanged.recorder.values[40:70, 0, column])
+    dashed = charts.customers_figure(model)["data"][-1]
+    assert dashed["name"] == charts.ROAD_NAME and dashed["line"]["dash"] == charts.ROAD_DASH
+    assert list(dashed["x"]) == list(range(40, 71))  # from the last day both runs share
+    assert list(dashed["y"]) == list(unchanged.recorder.values[39:70, 0, column])
+    trust = charts.relationship_figure(model)["data"][-1]
+    assert trust["y"][-1] == unchanged.recorder.latest("mean_trust")
+    rows = charts.chart_data(model).splitlines()
+    assert rows[0].startswith("day,firm,customers,mean_trust")
+    assert len(rows) == 1 + 70 * len(model.names) + 70  # every day of each firm, and of the road not taken
+    assert rows[-1].startswith("70,focal (one_way), had it not changed course on day 40,")
+    assert float(rows[-1].split(",")[3]) == unchanged.recorder.latest("customers")  # its customers column
+    # a second change keeps the first road (never changing course); a fresh run has none
+    model.set_levers({"mail_rate": 100})
+    assert model.road_not_taken is road and model.changed_on == 40
+    fresh = LessonModel(consumers=500, rng=3)
+    fresh.set_levers({"mail_rate": 12})  # before the first day: the run's own start, not a change of course
+    assert fresh.road_not_taken is None
+
+
+def test_the_banner_shows_the_road_not_taken_and_only_recent_captions_highlighted(page_model):
+    model = run(page_model.value, 40)
+    model.set_levers({"mail_rate": 12})
+    run(model, 45)
+    _, rc = solara.render(layout.StatusBanner(model), handle_error=False)
+    road = rc.find(vw.Html, class_="relsim-road").widget.children[0]
+    assert f"customers {model.road_not_taken.recorder.latest('customers'):.0f}" in road and "day 40" in road
+    highlighted = rc.find(vw.Alert, class_="relsim-caption")
+    fresh = [c for c in model.captions if model.recorder.day - c.day < layout.FRESH_CAPTION_DAYS]
+    assert len(highlighted) == (1 if fresh else 0)
+    if fresh:
+        assert f"Day {fresh[-1].day}:" in str(highlighted.widget.children)
+
+
+def test_the_churn_caption_never_says_customers_are_leaving_while_the_firm_grows():
+    # a reciprocal firm under the lesson's contact load: its churn passes twice the first month's by day 60,
+    # while it still gains more customers than it loses
+    model = run(LessonModel(preset="reciprocal", consumers=2000, rng=1), 100)
+    column = COLUMNS.index("customers")
+    spikes = [c for c in model.captions if c.kind == "churn_spike"]
+    for c in spikes:
+        values = model.recorder.values[:, 0, column]
+        assert values[c.day - 1] < values[c.day - 1 - lesson.CHURN_WINDOW], c.text
+    assert model.recorder.values[59, 0, column] > model.recorder.values[29, 0, column]  # the growing case
+
+
+def test_lever_axes_are_round_and_each_lever_has_its_colour():
+    assert [charts.nice_top(v) for v in (0, 0.962, 1.1, 3, 171.6, 400)] == [1, 1, 2, 5, 200, 500]
+    spec = charts.levers_figure(run(LessonModel(consumers=300, rng=1), 3))
+    for axis in ("yaxis", "yaxis2"):
+        top = spec["layout"][axis]["range"][1]
+        assert spec["layout"][axis]["range"][0] == 0 and top / 10 ** np.floor(np.log10(top)) in (1, 2, 2.5, 5)
+    assert len({t["line"]["color"] for t in spec["data"]}) == 3  # contacts (mail, and calls dashed), capacity, fee
+    assert len({(t["line"]["color"], t["line"]["dash"]) for t in spec["data"]}) == 4
+
+
+def test_the_speed_control_sets_plays_pause_between_days():
+    interval = solara.reactive(layout.PLAY_INTERVAL_MS)
+    _, rc = solara.render(layout.SpeedSelect(interval), handle_error=False)
+    select = rc.find(vw.Select, class_="relsim-speed").widget
+    assert select.v_model == layout.NORMAL_SPEED
+    slow = next(k for k, ms in layout.SPEEDS.items() if ms > layout.PLAY_INTERVAL_MS)
+    select.v_model = slow
+    assert interval.value == layout.SPEEDS[slow] > layout.PLAY_INTERVAL_MS
 
 
 def test_live_figure_waits_for_the_browser_and_then_draws_the_latest_day():

@@ -1,7 +1,7 @@
 """The educator's page in a real browser: Debian's Chromium driven by Playwright.
 
 `relsim-app` runs as a subprocess on a free loopback port. The test opens the page, presses Step a few
-times, then Play and Pause, moves the contact-rate slider, and steps on. It checks that the charts'
+times, then Play and Pause, moves the mail slider, and steps on. It checks that the charts'
 data follow the days, that the shown trust equals an in-process replay of the same run with the same
 lever change (and differs from the run without it), that the page asked nothing of any host but the
 app, and that it fetched plotly's front end from the app once for all its charts. A screenshot is
@@ -106,7 +106,8 @@ def wait_for_charts(page, day: int) -> dict:
     page.wait_for_function(f"""() => {{
         const lines = [...document.querySelectorAll('.js-plotly-plot')].filter(gd => !(gd.layout.title.text || '')
             .startsWith('Consumer network'));
-        return lines.length == 5 && lines.every(gd => gd.data.every(t => t.y && t.y.length == {day}));
+        return lines.length == 5 && lines.every(gd => gd.data.every(t => t.name == 'unchanged'
+            || (t.y && t.y.length == {day})));
     }}""", timeout=20_000)
     return page.evaluate(CHARTS_JS)
 
@@ -125,6 +126,7 @@ DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => 
     xrange: ((gd._fullLayout || {}).xaxis || {}).range || null,
     points: (gd.data || []).map(t => t.y ? t.y.length : 0),
     marks: gd.querySelectorAll('.scatterlayer .trace').length,
+    dots: gd.querySelectorAll('.scatterlayer .trace .points path').length,
 }))"""
 
 
@@ -144,6 +146,8 @@ def undrawn(charts: list[dict], day: int) -> list[str]:
                 missing.append(f"{name}: {chart['points'][1]} consumers")
         elif chart["points"] != [day] * EXPECTED_TRACES[name] or chart["xrange"] != [0, 30]:
             missing.append(f"{name}: points {chart['points']}, x range {chart['xrange']}")
+        elif chart["dots"] < sum(chart["points"]):  # one day is a dot: a line of one point draws nothing
+            missing.append(f"{name}: {chart['dots']} dots for {sum(chart['points'])} points")
     return missing
 
 
@@ -195,6 +199,23 @@ def test_every_chart_is_drawn_on_every_fresh_load(served_app, tmp_path):
     assert "Warning" not in log.read_text(), log.read_text()  # e.g. Solara's 10-line cookie warning
 
 
+def road_not_taken(page) -> dict:
+    """The dashed 'unchanged' trace of the customers chart: its number of points, first day and last value (or {})."""
+    return page.evaluate("""() => {
+        const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g.layout.title.text == 'Customers per firm');
+        const t = (gd.data || []).find(t => t.name == 'unchanged');
+        return t ? {n: t.y.length, first: t.x[0], last: Number(t.y[t.y.length - 1])} : {};
+    }""")
+
+
+def fully_visible(page, titles: list[str]) -> list[str]:
+    """Which of the charts titled `titles` lie wholly inside the window (no scrolling)."""
+    return page.evaluate(f"""() => [...document.querySelectorAll('.js-plotly-plot')].filter(gd => {{
+        const r = gd.getBoundingClientRect();
+        return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+    }}).map(gd => gd.layout.title.text).filter(t => {titles!r}.includes(t))""")
+
+
 def test_page_in_a_real_browser(served_app, tmp_path, record_property):
     from playwright.sync_api import sync_playwright
 
@@ -206,7 +227,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
-            viewport={"width": 1600, "height": 1400})
+            viewport={"width": 1280, "height": 720})  # a classroom projector
         page = None
         try:
             def only_loopback(route):
@@ -225,7 +246,9 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             day = _plays_and_pauses(page, trust3)
             more = 25
             shown = _mail_rate_to_zero_then_steps(page, step, day, more)
-            _shows_the_run_with_the_lever_change(shown, day, more)
+            unchanged = _shows_the_run_with_the_lever_change(shown, day, more)
+            _shows_the_road_not_taken(page, day, more, unchanged, tmp_path)
+            _reset_starts_a_new_run_without_it(page, step)
         finally:
             try:
                 if page is not None:
@@ -243,6 +266,8 @@ def _opens_with_empty_charts(page, url: str):
     step = page.get_by_role("button", name="Step")
     step.wait_for(timeout=60_000)
     wait_until_drawn(page, 0)
+    main = ["Customers per firm", "Focal firm's customers: trust, intimacy, stress"]
+    assert fully_visible(page, main) == main  # without scrolling, at 1280 x 720
     charts = page.evaluate(CHARTS_JS)
     titles = set(charts)
     assert {"Customers per firm", "Focal firm's customers: trust, intimacy, stress"} <= titles
@@ -304,8 +329,9 @@ def _mail_rate_to_zero_then_steps(page, step, day: int, more: int) -> str:
     return shown
 
 
-def _shows_the_run_with_the_lever_change(shown: str, day: int, more: int) -> None:
-    """The same run in-process: the shown trust is the one with the lever change, not the one without."""
+def _shows_the_run_with_the_lever_change(shown: str, day: int, more: int) -> LessonModel:
+    """The same run in-process: the shown trust is the one with the lever change, not the one without; returns
+    the one without."""
     start = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
     changed, unchanged = LessonModel(**start), LessonModel(**start)
     for _ in range(day):
@@ -318,6 +344,26 @@ def _shows_the_run_with_the_lever_change(shown: str, day: int, more: int) -> Non
     assert shown == f"{changed.recorder.latest('mean_trust'):.3f}"
     assert changed.recorder.latest("mean_trust") > unchanged.recorder.latest("mean_trust")
     assert shown != f"{unchanged.recorder.latest('mean_trust'):.3f}"
+    return unchanged
+
+
+def _shows_the_road_not_taken(page, day: int, more: int, unchanged: LessonModel, tmp_path) -> None:
+    """The road not taken: the same run carried on unchanged, dashed beside the change, and in the banner."""
+    assert road_not_taken(page) == {"n": more + 1, "first": day, "last": unchanged.recorder.latest("customers")}
+    assert f"customers {unchanged.recorder.latest('customers'):.0f}" in page.locator(".relsim-road").inner_text()
+    page.screenshot(path=str(tmp_path / "app-changed-course.png"))
+
+
+def _reset_starts_a_new_run_without_it(page, step) -> None:
+    """Reset: a new run from day 0 (the moved lever carries over), without the old road."""
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_function("() => (document.querySelector('.relsim-day') || {}).innerText.startsWith('Day 0')",
+                           timeout=20_000)
+    step.click()
+    wait_for_day(page, 1)
+    wait_for_charts(page, 1)
+    assert road_not_taken(page) == {} and page.locator(".relsim-road").count() == 0
+    assert page.locator(".relsim-lever-mail_rate").inner_text().startswith("Mail: 0 ")
 
 
 @pytest.mark.slow

@@ -103,6 +103,16 @@ def test_help_is_relsims_own(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())  # nothing written
 
 
+def test_version_is_relsims_with_its_commit(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    from relsim.experiments.plumbing.outputs import short_commit
+
+    result = relsim("--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"relsim {version('relsim')} (commit {short_commit()})"
+    assert "Hydra" not in result.stdout and list(tmp_path.iterdir()) == []
+
+
 def test_hydras_help_stays_available(tmp_path: Path) -> None:
     result = relsim("--hydra-help", cwd=tmp_path)
     assert result.returncode == 0 and "Hydra" in result.stdout
@@ -117,7 +127,20 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
     ("market.channels.fax=1", "market.channels.fax: unknown key; allowed: mail, email, phone"),
     ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
     ("market=nope", "market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"),
-    ("strategies.one_way.contact_rate=5", "strategies.one_way.contact_rate: unknown key; allowed: mail_rate"),
+    ("strategies.one_way.contact_rate=5", "strategies.one_way.contact_rate: unknown key; did you mean mail_rate, "
+                                          "email_rate or phone_rate (a rate for each channel)? allowed: mail_rate"),
+    ("strategies.one_way.intrusiveness=0.5", "strategies.one_way.intrusiveness: unknown key; did you mean "
+                                             "market.channels.mail.intrusiveness"),
+    ("strategies.one_way.mail_rte=5", "strategies.one_way.mail_rte: unknown key; did you mean mail_rate? "
+                                      "allowed: mail_rate"),
+    ("strategies.one_way.zzz=5", "strategies.one_way.zzz: unknown key; allowed: mail_rate"),  # nothing close
+    ("seed=3", "seed: unknown key; did you mean seeds? allowed: strategies"),
+    ("market=monopoli", "market=monopoli: unknown option; did you mean monopoly? allowed: calibrated"),
+    ("arms=[one_wya]", "arms: unknown strategy 'one_wya'; did you mean one_way? allowed: one_way"),
+    ("scenario=pentium_crises", "scenario=pentium_crises: unknown option; did you mean pentium_crisis? allowed:"),
+    ("market.network.generator=watts_strogats", "market.network.generator='watts_strogats': did you mean "
+                                                "watts_strogatz? expected one of watts_strogatz"),
+    ("--verison", "--verison: unknown flag; did you mean --version? allowed:"),
     ("seeds=0", "seeds=0: expected a count in [1, 100000]"),
     ("days=abc", "days='abc': expected an integer"),
     ("market.network.generator=lattice", "market.network.generator='lattice': expected one of watts_strogatz"),

@@ -110,3 +110,28 @@ def test_the_emergence_run_writes_the_phase_diagram(quick) -> None:
     assert table["learning_firms"].gt(0).all() and set(table["best_fixed"]) <= {"one_way", "middle", "reciprocal"}
     assert table["market_trust"].between(0, 1).all() and table["equity_vs_best"].notna().all()
     assert "Share of learning firms that end one-way-like" in (out / "emergence" / "sweep_report.html").read_text()
+
+
+def test_an_interrupted_attempt_resumes_from_the_runs_it_has(tmp_path, monkeypatch, capfd) -> None:
+    from relsim.experiments.commands import write_findings
+
+    monkeypatch.setattr(write_findings, "RUNS", {"flagship": ([], False), "calibrated": (["market=calibrated"], False)})
+    monkeypatch.setattr(write_findings, "QUICK", ["seeds=2", "market.consumers=200", "days=30", "progress=false"])
+    out = tmp_path / "runs"
+    (out / "flagship").mkdir(parents=True)
+    first = write_findings.run_all(out, quick=True)
+    assert set(first) == {"flagship", "calibrated"} and (out / "calibrated" / "manifest.json").is_file()
+    capfd.readouterr()
+    write_findings.run_all(out, quick=True)  # again: each finished run is skipped, not run anew
+    said = capfd.readouterr().out
+    assert said.count("is already complete") == 2, said
+
+
+def test_a_resumed_attempt_keeps_its_sizes(tmp_path) -> None:
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "findings_started.json").write_text('{"quick": false}')
+    result = subprocess.run([FINDINGS, "--quick", "--out", str(out)], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "without --quick" in result.stderr and sorted(p.name for p in out.iterdir()) == ["findings_started.json"]

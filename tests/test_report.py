@@ -357,8 +357,65 @@ def test_verdict_single_arm_describes_it_alone(tmp_path: Path) -> None:
 def test_verdict_never_calls_a_small_sample_clear(tmp_path: Path) -> None:
     run = load_run(build_run_dir(tmp_path, seeds=(0, 1, 2)))  # the large built-in effect, 3 seeds
     text = verdict(run, summarise(run))
-    assert "no clear difference in retention" in text and "no clear difference in NPV" in text
-    assert "3 seeds are too few to tell" in text
+    # an interval that excludes 0 over too few seeds is "too few seeds to call", never "no clear difference"
+    assert "no clear difference" not in text and "points more" not in text and "more NPV" not in text
+    assert text.count("but 3 seeds are too few to call it (95% CI") == 2
+
+
+def _diff_row(**kw) -> pd.Series:
+    return pd.Series({"diff": 1.0, "diff_ci_low": 0.5, "diff_ci_high": 1.5, "n_seeds": 10, **kw})
+
+
+@pytest.mark.parametrize(("row", "kind", "words"), [
+    (_diff_row(), "clear", ""),
+    (_diff_row(n_seeds=5), "few", "differs in NPV by +1.0, but 5 seeds are too few to call it (95% CI +0.5 to +1.5; "
+                             "a clear call needs 6 seeds)"),
+    (_diff_row(diff_ci_low=-0.5), "unclear", "shows no clear difference in NPV (95% CI -0.5 to +1.5)"),
+    (_diff_row(n_seeds=1, diff_ci_low=1.0, diff_ci_high=1.0), "single",
+     "differs in NPV by +1.0 on its one seed (no interval: one seed is too few to call)"),
+    (_diff_row(diff=0.0, diff_ci_low=0.0, diff_ci_high=0.0), "none", "shows no difference in NPV on any of the 10 seeds"),
+])
+def test_one_grammar_of_verdicts_chosen_by_the_numbers(row, kind, words) -> None:
+    from relsim.analysis.wording import call, uncalled
+
+    assert call(row) == kind
+    assert uncalled(row, "NPV", lambda v: f"{v:+.1f}") == words
+    flipped = row.copy()  # the same numbers with the other sign read the same way: never by which arm wins
+    flipped[["diff", "diff_ci_low", "diff_ci_high"]] = -row[["diff", "diff_ci_high", "diff_ci_low"]].to_numpy()
+    assert call(flipped) == kind
+
+
+def test_money_in_headlines_has_its_unit_and_the_tables_scale() -> None:
+    from relsim.analysis.wording import money_words
+
+    assert money_words([19834, 18429, 21464]) == ["$19.8 thousand", "$18.4 thousand", "$21.5 thousand"]
+    assert money_words([-704, -619], "$", signed=True, scale_from=[39_300, -704]) == ["-$0.70 thousand",
+                                                                                     "-$0.62 thousand"]
+    assert money_words([950, -120], "EUR", signed=True) == ["+950 EUR", "-120 EUR"]
+    assert money_words([950], "€") == ["€950"]
+
+
+def test_the_table_and_headline_name_what_the_replicates_are(tmp_path: Path) -> None:
+    from relsim.analysis.wording import levers_line, replicates_phrase
+
+    run = load_run(build_run_dir(tmp_path, seeds=(0, 1, 2)))
+    assert replicates_phrase(run) == "3 seeds"
+    run.manifest.setdefault("config", {})["posterior"] = 3
+    assert replicates_phrase(run) == "3 posterior draws × 1 seeds (3 runs an arm)"
+    assert "over 3 posterior draws × 1 seeds" in format_table(summarise(run), replicates=replicates_phrase(run))
+    run.manifest["config"]["strategies"] = {"one_way": {"mail_rate": 52.0, "listening": 0.05, "fee": 0},
+                                            "reciprocal": {"mail_rate": 12.0, "listening": 0.8, "fee": 0}}
+    assert levers_line(run) == ("What differs between the arms: mail_rate one_way 52, reciprocal 12; "
+                                "listening 0.05, 0.8.")
+
+
+def test_terminal_tables_fit_100_columns_by_splitting_their_columns(tmp_path: Path) -> None:
+    run = load_run(build_run_dir(tmp_path, arms=("one_way", "reciprocal", "hybrid", "middle"), seeds=(0, 1, 2)))
+    text = format_table(summarise(run))
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert text.count("metric") >= 2  # each block repeats the metric column
+    for arm in ("reciprocal − one_way", "hybrid − one_way", "middle − one_way"):
+        assert arm in text
 
 
 def test_one_seed_gets_no_interval(tmp_path: Path) -> None:
@@ -504,6 +561,14 @@ def test_report_draws_the_profit_gap_and_the_verdict_states_the_crossover(tmp_pa
     text = verdict(run, summarise(run))
     assert ". Reciprocal overtakes one_way in NPV to date on day 31" in text
     assert "overtakes" not in verdict(clear_run, summarise(clear_run))  # no crossover, no claim
+    import dataclasses
+
+    few = dataclasses.replace(run, runs=run.runs[run.runs["seed"].isin(SEEDS[:3])],  # a band over too few seeds
+                              retention=run.retention[run.retention["seed"].isin(SEEDS[:3])])
+    text = verdict(few, summarise(few))
+    assert "overtakes" not in text and "stays ahead" not in text
+    assert "The mean gap in NPV to date between reciprocal and one_way changes sign for good on day 3" in text, text
+    assert "but 3 seeds are too few to call it)" in text
     page = write_report(tmp_path, run=run).read_text(encoding="utf-8")
     assert html.escape(SECTIONS["gap"][0]) in page
 

@@ -179,7 +179,8 @@ def test_each_scenario_applies_to_every_arm() -> None:
 
 
 @pytest.mark.parametrize(("override", "expected"), [
-    ("+scenario.support_fee_90d.set.suport_fee=3", "scenario.support_fee_90d.set.suport_fee: unknown key; allowed:"),
+    ("+scenario.support_fee_90d.set.suport_fee=3", "scenario.support_fee_90d.set.suport_fee: unknown key; did you "
+                                                  "mean support_fee? allowed:"),
     ("+scenario.support_fee_90d.bogus=1", "scenario.support_fee_90d.bogus: unknown key; allowed: description, set"),
     ("scenario.support_fee_90d.set.support_fee=-3", "scenario.support_fee_90d.support_fee=-3: expected a number >= 0"),
     ("scenario=nope", "scenario=nope: unknown option; allowed: baseline, caller_id_fee"),
@@ -228,3 +229,41 @@ def test_whatif_all_writes_the_overview(tmp_path: Path) -> None:
     assert len(frame) == 2 * 12  # 10 scenarios + the pentium and sku_cut contrasts, for both strategies
     assert {"trust_effect", "npv_effect", "npv_ci_low", "npv_ci_high"} <= set(frame.columns)
     assert (out / "overview.html").stat().st_size > 0
+
+
+@pytest.mark.parametrize(("overrides", "expected"), [
+    (["scenario=pentium_crisis", "days=150"], "under one_way, pentium_crisis cannot show an effect: its defect shock "
+                                              "falls on day 180, after the horizon of 150 days"),
+    (["scenario=sku_cut", "days=120"], "under one_way, sku_cut cannot show an effect: its assortment cut falls on day "
+                                       "180, after the horizon of 120 days"),
+    (["scenario=support_fee_90d", "days=60"], "under one_way, support_fee_90d cannot show an effect: its support fee "
+                                              "applies after 90 days of tenure"),
+    (["scenario=mail_blitz", "strategies.one_way.mail_rate=100"], "under one_way, mail_blitz changes nothing"),
+])
+def test_results_that_cannot_show_an_effect_are_found_before_the_runs(overrides, expected) -> None:
+    from relsim.experiments.plumbing.config import load
+    from relsim.experiments.plumbing.inert import cannot_show
+
+    found = cannot_show(load(overrides))
+    assert found[("one_way", overrides[0].split("=")[1])].startswith(expected), found
+
+
+def test_events_within_the_horizon_and_real_changes_are_not_flagged() -> None:
+    from relsim.experiments.plumbing.config import load
+    from relsim.experiments.plumbing.inert import cannot_show
+
+    for overrides in (["scenario=pentium_crisis", "days=365"], ["scenario=support_fee_90d", "days=365"],
+                      ["scenario=mail_blitz"], ["scenario=sku_cut", "days=181"]):
+        assert cannot_show(load(overrides)) == {}, overrides
+
+
+def test_an_event_after_the_horizon_is_said_before_the_runs_and_in_the_headline(tmp_path: Path) -> None:
+    out = tmp_path / "w"
+    result = relsim_command("scenario=sku_cut", "arms=[one_way]", "seeds=2", "days=120", "market.consumers=200",
+                            "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "relsim: warning: under one_way, sku_cut cannot show an effect: its assortment cut falls on day 180" \
+        in result.stderr
+    headline = result.stdout.strip().splitlines()[-2]
+    assert headline.startswith("Under one_way, sku_cut cannot show an effect") and "no clear" not in headline
+    assert "What differs" not in result.stdout and "Scenarios: sku_cut:" in result.stdout  # what the scenario changes

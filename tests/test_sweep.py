@@ -156,14 +156,27 @@ def test_sweep_report_two_dimensions(joblib_sweep: Path) -> None:
 
 
 def test_sweep_report_one_dimension_and_bad_dir(tmp_path: Path) -> None:
-    relsim("-m", "strategies.one_way.mail_rate=0,14,40", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
-    figures = sweep_figures(load_sweep(tmp_path / "s"))
+    relsim("-m", "strategies.one_way.mail_rate=0,14,40", *SMALL, cwd=tmp_path)  # into Hydra's dated directory
+    (day,) = (tmp_path / "multirun").iterdir()
+    (sweep_dir,) = day.iterdir()  # one directory: the sweep's, no empty sibling named a moment earlier
+    assert (sweep_dir / "sweep.parquet").is_file()
+    figures = sweep_figures(load_sweep(sweep_dir))
     assert len(figures) == 2  # each arm's mean along the sweep, and the paired effect
     assert all(any(t.mode == "lines+markers" for t in f.data) for f in figures)
     assert {t.name for t in figures[0].data if t.mode} == {"one_way", "reciprocal"}
     assert {t.name for t in figures[1].data if t.mode} == {"reciprocal − one_way"}
     bad = subprocess.run([str(BIN / "relsim-report"), str(tmp_path / "nope")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "SWEEP_DIR=" in bad.stderr
+
+
+def test_the_zero_contour_is_drawn_black_as_the_heatmap_title_says() -> None:
+    from relsim.analysis.sweep import _heatmap_traces
+
+    grid = pd.DataFrame({"x": [1, 2, 1, 2], "y": [1, 1, 2, 2], "effect": [-1.0, 1.0, -2.0, 2.0],
+                         "clear": [True] * 4})
+    contour = [t for t in _heatmap_traces(grid, "x", "y", 1.0, 2.0, True) if t.type == "contour"]
+    assert len(contour) == 1 and contour[0].line.color == "black"
+    assert contour[0].contours.coloring == "none"  # 'lines' would colour it from the colorscale (yellow at 0)
 
 
 def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_separates_it() -> None:
@@ -176,7 +189,11 @@ def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_sep
     text = _reading(part, ["market.rivals", key], "NPV", "reciprocal − one_way")
     assert text == ("NPV: reciprocal is clearly ahead (reciprocal − one_way) at 4 of 8 grid points and clearly behind "
                     "at 4: behind where mail rate is 26 or less, ahead where it is 52 or more.")
-    unclear = part.assign(clear=False)  # too few seeds: nothing is called ahead or behind
+    few = part.assign(clear=False, n_seeds=3)  # too few seeds: nothing is called ahead or behind, and it says why
+    assert _reading(few, [key], "NPV", "reciprocal − one_way") == (
+        "NPV (reciprocal − one_way): at 8 of 8 grid points the 95% CI excludes 0, but 3 seeds per grid point are too "
+        "few to call it (a clear call needs 6).")
+    unclear = part.assign(clear=False, low=-1.0, high=1.0, n_seeds=20)
     assert "ahead (reciprocal − one_way) at 0 of 8 grid points and clearly behind at 0." in _reading(
         unclear, [key], "NPV", "reciprocal − one_way")
     mixed = part.assign(low=[-5, 1, -3, 2, 1, -2, 1, 3], high=[-1, 3, -0.5, 4, 2, -0.5, 2, 5])

@@ -21,12 +21,22 @@ from mesa.visualization.utils import force_update, update_counter
 
 from relsim.params import Strategy
 
-from .charts import FIGURES, NOTES
+from .charts import FIGURES, NOTES, chart_data
 from .lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
 from .live import ResizeNudge, ResponsiveFigure, redraw
 
-PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
+#: Play's speed: the pause between days (the browser's drawing may make it slower; the charts then skip days).
+SPEEDS = {"slow: 2 days a second": 500, "normal: up to 10 days a second": 100, "fast: as fast as it draws": 10}
+NORMAL_SPEED = "normal: up to 10 days a second"
+PLAY_INTERVAL_MS = SPEEDS[NORMAL_SPEED]  # pause between steps while playing (Mesa's default)
 TITLE = "relsim: how a relationship decays"
+#: A caption is highlighted while it is this recent (days); older ones are listed below it.
+FRESH_CAPTION_DAYS = 30
+SIDEBAR_PX = 330  # narrower than Solara's 400 px, so that the six charts fit beside it on a 1280 x 720 projector
+PAGE_CSS = f"""
+.v-navigation-drawer.solara-content-main {{ min-width: {SIDEBAR_PX}px !important; width: {SIDEBAR_PX}px !important; }}
+.v-content.solara-content-main[style*="400px"] {{ padding-left: {SIDEBAR_PX}px !important; }}
+"""
 
 #: Inputs of a new run (Mesa's ModelCreator): they take effect on Reset.
 MODEL_PARAMS = {
@@ -79,11 +89,10 @@ CHARTS = [_chart(f, NOTES.get(name, "")) for name, f in FIGURES.items()]
 @solara.component
 def ChartGrid(model: LessonModel):
     """The charts in two columns (the network, last, spans both)."""
-    with solara.v.Html(tag="div", style_="display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); "
-                                         "gap: 8px; padding: 8px 10px"):
-        for k, chart in enumerate(CHARTS):
-            wide = k == len(CHARTS) - 1  # the network, last, spans both columns
-            with solara.v.Html(tag="div", style_="grid-column: 1 / -1" if wide else "", class_="relsim-chart"):
+    with solara.v.Html(tag="div", style_="display: grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); "
+                                         "gap: 4px 8px; padding: 4px 10px"):
+        for chart in CHARTS:
+            with solara.v.Html(tag="div", class_="relsim-chart"):
                 chart(model)
 
 
@@ -93,27 +102,53 @@ def StatusBanner(model: LessonModel):
     update_counter.get()
     latest = model.recorder.latest
     day = model.recorder.day
-    with solara.Card(style="margin: 8px 10px 0 10px"):
-        if model.what_if == LESSON:
+    with solara.v.Sheet(elevation=2, class_="ma-2 px-3 py-2", style_="border-radius: 4px"):
+        if model.what_if == LESSON and day == 0:
             solara.v.Html(tag="p", children=[f"Lesson: {LESSON}. {lesson_intro(model.firms[0].strategy)}"],
-                          style_="font-size: 14px; margin-bottom: 6px")
+                          style_="font-size: 13px; line-height: 1.3; margin-bottom: 4px")
         if day:
-            with solara.Row(style="flex-wrap: wrap; gap: 18px; font-size: 16px"):
+            with solara.Row(style="flex-wrap: wrap; gap: 4px 18px; font-size: 15px; align-items: baseline"):
                 solara.Text(f"Day {day}", classes=["relsim-day"])
                 solara.Text(f"customers {latest('customers'):.0f}", classes=["relsim-customers"])
                 solara.Text(f"mean trust {latest('mean_trust'):.3f}", classes=["relsim-trust"])
                 solara.Text(f"intimacy {latest('mean_intimacy'):.3f}", classes=["relsim-intimacy"])
                 solara.Text(f"stress {latest('mean_stress'):.3f}", classes=["relsim-stress"])
+                solara.Text(" · ".join(model.names), classes=["relsim-firms"], style="font-size: 12px; color: #555")
+            road = model.road_not_taken
+            if road is not None:
+                solara.Text(f"Dashed, 'unchanged': had it not changed course on day {model.changed_on} (the same "
+                            f"seed, carried on unchanged): customers {road.recorder.latest('customers'):.0f}, "
+                            f"mean trust {road.recorder.latest('mean_trust'):.3f}.", classes=["relsim-road"],
+                            style="font-size: 13px")
         else:
             solara.Text("Day 0: press Step or ▶ (Play) in the sidebar.", classes=["relsim-day"])
         captions = list(model.captions)
-        if captions:
-            last = captions[-1]
-            solara.Info(f"Day {last.day}: {last.text}", classes=["relsim-caption"])
-            if len(captions) > 1:
-                with solara.Column(gap="2px", style="max-height: 130px; overflow-y: auto; font-size: 13px"):
-                    for c in reversed(captions[:-1]):
-                        solara.Text(f"Day {c.day}: {c.text}", classes=["relsim-earlier-caption"])
+        fresh = [c for c in captions if day - c.day < FRESH_CAPTION_DAYS]
+        if fresh:  # the newest caption is highlighted only while it is news: an old one may no longer hold
+            last = fresh[-1]
+            solara.Info(f"Day {last.day}: {last.text}", dense=True, classes=["relsim-caption"])
+        earlier = captions[:-1] if fresh else captions
+        if earlier:
+            with solara.Column(gap="0px", style="max-height: 34px; overflow-y: auto; font-size: 12px"):
+                for c in reversed(earlier):
+                    solara.Text(f"Day {c.day}: {c.text}", classes=["relsim-earlier-caption"])
+
+
+@solara.component
+def SpeedSelect(play_interval: solara.Reactive):
+    """Play's speed: sets the pause between days of Mesa's ModelController (`play_interval`, in ms)."""
+    chosen = next((name for name, ms in SPEEDS.items() if ms == play_interval.value), NORMAL_SPEED)
+    solara.Select("Speed of Play", values=list(SPEEDS), value=chosen, on_value=lambda name: play_interval.set(SPEEDS[name]),
+                  dense=True, classes=["relsim-speed"], style="margin-top: 14px")
+
+
+@solara.component
+def DataDownload(model: LessonModel):
+    """A button that downloads the charts' data so far (CSV: one row per day and firm, and the road not taken)."""
+    update_counter.get()
+    day = model.recorder.day
+    solara.FileDownload(lambda: chart_data(model), filename=f"relsim-seed{model.seed}-day{day}.csv",
+                        label="Charts' data (CSV)", mime_type="text/csv")
 
 
 @solara.component
@@ -158,14 +193,17 @@ def Page(model: solara.Reactive | None = None):
     inputs = solara.use_reactive({})  # the new run's inputs, taken by Reset
     play_interval, render_interval, threads = (solara.use_reactive(PLAY_INTERVAL_MS), solara.use_reactive(1),
                                                solara.use_reactive(False))
-    with solara.Column(style="padding: 0") as main:
+    with solara.Column(style="padding: 0", gap="0px") as main:
         solara.Title(TITLE)
+        solara.Style(PAGE_CSS)
         with solara.AppBar():
             solara.AppBarTitle(TITLE)
         with solara.Sidebar():
             with solara.Card("Run"):
                 ModelController(model, model_parameters=inputs, play_interval=play_interval,
                                 render_interval=render_interval, use_threads=threads)
+                SpeedSelect(play_interval)
+                DataDownload(model.value)
             LeverCard(model, overrides)
             with solara.Card("A new run (on Reset)"):
                 ModelCreator(model, MODEL_PARAMS, model_parameters=inputs)

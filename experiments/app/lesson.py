@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from relsim.model import RelationshipModel
-from relsim.params import CHANNELS, ConfigError, Market, Policy, Strategy, build
+from relsim.params import CHANNELS, ConfigError, Market, Policy, Strategy, allowed_names, build
 from relsim.recorder import COLUMNS
 
 from ..plumbing import scenarios
@@ -120,7 +120,7 @@ def what_if_changes(name: str) -> list[scenarios.Change]:
     base, _, contrast = name.partition(":")
     files = _scenario_files()
     if base not in files or (contrast and contrast not in files[base].contrasts):
-        raise ConfigError(f"scenario={name!r}: unknown; allowed: {', '.join(what_ifs())}")
+        raise ConfigError(f"scenario={name!r}: unknown{allowed_names(name, what_ifs())}")
     scenario = files[base]
     return [scenario.change, *([scenario.contrasts[contrast]] if contrast else [])]
 
@@ -128,14 +128,14 @@ def what_if_changes(name: str) -> list[scenarios.Change]:
 def setup(preset: str, what_if: str, consumers: int) -> tuple[Strategy, Market, list[Strategy], list[str]]:
     """The focal strategy (preset + scenario), the market (default + scenario) and the rivals."""
     if preset not in presets():
-        raise ConfigError(f"preset={preset!r}: unknown; allowed: {', '.join(presets())}")
+        raise ConfigError(f"preset={preset!r}: unknown{allowed_names(preset, presets())}")
     changes = what_if_changes(what_if)
     spec = _spec(consumers)
     focal = scenarios.apply(spec.strategies[preset], changes, "focal")
     market = scenarios.apply_market(dataclasses.asdict(spec.market), changes, "market")
     for name in market.rivals:
         if name not in spec.strategies:
-            raise ConfigError(f"market.rivals: unknown strategy {name!r}; allowed: {', '.join(presets())}")
+            raise ConfigError(f"market.rivals: unknown strategy {name!r}{allowed_names(name, presets())}")
     rivals = [spec.strategies[name] for name in market.rivals]
     names = [f"focal ({preset})", *(f"rival ({name})" for name in market.rivals)]
     return focal, market, rivals, names
@@ -257,16 +257,19 @@ def _trust_level(state: LessonState, today: np.ndarray, mean_trust: float) -> li
 
 
 def _churn_spike(rec, state: LessonState, today: np.ndarray) -> list[tuple[str, str]]:
-    """5. Churn rising over the first month's level."""
+    """5. Churn rising over the first month's level, while the firm shrinks (a firm that gains more customers than
+    it loses is not "losing customers", whatever its churn: the caption must not contradict the chart)."""
     if "churn_spike" in state.fired or rec.day < 2 * CHURN_WINDOW:
         return []
     churned = rec.values[: rec.day, 0, _COL["churned"]]
     first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
-    if not (recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(today[_COL["customers"]], 1)):
+    then, now = rec.values[rec.day - 1 - CHURN_WINDOW, 0, _COL["customers"]], today[_COL["customers"]]
+    if not (recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(now, 1) and now < then):
         return []
     state.fired.add("churn_spike")
     return [("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
-                            f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}).")]
+                            f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}); "
+                            f"the firm went from {then:,.0f} to {now:,.0f} customers.")]
 
 
 def _customers_lost(rec, state: LessonState) -> list[tuple[str, str]]:
@@ -306,6 +309,8 @@ class LessonModel(RelationshipModel):
             rng = int(text)
         if learning not in LEARNING:
             raise ConfigError(f"learning={learning!r}: expected one of {', '.join(LEARNING)}")
+        self._made_with = dict(preset=preset, what_if=what_if, consumers=consumers, rng=rng, days=days,
+                               learning=learning, **levers)  # what the road not taken is replayed from
         focal, market, rivals, names = setup(preset, what_if, int(consumers))
         self.preset, self.what_if, self.base_focal, self.learning = preset, what_if, focal, learning
         rule = LEARNING[learning]
@@ -317,6 +322,10 @@ class LessonModel(RelationshipModel):
         self.lesson = LessonState.start(self)
         self.captions: list[Caption] = []
         self._course: tuple[int, Strategy] | None = None
+        #: The road not taken: after the first change of course, the same run (same seed) carried on unchanged,
+        #: stepped beside this one; `changed_on` is the day of that change.
+        self.road_not_taken: LessonModel | None = None
+        self.changed_on: int | None = None
 
     def step(self) -> None:
         """One day, then the captions for what happened in it (and what a learning firm changed). At the horizon the
@@ -325,6 +334,9 @@ class LessonModel(RelationshipModel):
             return
         before = self.firms[0].strategy
         super().step()
+        road = self.road_not_taken
+        while road is not None and road.world.day < self.world.day:
+            road.step()
         self.captions.extend(new_captions(self, self.lesson))
         after = self.firms[0].strategy
         changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(after, k):g}"
@@ -342,11 +354,24 @@ class LessonModel(RelationshipModel):
         elif self.captions and self.captions[-1].kind == "levers" and self.captions[-1].day == day:
             self.captions.pop()  # one caption per day, however often a slider moved
         before, now = self._course[1], self.firms[0].strategy
-        self.levers = dict(levers)
         moved = {k: v for k, v in dataclasses.asdict(focal).items() if getattr(now, k) != v}
+        if moved and day > 0 and self.road_not_taken is None:
+            self.road_not_taken, self.changed_on = self._replay(), day
+        self.levers = dict(levers)
         if moved:
             self.set_strategy(0, **moved)
         changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(focal, k):g}"
                    for k in LEVERS if getattr(before, k) != getattr(focal, k)]
         if changes:
             self.captions.append(Caption(day, "levers", "The firm changes course: " + ", ".join(changes) + "."))
+
+    def _replay(self) -> LessonModel:
+        """This run as it stands today, before the change of course: made the same way (the same seed, so the
+        same consumers, network and random draws), given the same levers, and stepped to today; from here it
+        carries on unchanged (what would have happened had the firm not changed course)."""
+        road = LessonModel(**self._made_with)
+        if self.levers:  # set before the first day (they carry over a Reset)
+            road.set_levers(self.levers)
+        while road.world.day < self.world.day:
+            road.step()
+        return road

@@ -15,7 +15,7 @@ import os
 import sys
 import warnings
 
-from ..commands.cli import Parser, error, no_code_from_here
+from ..commands.cli import Parser, error, no_code_from_here, require
 
 PROG = "relsim-app"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         error(PROG, f"--host={args.host} is not a loopback address; add --allow-remote to serve the page to "
                     "other machines")
         return 2
+    require(PROG, "app", "the educator's page")
     if not _is_loopback(args.host):
         print(f"{PROG}: warning: serving on {args.host}: anyone who can reach this machine on port {args.port} can "
               "open the page and run the model (no password)", file=sys.stderr, flush=True)

@@ -53,10 +53,9 @@ from typing import Any
 import numpy as np
 
 from relsim.analysis.calibration import Curve, fmt_num, format_patterns, format_point, format_posterior, format_table
-from relsim.params import ConfigError
+from relsim.params import ConfigError, allowed_names
 
 from ..inference import modes
-from ..inference.abc_smc import check_dask
 from ..inference.curve import read_curve
 from ..inference.least_squares import DEFAULT_PARAMS, check_overrides
 from ..inference.patterns import PATTERNS
@@ -64,7 +63,7 @@ from ..inference.preset import check_preset_name
 from ..inference.space import CHURN_PARAMS, PARAMS
 from ..plumbing.checks import NAME, output_dir, output_file, write_failed
 from ..plumbing.config import CONFIG_DIR, options
-from .cli import Parser, fail, no_code_from_here, summary
+from .cli import Parser, fail, no_code_from_here, require, summary
 
 PROG = "relsim-calibrate"
 MAX_DAYS = 36500
@@ -143,7 +142,7 @@ def _params(args: argparse.Namespace) -> tuple[str, ...]:
     params = tuple(p.strip() for p in args.params.split(",") if p.strip())
     for p in params:
         if p not in PARAMS:
-            raise ConfigError(f"--params: unknown parameter {p!r}; allowed: {', '.join(PARAMS)}")
+            raise ConfigError(f"--params: unknown parameter {p!r}{allowed_names(p, PARAMS)}")
     if not params or len(set(params)) != len(params):
         raise ConfigError(f"--params={args.params!r}: expected distinct names from {', '.join(PARAMS)}")
     if args.method == "lsq" and set(params) - set(CHURN_PARAMS):
@@ -195,7 +194,7 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
         if not NAME.fullmatch(name):
             raise ConfigError(f"{key}={name!r}: not an option name (letters, digits, _ and -)")
     if args.market not in options("market"):
-        raise ConfigError(f"--market={args.market}: unknown option; allowed: {', '.join(options('market'))}")
+        raise ConfigError(f"--market={args.market}: unknown option{allowed_names(args.market, options('market'))}")
     directory = preset_dir or CONFIG_DIR / "market"
     preset_path = check_preset_name(args.write_preset, directory) if args.write_preset is not None else None
     check_overrides(args.overrides)
@@ -205,7 +204,12 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     output_dir(out, "--out")
     if preset_path is not None:
         output_file(preset_path, "--write-preset")
+    if args.method == "abc" and args.patterns is None:  # ABC-SMC (and its coverage check) runs on pyabc
+        require(PROG, "calibrate", "relsim-calibrate --method abc")
     if args.dask is not None:
+        require(PROG, "calibrate", f"--dask {args.dask}")
+        from ..inference.abc_smc import check_dask  # pyabc: the calibrate part's
+
         check_dask(args.dask)
     say = None if args.quiet else _say
     if args.patterns is not None:

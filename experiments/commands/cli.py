@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import NoReturn
 
 #: The module of the `relsim` command (relsim-audit and relsim-findings run it in a subprocess: `relsim_command`).
@@ -55,6 +56,58 @@ def fail(prog: str, message: str) -> NoReturn:
     """Print the one-line error and exit with code 2."""
     error(prog, message)
     sys.exit(2)
+
+
+#: The optional parts (pyproject.toml's extras) and a module each needs; `bash setup.sh EXTRA` installs one.
+EXTRAS = {"research": ("SALib", "ema_workbench", "kaleido"), "calibrate": ("pyabc",),
+          "app": ("solara", "anywidget", "uvicorn"), "cluster": ("ray", "submitit"), "optimize": ("optuna", "cmaes")}
+#: Which part a `relsim` argument needs: an experiment or a launcher -> extra.
+NEEDS = {"+experiment=sensitivity": "research", "+experiment=discovery": "research",
+         "hydra/launcher=ray_local": "cluster", "hydra/launcher=ray_cluster": "cluster",
+         "hydra/launcher=submitit_local": "cluster", "hydra/launcher=submitit_slurm": "cluster"}
+
+
+def missing(extra: str) -> str | None:
+    """The first module of an optional part that is not installed (None when the part is installed)."""
+    import importlib.util
+
+    for module in EXTRAS[extra]:
+        try:
+            if importlib.util.find_spec(module) is None:
+                return module
+        except (ImportError, ValueError):
+            return module
+    return None
+
+
+def require(prog: str, extra: str, what: str) -> None:
+    """Exit with one line naming the command that installs `extra` when it is not installed (before any work)."""
+    module = missing(extra)
+    if module is not None:
+        fail(prog, f"{what} needs relsim's {extra} part ({module} is not installed); install it with "
+                   f"`bash setup.sh {extra}` (or pip install 'relsim[{extra}]')")
+
+
+def require_for(prog: str, args: Sequence[str]) -> None:
+    """`require` each optional part that these `relsim` arguments need (+experiment=sensitivity needs SALib)."""
+    for arg in args:
+        extra = NEEDS.get(arg.replace(" ", ""))
+        if extra:
+            require(prog, extra, arg)
+
+
+def version_line(prog: str = "relsim") -> str:
+    """'relsim 0.1.0 (commit 763daca12)': relsim's version and the commit of its sources ('-dirty' with changes not
+    committed; 'unknown' outside a git checkout, e.g. installed from a wheel)."""
+    import importlib.metadata
+
+    from ..plumbing.outputs import short_commit
+
+    try:
+        version = importlib.metadata.version("relsim")
+    except importlib.metadata.PackageNotFoundError:
+        version = "(not installed)"
+    return f"{prog} {version} (commit {short_commit()})"
 
 
 def summary(doc: str | None) -> str:

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import sys
+import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -29,7 +30,7 @@ from relsim.params import ConfigError, ConfigWarning
 from ..plumbing import checks
 from ..plumbing.checks import check_command_line
 from ..plumbing.config import CONFIG_DIR, MAX_SEEDS, RunSpec, options, plain_config, run_spec
-from .cli import fail, no_code_from_here, show_warnings
+from .cli import fail, no_code_from_here, require_for, show_warnings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,10 +87,13 @@ def execute(cfg: DictConfig) -> Path:
         print(f"relsim: {out} is already complete (config {digest}); skipped")
         return out
     spec = _as_job(spec, job) if job else _warn_if_few_seeds(spec)
+    inert = _warn_if_inert(spec, job)
     tables = _simulate(spec, out)
     written = write_tables_in_background(tables, out)
     manifest = make_manifest(plain, list(spec.arms), [spec.replicate_id(d, s) for d, s in spec.replicates], digest,
                              scenarios={v.name: v.description for v in spec.variants})
+    if inert:
+        manifest["cannot_show"] = [{"arm": arm, "scenario": name, "reason": why} for (arm, name), why in inert.items()]
     page = _report(spec, tables, manifest, out, job)
     written.result()  # the tables are on disk (an error writing them is raised here), before the manifest
     manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
@@ -115,6 +119,17 @@ def _warn_if_few_seeds(spec: RunSpec) -> RunSpec:
     return spec
 
 
+def _warn_if_inert(spec: RunSpec, job: Job | None) -> dict[tuple[str, str], str]:
+    """Before the simulations, say which what-if cells cannot show an effect, and why (plumbing/inert.py)."""
+    from ..plumbing.inert import cannot_show
+
+    inert = cannot_show(spec)
+    if not job:
+        for reason in inert.values():
+            print(f"relsim: warning: {reason}", file=sys.stderr)
+    return inert
+
+
 def _simulate(spec: RunSpec, out: Path) -> dict[str, pd.DataFrame]:
     """Run every arm on every seed into the run directory, with a progress bar; the analysis is imported meanwhile."""
     from tqdm import tqdm
@@ -135,9 +150,9 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     name. A sweep's job writes no page and prints only its verdict, named by its grid point."""
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.summary import write_summary
-    from relsim.analysis.wording import uncertainty_split
-    from relsim.analysis.whatif import (effects, format_overview, overview, view, whatif_verdict, write_overview,
-                                        write_whatif_report)
+    from relsim.analysis.wording import TERMINAL_WIDTH, levers_line, replicates_phrase, uncertainty_split
+    from relsim.analysis.whatif import (effects, format_overview, overview, scenario_line, view, whatif_verdict,
+                                        write_overview, write_whatif_report)
 
     run = RunData(runs=tables["runs"], retention=tables["retention"], evidence=tables["evidence"],
                   manifest=manifest, out_dir=out)
@@ -146,16 +161,17 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         table = effects(run)
         write_summary(table, out)
         write_overview(out, run, table)
-        print(format_overview(overview(table)))
+        print(format_overview(overview(table), n_seeds=int(table["n_seeds"].min())))
         return "overview.html"
     if spec.whatif:
         table = effects(run)
         write_summary(table, out)
         if not job:
             write_whatif_report(out, run)
+            print(textwrap.fill(scenario_line(run), TERMINAL_WIDTH))
             for arm in spec.arms:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
-                print(format_table(summarise(view(run, arm)), spec.currency))
+                print(format_table(summarise(view(run, arm)), spec.currency, replicates_phrase(run)))
         print(named + whatif_verdict(run, table))
         return "report.html"
     summary = summarise(run)
@@ -163,7 +179,8 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     line = verdict(run, summary)
     if not job:
         write_report(out, run, summary=summary, verdict_line=line)
-        print(format_table(summary, spec.currency))
+        print(textwrap.fill(levers_line(run), TERMINAL_WIDTH))
+        print(format_table(summary, spec.currency, replicates_phrase(run)))
     print(named + line)
     if spec.draws and not job:
         print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
@@ -189,6 +206,12 @@ def main() -> None:
         print(help_text({g: options(g) for g in ("strategy", "market", "firm_policy", "scenario", "experiment")},
                         MAX_SEEDS), end="")
         return
+    if "--version" in args:  # relsim's version, not Hydra's
+        from .cli import version_line
+
+        print(version_line())
+        return
+    require_for("relsim", args)  # an optional part the command needs: one line naming what installs it
     no_code_from_here()
     show_warnings("relsim")
     try:

@@ -27,9 +27,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from relsim.params import ConfigError
+from relsim.params import ConfigError, allowed_names
 
-from .cli import Parser, fail, summary
+from .cli import Parser, fail, require, summary
 
 PROG = "relsim-optimize"
 
@@ -96,7 +96,7 @@ def prepare(args: argparse.Namespace):
                               "seeds, days, posterior, posterior_file, strategies (the base and the rivals), engine")
     spec = load(args.overrides)
     if args.base not in spec.strategies:
-        raise ConfigError(f"--base={args.base!r}: unknown strategy; allowed: {', '.join(spec.strategies)}")
+        raise ConfigError(f"--base={args.base!r}: unknown strategy{allowed_names(args.base, spec.strategies)}")
     objectives = tuple(parse_objective(text, spec.days) for text in (args.objective or ["npv"]))
     if len({o.name for o in objectives}) != len(objectives):
         raise ConfigError(f"--objective: each objective may appear once ({', '.join(o.name for o in objectives)})")
@@ -125,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spec, settings, out, preset = prepare(args)
     except ConfigError as exc:
         fail(PROG, str(exc))
+    require(PROG, "optimize", "relsim-optimize (Optuna's samplers)")
     from ..optimize.best_response import run
     from ..plumbing.runner import compile_once
 

@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 
 from relsim.analysis.summary import METRICS
-from relsim.params import ConfigError
+from relsim.params import ConfigError, allowed_names
 
 from ..plumbing.checks import output_file, write_failed
-from ..plumbing.collect import check_sweep_dir, collect
-from .cli import Parser, fail, no_code_from_here
+from ..plumbing.collect import check_sweep_dir, collect, read_design
+from .cli import Parser, fail, no_code_from_here, require
 
 PROG = "relsim-report"
 #: The metrics --metrics takes: every metric of a run's summary, and `retention` (the longest horizon there is).
@@ -38,13 +38,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for metric in args.metrics:
         if metric not in METRIC_NAMES:
-            fail(PROG, f"--metrics={metric!r}: unknown metric; allowed: {', '.join(METRIC_NAMES)}")
+            fail(PROG, f"--metrics={metric!r}: unknown metric{allowed_names(metric, METRIC_NAMES)}")
     if len(set(args.metrics)) != len(args.metrics):
         fail(PROG, f"--metrics={' '.join(args.metrics)}: each metric may appear once")
     made: list[Path] = []
     try:
         collected = (args.sweep_dir / "jobs.parquet").exists()
         jobs = check_sweep_dir(args.sweep_dir, collected=collected)
+        design = read_design(args.sweep_dir)
+        if design is not None and design.get("method") != "simplex":  # not an allocation
+            require(PROG, "research", "the report of a designed sweep (sensitivity indices or PRIM boxes)")
+        if args.static:
+            require(PROG, "research", f"--static {args.static}")
         if not jobs and not collected:
             fail(PROG, f"SWEEP_DIR={args.sweep_dir}: no finished jobs (job=<n>/manifest.json)")
         page = args.sweep_dir / "sweep_report.html"

@@ -28,7 +28,8 @@ with 95% intervals, plus a one-line reading; the files and report.html go to the
 
 usage: relsim [KEY=VALUE ...]           one comparison (default: one_way vs reciprocal, 10 seeds)
        relsim -m KEY=V1,V2 ...          a sweep: one job per combination (then relsim-report DIR)
-       relsim --hydra-help | --cfg job  Hydra's own help / the composed config, as YAML"""
+       relsim --hydra-help | --cfg job  Hydra's own help / the composed config, as YAML
+       relsim --version                 relsim's version and the commit of its sources"""
 
 COMMANDS = """\
 commands:

@@ -5,6 +5,11 @@
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
 
+Before the first run it checks what every run needs (the research part: SALib for the designed sweeps,
+EMA workbench for PRIM; each run's command line, as `relsim` would), so a missing part stops it at once
+with one line. Interrupted or failed, it resumes: `relsim-findings --out DIR` again skips the runs that
+finished in DIR and resumes a sweep from its finished jobs.
+
 The runs, each a plain `relsim` command whose output directory is a subdirectory of --out:
 flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
 rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`), discovery
@@ -26,11 +31,12 @@ import sys
 import time
 from pathlib import Path
 
+from relsim.analysis.io import write_text_atomic
 from relsim.params import ConfigError
 
 from ..plumbing.checks import check_command_line, input_file, output_dir, output_file, write_failed
 from ..plumbing.outputs import short_commit
-from .cli import Parser, fail, no_code_from_here, relsim_command
+from .cli import Parser, fail, no_code_from_here, relsim_command, require
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
@@ -67,19 +73,29 @@ def command(name: str, quick: bool) -> list[str]:
     return [*RUNS[name][0], *(QUICK + QUICK_RUN.get(name, []) if quick else [])]
 
 
+#: The file in --out that records an attempt (its --quick), so that a second attempt resumes it.
+STARTED = "findings_started.json"
+
+
+def arguments(out: Path, name: str, quick: bool) -> list[str]:
+    """The `relsim` arguments of run `name` into its directory under `out`."""
+    target = out / name
+    return [*command(name, quick), f"hydra.sweep.dir={target}" if RUNS[name][1] else f"hydra.run.dir={target}"]
+
+
 def run_all(out: Path, quick: bool) -> dict[str, float]:
-    """Run the experiments into out/<name>; returns each one's wall time (s). Stops at the first failure."""
+    """Run the experiments into out/<name>; returns each one's wall time (s). Stops at the first failure; a run
+    that already finished there is skipped by relsim itself, a sweep resumes from its finished jobs."""
     wall = {}
-    for k, (name, (_, sweep)) in enumerate(RUNS.items(), start=1):
-        target = out / name
-        where = f"hydra.sweep.dir={target}" if sweep else f"hydra.run.dir={target}"
-        args = [*command(name, quick), where]
+    for k, name in enumerate(RUNS, start=1):
+        target, args = out / name, arguments(out, name, quick)
         print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
         started = time.perf_counter()
         result = subprocess.run([*relsim_command(), *args], check=False)
         if result.returncode != 0:
-            fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}")
-        if sweep:
+            fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}. "
+                       f"`{PROG} --out {out}{' --quick' if quick else ''}` resumes: finished runs are kept")
+        if RUNS[name][1]:
             from relsim.analysis.sweep import write_sweep_report
 
             write_sweep_report(target)
@@ -92,7 +108,6 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     """The audit table (docs/AUDIT.md unless quick), the figures and the page."""
     from relsim.analysis.figures import write_image
     from relsim.analysis.findings import FindingsRuns, findings_figures, findings_markdown
-    from relsim.analysis.io import write_text_atomic
 
     from . import audit_mechanisms
 
@@ -147,15 +162,35 @@ def read_record(out: Path) -> tuple[bool, dict[str, float]]:
     return saved["quick"], {k: float(v) for k, v in wall.items()}
 
 
-def check_new(out: Path, quick: bool) -> None:
-    """A new findings run: --out is new or empty and writable, and every run's command passes the `relsim` gate."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+def check_new(out: Path, quick: bool) -> bool:
+    """A new findings run, or one to resume: --out is new or empty (or holds an earlier attempt at the same sizes,
+    which is resumed) and writable; everything the runs need is there (the research part: SALib for the designed
+    sweeps, EMA workbench for PRIM) and every run's command passes the `relsim` gate. Raises ConfigError (exits
+    with one line for a missing part). Returns whether an earlier attempt is resumed."""
+    started = out / STARTED
+    resuming = started.is_file()
+    if resuming:  # an earlier attempt: resume it, at the same sizes
+        input_file(started, "--out", max_bytes=1_000)
+        try:
+            saved = json.loads(started.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            saved = None
+        if not isinstance(saved, dict) or not isinstance(saved.get("quick"), bool):
+            raise ConfigError(f"--out={out}: {STARTED} is not a relsim-findings record (expected quick: true or false)")
+        if saved["quick"] != quick:
+            raise ConfigError(f"--out={out}: holds an attempt {'with' if not quick else 'without'} --quick; resume it "
+                              "the same way or choose another directory")
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out={out}: exists and is not an empty directory (use --from {out} to rewrite the page "
                           "from its runs)")
     output_dir(out, "--out")
-    for name, (_, sweep) in RUNS.items():
-        where = f"hydra.sweep.dir={out / name}" if sweep else f"hydra.run.dir={out / name}"
-        check_command_line([*command(name, quick), where])
+    require(PROG, "research", "relsim-findings (the discovery sweep and its PRIM boxes)")
+    for name in RUNS:
+        try:
+            check_command_line(arguments(out, name, quick))
+        except ConfigError as exc:
+            raise ConfigError(f"the {name} run would fail: {exc}") from None
+    return resuming
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -170,12 +205,15 @@ def main(argv: list[str] | None = None) -> None:
             quick, wall = read_record(out)
         else:
             out = args.out or Path("outputs") / "findings" / dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-            check_new(out, args.quick)
+            resuming = check_new(out, args.quick)
     except ConfigError as exc:
         fail(PROG, str(exc))
     try:
         if args.reuse is None:
+            if resuming:
+                print(f"{PROG}: resuming the runs in {out} (finished runs are skipped)", flush=True)
             out.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(out / STARTED, json.dumps({"quick": args.quick}))
             quick, wall = args.quick, run_all(out, args.quick)
         doc = write(out, args.doc, quick, wall, not args.no_figures, argv)
     except ConfigError as exc:

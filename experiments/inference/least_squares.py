@@ -30,7 +30,7 @@ import numpy as np
 
 from relsim.analysis.calibration import Curve, jacobian, log_uncertainty, propensity_quantiles
 from relsim.analysis.sbg import fit_sbg
-from relsim.params import ConfigError, Market, Strategy
+from relsim.params import ConfigError, Market, Strategy, allowed_names
 from relsim.trust import initial_range
 
 from .space import CHURN_PARAMS, PARAMS, with_values
@@ -82,7 +82,7 @@ def make_setup(*, market: str = "monopoly", strategy: str = "middle", consumers:
     check_overrides(overrides)
     spec = load([f"market={market}", f"market.consumers={consumers}", *overrides])
     if strategy not in spec.strategies:
-        raise ConfigError(f"--strategy={strategy!r}: unknown strategy; allowed: {', '.join(spec.strategies)}")
+        raise ConfigError(f"--strategy={strategy!r}: unknown strategy{allowed_names(strategy, spec.strategies)}")
     label = f"market={market}, focal strategy {strategy}, {consumers} consumers, seeds 0-{seeds - 1}"
     return Setup(market=spec.market, focal=spec.strategies[strategy], rivals=tuple(spec.rivals()),
                  seeds=tuple(range(seeds)), period_days=period_days, params=tuple(params), label=label)

@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,12 +33,14 @@ from relsim.analysis.calibration import Curve, abc_page, band_frame, calibration
 from relsim.analysis.io import json_safe, write_text_atomic
 from relsim.analysis.sbg import SBGFit, fit_sbg
 
-from . import abc_smc
 from .battery import Battery, make_battery, measure, simulate_curve
 from .curve import curve_patterns
 from .least_squares import ABMFit, fit_abm, make_setup, simulate
 from .patterns import Pattern, summarize
 from .preset import preset_text
+
+if TYPE_CHECKING:  # pyabc is the calibrate part's: imported where ABC-SMC runs
+    from . import abc_smc
 from .space import PARAMS
 
 __all__ = ["Calibrated", "calibrate_abc", "calibrate_lsq", "check_coverage", "measure_patterns"]
@@ -89,6 +91,8 @@ def measure_patterns(args: argparse.Namespace, out: Path, say: Say = None
 def check_coverage(args: argparse.Namespace, params: tuple[str, ...], workers: int, out: Path, started: float,
                    say: Say = None) -> dict[str, Any]:
     """Expected coverage of the 90% intervals on synthetic pattern data (abc_smc.coverage)."""
+    from . import abc_smc
+
     def progress(i: int, hits: dict[str, bool]) -> None:
         if say:
             say(f"synthetic calibration {i}/{args.coverage}: truth inside for {sum(hits.values())}/{len(hits)}")
@@ -117,6 +121,8 @@ def calibrate_abc(args: argparse.Namespace, curve: Curve | None, period_days: in
                   say: Say = None) -> Calibrated:
     """ABC-SMC on the stylized-fact patterns (and the curve's fitted periods K of `horizon` = (K, H)), the
     preset's point, then the posterior's predictive projection of the curve to period H beside the sBG's."""
+    from . import abc_smc
+
     k, h = horizon
     facts = args.targets == "all"
     extra = curve_patterns(curve, period_days, k, args.consumers) if curve is not None else {}
@@ -169,6 +175,8 @@ def _point_and_projection(args: argparse.Namespace, battery: Battery, cal: abc_s
                           workers: int, say: Say) -> tuple[dict[str, Any], list | None]:
     """The preset's point (--point) and, with a curve, the posterior's draws of it to period `horizon`, on one
     pool (or cluster) of workers."""
+    from . import abc_smc
+
     point = {"rule": "each parameter's posterior median", "values": cal.values()}
     curves = None
     if args.point == "best" and say:

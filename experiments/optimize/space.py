@@ -20,7 +20,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from relsim import budget
-from relsim.params import Channels, ConfigError, Strategy
+from relsim.params import Channels, ConfigError, Strategy, allowed_names
 
 __all__ = ["CLASSES", "IDEA", "Lever", "SEARCH", "Space", "make_space"]
 
@@ -131,7 +131,7 @@ def make_space(kind: str, base: Strategy, *, budget_per_year: float = 0.0, lever
     middle = middle or Strategy()
     unknown = [name for name in levers if name not in SEARCH]
     if unknown:
-        raise ConfigError(f"--levers: {unknown[0]!r} is not a searchable lever; allowed: {', '.join(SEARCH)}")
+        raise ConfigError(f"--levers: {unknown[0]!r} is not a searchable lever{allowed_names(unknown[0], SEARCH)}")
     names = [n for n in (levers or SEARCH) if not (budget_per_year > 0 and n in BOUGHT)]
     ranges = {}
     for name in names:

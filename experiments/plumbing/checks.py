@@ -45,7 +45,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from relsim.params import ConfigError, memo, memoized, number, show
+from relsim.params import ConfigError, allowed_names, memo, memoized, number, show
 
 from .config import CONFIG_DIR, compose, first_line, options, plain_config, run_spec
 
@@ -249,7 +249,7 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
             continue
         name, eq, value = arg.partition("=")
         if name not in FLAGS:
-            raise ConfigError(f"{name}: unknown flag; allowed: {', '.join(sorted(FLAGS))}")
+            raise ConfigError(f"{name}: unknown flag{allowed_names(name, sorted(FLAGS))}")
         allowed = FLAGS[name]
         if allowed is None and eq:
             raise ConfigError(f"{arg}: {name} takes no value")
@@ -371,7 +371,7 @@ def _check_choice(o, group: str) -> None:
                 raise ConfigError(f"{show(text)}: {show(name)} is not an option name (letters, digits, _ and -)")
             known = hydra_options(group) if group.startswith("hydra/") else options(group)
             if name not in known:
-                raise ConfigError(f"{group}={name}: unknown option; allowed: {', '.join(known)}")
+                raise ConfigError(f"{group}={name}: unknown option{allowed_names(name, known)}")
         if isinstance(value, list) and len(set(map(str, names))) != len(names):
             raise ConfigError(f"{show(text)}: each scenario may appear once")
 

@@ -164,6 +164,16 @@ def check_sweep_dir(sweep_dir: Path, key: str = "SWEEP_DIR", collected: bool = F
     return jobs
 
 
+def read_design(sweep_dir: Path, key: str = "SWEEP_DIR") -> dict | None:
+    """A sweep's design.json (written by the design sweeper), checked; None for a sweep without one."""
+    from .checks import input_file
+
+    path = Path(sweep_dir) / "design.json"
+    if not path.exists():
+        return None
+    return _json_object(input_file(path, key), key, need="problem")
+
+
 def _first(exc: Exception) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 

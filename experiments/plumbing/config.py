@@ -18,7 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, check_keys, memo, show
+from relsim.params import (ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, allowed_names, build, check_keys,
+                           memo, show)
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -141,7 +142,7 @@ def _missing_option(exc: Exception, overrides: list[str]) -> str:
         group, _, value = o.partition("=")
         group = group.lstrip("+~")
         if (CONFIG_DIR / group).is_dir() and value and not (CONFIG_DIR / group / f"{value}.yaml").exists():
-            return f"{group}={value}: unknown option; allowed: {', '.join(options(group))}"
+            return f"{group}={value}: unknown option{allowed_names(value, options(group))}"
     return first_line(exc, overrides)
 
 
@@ -155,12 +156,13 @@ def first_line(exc: Exception, overrides: list[str]) -> str:
                 parent, _, leaf = key.rpartition(".")
                 if key.startswith("hydra."):
                     return f"{key}: unknown key (not a setting of the chosen launcher or sweeper)"
-                return f"{key}: unknown key{_known_keys(parent)}"
+                return f"{key}: unknown key{_known_keys(parent, leaf)}"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _known_keys(parent: str) -> str:
-    """'; allowed: ...' for the keys under `parent` in the default config, or '' if there are none."""
+def _known_keys(parent: str, leaf: str = "") -> str:
+    """'; did you mean ...? allowed: ...' for the keys under `parent` in the default config, or '' if there are
+    none."""
     try:
         cfg = compose([])
         node = OmegaConf.select(cfg, parent) if parent else cfg
@@ -168,7 +170,7 @@ def _known_keys(parent: str) -> str:
         return ""
     if not OmegaConf.is_dict(node):
         return f"; {parent} is a value, not a group of keys" if parent else ""
-    return f"; allowed: {', '.join(str(k) for k in node.keys() if k != 'hydra')}"
+    return allowed_names(leaf, [str(k) for k in node.keys() if k != "hydra"])
 
 
 def load(overrides: list[str] | tuple[str, ...] = ()) -> RunSpec:
@@ -194,7 +196,7 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
     arms = _names(cfg.get("arms"), "arms", strategies, allow_empty=False)
     for name in policy.arms:
         if name not in arms:
-            raise ConfigError(f"firm_policy.arms: {name!r} is not one of the arms; allowed: {', '.join(arms)}")
+            raise ConfigError(f"firm_policy.arms: {name!r} is not one of the arms{allowed_names(name, arms)}")
     _names(market.rivals, "market.rivals", strategies, allow_empty=True)
     chosen = cfg.get("scenario") or {}
     if not isinstance(chosen, Mapping):
@@ -228,7 +230,7 @@ def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty
             raise ConfigError(f"{key}={show(list(value))}: {show(name)} is not a strategy name; allowed: "
                               f"{', '.join(strategies)}")
         if name not in strategies:
-            raise ConfigError(f"{key}: unknown strategy {name!r}; allowed: {', '.join(strategies)}")
+            raise ConfigError(f"{key}: unknown strategy {name!r}{allowed_names(name, strategies)}")
     if len(set(value)) != len(value):
         raise ConfigError(f"{key}={list(value)!r}: each strategy may appear once")
     return list(value)
