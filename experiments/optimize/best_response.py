@@ -129,7 +129,7 @@ def run(spec: RunSpec, settings: Settings, trials: int, out_dir: Path, *, storag
         from .preset import preset_text
 
         write_text_atomic(preset, preset_text(preset.stem, strategies[0], described, best[0]["fresh"], out_dir,
-                                                   command))
+                                                   command, result.trials))
     return result
 
 

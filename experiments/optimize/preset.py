@@ -26,7 +26,8 @@ def preset_path(name: str) -> Path:
     return check_preset_name(name, CONFIG_DIR / "strategy", PRESET_MARK, "relsim-optimize")
 
 
-def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out_dir: Path, command: str = "") -> str:
+def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out_dir: Path, command: str = "",
+                trials: int = 0) -> str:
     """The preset: a header saying where it came from (and `command`, the one that found it), then every field
     that differs from the Strategy defaults."""
     default = Strategy()
@@ -40,6 +41,7 @@ def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out
              f"# On fresh seeds (mean [95% CI]): {objectives}.",
              f"# The study and its report: {out_dir.name}/ (best.json, trials.csv, report.html).",
              *([f"# Found by: {command}"] if command else []),
+             *([f"# Trials: {trials}"] if trials else []),
              "# Only what differs from the Strategy defaults (sim/params.py; docs/PARAMETERS.md) is stated here.",
              "defaults:", "  - _typed_defaults  # every Strategy field at its default", "  - _self_", ""]
     for f in dataclasses.fields(Strategy):
