@@ -10,6 +10,7 @@ the experiments and writes the page is `relsim-findings` (experiments/commands/w
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -47,6 +48,10 @@ class FindingsRuns:
     quick: bool = False
     posterior: Path | None = None
     calibrated: Path | None = None
+    best: Path | None = None  # the best one-way and the best reciprocal firm (relsim-optimize's presets)
+    best_budget: Path | None = None  # the same at an equal relationship budget
+    decomposition: Path | None = None  # relsim-decompose on the presets
+    decomposition_best: Path | None = None  # relsim-decompose on the best firms at an equal budget
 
 
 # --------------------------------------------------------------------------- numbers in words
@@ -87,7 +92,8 @@ def _longest_retention(metrics: set[str]) -> str | None:
 
 # --------------------------------------------------------------------------- the four sections
 
-def _flagship(run: RunData) -> list[str]:
+def _flagship(run: RunData, budget_section: str = "the budget allocation below") -> list[str]:
+    """The outcome table of a two-arm run, each difference in words, the NPV gap over time and the spend."""
     summary = summarise(run)
     arms = run.arms
     base, other = arms[0], arms[-1]
@@ -120,13 +126,94 @@ def _flagship(run: RunData) -> list[str]:
         final = other if cross.sign > 0 else base
         text.append(f"- **Over time:** in the first month {early} leads in NPV to date; "
                     + (f"{clause}." if clause else f"{final} leads throughout (the mean gap never changes sign)."))
-    spend = [m for m in metrics if m == "spend_rate"]
-    if spend:
+    if "spend_rate" in metrics:
         a, b = rows.loc[(base, "spend_rate")], rows.loc[(other, "spend_rate")]
-        text.append(f"- **Not an equal-budget comparison:** {base} spends {a['mean']:.1f} and {other} "
-                    f"{b['mean']:.1f} per customer-year on its relationships (contacts, staffed slots, answers, "
-                    f"listening). Section 2 holds the budget fixed.")
+        budgets = {arm: float(_strategy(run, arm).get("budget") or 0) for arm in (base, other)}
+        if budgets[base] > 0 and budgets[base] == budgets[other]:
+            text.append(f"- **An equal-budget comparison:** both plan {budgets[base]:g} a customer-year; they "
+                        f"spend {a['mean']:.1f} and {b['mean']:.1f} (answers to complaints and prospecting come on "
+                        "top of the budget).")
+        else:
+            text.append(f"- **Not an equal-budget comparison:** {base} spends {a['mean']:.1f} and {other} "
+                        f"{b['mean']:.1f} per customer-year on its relationships (contacts, staffed slots, answers, "
+                        f"listening); for a fixed budget see {budget_section}.")
     return lines + [""] + text
+
+
+def _setting(run: RunData) -> str:
+    """A run's size in words: seeds, consumers, days, rivals."""
+    config = run.manifest.get("config") or {}
+    market = config.get("market") or {}
+    return (f"{len(run.manifest.get('seeds') or [])} seeds, {market.get('consumers', '?'):,} consumers, "
+            f"{config.get('days', '?')} days, rivals: {', '.join(market.get('rivals') or []) or 'none'}")
+
+
+def _strategy(run: RunData, arm: str) -> dict:
+    """An arm's strategy as the run's manifest recorded it (every field)."""
+    return ((run.manifest.get("config") or {}).get("strategies") or {}).get(arm) or {}
+
+
+def _levers(run: RunData) -> list[str]:
+    """What the two arms set: every lever in which they differ from each other or from the defaults, as the
+    firm runs it (with a budget: the levers the budget buys at the market's channel prices, sim/budget.py)."""
+    from relsim import budget
+    from relsim.params import Market, Strategy, build
+
+    base, other = run.arms[0], run.arms[-1]
+    channels = build(Market, (run.manifest.get("config") or {}).get("market") or {}).channels
+    default = dataclasses.asdict(Strategy())
+    planned = {arm: _strategy(run, arm) for arm in (base, other)}
+    used = {arm: dataclasses.asdict(budget.levers(build(Strategy, planned[arm], arm), channels))
+            for arm in (base, other)}
+    names = [n for n in default if n != "name" and any(
+        planned[arm].get(n, default[n]) != default[n] or used[arm][n] != default[n] for arm in (base, other))
+        and not isinstance(default[n], (dict, list))]
+    lines = [f"| lever | {base} | {other} | default (the middle firm) |", "|---|---:|---:|---:|"]
+    for n in names:
+        lines.append(f"| `{n}` | {_value(used[base][n])} | {_value(used[other][n])} | {_value(default[n])} |")
+    return lines
+
+
+def _value(x) -> str:
+    return f"{x:.3g}" if isinstance(x, float) else str(x)
+
+
+def _best(run: RunData, budget_section: str) -> list[str]:
+    """A best response against the other: the levers each firm chose, then the outcomes as for the flagship."""
+    header = (run.manifest.get("config") or {}).get("strategies") or {}
+    found = [_found_by(arm) for arm in run.arms if arm in header]
+    return (["The levers each best firm chose (as it runs them):", "", *_levers(run), "",
+             *[line for line in found if line], "", "On seeds the optimiser never saw:", ""]
+            + _flagship(run, budget_section))
+
+
+def _found_by(arm: str) -> str:
+    """The line of a preset's header naming the relsim-optimize command that found it, if it has one."""
+    from relsim.configs import __file__ as configs
+
+    path = Path(configs).parent / "strategy" / f"{arm}.yaml"
+    if not path.is_file():
+        return ""
+    lines = path.read_text().splitlines()
+    command = next((x[len("# Found by: "):] for x in lines if x.startswith("# Found by: ")), "")
+    fresh = next((x[len("# On fresh seeds (mean [95% CI]): "):] for x in lines
+                  if x.startswith("# On fresh seeds (mean [95% CI]): ")), "")
+    trials = next((x[len("# Trials: "):] for x in lines if x.startswith("# Trials: ")), "")
+    return (f"- `{arm}`: found by `{command}`" + (f" ({trials} trials)" if trials else "")
+            + (f"; on its own fresh seeds {fresh}" if fresh else "") + "." if command else "")
+
+
+def _decomposition(path: Path) -> list[str]:
+    """relsim-decompose's table: each lever's share of the gap between the two arms, per metric."""
+    from .decomposition import format_markdown
+
+    table = pd.read_csv(path / "decomposition.csv")
+    record = json.loads((path / "decomposition.json").read_text())
+    a, b = record["arms"]
+    return [f"`{record['command']}` ({len(record['seeds'])} seeds; each lever in which {a} and {b} differ swapped "
+            "in both directions on the same seeds; a lever's contribution is the mean of its two swaps, its share "
+            "that over the gap, and the interaction is what the levers leave, analysis/decomposition.py):", "",
+            format_markdown(table, a, b)]
 
 
 def _posterior(run: RunData, handset: RunData, point: RunData | None = None) -> list[str]:
@@ -159,7 +246,7 @@ def _posterior(run: RunData, handset: RunData, point: RunData | None = None) -> 
     point_text = (" The calibrated point is `relsim market=calibrated`: the preset's values, the one posterior "
                   "particle that fits the facts best on seeds the calibration never saw (docs/VALIDATION.md §2.4); "
                   "its interval is seed noise only." if point is not None else "")
-    return lines + ["", f"The hand-set column is section 1's run ({seeds} seeds).{point_text} The posterior is that of "
+    return lines + ["", f"The hand-set column is the presets' run ({seeds} seeds).{point_text} The posterior is that of "
                     "docs/VALIDATION.md §2: every draw sets twelve behavioural weights, most of which the stylized "
                     "facts do not pin down. Its intervals therefore hold what we do not know about consumers, "
                     "not only seed noise:", "", "```text", split, "```"]
@@ -312,9 +399,8 @@ LIMITS = [
 
 # --------------------------------------------------------------------------- the page
 
-def findings_figures(runs: FindingsRuns) -> dict[str, go.Figure]:
-    """The page's figures: the flagship's NPV gap over time and customer equity over the budget simplex."""
-    run = load_run(runs.flagship)
+def _gap_figure(run: RunData) -> go.Figure:
+    """A two-arm run's NPV gap to date over the days, mean and 95% band over seeds, with its crossover."""
     base, other = run.arms[0], run.arms[-1]
     gap = profit_gap(run.runs, other, base)
     fig = go.Figure()
@@ -328,21 +414,27 @@ def findings_figures(runs: FindingsRuns) -> dict[str, go.Figure]:
     fig.add_hline(y=0, line={"color": COLORS["rule"], "width": 1})
     fig.update_xaxes(title_text="day")
     fig.update_yaxes(title_text=f"NPV to date, {other} − {base}")
-    gap_fig = style(fig, f"NPV to date: {other} − {base}, mean and 95% band over seeds")
-    return {"findings_npv_gap": gap_fig, "findings_allocation": allocation_figure(allocation_table(runs.allocation))}
+    return style(fig, f"NPV to date: {other} − {base}, mean and 95% band over seeds")
+
+
+def findings_figures(runs: FindingsRuns) -> dict[str, go.Figure]:
+    """The page's figures: the NPV gap over time (the presets, and the best firms at an equal budget) and
+    customer equity over the budget simplex."""
+    figures = {"findings_npv_gap": _gap_figure(load_run(runs.flagship)),
+               "findings_allocation": allocation_figure(allocation_table(runs.allocation))}
+    if runs.best_budget is not None and (runs.best_budget / "manifest.json").is_file():
+        figures["findings_best_gap"] = _gap_figure(load_run(runs.best_budget))
+    return figures
 
 
 def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dict[str, str] | None = None) -> str:
     """The whole of docs/FINDINGS.md from the runs; `images` maps figure names to paths relative to the page."""
     images = images or {}
     run = load_run(runs.flagship)
-    flagship = _flagship(run)
+    flagship = _flagship(run, "the best firms at an equal budget above and the budget allocation below")
     allocation = allocation_table(runs.allocation)
     audit = pd.read_csv(runs.audit / "audit.csv")
-    config = run.manifest.get("config") or {}
-    market = config.get("market") or {}
-    setting = (f"{len(run.manifest.get('seeds') or [])} seeds, {market.get('consumers', '?'):,} consumers, "
-               f"{config.get('days', '?')} days, rivals: {', '.join(market.get('rivals') or []) or 'none'}")
+    setting = _setting(run)
     minutes = sum(runs.wall.values()) / 60
     out = ["# What the model finds", ""]
     if runs.quick:
@@ -352,33 +444,53 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
                "determines every run. Each section names the command that produced its run. Bold differences have "
                "a 95% CI that excludes 0.")
     c = runs.commands
-    sections = [
-        ("1. The flagship: one-way against reciprocal on the same customers",
-         f"`{c['flagship']}` ({setting}; focal firm against the rival(s), common random numbers).", flagship,
-         ("findings_npv_gap", "NPV gap over time")),
-        ("2. Equal budget: how one relationship budget is best split",
-         f"`{c['allocation']}`, then `relsim-report` on the sweep (ODD §7.20, §8.7).", _allocation(allocation),
-         ("findings_allocation", "Customer equity over the budget simplex")),
-        ("3. Which mechanisms carry the gap (the audit)", f"`{c['audit']}` (ODD §8.5).", _audit(audit), None),
-        ("4. Where each bundle earns more (discovery)",
-         f"`{c['discovery']}`, then `relsim-report` on the sweep (ODD §8.6; details in [DISCOVERY.md](DISCOVERY.md)).",
-         _discovery(runs.discovery), None),
-        ("5. Firms that learn (emergence)",
-         f"`{c['learning']}` and `{c['emergence']}`, then `relsim-report` on each sweep (ODD §7.21, §8.8).",
-         _learning(runs.learning, runs.emergence), None),
-    ]
+
     def ran(path: Path | None) -> bool:
         return path is not None and (path / "manifest.json").is_file()
 
+    sections = []
+    for name, path, title, budget_section in (
+            ("best_budget", runs.best_budget, "The best one-way firm against the best reciprocal firm, at an equal "
+                                              "budget", "This section"),
+            ("best", runs.best, "The best one-way firm against the best reciprocal firm, each spending what it "
+                                "likes", "The section before")):
+        if ran(path):
+            best = load_run(path)
+            sections.append((title, f"`{c[name]}` ({_setting(best)}; each class's best response found by "
+                                    "`relsim-optimize` (ODD §8.10), run on fresh seeds).", _best(best, budget_section),
+                             ("findings_best_gap", "NPV gap between the best firms") if name == "best_budget" else None))
+    sections += [
+        ("The presets: one-way against reciprocal on the same customers",
+         f"`{c['flagship']}` ({setting}; focal firm against the rival(s), common random numbers; the hand-made "
+         "presets, kept for continuity: they differ only in the idea's levers, ODD §5).", flagship,
+         ("findings_npv_gap", "NPV gap over the presets' run")),
+    ]
+    for name, path, title in (("decomposition", runs.decomposition, "Which levers carry the presets' gap"),
+                              ("decomposition_best", runs.decomposition_best,
+                               "Which levers carry the gap between the best firms at an equal budget")):
+        if path is not None and (path / "decomposition.csv").is_file():
+            sections.append((title, "", _decomposition(path), None))
+    sections += [
+        ("Equal budget: how one relationship budget is best split",
+         f"`{c['allocation']}`, then `relsim-report` on the sweep (ODD §7.20, §8.7).", _allocation(allocation),
+         ("findings_allocation", "Customer equity over the budget simplex")),
+        ("Which mechanisms carry the gap (the audit)", f"`{c['audit']}` (ODD §8.5).", _audit(audit), None),
+        ("Where each bundle earns more (discovery)",
+         f"`{c['discovery']}`, then `relsim-report` on the sweep (ODD §8.6; details in [DISCOVERY.md](DISCOVERY.md)).",
+         _discovery(runs.discovery), None),
+        ("Firms that learn (emergence)",
+         f"`{c['learning']}` and `{c['emergence']}`, then `relsim-report` on each sweep (ODD §7.21, §8.8).",
+         _learning(runs.learning, runs.emergence), None),
+    ]
     if ran(runs.posterior):
-        sections.append(("6. The flagship over the calibrated posterior",
+        sections.append(("The presets over the calibrated posterior",
                          f"`{c['posterior']}` (the flagship's comparison on draws of the calibrated behaviour, "
                          "common random numbers within each draw).",
                          _posterior(load_run(runs.posterior), run,
                                     load_run(runs.calibrated) if ran(runs.calibrated) else None), None))
-    sections.append((f"{len(sections) + 1}. What the model cannot show yet", "", LIMITS, None))
-    for title, intro, body, image in sections:
-        out += ["", f"## {title}", ""] + ([intro, ""] if intro else []) + list(body)
+    sections.append(("What the model cannot show yet", "", LIMITS, None))
+    for k, (title, intro, body, image) in enumerate(sections, start=1):
+        out += ["", f"## {k}. {title}", ""] + ([intro, ""] if intro else []) + list(body)
         if image and image[0] in images:
             out += ["", f"![{image[1]}]({images[image[0]]})"]
     out.append("")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,10 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         fail(PROG, str(exc))
     out.mkdir(parents=True, exist_ok=True)
+    command = shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)])
     write_text_atomic(out / "decomposition.csv", table.to_csv(index=False))
+    write_text_atomic(out / "decomposition.json", json.dumps({"arms": [a, b], "command": command,
+                                                              "seeds": list(spec.seeds), "days": spec.days}, indent=1))
     text = format_markdown(table, a, b)
     if args.doc:
-        write_text_atomic(args.doc, f"# The gap between {a} and {b}, by lever\n\n`{' '.join([PROG, *(argv or sys.argv[1:])])}`"
+        write_text_atomic(args.doc, f"# The gap between {a} and {b}, by lever\n\n`{command}`"
                                     f" ({dt.date.today().isoformat()})\n\n{text}")
     print(text)
     print(f"wrote {out}/decomposition.csv")

@@ -22,6 +22,7 @@ line naming the key, the value and what is allowed, exit code 2, and no output.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -144,7 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         result = run(spec, settings, args.trials, out, storage=args.storage, name=args.study, workers=args.workers,
-                     fresh=args.fresh, preset=preset, on_batch=on_batch)
+                     fresh=args.fresh, preset=preset, on_batch=on_batch,
+                     command=shlex.join([PROG, *(sys.argv[1:] if argv is None else argv)]))
     except ConfigError as exc:
         fail(PROG, str(exc))
     finally:

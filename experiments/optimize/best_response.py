@@ -84,9 +84,9 @@ def strategy_of(settings: Settings, params: dict) -> Strategy:
 
 def run(spec: RunSpec, settings: Settings, trials: int, out_dir: Path, *, storage: str | None = None,
         name: str = "relsim", workers: int = 0, fresh: int = 10, preset: Path | None = None,
-        on_batch: Callable[[int, float], None] | None = None) -> Result:
+        on_batch: Callable[[int, float], None] | None = None, command: str = "") -> Result:
     """Run or resume the study, re-run its best on `fresh` new seeds, and write the files (and, with `preset`,
-    the best strategy as that preset file)."""
+    the best strategy as that preset file, whose header names `command`, the one that found it)."""
     from relsim import budget
     from relsim.analysis.io import write_text_atomic
     from relsim.analysis.stats import mean_ci
@@ -128,7 +128,8 @@ def run(spec: RunSpec, settings: Settings, trials: int, out_dir: Path, *, storag
     if preset is not None and best:
         from .preset import preset_text
 
-        write_text_atomic(preset, preset_text(preset.stem, strategies[0], described, best[0]["fresh"], out_dir))
+        write_text_atomic(preset, preset_text(preset.stem, strategies[0], described, best[0]["fresh"], out_dir,
+                                                   command, result.trials))
     return result
 
 

@@ -26,8 +26,10 @@ def preset_path(name: str) -> Path:
     return check_preset_name(name, CONFIG_DIR / "strategy", PRESET_MARK, "relsim-optimize")
 
 
-def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out_dir: Path) -> str:
-    """The preset: a header saying where it came from, then every field that differs from the Strategy defaults."""
+def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out_dir: Path, command: str = "",
+                trials: int = 0) -> str:
+    """The preset: a header saying where it came from (and `command`, the one that found it), then every field
+    that differs from the Strategy defaults."""
     default = Strategy()
     objectives = ", ".join(f"{k} {v['mean']:,.6g} [{v['ci_low']:,.6g}, {v['ci_high']:,.6g}]" for k, v in fresh.items())
     space = described["space"]
@@ -38,6 +40,8 @@ def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out
              f"{described['seeds'][0]}-{described['seeds'][-1]}.",
              f"# On fresh seeds (mean [95% CI]): {objectives}.",
              f"# The study and its report: {out_dir.name}/ (best.json, trials.csv, report.html).",
+             *([f"# Found by: {command}"] if command else []),
+             *([f"# Trials: {trials}"] if trials else []),
              "# Only what differs from the Strategy defaults (sim/params.py; docs/PARAMETERS.md) is stated here.",
              "defaults:", "  - _typed_defaults  # every Strategy field at its default", "  - _self_", ""]
     for f in dataclasses.fields(Strategy):
