@@ -176,11 +176,11 @@ def test_two_runs_started_together_never_share_a_directory(tmp_path: Path) -> No
 # ----------------------------------------------------------------------------- the Python API
 @pytest.mark.parametrize(("build", "message"), [
     (lambda: Strategy(phone_rate=400), "phone_rate=400: expected a number in [0, 365]"),
-    (lambda: Strategy(mail_rate=10**400), "mail_rate=10000000000000000000...(401 characters): expected a number"),
+    (lambda: Strategy(mail_rate=10**400), "mail_rate=100000000000...<401 digits>: expected a number"),
     (lambda: Strategy(email_rate=math.inf), "email_rate=inf: expected a number in [0, 365]"),
     (lambda: Channel(intrusiveness=10), "intrusiveness=10: expected a number in [0, 1]"),
     (lambda: Channel(cost=math.nan), "cost=nan: expected a number >= 0"),
-    (lambda: Channel(load=10**30), "load=1000000000000000000000000000000: expected a number in [0, 100]"),
+    (lambda: Channel(load=10**30), "load=100000000000...<31 digits>: expected a number in [0, 100]"),
     (lambda: Market(channels=5), "channels=5: expected a mapping of Channels fields"),
     (lambda: Behaviour(stress_relief=-1), "stress_relief=-1: expected a number in [0, 1]"),
     (lambda: Behaviour(intimacy_gain=5), "intimacy_gain=5: expected a number in [0, 1]"),
@@ -241,7 +241,7 @@ FORBIDDEN = [
     ("a working directory", "hydra.job.chdir", True, "[true,false]"),
     ("a log file elsewhere", "hydra.job_logging.handlers.file.filename", "/tmp/elsewhere.log", "[/tmp/a,/tmp/b]"),
     ("a job folder elsewhere", "hydra.sweep.subdir", "/tmp/elsewhere", "[/tmp/a,/tmp/b]"),
-    ("a value out of range", "strategies.one_way.contact_rate", 500, "[500,600]"),
+    ("a value out of range", "strategies.one_way.mail_rate", 500, "[500,600]"),
     ("a resolver", "currency", "${oc.env:HOME}", None),
     ("null for the defaults", "market.network", None, None),
     ("an object to build", "hydra.callbacks.evil._target_", "os.system", "[os.system,os.getcwd]"),
@@ -250,7 +250,7 @@ DESIGN = ["-m", "hydra/sweeper=design", "hydra/launcher=basic", "hydra.sweeper.m
 #: What a refusal of each says (one of these words): the thing refused, not another.
 SAYS = {"an environment variable": ("env_set", "environment"), "a working directory": ("chdir", "working directory"),
         "a log file elsewhere": ("filename", "log"), "a job folder elsewhere": ("subdir",),
-        "a value out of range": ("contact_rate",), "a resolver": ("interpolation", "resolver", "currency"),
+        "a value out of range": ("mail_rate",), "a resolver": ("interpolation", "resolver", "currency"),
         "null for the defaults": ("network",), "an object to build": ("_target_", "callback")}
 
 

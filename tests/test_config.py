@@ -111,7 +111,7 @@ def test_set_strategy_of_problem_rate_sets_the_current_rate() -> None:
 @pytest.mark.parametrize(("firm", "levers", "message"), [
     (2, {"mail_rate": 1.0}, "firm=2: expected a firm index in [0, 1]"),
     (0, {"mail_rate": -1.0}, "firms[0].mail_rate=-1.0: expected a number in [0, 365]"),
-    (0, {"phone_rate": 10**400}, "firms[0].phone_rate=10000000000000000000...(401 characters): expected a number in [0, 365]"),
+    (0, {"phone_rate": 10**400}, "firms[0].phone_rate=100000000000...<401 digits>: expected a number in [0, 365]"),
     (0, {"email_rate": float("nan")}, "firms[0].email_rate=nan: expected a number in [0, 365]"),
     (0, {"bogus": 1.0}, "firms[0].bogus: unknown key"),
 ])

@@ -54,7 +54,7 @@ def _draw(rng: random.Random, family: str) -> tuple[list[str], str | None]:
     if family == "routes":
         key = rng.choice(["+hydra.job.env_set.PATH", "hydra.job.chdir", "hydra.searchpath", "output_dir",
                           "hydra.run.dir", "+hydra.callbacks.x._target_", "hydra.sweep.subdir",
-                          "+hydra.job_logging.handlers.file.filename", "strategies.one_way.contact_rate"])
+                          "+hydra.job_logging.handlers.file.filename", "strategies.one_way.mail_rate"])
         form = rng.choice(["levels", "bounds"])
         value = "[500,600]" if key.startswith("strategies") else "[a,b]" if form == "levels" else "[0,1]"
         return [*DESIGN, f"+hydra.sweeper.{form}={{{key}:{value}}}"], None
@@ -67,20 +67,20 @@ def _draw(rng: random.Random, family: str) -> tuple[list[str], str | None]:
             ("ray_local", "hydra.launcher.ray.init._node_ip_address=0.0.0.0"),
             ("submitit_local", "hydra.launcher.submitit_folder=/tmp/x"), ("basic", "+hydra.launcher.n_jobs=2"),
             ("joblib", "hydra.sweep.subdir=/tmp/x"), ("joblib", "hydra.sweep.subdir=../../x")])
-        return ["-m", f"hydra/launcher={launcher}", "strategies.one_way.contact_rate=12,52", setting], \
+        return ["-m", f"hydra/launcher={launcher}", "strategies.one_way.mail_rate=12,52", setting], \
             setting.split("=")[0].lstrip("+")
     if family == "modes":
         mode = rng.choice([["--cfg", "job"], ["--cfg", "hydra", "--resolve"], ["--info"], ["-c", "all"]])
-        bad = rng.choice(["currency=${oc.env:HOME}", "strategies.one_way.contact_rate=-1", "market.network=null",
+        bad = rng.choice(["currency=${oc.env:HOME}", "strategies.one_way.mail_rate=-1", "market.network=null",
                           "hydra.run.dir=${oc.env:HOME}"])
         return [*mode, bad], bad.split("=")[0]
     # sweeps
     return rng.choice([
-        (["-m", "strategies.one_way.contact_rate=12,12.0"], "contact_rate"),
+        (["-m", "strategies.one_way.mail_rate=12,12.0"], "mail_rate"),
         (["-m", "scenario=mail_blitz,mail_blitz"], "scenario"), (["scenario=[mail_blitz,mail_blitz]"], "scenario"),
-        (["strategies.one_way.contact_rate=12,52"], "-m"), (["-m", "seeds=range(1,1000000)"], "seeds"),
+        (["strategies.one_way.mail_rate=12,52"], "-m"), (["-m", "seeds=range(1,1000000)"], "seeds"),
         (["-m", "seeds=range(1,20000)", "market.consumers=60,1"], "market.consumers=1"),
-        (["-m", "strategies.one_way.contact_rate=shuffle(1,2)"], "shuffle"),
+        (["-m", "strategies.one_way.mail_rate=shuffle(1,2)"], "shuffle"),
         (["-m", "days=interval(1,5)"], "interval"), (["-m", "arms=[one_way],[[one_way]]"], "arms")])
 
 
@@ -109,7 +109,7 @@ def _fake_sweep(root: Path) -> Path:
                       "firm": [0, 0], "customers": [10, 9]}).to_parquet(folder / "runs.parquet")
         pd.DataFrame({"arm": ["one_way"], "metric": ["npv"], "mean": [1.0]}).to_csv(folder / "summary.csv", index=False)
         (folder / "manifest.json").write_text(json.dumps({"config": {"days": 2}, "config_hash": "x"}))
-        (folder / ".hydra" / "overrides.yaml").write_text(f"- strategies.one_way.contact_rate={12 + 40 * job}\n")
+        (folder / ".hydra" / "overrides.yaml").write_text(f"- strategies.one_way.mail_rate={12 + 40 * job}\n")
     return sweep
 
 
@@ -238,19 +238,19 @@ def test_every_command_refuses_in_one_line(module, argv, names, tmp_path, capsys
 # ----------------------------------------------------------------------------- the Python API
 
 API = [
-    lambda: Strategy(contact_rate=10**400), lambda: Strategy(contact_rate=10**5000), lambda: Behaviour(base_churn=-1),
+    lambda: Strategy(mail_rate=10**400), lambda: Strategy(mail_rate=10**5000), lambda: Behaviour(base_churn=-1),
     lambda: Strategy(price=math.inf), lambda: Market(consumers=10**400), lambda: Market(network=None),
     lambda: Market(population=None), lambda: Population(fit=None), lambda: Population(fit=Dist("gamma", 0.5, 0.3)),
     lambda: Population(support_seeking=Dist("constant", 5, 0)), lambda: Population(patience=Dist("uniform", 2, 1)),
-    lambda: Policy(arms=["a", "a"]), lambda: Policy(arms=[1]), lambda: Policy(menu={"contact_rate": [1.0] * 200}),
-    lambda: Policy(menu={"contact_rate": list(range(1, 100)), "support_fee": list(range(100)),
+    lambda: Policy(arms=["a", "a"]), lambda: Policy(arms=[1]), lambda: Policy(menu={"mail_rate": [1.0] * 200}),
+    lambda: Policy(menu={"mail_rate": list(range(1, 100)), "support_fee": list(range(100)),
                          "nuisance_fee": [1, 2]}),
-    lambda: Policy(menu={"contact_rate": [1, 10**400]}), lambda: Policy(menu=None), lambda: Dist(kind=None),
-    lambda: build(Market, {"network": None}), lambda: build(Strategy, {"contact_rate": None}),
+    lambda: Policy(menu={"mail_rate": [1, 10**400]}), lambda: Policy(menu=None), lambda: Dist(kind=None),
+    lambda: build(Market, {"network": None}), lambda: build(Strategy, {"mail_rate": None}),
     lambda: RelationshipModel(days=10**400), lambda: RelationshipModel(rng=10**5000),
     lambda: RelationshipModel(names=[1, 2]), lambda: RelationshipModel(names="ab"),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).run().step(),
-    lambda: RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, contact_rate=None),
+    lambda: RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, mail_rate=None),
 ]
 
 

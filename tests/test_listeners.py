@@ -51,7 +51,7 @@ def test_a_local_ray_listens_on_loopback_only(tmp_path: Path) -> None:
     sessions = set(Path(tempfile.gettempdir()).glob("ray/session_*"))
     found = {}
     try:
-        found = measure([str(BIN / "relsim"), "-m", "hydra/launcher=ray_local", "strategies.one_way.contact_rate=12,52",
+        found = measure([str(BIN / "relsim"), "-m", "hydra/launcher=ray_local", "strategies.one_way.mail_rate=12,52",
                          *SMALL, f"hydra.sweep.dir={tmp_path / 's'}"], cwd=tmp_path, limit=600)
         if found["exit"] != 0 and not found["listeners"]:
             pytest.skip(f"Ray cannot start on this machine: {found['tail']}")

@@ -80,25 +80,25 @@ def judge_shared(results: list[subprocess.CompletedProcess], folder: Path, marks
 
 def try_runs(work: Path, relsim: str) -> tuple[str, str]:
     folder = work / "shared"
-    results = _start_together([[relsim, *SMALL, f"strategies.one_way.contact_rate={v}", f"hydra.run.dir={folder}"]
+    results = _start_together([[relsim, *SMALL, f"strategies.one_way.mail_rate={v}", f"hydra.run.dir={folder}"]
                                for v in (12, 52)], work)
-    return judge_shared(results, folder, ["contact_rate=12", "contact_rate=52"])
+    return judge_shared(results, folder, ["mail_rate=12", "mail_rate=52"])
 
 
 def try_sweeps(work: Path, relsim: str) -> tuple[str, str]:
     folder = work / "shared"
     folder.mkdir()
     results = _start_together([[relsim, "-m", sweep, *SMALL, f"hydra.sweep.dir={folder}"]
-                               for sweep in ("strategies.one_way.contact_rate=12,52",
+                               for sweep in ("strategies.one_way.mail_rate=12,52",
                                              "strategies.one_way.listening=0.1,0.9")], work)
-    return judge_shared(results, folder, ["contact_rate", "listening"])
+    return judge_shared(results, folder, ["mail_rate", "listening"])
 
 
 def try_default(work: Path, relsim: str) -> tuple[str, str]:
-    results = _start_together([[relsim, *SMALL, f"strategies.one_way.contact_rate={v}"] for v in (12, 52)], work)
+    results = _start_together([[relsim, *SMALL, f"strategies.one_way.mail_rate={v}"] for v in (12, 52)], work)
     folders = [p for p in (work / "outputs").glob("*/*") if p.is_dir()]
     if all(r.returncode == 0 for r in results) and len(folders) == 2 and all(
-            len([o for o in _overrides_in(f) if "contact_rate" in o]) == 1 for f in folders):
+            len([o for o in _overrides_in(f) if "mail_rate" in o]) == 1 for f in folders):
         return "both ran apart", f"{folders[0].name} and {folders[1].name}"
     if all(r.returncode == 0 for r in results):
         return "mixed", f"{len(folders)} folder(s) for two runs"

@@ -458,7 +458,7 @@ def make_fixtures(base: Path) -> Path:
     """A finished tiny sweep and run, built once with the install under test, for the file cases."""
     fixtures = base / "fixtures"
     fixtures.mkdir()
-    for name, args in (("sweep", ["-m", "strategies.one_way.contact_rate=12,52", *SMALL,
+    for name, args in (("sweep", ["-m", "strategies.one_way.mail_rate=12,52", *SMALL,
                                   f"hydra.sweep.dir={fixtures / 'sweep'}"]),
                        ("run", [*SMALL, f"hydra.run.dir={fixtures / 'run'}"])):
         ctx = Ctx(base / f"fixture-{name}", fixtures)
@@ -624,9 +624,9 @@ def family_numbers() -> list[Case]:
                 cases.append(Case("numbers", f"{cls.__name__}({f.name}=10**5000)", "bad", prog="api",
                                   code=f"{cls.__name__}({f.name}=10**5000)", expect=f.name))
     for code in ("RelationshipModel(days=10**400)", "RelationshipModel(consumers=10**400)",
-                 "RelationshipModel(rng=10**5000)", "RelationshipModel(contact_rate=10**400)",
+                 "RelationshipModel(rng=10**5000)", "RelationshipModel(mail_rate=10**400)",
                  "Market(consumers=10**400)", "Dist('gamma', 10**400, 1)", "Dist('gamma', 1, 10**400)",
-                 "RelationshipModel(days=5, consumers=40, rng=1).run().set_strategy(0, contact_rate=10**400)",
+                 "RelationshipModel(days=5, consumers=40, rng=1).run().set_strategy(0, mail_rate=10**400)",
                  "RelationshipModel(days=float('inf'))", "RelationshipModel(days=np.int64(5), consumers=np.int64(10**9)"
                  " * 10**9)"):
         cases.append(Case("numbers", code, "bad", prog="api", code=code))
@@ -694,19 +694,19 @@ def family_nulls() -> list[Case]:
                          (["arms=[[one_way]]"], "arms"), (["arms=[{a: 1}]"], "arms"), (["arms=[1]"], "arms"),
                          (["arms=one_way,reciprocal"], "arms"), (["market.rivals=[[middle]]"], "market.rivals"),
                          (["firm_policy.arms=[[one_way]]"], "firm_policy.arms"),
-                         (["firm_policy=bandit", "firm_policy.menu={contact_rate: [1]}"], "menu"),
-                         (["firm_policy=bandit", "firm_policy.menu={contact_rate: [1, 1]}"], "menu"),
-                         (["firm_policy=bandit", "firm_policy.menu={contact_rate: [" + ",".join(
+                         (["firm_policy=bandit", "firm_policy.menu={mail_rate: [1]}"], "menu"),
+                         (["firm_policy=bandit", "firm_policy.menu={mail_rate: [1, 1]}"], "menu"),
+                         (["firm_policy=bandit", "firm_policy.menu={mail_rate: [" + ",".join(
                              str(v) for v in range(300)) + "]}"], "menu"),
-                         (["firm_policy=bandit", "firm_policy.menu={contact_rate: [1, 2], 5: [1, 2]}"], "menu"),
+                         (["firm_policy=bandit", "firm_policy.menu={mail_rate: [1, 2], 5: [1, 2]}"], "menu"),
                          (["seeds=[1.5]"], "seeds"), (["seeds=[true]"], "seeds"), (["seeds=1.0"], "seeds"),
                          (["days=12.0"], "days"), (["currency=' $'"], "currency"), (["currency=[a]"], "currency"),
-                         (["strategies.one_way.contact_rate=true"], "contact_rate"),
-                         (["strategies.one_way.contact_rate='12'"], "contact_rate"),
+                         (["strategies.one_way.mail_rate=true"], "mail_rate"),
+                         (["strategies.one_way.mail_rate='12'"], "mail_rate"),
                          (["strategies.one_way.channels=1.5"], "channels"),
                          (["market.network.generator=[none]"], "generator"),
-                         (["+strategies.new_one={contact_rate: 5}", "arms=[new_one]"], None),
-                         (["strategies.one_way={contact_rate: 5, bogus: 1}"], "bogus"),
+                         (["+strategies.new_one={mail_rate: 5}", "arms=[new_one]"], None),
+                         (["strategies.one_way={mail_rate: 5, bogus: 1}"], "bogus"),
                          (["scenario=[null]"], "scenario"), (["scenario=[]", "compose_scenarios=maybe"], "compose")):
         cases.append(Case("nulls", " ".join(args), "legal" if expect is None else "bad",
                           args=[*SMALL, *args], expect=expect))
@@ -714,12 +714,12 @@ def family_nulls() -> list[Case]:
     api_bad = {
         "Policy(rule='bandit', arms=['a', 'a'])": "arms", "Policy(rule='bandit', arms=[1])": "arms",
         "Policy(rule='bandit', arms=[None])": "arms", "Policy(rule='bandit', arms='one_way')": "arms",
-        "Policy(rule='bandit', menu={'contact_rate': list(range(1, 366))})": "menu",
-        "Policy(rule='bandit', menu={'contact_rate': [1.0] * 100000})": "menu",
-        "Policy(rule='bandit', menu={'contact_rate': [1, 2], 'listening': [0.1, 0.2], 'support_fee': list(range(0, "
+        "Policy(rule='bandit', menu={'mail_rate': list(range(1, 366))})": "menu",
+        "Policy(rule='bandit', menu={'mail_rate': [1.0] * 100000})": "menu",
+        "Policy(rule='bandit', menu={'mail_rate': [1, 2], 'listening': [0.1, 0.2], 'support_fee': list(range(0, "
         "400)), 'nuisance_fee': list(range(0, 400))})": "menu",
-        "Policy(menu={'contact_rate': [1, float('nan')]})": "menu", "Policy(menu={'contact_rate': [1, 10**400]})": "menu",
-        "Policy(menu={'contact_rate': [True, False]})": "menu", "Policy(menu={1: [1, 2]})": "menu",
+        "Policy(menu={'mail_rate': [1, float('nan')]})": "menu", "Policy(menu={'mail_rate': [1, 10**400]})": "menu",
+        "Policy(menu={'mail_rate': [True, False]})": "menu", "Policy(menu={1: [1, 2]})": "menu",
         "Policy(menu=None)": "menu", "Policy(arms=None)": "arms",
         "m = RelationshipModel(days=3, consumers=40, rng=1)\nfor _ in range(5): m.step()": "step",
         "m = RelationshipModel(days=3, consumers=40, rng=1).run()\nm.step()": "step",
@@ -729,14 +729,14 @@ def family_nulls() -> list[Case]:
         "Market(behaviour=None)": "behaviour", "Market(shock=None)": "shock", "Market(rivals=None)": "rivals",
         "Market(rivals=['middle', 5])": "rivals", "Market(rivals='middle')": "rivals",
         "build(Market, {'network': None})": "network", "build(Market, {'population': {'fit': None})": "fit",
-        "build(Strategy, {'contact_rate': None})": "contact_rate", "Strategy(contact_rate=None)": "contact_rate",
+        "build(Strategy, {'mail_rate': None})": "mail_rate", "Strategy(mail_rate=None)": "mail_rate",
         "Dist(kind=None)": "kind", "Dist('beta', 0.5, None)": "sd",
         "Population(support_seeking=Dist('constant', 5, 0))": "support_seeking",
         "Population(fit=Dist('gamma', 0.5, 0.3))": "fit",
         "Market(consumers=200, network=Network(degree=500))": None,
-        "RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, contact_rate=None)": "contact_rate",
+        "RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, mail_rate=None)": "mail_rate",
         "RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, bogus=1)": "bogus",
-        "RelationshipModel(days=3, consumers=40, rng=1).set_strategy(5, contact_rate=1)": "firm",
+        "RelationshipModel(days=3, consumers=40, rng=1).set_strategy(5, mail_rate=1)": "firm",
         "RelationshipModel(days=3, consumers=40, rng=1, learners=[0, 0, 7])": "learners",
         "RelationshipModel(days=3, consumers=40, rng=True)": "rng",
         "RelationshipModel(days=True)": "days", "RelationshipModel(engine=None)": "engine",
@@ -745,7 +745,7 @@ def family_nulls() -> list[Case]:
         cases.append(Case("nulls", code, "bad" if expect else "warn", prog="api", code=code, expect=expect or "degree"))
     for code in ("m = RelationshipModel(days=3, consumers=40, rng=1)\nfor _ in range(3): m.step()\n"
                  "assert not m.running",
-                 "Policy(rule='bandit', menu={'contact_rate': [1, 2], 'support_fee': [0, 5]})",
+                 "Policy(rule='bandit', menu={'mail_rate': [1, 2], 'support_fee': [0, 5]})",
                  "RelationshipModel(names=['a'], days=3, consumers=40, rng=1, market=Market(consumers=40, rivals=[]))"
                  ".run()",
                  "Market(consumers=2)", "RelationshipModel(consumers=2, days=3, rng=0).run()",
@@ -804,13 +804,13 @@ def family_routes() -> list[Case]:
         "hydra.launcher.temp_folder": "[{outside}/t1,{outside}/t2]",
         "hydra.mode": "[RUN,RUN]",
         "hydra.job.name": "[../../{outside}/n1,../../{outside}/n2]",
-        "strategies.one_way.contact_rate": "[500,600]",
+        "strategies.one_way.mail_rate": "[500,600]",
         "market.consumers": "[1,0]",
         "seeds": "[0,-1]",
         "arms": "[[ghost],[ghost]]",
         "market": "[../../x,/etc]",
         "scenario": "[[../../x],[nope]]",
-        "strategies.one_way.contact_rate.x": "[1,2]",
+        "strategies.one_way.mail_rate.x": "[1,2]",
         "+market.bogus": "[1,2]",
         "days": "['${oc.env:HOME}','${oc.env:HOME}']",
         "strategies.one_way.listening": "[0.5,'${now:%H}']",
@@ -833,19 +833,19 @@ def family_routes() -> list[Case]:
             (["hydra.sweeper.method=evil"], "method"), (["hydra.sweeper.samples=0"], "samples"),
             (["hydra.sweeper.samples=" + LONG_INT], "samples"), (["hydra.sweeper.seed=-1"], "seed"),
             (["hydra.sweeper.max_batch_size=0"], "max_batch_size"),
-            (["+hydra.sweeper.bounds={strategies.one_way.contact_rate:[5,1]}"], "bounds"),
-            (["+hydra.sweeper.bounds={strategies.one_way.contact_rate:[1,'${oc.env:HOME}']}"], "bounds"),
-            (["+hydra.sweeper.bounds={strategies.one_way.contact_rate:[nan,5]}"], "bounds"),
-            (["+hydra.sweeper.bounds={strategies.one_way.contact_rate:[0,1e400]}"], "bounds"),
-            (["+hydra.sweeper.levels={strategies.one_way.contact_rate:[1]}"], "levels"),
-            (["+hydra.sweeper.levels={strategies.one_way.contact_rate:5}"], "levels"),
-            (["+hydra.sweeper.levels={strategies.one_way.contact_rate:[1,null]}"], "levels"),
-            (["+hydra.sweeper.levels={strategies.one_way.contact_rate:[1,1]}"], "levels"),
+            (["+hydra.sweeper.bounds={strategies.one_way.mail_rate:[5,1]}"], "bounds"),
+            (["+hydra.sweeper.bounds={strategies.one_way.mail_rate:[1,'${oc.env:HOME}']}"], "bounds"),
+            (["+hydra.sweeper.bounds={strategies.one_way.mail_rate:[nan,5]}"], "bounds"),
+            (["+hydra.sweeper.bounds={strategies.one_way.mail_rate:[0,1e400]}"], "bounds"),
+            (["+hydra.sweeper.levels={strategies.one_way.mail_rate:[1]}"], "levels"),
+            (["+hydra.sweeper.levels={strategies.one_way.mail_rate:5}"], "levels"),
+            (["+hydra.sweeper.levels={strategies.one_way.mail_rate:[1,null]}"], "levels"),
+            (["+hydra.sweeper.levels={strategies.one_way.mail_rate:[1,1]}"], "levels"),
             (["+hydra.sweeper.bounds={market.population.fit.mean:[0.9,0.99]}",
               "market.population.fit.sd=0.25"], "fit")):
         cases.append(Case("routes", "design: " + " ".join(args)[:80], "bad", args=[*design, *args], timeout=180,
                           expect=expect))
-    for args in ([*design, "+hydra.sweeper.bounds={strategies.one_way.contact_rate:[1,365]}"],
+    for args in ([*design, "+hydra.sweeper.bounds={strategies.one_way.mail_rate:[1,365]}"],
                  [*design, "+hydra.sweeper.levels={strategies.one_way.listening:[0.1,0.9]}"],
                  [*design, "+hydra.sweeper.bounds={strategies.one_way.channels:[1,3]}",
                   "+hydra.sweeper.integers=[strategies.one_way.channels]"],
@@ -856,7 +856,7 @@ def family_routes() -> list[Case]:
     for subdir in ("{outside}/abs", "../../outside/rel", "job=${hydra.job.num}/../../../outside", "..", ".",
                    "/", "job=${hydra.job.id}", "x", "job=${oc.env:HOME}"):
         cases.append(Case("routes", f"hydra.sweep.subdir={subdir}", "bad", timeout=180, expect="subdir",
-                          args=["-m", "strategies.one_way.contact_rate=12,52", *SMALL,
+                          args=["-m", "strategies.one_way.mail_rate=12,52", *SMALL,
                                 f"hydra.sweep.subdir={subdir}"]))
     # launcher settings
     launcher_bad = {
@@ -875,12 +875,12 @@ def family_routes() -> list[Case]:
     for launcher, overrides in launcher_bad.items():
         for o in overrides:
             cases.append(Case("routes", f"{launcher}: {o}", "bad", timeout=120, expect=o.split("=")[0].lstrip("+"),
-                              args=["-m", f"hydra/launcher={launcher}", "strategies.one_way.contact_rate=12,52",
+                              args=["-m", f"hydra/launcher={launcher}", "strategies.one_way.mail_rate=12,52",
                                     *SMALL, o.replace("{outside}", "{outside}")]))
     cases.append(Case("routes", "joblib: n_jobs=1 (legal)", "legal", timeout=300, args=[
-        "-m", "hydra.launcher.n_jobs=1", "strategies.one_way.contact_rate=12,52", *SMALL]))
+        "-m", "hydra.launcher.n_jobs=1", "strategies.one_way.mail_rate=12,52", *SMALL]))
     cases.append(Case("routes", "basic launcher (legal)", "legal", timeout=300, args=[
-        "-m", "hydra/launcher=basic", "strategies.one_way.contact_rate=12,52", *SMALL]))
+        "-m", "hydra/launcher=basic", "strategies.one_way.mail_rate=12,52", *SMALL]))
     # shared experiment files
     experiments = {
         "env_set": "# @package _global_\nhydra:\n  job:\n    env_set:\n      PATH: {outside}/bin\n",
@@ -889,15 +889,15 @@ def family_routes() -> list[Case]:
                        "[{outside}/bin, {outside}/bin]\n"),
         "design_range": ("# @package _global_\ndefaults:\n  - override /hydra/sweeper: design\nhydra:\n  mode: MULTIRUN\n"
                          "  sweeper:\n    method: lhs\n    samples: 2\n    bounds:\n      "
-                         "strategies.one_way.contact_rate: [400, 500]\n"),
+                         "strategies.one_way.mail_rate: [400, 500]\n"),
         "design_log": ("# @package _global_\ndefaults:\n  - override /hydra/sweeper: design\nhydra:\n  mode: MULTIRUN\n"
                        "  sweeper:\n    method: lhs\n    samples: 2\n    levels:\n      "
                        "+hydra.job_logging.handlers.file.filename: [{outside}/a.log, {outside}/b.log]\n"),
         "subdir": "# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweep:\n    subdir: {outside}/job\n",
         "subdir_params": ("# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n"
-                          "      strategies.one_way.contact_rate: 12,52\n      hydra.job.env_set.PATH: {outside}/bin\n"),
+                          "      strategies.one_way.mail_rate: 12,52\n      hydra.job.env_set.PATH: {outside}/bin\n"),
         "params_range": ("# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n"
-                         "      strategies.one_way.contact_rate: 12,520\n"),
+                         "      strategies.one_way.mail_rate: 12,520\n"),
         "callback": ("# @package _global_\nhydra:\n  callbacks:\n    evil:\n      _target_: pathlib.Path.touch\n"
                      "      self: {marker}\n"),
         "launcher_setup": "# @package _global_\nhydra:\n  launcher:\n    setup: [/usr/bin/touch {marker}]\n",
@@ -911,14 +911,14 @@ def family_routes() -> list[Case]:
         "interpolation": "# @package _global_\ncurrency: ${oc.env:HOME}\n",
         "interpolation_dir": "# @package _global_\nhydra:\n  run:\n    dir: ${oc.env:HOME}/relsim-escape\n",
         "null_market": "# @package _global_\nmarket:\n  network: null\n",
-        "bad_value": "# @package _global_\nstrategies:\n  one_way:\n    contact_rate: 9999\n",
+        "bad_value": "# @package _global_\nstrategies:\n  one_way:\n    mail_rate: 9999\n",
         "launcher_n_jobs": ("# @package _global_\ndefaults:\n  - override /hydra/launcher: joblib\nhydra:\n  mode: MULTIRUN\n"
                             "  launcher:\n    n_jobs: 0\n  sweeper:\n    params:\n      "
-                            "strategies.one_way.contact_rate: 12,52\n"),
+                            "strategies.one_way.mail_rate: 12,52\n"),
         "ray_dashboard": ("# @package _global_\ndefaults:\n  - override /hydra/launcher: ray_local\nhydra:\n  mode: "
                           "MULTIRUN\n  launcher:\n    ray:\n      init:\n        include_dashboard: true\n"
                           "        dashboard_host: 0.0.0.0\n  sweeper:\n    params:\n      "
-                          "strategies.one_way.contact_rate: 12,52\n"),
+                          "strategies.one_way.mail_rate: 12,52\n"),
     }
     for n, (name, text) in enumerate(experiments.items()):
         expname = f"fuzz_{os.getpid()}_{n}"
@@ -926,7 +926,7 @@ def family_routes() -> list[Case]:
                           setup=_write_experiment(expname, text), args=[f"+experiment={expname}", *SMALL]))
     cases.append(Case("routes", "experiment file (legal): a sweep", "legal", timeout=300, setup=_write_experiment(
         f"fuzz_{os.getpid()}_legal", "# @package _global_\nhydra:\n  mode: MULTIRUN\n  sweeper:\n    params:\n"
-        "      strategies.one_way.contact_rate: 12,52\n"), args=[f"+experiment=fuzz_{os.getpid()}_legal", *SMALL]))
+        "      strategies.one_way.mail_rate: 12,52\n"), args=[f"+experiment=fuzz_{os.getpid()}_legal", *SMALL]))
     # command-line routes that reach the environment
     for o in ("hydra.run.dir=${oc.env:HOME}/x", "hydra.run.dir={outside}/${oc.env:USER}", "hydra.run.dir=${now:}",
               "hydra.run.dir=${hydra.job.override_dirname}", "hydra.sweep.dir=${oc.env:HOME}",
@@ -960,7 +960,7 @@ def family_subprocess() -> list[Case]:
             Case("subprocess", f"relsim-audit beside a {label} folder", "legal", prog="relsim-audit",
                  setup=planted(*names), timeout=400, args=["--doc", "", "--out", "audit", "arms=[one_way]", *quick]),
             Case("subprocess", f"relsim -m (joblib) beside a {label} folder", "legal", setup=planted(*names),
-                 timeout=300, args=["-m", "strategies.one_way.contact_rate=12,52", *SMALL]),
+                 timeout=300, args=["-m", "strategies.one_way.mail_rate=12,52", *SMALL]),
             Case("subprocess", f"relsim workers=2 beside a {label} folder", "legal", setup=planted(*names), timeout=300,
                  args=[*SMALL[:-1], "seeds=2", "workers=2"]),
         ]
@@ -1015,7 +1015,7 @@ def family_listeners() -> list[Case]:
                          "relsim-validate": ["--facts", "99"]}[prog]
             cases.append(Case("listeners", f"{prog} {option} (an abbreviation)", "bad", prog=prog, timeout=120,
                               args=[*args, *fail_fast], expect=option))
-    ray = ["-m", "hydra/launcher=ray_local", "strategies.one_way.contact_rate=12,52", *SMALL]
+    ray = ["-m", "hydra/launcher=ray_local", "strategies.one_way.mail_rate=12,52", *SMALL]
     for extra, kind in ((["hydra.launcher.ray.init.dashboard_host=0.0.0.0",
                           "hydra.launcher.ray.init.include_dashboard=true"], "bad"),
                         (["hydra.launcher.ray.init.include_dashboard=true"], "bad"),
@@ -1248,11 +1248,11 @@ def family_files() -> list[Case]:
                       ("hydra.run.dir=/", "hydra.run.dir"), (f"hydra.sweep.dir={long_name}", "hydra.sweep.dir")):
         multirun = o.startswith("hydra.sweep")
         cases.append(Case("files", o[:60], "bad", expect=expect,
-                          args=[*(["-m", "strategies.one_way.contact_rate=12,52"] if multirun else []), *SMALL, o]))
+                          args=[*(["-m", "strategies.one_way.mail_rate=12,52"] if multirun else []), *SMALL, o]))
     cases.append(Case("files", "a run on a full disk", "bad", args=[*SMALL, "hydra.run.dir=out"], fsize=20_000,
                       timeout=120))
     cases.append(Case("files", "a sweep on a full disk", "bad", fsize=20_000, timeout=180, check=_one_error,
-                      args=["-m", "strategies.one_way.contact_rate=12,52", *SMALL, "hydra.sweep.dir=sw"]))
+                      args=["-m", "strategies.one_way.mail_rate=12,52", *SMALL, "hydra.sweep.dir=sw"]))
     cases.append(Case("files", "relsim-audit --doc /dev/full", "bad", prog="relsim-audit", timeout=400,
                       args=["--doc", "/dev/full", "--out", "a", "arms=[one_way]", "seeds=1", "market.consumers=60",
                             "days=10", "progress=false"]))
@@ -1310,11 +1310,11 @@ def family_modes() -> list[Case]:
         label = " ".join(mode)
         cases.append(Case("modes", f"{label} (legal)", "legal", args=[*mode], outputs=lambda ctx: [],
                           check=_printed))
-        for bad, expect in (("strategies.one_way.contact_rate=-1", "contact_rate"),
+        for bad, expect in (("strategies.one_way.mail_rate=-1", "mail_rate"),
                             ("currency=${oc.env:HOME}", "currency"), ("hydra.run.dir=${oc.env:HOME}", "hydra.run.dir"),
                             ("+hydra.job.env_set.PATH={outside}", "hydra.job.env_set"), ("market=../../x", "market"),
                             ("days=" + LONG_INT, "days"), ("market.network=null", "network"),
-                            ("strategies.one_way.contact_rate=" + LONG_INT, "contact_rate")):
+                            ("strategies.one_way.mail_rate=" + LONG_INT, "mail_rate")):
             cases.append(Case("modes", f"{label} {bad[:40]}", "bad", args=[*mode, bad], expect=expect))
     for args, expect in ((["--resolve"], None), (["--cfg"], "--cfg"), (["--cfg", "nope"], "--cfg"),
                          (["--package"], "--package"), (["--cfg", "job", "--package", "../x"], "--package"),
@@ -1343,7 +1343,7 @@ def _printed(ctx: Ctx, results: list[Result]) -> str | None:
 
 def family_sweeps() -> list[Case]:
     cases = []
-    sweep = ["-m", "strategies.one_way.contact_rate=12,52", *SMALL]
+    sweep = ["-m", "strategies.one_way.mail_rate=12,52", *SMALL]
 
     def same_folder(ctx: Ctx, results: list[Result]) -> str | None:
         """Two different runs into one folder at once: one runs, the other is refused in one line; anything
@@ -1366,16 +1366,16 @@ def family_sweeps() -> list[Case]:
 
     for n in range(3):
         cases.append(Case("sweeps", f"two different runs into one folder at once (try {n + 1})", "bad", together=True,
-                          steps=[[*SMALL, "strategies.one_way.contact_rate=12", "hydra.run.dir=shared"],
-                                 [*SMALL, "strategies.one_way.contact_rate=52", "hydra.run.dir=shared"]],
+                          steps=[[*SMALL, "strategies.one_way.mail_rate=12", "hydra.run.dir=shared"],
+                                 [*SMALL, "strategies.one_way.mail_rate=52", "hydra.run.dir=shared"]],
                           check=same_folder, timeout=300))
         cases.append(Case("sweeps", f"two different sweeps into one empty folder at once (try {n + 1})", "bad",
                           together=True, timeout=300, check=same_folder,
-                          steps=[["-m", "strategies.one_way.contact_rate=12,52", *SMALL, "hydra.sweep.dir=shared"],
+                          steps=[["-m", "strategies.one_way.mail_rate=12,52", *SMALL, "hydra.sweep.dir=shared"],
                                  ["-m", "strategies.one_way.listening=0.1,0.9", *SMALL, "hydra.sweep.dir=shared"]]))
     cases.append(Case("sweeps", "a different run into a finished run's folder", "bad", check=refusal_leaves_first,
                       steps=[[*SMALL, "hydra.run.dir=shared"],
-                             [*SMALL, "strategies.one_way.contact_rate=52", "hydra.run.dir=shared"]], timeout=300))
+                             [*SMALL, "strategies.one_way.mail_rate=52", "hydra.run.dir=shared"]], timeout=300))
     cases.append(Case("sweeps", "a run into a folder of someone else's files", "bad", expect="hydra.run.dir",
                       setup=lambda ctx: ((ctx.work / "mine").mkdir(), (ctx.work / "mine" / "thesis.tex").write_text("x")),
                       args=[*SMALL, "hydra.run.dir=mine"]))
@@ -1388,11 +1388,11 @@ def family_sweeps() -> list[Case]:
                       steps=[[*SMALL, "hydra.run.dir=shared"], [*SMALL, "hydra.run.dir=shared"]], timeout=300))
     cases.append(Case("sweeps", "12.0,52.0 after 12,52 (the same sweep)", "legal", timeout=400,
                       steps=[[*sweep, "hydra.sweep.dir=shared"],
-                             ["-m", "strategies.one_way.contact_rate=12.0,52.0", *SMALL, "hydra.sweep.dir=shared"]],
+                             ["-m", "strategies.one_way.mail_rate=12.0,52.0", *SMALL, "hydra.sweep.dir=shared"]],
                       check=lambda ctx, rs: None if "already complete" in rs[-1].stdout else "refused_valid"))
     cases.append(Case("sweeps", "52,12 after 12,52 (the same sweep, reordered)", "legal", timeout=400,
                       steps=[[*sweep, "hydra.sweep.dir=shared"],
-                             ["-m", "strategies.one_way.contact_rate=52,12", *SMALL, "hydra.sweep.dir=shared"]]))
+                             ["-m", "strategies.one_way.mail_rate=52,12", *SMALL, "hydra.sweep.dir=shared"]]))
 
     def claim_with_jobs(ctx: Ctx, results: list[Result]) -> str | None:
         folders = [p for p in (ctx.work / "multirun").glob("*/*")]
@@ -1409,30 +1409,30 @@ def family_sweeps() -> list[Case]:
     # combinations beyond 256, with one bad combination at the end
     many = ",".join(str(v) for v in range(1, 66))
     cases.append(Case("sweeps", "260 combinations, the last one invalid", "bad", timeout=600, expect="fit",
-                      args=["-m", f"strategies.one_way.contact_rate={many}", "market.population.fit.mean=0.5,0.95",
+                      args=["-m", f"strategies.one_way.mail_rate={many}", "market.population.fit.mean=0.5,0.95",
                             "market.population.fit.sd=0.1,0.3", *SMALL]))
     cases.append(Case("sweeps", "300 combinations, an invalid budget split", "bad", timeout=600, expect="share",
                       args=["-m", "arms=[budgeted]", "strategies.budgeted.budget=20",
                             "strategies.budgeted.outbound_share=" + ",".join(f"{v / 100:g}" for v in range(0, 100, 4)),
                             "strategies.budgeted.access_share=0.3,0.5,0.7", "strategies.budgeted.listening_share=0.1,"
                             "0.2,0.3,0.4", *SMALL[1:]]))
-    for args, expect in ((["-m", "strategies.one_way.contact_rate=12,12"], "contact_rate"),
-                         (["-m", "strategies.one_way.contact_rate=12,12.0"], "contact_rate"),
+    for args, expect in ((["-m", "strategies.one_way.mail_rate=12,12"], "mail_rate"),
+                         (["-m", "strategies.one_way.mail_rate=12,12.0"], "mail_rate"),
                          (["-m", "seeds=2,2"], "seeds"), (["-m", "scenario=mail_blitz,mail_blitz"], "scenario"),
                          (["market=glob(*)"], "market"), (["scenario=glob(*)"], "scenario"),
-                         (["-m", "market=glob(nope*)"], "market"), (["strategies.one_way.contact_rate=12,52"], "contact_rate"),
+                         (["-m", "market=glob(nope*)"], "market"), (["strategies.one_way.mail_rate=12,52"], "mail_rate"),
                          (["seeds=range(1,5)"], "seeds"), (["-m", "arms=[[one_way]]"], "arms"),
                          (["-m", "arms=[one_way],[[one_way]]"], "arms"), (["-m", "seeds=range(1,0)"], "seeds"),
                          (["-m", "days=interval(1,5)"], "days"), (["-m", "days=choice()"], "days"),
-                         (["-m", "strategies.one_way.contact_rate=tag(a,1,2)"], None),
+                         (["-m", "strategies.one_way.mail_rate=tag(a,1,2)"], None),
                          (["-m", "hydra.sweep.dir=a,b", "seeds=1"], "hydra.sweep.dir"),
-                         (["-m", "strategies.one_way.contact_rate=shuffle(1,2)"], None),
-                         (["-m", "strategies.one_way.contact_rate=sort(2,1,1)"], "contact_rate")):
+                         (["-m", "strategies.one_way.mail_rate=shuffle(1,2)"], None),
+                         (["-m", "strategies.one_way.mail_rate=sort(2,1,1)"], "mail_rate")):
         cases.append(Case("sweeps", " ".join(args)[:70], "bad" if expect else "legal", args=[*SMALL, *args],
                           expect=expect, timeout=300))
     for args in ((["-m", "market=glob(*)", "market.consumers=60"]),
                  (["-m", "scenario=glob(mail*)"]), (["-m", "seeds=range(1,3)"]),
-                 (["-m", "strategies.one_way.contact_rate=range(1,3)"]),
+                 (["-m", "strategies.one_way.mail_rate=range(1,3)"]),
                  (["seeds=1", "compose_scenarios=false", "scenario=[mail_blitz,data_grab]"]),
                  (["seeds=1", "+experiment=whatif_all"]), (["seeds=1", "scenario=[mail_blitz]"]),
                  (["seeds=1", "+experiment=audit"])):
@@ -1446,9 +1446,9 @@ def family_hangs() -> list[Case]:
              args=["-m", *SMALL, "seeds=range(1,20000)", "market.consumers=60,1"]),
         Case("hangs", "-m days=range(1,20000) market.consumers=60,1", "bad", timeout=120, expect="market.consumers",
              args=["-m", *SMALL, "days=range(1,20000)", "market.consumers=60,1"]),
-        Case("hangs", "-m contact_rate=range(0,366) x listening (36,966 jobs) with one invalid value", "bad",
-             timeout=120, expect="contact_rate",
-             args=["-m", *SMALL, "strategies.one_way.contact_rate=range(0,367)",
+        Case("hangs", "-m mail_rate=range(0,366) x listening (36,966 jobs) with one invalid value", "bad",
+             timeout=120, expect="mail_rate",
+             args=["-m", *SMALL, "strategies.one_way.mail_rate=range(0,367)",
                    "strategies.one_way.listening=" + ",".join(f"{v / 100:g}" for v in range(101))]),
         Case("hangs", "-m seeds=range(1,1000000)", "bad", timeout=120, expect="seeds",
              args=["-m", *SMALL, "seeds=range(1,1000000)"]),
