@@ -21,10 +21,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+from numba import njit
+
+from relsim._cache import ensure_fresh
 from relsim.params import Dist, Market, Strategy
 from relsim.recorder import column
+from relsim.trust import beta_mean, prior
+from relsim.vectorized import _days
+from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC
+
+ensure_fresh(Path(__file__).resolve().parent / "__pycache__")  # the battery's compiled days hold copies of the rules
 
 __all__ = ["BATTERY_DAYS", "PARAMS", "PATTERNS", "Battery", "ContagionTracker", "Param", "Pattern", "episode_outcomes",
            "make_battery", "measure", "spoil_lemons"]
@@ -200,26 +209,47 @@ class ContagionTracker:
         self.last = np.full((world.n, world.n_firms), -1, dtype=np.int64)
         shape = (len(self.BINS) + 1, -(-days // period))
         self.events, self.totals = np.zeros(shape), np.zeros(shape)
-        self._provider: np.ndarray | None = None
+        self._provider = np.full(world.n, -1, dtype=np.int64)
+        self._left = np.zeros(world.n, dtype=np.bool_)
 
     def before(self, world) -> None:
         """Remember who was whose customer at the start of the day."""
-        self._provider = world.provider.copy()
+        self._provider[:] = world.provider
 
     def after(self, world) -> None:
         """Count the day's exposure and churn; note today's defections for the neighbours."""
-        provider, day = self._provider, world.day
-        rows = np.flatnonzero(provider >= 0)
-        seen = self.last[rows, provider[rows]]
-        level = np.where(seen < 0, 0, np.searchsorted(self.BINS, day - seen, side="right"))
-        who, firms = (np.asarray(a) for a in world.defections)
-        left = np.zeros(world.n, dtype=bool)
-        left[who] = True
-        p = (day - 1) // self.period
-        np.add.at(self.totals[:, p], level, 1)
-        np.add.at(self.events[:, p], level[left[rows]], 1)
-        for f in np.unique(firms):
-            self.last[self.adj[who[firms == f]].indices, f] = day  # the neighbours hear of it tomorrow
+        who, firms = world.defections
+        _contagion_day(*self.arrays(), who, firms, world.day)
+
+    def arrays(self) -> tuple:
+        """What `_contagion_day` reads and writes (the compiled battery passes them to it every day)."""
+        return (self._provider, self.last, self.events, self.totals, self.adj.indptr, self.adj.indices,
+                np.array(self.BINS, dtype=np.int64), self.period, self._left)
+
+
+@njit(cache=True)
+def _contagion_day(provider, last, events, totals, adj_ptr, adj_idx, bins, period, left, who, firms, day) -> None:
+    """ContagionTracker.after: each customer at the start of `day` (`provider`) adds a customer-day at its exposure
+    level (days since a neighbour last left its provider, in `bins`; 0: never) to `totals`, and an event to
+    `events` if it left today (`who`, `firms`); then today's leavers' neighbours note the day."""
+    p = (day - 1) // period
+    for i in range(len(who)):
+        left[who[i]] = True
+    for n in range(len(provider)):
+        f = provider[n]
+        if f < 0:
+            continue
+        level = 0
+        if last[n, f] >= 0:
+            for edge in bins:
+                level += day - last[n, f] >= edge
+        totals[level, p] += 1
+        if left[n]:
+            events[level, p] += 1
+    for i in range(len(who)):
+        left[who[i]] = False
+        for j in range(adj_ptr[who[i]], adj_ptr[who[i] + 1]):
+            last[adj_idx[j], firms[i]] = day  # the neighbours hear of it tomorrow
 
 
 def episode_outcomes(model, horizon: int, days: int):
@@ -258,12 +288,19 @@ def lemons(world, share: float, seed: int) -> np.ndarray:
 def spoil_lemons(world, lemon: np.ndarray, severity: float = LEMON_SEVERITY) -> None:
     """Give every "lemon" customer of the focal firm an open problem of `severity` that it does not call
     about (called between days, from outside sim/): its own experience stays bad."""
-    hit = np.flatnonzero(lemon & (world.provider == 0) & (world.open_severity < severity))
-    fresh = hit[world.open_severity[hit] == 0]
-    world.open_days[fresh] = 0
-    world.calls[fresh] = 0
-    world.seeking[fresh] = False
-    world.open_severity[hit] = severity
+    _spoil(world.provider, world.open_severity, world.open_days, world.calls, world.seeking, lemon, severity)
+
+
+@njit(cache=True)
+def _spoil(provider, open_severity, open_days, calls, seeking, lemon, severity) -> None:
+    """spoil_lemons on the state's arrays (the compiled battery calls it after each day)."""
+    for n in range(len(provider)):
+        if lemon[n] and provider[n] == 0 and open_severity[n] < severity:
+            if open_severity[n] == 0:  # a fresh problem
+                open_days[n] = 0
+                calls[n] = 0
+                seeking[n] = False
+            open_severity[n] = severity
 
 
 # --------------------------------------------------------------------------- the battery
@@ -322,17 +359,54 @@ def _lemon_npv(battery: Battery, market: Market, seed: int, share: float) -> flo
     model = _model(battery, market, seed, CONTACT_DAYS)
     lemon = lemons(model.world, share, seed)
     spoil_lemons(model.world, lemon)
-    while model.running:
-        model.step()
-        spoil_lemons(model.world, lemon)
+    model.advance(CONTACT_DAYS, _lemon_days, (lemon, LEMON_SEVERITY))  # spoiling them again after each day
     return _npv(model, CONTACT_DAYS)
+
+
+@njit(cache=True)
+def _lemon_days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, n, lemon, severity):
+    """Days of the model (sim/vectorized.py:_days), the lemons spoiled after each (`RelationshipModel.advance`)."""
+    provider, open_severity, open_days, calls, seeking = s.provider, s.open_severity, s.open_days, s.calls, s.seeking
+    for k in range(n):
+        if not _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, 1):
+            return k
+        _spoil(provider, open_severity, open_days, calls, seeking, lemon, severity)
+    return n
+
+
+@njit(cache=True)
+def _observed_days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, n,
+                   before, last, events, totals, adj_ptr, adj_idx, bins, period, left,
+                   first, final, negative, positive, satisfaction, stayed):
+    """Days of the battery's day-stepped run (sim/vectorized.py:_days), each observed: the contagion tracker's day
+    (`_contagion_day`), and on days `first` < day <= `final` each consumer's negative and positive public posts, its
+    trust in its provider (0.5 without one) and whether it stayed a customer of the focal firm throughout."""
+    provider, a0 = s.provider, prior(b)
+    for k in range(n):
+        before[:] = provider
+        if not _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, 1):
+            return k
+        day, n_events = s.clock[0], s.n_events
+        gone = n_events[E_DEFECTIONS]
+        _contagion_day(before, last, events, totals, adj_ptr, adj_idx, bins, period, left, s.defect_buf[:gone],
+                       s.defect_firm[:gone], day)
+        if first < day <= final:
+            pos, neg, public, praise = s.pos, s.neg, s.public_buf, s.praise_buf
+            for i in range(n_events[E_PUBLIC]):
+                negative[public[i]] += 1
+            for i in range(n_events[E_PRAISE]):
+                positive[praise[i]] += 1
+            for m in range(len(provider)):
+                f = provider[m]
+                stayed[m] = stayed[m] and f == 0
+                satisfaction[m] += beta_mean(a0, pos[m, f], neg[m, f]) if f >= 0 else 0.5
+    return n
 
 
 def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[str, float]:
     """Every pattern's statistic (and the retention curve, `survival_<day>`) for one seed; only the curve when
     the battery has no facts."""
     from relsim.analysis.facts import logistic_hazard_ratios
-    from relsim.trust import prior
     from relsim.world import EPISODE_OUTCOMES
 
     market = with_values(battery.market, values)
@@ -347,22 +421,15 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     tracker = ContagionTracker(w, battery.days)
     neg, pos, satisfaction = np.zeros(w.n), np.zeros(w.n), np.zeros(w.n)
     stayed = np.ones(w.n, dtype=bool)
-    while model.running:
-        tracker.before(w)
-        model.step()
-        tracker.after(w)
-        if w.day == 120:
-            rows = np.flatnonzero(w.provider == 0)
-            a0, n0 = prior.py_func(b) + w.pos[rows, 0], prior.py_func(b) + w.neg[rows, 0]
-            trust = a0 / (a0 + n0)
-            gain = np.mean((a0 + 1) / (a0 + 1 + n0) - trust)
-            drop = np.mean(trust - a0 / (a0 + n0 + b.negativity_bias))
-            out["asymmetry"] = float(drop / gain)
-        if 365 < w.day <= 730:
-            stayed &= w.provider == 0
-            np.add.at(neg, np.asarray(w.public_posts), 1)
-            np.add.at(pos, np.asarray(w.praise_posts), 1)
-            satisfaction += w.provider_trust()
+    observed = (*tracker.arrays(), 365, 730, neg, pos, satisfaction, stayed)  # each day, compiled (_observed_days)
+    model.advance(120, _observed_days, observed)
+    rows = np.flatnonzero(w.provider == 0)
+    a0, n0 = prior.py_func(b) + w.pos[rows, 0], prior.py_func(b) + w.neg[rows, 0]
+    trust = a0 / (a0 + n0)
+    gain = np.mean((a0 + 1) / (a0 + 1 + n0) - trust)
+    drop = np.mean(trust - a0 / (a0 + n0 + b.negativity_bias))
+    out["asymmetry"] = float(drop / gain)
+    model.advance(battery.days - w.day, _observed_days, observed)
     surviving = model.recorder.surviving[:, 0]
     yearly = surviving[[0, 365, 730, 1095]]
     out["retention_rise"] = float(yearly[3] / yearly[2] - yearly[1] / yearly[0]) if yearly[2] > 0 else math.nan

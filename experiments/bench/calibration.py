@@ -87,27 +87,35 @@ def battery_days(battery) -> int:
 # --------------------------------------------------------------------------- timing wrapped functions
 
 class Timers:
-    """Inclusive wall time and calls of wrapped functions, by label (patched in place, restored by `restore`)."""
+    """Wall time and calls of wrapped functions by label (patched in place, restored by `restore`). Functions that
+    share a label count once when one calls another: only the outermost call of a label is timed."""
 
     def __init__(self):
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self._depth: dict[str, int] = defaultdict(int)
         self._patches: list[tuple[object, str, object | None]] = []
 
     def wrap(self, owner: object, name: str, label: str) -> None:
-        """Time every call of `owner.name` under `label` (a module's function or a class's method)."""
+        """Time every call of `owner.name` under `label` (a module's function or a class's method; a name that
+        `owner` lacks, as in an older build, is skipped)."""
+        original = getattr(owner, name, None)
+        if original is None:
+            return
         own = name in vars(owner)
-        original = getattr(owner, name)
-        seconds, calls, clock = self.seconds, self.calls, time.perf_counter
+        seconds, calls, depth, clock = self.seconds, self.calls, self._depth, time.perf_counter
 
         @functools.wraps(original)
         def timed(*args, **kwargs):
+            depth[label] += 1
             started = clock()
             try:
                 return original(*args, **kwargs)
             finally:
-                seconds[label] += clock() - started
-                calls[label] += 1
+                depth[label] -= 1
+                if not depth[label]:
+                    seconds[label] += clock() - started
+                    calls[label] += 1
 
         setattr(owner, name, timed)
         self._patches.append((owner, name, original if own else None))
@@ -137,10 +145,15 @@ def _wrap_all(t: Timers) -> None:
             (world, "draw_traits", "build.world.population"), (world, "build_network", "build.world.network"),
             (Recorder, "__init__", "build.recorder"), (Firm, "__init__", "build.firms"),
             (Calendar, "__init__", "build.calendar"),
-            (RelationshipModel, "_advance_time", "days"), (RelationshipModel, "step", "days.step"),
-            (vectorized, "day", "days.step.day"), (vectorized, "_day", "days.step.day.compiled"),
-            (Recorder, "finish_day", "days.step.day.finish_day"),
-            (Calendar, "defect_shock", "days.calendar"), (Firm, "announce_cut", "days.calendar_cut"),
+            # the days: however they run (Mesa's step one at a time, or stretches of `advance`)
+            (RelationshipModel, "advance", "days"), (RelationshipModel, "_advance_time", "days"),
+            (RelationshipModel, "_advance_time", "days.mesa"), (RelationshipModel, "step", "days.mesa.step"),
+            (vectorized, "_day", "days.compiled"), (vectorized, "_days", "days.compiled"),
+            (patterns, "_observed_days", "days.compiled"), (patterns, "_lemon_days", "days.compiled"),
+            (Recorder, "finish_day", "days.recorder"), (Recorder, "finish_days", "days.recorder"),
+            (Recorder, "reserve", "days.recorder"),
+            (Calendar, "defect_shock", "days.calendar"), (Firm, "announce_cut", "days.calendar"),
+            # the battery's observations in Python
             (patterns.ContagionTracker, "__init__", "observe.contagion"),
             (patterns.ContagionTracker, "before", "observe.contagion"),
             (patterns.ContagionTracker, "after", "observe.contagion"),
@@ -158,9 +171,9 @@ def _compiled_days(s, b, fa, values, evidence, surviving, cohort_size, days):
 
 
 def dispatch_us(battery, days: int = 365, repeats: int = 5) -> float:
-    """Microseconds a call of the compiled day costs from Python beyond its work: the same days of identical models
-    (one seed), called day by day from Python or in one compiled loop; the best of `repeats` of each (the least
-    disturbed by whatever else the machine runs)."""
+    """Microseconds a call of the compiled days costs from Python beyond its work: the same days of identical models
+    (one seed), one compiled call a day from Python or all in one compiled call; the best of `repeats` of each (the
+    least disturbed by whatever else the machine runs)."""
     from relsim import vectorized
     from relsim.experiments.patterns import _model
 
@@ -169,12 +182,20 @@ def dispatch_us(battery, days: int = 365, repeats: int = 5) -> float:
         a, c = (_model(battery, battery.market, 1, days) for _ in range(2))
         ka, kc = a.world.kernel(), c.world.kernel()
         ra, rc = a.recorder, c.recorder
-        started = time.perf_counter()
-        for _ in range(days):
-            vectorized._day(*ka, ra.values, ra.evidence, ra.surviving, ra.cohort_size)
-        took = time.perf_counter() - started
-        started = time.perf_counter()
-        _compiled_days(*kc, rc.values, rc.evidence, rc.surviving, rc.cohort_size, days)
+        if hasattr(vectorized, "_days"):  # days in one call (issue 28)
+            started = time.perf_counter()
+            for _ in range(days):
+                vectorized._days(*ka, ra.values, ra.evidence, ra.surviving, ra.cohort_size, *ra.log, 1)
+            took = time.perf_counter() - started
+            started = time.perf_counter()
+            vectorized._days(*kc, rc.values, rc.evidence, rc.surviving, rc.cohort_size, *rc.log, days)
+        else:  # an older build: one compiled day a call
+            started = time.perf_counter()
+            for _ in range(days):
+                vectorized._day(*ka, ra.values, ra.evidence, ra.surviving, ra.cohort_size)
+            took = time.perf_counter() - started
+            started = time.perf_counter()
+            _compiled_days(*kc, rc.values, rc.evidence, rc.surviving, rc.cohort_size, days)
         if k:  # the first loads (or compiles) the loop
             python, compiled = min(python, took), min(compiled, time.perf_counter() - started)
     return max(python - compiled, 0.0) / days * 1e6
@@ -325,14 +346,14 @@ def breakdown(consumers: int = CONSUMERS, seeds: Sequence[int] = (1, 2, 3)) -> d
 
 
 def parts(total: float, seconds: dict[str, float], calls: dict[str, int], dispatch_s: float) -> dict[str, float]:
-    """Exclusive seconds of each part from the wrappers' inclusive times (a wrapped function's own time is its
-    total less what it called that was wrapped too)."""
+    """Exclusive seconds of each part from the wrappers' times (a part's own time is its time less that of the
+    wrapped parts it called)."""
     s = defaultdict(float, seconds)
-    compiled_calls = calls.get("days.step.day.compiled", 0)
-    dispatch = min(compiled_calls * dispatch_s, s["days.step.day.compiled"])
+    dispatch = min(calls.get("days.compiled", 0) * dispatch_s, s["days.compiled"])
     world = s["build.world"] - s["build.world.population"] - s["build.world.network"]
     observe = s["observe.contagion"] + s["observe.lemons"] + s["observe.satisfaction"]
     statistics_ = s["statistics.episodes"] + s["statistics.contagion"]
+    mesa = s["days.mesa"] - s["days.mesa.step"]
     out = {
         "build: population (traits)": s["build.world.population"],
         "build: network": s["build.world.network"],
@@ -342,13 +363,13 @@ def parts(total: float, seconds: dict[str, float], calls: dict[str, int], dispat
         "build: calendar": s["build.calendar"],
         "build: the rest (Mesa model, checks)": s["build"] - s["build.world"] - s["build.recorder"]
         - s["build.firms"] - s["build.calendar"],
-        "days: compiled": s["days.step.day.compiled"] - dispatch,
-        "days: dispatch of the compiled day": dispatch,
-        "days: recorder's finish_day": s["days.step.day.finish_day"],
-        "days: calendar events": s["days.calendar"] + s["days.calendar_cut"],
-        "days: Python in the step (day, kernel, learners)": s["days.step"] - s["days.step.day.compiled"]
-        - s["days.step.day.finish_day"],
-        "days: Mesa's step (events, clock)": s["days"] - s["days.step"] - s["days.calendar"] - s["days.calendar_cut"],
+        "days: compiled": s["days.compiled"] - dispatch,
+        "days: dispatch of the compiled calls": dispatch,
+        "days: recorder (episode log, levers)": s["days.recorder"],
+        "days: calendar events": s["days.calendar"],
+        "days: Mesa's step (events, clock)": mesa,
+        "days: Python around the compiled calls (model step, stretches, learners)": s["days"] - s["days.compiled"]
+        - s["days.recorder"] - s["days.calendar"] - mesa,
         "battery: contagion tracker": s["observe.contagion"],
         "battery: lemons (NPV runs)": s["observe.lemons"],
         "battery: satisfaction (year 2)": s["observe.satisfaction"],

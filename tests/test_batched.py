@@ -1,0 +1,216 @@
+"""Days in batches give exactly the days one at a time (issue 28).
+
+`RelationshipModel.run` and `advance` run stretches of days in one compiled call between the days on which
+Python must act (dated events, learning firms' decisions, the horizon); the pattern battery observes its
+day-stepped run and spoils its lemons inside compiled loops. Each must give, bit for bit, what stepping one
+day at a time gives: the recorded tables, the problem episodes and departures, the final state, Mesa's
+clock, and the battery's statistics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from relsim.experiments.config import load
+from relsim.model import RelationshipModel
+from relsim.params import Policy
+from relsim.world import STATE_FIELDS
+
+
+def _model(overrides=(), arm="one_way", consumers=300, days=400, seed=3, **kwargs) -> RelationshipModel:
+    spec = load([*overrides, f"market.consumers={consumers}", f"days={days}"])
+    variant = spec.variants[-1].name
+    focal, market = spec.cell(arm, variant)
+    return RelationshipModel(focal, market, rivals=spec.rivals(market), days=days, consumer_agents=False, rng=seed,
+                             policy=spec.policy, learners=spec.learners(arm, market), **kwargs)
+
+
+def _state(model: RelationshipModel) -> dict:
+    """Everything a run leaves behind: tables, episodes, the final state, levers and Mesa's clock."""
+    rec, w = model.recorder, model.world
+    out = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table(),
+           "episodes": rec.episodes(), "departures": rec.departures()}
+    for name in STATE_FIELDS:
+        value = getattr(w, name, None)
+        if value is None:
+            value = getattr(w.traits, name, None)
+        if value is not None:  # the adjacency is `w.adj`
+            out[name] = value
+    out["adj"] = w.adj.toarray()
+    out["levers"] = {k: v.copy() for k, v in vars(w.firms).items() if k != "strategies"}
+    schedule = model._default_schedule
+    out["clock"] = (model.time, model.steps, model.running, schedule.next_scheduled_time, schedule.execution_count,
+                    rec.day)
+    return out
+
+
+def _assert_same(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        elif isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), key
+        elif isinstance(x, dict):
+            assert all(np.array_equal(x[k], y[k]) for k in x), key
+        else:
+            assert x == y, key
+
+
+def _stepped(model: RelationshipModel) -> RelationshipModel:
+    while model.running:
+        model.step()
+    return model
+
+
+CASES = {
+    "episodes": ((), {"record_episodes": True}),
+    "cut day (a calendar event)": (("scenario=sku_cut",), {"record_episodes": True}),
+    "defect shock (a calendar event)": (("scenario=pentium_crisis",), {}),
+    "learning firms": (("firm_policy=bandit", "firm_policy.rivals=true", "firm_policy.period_days=45"), {}),
+    "Mesa's DataCollector every day": ((), {"collect": True}),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_run_gives_exactly_the_days_of_stepping_one_at_a_time(case):
+    overrides, kwargs = CASES[case]
+    batched = _model(overrides, **kwargs).run()
+    _assert_same(_state(batched), _state(_stepped(_model(overrides, **kwargs))))
+    if kwargs.get("collect"):
+        assert len(batched.datacollector.get_model_vars_dataframe()) == batched.days
+
+
+def test_advance_in_uneven_pieces_and_past_the_horizon_gives_the_same_days():
+    pieces = _model(("scenario=sku_cut",), record_episodes=True, days=300)
+    for k in (1, 7, 172, 3, 200):  # 383 days: past the horizon of 300, as 383 calls of step would
+        pieces.advance(k)
+    stepped = _model(("scenario=sku_cut",), record_episodes=True, days=300)
+    for _ in range(383):
+        stepped.step()
+    assert pieces.world.day == 383 and not pieces.running
+    _assert_same(_state(pieces), _state(stepped))
+
+
+class _Intervention:
+    """A dated event scheduled on the model by its user: change the focal firm's contact rate."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def fire(self):
+        self.model.set_strategy(0, contact_rate=150.0, problem_rate=2.0)
+
+
+def test_an_event_scheduled_on_the_model_fires_before_its_day_in_both():
+    runs = []
+    for batched in (True, False):
+        model = _model(record_episodes=True)
+        hook = _Intervention(model)
+        model.schedule_event(hook.fire, at=123.5)
+        model.schedule_event(hook.fire, at=200)  # on a whole day: after that day's step, in both
+        runs.append(_state(model.run() if batched else _stepped(model)))
+    _assert_same(*runs)
+    levers = runs[0]["runs"].query("firm == 0")[["day", "contact_rate"]].set_index("day")["contact_rate"]
+    assert levers[123] != 150.0 and levers[124] == 150.0
+
+
+def test_the_episode_log_grows_within_a_stretch_and_keeps_every_episode():
+    market_overrides = ("market.population.problem_proneness.mean=3",)
+    batched = _model(market_overrides, consumers=60, days=1095, record_episodes=True).run()
+    assert batched.recorder.logged[0] > 8 * 60  # more episodes than the log first held: it grew mid-run
+    _assert_same(_state(batched), _state(_stepped(_model(market_overrides, consumers=60, days=1095,
+                                                          record_episodes=True))))
+
+
+def test_a_learning_firm_decides_on_the_same_days_with_stretches():
+    policy = Policy(rule="hill_climb", period_days=30)
+    batched = RelationshipModel(consumers=200, days=200, consumer_agents=False, rng=5, policy=policy).run()
+    stepped = _stepped(RelationshipModel(consumers=200, days=200, consumer_agents=False, rng=5, policy=policy))
+    assert batched.learners[0].scores == stepped.learners[0].scores and len(batched.learners[0].scores) == 6
+    _assert_same(_state(batched), _state(stepped))
+
+
+# --------------------------------------------------------------------------- the battery's compiled observers
+
+def test_the_battery_observes_its_day_stepped_run_in_compiled_code_as_python_did():
+    """The day-stepped run's observations (contagion exposure, posts, satisfaction, who stayed) made in the compiled
+    loop equal those made in Python after each `step`, as measure() made them before issue 28."""
+    from relsim.experiments import patterns
+
+    battery = patterns.make_battery(300)
+    market = battery.market
+    days, first, final = 500, 100, 400
+    compiled = patterns._model(battery, market, 11, days, record_episodes=True)
+    w = compiled.world
+    tracker = patterns.ContagionTracker(w, days)
+    neg, pos, satisfaction, stayed = np.zeros(w.n), np.zeros(w.n), np.zeros(w.n), np.ones(w.n, dtype=bool)
+    compiled.advance(days, patterns._observed_days, (*tracker.arrays(), first, final, neg, pos, satisfaction, stayed))
+
+    python = patterns._model(battery, market, 11, days, record_episodes=True)
+    v = python.world
+    reference = patterns.ContagionTracker(v, days)
+    neg2, pos2, satisfaction2, stayed2 = np.zeros(v.n), np.zeros(v.n), np.zeros(v.n), np.ones(v.n, dtype=bool)
+    while python.running:
+        reference.before(v)
+        python.step()
+        reference.after(v)
+        if first < v.day <= final:
+            stayed2 &= v.provider == 0
+            np.add.at(neg2, np.asarray(v.public_posts), 1)
+            np.add.at(pos2, np.asarray(v.praise_posts), 1)
+            satisfaction2 += v.provider_trust()
+    assert tracker.events.sum() > 0 and neg.sum() > 0 and pos.sum() > 0
+    for a, b in ((tracker.events, reference.events), (tracker.totals, reference.totals), (tracker.last, reference.last),
+                 (neg, neg2), (pos, pos2), (satisfaction, satisfaction2), (stayed, stayed2)):
+        assert np.array_equal(a, b)
+    _assert_same(_state(compiled), _state(python))
+
+
+def test_the_contagion_tracker_counts_as_its_python_definition():
+    """`_contagion_day` against the tracker's definition written with NumPy (searchsorted, add.at)."""
+    from relsim.experiments import patterns
+
+    rng = np.random.default_rng(4)
+    model = patterns._model(patterns.make_battery(200), patterns.make_battery(200).market, 2, 300)
+    tracker = patterns.ContagionTracker(model.world, 300)
+    last, events, totals = tracker.last.copy(), tracker.events.copy(), tracker.totals.copy()
+    adj = model.world.adj.tocsr()
+    for day in range(1, 300):
+        provider = np.where(rng.random(200) < 0.7, 0, -1)
+        who = rng.choice(np.flatnonzero(provider >= 0), size=rng.integers(0, 4), replace=False)
+        firms = np.zeros(len(who), dtype=np.int64)
+        tracker._provider[:] = provider
+        patterns._contagion_day(*tracker.arrays(), who, firms, day)
+        rows = np.flatnonzero(provider >= 0)
+        seen = last[rows, provider[rows]]
+        level = np.where(seen < 0, 0, np.searchsorted(tracker.BINS, day - seen, side="right"))
+        left = np.zeros(200, dtype=bool)
+        left[who] = True
+        np.add.at(totals[:, (day - 1) // 90], level, 1)
+        np.add.at(events[:, (day - 1) // 90], level[left[rows]], 1)
+        for f in np.unique(firms):
+            last[adj[who[firms == f]].indices, f] = day
+    assert np.array_equal(tracker.last, last) and np.array_equal(tracker.events, events)
+    assert np.array_equal(tracker.totals, totals) and events.sum() > 0
+
+
+def test_the_lemons_are_spoiled_after_every_compiled_day_as_after_every_step():
+    from relsim.experiments import patterns
+
+    battery = patterns.make_battery(300)
+    npv = patterns._lemon_npv(battery, battery.market, 7, 0.05)
+    model = patterns._model(battery, battery.market, 7, patterns.CONTACT_DAYS)
+    lemon = patterns.lemons(model.world, 0.05, 7)
+    patterns.spoil_lemons(model.world, lemon)
+    while model.running:
+        model.step()
+        patterns.spoil_lemons(model.world, lemon)
+    assert npv == patterns._npv(model, patterns.CONTACT_DAYS)
+    quiet = dataclasses.replace(battery.market, network=dataclasses.replace(battery.market.network, degree=0))
+    assert patterns._lemon_npv(battery, quiet, 7, 0.05) != patterns._lemon_npv(battery, quiet, 7, 0.0)
