@@ -259,11 +259,13 @@ def episode_outcomes(model, horizon: int, days: int):
     The episodes and departures are recorded by the model itself (`record_episodes=True`,
     sim/recorder.py); outcomes are `EPISODE_OUTCOMES` (quick, resolved, unresolved, silent).
     """
-    ep, left = model.recorder.episodes(), model.recorder.departures()
-    ep = ep.loc[ep["start"] + horizon <= days].reset_index(drop=True)
-    order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
-    who, when = left["consumer"].to_numpy()[order], left["day"].to_numpy()[order]
-    consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
+    from relsim.world import EPISODE_OUTCOMES
+
+    ep, left = model.recorder.episode_rows(), model.recorder.departure_rows()  # the tables' integer rows
+    ep = ep[ep[:, 2] + horizon <= days]
+    order = np.lexsort((left[:, 2], left[:, 0]))
+    who, when = left[order, 0], left[order, 2]
+    consumer, start = ep[:, 0], ep[:, 2]
     # the first departure at or after the onset
     pos = np.searchsorted(who * (days + 2) + when, consumer * (days + 2) + start, side="left")
     if len(who):
@@ -273,8 +275,8 @@ def episode_outcomes(model, horizon: int, days: int):
         left_by = np.zeros(len(consumer), dtype=bool)
     import pandas as pd
 
-    return pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
-                         "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
+    return pd.DataFrame({"consumer": consumer, "firm": ep[:, 1], "start": start,
+                         "outcome": np.array(EPISODE_OUTCOMES, dtype=object)[ep[:, 4]], "stayed": ~left_by})
 
 
 LEMON_SEVERITY = 3.0  # how badly the product keeps failing for a dissatisfied customer (an average problem is 1)
@@ -338,11 +340,11 @@ def make_battery(consumers: int = 1500, *, market: str = "monopoly", overrides: 
 
 
 def _model(battery: Battery, market: Market, seed: int, days: int, focal: Strategy | None = None,
-           record_episodes: bool = False):
+           record_episodes: bool = False, day0=None):
     from relsim.model import RelationshipModel
 
     return RelationshipModel(focal or battery.focal, market, rivals=[], days=days, rng=seed, consumer_agents=False,
-                             record_episodes=record_episodes, collect=False)
+                             record_episodes=record_episodes, collect=False, day0=day0)
 
 
 def _npv(model, day: int) -> float:
@@ -355,12 +357,19 @@ def _survival(model, days: Sequence[int]) -> dict[str, float]:
     return {f"survival_{day}": float(surviving[day] / surviving[0]) for day in days}
 
 
-def _lemon_npv(battery: Battery, market: Market, seed: int, share: float) -> float:
-    model = _model(battery, market, seed, CONTACT_DAYS)
+def _lemon_npv(battery: Battery, market: Market, seed: int, share: float, day0=None) -> float:
+    return _lemon_run(battery, market, seed, share, day0)[0]
+
+
+def _lemon_run(battery: Battery, market: Market, seed: int, share: float, day0=None):
+    """The focal firm's NPV after CONTACT_DAYS with a share of lemons, and the run's day-0 world (for the next run on
+    the same market and seed: `day0`, RelationshipModel's)."""
+    model = _model(battery, market, seed, CONTACT_DAYS, day0=day0)
+    start = day0 if day0 is not None else model.world.copy()
     lemon = lemons(model.world, share, seed)
     spoil_lemons(model.world, lemon)
     model.advance(CONTACT_DAYS, _lemon_days, (lemon, LEMON_SEVERITY))  # spoiling them again after each day
-    return _npv(model, CONTACT_DAYS)
+    return _npv(model, CONTACT_DAYS), start
 
 
 @njit(cache=True)
@@ -418,6 +427,7 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     # 1. the day-stepped run: episodes, word of mouth in year 2, defections, trust asymmetry on day 120
     model = _model(battery, market, seed, battery.days, record_episodes=True)
     w = model.world
+    day0 = w.copy()  # the contact and NPV runs on this market start from the same day 0, not drawn again
     tracker = ContagionTracker(w, battery.days)
     neg, pos, satisfaction = np.zeros(w.n), np.zeros(w.n), np.zeros(w.n)
     stayed = np.ones(w.n, dtype=bool)
@@ -467,16 +477,16 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     base = surviving[CONTACT_DAYS] / surviving[0]
     for rate, key in zip(CONTACT_RATES, ("contact_rising_arm", "contact_falling_arm"), strict=True):
         focal = dataclasses.replace(battery.focal, contact_rate=rate)
-        m = _model(battery, market, seed, CONTACT_DAYS, focal=focal).run()
+        m = _model(battery, market, seed, CONTACT_DAYS, focal=focal, day0=day0).run()
         s = m.recorder.surviving[:, 0]
         out[key] = float(base - s[CONTACT_DAYS] / s[0])
 
     # 3. the NPV of bad news: 2% dissatisfied, with word of mouth (against run 1) and without
     quiet = dataclasses.replace(market, network=dataclasses.replace(market.network, degree=0))
     npv_base = _npv(model, CONTACT_DAYS)
-    loss_wom = (npv_base - _lemon_npv(battery, market, seed, 0.02)) / abs(npv_base)
-    npv_quiet = _lemon_npv(battery, quiet, seed, 0.0)
-    loss_direct = (npv_quiet - _lemon_npv(battery, quiet, seed, 0.02)) / abs(npv_quiet)
+    loss_wom = (npv_base - _lemon_npv(battery, market, seed, 0.02, day0)) / abs(npv_base)
+    npv_quiet, quiet0 = _lemon_run(battery, quiet, seed, 0.0)
+    loss_direct = (npv_quiet - _lemon_npv(battery, quiet, seed, 0.02, quiet0)) / abs(npv_quiet)
     out["bad_news_excess"] = float(loss_wom - 2 * loss_direct)
     return out
 

@@ -59,6 +59,9 @@ class RelationshipModel(mesa.Model):
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
+        day0: the day-0 world of a model with the same market, seed and number of firms (`model.world.copy()`
+            before that model's first day): copied instead of drawn again, the same numbers (sim/world.py:
+            create_world); saves drawing the population and the network when several strategies run on one seed.
         **focal_overrides: Strategy fields of the focal firm, e.g. `contact_rate=104`.
     """
 
@@ -66,7 +69,8 @@ class RelationshipModel(mesa.Model):
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
                  engine: str = "vectorized", record_episodes: bool = False, collect: bool = True,
-                 policy: Policy | None = None, learners: Sequence[int] | None = None, **focal_overrides):
+                 policy: Policy | None = None, learners: Sequence[int] | None = None, day0: World | None = None,
+                 **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
@@ -91,7 +95,7 @@ class RelationshipModel(mesa.Model):
             raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
-        self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
+        self.world: World = create_world(strategies, market, np.random.SeedSequence(seed), like=day0)
         self.recorder = Recorder(self.world, days, self.names)
         self.world.observe[0] = record_episodes
         if engine == "agents":
@@ -178,6 +182,9 @@ class RelationshipModel(mesa.Model):
         Mesa's DataCollector every day step one day at a time. `loop` and `args` run each stretch's days with a
         compiled observer (sim/vectorized.py:days; e.g. experiments/patterns.py's battery).
         """
+        if loop is not None and self.engine != "vectorized":
+            raise ConfigError(f"engine={self.engine!r}: a compiled observer (advance's loop) runs on the vectorized "
+                              "engine only")
         end = self.world.day + int(days)
         self._observer = (loop, args) if loop is not None else None
         try:
@@ -187,6 +194,8 @@ class RelationshipModel(mesa.Model):
                     self.step()  # Mesa's own step: its events fire before the day
                     continue
                 done = vectorized.days(self.world, self.recorder, stretch, loop, args)
+                if not done:  # the log had room for a day (Recorder.reserve): a loop that ran none is broken
+                    raise RuntimeError(f"advance: {getattr(loop, '__name__', loop)} ran no day of {stretch}")
                 self._skip_clock(done)
                 for learner in self.learners:  # a stretch ends on a decision day at the latest
                     learner.step()

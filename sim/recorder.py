@@ -110,14 +110,21 @@ class Recorder:
         Recorded only with RelationshipModel(record_episodes=True); outcomes are world.EPISODE_OUTCOMES
         (quick, resolved, unresolved, silent). An episode still open at the end is not in the table.
         """
-        data = self.episode_log[: self.logged[0]]
-        frame = pd.DataFrame(data, columns=["consumer", "firm", "start", "end", "outcome"])
+        frame = pd.DataFrame(self.episode_rows(), columns=["consumer", "firm", "start", "end", "outcome"])
         frame["outcome"] = pd.Categorical.from_codes(frame.pop("outcome"), categories=list(EPISODE_OUTCOMES))
         return frame
 
     def departures(self) -> pd.DataFrame:
         """One row per departure (consumer, firm left, day); recorded with record_episodes=True."""
-        return pd.DataFrame(self.departure_log[: self.logged[1]], columns=["consumer", "firm", "day"])
+        return pd.DataFrame(self.departure_rows(), columns=["consumer", "firm", "day"])
+
+    def episode_rows(self) -> np.ndarray:
+        """`episodes()` as an integer array (consumer, firm, start, end, outcome's index in EPISODE_OUTCOMES): a view."""
+        return self.episode_log[: self.logged[0]]
+
+    def departure_rows(self) -> np.ndarray:
+        """`departures()` as an integer array (consumer, firm, day): a view."""
+        return self.departure_log[: self.logged[1]]
 
     def latest(self, column: str, firm: int = 0) -> float:
         """The last recorded value of `column` for `firm` (NaN before day 1)."""

@@ -214,3 +214,54 @@ def test_the_lemons_are_spoiled_after_every_compiled_day_as_after_every_step():
     assert npv == patterns._npv(model, patterns.CONTACT_DAYS)
     quiet = dataclasses.replace(battery.market, network=dataclasses.replace(battery.market.network, degree=0))
     assert patterns._lemon_npv(battery, quiet, 7, 0.05) != patterns._lemon_npv(battery, quiet, 7, 0.0)
+
+
+def test_episode_outcomes_from_the_recorders_rows_equal_those_from_its_tables():
+    """patterns.episode_outcomes reads the recorder's integer rows; the same from its tables (as before issue 28)."""
+    from relsim.experiments import patterns
+
+    battery = patterns.make_battery(400)
+    model = patterns._model(battery, battery.market, 3, 800, record_episodes=True).run()
+    ep, left = model.recorder.episodes(), model.recorder.departures()
+    ep = ep.loc[ep["start"] + 200 <= 800].reset_index(drop=True)
+    order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
+    who, when = left["consumer"].to_numpy()[order], left["day"].to_numpy()[order]
+    consumer, start = ep["consumer"].to_numpy(), ep["start"].to_numpy()
+    pos = np.searchsorted(who * 802 + when, consumer * 802 + start, side="left")
+    nxt = np.where(pos < len(who), pos, 0)
+    left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + 200)
+    expected = pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
+                             "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
+    got = patterns.episode_outcomes(model, 200, 800)
+    assert len(got) > 100 and got["stayed"].any() and not got["stayed"].all()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+# --------------------------------------------------------------------------- a day 0 built once, used by several runs
+
+def test_a_model_built_from_another_models_day_0_runs_exactly_as_one_drawn_afresh():
+    """Strategies set only the firms' arrays of day 0: a copy of another strategy's day 0 on the same market and seed
+    (common random numbers) gives the same run, bit for bit."""
+    spec = load(["market.consumers=300", "days=250"])
+    first = RelationshipModel(spec.strategies["one_way"], spec.market, rivals=spec.rivals(), days=250, rng=9,
+                              consumer_agents=False, record_episodes=True)
+    day0 = first.world.copy()
+    first.run()
+    for arm in ("reciprocal", "budgeted"):
+        kwargs = dict(rivals=spec.rivals(), days=250, rng=9, consumer_agents=False)
+        copied = RelationshipModel(spec.strategies[arm], spec.market, day0=day0, **kwargs).run()
+        drawn = RelationshipModel(spec.strategies[arm], spec.market, **kwargs).run()
+        _assert_same(_state(copied), _state(drawn))
+    assert day0.day == 0 and not np.shares_memory(day0.provider, first.world.provider)
+
+
+def test_a_day_0_of_another_market_or_seed_is_refused():
+    spec = load(["market.consumers=100"])
+    day0 = RelationshipModel(consumers=100, rng=1, consumer_agents=False).world.copy()
+    for kwargs in ({"rng": 2}, {"consumers": 101}, {"rng": 1, "focal": spec.strategies["one_way"],
+                                                    "market": spec.market.__class__(consumers=100, rivals=[])}):
+        with pytest.raises(ValueError, match="like: expected the day 0"):
+            RelationshipModel(**{"consumers": 100, "consumer_agents": False, **kwargs}, day0=day0)
+    ran = RelationshipModel(consumers=100, rng=1, consumer_agents=False, days=3).run()
+    with pytest.raises(ValueError, match="like: expected the day 0"):
+        RelationshipModel(consumers=100, rng=1, consumer_agents=False, day0=ran.world)
