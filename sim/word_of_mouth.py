@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, add_to, ledger_of
+from relsim.trust import routes
+from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, ledger_of
 
 
 @njit(cache=True, inline="always")
@@ -58,10 +59,14 @@ def tell_to(ledger, network, m, f, positive, cause, weight, heard) -> None:
     `ledger` is sim/world.py:ledger_of(s), `network` is network_of(s).
     """
     adj_ptr, adj_idx, wom_heard = network
-    provider = ledger[2]
-    for j in range(adj_ptr[m], adj_ptr[m + 1]):
+    pos_today, neg_today, provider, evidence = ledger[0], ledger[1], ledger[2], ledger[3]
+    today, sign = (pos_today, 1) if positive else (neg_today, 0)
+    for j in range(adj_ptr[m], adj_ptr[m + 1]):  # add_to(ledger, positive, cause, k, f, weight, False), written out
         k = adj_idx[j]
-        add_to(ledger, positive, cause, k, f, weight, False)
+        today[k, f] += weight
+        counted, _ = routes(provider[k], f, False)
+        if counted:
+            evidence[sign, cause, f] += weight
         if retold(heard, provider[k], f):
             wom_heard[k] += weight
 
