@@ -19,9 +19,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numba import njit
