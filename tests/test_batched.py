@@ -265,3 +265,25 @@ def test_a_day_0_of_another_market_or_seed_is_refused():
     ran = RelationshipModel(consumers=100, rng=1, consumer_agents=False, days=3).run()
     with pytest.raises(ValueError, match="like: expected the day 0"):
         RelationshipModel(consumers=100, rng=1, consumer_agents=False, day0=ran.world)
+
+
+# --------------------------------------------------------------------------- the calibration's hand-off
+
+def test_a_calibration_unpickling_its_sampling_function_once_per_process_is_the_same_as_once_per_task(monkeypatch):
+    """abc.SeededMapSampler reuses a generation's unpickled sampling function across tasks (abc._unpickled): the
+    posterior is the same as with a fresh copy for every task, serial and in a pool."""
+    from relsim.experiments import abc
+    from relsim.experiments.patterns import PATTERNS, make_battery
+
+    keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
+    observed, scales = abc.targets_of(PATTERNS)
+    model = abc.pattern_model(make_battery(60), keys)
+    cached = [abc.calibrate(model, keys, observed, scales, population=3, generations=2, budget=1000, seed=7, workers=w)
+              for w in (1, 2)]
+    assert abc._unpickled.cache_info().hits > 0  # the serial run reused it in this process
+    monkeypatch.setattr(abc, "_unpickled", lambda unpickle, blob: unpickle(blob))
+    fresh = abc.calibrate(model, keys, observed, scales, population=3, generations=2, budget=1000, seed=7, workers=1)
+    for run in cached:
+        np.testing.assert_array_equal(run.particles, fresh.particles)
+        np.testing.assert_array_equal(run.weights, fresh.weights)
+        assert run.epsilons == fresh.epsilons and run.simulations == fresh.simulations
