@@ -85,7 +85,7 @@ def test_a_child_reports_its_own_peak_memory_not_its_parents():
 
 def _with_calibration(result: dict, batteries_per_minute: float) -> dict:
     result["users"]["calibration"] = {"throughput": {"battery_per_minute": batteries_per_minute, "prior_per_minute": 50.0,
-                                                     "plain_per_minute": 700.0}}
+                                                     "plain_per_minute": 700.0, "battery_cpu_s": 0.4}}
     return result
 
 
@@ -104,6 +104,7 @@ def test_history_line_keeps_the_calibration_figures_and_their_ratio_to_the_targe
     line = bench.history_line(_with_calibration(_result(1.1, 0.16, 15.0, 1.6), 111.0))
     assert line["calibration_batteries_per_min"] == 111.0 and line["calibration_plain_per_min"] == 700.0
     assert line["calibration_over_target"] == 0.5  # 111 / (333 x 20 / 30)
+    assert line["calibration_battery_cpu_ms"] == 400.0
 
 
 def test_the_breakdown_of_a_battery_adds_up_and_leaves_the_model_unwrapped():

@@ -414,12 +414,14 @@ def throughput(consumers: int = CONSUMERS, per_worker: int = 3, workers: int | N
     out = {"consumers": consumers, "workers": workers}
     for key, bat, n in (("battery", battery, per_worker), ("plain", plain, 6 * per_worker)):
         measure(bat, {}, 0)
-        times = []
+        times, cpu = [], []
         for seed in range(1, 1 + n):
-            started = time.perf_counter()
+            started, used = time.perf_counter(), time.process_time()
             measure(bat, {}, seed)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
         out[f"{key}_per_minute_1_process"] = 60.0 / statistics.median(times)
+        out[f"{key}_cpu_s"] = statistics.median(cpu)  # the processor's time: what other work on the machine moves least
         with mapper(workers) as map_:
             list(map_(functools.partial(measure, bat, {}), range(workers)))  # warm the workers
             started = time.perf_counter()
@@ -556,7 +558,8 @@ def _print(result: dict, say: Callable[[str], None] = print) -> None:
         say("\n".join(format_breakdown(result["breakdown"])))
     if "throughput" in result:
         t = result["throughput"]
-        say(f"battery: {t['battery_per_minute']:.0f} a minute on {t['workers']} processes "
+        say(f"battery: {t['battery_per_minute']:.0f} a minute on {t['workers']} processes ({t['battery_cpu_s']:.3f} "
+            f"CPU s each) "
             f"({t['battery_per_minute_1_process']:.0f} on one); plain run: {t['plain_per_minute']:.0f} "
             f"({t['plain_per_minute_1_process']:.0f} on one); battery over {t['prior_draws']} prior draws: "
             f"{t['prior_per_minute']:.0f} a minute; a task pickles to {t['task_pickle_bytes']:,} bytes")

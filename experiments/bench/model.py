@@ -365,7 +365,9 @@ def calibration_lines(c: dict, proto: float | None) -> list[str]:
              f"warm): the pattern battery {t['battery_per_minute']:.0f} ({t['battery_per_minute_1_process']:.0f} on one "
              f"process), the battery over {t['prior_draws']} draws from the prior {t['prior_per_minute']:.0f}, a plain "
              f"run (the retention curve, {c['breakdown']['plain']['days']:,} days) {t['plain_per_minute']:.0f} "
-             f"({t['plain_per_minute_1_process']:.0f} on one)."]
+             f"({t['plain_per_minute_1_process']:.0f} on one). In processor time (which other work on the machine "
+             f"moves least): {t['battery_cpu_s'] * 1e3:.0f} ms a battery, {t['plain_cpu_s'] * 1e3:.0f} ms a plain "
+             "run."]
     if goal:
         lines.append(f"The target scaled by the prototype measured in the same run (333 x {proto / 1e6:.2f} / 30): "
                      f"{goal:.0f} batteries a minute; measured {t['battery_per_minute'] / goal:.2f} of it.")
@@ -414,6 +416,8 @@ def history_line(result: dict) -> dict:
         line["calibration_batteries_per_min"] = round(c["battery_per_minute"], 1)
         line["calibration_prior_batteries_per_min"] = round(c["prior_per_minute"], 1)
         line["calibration_plain_per_min"] = round(c["plain_per_minute"], 1)
+        if "battery_cpu_s" in c:
+            line["calibration_battery_cpu_ms"] = round(c["battery_cpu_s"] * 1e3, 1)
         if proto:
             line["calibration_over_target"] = round(c["battery_per_minute"] / target(proto), 2)
     if "command" in u:
