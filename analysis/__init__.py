@@ -3,7 +3,8 @@
 Data flows one way: run files -> ``load_run`` -> ``summarise`` / ``figures`` ->
 ``format_table`` / ``verdict`` / ``write_report``. Nothing here imports the model or the experiments.
 
-- ``load``, ``summary``, ``stats``: a run's tables, its summary over seeds, confidence intervals;
+- ``load``, ``summary``, ``wording``, ``stats``: a run's tables, its summary over seeds (the numbers; in
+  words: the terminal table and the verdict), confidence intervals;
 - ``report``, ``whatif``: the run report and the what-if reports;
 - ``sweep_data``, ``sweep``, ``design``: a collected sweep, its report, sensitivity and scenario discovery;
 - ``facts``: the stylized facts' statistics, figures and page; ``calibration`` and ``sbg``: the
@@ -17,8 +18,8 @@ import importlib
 #: `relsim.analysis.io` does not pull in plotly.
 _LAZY = {"RunData": "load", "load_run": "load", "write_report": "report", "CI": "stats",
          "Effect": "stats", "mean_ci": "stats", "paired_effect": "stats", "METRICS": "summary",
-         "evidence_shares": "summary", "format_table": "summary", "per_seed_metrics": "summary",
-         "summarise": "summary", "verdict": "summary", "write_summary": "summary"}
+         "evidence_shares": "summary", "format_table": "wording", "per_seed_metrics": "summary",
+         "summarise": "summary", "verdict": "wording", "write_summary": "summary"}
 
 __all__ = sorted(_LAZY)
 

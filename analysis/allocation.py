@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from relsim import budget
-from relsim.params import Strategy, build
+from relsim.params import Market, Strategy, build
 
 from .figures import TEMPLATE
 from .stats import mean_ci, paired_effect
@@ -31,7 +31,8 @@ __all__ = ["SHARES", "is_allocation", "allocation_table", "allocation_figure", "
 
 #: The budget's shares, in the order of the simplex (sim/budget.py).
 SHARES = ("outbound_share", "access_share", "listening_share")
-_LEVERS = ("contact_rate", "inbound_capacity", "listening", "public_listening")
+_LEVERS = ("contacts_per_year", "mail_rate", "email_rate", "phone_rate", "inbound_capacity", "listening",
+           "public_listening")
 
 
 def is_allocation(plan: dict) -> bool:
@@ -102,7 +103,8 @@ def _levers(sweep: Sweep, job: int, arm: str | None, share: pd.Series) -> dict[s
     strategy = _strategy(sweep, job, arm)
     if strategy is None:
         return {}
-    bought = budget.levers(dataclasses.replace(strategy, **share.to_dict()))
+    market = build(Market, sweep.job_config(job).get("market") or {}, "market")
+    bought = budget.levers(dataclasses.replace(strategy, **share.to_dict()), market.channels)
     return {name: getattr(bought, name) for name in _LEVERS}
 
 
@@ -146,7 +148,8 @@ def allocation_headline(table: pd.DataFrame, label: str = "customer equity") -> 
     spend = table["spend_rate"]
     return (f"At a budget of {table.attrs.get('budget', float('nan')):g} per customer-year, the split that keeps the "
             f"most {label} spends {best.outbound_share:.0%} on outbound contacts, {best.access_share:.0%} on "
-            f"access and {best.listening_share:.0%} on listening ({best.contact_rate:.0f} contacts a customer-year, "
+            f"access and {best.listening_share:.0%} on listening ({best.contacts_per_year:.0f} contacts a "
+            "customer-year, "
             f"{best.inbound_capacity:.1f} staffed slots a day per 1,000 customers, listening "
             f"{best.listening:.2f} and public listening {best.public_listening:.2f}); {near} of the other "
             f"{len(table) - 1} splits are within noise of it; the worst ({worst.outbound_share:.0%} / "

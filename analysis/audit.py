@@ -145,23 +145,6 @@ def extremes(table: pd.DataFrame) -> list[str]:
 def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: str, wall_time: str,
                     descriptions: dict[str, str] | None = None) -> str:
     """docs/AUDIT.md: the command, the setting, the table, the extremes and the switch-offs."""
-    metrics = [c[: -len("_effect")] for c in table.columns if c.endswith("_effect")]
-    header = ["switch-off", "mechanism", "arm", *(f"{_label(m)}{' (pp)' if m.startswith('retention') else ''}"
-                                                  for m in metrics)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(metrics)]
-    for _, r in table.iterrows():
-        cells = [f"`{r['switch_off']}`", r["mechanism"], r["arm"],
-                 *(_cell(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"]) for m in metrics)]
-        lines.append("| " + " | ".join(cells) + " |")
-    base = table.drop_duplicates("arm")
-    base_lines = ["| arm | " + " | ".join(_label(m) for m in metrics) + " |", "|---|" + "---:|" * len(metrics)]
-    for _, r in base.iterrows():
-        cells = []
-        for m in metrics:
-            scale, unit, fmt = _scale(m)
-            unit = "%" if unit == " pp" and " − " not in r["arm"] else unit  # a level, not a difference
-            cells.append(f"{r[f'{m}_baseline'] * scale:{fmt}}{unit}")
-        base_lines.append(f"| {r['arm']} | " + " | ".join(cells) + " |")
     bounds = [c for c in table.columns if c.endswith(("_effect", "_ci_low", "_ci_high"))]
     inert = (table[bounds] == 0).all(axis=1)
     listed = lambda rows: "; ".join(f"`{r['switch_off']}` on {r['arm']}" for _, r in rows.iterrows()) or "none"
@@ -188,11 +171,11 @@ def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: st
         "percentage points of the focal firm's day-0 customers, trust on [0, 1] on the last day, NPV and",
         "customer equity (ODD §7.18.1) in the run's money (the `currency` setting).",
         "",
-        *lines,
+        *_effects_table(table),
         "",
         "Baseline (every mechanism on), mean over seeds:",
         "",
-        *base_lines,
+        *_baseline_table(table),
         "",
         "Largest and smallest effects (absolute value, over every row; bold: the CI excludes 0):",
         "",
@@ -206,3 +189,35 @@ def format_markdown(table: pd.DataFrame, *, command: str, date: str, setting: st
     if descriptions:
         text += ["Switch-offs:", "", *(f"- `{s}`: {d}" for s, d in descriptions.items()), ""]
     return "\n".join(text)
+
+
+def _metrics_of(table: pd.DataFrame) -> list[str]:
+    """The outcomes the audit table has effects on, in its column order."""
+    return [c[: -len("_effect")] for c in table.columns if c.endswith("_effect")]
+
+
+def _effects_table(table: pd.DataFrame) -> list[str]:
+    """The markdown table of effects: a row per switch-off and arm, a column per outcome."""
+    metrics = _metrics_of(table)
+    header = ["switch-off", "mechanism", "arm", *(f"{_label(m)}{' (pp)' if m.startswith('retention') else ''}"
+                                                  for m in metrics)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(metrics)]
+    for _, r in table.iterrows():
+        cells = [f"`{r['switch_off']}`", r["mechanism"], r["arm"],
+                 *(_cell(m, r[f"{m}_effect"], r[f"{m}_ci_low"], r[f"{m}_ci_high"]) for m in metrics)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _baseline_table(table: pd.DataFrame) -> list[str]:
+    """The markdown table of the baseline (every mechanism on): a row per arm, a column per outcome."""
+    metrics = _metrics_of(table)
+    lines = ["| arm | " + " | ".join(_label(m) for m in metrics) + " |", "|---|" + "---:|" * len(metrics)]
+    for _, r in table.drop_duplicates("arm").iterrows():
+        cells = []
+        for m in metrics:
+            scale, unit, fmt = _scale(m)
+            unit = "%" if unit == " pp" and " − " not in r["arm"] else unit  # a level, not a difference
+            cells.append(f"{r[f'{m}_baseline'] * scale:{fmt}}{unit}")
+        lines.append(f"| {r['arm']} | " + " | ".join(cells) + " |")
+    return lines

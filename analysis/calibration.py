@@ -1,9 +1,10 @@
 """The calibration's curves, error, uncertainty and page (projection.csv, calibration.html).
 
-experiments/calibrate.py runs the model and searches its parameters; the mathematics around that
+experiments/inference/ runs the model and searches its parameters; the mathematics around that
 search is here: an observed retention curve, churn propensities as quantiles of fixed uniforms, the
-fit's error (RMSE), the Gauss-Newton uncertainty of the log-parameters, the projection table and the
-figures and page that show the fit. Nothing here imports the model.
+fit's error (RMSE), the Gauss-Newton uncertainty of the log-parameters, the projection table, the
+posterior and pattern tables as terminal text, and the figures and page that show the fit. Nothing
+here imports the model.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import plotly.graph_objects as go
 from .figures import COLORS, style
 from .page import Html, Section, page
 
-__all__ = ["Curve", "abc_page", "band_frame", "calibration_page", "fmt_num", "format_table", "jacobian",
-           "log_uncertainty", "posterior_figure", "projection_figure", "projection_frame", "propensity_quantiles",
-           "rmse"]
+__all__ = ["Curve", "abc_page", "band_frame", "calibration_page", "fmt_num", "format_patterns", "format_point",
+           "format_posterior", "format_table", "jacobian", "log_uncertainty", "posterior_figure", "projection_figure",
+           "projection_frame", "propensity_quantiles", "rmse"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +138,37 @@ def format_table(frame: pd.DataFrame, fit_periods: int) -> str:
         mark = "  fit" if row.period <= fit_periods and obs else ("  hold-out" if obs else "")
         extra = f"  {row.abm_lo:.3f}-{row.abm_hi:.3f}" if band else ""
         lines.append(f"{row.period:>6}  {obs:>8}  {row.abm:>6.3f}{extra}  {row.sbg:>6.3f}{mark}")
+    return "\n".join(lines)
+
+
+def format_patterns(table: dict[str, dict[str, Any]], patterns) -> str:
+    """Each pattern's mean and spread against its target, as terminal text."""
+    lines = [f"{'fact':>4}  {'pattern':28s} {'target':>16} {'mean':>9} {'sd':>8} {'on target':>9}"]
+    for key, row in table.items():
+        target = target_text(*row["target"])
+        lines.append(f"{patterns[key].fact:>4}  {key:28s} {target:>16} {fmt_num(row['mean'], '.4f'):>9} "
+                     f"{fmt_num(row['sd'], '.4f'):>8} {row['on_target']:>9.0%}")
+    return "\n".join(lines)
+
+
+def format_point(point: dict[str, Any]) -> str:
+    """The preset's point as terminal text: which particle, and its fit beside the market's own values."""
+    if "confirm" not in point:
+        return "point: " + point["rule"]
+    c = point["confirm"]
+    n = len(point["seeds"]["confirm"])
+    return (f"point: posterior particle {point['particle']} (weight {point['weight']:.3g}); distance on {n} held-out "
+            f"seeds {c['point']['distance']:.2f}, the market's own values {c['market']['distance']:.2f}")
+
+
+def format_posterior(parameters: dict[str, dict[str, Any]]) -> str:
+    """Each parameter's posterior median and 90% interval beside its prior's, as terminal text."""
+    lines = [f"{'parameter':34s} {'median':>9}  {'90% interval':>21}  {'prior 90%':>21}  identified"]
+    for key, v in parameters.items():
+        lines.append(f"{key:34s} {fmt_num(v['median']):>9}  "
+                     f"{'[' + fmt_num(v['interval'][0]) + ', ' + fmt_num(v['interval'][1]) + ']':>21}  "
+                     f"{'[' + fmt_num(v['prior_interval'][0]) + ', ' + fmt_num(v['prior_interval'][1]) + ']':>21}  "
+                     f"{v['identified']} ({v['width_ratio']:.2f})")
     return "\n".join(lines)
 
 

@@ -19,7 +19,7 @@ from .summary import RETENTION_HORIZONS
 from .sweep_data import Sweep, load_sweep
 
 __all__ = ["has_design", "read_design", "design_matrix", "outcome", "sensitivity", "sensitivity_figure", "discover",
-           "discover_both", "discovery_figure"]
+           "discover_both", "box_text", "discovery_figure"]
 
 
 def has_design(sweep_dir: str | Path) -> bool:
@@ -142,6 +142,17 @@ def discover_both(sweep_dir: str | Path, metric: str = "customer_equity", arm: s
     ("below": the effect < 0, the first arm does better; "above": > 0, the second arm does better).
     A sign without a single case has an empty trajectory and empty limits."""
     return {sign: discover(sweep_dir, metric, arm, 0.0, density, sign) for sign in ("below", "above")}
+
+
+def box_text(limits: pd.DataFrame, coverage: float, density: float, code: bool = False) -> str:
+    """A PRIM box in words: "PRIM's box (coverage 0.70, density 0.88): a in [0.1, 0.4], b in [2, 3]", each
+    parameter the box restricts (`limits` from `discover`, or its rows in discovery.csv) with its range, or the
+    whole design when it restricts none; `code` sets the parameters' names as `code` (markdown)."""
+    name = (lambda p: f"`{p}`") if code else str
+    ranges = ", ".join(f"{name(r.parameter)} in [{r.low:.3g}, {r.high:.3g}]"
+                       for r in limits[limits["restricted"].astype(bool)].itertuples())
+    ranges = ranges or "the whole design (no restriction)"
+    return f"PRIM's box (coverage {coverage:.2f}, density {density:.2f}): {ranges}"
 
 
 def discovery_figure(trajectory: pd.DataFrame, title: str = "") -> go.Figure:

@@ -8,7 +8,8 @@ arms play against the same learning rivals on the same seeds), and market-level 
 of every firm's customers, weighted by customers) on the last day.
 
 One-way-like: more outbound contacts and less support capacity than the middle-of-the-road firm (the
-Strategy defaults: contact_rate > 26 and inbound_capacity < 4); a definition of the region, not of
+Strategy defaults: more than 26 contacts a customer-year over all channels, mail_rate + email_rate +
+phone_rate, and inbound_capacity < 4); a definition of the region, not of
 what is better. Its two halves are reported apart (`talk_more`, `harder_to_reach`), with the share
 that charges for support (`charge_to_be_heard`: support_fee > 0).
 """
@@ -23,7 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from relsim.params import Strategy
+from relsim.params import CHANNELS, Strategy
 
 from .figures import TEMPLATE
 from .stats import mean_ci, paired_effect
@@ -43,23 +44,30 @@ def is_emergence(sweep: Sweep) -> bool:
     return policy.get("rule", "fixed") != "fixed"
 
 
-def one_way_like(contact_rate: pd.Series | float, inbound_capacity: pd.Series | float):
-    """More outbound contacts and less support capacity than the middle firm (the Strategy defaults)."""
+def one_way_like(contacts_per_year: pd.Series | float, inbound_capacity: pd.Series | float):
+    """More outbound contacts (over every channel) and less support capacity than the middle firm (the Strategy
+    defaults)."""
     middle = Strategy()
-    return (contact_rate > middle.contact_rate) & (inbound_capacity < middle.inbound_capacity)
+    return (contacts_per_year > middle.contacts_per_year) & (inbound_capacity < middle.inbound_capacity)
+
+
+def _contacts_per_year(firms: pd.DataFrame) -> pd.Series:
+    """Each row's contacts a customer-year over every channel (the recorded levers mail_rate, ... summed)."""
+    return sum(firms[f"{c}_rate"] for c in CHANNELS)
 
 
 def _shares(firms: pd.DataFrame, levers: list[str]) -> dict[str, float]:
     """Shares of learning firms that end talking more, harder to reach, charging to be heard, one-way-like."""
     middle, out = Strategy(), {}
-    if "contact_rate" in levers:
-        out["talk_more"] = float((firms["contact_rate"] > middle.contact_rate).mean())
+    talks = bool({f"{c}_rate" for c in CHANNELS} & set(levers))  # the firm learns how much to contact
+    if talks:
+        out["talk_more"] = float((_contacts_per_year(firms) > middle.contacts_per_year).mean())
     if "inbound_capacity" in levers:
         out["harder_to_reach"] = float((firms["inbound_capacity"] < middle.inbound_capacity).mean())
     if "support_fee" in levers:
         out["charge_to_be_heard"] = float((firms["support_fee"] > 0).mean())
-    out["one_way_like"] = (float(one_way_like(firms["contact_rate"], firms["inbound_capacity"]).mean())
-                           if {"contact_rate", "inbound_capacity"} <= set(levers) else np.nan)
+    out["one_way_like"] = (float(one_way_like(_contacts_per_year(firms), firms["inbound_capacity"]).mean())
+                           if talks and "inbound_capacity" in levers else np.nan)
     return out
 
 
@@ -78,7 +86,9 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
     learner, fixed, policy = _learning_arm(sweep)
     levers = list(policy.get("menu") or {})
     last = int(sweep.job_config().get("days", 0))
-    cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity", *levers]
+    rates = [f"{c}_rate" for c in CHANNELS]  # every channel's rate: contacts a year are their sum
+    cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity",
+            *dict.fromkeys([*levers, *rates])]
     rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=cols, filters=[("day", "==", last)])
     keys = [k for k in sweep.swept if k in sweep.jobs]
     cells = sweep.jobs.drop_duplicates("job").set_index("job")[keys]

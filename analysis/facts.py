@@ -1,8 +1,8 @@
 """The stylized facts' statistics, figures and page (validation.html, validation.json).
 
-The experiments that measure each fact are in experiments/validation.py; what they measure is turned
-into numbers and pictures here: the logistic hazard ratios of churn contagion, the refined peak of an
-inverted U, one figure per fact, and the page with one section per fact. Results are read by their
+The experiments that measure each fact are in experiments/inference/fact_checks.py; what they measure
+is turned into numbers and pictures here: the logistic hazard ratios of churn contagion, the refined
+peak of an inverted U, one figure per fact, and the page with one section per fact. Results are read by their
 attributes (`fact`, `checks`, `data`, `summary`, `figure`, `status`), so nothing here imports the
 experiments or the model.
 """

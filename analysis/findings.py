@@ -4,7 +4,7 @@
 discovery.csv and the designs) and states, with figures and CIs, what the model finds. Every
 sentence that claims a direction is chosen by the numbers it reports (a difference is called clear
 only when its 95% CI excludes 0); nothing here knows which answer to expect. The command that runs
-the experiments and writes the page is `relsim-findings` (experiments/findings.py).
+the experiments and writes the page is `relsim-findings` (experiments/commands/write_findings.py).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import plotly.graph_objects as go
 
 from .allocation import allocation_figure, allocation_table
 from .audit import extremes
-from .design import design_matrix, outcome, read_design
+from .design import box_text, design_matrix, outcome, read_design
 from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
 from .stats import clear
 from .summary import (
-    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, crossover_clause, paired_differences, per_seed_metrics,
-    profit_gap, summarise, uncertainty_split,
+    DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, paired_differences, per_seed_metrics, profit_gap, summarise,
 )
+from .wording import crossover_clause, uncertainty_split
 from .sweep_data import load_sweep
 
 __all__ = ["FindingsRuns", "findings_markdown", "findings_figures"]
@@ -175,7 +175,7 @@ def _allocation(table: pd.DataFrame) -> list[str]:
         f"what the middle firm's levers cost), over {len(table)} splits and {table.attrs.get('seeds', '?')} seeds:",
         "",
         f"- **The split that keeps the most customer equity** spends {best.outbound_share:.0%} on outbound contacts, "
-        f"{best.access_share:.0%} on access and {best.listening_share:.0%} on listening: {best.contact_rate:.0f} "
+        f"{best.access_share:.0%} on access and {best.listening_share:.0%} on listening: {best.contacts_per_year:.0f} "
         f"contacts a customer-year, {best.inbound_capacity:.1f} staffed slots a day per 1,000 customers, listening "
         f"{best.listening:.2f} (public {best.public_listening:.2f}). Customer equity "
         f"{_money(best.customer_equity)} [{_money(best.customer_equity_low)}, {_money(best.customer_equity_high)}].",
@@ -200,7 +200,7 @@ def _allocation(table: pd.DataFrame) -> list[str]:
     for r in shown.itertuples():
         retention = f"{r.retention:.1%}" if "retention" in table and math.isfinite(r.retention) else "—"
         text.append(f"| {r.outbound_share:.1f} | {r.access_share:.1f} | {r.listening_share:.1f} | "
-                    f"{r.contact_rate:.0f} | {r.inbound_capacity:.1f} | {r.listening + r.public_listening:.2f} | "
+                    f"{r.contacts_per_year:.0f} | {r.inbound_capacity:.1f} | {r.listening + r.public_listening:.2f} | "
                     f"{retention} | "
                     f"{_money(r.npv)} | {_money(r.customer_equity)} | "
                     f"{_money(r.diff_from_best, True)} [{_money(r.diff_low, True)}, {_money(r.diff_high, True)}] |")
@@ -250,11 +250,8 @@ def _discovery(sweep_dir: Path) -> list[str]:
             text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows** (no PRIM box written).")
             continue
         first = part.iloc[0]
-        limits = part[part["restricted"]]
-        box = "; ".join(f"`{r.parameter}` in [{r.low:.3g}, {r.high:.3g}]" for r in limits.itertuples()) \
-            or "the whole design (no restriction)"
-        text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows.** PRIM's box: {box} "
-                    f"(coverage {first.coverage:.2f}, density {first.density:.2f}).")
+        text.append(f"- **{better} earns more in {ahead[sign]} of {n} rows.** "
+                    f"{box_text(part, first.coverage, first.density, code=True)}.")
     return text
 
 
@@ -290,7 +287,8 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
                      f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] < 0)).sum())} / "
                      f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] > 0)).sum())}"
                      f" of {len(part)} | {part['market_trust'].mean():.3f} |")
-    lines += ["", "Talk more: contact_rate > 26; harder to reach: inbound_capacity < 4 (the middle firm's levers); "
+    lines += ["", "Talk more: more than 26 contacts a customer-year (mail_rate + email_rate + phone_rate); harder to "
+              "reach: inbound_capacity < 4 (the middle firm's levers); "
               "charge to be heard: a support fee; one-way-like: talk more and harder to reach. The learner's menu, "
               "objective and sensing: ODD §7.21."]
     return lines

@@ -13,8 +13,8 @@ from .figures import CAUSE_PALETTE, COLORS, WEEKLY_ABOVE_DAYS, add_line, arm_col
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .load import RunData, load_run
-from .summary import (CAUSE_LABELS, FOCAL_FIRM, crossover, currency_of, display_frame, evidence_rates, profit_gap,
-                      summarise, verdict)
+from .summary import FOCAL_FIRM, crossover, evidence_rates, profit_gap, summarise
+from .wording import CAUSE_LABELS, currency_of, display_frame, verdict
 
 __all__ = ["SECTIONS", "BAND_NOTE", "TABLE_CAPTION", "figures", "meta_line", "summary_html", "write_report"]
 

@@ -18,12 +18,14 @@ from plotly.subplots import make_subplots
 
 from .allocation import allocation_figure, allocation_headline, allocation_table, is_allocation
 from .emergence import emergence_figures, emergence_headline, emergence_table, is_emergence, paths
-from .design import discover_both, discovery_figure, has_design, read_design, sensitivity, sensitivity_figure
+from .design import (box_text, discover_both, discovery_figure, has_design, read_design, sensitivity,
+                     sensitivity_figure)
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
 from .stats import clear
-from .summary import METRICS, RETENTION_HORIZONS, _decimals, number
+from .summary import METRICS, RETENTION_HORIZONS
+from .wording import decimals_for, number
 from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
@@ -94,7 +96,7 @@ def _grid_table(tables: pd.DataFrame, currency: str) -> pd.DataFrame:
     for metric, index in tables.groupby("metric", sort=False).groups.items():
         factor, unit = _scale(metric)
         values = tables.loc[index, ["effect", "low", "high"]].to_numpy(dtype=float) * factor
-        decimals = _decimals(unit, values.ravel())
+        decimals = decimals_for(unit, values.ravel())
         for col, signed in (("effect", True), ("low", True), ("high", True)):
             out.loc[index, col] = [number(v * factor, unit, decimals, signed) for v in tables.loc[index, col]]
     out["p_wilcoxon"] = [f"{p:.2g}" if np.isfinite(p) else "" for p in tables["p_wilcoxon"].astype(float)]
@@ -259,90 +261,114 @@ def _write_emergence_report(sweep: Sweep) -> Path:
 def _write_design_report(sweep: Sweep, metrics: tuple[str, ...]) -> Path:
     """The report of a designed sweep: sensitivity indices (Sobol, Morris) or PRIM boxes (LHS)."""
     plan = read_design(sweep.sweep_dir)
-    names = [m for m in (_metric(sweep, n) for n in metrics) if m and m != "profit"]
-    arms = sweep.manifest.get("arms") or []
-    comparison = f"{arms[1]} − {arms[0]}" if len(arms) > 1 else ""
     sections = [Section("Methods", "", [f"{_methods(sweep)} Design: {plan['method']}, N = {plan['samples']}, "
                                         f"seed {plan['seed']}, {len(plan['rows'])} rows."])]
-    headline = []
     if is_allocation(plan):
-        table = allocation_table(sweep.sweep_dir)
-        write_text_atomic(sweep.sweep_dir / "allocation.csv", table.to_csv(index=False))
-        headline.append(allocation_headline(table).rstrip("."))
-        shown = table[["outbound_share", "access_share", "listening_share", "contact_rate", "inbound_capacity",
-                       "listening", "public_listening", "spend_rate", *[c for c in ("retention",) if c in table],
-                       "npv", "customer_equity", "diff_from_best", "diff_low", "diff_high", "within_noise"]]
-        sections += [
-            Section("Customer equity by split", (
-                "Each point is one split of the same budget over outbound contacts, access (staffed support slots) "
-                "and listening (sim/budget.py), run on the same seeds; colour is the mean customer equity of the "
-                "focal firm on the last day. Splits whose paired difference from the best has a 95% CI that "
-                "includes 0 are drawn larger."), [allocation_figure(table)]),
-            Section("NPV by split", "The same splits, coloured by NPV over the horizon.",
-                    [allocation_figure(table.assign(best=table["npv"] == table["npv"].max()), "npv", "NPV")]),
-            Section("Splits", "Also in allocation.csv. spend_rate is the realised relationship spend per customer-year "
-                              "(it includes prospecting contacts and answers to complaints, which the budget does not "
-                              "buy).", [Html(shown.sort_values("customer_equity", ascending=False).to_html(
-                                  index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.3g}"))])]
+        found, headline = _allocation_sections(sweep)
     elif plan["method"] in ("sobol", "morris"):
-        tables = []
-        for metric in names:
-            outcomes = ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]
-            for level, label in outcomes:
-                indices = sensitivity(sweep.sweep_dir, metric, level=level).assign(outcome=f"{metric}: {label}")
-                tables.append(indices)
-                sections.append(Section("", "", [sensitivity_figure(indices, f"{_label(metric)}, {label}: "
-                                                                             "sensitivity indices (95% CI)")]))
-                top = indices.sort_values("ST" if "ST" in indices else "mu_star", ascending=False).iloc[0]
-                headline.append(f"{_label(metric)} ({label}) depends most on {top['parameter']}")
-        table = pd.concat(tables, ignore_index=True)
-        write_text_atomic(sweep.sweep_dir / "sensitivity.csv", table.to_csv(index=False))
-        sections.append(Section("Indices", "Also in sensitivity.csv.", [Html(table.to_html(
-            index=False, classes="summary", border=0, float_format=lambda v: f"{v:.3f}"))]))
+        found, headline = _sensitivity_sections(sweep, metrics)
     else:
-        metric = _metric(sweep, "customer_equity") or _metric(sweep, "retention") or names[0]
-        first, second = (list(arms) + ["the first arm", "the second arm"])[:2]
-        found = discover_both(sweep.sweep_dir, metric)
-        what = METRICS[metric].label if metric in METRICS else metric
-        ranges = _ranges(plan)
-        tables = []
-        for sign, better in (("below", first), ("above", second)):
-            trajectory, limits = found[sign]
-            worse = second if better == first else first
-            if limits.empty:
-                headline.append(f"no design row where {better} earns more {what.lower()} than {worse} "
-                                f"(over the ranges {ranges})")
-                sections.append(Section(f"Where {better} earns more", "", [(
-                    f"None of the {len(plan['rows'])} design rows has {better} ahead of {worse} on {what.lower()}, "
-                    f"so PRIM has no box for this sign: over the plausible ranges of the design ({ranges}) "
-                    f"{worse} always earns at least as much.")]))
-                continue
-            stats = limits.attrs
-            restricted = limits[limits["restricted"]]
-            box = ", ".join(f"{r.parameter} in [{r.low:.3g}, {r.high:.3g}]" for r in restricted.itertuples()) \
-                or "no restriction (the whole design)"
-            headline.append(f"{better} earns more {what.lower()} than {worse} in {stats['cases']} of {stats['n']} "
-                            f"design rows; PRIM's box (coverage {stats['coverage']:.2f}, density "
-                            f"{stats['density']:.2f}): {box}")
-            tables.append(limits.assign(sign=sign, better=better, coverage=stats["coverage"],
-                                        density=stats["density"], mass=stats["mass"], cases=stats["cases"],
-                                        rows=stats["n"]))
-            sections += [Section(f"Where {better} earns more", (
-                f"Cases: design rows where the paired effect {comparison} on {what.lower()} is "
-                f"{'below' if sign == 'below' else 'above'} 0 ({stats['cases']} of {stats['n']}). The chosen box "
-                f"is the one with the largest coverage among those with density >= 0.8 (else the densest): "
-                f"coverage {stats['coverage']:.2f} (share of the cases inside it), density {stats['density']:.2f} "
-                f"(share of the rows inside it that are cases), mass {stats['mass']:.2f}."),
-                [discovery_figure(trajectory, f"PRIM peeling trajectory: where {better} earns more"),
-                 Html(limits.to_html(index=False, classes="summary", border=0))])]
-        if tables:
-            table = pd.concat(tables, ignore_index=True)
-            write_text_atomic(sweep.sweep_dir / "discovery.csv", table.to_csv(index=False))
+        found, headline = _discovery_sections(sweep, plan, metrics)
     path = sweep.sweep_dir / "sweep_report.html"
     title = ("relsim budget allocation" if is_allocation(plan)
              else f"relsim {'sensitivity' if plan['method'] != 'lhs' else 'scenario discovery'}")
-    write_text_atomic(path, page(title, *sections, meta=str(sweep.sweep_dir), verdict="; ".join(headline) + "."))
+    write_text_atomic(path, page(title, *sections, *found, meta=str(sweep.sweep_dir),
+                                 verdict="; ".join(headline) + "."))
     return path
+
+
+def _metrics(sweep: Sweep, metrics: tuple[str, ...]) -> list[str]:
+    """The requested metrics that the sweep has, profit aside (its NPV is shown)."""
+    return [m for m in (_metric(sweep, n) for n in metrics) if m and m != "profit"]
+
+
+def _compared(sweep: Sweep) -> tuple[list[str], str]:
+    """The sweep's arms and its paired comparison, e.g. "reciprocal − one_way" ('' with one arm)."""
+    arms = sweep.manifest.get("arms") or []
+    return arms, f"{arms[1]} − {arms[0]}" if len(arms) > 1 else ""
+
+
+def _allocation_sections(sweep: Sweep) -> tuple[list[Section], list[str]]:
+    """A budget-allocation sweep: customer equity and NPV over the splits (and allocation.csv), and its headline."""
+    table = allocation_table(sweep.sweep_dir)
+    write_text_atomic(sweep.sweep_dir / "allocation.csv", table.to_csv(index=False))
+    shown = table[["outbound_share", "access_share", "listening_share", "contacts_per_year", "inbound_capacity",
+                   "listening", "public_listening", "spend_rate", *[c for c in ("retention",) if c in table],
+                   "npv", "customer_equity", "diff_from_best", "diff_low", "diff_high", "within_noise"]]
+    return [
+        Section("Customer equity by split", (
+            "Each point is one split of the same budget over outbound contacts, access (staffed support slots) "
+            "and listening (sim/budget.py), run on the same seeds; colour is the mean customer equity of the "
+            "focal firm on the last day. Splits whose paired difference from the best has a 95% CI that "
+            "includes 0 are drawn larger."), [allocation_figure(table)]),
+        Section("NPV by split", "The same splits, coloured by NPV over the horizon.",
+                [allocation_figure(table.assign(best=table["npv"] == table["npv"].max()), "npv", "NPV")]),
+        Section("Splits", "Also in allocation.csv. spend_rate is the realised relationship spend per customer-year "
+                          "(it includes prospecting contacts and answers to complaints, which the budget does not "
+                          "buy).", [Html(shown.sort_values("customer_equity", ascending=False).to_html(
+                              index=False, classes="summary", border=0, float_format=lambda v: f"{v:,.3g}"))])
+    ], [allocation_headline(table).rstrip(".")]
+
+
+def _sensitivity_sections(sweep: Sweep, metrics: tuple[str, ...]) -> tuple[list[Section], list[str]]:
+    """A Sobol or Morris sweep: each metric's indices, for the paired effect and the first arm's level (and
+    sensitivity.csv), and which parameter each depends on most."""
+    arms, comparison = _compared(sweep)
+    sections, headline, tables = [], [], []
+    for metric in _metrics(sweep, metrics):
+        outcomes = ([(False, f"effect {comparison}")] if comparison else []) + [(True, f"{arms[0]} level")]
+        for level, label in outcomes:
+            indices = sensitivity(sweep.sweep_dir, metric, level=level).assign(outcome=f"{metric}: {label}")
+            tables.append(indices)
+            sections.append(Section("", "", [sensitivity_figure(indices, f"{_label(metric)}, {label}: "
+                                                                         "sensitivity indices (95% CI)")]))
+            top = indices.sort_values("ST" if "ST" in indices else "mu_star", ascending=False).iloc[0]
+            headline.append(f"{_label(metric)} ({label}) depends most on {top['parameter']}")
+    table = pd.concat(tables, ignore_index=True)
+    write_text_atomic(sweep.sweep_dir / "sensitivity.csv", table.to_csv(index=False))
+    sections.append(Section("Indices", "Also in sensitivity.csv.", [Html(table.to_html(
+        index=False, classes="summary", border=0, float_format=lambda v: f"{v:.3f}"))]))
+    return sections, headline
+
+
+def _discovery_sections(sweep: Sweep, plan: dict, metrics: tuple[str, ...]) -> tuple[list[Section], list[str]]:
+    """A Latin hypercube: PRIM's box for each sign of the paired effect (and discovery.csv), where each arm
+    earns more."""
+    arms, comparison = _compared(sweep)
+    metric = _metric(sweep, "customer_equity") or _metric(sweep, "retention") or _metrics(sweep, metrics)[0]
+    first, second = (list(arms) + ["the first arm", "the second arm"])[:2]
+    found = discover_both(sweep.sweep_dir, metric)
+    what = METRICS[metric].label if metric in METRICS else metric
+    ranges = _ranges(plan)
+    sections, headline, tables = [], [], []
+    for sign, better in (("below", first), ("above", second)):
+        trajectory, limits = found[sign]
+        worse = second if better == first else first
+        if limits.empty:
+            headline.append(f"no design row where {better} earns more {what.lower()} than {worse} "
+                            f"(over the ranges {ranges})")
+            sections.append(Section(f"Where {better} earns more", "", [(
+                f"None of the {len(plan['rows'])} design rows has {better} ahead of {worse} on {what.lower()}, "
+                f"so PRIM has no box for this sign: over the plausible ranges of the design ({ranges}) "
+                f"{worse} always earns at least as much.")]))
+            continue
+        stats = limits.attrs
+        headline.append(f"{better} earns more {what.lower()} than {worse} in {stats['cases']} of {stats['n']} "
+                        f"design rows; {box_text(limits, stats['coverage'], stats['density'])}")
+        tables.append(limits.assign(sign=sign, better=better, coverage=stats["coverage"],
+                                    density=stats["density"], mass=stats["mass"], cases=stats["cases"],
+                                    rows=stats["n"]))
+        sections += [Section(f"Where {better} earns more", (
+            f"Cases: design rows where the paired effect {comparison} on {what.lower()} is "
+            f"{'below' if sign == 'below' else 'above'} 0 ({stats['cases']} of {stats['n']}). The chosen box "
+            f"is the one with the largest coverage among those with density >= 0.8 (else the densest): "
+            f"coverage {stats['coverage']:.2f} (share of the cases inside it), density {stats['density']:.2f} "
+            f"(share of the rows inside it that are cases), mass {stats['mass']:.2f}."),
+            [discovery_figure(trajectory, f"PRIM peeling trajectory: where {better} earns more"),
+             Html(limits.to_html(index=False, classes="summary", border=0))])]
+    if tables:
+        write_text_atomic(sweep.sweep_dir / "discovery.csv", pd.concat(tables, ignore_index=True).to_csv(index=False))
+    return sections, headline
 
 
 def _ranges(plan: dict) -> str:

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from .load import RunData
-from .summary import (METRICS, RETENTION_HORIZONS, _clear, _few, _money, crossover_clause, currency_of, gap_cause, profit_gap,
-                      summarise, trust_gap)
+from .summary import METRICS, RETENTION_HORIZONS, profit_gap, summarise, trust_gap
+from .wording import crossover_clause, currency_of, gap_cause, is_clear, money, too_few_to_tell
 
 BASELINE = "baseline"
 
@@ -65,24 +65,21 @@ def effects(run: RunData) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- verdict
 
-def _diff_clear(row: pd.Series) -> bool:
-    """True when a row's paired difference is clear (stats.clear)."""
-    return _clear(row)
-
-
 def _profit_clause(row: pd.Series, label: str) -> tuple[str, int]:
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
-    if not _diff_clear(row):
-        return f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f}{_few(row)})", 0
+    if not is_clear(row):
+        return (f"makes no clear difference to {label} (95% CI {lo:+,.0f} to {hi:+,.0f}{too_few_to_tell(row)})",
+                0)
     verb = "raises" if d > 0 else "lowers"
     a, b = sorted((abs(lo), abs(hi)))
-    return f"{verb} {label} by {_money(abs(d))} (95% CI {_money(a)} to {_money(b)})", int(np.sign(d))
+    return f"{verb} {label} by {money(abs(d))} (95% CI {money(a)} to {money(b)})", int(np.sign(d))
 
 
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
     d, lo, hi = 100 * row["diff"], 100 * row["diff_ci_low"], 100 * row["diff_ci_high"]
-    if not _diff_clear(row):
-        return f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} points{_few(row)})", 0
+    if not is_clear(row):
+        return (f"makes no clear difference to {horizon} retention (CI {lo:+.1f} to {hi:+.1f} "
+                f"points{too_few_to_tell(row)})", 0)
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
         return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1
@@ -109,8 +106,8 @@ def _timing_clause(run: RunData, arm: str, scenario: str) -> str:
     day = int(round(float(effect["day"].iloc[k]), -1))
     if k < len(mean) - 1 and peak != 0 and (np.sign(end) != np.sign(peak) or abs(end) < abs(peak) / 2):
         turn = "reverses to" if np.sign(end) != np.sign(peak) else "shrinks to"
-        return (f"its cumulative profit effect peaks at {_money(peak, True)} around day {day:,} and {turn} "
-                f"{_money(end, True)} by day {last:,}")
+        return (f"its cumulative profit effect peaks at {money(peak, True)} around day {day:,} and {turn} "
+                f"{money(end, True)} by day {last:,}")
     return crossover_clause(profit_gap(run.runs[run.runs["arm"] == arm], scenario, BASELINE, by="scenario"),
                             scenario, BASELINE)
 
@@ -148,8 +145,8 @@ def whatif_verdict(run: RunData, table: pd.DataFrame | None = None) -> str:
             row = rows.loc[(c, "npv")]
             if math.isfinite(row["diff"]):
                 label = c.split(":", 1)[-1].replace("_", " ")
-                sentences.append(_sentence(f"{label}: NPV {_money(row['diff'], True)} against the baseline (CI "
-                                           f"{_money(row['diff_ci_low'], True)} to {_money(row['diff_ci_high'], True)})"))
+                sentences.append(_sentence(f"{label}: NPV {money(row['diff'], True)} against the baseline (CI "
+                                           f"{money(row['diff_ci_low'], True)} to {money(row['diff_ci_high'], True)})"))
     return " ".join(s for s in sentences if s)
 
 
@@ -292,7 +289,7 @@ def overview(table: pd.DataFrame, metrics: tuple[str, ...] = OVERVIEW_METRICS) -
     wide.columns = [f"{metric}_{stat}".replace("_diff_ci_", "_ci_").replace("_diff", "_effect")
                     for stat, metric in wide.columns]
     order = [f"{m}_{s}" for m in available for s in ("effect", "ci_low", "ci_high", "p_wilcoxon")]
-    return wide[order].reset_index()
+    return wide.reindex(columns=order).reset_index()  # a statistic no seed count allows (one seed: p) stays empty
 
 
 def _fmt_effect(metric: str, d: float, lo: float, hi: float) -> str:

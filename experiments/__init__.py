@@ -1,10 +1,17 @@
-"""The relsim commands and what they orchestrate.
+"""The relsim commands and what they run, one folder per job.
 
-- Commands (entry points, thin): ``main`` (relsim), ``validate``, ``calibrate``, ``report``, ``sweep``
-  (relsim-collect), and ``app.server`` (relsim-app); ``cli`` is their shared parser and error line.
-- Run plumbing: ``config``, ``scenarios``, ``runner``, ``outputs``, ``sweep``.
-- Experiments: ``validation`` (the stylized facts), ``calibrate`` (fitting churn behaviour to a curve);
-  their statistics, figures and pages are in relsim.analysis (``facts``, ``calibration``).
-- ``app``: the educator's page (lesson, charts, network, live transport, layout, server).
-- ``bench``: the benchmarks (model, sweep, app).
+- ``commands``: the console commands, thin (parse, call, print): ``compare`` (relsim), ``validate``
+  (relsim-validate), ``calibrate`` (relsim-calibrate), ``report_sweep`` (relsim-report), ``collect_sweep``
+  (relsim-collect), ``audit_mechanisms`` (relsim-audit), ``write_findings`` (relsim-findings); ``cli`` is their
+  shared parser and error line, ``usage`` the text of ``relsim --help``.
+- ``plumbing``: what every run goes through: ``config`` (the one config path), ``checks``, ``scenarios``,
+  ``runner``, ``outputs`` (the files of a run) and ``collect`` (a sweep's jobs into one dataset).
+- ``inference``: calibration and the stylized facts: ``space`` (the parameters and their priors), ``patterns``
+  (the targets), ``observers``, ``battery``, ``abc_smc``, ``least_squares``, ``curve``, ``preset``, ``modes``
+  (what relsim-calibrate runs) and ``fact_checks`` (what relsim-validate runs). Their statistics, figures and
+  pages are in relsim.analysis (``facts``, ``calibration``).
+- ``app``: the educator's page (relsim-app). ``bench``: the benchmarks (relsim-bench).
+
+``config``, ``main`` and ``audit`` here are the old names of ``plumbing.config``, ``commands.compare`` and
+``commands.audit_mechanisms``, kept for one release.
 """

@@ -6,15 +6,15 @@ command can check its input against `relsim.params` in a fraction of a second.
 
 import importlib
 
-from relsim._cache import ensure_fresh
+from ._cache import ensure_fresh
 
 ensure_fresh()  # before any compiled rule is loaded from numba's cache
 
-from relsim.params import (Behaviour, ConfigError, Dist, Market, Network, Policy, Population, Shock,  # noqa: E402
-                           Strategy, build)
+from .params import (Behaviour, ConfigError, Dist, Market, Network, Policy, Population, Shock,  # noqa: E402
+                     Strategy, build)
 
 #: Names imported from their module on first use (PEP 562).
-_LAZY = {"Consumer": "relsim.agents", "Firm": "relsim.agents", "RelationshipModel": "relsim.model"}
+_LAZY = {"Consumer": "agents", "Firm": "agents", "RelationshipModel": "model"}
 
 __all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Network", "Policy", "Population",
            "RelationshipModel", "Shock", "Strategy", "build"]
@@ -22,5 +22,5 @@ __all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Ne
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'relsim' has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from relsim.params import Strategy
+from .params import Strategy
 
 
 class Firm(mesa.Agent):

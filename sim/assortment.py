@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.world import ASSORTMENT, SPIN, World, add
+from .world import ASSORTMENT, SPIN, World, add
 
 
 @njit(cache=True, inline="always")

@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from relsim.numerics import exp
-from relsim.rand import choose, exponential, uniform
-from relsim.trust import beta_mean, prior, trust_of
-from relsim.world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
+from .numerics import exp
+from .rand import choose, exponential, uniform
+from .trust import beta_mean, prior, trust_of
+from .world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
 
 
 @njit(cache=True, inline="always")
@@ -80,6 +80,22 @@ def _markups(b, fa) -> np.ndarray:
     return out
 
 
+@njit(cache=True, inline="always")
+def hazard_inputs(s, b, fa):
+    """What `customer_hazard` reads, taken once before a loop over the customers: the Beta prior, every firm's
+    price markup, and the state arrays of trust, stress, intimacy, propensity and price sensitivity."""
+    return (prior(b), _markups(b, fa), s.pos, s.neg, s.stress, s.intimacy, s.churn_propensity, s.price_sensitivity)
+
+
+@njit(cache=True, inline="always")
+def customer_hazard(b, inputs, n: int, f: int) -> float:
+    """Today's churn hazard of customer n with its provider f (`hazard` of its trust, stress, intimacy, propensity
+    and price term); `inputs` from `hazard_inputs`. The churn draw and customer equity both use it."""
+    a0, markup, pos, neg, stress, intimacy, propensity, sensitivity = inputs
+    return hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), stress[n], intimacy[n, f], propensity[n],
+                  sensitivity[n] * markup[f])
+
+
 def churn(w: World) -> None:
     """Customers leave by their hazard; some switch to a rival at once."""
     _churn(*w.kernel())
@@ -91,15 +107,12 @@ def _churn(s, b, fa) -> None:
     n_firms = s.pos.shape[1]
     weights = np.empty(n_firms)
     s.n_events[E_DEFECTIONS] = 0  # today's leavers replace yesterday's as tomorrow's exit talk
-    provider, residual, pos, neg, stress, intimacy = s.provider, s.churn_clock, s.pos, s.neg, s.stress, s.intimacy
-    propensity, sensitivity = s.churn_propensity, s.price_sensitivity
-    markup, a0 = _markups(b, fa), prior(b)
+    provider, residual, inputs = s.provider, s.churn_clock, hazard_inputs(s, b, fa)
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
             continue
-        h = hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), stress[n], intimacy[n, f], propensity[n],
-                   sensitivity[n] * markup[f])
+        h = customer_hazard(b, inputs, n, f)
         if h < residual[n]:
             residual[n] -= h
             continue

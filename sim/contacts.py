@@ -1,42 +1,49 @@
-"""Outbound contacts, contact load against capacity, and data requests (article ideas 1 and 2).
+"""Outbound contacts by channel, contact load against capacity, and data requests (article ideas 1 and 2).
 
-"They can call me at dinner, but I can't reach them on the phone. They can send me a hundred pieces
-of mail a year." Firms contact customers at `contact_rate` and prospects at `prospect_rate` (per
-year); other firms outside the model add `clutter_rate` contacts per 30 days. Each consumer's
-contact load is an exponentially weighted count of contacts over `load_days`, counted over all
-firms, where a contact of a firm using c channels weighs 1 + channel_reactance (c - 1) (more
-channels make the downturn come sooner: Godfrey, Seiders & Voss 2011):
+"Sure, they can call me at dinner, but I can't reach them on the phone. They can send me a hundred
+pieces of mail a year." Firms contact their customers through named channels (CHANNELS: direct mail,
+e-mail, telephone), channel c at the firm's rate `<c>_rate` (contacts per customer-year), and
+prospects at `prospect_rate` by the prospecting channel (PROSPECTING: mail); firms outside the model
+add `clutter_rate` contacts per 30 days. The market's channel table (Market.channels; the rules get it
+as `b.channel_cost[c]`, `b.channel_response[c]`, `b.channel_intrusiveness[c]`, `b.channel_load[c]`)
+says what a contact costs, how often it sells, how intrusive it is and how much load it adds.
 
-    L_n <- L_n exp(-1/load_days) + sum_f [f contacts n] w_f + [clutter]
+Each consumer's contact load is an exponentially weighted count of contacts over `load_days`, counted
+over all firms. A contact of channel c from a firm that reaches its customers through k channels
+(the channels with a positive rate) weighs load_c (1 + channel_reactance (k - 1)): more channels make
+the downturn come sooner (Godfrey, Seiders & Voss 2011); a prospect gets one channel, so k = 1:
 
-For a contact of firm f with intrusiveness i_f to consumer n with tolerance t_n:
+    L_n <- L_n exp(-1/load_days) + sum over today's contacts of their weights + [clutter]
 
-    positive evidence = contact_value (1 - i_f)                      if L_n <= capacity_n, else 0
-    negative evidence = (1 - t_n) (intrusion_weight i_f + burden_weight [L_n > capacity_n])
+For a contact of channel c (intrusiveness i_c) to consumer n with tolerance t_n:
+
+    positive evidence = contact_value (1 - i_c)                      if L_n <= capacity_n, else 0
+    negative evidence = (1 - t_n) (intrusion_weight i_c + burden_weight [L_n > capacity_n])
     stress           += stress_burden (1 - t_n)                      if L_n > capacity_n
 
 One-way contact never raises intimacy: only two-way exchanges do (sim/intimacy.py).
 
-Contact response (docs/ODD.md §7.2.1). A contact of firm f to its own customer n can bring a sale
-(a cross-sell, upgrade, renewal or repeat purchase) with probability
+Contact response (docs/ODD.md §7.2.1). A contact of channel c from firm f to its own customer n can
+bring a sale (a cross-sell, upgrade, renewal or repeat purchase) with probability
 
-    r_nf = response_rate x fit_nf x T_nf x capacity_n / (capacity_n + L_n)
+    r_nfc = response_c x fit_nf x T_nf x capacity_n / (capacity_n + L_n)
 
-(T_nf trust at the start of the day, L_n the updated load): it rises with fit and trust and halves
-when the load reaches the consumer's capacity. A sale brings sale_price_f of revenue and
-sale_cost_share_f x sale_price_f of cost of goods (sim/economics.py); it is counted on its own
-(`contact_sales`, `sales_revenue`).
+(response_c the channel's base response, T_nf trust at the start of the day, L_n the updated load):
+it rises with fit and trust and halves when the load reaches the consumer's capacity. A sale brings
+sale_price_f of revenue and sale_cost_share_f x sale_price_f of cost of goods (sim/economics.py); it
+is counted on its own (`contact_sales`, `sales_revenue`) and by channel (`sales_<c>`).
 
-Sampling of the response: one uniform per contact to a customer, keyed by (consumer, firm, day) on
-the `response` stream (rand.keyed_uniform): the stream is never advanced, so a customer contacted by
-the same firm on the same day in two arms responds or not alike whenever its chance is the same, and
-more often in the arm where it is higher (common random numbers, as far as the contacts coincide).
+Sampling of the response: one uniform per contact to a customer, keyed by (consumer, firm and channel,
+day) on the `response` stream (rand.keyed_uniform): the stream is never advanced, so a customer
+contacted by the same firm through the same channel on the same day in two arms responds or not alike
+whenever its chance is the same, and more often in the arm where it is higher (common random numbers,
+as far as the contacts coincide).
 
-Sampling (docs/ODD.md §7.2). Each day firm f contacts each consumer with probability p_nf =
-contact_rate_f/365 (customers) or prospect_rate_f/365 (prospects). The engine walks each firm's
-contacts with geometric skips at p_max = max of the two and keeps a candidate with probability
-p_nf / p_max (thinning), so it draws per contact, not per pair; each firm has its own stream.
-Clutter is walked the same way on its own stream, so it is the same in every arm.
+Sampling (docs/ODD.md §7.2). Each (firm, channel) walks over all consumers with geometric skips at
+its daily probability rate/365, from its own random stream (world.contact_seeds), and keeps the
+candidates who are its customers (prospecting: who are not); so it draws per contact, not per pair,
+and a channel's contacts do not depend on any other channel's rate. Clutter is walked the same way on
+its own stream, so it is the same in every arm.
 """
 
 from __future__ import annotations
@@ -44,16 +51,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from relsim.rand import keyed_uniform, skip, uniform
-from relsim.trust import beta_mean, kept, prior
-from relsim.world import (CONTACTS, DATA_REQUESTS, N_CONTACTS, N_SALES, N_SALES_REVENUE, R_CLUTTER, R_CONTACTS,
-                          R_RESPONSE, World, add, add_to, ledger_of)
+from .rand import keyed_uniform, skip, uniform
+from .trust import beta_mean, kept, prior
+from .world import (CONTACTS, DATA_REQUESTS, N_CHANNEL_CONTACTS, N_CHANNEL_SALES, N_CHANNELS, N_CONTACTS,
+                    N_PROSPECT_CONTACTS, N_SALES, N_SALES_REVENUE, PROSPECT, R_CLUTTER, R_CONTACTS, R_RESPONSE, World,
+                    add, add_to, ledger_of)
+
+
+@njit(cache=True)
+def channels_in_use(rates) -> int:
+    """k_f: the number of channels a firm reaches its customers through (those with a positive rate)."""
+    k = 0
+    for rate in rates:
+        if rate > 0.0:
+            k += 1
+    return k
 
 
 @njit(cache=True, inline="always")
-def load_weight(b, channels: float) -> float:
-    """w_f = 1 + channel_reactance (c - 1): the load one contact of a firm using c channels adds."""
-    return 1.0 + b.channel_reactance * (channels - 1.0)
+def load_weight(b, load: float, channels: float) -> float:
+    """The load one contact adds: load_c (1 + channel_reactance (k - 1)), k the channels its firm uses."""
+    return load * (1.0 + b.channel_reactance * (channels - 1.0))
 
 
 @njit(cache=True, inline="always")
@@ -70,13 +88,13 @@ def burdened(load: float, capacity: float) -> bool:
 
 @njit(cache=True, inline="always")
 def welcome(b, intrusiveness: float) -> float:
-    """Positive evidence of a contact that is not a burden: contact_value (1 - i_f)."""
+    """Positive evidence of a contact that is not a burden: contact_value (1 - i_c)."""
     return b.contact_value * (1.0 - intrusiveness)
 
 
 @njit(cache=True, inline="always")
 def intrusion(b, intrusiveness: float, tolerance: float, burden: bool) -> float:
-    """Negative evidence of a contact: (1 - t_n)(intrusion_weight i_f + burden_weight [burden])."""
+    """Negative evidence of a contact: (1 - t_n)(intrusion_weight i_c + burden_weight [burden])."""
     return (1.0 - tolerance) * (b.intrusion_weight * intrusiveness + b.burden_weight * burden)
 
 
@@ -87,10 +105,16 @@ def burden_stress(b, tolerance: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def response_chance(b, fit: float, trust: float, load: float, capacity: float) -> float:
-    """The chance that a contact brings a sale: response_rate fit T capacity / (capacity + L)."""
+def response_chance(response: float, fit: float, trust: float, load: float, capacity: float) -> float:
+    """The chance that a contact brings a sale: response_c fit T capacity / (capacity + L)."""
     room = capacity / (capacity + load) if capacity + load > 0.0 else 1.0
-    return b.response_rate * fit * trust * room
+    return response * fit * trust * room
+
+
+@njit(cache=True, inline="always")
+def sale_key(f: int, c: int) -> int:
+    """The key of firm f's channel c in the response draw (consumer, this, day): f N_CHANNELS + c."""
+    return f * N_CHANNELS + c
 
 
 def contact(w: World) -> None:
@@ -104,26 +128,27 @@ def _contact(s, b, fa) -> None:
     decay, load, provider, contacted, pairs = kept(b.load_days), s.load, s.provider, s.contacted, s.pairs
     for n in range(n_consumers):
         load[n] *= decay
-    # who is contacted today, and the load it adds (all of today's contacts before any is judged)
+    # who is contacted today, by which channel, and the load it adds (all of today's contacts before any is
+    # judged); channel N_CHANNELS stands for prospecting (by the PROSPECT channel, one channel: k = 1)
     k = 0
     for f in range(n_firms):
-        p_customer, p_prospect = fa.contact_rate[f] / 365.0, fa.prospect_rate[f] / 365.0
-        p_max = max(p_customer, p_prospect)
-        st = s.contact_streams[f]
-        weight = load_weight(b, fa.channels[f])
-        log_q = np.log1p(-p_max)
-        n = skip(st, log_q) - 1
-        while n < n_consumers:
-            keep = True
-            if p_customer != p_prospect:  # thinning: always one draw, so the stream stays paired
-                p = p_customer if provider[n] == f else p_prospect
-                keep = uniform(st) * p_max < p
-            if keep:
-                contacted[n, f] = True
-                load[n] += weight
-                pairs[k] = n * n_firms + f
-                k += 1
-            n += skip(st, log_q)
+        rates = fa.channel_rate[f]
+        in_use = channels_in_use(rates)
+        for c in range(N_CHANNELS + 1):
+            prospecting = c == N_CHANNELS
+            p = (fa.prospect_rate[f] if prospecting else rates[c]) / 365.0
+            weight = (load_weight(b, b.channel_load[PROSPECT], 1.0) if prospecting
+                      else load_weight(b, b.channel_load[c], in_use))
+            st = s.contact_streams[f * (N_CHANNELS + 1) + c]
+            log_q = np.log1p(-p)
+            n = skip(st, log_q) - 1
+            while n < n_consumers:
+                if (provider[n] == f) != prospecting:
+                    contacted[n, f] = True
+                    load[n] += weight
+                    pairs[k] = (n * n_firms + f) * (N_CHANNELS + 1) + c
+                    k += 1
+                n += skip(st, log_q)
     st = s.streams[R_CLUTTER]
     log_q = np.log1p(-clutter_chance(b))
     n = skip(st, log_q) - 1
@@ -134,21 +159,26 @@ def _contact(s, b, fa) -> None:
     day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, ledger_of(s)
     capacity, tolerances, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
                                                       s.pos, s.neg)
-    intrusiveness, sale_price, a0 = fa.intrusiveness, fa.sale_price, prior(b)
+    sale_price, a0 = fa.sale_price, prior(b)
     for j in range(k):
-        n, f = pairs[j] // n_firms, pairs[j] % n_firms
+        pair, c = pairs[j] // (N_CHANNELS + 1), pairs[j] % (N_CHANNELS + 1)
+        n, f = pair // n_firms, pair % n_firms
+        prospecting = c == N_CHANNELS
         today[N_CONTACTS, f] += 1
+        today[N_PROSPECT_CONTACTS if prospecting else N_CHANNEL_CONTACTS + c, f] += 1
         burden = burdened(load[n], capacity[n])
-        intrusive, tolerance = intrusiveness[f], tolerances[n]
+        intrusive, tolerance = b.channel_intrusiveness[PROSPECT if prospecting else c], tolerances[n]
         if not burden:
             add_to(ledger, True, CONTACTS, n, f, welcome(b, intrusive), False)
         add_to(ledger, False, CONTACTS, n, f, intrusion(b, intrusive, tolerance, burden), True)
         if burden:
             stress_in[n] += burden_stress(b, tolerance)
-        if provider[n] == f:
-            chance = response_chance(b, fit[n, f], beta_mean(a0, pos[n, f], neg[n, f]), load[n], capacity[n])
-            if chance > 0.0 and keyed_uniform(key, n, f, day) < chance:
+        if not prospecting:
+            chance = response_chance(b.channel_response[c], fit[n, f], beta_mean(a0, pos[n, f], neg[n, f]), load[n],
+                                     capacity[n])
+            if chance > 0.0 and keyed_uniform(key, n, sale_key(f, c), day) < chance:
                 today[N_SALES, f] += 1
+                today[N_CHANNEL_SALES + c, f] += 1
                 today[N_SALES_REVENUE, f] += sale_price[f]
 
 

@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from relsim.world import N_FEES, NUISANCE_FEES, World, add
+from .world import N_FEES, NUISANCE_FEES, World, add
 
 
 @njit(cache=True, inline="always")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.trust import kept
-from relsim.world import World
+from .trust import kept
+from .world import World
 
 
 @njit(cache=True, inline="always")

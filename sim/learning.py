@@ -49,9 +49,9 @@ import math
 
 import numpy as np
 
-from relsim.economics import customer_values, expected_margin, margin, serve_cost
-from relsim.params import Policy
-from relsim.recorder import column
+from .economics import customer_values, expected_margin, margin, serve_cost
+from .params import Policy
+from .recorder import column
 
 #: Days of churn a firm looks back over to estimate its churn rate (a year: the usual window of a
 #: churn report; a month of a few thousand customers holds too few departures to estimate it).

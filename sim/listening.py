@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.rand import uniform
-from relsim.responsiveness import _heard, _learn
-from relsim.word_of_mouth import tell
-from relsim.world import ANSWERED, E_PRIVATE, E_PUBLIC, N_ANSWERED, R_LISTENING, WORD_OF_MOUTH, World, add
+from .rand import uniform
+from .responsiveness import _heard, _learn
+from .word_of_mouth import tell
+from .world import ANSWERED, E_PRIVATE, E_PUBLIC, N_ANSWERED, R_LISTENING, WORD_OF_MOUTH, World, add
 
 
 def listen(w: World) -> None:

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from relsim import budget, learning, reference, vectorized
-from relsim.agents import Consumer, Firm
-from relsim.calendar import Calendar
-from relsim.params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build
-from relsim.recorder import Recorder
-from relsim.world import FirmArrays, World, create_world
+from . import budget, learning, reference, vectorized
+from .agents import Consumer, Firm
+from .calendar import Calendar
+from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, show
+from .recorder import Recorder
+from .world import FirmArrays, World, create_world
 
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -62,7 +62,7 @@ class RelationshipModel(mesa.Model):
         day0: the day-0 world of a model with the same market, seed and number of firms (`model.world.copy()`
             before that model's first day): copied instead of drawn again, the same numbers (sim/world.py:
             create_world); saves drawing the population and the network when several strategies run on one seed.
-        **focal_overrides: Strategy fields of the focal firm, e.g. `contact_rate=104`.
+        **focal_overrides: Strategy fields of the focal firm, e.g. `mail_rate=104`.
     """
 
     def __init__(self, focal: Strategy | None = None, market: Market | None = None, *,
@@ -72,15 +72,18 @@ class RelationshipModel(mesa.Model):
                  policy: Policy | None = None, learners: Sequence[int] | None = None, day0: World | None = None,
                  **focal_overrides):
         if engine not in ENGINES:
-            raise ConfigError(f"engine={engine!r}: expected one of {', '.join(ENGINES)}")
+            raise ConfigError(f"engine={show(engine)}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
-            raise ConfigError(f"days={days!r}: expected an integer in [1, {MAX_DAYS}]")
+            raise ConfigError(f"days={show(days)}: expected an integer in [1, {MAX_DAYS}]")
         if focal is not None and not isinstance(focal, Strategy):
-            raise ConfigError(f"focal={focal!r}: expected a Strategy")
+            raise ConfigError(f"focal={show(focal)}: expected a Strategy")
         if market is not None and not isinstance(market, Market):
-            raise ConfigError(f"market={market!r}: expected a Market")
+            raise ConfigError(f"market={show(market)}: expected a Market")
         if policy is not None and not isinstance(policy, Policy):
-            raise ConfigError(f"policy={policy!r}: expected a Policy")
+            raise ConfigError(f"policy={show(policy)}: expected a Policy")
+        if day0 is not None and not isinstance(day0, World):
+            raise ConfigError(f"day0={show(day0)}: expected a World (another model's `world.copy()` before its first "
+                              "day)")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -90,9 +93,10 @@ class RelationshipModel(mesa.Model):
         if consumers is not None:
             market = dataclasses.replace(market, consumers=build(Market, {"consumers": consumers}).consumers)
         rivals = _rivals(market, rivals)
-        strategies = [budget.levers(s) for s in (focal, *rivals)]  # a budget buys its levers (sim/budget.py)
-        if names is not None and len(names) != len(strategies):
-            raise ConfigError(f"names={list(names)!r}: expected {len(strategies)} names, one per firm")
+        strategies = [budget.levers(s, market.channels) for s in (focal, *rivals)]  # what a budget buys (sim/budget.py)
+        if names is not None and (isinstance(names, str) or len(names) != len(strategies)
+                                  or not all(isinstance(n, str) and n for n in names)):
+            raise ConfigError(f"names={show(names)}: expected a list of {len(strategies)} names (strings), one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed), like=day0)
@@ -112,7 +116,7 @@ class RelationshipModel(mesa.Model):
         learners = sorted(set(learners))
         if any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or not 0 <= f < len(strategies)
                for f in learners):
-            raise ConfigError(f"learners={learners!r}: expected firm indices in [0, {len(strategies) - 1}]")
+            raise ConfigError(f"learners={show(learners)}: expected firm indices in [0, {len(strategies) - 1}]")
         self.learners = learning.learners(self, self.policy, [int(f) for f in learners], self.world.policy_seeds)
         self.collect = bool(collect)
         self._observer = None  # (loop, args) while `advance` runs days with a compiled observer
@@ -127,8 +131,12 @@ class RelationshipModel(mesa.Model):
         )
 
     def step(self) -> None:
-        """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector. (`run` and `advance` give
-        the same days, bit for bit, several at a time.)"""
+        """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector. A model steps up to its
+        horizon (`days`); a step beyond it is refused (ConfigError), as nothing would record it. (`run` and
+        `advance` give the same days, bit for bit, several at a time.)"""
+        if self.world.day >= self.days:
+            raise ConfigError(f"step: the model has reached its horizon (days={self.days}); "
+                              "make a model with more days to go on")
         if self.engine == "agents":
             reference.day(self)
         elif self._observer is not None:  # a day of `advance` with an observer
@@ -145,17 +153,19 @@ class RelationshipModel(mesa.Model):
     def set_strategy(self, firm: int, **levers) -> Strategy:
         """Change firm `firm`'s levers from the next day on; the one supported way to change a strategy mid-run.
 
-        `levers` are Strategy fields (e.g. `contact_rate=104, support_fee=10`), validated like any input
+        `levers` are Strategy fields (e.g. `mail_rate=104, support_fee=10`), validated like any input
         (ConfigError names the key, the value and what is allowed); with a budget, the budget and its shares
-        set contact_rate, inbound_capacity and listening (sim/budget.py). Setting `problem_rate` also sets the
-        firm's current root-cause problem rate (learning then works from there); changing `assortment_cut` or
-        `cut_day` reschedules the firm's cut (a cut day already past, or a cut made, is not repeated).
+        scale the channel rates (which then set the mix) and set inbound_capacity and listening
+        (sim/budget.py). Setting `problem_rate` also sets the firm's current root-cause problem rate (learning
+        then works from there); changing `assortment_cut` or `cut_day` reschedules the firm's cut (a cut day
+        already past, or a cut made, is not repeated).
         Returns the new strategy.
         """
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
-            raise ConfigError(f"firm={firm!r}: expected a firm index in [0, {len(self.firms) - 1}]")
+            raise ConfigError(f"firm={show(firm)}: expected a firm index in [0, {len(self.firms) - 1}]")
         agent = self.firms[int(firm)]
-        strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"))
+        strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"),
+                                 self.market.channels)
         agent.strategy = strategy
         self.world.firms = FirmArrays([f.strategy for f in self.firms])
         if "problem_rate" in levers:
@@ -180,11 +190,16 @@ class RelationshipModel(mesa.Model):
         event scheduled on the model) fires before its day, which then runs as a `step`; a learning firm decides
         after the last day of its period; the horizon ends a stretch. The agents engine and a model that collects
         Mesa's DataCollector every day step one day at a time. `loop` and `args` run each stretch's days with a
-        compiled observer (sim/vectorized.py:days; e.g. experiments/patterns.py's battery).
+        compiled observer (sim/vectorized.py:days; e.g. experiments/inference/battery.py).
         """
         if loop is not None and self.engine != "vectorized":
-            raise ConfigError(f"engine={self.engine!r}: a compiled observer (advance's loop) runs on the vectorized "
-                              "engine only")
+            raise ConfigError(f"engine={show(self.engine)}: a compiled observer (advance's loop) runs on the "
+                              "vectorized engine only")
+        if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 0:
+            raise ConfigError(f"advance: days={show(days)}: expected a whole number of days, 0 or more")
+        if days > self.days - self.world.day:  # as `step` refuses a day beyond the horizon
+            raise ConfigError(f"advance: days={days}: the model has {self.days - self.world.day} days left to its "
+                              f"horizon (days={self.days}); make a model with more days to go on")
         end = self.world.day + int(days)
         self._observer = (loop, args) if loop is not None else None
         try:
@@ -208,9 +223,8 @@ class RelationshipModel(mesa.Model):
         """How many days, at most `limit`, can run in one compiled call from today (0 or 1: step)."""
         if self.engine != "vectorized" or self.collect or not _clock_skips(self):
             return 1
-        day, k = self.world.day, limit
-        if day < self.days:
-            k = min(k, self.days - day)  # `running` turns False on the horizon
+        day = self.world.day
+        k = min(limit, self.days - day)  # `running` turns False on the horizon (and `step` refuses a day beyond it)
         for learner in self.learners:
             k = min(k, learner.next_decision(day) - day)
         step = self._default_schedule._current_event
@@ -271,4 +285,4 @@ def _seed_of(rng) -> int:
         return int(rng.integers(2**63))
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= rng < 2**63:
         return int(rng)
-    raise ConfigError(f"rng={rng!r}: expected an integer seed in [0, 2**63 - 1]")
+    raise ConfigError(f"rng={show(rng)}: expected an integer seed in [0, 2**63 - 1]")

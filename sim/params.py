@@ -7,10 +7,12 @@ that names the key, the value and what is allowed. The meaning of each parameter
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -23,15 +25,48 @@ LARGEST = 1e12
 MAX_DAYS = 36500
 #: The engines that run a day: the compiled array engine, and the per-agent reference it is docked against.
 ENGINES = ("vectorized", "agents")
+#: The most values one lever may have in a learning firm's menu, and the most settings (combinations) a menu may
+#: make: a bandit tries every setting.
+MAX_MENU_VALUES, MAX_MENU_SETTINGS = 100, 10_000
 
 
 class ConfigError(ValueError):
     """A user's parameter is wrong: the message is one line naming key, value and what is allowed."""
 
 
-def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None):
-    """A dataclass field with a range (inclusive) or a set of choices in its metadata."""
-    meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices}
+class ConfigWarning(UserWarning):
+    """A value that is used, but not as given (e.g. more neighbours than there are consumers); the message
+    names the key, the value and what is used instead. The commands print it as one `warning:` line."""
+
+
+def show(value: Any, width: int = 60) -> str:
+    """A value as a one-line message shows it: its repr, with very long numbers and texts shortened."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) >= 10**20:
+        value = int(value)
+        digits = int(value.bit_length() * 0.30103) + 1
+        if digits > 4000:  # beyond what Python turns into text
+            return f"{'-' if value < 0 else ''}<an integer of about {digits:,} digits>"
+        text = str(value)
+        return f"{text[:12]}...<{len(text.lstrip('-')):,} digits>"
+    text = repr(value)
+    return text if len(text) <= width else f"{text[:width]}...<{len(text):,} characters>"
+
+
+def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") -> None:
+    """Raise ConfigError naming the first unknown key of `data` (in sorted order) under `path`, and the keys
+    allowed: the one unknown-key check of parameters, run settings and scenarios."""
+    allowed = list(allowed)
+    unknown = sorted((k for k in data if k not in allowed), key=str)
+    if unknown:
+        key = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}")
+
+
+def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None,
+       distinct: bool = False):
+    """A dataclass field with a range (inclusive) or a set of choices in its metadata (`distinct`: a list of
+    names, each at most once)."""
+    meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices, "distinct": distinct}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     if dataclasses.is_dataclass(default):
@@ -39,22 +74,85 @@ def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str 
     return field(default=default, metadata=meta)
 
 
+#: While checking many configs at once (`memoized`): built objects and refusals by (class, path, data).
+_MEMO: dict | None = None
+
+
+@contextlib.contextmanager
+def memoized() -> Iterator[dict]:
+    """Within this block, `build` remembers what it built (and refused) for the same class, path and data, so a
+    sweep of thousands of jobs that share most of their settings is checked in seconds (experiments/plumbing/
+    checks.py); yields the memo, which callers may use for their own results too."""
+    global _MEMO
+    outer = _MEMO
+    _MEMO = {} if outer is None else outer
+    try:
+        yield _MEMO
+    finally:
+        _MEMO = outer
+
+
+def memo() -> dict | None:
+    """The active memo of `memoized`, or None."""
+    return _MEMO
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of plain data that tells 1, 1.0 and True apart."""
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int):
+        return ("i", value)
+    if isinstance(value, float):
+        return ("f", value)
+    if value is None or isinstance(value, str):
+        return ("s", value)
+    if isinstance(value, Mapping):
+        return ("m", tuple(sorted(((str(k), type(k).__name__), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return ("l", tuple(_frozen(v) for v in value))
+    raise TypeError("not plain data")
+
+
 def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
     """Build dataclass `cls` from a plain mapping, checking keys, types and ranges.
 
     Raises ConfigError with one line: ``<path.key>=<value>: <what is allowed>``.
     """
+    if _MEMO is not None and not isinstance(data, cls):
+        seen = _MEMO.get(("id", id(data)))  # the same object again (a sweep's jobs share what they do not vary)
+        if seen is not None and seen[0] is data:
+            key = ("build", cls, path, seen[1])
+        else:
+            try:
+                frozen = _frozen(data)
+                _MEMO[("id", id(data))] = (data, frozen)
+                key = ("build", cls, path, frozen)
+            except TypeError:
+                key = None
+        if key is not None:
+            hit = _MEMO.get(key)
+            if hit is None:
+                try:
+                    hit = _build(cls, data, path)
+                except ConfigError as exc:
+                    hit = exc
+                _MEMO[key] = hit
+            if isinstance(hit, ConfigError):
+                raise ConfigError(str(hit))
+            return hit
+    return _build(cls, data, path)
+
+
+def _build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
     data = {} if data is None else data
-    if dataclasses.is_dataclass(data):
+    if isinstance(data, cls):
         return data
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path or cls.__name__}={data!r}: expected a mapping of {cls.__name__} fields")
-    hints = get_type_hints(cls)
+        raise ConfigError(f"{path or cls.__name__}={show(data)}: expected a mapping of {cls.__name__} fields")
+    hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        key = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ConfigError(f"{key}: unknown key; allowed: {', '.join(fields)}")
+    check_keys(data, fields, path)
     values = {}
     for name, value in data.items():
         key = f"{path}.{name}" if path else name
@@ -68,47 +166,61 @@ def build(cls: type, data: Mapping[str, Any] | None, path: str = "") -> Any:
 def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
     """Coerce and range-check one value."""
     if dataclasses.is_dataclass(kind):
+        if value is None:  # null never stands for the defaults
+            raise ConfigError(f"{key}=None: expected a mapping of {kind.__name__} fields (null is not allowed)")
         return build(kind, value, key)
     if kind is list:
-        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{key}={value!r}: expected a list of names")
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key}={show(value)}: expected a list of names")
+        if meta.get("distinct") and len(set(value)) != len(value):
+            raise ConfigError(f"{key}={show(list(value))}: each name may appear once")
         return list(value)
     if kind is dict:
         return _menu(value, key)
     if kind is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r}: expected true or false")
+            raise ConfigError(f"{key}={show(value)}: expected true or false")
         return value
     if kind is str:
         choices = meta.get("choices")
         if not isinstance(value, str) or (choices and value not in choices):
             allowed = f"one of {', '.join(choices)}" if choices else "a string"
-            raise ConfigError(f"{key}={value!r}: expected {allowed}")
+            raise ConfigError(f"{key}={show(value)}: expected {allowed}")
         return value
-    lo, hi = meta.get("lo"), meta.get("hi")
-    what = f"expected {'an integer' if kind is int else 'a number'}{_range(lo, hi)}"
+    return number(value, key, meta.get("lo"), meta.get("hi"), integer=kind is int)
+
+
+def number(value: Any, key: str, lo: float | None = None, hi: float | None = None, integer: bool = False) -> Any:
+    """A finite number (an integer if `integer`) in [lo, hi] and within +-LARGEST, as int or float; else ConfigError.
+
+    Integers of any length are compared as integers, so a very long one is a one-line error, never an overflow.
+    """
+    what = f"expected {'an integer' if integer else 'a number'}{_range(lo, hi)}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ConfigError(f"{key}={value!r}: {what}")
-    if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ConfigError(f"{key}={value!r}: {what}")
-    if kind is int and value != int(value):
-        raise ConfigError(f"{key}={value!r}: expected an integer{_range(lo, hi)}")
+        raise ConfigError(f"{key}={show(value)}: {what}")
+    exact = isinstance(value, (int, np.integer))
+    if (not exact and not math.isfinite(value)) or (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ConfigError(f"{key}={show(value)}: {what}")
+    if integer and not exact and value != int(value):
+        raise ConfigError(f"{key}={show(value)}: expected an integer{_range(lo, hi)}")
     if abs(value) > LARGEST:
-        raise ConfigError(f"{key}={value!r}: {what}, at most {LARGEST:g}")
-    return int(value) if kind is int else float(value)
+        raise ConfigError(f"{key}={show(value)}: {what}, at most {LARGEST:g}")
+    return int(value) if integer else float(value)
 
 
 def _menu(value: Any, key: str) -> dict[str, list[float]]:
-    """A mapping of lever names to lists of at least two finite numbers, as plain containers."""
-    what = "expected a mapping of lever names to lists of at least two numbers"
+    """A mapping of lever names to lists of 2 to MAX_MENU_VALUES distinct finite numbers, as plain containers."""
+    what = f"expected a mapping of lever names to lists of 2 to {MAX_MENU_VALUES} distinct numbers"
     if not isinstance(value, Mapping) or not value:
-        raise ConfigError(f"{key}={value!r}: {what}")
+        raise ConfigError(f"{key}={show(value)}: {what}")
     out = {}
     for name, levels in value.items():
-        if not isinstance(name, str) or not isinstance(levels, (list, tuple)) or len(levels) < 2 or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in levels):
-            raise ConfigError(f"{key}.{name}={levels!r}: {what}")
-        out[name] = [float(v) for v in levels]
+        if not isinstance(name, str) or not isinstance(levels, (list, tuple)) or not 2 <= len(levels) <= MAX_MENU_VALUES:
+            raise ConfigError(f"{key}.{name}={show(levels)}: {what}")
+        values = [number(v, f"{key}.{name}") for v in levels]
+        if len(set(values)) != len(values):
+            raise ConfigError(f"{key}.{name}={show(levels)}: each value may appear once")
+        out[name] = values
     return out
 
 
@@ -122,8 +234,11 @@ def _range(lo: float | None, hi: float | None) -> str:
     return ""
 
 
-def check_dist(dist: Dist, key: str) -> None:
-    """Check that a trait distribution can be drawn (e.g. a beta's sd fits its mean)."""
+def check_dist(dist: Dist, key: str, lo: float = 0.0, hi: float | None = None) -> None:
+    """Check that a trait distribution can be drawn (e.g. a beta's sd fits its mean) and fits the trait's range
+    [lo, hi]: a constant lies in it; a uniform's draws do; a trait bounded above is not drawn from an unbounded
+    family. (Draws of a beta, gamma or lognormal beyond a bound that is not the family's own, e.g. a day-0 trust
+    below 0.01, are set to the bound: the parameter table says so.)"""
     if dist.kind == "beta" and not 0 < dist.mean < 1 and dist.sd > 0:
         raise ConfigError(f"{key}.mean={dist.mean!r}: a beta trait needs a mean in (0, 1)")
     if dist.kind == "beta" and dist.sd > 0 and dist.sd**2 >= dist.mean * (1 - dist.mean):
@@ -131,6 +246,17 @@ def check_dist(dist: Dist, key: str) -> None:
         raise ConfigError(f"{key}.sd={dist.sd!r}: a beta trait with mean {dist.mean:g} needs sd < {limit:.3g}")
     if dist.kind in ("gamma", "lognormal") and dist.sd > 0 and dist.mean <= 0:
         raise ConfigError(f"{key}.mean={dist.mean!r}: a {dist.kind} trait needs a mean > 0")
+    if dist.kind == "constant" or dist.sd == 0:
+        if dist.mean < lo or (hi is not None and dist.mean > hi):
+            raise ConfigError(f"{key}.mean={dist.mean!r}: a constant {key} must be{_range(lo, hi)}")
+    elif dist.kind == "uniform":
+        half = math.sqrt(3.0) * dist.sd
+        if dist.mean - half < lo or (hi is not None and dist.mean + half > hi):
+            raise ConfigError(f"{key}.sd={dist.sd!r}: a uniform {key} with mean {dist.mean:g} spans "
+                              f"[{dist.mean - half:.3g}, {dist.mean + half:.3g}]; its draws must be{_range(lo, hi)}")
+    elif hi is not None and dist.kind in ("gamma", "lognormal"):
+        raise ConfigError(f"{key}.kind={dist.kind!r}: {dist.kind} draws have no upper bound, but {key} must be"
+                          f"{_range(lo, hi)}; use beta, uniform or constant")
 
 
 def checked(cls: type) -> type:
@@ -161,14 +287,22 @@ def _hints(cls: type) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
+#: The outbound channels, in the order of every per-channel array: Market.channels, the Strategy's rates
+#: (`mail_rate`, ...), the per-channel columns of runs.parquet (`contacts_mail`, `sales_mail`, ...).
+CHANNELS = ("mail", "email", "phone")
+#: The channel acquisition contacts to prospects go by (docs/ODD.md §7.2: rented prospect lists are postal;
+#: e-mail and calls to people who are not customers need their consent or meet do-not-call registries).
+PROSPECTING = "mail"
+
+
 @checked
 class Strategy:
     """What a firm does: how it talks, how it can be reached, what it charges, how it listens."""
 
-    contact_rate: float = _p(26.0, 0, 365, "outbound contacts per customer per year")
-    channels: int = _p(1, 1, 10, "number of outbound channels the contacts are spread over")
-    intrusiveness: float = _p(0.3, 0, 1, "how intrusive a contact is (0 a catalogue, 1 a dinner-time call)")
-    prospect_rate: float = _p(6.0, 0, 365, "acquisition contacts per non-customer per year")
+    mail_rate: float = _p(6.0, 0, 365, "direct mail pieces per customer per year (market.channels.mail)")
+    email_rate: float = _p(18.0, 0, 365, "e-mails per customer per year (market.channels.email)")
+    phone_rate: float = _p(2.0, 0, 365, "telephone calls per customer per year (market.channels.phone)")
+    prospect_rate: float = _p(6.0, 0, 365, "acquisition contacts per non-customer per year, by direct mail")
     data_requests: float = _p(0.0, 0, 365, "requests for personal information per customer per year")
     inbound_capacity: float = _p(4.0, 0, 1000, "support calls answered per day per 1,000 customers; 0 = unreachable")
     resolution_quality: float = _p(0.7, 0, 1, "probability that an answered call resolves the problem")
@@ -183,21 +317,32 @@ class Strategy:
     public_listening: float = _p(0.0, 0, 1, "share of public posts about the firm it detects and answers")
     responsiveness: float = _p(0.2, 0, 1, "how strongly what the firm hears lowers its root-cause problem rate")
     problem_rate: float = _p(3.0, 0, 365, "root-cause problems per customer per year at day 0")
-    cost_per_contact: float = _p(0.4, 0, None, "cost of one outbound contact")
     cost_per_ticket: float = _p(5.0, 0, None, "daily cost of one staffed support slot (capacity is paid for, used or not)")
     cost_per_answer: float = _p(2.0, 0, None, "cost of answering one complaint")
     listening_cost: float = _p(20.0, 0, None, "daily cost of full listening per 1,000 customers")
     serve_cost: float = _p(18.0, 0, None, "cost to serve one customer per month")
     assortment_saving: float = _p(3.0, 0, None, "monthly serving cost saved per customer by a full (share 1) cut")
-    sale_price: float = _p(30.0, 0, None, "revenue of one sale an outbound contact brings (cross-sell, upgrade, renewal)")
+    sale_price: float = _p(100.0, 0, None, "revenue of one sale an outbound contact brings (cross-sell, upgrade, renewal)")
     sale_cost_share: float = _p(0.6, 0, 1, "cost of goods of a contact sale, as a share of its revenue")
-    budget: float = _p(0.0, 0, None, "relationship budget per customer-year; > 0 sets contact_rate, inbound_capacity, "
-                       "listening and public_listening from the shares below (sim/budget.py); 0 = levers as given")
-    outbound_share: float = _p(0.52, 0, 1, "share of the budget spent on outbound contacts to customers")
+    budget: float = _p(0.0, 0, None, "relationship budget per customer-year; > 0 scales the channel rates (the mix) and "
+                       "sets inbound_capacity, listening and public_listening from the shares below (sim/budget.py); "
+                       "0 = levers as given")
+    outbound_share: float = _p(0.52, 0, 1, "share of the budget spent on outbound contacts to customers, bought in "
+                               "the proportions of the channel rates")
     access_share: float = _p(0.37, 0, 1, "share of the budget spent on staffed support slots")
     listening_share: float = _p(0.11, 0, 1, "share of the budget spent on listening (private first, then public)")
     service_level: float = _p(0.0, 0, 0.999, "staff for demand: chance that all of a day's forecast callers get "
                               "through, at most inbound_capacity; 0 = a fixed ratio (inbound_capacity)")
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        """Contacts per customer-year by channel, in the order of `CHANNELS`."""
+        return tuple(getattr(self, f"{c}_rate") for c in CHANNELS)
+
+    @property
+    def contacts_per_year(self) -> float:
+        """Contacts per customer-year over every channel (prospecting not included)."""
+        return sum(self.rates)
 
     def _check_whole(self) -> None:
         total = self.outbound_share + self.access_share + self.listening_share
@@ -207,8 +352,8 @@ class Strategy:
 
 
 #: The Strategy levers a learning firm may change (sim/learning.py), recorded daily in runs.parquet.
-LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "resolution_quality", "listening", "public_listening",
-          "responsiveness", "support_fee", "nuisance_fee")
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "resolution_quality", "listening",
+          "public_listening", "responsiveness", "support_fee", "nuisance_fee")
 
 
 @checked
@@ -217,7 +362,7 @@ class Policy:
 
     rule: str = _p("fixed", doc="fixed (the levers as set), bandit (epsilon-greedy over a menu of settings) or "
                    "hill_climb (local search, one lever at a time)", choices=("fixed", "bandit", "hill_climb"))
-    arms: list = _p([], doc="the arms whose focal firm learns (empty: every arm)")
+    arms: list = _p([], doc="the arms whose focal firm learns (empty: every arm)", distinct=True)
     rivals: bool = _p(False, doc="the rivals learn too")
     objective: str = _p("profit", doc="what a learner maximises each period: profit (this period's, per customer), "
                         "horizon (profit plus customers gained or lost valued over horizon_days) or equity "
@@ -229,12 +374,16 @@ class Policy:
     learning_rate: float = _p(0.3, 0.001, 1, "weight of the newest score in a setting's value (bandit) or in the "
                               "aspiration level (hill_climb)")
     step: float = _p(0.1, 0.001, 1, "hill_climb: size of a trial move, as a share of the lever's range in the menu")
-    menu: dict = _p({"contact_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
+    menu: dict = _p({"mail_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
                      "support_fee": [0.0, 10.0]},
                     doc="levers a learner may change and the values it considers (hill_climb: their range)")
 
     def _check_whole(self) -> None:
         fields = {f.name: f for f in dataclasses.fields(Strategy)}
+        settings = math.prod(len(levels) for levels in self.menu.values())
+        if settings > MAX_MENU_SETTINGS:
+            raise ConfigError(f"menu: {settings:,} settings (every combination of its values); at most "
+                              f"{MAX_MENU_SETTINGS:,}: offer fewer values")
         for name, levels in self.menu.items():
             if name not in LEVERS:
                 raise ConfigError(f"menu.{name}: not a lever a firm can learn; allowed: {', '.join(LEVERS)}")
@@ -257,22 +406,32 @@ class Dist:
 class Population:
     """Heterogeneity among consumers: one distribution per trait (drawn once, at day 0)."""
 
-    churn_propensity: Dist = _p(Dist("gamma", 1.0, 1.0), doc="multiplier of the base churn hazard")
-    contact_capacity: Dist = _p(Dist("gamma", 8.0, 4.0), doc="contacts per load window (load_days) a consumer absorbs without burden")
-    contact_tolerance: Dist = _p(Dist("beta", 0.5, 0.2), doc="patience with contacts beyond capacity, in [0, 1]")
-    price_sensitivity: Dist = _p(Dist("gamma", 1.0, 0.5), doc="weight of price and fees in decisions")
-    support_seeking: Dist = _p(Dist("beta", 0.6, 0.2), doc="probability of calling support about a problem")
-    voice_propensity: Dist = _p(Dist("gamma", 1.0, 0.7), doc="readiness to complain per unit of bad experience")
-    public_voice: Dist = _p(Dist("beta", 0.25, 0.15), doc="share of a consumer's voice that goes public")
-    problem_proneness: Dist = _p(Dist("gamma", 1.0, 0.5), doc="multiplier of the firm's problem rate")
-    patience: Dist = _p(Dist("gamma", 5.0, 2.0), doc="days a consumer keeps calling before giving up")
-    spin_detection: Dist = _p(Dist("beta", 0.3, 0.15), doc="probability of seeing through a cost cut framed as a favour")
-    fit: Dist = _p(Dist("beta", 0.75, 0.12), doc="fit of each firm's offer to the consumer, in [0, 1]")
-    initial_trust: Dist = _p(Dist("beta", 0.65, 0.1), doc="a day-0 customer's trust in its firm")
+    churn_propensity: Dist = _p(Dist("gamma", 1.0, 1.0), 0, None, "multiplier of the base churn hazard")
+    contact_capacity: Dist = _p(Dist("gamma", 8.0, 4.0), 0, None,
+                                "contacts per load window (load_days) a consumer absorbs without burden")
+    contact_tolerance: Dist = _p(Dist("beta", 0.5, 0.2), 0, 1, "patience with contacts beyond capacity")
+    price_sensitivity: Dist = _p(Dist("gamma", 1.0, 0.5), 0, None, "weight of price and fees in decisions")
+    support_seeking: Dist = _p(Dist("beta", 0.6, 0.2), 0, 1, "probability of calling support about a problem")
+    voice_propensity: Dist = _p(Dist("gamma", 1.0, 0.7), 0, None, "readiness to complain per unit of bad experience")
+    public_voice: Dist = _p(Dist("beta", 0.25, 0.15), 0, 1, "share of a consumer's voice that goes public")
+    problem_proneness: Dist = _p(Dist("gamma", 1.0, 0.5), 0, None, "multiplier of the firm's problem rate")
+    patience: Dist = _p(Dist("gamma", 5.0, 2.0), 1, None, "days a consumer keeps calling before giving up "
+                        "(draws below 1 count as 1 day)")
+    spin_detection: Dist = _p(Dist("beta", 0.3, 0.15), 0, 1, "probability of seeing through a cost cut framed as a "
+                              "favour")
+    fit: Dist = _p(Dist("beta", 0.75, 0.12), 0, 1, "fit of each firm's offer to the consumer")
+    initial_trust: Dist = _p(Dist("beta", 0.65, 0.1), 0.01, 0.99, "a day-0 customer's trust in its firm (draws "
+                             "beyond [0.01, 0.99] count as 0.01 or 0.99: the Beta evidence needs both signs)")
 
     def _check_whole(self) -> None:
         for f in dataclasses.fields(self):
-            check_dist(getattr(self, f.name), f.name)
+            check_dist(getattr(self, f.name), f.name, f.metadata["lo"], f.metadata["hi"])
+
+
+def trait_range(name: str) -> tuple[float, float]:
+    """The range [lo, hi] of a consumer trait (Population field); its draws are kept in it (sim/population.py)."""
+    meta = {f.name: f.metadata for f in dataclasses.fields(Population)}[name]
+    return float(meta["lo"]), (math.inf if meta["hi"] is None else float(meta["hi"]))
 
 
 @checked
@@ -287,10 +446,10 @@ class Behaviour:
     # evidence per event
     usage_evidence: float = _p(0.05, 0, None, "daily evidence from using the product (split by fit)")
     contact_value: float = _p(0.05, 0, None, "positive evidence of a welcome, non-intrusive contact")
-    response_rate: float = _p(0.08, 0, 1, "chance that a contact to a customer with fit 1, trust 1 and no load brings a sale")
     intrusion_weight: float = _p(0.05, 0, None, "negative evidence of a contact per unit of intrusiveness")
     burden_weight: float = _p(0.15, 0, None, "negative evidence of a contact beyond the consumer's capacity")
-    channel_reactance: float = _p(0.25, 0, None, "extra load of each contact per additional channel in use")
+    channel_reactance: float = _p(0.25, 0, None, "extra load of each contact to a customer per additional channel "
+                                  "its firm uses")
     clutter_rate: float = _p(4.0, 0, None, "contacts per 30 days from firms outside the model")
     load_days: float = _p(30.0, 1, None, "window of the contact load (days): load is an exponentially weighted count over it")
     data_request_weight: float = _p(0.3, 0, None, "negative evidence of a data request that gives nothing back")
@@ -353,7 +512,8 @@ class Network:
 
     generator: str = _p("watts_strogatz", doc="graph generator",
                         choices=("watts_strogatz", "barabasi_albert", "erdos_renyi", "none"))
-    degree: int = _p(10, 0, 1000, "mean number of neighbours (barabasi_albert: rounded down to even)")
+    degree: int = _p(10, 0, 1000, "mean number of neighbours (barabasi_albert: rounded down to even; at most "
+                     "consumers - 1: more links everyone to everyone, with a warning)")
     rewire: float = _p(0.1, 0, 1, "rewiring probability (watts_strogatz)")
 
 
@@ -368,6 +528,33 @@ class Shock:
 
 
 @checked
+class Channel:
+    """One outbound channel: what a contact costs in the market and how consumers take it."""
+
+    cost: float = _p(0.56, 0, None, "cost of one contact")
+    response: float = _p(0.11, 0, 1, "chance that a contact to a customer with fit 1, trust 1 and no load brings a "
+                         "sale")
+    intrusiveness: float = _p(0.49, 0, 1, "how intrusive one contact is (0 not at all, 1 the most irritating "
+                              "marketing contact: a sales call)")
+    load: float = _p(1.0, 0, 100, "contact load one contact adds, against the consumer's capacity (a mail piece = 1)")
+
+
+@checked
+class Channels:
+    """The market's outbound channels (docs/ODD.md §7.2): cost, response, intrusiveness and load of each."""
+
+    mail: Channel = _p(Channel(cost=0.56, response=0.11, intrusiveness=0.49, load=1.0),
+                       doc="direct mail: letters, postcards, catalogues")
+    email: Channel = _p(Channel(cost=0.10, response=0.021, intrusiveness=0.6, load=1.0), doc="e-mail")
+    phone: Channel = _p(Channel(cost=2.50, response=0.5, intrusiveness=0.89, load=3.0),
+                        doc="telephone (telemarketing calls)")
+
+    def of(self, name: str) -> Channel:
+        """The channel called `name` (one of CHANNELS)."""
+        return getattr(self, name)
+
+
+@checked
 class Market:
     """Who is in the market: consumers, their traits and behaviour, the network, the rival firms."""
 
@@ -376,6 +563,7 @@ class Market:
     initial_penetration: float = _p(0.7, 0, 1, "share of consumers who are customers on day 0")
     reference_price: float = _p(30.0, 0.01, None, "the price consumers consider fair, per month")
     discount_rate: float = _p(0.1, 0, 10, "yearly discount rate of the firm's NPV")
+    channels: Channels = _p(Channels())
     network: Network = _p(Network())
     population: Population = _p(Population())
     behaviour: Behaviour = _p(Behaviour())
@@ -386,6 +574,9 @@ class Market:
             raise ConfigError("shock.day=0: expected a day >= 1 (days start at 1), or -1 for no shock")
         if self.shock.firm > len(self.rivals):
             raise ConfigError(f"shock.firm={self.shock.firm}: expected a firm index in [0, {len(self.rivals)}]")
+        if self.network.generator != "none" and self.network.degree > self.consumers - 1:
+            warnings.warn(f"network.degree={self.network.degree}: more than consumers - 1 = {self.consumers - 1}; "
+                          f"each consumer is linked to all {self.consumers - 1} others", ConfigWarning, stacklevel=4)
 
 
 def parameter_table() -> str:
@@ -397,9 +588,8 @@ def parameter_table() -> str:
              "`firm_policy.<field>` for how firms choose their levers. "
              "Equations and sources: docs/ODD.md."]
 
-    def section(cls: type, prefix: str) -> None:
-        lines.extend(["", f"## `{prefix}`: {cls.__doc__.splitlines()[0]}", "",
-                      "| key | default | allowed | meaning |", "|---|---|---|---|"])
+    def section(cls: type, prefix: str, title: str = "") -> None:
+        rows = []
         for f in dataclasses.fields(cls):
             default = getattr(cls(), f.name)
             if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
@@ -407,14 +597,18 @@ def parameter_table() -> str:
             meta = f.metadata
             allowed = ", ".join(meta["choices"]) if meta.get("choices") else _range(meta["lo"], meta["hi"]).strip()
             if isinstance(default, Dist):
-                allowed = "{kind, mean, sd}: kind one of " + ", ".join(dataclasses.fields(Dist)[0].metadata["choices"])
+                allowed = ("{kind, mean, sd}: kind one of " + ", ".join(dataclasses.fields(Dist)[0].metadata["choices"])
+                           + "; values" + _range(meta["lo"], meta["hi"]))
             shown = (f"{default.kind}(mean {default.mean:g}, sd {default.sd:g})" if isinstance(default, Dist)
                      else default)
-            lines.append(f"| `{prefix}.{f.name}` | {shown} | {allowed or '—'} | {meta['doc']} |")
+            rows.append(f"| `{prefix}.{f.name}` | {shown} | {allowed or '—'} | {meta['doc']} |")
+        if rows:  # a group of groups only (market.channels) has no table of its own
+            lines.extend(["", f"## `{prefix}`: {title or cls.__doc__.splitlines()[0]}", "",
+                          "| key | default | allowed | meaning |", "|---|---|---|---|", *rows])
         for f in dataclasses.fields(cls):
             default = getattr(cls(), f.name)
             if dataclasses.is_dataclass(default) and not isinstance(default, Dist):
-                section(type(default), f"{prefix}.{f.name}")
+                section(type(default), f"{prefix}.{f.name}", f.metadata["doc"])
 
     section(Strategy, "strategies.<name>")
     section(Market, "market")

@@ -9,26 +9,49 @@ differ only in strategy see the same consumers and the same network (common rand
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from relsim.params import Dist, Network, Population
+from .params import Dist, Network, Population, trait_range
+
+
+#: The largest shape of a gamma or a + b of a beta the samplers draw from; a distribution whose sd is so small
+#: against its mean that its parameters pass it (or cannot be computed at all) is, in floating point, its mean.
+MAX_SHAPE = 1e300
 
 
 def draw(dist: Dist, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """Draw a trait with the distribution's mean and standard deviation."""
+    """Draw a trait with the distribution's mean and standard deviation.
+
+    A standard deviation too small against the mean for the family's parameters to be represented (e.g. a beta
+    with sd 1e-200, whose parameters would overflow) draws the mean itself: the distribution is then a point
+    mass in floating point. Every other distribution is drawn as it always was.
+    """
     m, sd = dist.mean, dist.sd
     if dist.kind == "constant" or sd == 0:
         return np.full(size, m, dtype=float)
     if dist.kind == "gamma":
-        return rng.gamma((m / sd) ** 2, sd**2 / m, size)
+        try:
+            shape, scale = (m / sd) ** 2, sd**2 / m
+        except OverflowError:
+            shape, scale = math.inf, 0.0
+        if not shape <= MAX_SHAPE or not scale > 0:
+            return np.full(size, m, dtype=float)
+        return rng.gamma(shape, scale, size)
     if dist.kind == "beta":
-        common = m * (1 - m) / sd**2 - 1
+        common = m * (1 - m) / sd**2 - 1 if sd**2 > 0 else math.inf
+        if not common <= MAX_SHAPE:
+            return np.full(size, m, dtype=float)
         return rng.beta(m * common, (1 - m) * common, size)
     if dist.kind == "lognormal":
-        s2 = np.log1p((sd / m) ** 2)
+        ratio = sd / m
+        try:
+            s2 = np.log1p(ratio**2)
+        except OverflowError:  # sd dwarfs the mean: log(1 + r^2) is 2 log r to the last bit
+            s2 = 2 * math.log(ratio)
         return rng.lognormal(np.log(m) - s2 / 2, np.sqrt(s2), size)
     if dist.kind == "uniform":
         half = np.sqrt(3.0) * sd
@@ -56,28 +79,37 @@ class Traits:
     spin_seen: np.ndarray  # uniform in [0, 1): compared with spin_detection when a cut is framed
 
 
+#: Every consumer's own traits, one value each, in `Traits` order: what a day's rules read (the world's state
+#: holds them; the reference engine's consumers copy them). `fit` is consumer x firm and lives in the state
+#: as an array of its own; `initial_trust` is used at day 0 only.
+TRAITS = tuple(f.name for f in dataclasses.fields(Traits) if f.name not in ("fit", "initial_trust"))
+
+
 def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator) -> Traits:
-    """Draw every consumer's traits; bounded traits are clipped to their range.
+    """Draw every consumer's traits, each kept in its range (sim/params.py: `trait_range`, e.g. [0, 1] for a
+    probability, at least 1 day of patience, a day-0 trust in [0.01, 0.99]).
 
     Each trait draws from its own child stream, so changing one trait's distribution (even to a
     constant) leaves every other trait's values unchanged.
     """
     streams = iter(rng.spawn(14))
-    unit = lambda a: np.clip(a, 0.0, 1.0)  # noqa: E731
-    trait = lambda dist, size=n: draw(dist, size, next(streams))  # noqa: E731
+
+    def trait(name: str, size: int | tuple[int, int] = n) -> np.ndarray:
+        return np.clip(draw(getattr(pop, name), size, next(streams)), *trait_range(name))
+
     return Traits(
-        churn_propensity=np.maximum(trait(pop.churn_propensity), 0.0),
-        contact_capacity=np.maximum(trait(pop.contact_capacity), 0.0),
-        contact_tolerance=unit(trait(pop.contact_tolerance)),
-        price_sensitivity=np.maximum(trait(pop.price_sensitivity), 0.0),
-        support_seeking=unit(trait(pop.support_seeking)),
-        voice_propensity=np.maximum(trait(pop.voice_propensity), 0.0),
-        public_voice=unit(trait(pop.public_voice)),
-        problem_proneness=np.maximum(trait(pop.problem_proneness), 0.0),
-        patience=np.maximum(trait(pop.patience), 1.0),
-        spin_detection=unit(trait(pop.spin_detection)),
-        fit=unit(trait(pop.fit, (n, n_firms))),
-        initial_trust=np.clip(trait(pop.initial_trust), 0.01, 0.99),
+        churn_propensity=trait("churn_propensity"),
+        contact_capacity=trait("contact_capacity"),
+        contact_tolerance=trait("contact_tolerance"),
+        price_sensitivity=trait("price_sensitivity"),
+        support_seeking=trait("support_seeking"),
+        voice_propensity=trait("voice_propensity"),
+        public_voice=trait("public_voice"),
+        problem_proneness=trait("problem_proneness"),
+        patience=trait("patience"),
+        spin_detection=trait("spin_detection"),
+        fit=trait("fit", (n, n_firms)),
+        initial_trust=trait("initial_trust"),
         assortment_rank=next(streams).random(n),
         spin_seen=next(streams).random(n),
     )

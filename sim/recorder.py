@@ -2,8 +2,11 @@
 
 Customer equity (sim/economics.py:_equity, a pass over all customers) is recorded every
 EQUITY_EVERY-th day and on the last day, NaN on the other days: daily, it would add a second
-exponential per consumer-day to the day. Both engines record through this module (the reference
-engine writes its state back into the world each evening), so they share the computation.
+exponential per consumer-day to the day. Its net margin needs each firm's current relationship spend
+and contact-sale margin per customer-day; `_current_rates` sums them from the last RATE_DAYS recorded
+rows (economics.customer_spend, sales_margin, per_customer_day). Both engines record through this
+module (the reference engine writes its state back into the world each evening), so they share the
+computation.
 
 The recorder fills preallocated arrays (no per-day allocation of tables) and hands tidy tables to
 whoever runs the model; the column meanings are in docs/SCHEMA.md.
@@ -15,26 +18,29 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from relsim.economics import _equity
-from relsim.params import LEVERS
-from relsim.trust import beta_mean, prior
-from relsim.world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
+from .economics import RATE_DAYS, _equity, customer_equity, customer_spend, per_customer_day, sales_margin
+from .params import CHANNELS, LEVERS
+from .trust import beta_mean, prior
+from .world import CAUSES, COUNTERS, E_DEFECTIONS, E_EPISODES, EPISODE_OUTCOMES, N_REACHED, N_TICKETS, World
 
 COLUMNS = ("customers", "acquired", "churned", "mean_trust", "mean_intimacy", "mean_stress", "contacts",
            "problems", "tickets", "tickets_reached", "tickets_resolved", "tickets_unreached", "fees",
            "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-           "contact_sales", "sales_revenue", "staffed", "spend", "problem_rate", "revenue", "cost", "profit", "npv",
+           "contact_sales", "sales_revenue", *(f"contacts_{c}" for c in CHANNELS), "prospect_contacts",
+           *(f"sales_{c}" for c in CHANNELS), "staffed", "spend", "problem_rate", "revenue", "cost", "profit", "npv",
            "customer_equity", *LEVERS)  # the firm's levers today, one column each (set from Python, not _record)
 COUNT_COLUMNS = ("customers", "acquired", "churned", "contacts", "problems", "tickets", "tickets_reached",
                  "tickets_resolved", "tickets_unreached", "complaints_private", "complaints_public",
-                 "posts_positive", "complaints_answered", "contact_sales")
+                 "posts_positive", "complaints_answered", "contact_sales", *(f"contacts_{c}" for c in CHANNELS),
+                 "prospect_contacts", *(f"sales_{c}" for c in CHANNELS))
 _COL = {c: k for k, c in enumerate(COLUMNS)}
 #: Column of each per-firm counter of sim/world.py (-1: not recorded).
 _COUNTER_COLUMN = np.array([_COL.get(name, -1) for name in COUNTERS], dtype=np.int64)
 (C_CUSTOMERS, C_TRUST, C_INTIMACY, C_STRESS, C_UNREACHED, C_RATE, C_REVENUE, C_COST, C_PROFIT, C_NPV,
- C_EQUITY) = (
+ C_EQUITY, C_SPEND, C_PROSPECTS, C_SALES_REVENUE) = (
     _COL[c] for c in ("customers", "mean_trust", "mean_intimacy", "mean_stress", "tickets_unreached", "problem_rate",
-                      "revenue", "cost", "profit", "npv", "customer_equity"))
+                      "revenue", "cost", "profit", "npv", "customer_equity", "spend", "prospect_contacts",
+                      "sales_revenue"))
 _LEVERS = slice(_COL[LEVERS[0]], _COL[LEVERS[-1]] + 1)
 
 
@@ -126,6 +132,18 @@ class Recorder:
         """`departures()` as an integer array (consumer, firm, day): a view."""
         return self.departure_log[: self.logged[1]]
 
+    def current_rates(self, w: World) -> tuple[np.ndarray, np.ndarray]:
+        """Each firm's relationship spend and contact-sale margin per customer-day over the last RATE_DAYS
+        recorded days: the current rates its customer equity assumes (docs/ODD.md §7.18.1)."""
+        s, b, fa = w.kernel()
+        spend, sales = np.zeros(w.n_firms), np.zeros(w.n_firms)
+        _current_rates(self.values, min(w.day, self.days), b, fa, spend, sales)
+        return spend, sales
+
+    def equity(self, w: World) -> np.ndarray:
+        """Each firm's customer equity now, at its current rates (what `_record` records on its equity days)."""
+        return customer_equity(w, *self.current_rates(w))
+
     def latest(self, column: str, firm: int = 0) -> float:
         """The last recorded value of `column` for `firm` (NaN before day 1)."""
         return float(self.values[self.day - 1, firm, _COL[column]]) if self.day else float("nan")
@@ -202,9 +220,25 @@ def _record(s, b, fa, values, evidence, surviving, cohort_size) -> None:
         surviving[day, f] = alive[f] / cohort_size[f]
     evidence[day - 1] = s.evidence
     if day % EQUITY_EVERY == 0 or day == values.shape[0]:
-        equity = np.empty(n_firms)
-        _equity(s, b, fa, equity)
+        equity, spend_rate, sales_rate = np.empty(n_firms), np.zeros(n_firms), np.zeros(n_firms)
+        _current_rates(values, day, b, fa, spend_rate, sales_rate)
+        _equity(s, b, fa, spend_rate, sales_rate, equity)
         row[:, C_EQUITY] = equity
+
+
+@njit(cache=True)
+def _current_rates(values, day, b, fa, spend_rate, sales_rate) -> None:
+    """Each firm's relationship spend on its customers (spend less prospecting) and contact-sale margin per
+    customer-day, over the recorded days max(1, day - RATE_DAYS + 1) ... day."""
+    for f in range(len(spend_rate)):
+        customer_days, spend, sales = 0.0, 0.0, 0.0
+        for d in range(max(0, day - RATE_DAYS), day):
+            row = values[d, f]
+            customer_days += row[C_CUSTOMERS]
+            spend += customer_spend(b, row[C_SPEND], row[C_PROSPECTS])
+            sales += sales_margin(row[C_SALES_REVENUE], fa.sale_cost_share[f])
+        spend_rate[f] = per_customer_day(spend, customer_days)
+        sales_rate[f] = per_customer_day(sales, customer_days)
 
 
 @njit(cache=True, inline="always")

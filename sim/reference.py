@@ -30,11 +30,12 @@ import mesa
 from mesa.agent import AgentSet
 import numpy as np
 
-from relsim import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
-                    support, trust, voice, word_of_mouth)
-from relsim.params import Strategy
-from relsim.world import (CAUSE, COUNTERS, DAILY, E_EPISODES, QUICK, RESOLVED_LATER, SILENT, STREAMS, UNRESOLVED_END,
-                          World, log_episode)
+from . import (agents, assortment, churn, contacts, economics, fees, intimacy, rand, responsiveness, stress,
+               support, trust, voice, word_of_mouth)
+from .params import CHANNELS, Strategy
+from .population import TRAITS
+from .world import (CAUSE, COUNTERS, DAILY, E_EPISODES, N_CHANNELS, PROSPECT, QUICK, RESOLVED_LATER, SILENT, STREAMS,
+                    UNRESOLVED_END, World, contact_seeds, log_episode)
 
 
 def _plain(module: ModuleType) -> SimpleNamespace:
@@ -48,8 +49,9 @@ def _plain(module: ModuleType) -> SimpleNamespace:
                                support, trust, voice, word_of_mouth))
 
 
-class Firm(agents.Firm):
-    """A firm: staffs its support line, listens, learns, and keeps its accounts (firm-side phases)."""
+class ReferenceFirm(agents.Firm):
+    """The reference engine's firm: a Mesa firm agent that keeps its own day's counters, evidence ledger and
+    accounts, and staffs its support line, listens and learns itself (the firm-side phases)."""
 
     def __init__(self, model: mesa.Model, index: int, name: str, strategy: Strategy):
         super().__init__(model, index, name, strategy)
@@ -112,25 +114,26 @@ class Firm(agents.Firm):
         serve = economics.serve_cost(s.serve_cost, s.assortment_saving,
                                      float(self.model.world.cut_share[self.index]))
         t["revenue"] = economics.revenue(self.count, s.price, t["fees"], t["sales_revenue"])
-        t["spend"] = economics.relationship_spend(self.count, t["contacts"], s.cost_per_contact, t["staffed"],
-                                                  s.cost_per_ticket, t["complaints_answered"], s.cost_per_answer,
-                                                  s.listening, s.public_listening, s.listening_cost)
+        outbound = economics.outbound_spend(self.model.b, [t[f"contacts_{c}"] for c in CHANNELS],
+                                            t["prospect_contacts"])
+        t["spend"] = economics.relationship_spend(self.count, outbound, t["staffed"], s.cost_per_ticket,
+                                                  t["complaints_answered"], s.cost_per_answer, s.listening,
+                                                  s.public_listening, s.listening_cost)
         t["cost"] = economics.cost(self.count, serve, t["spend"],
                                    economics.cost_of_goods(t["sales_revenue"], s.sale_cost_share))
         self.value += economics.discounted(self.model.b, t["revenue"] - t["cost"], day)
 
 
-class Consumer(mesa.Agent):
-    """A consumer: its traits, its provider, and its evidence, intimacy and fit about every firm."""
+class ReferenceConsumer(mesa.Agent):
+    """The reference engine's consumer: an agent that holds its own state (its traits, its provider, and its
+    evidence, intimacy and fit about every firm) and applies the rules to itself; not a view on the arrays like
+    sim/agents.py's Consumer."""
 
     def __init__(self, model: mesa.Model, index: int, w: World):
         super().__init__(model)
         self.index = index
-        t = w.traits
-        for trait in ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity",
-                      "support_seeking", "voice_propensity", "public_voice", "problem_proneness", "patience",
-                      "spin_detection", "assortment_rank", "spin_seen"):
-            setattr(self, trait, float(getattr(t, trait)[index]))
+        for trait in TRAITS:
+            setattr(self, trait, float(getattr(w.traits, trait)[index]))
         self.pos, self.neg = w.pos[index].tolist(), w.neg[index].tolist()  # evidence about each firm
         self.intimacy, self.fit = w.intimacy[index].tolist(), w.fit[index].tolist()
         self.provider, self.tenure = int(w.provider[index]), 0
@@ -140,7 +143,7 @@ class Consumer(mesa.Agent):
         self.open_days = self.calls = 0
         self.seeking = False
         self.heard_negative = 0.0  # W-: negative posts about the provider heard yesterday
-        self.neighbours: list[Consumer] = []
+        self.neighbours: list[ReferenceConsumer] = []
 
     # ------------------------------------------------------------------ helpers
     def receive(self, sign: str, cause: str, firm: int, amount: float, direct: bool = False) -> None:
@@ -194,37 +197,45 @@ class Consumer(mesa.Agent):
         self.meet_problems()
 
     def receive_contacts(self) -> None:
-        """Each firm contacts me or not; my load decides whether each contact is welcome or a burden (§7.2)."""
-        b, draw = self.model.b, self.model.streams["contacts"]
+        """Each firm contacts me or not, channel by channel; my load decides whether each contact is welcome or a
+        burden (§7.2). A customer hears from its provider through its channels; a prospect by the prospecting one."""
+        b, streams = self.model.b, self.model.contact_streams
         self.load *= trust.kept(b.load_days)
+        today = []  # (firm, channel) of today's contacts; channel N_CHANNELS is prospecting
         for firm in self.model.firms:
-            s = firm.strategy
-            rate = s.contact_rate if self.provider == firm.index else s.prospect_rate
-            if draw.random() < rate / 365.0:
-                self.contacted[firm.index] = True
-                self.load += contacts.load_weight(b, s.channels)
+            s, mine = firm.strategy, self.provider == firm.index
+            for c, rate in enumerate(s.rates):  # every stream draws every day, so each channel keeps its own numbers
+                if streams[firm.index][c].random() < rate / 365.0 and mine:
+                    today.append((firm, c))
+                    self.load += contacts.load_weight(b, b.channel_load[c], contacts.channels_in_use(s.rates))
+            if streams[firm.index][N_CHANNELS].random() < s.prospect_rate / 365.0 and not mine:
+                today.append((firm, N_CHANNELS))
+                self.load += contacts.load_weight(b, b.channel_load[PROSPECT], 1.0)
         if self.model.streams["clutter"].random() < contacts.clutter_chance(b):
             self.load += 1.0
         burdened = contacts.burdened(self.load, self.contact_capacity)
-        for firm in self.model.firms:
-            if self.contacted[firm.index]:
-                intrusive = firm.strategy.intrusiveness
-                firm.today["contacts"] += 1
-                if not burdened:
-                    self.receive("positive", "contacts", firm.index, contacts.welcome(b, intrusive))
-                self.receive("negative", "contacts", firm.index,
-                             contacts.intrusion(b, intrusive, self.contact_tolerance, burdened), direct=True)
-                if burdened:
-                    self.stress_in += contacts.burden_stress(b, self.contact_tolerance)
-                if self.provider == firm.index:
-                    self.respond(firm)
+        for firm, c in today:
+            prospecting = c == N_CHANNELS
+            self.contacted[firm.index] = True
+            intrusive = b.channel_intrusiveness[PROSPECT if prospecting else c]
+            firm.today["contacts"] += 1
+            firm.today["prospect_contacts" if prospecting else f"contacts_{CHANNELS[c]}"] += 1
+            if not burdened:
+                self.receive("positive", "contacts", firm.index, contacts.welcome(b, intrusive))
+            self.receive("negative", "contacts", firm.index,
+                         contacts.intrusion(b, intrusive, self.contact_tolerance, burdened), direct=True)
+            if burdened:
+                self.stress_in += contacts.burden_stress(b, self.contact_tolerance)
+            if not prospecting:
+                self.respond(firm, c)
 
-    def respond(self, firm: Firm) -> None:
+    def respond(self, firm: ReferenceFirm, channel: int) -> None:
         """My provider's contact may sell me something: a cross-sell, upgrade or renewal (§7.2.1)."""
-        chance = contacts.response_chance(self.model.b, self.fit[firm.index], self.trust(firm.index), self.load,
-                                          self.contact_capacity)
+        chance = contacts.response_chance(self.model.b.channel_response[channel], self.fit[firm.index],
+                                          self.trust(firm.index), self.load, self.contact_capacity)
         if self.model.streams["response"].random() < chance:
             firm.today["contact_sales"] += 1
+            firm.today[f"sales_{CHANNELS[channel]}"] += 1
             firm.today["sales_revenue"] += firm.strategy.sale_price
 
     def answer_data_requests(self) -> None:
@@ -265,7 +276,7 @@ class Consumer(mesa.Agent):
         self.open_severity += severity
 
     # ------------------------------------------------------------------ phase 6 (called by my provider)
-    def call_support(self, firm: Firm, reached: bool) -> None:
+    def call_support(self, firm: ReferenceFirm, reached: bool) -> None:
         """My call about an open problem: a busy line, or heard, perhaps charged, perhaps resolved (§7.6)."""
         b, first_call = self.model.b, self.calls == 0
         self.calls += 1
@@ -390,7 +401,7 @@ class Consumer(mesa.Agent):
                 neighbour.heard_negative += weight
 
     # ------------------------------------------------------------------ phase 12 (called by my provider)
-    def hear_back(self, firm: Firm) -> None:
+    def hear_back(self, firm: ReferenceFirm) -> None:
         """The firm answers my complaint: evidence, a two-way exchange, relief (§7.12)."""
         b = self.model.b
         firm.today["complaints_answered"] += 1
@@ -463,19 +474,22 @@ class Consumer(mesa.Agent):
         self.model.firms[firm].today["acquired"] += 1
 
 
-def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[Firm], mesa.AgentSet]:
+def populate(model: mesa.Model, strategies: list[Strategy]) -> tuple[list[ReferenceFirm], mesa.AgentSet]:
     """Create the firm and consumer agents from `model.world` (day 0) and the per-process random streams."""
     w = model.world
     seeds = dict(zip(STREAMS, np.random.SeedSequence(model.seed).spawn(len(STREAMS)), strict=True))
     model.streams = {k: random.Random(int(seeds[k].generate_state(1, np.uint64)[0])) for k in DAILY}
+    per_firm = [random.Random(int(seq.generate_state(1, np.uint64)[0]))
+                for seq in contact_seeds(seeds["contacts"], len(strategies))]
+    model.contact_streams = [per_firm[f * (N_CHANNELS + 1): (f + 1) * (N_CHANNELS + 1)] for f in range(len(strategies))]
     model.b = w.kernel()[1]  # the behaviour and market parameters, as the compiled rules get them
     model.day = 0
     model.private_complaints, model.public_posts, model.praise_posts, model.leavers = [], [], [], []
-    firms = [Firm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
+    firms = [ReferenceFirm(model, k, name, s) for k, (name, s) in enumerate(zip(model.names, strategies, strict=True))]
     for firm in firms:
         firm.count = int(w.firm_customers[firm.index])
     model.firm_agents = AgentSet(firms, random=model.random)
-    consumers = AgentSet([Consumer(model, n, w) for n in range(w.n)], random=model.random)
+    consumers = AgentSet([ReferenceConsumer(model, n, w) for n in range(w.n)], random=model.random)
     people = list(consumers)
     for c in people:
         c.neighbours = [people[k] for k in w.adj.indices[w.adj.indptr[c.index]: w.adj.indptr[c.index + 1]]]

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from relsim.world import N_ANSWERED, N_REACHED, World
+from .world import N_ANSWERED, N_REACHED, World
 
 
 @njit(cache=True, inline="always")

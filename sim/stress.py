@@ -15,7 +15,7 @@ import math
 
 from numba import njit
 
-from relsim.world import World
+from .world import World
 
 
 @njit(cache=True, inline="always")

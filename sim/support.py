@@ -49,13 +49,13 @@ import math
 import numpy as np
 from numba import njit
 
-from relsim.fees import deterrent_of, fee_of, unfairness
-from relsim.numerics import normal_quantile
-from relsim.rand import NEVER, exponential, geometric, uniform
-from relsim.trust import trust_of
-from relsim.world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
-                          QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
-                          UNRESOLVED, UNRESOLVED_END, USAGE, World, add, add_to, end_episode, ledger_of)
+from .fees import deterrent_of, fee_of, unfairness
+from .numerics import normal_quantile
+from .rand import NEVER, exponential, geometric, uniform
+from .trust import trust_of
+from .world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
+                    QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
+                    UNRESOLVED, UNRESOLVED_END, USAGE, World, add, add_to, end_episode, ledger_of)
 
 #: Time constant (days) of the firm's forecast of its callers: a week, the usual planning cycle of a
 #: call centre's staffing (Gans, Koole & Mandelbaum 2003).

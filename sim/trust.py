@@ -13,7 +13,7 @@ down more than up, and rebuilding after a failure takes longer than the loss (Sl
 Today's evidence. Every piece of evidence about firm f goes to consumer n's E+ or E-; it also counts
 in f's ledger (by sign and cause, docs/SCHEMA.md) if n is f's customer, and in n's D+ or D- (which
 drive voice, sim/voice.py) if it is moreover n's own, direct experience with f (`routes`; written by
-sim/world.py:add and by the reference engine's Consumer.receive).
+sim/world.py:add and by the reference engine's ReferenceConsumer.receive).
 
 This module is a leaf: sim/world.py uses its rules, and it imports nothing of the model's.
 """
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from numba import njit
 
 if TYPE_CHECKING:
-    from relsim.world import World
+    from .world import World
 
 
 @njit(cache=True, inline="always")

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.assortment import _cut_assortment
-from relsim.churn import _acquire, _churn
-from relsim.contacts import _contact, _request_data
-from relsim.economics import _account
-from relsim.fees import _charge_nuisance_fees
-from relsim.intimacy import _update_intimacy
-from relsim.listening import _listen
-from relsim.recorder import Recorder, _log, _record, log_room
-from relsim.stress import _update_stress
-from relsim.support import _experience_problems, _progress_problems, _seek_support, _use
-from relsim.trust import _update_trust
-from relsim.voice import _voice
-from relsim.word_of_mouth import _word_of_mouth
-from relsim.world import World, _begin_day
+from .assortment import _cut_assortment
+from .churn import _acquire, _churn
+from .contacts import _contact, _request_data
+from .economics import _account
+from .fees import _charge_nuisance_fees
+from .intimacy import _update_intimacy
+from .listening import _listen
+from .recorder import Recorder, _log, _record, log_room
+from .stress import _update_stress
+from .support import _experience_problems, _progress_problems, _seek_support, _use
+from .trust import _update_trust
+from .voice import _voice
+from .word_of_mouth import _word_of_mouth
+from .world import World, _begin_day
 
 
 def day(w: World, recorder: Recorder) -> None:
@@ -38,7 +38,7 @@ def days(w: World, recorder: Recorder, n: int, loop=None, args: tuple = ()) -> i
     than `n` only when the episode log must grow first: call again). The same days as `n` calls of `day`.
 
     `loop` (default `_days`) is a compiled function with `_days`'s arguments and then `args`, that runs the days
-    and may observe each, e.g. experiments/patterns.py's battery; it runs each day by calling `_days(..., 1)`
+    and may observe each, e.g. experiments/inference/battery.py's; it runs each day by calling `_days(..., 1)`
     (which returns 0, running nothing, when the log is full) and returns the days it ran.
     """
     first = w.day + 1

@@ -38,11 +38,11 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.fees import call_fee, deterrent
-from relsim.numerics import exp
-from relsim.rand import exponential
-from relsim.trust import beta_mean, prior
-from relsim.world import E_PRAISE, E_PRIVATE, E_PUBLIC, N_PRAISE, N_PRIVATE, N_PUBLIC, R_VOICE, World
+from .fees import call_fee, deterrent
+from .numerics import exp
+from .rand import exponential
+from .trust import beta_mean, prior
+from .world import E_PRAISE, E_PRIVATE, E_PUBLIC, N_PRAISE, N_PRIVATE, N_PUBLIC, R_VOICE, World
 
 
 @njit(cache=True, inline="always")

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from relsim.trust import routes
-from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, ledger_of
+from .trust import routes
+from .world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, ledger_of
 
 
 @njit(cache=True, inline="always")

@@ -25,10 +25,10 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.experimental import structref
 
-from relsim.params import Behaviour, Market, Strategy
-from relsim.population import Traits, build_network, draw_traits
-from relsim.rand import NEVER, exponential, seed_streams
-from relsim.trust import beta_mean, initial_range, prior, routes
+from .params import CHANNELS, PROSPECTING, Behaviour, Channel, ConfigError, Market, Strategy
+from .population import TRAITS, Traits, build_network, draw_traits
+from .rand import NEVER, exponential, seed_streams
+from .trust import beta_mean, initial_range, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
 #: uniform draws are used at day 0 (NumPy generators); the others drive the daily events.
@@ -47,12 +47,23 @@ CAUSE = {c: k for k, c in enumerate(CAUSES)}
  ASSORTMENT, SPIN, ANSWERED, WORD_OF_MOUTH, EXIT_TALK) = range(len(CAUSES))
 NEGATIVE, POSITIVE = 0, 1
 
-#: Per-firm daily counters, reset each morning (docs/SCHEMA.md, runs.parquet).
+#: The outbound channels (sim/params.py): channel c of a firm is `CHANNELS[c]`; prospecting goes by PROSPECT.
+N_CHANNELS = len(CHANNELS)
+PROSPECT = CHANNELS.index(PROSPECTING)
+
+#: Per-firm daily counters, reset each morning (docs/SCHEMA.md, runs.parquet). The per-channel ones count
+#: contacts to the firm's customers and the sales they bring, channel by channel; `prospect_contacts` the
+#: acquisition contacts to prospects (contacts = their sum).
 COUNTERS = ("acquired", "churned", "contacts", "problems", "tickets", "tickets_reached", "tickets_resolved",
             "fees", "complaints_private", "complaints_public", "posts_positive", "complaints_answered",
-            "revenue", "cost", "staffed", "contact_sales", "sales_revenue", "spend")
+            "revenue", "cost", "staffed", "contact_sales", "sales_revenue", "spend",
+            *(f"contacts_{c}" for c in CHANNELS), "prospect_contacts", *(f"sales_{c}" for c in CHANNELS))
 (N_ACQUIRED, N_CHURNED, N_CONTACTS, N_PROBLEMS, N_TICKETS, N_REACHED, N_RESOLVED, N_FEES, N_PRIVATE, N_PUBLIC,
- N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED, N_SALES, N_SALES_REVENUE, N_SPEND) = range(len(COUNTERS))
+ N_PRAISE, N_ANSWERED, N_REVENUE, N_COST, N_STAFFED, N_SALES, N_SALES_REVENUE, N_SPEND) = range(18)
+#: Row of channel c's contacts to customers (N_CHANNEL_CONTACTS + c) and sales (N_CHANNEL_SALES + c).
+N_CHANNEL_CONTACTS = COUNTERS.index(f"contacts_{CHANNELS[0]}")
+N_PROSPECT_CONTACTS = COUNTERS.index("prospect_contacts")
+N_CHANNEL_SALES = COUNTERS.index(f"sales_{CHANNELS[0]}")
 
 #: Today's event lists handed from one phase to the next (counts in `World.n_events`).
 E_PRIVATE, E_PUBLIC, E_PRAISE, E_DEFECTIONS, E_EPISODES = range(5)
@@ -65,10 +76,6 @@ QUICK, RESOLVED_LATER, UNRESOLVED_END, SILENT = range(len(EPISODE_OUTCOMES))
 
 _F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
 _B2, _U2 = types.boolean[:, ::1], types.uint64[:, ::1]
-
-TRAITS = ("churn_propensity", "contact_capacity", "contact_tolerance", "price_sensitivity", "support_seeking",
-          "voice_propensity", "public_voice", "problem_proneness", "patience", "spin_detection", "assortment_rank",
-          "spin_seen")
 
 #: Arrays of the state tuple that the World holds as attributes of the same name.
 ARRAYS = (
@@ -121,24 +128,31 @@ class Firms(structref.StructRefProxy):
 
 
 STATE_FIELDS = (*ARRAYS, *TRAITS, "adj_ptr", "adj_idx")
-FIRM_FIELDS = tuple(f.name for f in dataclasses.fields(Strategy))
+#: The firms' strategies: one array per Strategy field, and `channel_rate` (firm x channel, the rates in
+#: the order of CHANNELS) so that the rules can loop over channels.
+FIRM_FIELDS = (*(f.name for f in dataclasses.fields(Strategy)), "channel_rate")
 STATE_TYPE = StateType([(k, TYPES.get(k, _F1)) for k in STATE_FIELDS])
-FIRMS_TYPE = FirmsType([(k, _F1) for k in FIRM_FIELDS])
+FIRMS_TYPE = FirmsType([(k, _F2 if k == "channel_rate" else _F1) for k in FIRM_FIELDS])
 structref.define_boxing(StateType, State)
 structref.define_boxing(FirmsType, Firms)
 _StateTuple = namedtuple("_StateTuple", STATE_FIELDS)
 _FirmsTuple = namedtuple("_FirmsTuple", FIRM_FIELDS)
+#: The behaviour and market parameters the rules get (`b`): every Behaviour field, a few market fields, and
+#: the channel table as one tuple per Channel field, in the order of CHANNELS (`b.channel_cost[c]`, ...).
+CHANNEL_FIELDS = tuple(f"channel_{f.name}" for f in dataclasses.fields(Channel))
 Params = namedtuple("Params", (*(f.name for f in dataclasses.fields(Behaviour)), "reference_price",
-                               "discount_rate", "shock_share", "shock_severity", "shock_firm"))
+                               "discount_rate", "shock_share", "shock_severity", "shock_firm", *CHANNEL_FIELDS))
 
 
 class FirmArrays:
-    """The firms' strategies as arrays: `fa.contact_rate[f]` is firm f's contact rate."""
+    """The firms' strategies as arrays: `fa.mail_rate[f]` is firm f's mail rate, `fa.channel_rate[f, c]` its rate
+    in channel c (of CHANNELS)."""
 
     def __init__(self, strategies: list[Strategy]):
         self.strategies = strategies
         for f in dataclasses.fields(Strategy):
             setattr(self, f.name, np.array([getattr(s, f.name) for s in strategies], dtype=float))
+        self.channel_rate = np.array([s.rates for s in strategies], dtype=float).reshape(len(strategies), N_CHANNELS)
 
 
 class World:
@@ -169,7 +183,8 @@ class World:
             b = Params(**{k: float(v) for k, v in dataclasses.asdict(m.behaviour).items()},
                        reference_price=float(m.reference_price), discount_rate=float(m.discount_rate),
                        shock_share=float(m.shock.share),
-                       shock_severity=float(m.shock.severity), shock_firm=float(m.shock.firm))
+                       shock_severity=float(m.shock.severity), shock_firm=float(m.shock.firm),
+                       **channel_table(m))
             fa = _pack_firms(_FirmsTuple(*(np.ascontiguousarray(getattr(self.firms, k), dtype=float)
                                            for k in FIRM_FIELDS)))
             object.__setattr__(self, "_packed", (s, b, fa))
@@ -275,6 +290,20 @@ class World:
                   np.asarray(firms, dtype=np.int64), amount, direct)
 
 
+def channel_table(market: Market) -> dict[str, tuple[float, ...]]:
+    """The market's channels as the rules get them: `channel_cost` = (mail's cost, email's, phone's), ..."""
+    return {f"channel_{f.name}": tuple(float(getattr(market.channels.of(c), f.name)) for c in CHANNELS)
+            for f in dataclasses.fields(Channel)}
+
+
+def contact_seeds(contacts: np.random.SeedSequence, n_firms: int) -> list[np.random.SeedSequence]:
+    """The seeds of the firms' contact streams, firm by firm: one per channel (to its customers), then one
+    for prospecting; stream f (N_CHANNELS + 1) + c is firm f's channel c (c = N_CHANNELS: prospecting). Each
+    (firm, channel) has its own stream, so changing one channel's rate leaves the other channels' contacts
+    as they were (common random numbers). Both engines seed their contact streams from these."""
+    return [child for firm in contacts.spawn(n_firms) for child in firm.spawn(N_CHANNELS + 1)]
+
+
 @njit(cache=True, inline="always")
 def ledger_of(s: State) -> tuple:
     """The arrays `add` writes, read from the state once: a phase's loop passes them to `add_to` (each read
@@ -372,7 +401,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     key = (seed.entropy, seed.spawn_key)
     if like is not None:
         if like.market != market or like.n_firms != len(strategies) or like.seed_key != key or like.day != 0:
-            raise ValueError("like: expected the day 0 of a world with the same market, seed and number of firms")
+            raise ConfigError("like: expected the day 0 of a world with the same market, seed and number of firms")
         w = like.copy()
         _set_firms(w, strategies)
         return w
@@ -420,11 +449,11 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.episode_start = np.full(n, -1, dtype=np.int64)  # the day the consumer's open problem began
     w.episode_buf, w.episode_firm, w.episode_outcome = (np.zeros(n, dtype=np.int64) for _ in range(3))
     w.observe = np.zeros(1, dtype=bool)  # log problem episodes (RelationshipModel(record_episodes=True))
-    w.pairs = np.zeros(n * n_firms, dtype=np.int64)
+    w.pairs = np.zeros(n * (n_firms + N_CHANNELS), dtype=np.int64)  # today's contacts, or the queue's callers
     w.clock = np.zeros(1, dtype=np.int64)  # today's day
     w.problem_cap = np.full(1, -1.0)  # the problem rate the problem clocks were drawn for (sim/support.py)
     w.streams = seed_streams([child[k] for k in DAILY])
-    w.contact_streams = seed_streams(child["contacts"].spawn(n_firms))
+    w.contact_streams = seed_streams(contact_seeds(child["contacts"], n_firms))
     # residual hazards (Exp(1) thresholds, sim/rand.py), drawn for every consumer in index order so
     # that each consumer's first complaint, post, departure and joining are paired across strategies
     w.private_clock, w.public_clock, w.praise_clock = (_exponentials(w.streams[R_VOICE], n) for _ in range(3))

@@ -1,5 +1,11 @@
 """Shared helpers for the mechanism and property tests.
 
+A mechanism test (tests/test_<module>.py, one file per module of sim/) shows the direction of its
+mechanism's rules on a tiny hand-set population: it builds a World, hand-sets the state the mechanism
+reads, calls the phase function(s), and compares two settings on the same seed; or it runs a short
+RelationshipModel with the other mechanisms switched off (`FROZEN`: nobody churns or joins). None
+asserts which strategy wins overall: the paradox must emerge, never be written into a test.
+
 `make_world` builds a tiny World through sim.world.create_world (the same path the model takes),
 then lets a test hand-set who is a customer of whom and any trait or state array; a test calls the
 individual phase functions (sim/contacts.py, sim/support.py, ...) on it. `small_model` builds a
@@ -21,8 +27,15 @@ import numpy as np
 import pandas as pd
 
 from relsim.model import RelationshipModel
-from relsim.params import Behaviour, Dist, Market, Network, Population, Strategy, build
+from relsim.params import CHANNELS, Behaviour, Channels, Dist, Market, Network, Population, Strategy, build
 from relsim.world import CAUSE, World, create_world
+
+
+#: Behaviour in which nobody churns or joins: the same customers in every arm, so arms differ only by the
+#: mechanism under test.
+FROZEN = {"base_churn": 0.0, "acquisition_rate": 0.0}
+#: A firm that contacts its customers by mail only (the other channels' rates 0).
+MAIL_ONLY = {"email_rate": 0.0, "phone_rate": 0.0}
 
 
 def const(value: float) -> Dist:
@@ -39,12 +52,26 @@ def strategy(base: Strategy | Mapping[str, Any] | None = None, **fields) -> Stra
     return build(Strategy, data, "strategy")
 
 
+def channel_table(base: Channels | None = None, **channels: Mapping[str, Any]) -> Channels:
+    """The market's channel table (default: Market's), with fields of named channels overridden, e.g.
+    `channel_table(mail={"intrusiveness": 0.0}, phone={"load": 1.0})`; `every={...}` overrides every channel."""
+    base = base or Channels()
+    every = channels.pop("every", {})
+    return build(Channels, {c: {**dataclasses.asdict(base.of(c)), **every, **channels.get(c, {})} for c in CHANNELS},
+                 "market.channels")
+
+
+#: Channels that add no intrusion evidence (so a contact's evidence is welcome or burden only).
+GENTLE = channel_table(every={"intrusiveness": 0.0})
+
+
 def make_market(consumers: int = 500, n_firms: int = 1, *, behaviour: Mapping[str, Any] | None = None,
                 population: Mapping[str, Any] | None = None, network: str = "none", degree: int = 10,
                 rewire: float = 0.1, penetration: float = 1.0, **market_fields) -> Market:
     """A Market with `n_firms - 1` rivals; behaviour and population given as field overrides.
 
-    A population value may be a Dist or a number (a constant trait).
+    A population value may be a Dist or a number (a constant trait). `channels=` takes a Channels table
+    (`channel_table(...)`).
     """
     pop = {k: (v if isinstance(v, Dist) else const(v)) for k, v in (population or {}).items()}
     return Market(consumers=consumers, rivals=["middle"] * (n_firms - 1), initial_penetration=penetration,

@@ -1,4 +1,4 @@
-"""Bayesian calibration (experiments/abc.py, experiments/patterns.py): the battery measures what the
+"""Bayesian calibration (experiments/inference/abc_smc.py, patterns.py, battery.py): the battery measures what the
 patterns say, the inference is reproducible whichever map runs it, and its intervals cover the truth."""
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from relsim.experiments import abc
-from relsim.experiments.patterns import PARAMS, PATTERNS, Param, Pattern, make_battery, measure, misses
+from relsim.experiments.inference import abc_smc as abc
+from relsim.experiments.inference.battery import make_battery, measure
+from relsim.experiments.inference.patterns import PATTERNS, Pattern, misses
+from relsim.experiments.inference.space import PARAMS, Param
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -77,7 +79,7 @@ def test_every_calibrated_parameter_has_a_prior_around_its_hand_set_value() -> N
 def test_tolerances_widen_for_a_smaller_battery_as_its_seed_noise_does() -> None:
     """A statistic's seed noise shrinks as 1/sqrt(consumers): a battery of 300 gets tolerances sqrt(5) wider than
     the 1,500 they were measured at; a larger battery keeps them (the sources' own precision stays)."""
-    from relsim.experiments.patterns import SCALE_CONSUMERS
+    from relsim.experiments.inference.patterns import SCALE_CONSUMERS
 
     small, same, large = (abc.default_targets(consumers=n) for n in (SCALE_CONSUMERS // 5, SCALE_CONSUMERS, 6000))
     for key, pattern in PATTERNS.items():
@@ -178,7 +180,7 @@ def _posterior_csv(path, rows=None):
 
 
 def test_posterior_draws_set_the_calibrated_parameters_in_every_cell(tmp_path) -> None:
-    from relsim.experiments.config import load
+    from relsim.experiments.plumbing.config import load
 
     path = _posterior_csv(tmp_path / "posterior.csv")
     spec = load(["posterior=4", f"posterior_file={path}", "seeds=3"])
@@ -202,7 +204,7 @@ def test_posterior_draws_set_the_calibrated_parameters_in_every_cell(tmp_path) -
     (None, ["posterior=2", "seeds=[1000000]"], "below 1,000,000"),
 ])
 def test_bad_posterior_input_is_one_clear_error(tmp_path, rows, args, needle) -> None:
-    from relsim.experiments.config import load
+    from relsim.experiments.plumbing.config import load
     from relsim.params import ConfigError
 
     path = _posterior_csv(tmp_path / "p.csv", rows)
@@ -226,7 +228,7 @@ def test_relsim_on_posterior_draws_separates_parameter_uncertainty_from_seed_noi
     assert "posterior draws" in result.stdout and "parameter uncertainty is" in result.stdout
     # which draw a replicate ran is in its seed: the draw with 4 times the voice scale complains more
     spec_draws = [0.1, 0.4]  # voice_scale of draws 0 and 1 as resampled: read them back from the config path
-    from relsim.experiments.config import load
+    from relsim.experiments.plumbing.config import load
 
     draws = load(["posterior=2", f"posterior_file={path}"]).draws
     voice = {k: d["behaviour.voice_scale"] for k, d in enumerate(draws)}
@@ -265,7 +267,7 @@ def test_the_calibrated_market_holds_its_calibrations_best_particle() -> None:
 
     import pandas as pd
 
-    from relsim.experiments.config import CONFIG_DIR, load
+    from relsim.experiments.plumbing.config import CONFIG_DIR, load
 
     report = json.loads((Path(__file__).resolve().parent.parent / "docs" / "calibration" / "calibrated"
                          / "calibration.json").read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ import yaml
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from plotly.graph_objs import FigureWidget
 
-from relsim.experiments import config
+from relsim.experiments.plumbing import config
 from relsim.experiments.app import charts, layout, lesson, live, network, server
 from relsim.experiments.app.lesson import LESSON, NONE, LessonModel, LessonState, new_captions
 from relsim.model import RelationshipModel
@@ -62,14 +62,14 @@ def test_presets_and_scenarios_come_from_the_config_folders():
 def test_lesson_model_plays_the_preset_plus_scenario_plus_levers():
     one_way = preset("one_way")
     plain = LessonModel(preset="one_way", what_if=NONE, consumers=300, rng=3)
-    assert plain.firms[0].strategy.contact_rate == one_way["contact_rate"]
+    assert plain.firms[0].strategy.mail_rate == one_way["mail_rate"]
     assert plain.firms[0].strategy.listening == one_way["listening"]
     decay = LessonModel(preset="one_way", what_if=LESSON, consumers=300, rng=3)
-    assert decay.firms[0].strategy.contact_rate == lesson.LESSON_FOCAL["contact_rate"]
-    assert decay.firms[0].strategy.intrusiveness == one_way["intrusiveness"]
+    assert decay.firms[0].strategy.mail_rate == lesson.LESSON_FOCAL["mail_rate"]
+    assert decay.firms[0].strategy.phone_rate == one_way["phone_rate"]
     by_hand = LessonModel(preset="reciprocal", what_if=LESSON, consumers=300, rng=3, listening=0.1)
     assert by_hand.firms[0].strategy.listening == 0.1
-    assert by_hand.firms[0].strategy.resolution_quality == preset("reciprocal")["resolution_quality"]
+    assert by_hand.firms[0].strategy.inbound_capacity == preset("reciprocal")["inbound_capacity"]
     assert by_hand.world.firms.listening[0] == 0.1
     # the same seed gives the same consumers whatever the strategy (common random numbers)
     assert np.array_equal(plain.world.traits.contact_capacity, by_hand.world.traits.contact_capacity)
@@ -81,7 +81,7 @@ def test_scenario_files_change_the_focal_firm_and_the_market(tmp_path, monkeypat
     shutil.rmtree(configs / "scenario")
     (configs / "scenario").mkdir()
     (configs / "scenario" / "crisis.yaml").write_text(
-        "# @package scenario.crisis\ndescription: a test crisis\nset: {listening: 0.9}\nscale: {contact_rate: 0.5}\n"
+        "# @package scenario.crisis\ndescription: a test crisis\nset: {listening: 0.9}\nscale: {mail_rate: 0.5}\n"
         "market: {shock: {day: 5, share: 0.2}}\ncontrasts: {deaf: {set: {listening: 0.0}}}\n")
     monkeypatch.setattr(config, "CONFIG_DIR", configs)  # the one loader reads the configs from here
     lesson._scenario_files.cache_clear()
@@ -89,7 +89,7 @@ def test_scenario_files_change_the_focal_firm_and_the_market(tmp_path, monkeypat
     assert lesson.what_ifs() == [NONE, LESSON, "crisis", "crisis:deaf"]
     model = LessonModel(preset="one_way", what_if="crisis", consumers=300, rng=1)
     assert model.firms[0].strategy.listening == 0.9
-    assert model.firms[0].strategy.contact_rate == preset("one_way")["contact_rate"] * 0.5
+    assert model.firms[0].strategy.mail_rate == preset("one_way")["mail_rate"] * 0.5
     assert model.market.shock.day == 5 and model.market.shock.share == 0.2
     assert LessonModel(preset="one_way", what_if="crisis:deaf", consumers=300).firms[0].strategy.listening == 0.0
 
@@ -105,10 +105,11 @@ def test_levers_act_on_the_running_model_from_the_next_day():
     model = run(LessonModel(consumers=1000, rng=2), 20)
     contacts = model.recorder.values[:, 0, list(COLUMNS).index("contacts")]
     before = contacts[10:20].mean()
-    model.set_levers({"contact_rate": 0.0})
-    assert model.firms[0].strategy.contact_rate == 0.0 and model.world.firms.contact_rate[0] == 0.0
-    assert model.firms[0].strategy.channels == preset("one_way")["channels"]  # the rest of the strategy stays
-    assert model.captions[-1].kind == "levers" and "contact rate 156 → 0" in model.captions[-1].text
+    model.set_levers({"mail_rate": 0.0, "phone_rate": 0.0})
+    assert model.firms[0].strategy.mail_rate == 0.0 and model.world.firms.mail_rate[0] == 0.0
+    assert model.firms[0].strategy.listening == preset("one_way")["listening"]  # the rest of the strategy stays
+    assert model.captions[-1].kind == "levers" and "mail rate 156 → 0" in model.captions[-1].text
+    assert "phone rate 12 → 0" in model.captions[-1].text
     run(model, 10)
     assert contacts[20:30].mean() < before / 3  # only prospects are contacted now
     model.set_levers({})  # back to the preset + scenario
@@ -118,9 +119,9 @@ def test_levers_act_on_the_running_model_from_the_next_day():
 def test_dragging_a_slider_leaves_one_caption_per_day():
     model = run(LessonModel(consumers=300, rng=2), 3)
     for value in (150.0, 120.0, 90.0):
-        model.set_levers({"contact_rate": value})
+        model.set_levers({"mail_rate": value})
     levers = [c for c in model.captions if c.kind == "levers"]
-    assert len(levers) == 1 and "contact rate 156 → 90" in levers[0].text
+    assert len(levers) == 1 and "mail rate 156 → 90" in levers[0].text
 
 
 def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_captioned():
@@ -131,9 +132,9 @@ def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_capt
     assert learned and all(c.day in (30, 60, 90) for c in learned)  # a decision ends each month
     assert "The firm learns" in learned[-1].text
     spec = charts.levers_figure(model)
-    assert [t["name"] for t in spec["data"]] == ["contact rate (a year)", "support capacity (a day per 1,000)",
-                                                 "support fee"]
-    assert len(set(spec["data"][0]["y"])) > 1  # the contact rate the bandit tried changed over the months
+    assert [t["name"] for t in spec["data"]] == ["mail (a year)", "calls (a year)",
+                                                 "support capacity (a day per 1,000)", "support fee"]
+    assert len(set(spec["data"][0]["y"])) > 1  # the mail rate the bandit tried changed over the months
     assert "learning" in spec["layout"]["title"]["text"]
     still = run(LessonModel(consumers=300, rng=2), 95)  # without learning the levers stay as set
     assert not still.learners and len(set(charts.levers_figure(still)["data"][0]["y"])) == 1
@@ -244,8 +245,8 @@ def test_page_renders_the_charts_and_the_lesson(page_model):
     assert rc.find(vw.Html, class_="relsim-day").widget.children == ["Day 0: press Step or ▶ (Play) in the sidebar."]
     texts = ["".join(map(str, w.children)) for w in rc.find(vw.Html).widgets]
     intro = next(t for t in texts if t.startswith(f"Lesson: {LESSON}."))
-    rate, channels = lesson.LESSON_FOCAL["contact_rate"], preset("one_way")["channels"]
-    assert f"{rate:g} times a year over {channels} channels" in intro
+    mail, calls = lesson.LESSON_FOCAL["mail_rate"], preset("one_way")["phone_rate"]
+    assert f"sends each customer {mail:g} pieces of mail and {calls:g} calls a year" in intro
 
 
 def test_step_button_advances_the_model_and_the_charts(page_model):
@@ -298,20 +299,20 @@ def test_lever_slider_reaches_the_running_model_and_survives_reset(page_model):
     overrides = solara.reactive({})
     _, rc = solara.render(layout.LeverCard(page_model, overrides), handle_error=False)
     run(page_model.value, 5)
-    labels = rc.find(vw.Html, class_="relsim-lever-contact_rate").widget
-    assert labels.children == ["Contact rate: 156 contacts per customer a year"]
+    labels = rc.find(vw.Html, class_="relsim-lever-mail_rate").widget
+    assert labels.children == ["Mail: 156 pieces per customer a year"]
     sliders = rc.find(vw.Slider).widgets
     assert len(sliders) == len(lesson.LEVERS)
-    sliders[0].v_model = 40  # contact rate, as a user drags it
+    sliders[0].v_model = 40  # mail, as a user drags it
     model = page_model.value
-    assert model.firms[0].strategy.contact_rate == 40 and model.world.firms.contact_rate[0] == 40
-    assert model.levers == {"contact_rate": 40}
+    assert model.firms[0].strategy.mail_rate == 40 and model.world.firms.mail_rate[0] == 40
+    assert model.levers == {"mail_rate": 40}
     sliders[lesson.LEVERS.index("listening")].v_model = 0.6
-    assert model.firms[0].strategy.listening == 0.6 and model.firms[0].strategy.contact_rate == 40
-    assert rc.find(vw.Html, class_="relsim-lever-contact_rate").widget.children == [
-        "Contact rate: 40 contacts per customer a year"]
+    assert model.firms[0].strategy.listening == 0.6 and model.firms[0].strategy.mail_rate == 40
+    assert rc.find(vw.Html, class_="relsim-lever-mail_rate").widget.children == [
+        "Mail: 40 pieces per customer a year"]
     page_model.value = LessonModel(consumers=1000, rng=2)  # what Reset does
-    assert page_model.value.firms[0].strategy.contact_rate == 40
+    assert page_model.value.firms[0].strategy.mail_rate == 40
     assert page_model.value.firms[0].strategy.listening == 0.6
     rc.find(vw.Btn, children=["Back to the preset's values"]).widget.click()
     assert page_model.value.firms[0].strategy == page_model.value.base_focal

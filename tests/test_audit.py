@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from relsim.analysis.audit import MECHANISMS
-from relsim.experiments.config import load, options
-from relsim.experiments.runner import simulate
+from relsim.experiments.plumbing.config import load, options
+from relsim.experiments.plumbing.runner import simulate
 from relsim.params import LEVERS
 from relsim.support import resolution
 
@@ -127,8 +127,8 @@ def test_service_recovery_off_makes_a_resolution_the_same_at_any_call() -> None:
 
 def test_audit_command_writes_one_row_per_switch_off_and_arm(tmp_path: Path) -> None:
     out, doc = tmp_path / "run", tmp_path / "AUDIT.md"
-    result = subprocess.run([sys.executable, "-m", "relsim.experiments.audit", "--out", str(out), "--doc", str(doc),
-                             "seeds=2", "days=60", "market.consumers=200", "progress=false"],
+    result = subprocess.run([sys.executable, "-m", "relsim.experiments.commands.audit_mechanisms", "--out", str(out),
+                             "--doc", str(doc), "seeds=2", "days=60", "market.consumers=200", "progress=false"],
                             check=False, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out / "audit.csv")
@@ -140,5 +140,5 @@ def test_audit_command_writes_one_row_per_switch_off_and_arm(tmp_path: Path) -> 
     bounds = [c for c in table.columns if c.endswith(("_ci_low", "_ci_high", "_effect"))]
     assert len(bounds) >= 9 and all(math.isfinite(x) for x in table[bounds].to_numpy().ravel())
     text = doc.read_text(encoding="utf-8")
-    assert "python -m relsim.experiments.audit" in text and "seeds=2" in text
+    assert "relsim-audit" in text and "seeds=2" in text
     assert text.count("| `off_") == len(MECHANISMS) * len(arms)

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from relsim.experiments.config import load
+from relsim.experiments.plumbing.config import load
 from relsim.model import RelationshipModel
-from relsim.params import Policy
+from relsim.params import ConfigError, Policy
 from relsim.world import STATE_FIELDS
 
 
@@ -86,15 +86,24 @@ def test_run_gives_exactly_the_days_of_stepping_one_at_a_time(case):
         assert len(batched.datacollector.get_model_vars_dataframe()) == batched.days
 
 
-def test_advance_in_uneven_pieces_and_past_the_horizon_gives_the_same_days():
+def test_advance_in_uneven_pieces_gives_the_same_days_and_refuses_days_past_the_horizon():
     pieces = _model(("scenario=sku_cut",), record_episodes=True, days=300)
-    for k in (1, 7, 172, 3, 200):  # 383 days: past the horizon of 300, as 383 calls of step would
+    for k in (1, 7, 0, 172, 3, 117):  # 300 days, up to the horizon
         pieces.advance(k)
     stepped = _model(("scenario=sku_cut",), record_episodes=True, days=300)
-    for _ in range(383):
+    for _ in range(300):
         stepped.step()
-    assert pieces.world.day == 383 and not pieces.running
+    assert pieces.world.day == 300 and not pieces.running
     _assert_same(_state(pieces), _state(stepped))
+    with pytest.raises(ConfigError, match="horizon"):  # as step refuses a day beyond it
+        stepped.step()
+    with pytest.raises(ConfigError, match="0 days left to its horizon"):
+        pieces.advance(1)
+    early = _model(days=50)
+    for bad in (51, -1, 2.0, True):
+        with pytest.raises(ConfigError, match="advance: days="):
+            early.advance(bad)
+    assert early.world.day == 0
 
 
 class _Intervention:
@@ -104,7 +113,7 @@ class _Intervention:
         self.model = model
 
     def fire(self):
-        self.model.set_strategy(0, contact_rate=150.0, problem_rate=2.0)
+        self.model.set_strategy(0, mail_rate=150.0, problem_rate=2.0)
 
 
 def test_an_event_scheduled_on_the_model_fires_before_its_day_in_both():
@@ -116,7 +125,7 @@ def test_an_event_scheduled_on_the_model_fires_before_its_day_in_both():
         model.schedule_event(hook.fire, at=200)  # on a whole day: after that day's step, in both
         runs.append(_state(model.run() if batched else _stepped(model)))
     _assert_same(*runs)
-    levers = runs[0]["runs"].query("firm == 0")[["day", "contact_rate"]].set_index("day")["contact_rate"]
+    levers = runs[0]["runs"].query("firm == 0")[["day", "mail_rate"]].set_index("day")["mail_rate"]
     assert levers[123] != 150.0 and levers[124] == 150.0
 
 
@@ -141,20 +150,21 @@ def test_a_learning_firm_decides_on_the_same_days_with_stretches():
 def test_the_battery_observes_its_day_stepped_run_in_compiled_code_as_python_did():
     """The day-stepped run's observations (contagion exposure, posts, satisfaction, who stayed) made in the compiled
     loop equal those made in Python after each `step`, as measure() made them before issue 28."""
-    from relsim.experiments import patterns
+    from relsim.experiments.inference import battery as bat
+    from relsim.experiments.inference import observers
 
-    battery = patterns.make_battery(300)
+    battery = bat.make_battery(300)
     market = battery.market
     days, first, final = 500, 100, 400
-    compiled = patterns._model(battery, market, 11, days, record_episodes=True)
+    compiled = bat._model(battery, market, 11, days, record_episodes=True)
     w = compiled.world
-    tracker = patterns.ContagionTracker(w, days)
+    tracker = observers.ContagionTracker(w, days)
     neg, pos, satisfaction, stayed = np.zeros(w.n), np.zeros(w.n), np.zeros(w.n), np.ones(w.n, dtype=bool)
-    compiled.advance(days, patterns._observed_days, (*tracker.arrays(), first, final, neg, pos, satisfaction, stayed))
+    compiled.advance(days, bat._observed_days, (*tracker.arrays(), first, final, neg, pos, satisfaction, stayed))
 
-    python = patterns._model(battery, market, 11, days, record_episodes=True)
+    python = bat._model(battery, market, 11, days, record_episodes=True)
     v = python.world
-    reference = patterns.ContagionTracker(v, days)
+    reference = observers.ContagionTracker(v, days)
     neg2, pos2, satisfaction2, stayed2 = np.zeros(v.n), np.zeros(v.n), np.zeros(v.n), np.ones(v.n, dtype=bool)
     while python.running:
         reference.before(v)
@@ -174,11 +184,12 @@ def test_the_battery_observes_its_day_stepped_run_in_compiled_code_as_python_did
 
 def test_the_contagion_tracker_counts_as_its_python_definition():
     """`_contagion_day` against the tracker's definition written with NumPy (searchsorted, add.at)."""
-    from relsim.experiments import patterns
+    from relsim.experiments.inference import battery as bat
+    from relsim.experiments.inference import observers
 
     rng = np.random.default_rng(4)
-    model = patterns._model(patterns.make_battery(200), patterns.make_battery(200).market, 2, 300)
-    tracker = patterns.ContagionTracker(model.world, 300)
+    model = bat._model(bat.make_battery(200), bat.make_battery(200).market, 2, 300)
+    tracker = observers.ContagionTracker(model.world, 300)
     last, events, totals = tracker.last.copy(), tracker.events.copy(), tracker.totals.copy()
     adj = model.world.adj.tocsr()
     for day in range(1, 300):
@@ -186,7 +197,7 @@ def test_the_contagion_tracker_counts_as_its_python_definition():
         who = rng.choice(np.flatnonzero(provider >= 0), size=rng.integers(0, 4), replace=False)
         firms = np.zeros(len(who), dtype=np.int64)
         tracker._provider[:] = provider
-        patterns._contagion_day(*tracker.arrays(), who, firms, day)
+        observers._contagion_day(*tracker.arrays(), who, firms, day)
         rows = np.flatnonzero(provider >= 0)
         seen = last[rows, provider[rows]]
         level = np.where(seen < 0, 0, np.searchsorted(tracker.BINS, day - seen, side="right"))
@@ -201,27 +212,29 @@ def test_the_contagion_tracker_counts_as_its_python_definition():
 
 
 def test_the_lemons_are_spoiled_after_every_compiled_day_as_after_every_step():
-    from relsim.experiments import patterns
+    from relsim.experiments.inference import battery as bat
+    from relsim.experiments.inference import observers
 
-    battery = patterns.make_battery(300)
-    npv = patterns._lemon_npv(battery, battery.market, 7, 0.05)
-    model = patterns._model(battery, battery.market, 7, patterns.CONTACT_DAYS)
-    lemon = patterns.lemons(model.world, 0.05, 7)
-    patterns.spoil_lemons(model.world, lemon)
+    battery = bat.make_battery(300)
+    npv = bat._lemon_npv(battery, battery.market, 7, 0.05)
+    model = bat._model(battery, battery.market, 7, bat.CONTACT_DAYS)
+    lemon = observers.lemons(model.world, 0.05, 7)
+    observers.spoil_lemons(model.world, lemon)
     while model.running:
         model.step()
-        patterns.spoil_lemons(model.world, lemon)
-    assert npv == patterns._npv(model, patterns.CONTACT_DAYS)
+        observers.spoil_lemons(model.world, lemon)
+    assert npv == bat._npv(model, bat.CONTACT_DAYS)
     quiet = dataclasses.replace(battery.market, network=dataclasses.replace(battery.market.network, degree=0))
-    assert patterns._lemon_npv(battery, quiet, 7, 0.05) != patterns._lemon_npv(battery, quiet, 7, 0.0)
+    assert bat._lemon_npv(battery, quiet, 7, 0.05) != bat._lemon_npv(battery, quiet, 7, 0.0)
 
 
 def test_episode_outcomes_from_the_recorders_rows_equal_those_from_its_tables():
-    """patterns.episode_outcomes reads the recorder's integer rows; the same from its tables (as before issue 28)."""
-    from relsim.experiments import patterns
+    """observers.episode_outcomes reads the recorder's integer rows; the same from its tables (as before issue 28)."""
+    from relsim.experiments.inference import battery as bat
+    from relsim.experiments.inference import observers
 
-    battery = patterns.make_battery(400)
-    model = patterns._model(battery, battery.market, 3, 800, record_episodes=True).run()
+    battery = bat.make_battery(400)
+    model = bat._model(battery, battery.market, 3, 800, record_episodes=True).run()
     ep, left = model.recorder.episodes(), model.recorder.departures()
     ep = ep.loc[ep["start"] + 200 <= 800].reset_index(drop=True)
     order = np.lexsort((left["day"].to_numpy(), left["consumer"].to_numpy()))
@@ -232,7 +245,7 @@ def test_episode_outcomes_from_the_recorders_rows_equal_those_from_its_tables():
     left_by = (pos < len(who)) & (who[nxt] == consumer) & (when[nxt] <= start + 200)
     expected = pd.DataFrame({"consumer": consumer, "firm": ep["firm"].to_numpy(), "start": start,
                              "outcome": ep["outcome"].astype(str).to_numpy(dtype=object), "stayed": ~left_by})
-    got = patterns.episode_outcomes(model, 200, 800)
+    got = observers.episode_outcomes(model, 200, 800)
     assert len(got) > 100 and got["stayed"].any() and not got["stayed"].all()
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
 
@@ -270,10 +283,11 @@ def test_a_day_0_of_another_market_or_seed_is_refused():
 # --------------------------------------------------------------------------- the calibration's hand-off
 
 def test_a_calibration_unpickling_its_sampling_function_once_per_process_is_the_same_as_once_per_task(monkeypatch):
-    """abc.SeededMapSampler reuses a generation's unpickled sampling function across tasks (abc._unpickled): the
-    posterior is the same as with a fresh copy for every task, serial and in a pool."""
-    from relsim.experiments import abc
-    from relsim.experiments.patterns import PATTERNS, make_battery
+    """abc_smc.SeededMapSampler reuses a generation's unpickled sampling function across tasks (abc_smc._unpickled):
+    the posterior is the same as with a fresh copy for every task, serial and in a pool."""
+    from relsim.experiments.inference import abc_smc as abc
+    from relsim.experiments.inference.battery import make_battery
+    from relsim.experiments.inference.patterns import PATTERNS
 
     keys = ["behaviour.voice_scale", "behaviour.exit_talk_weight"]
     observed, scales = abc.targets_of(PATTERNS)

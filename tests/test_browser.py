@@ -118,7 +118,7 @@ def shown_trust(page) -> str:
 LOADS = int(os.environ.get("RELSIM_BROWSER_LOADS", "10"))
 #: The charts a fresh page must show: title (its start) -> number of traces.
 EXPECTED_TRACES = {"Customers per firm": 2, "Focal firm's customers": 3, "Complaints about the focal firm": 2,
-                   "Profit per day": 2, "The focal firm's levers": 3, "Consumer network": 3}
+                   "Profit per day": 2, "The focal firm's levers": 4, "Consumer network": 3}
 # each chart: its title, its x range, per trace the number of points, and how many traces the plot area shows
 DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
     title: ((gd.layout || {}).title || {}).text || '',
@@ -220,74 +220,12 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
 
             browser.route("**/*", only_loopback)
             page = browser.new_page()
-            page.goto(url, wait_until="domcontentloaded")
-            step = page.get_by_role("button", name="Step")
-            step.wait_for(timeout=60_000)
-            wait_until_drawn(page, 0)
-            charts = page.evaluate(CHARTS_JS)
-            titles = set(charts)
-            assert {"Customers per firm", "Focal firm's customers: trust, intimacy, stress"} <= titles
-            assert any(t.startswith("Consumer network") for t in titles)
-            assert all(trace["n"] == 0 for title, traces in charts.items() if not title.startswith("Consumer")
-                       for trace in traces)
-
-            # Step three times: the day, the charts and the shown trust follow
-            for day in (1, 2, 3):
-                step.click()
-                wait_for_day(page, day)
-            charts = wait_for_charts(page, 3)
-            trust3 = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
-            assert shown_trust(page) == f"{trust3:.3f}"
-
-            # Play, then pause: the model runs on by itself and the charts keep up
-            page.get_by_role("button", name="▶").click()
-            page.wait_for_function("() => parseInt((document.querySelector('.relsim-day') || {}).innerText"
-                                   ".replace('Day ', '')) >= 15", timeout=30_000)
-            page.get_by_role("button", name="❚❚").click()
-            page.get_by_role("button", name="▶").wait_for()
-            day = day_of(page)
-            while True:  # the step under way when Pause was pressed still lands
-                time.sleep(0.7)
-                if day_of(page) == day:
-                    break
-                day = day_of(page)
-            assert day >= 15
-            charts = wait_for_charts(page, day)
-            played = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
-            assert played != trust3 and shown_trust(page) == f"{played:.3f}"
-
-            # Move the contact-rate slider to 0 (it acts on the running model), then step on
-            lever = page.locator(".relsim-lever-contact_rate")
-            assert lever.inner_text().startswith("Contact rate: 156")
-            thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
-            thumb.focus()
-            page.keyboard.press("Home")
-            page.wait_for_function("() => document.querySelector('.relsim-lever-contact_rate').innerText"
-                                   ".startsWith('Contact rate: 0 ')", timeout=10_000)
-            page.wait_for_function("() => (document.querySelector('.relsim-caption') || {}).innerText"
-                                   ".includes('contact rate 156 → 0')", timeout=10_000)
+            step = _opens_with_empty_charts(page, url)
+            trust3 = _steps_three_days(page, step)
+            day = _plays_and_pauses(page, trust3)
             more = 25
-            for k in range(1, more + 1):
-                step.click()
-                wait_for_day(page, day + k)
-            charts = wait_for_charts(page, day + more)
-            after = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
-            shown = shown_trust(page)
-            assert shown == f"{after:.3f}"
-
-            # The same run in-process: the shown trust is the one with the lever change, not the one without
-            start = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
-            changed, unchanged = LessonModel(**start), LessonModel(**start)
-            for _ in range(day):
-                changed.step()
-                unchanged.step()
-            changed.set_levers({"contact_rate": 0})
-            for _ in range(more):
-                changed.step()
-                unchanged.step()
-            assert shown == f"{changed.recorder.latest('mean_trust'):.3f}"
-            assert changed.recorder.latest("mean_trust") > unchanged.recorder.latest("mean_trust")
-            assert shown != f"{unchanged.recorder.latest('mean_trust'):.3f}"
+            shown = _mail_rate_to_zero_then_steps(page, step, day, more)
+            _shows_the_run_with_the_lever_change(shown, day, more)
         finally:
             try:
                 if page is not None:
@@ -297,6 +235,89 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
     assert outside == [], f"the page asked hosts other than the app: {outside[:5]}"
     assert len(bundles) == 1, bundles  # six charts, one plotly: fetched once, not carried by each chart
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def _opens_with_empty_charts(page, url: str):
+    """A fresh page shows its controls and every chart, with no data yet; returns the Step button."""
+    page.goto(url, wait_until="domcontentloaded")
+    step = page.get_by_role("button", name="Step")
+    step.wait_for(timeout=60_000)
+    wait_until_drawn(page, 0)
+    charts = page.evaluate(CHARTS_JS)
+    titles = set(charts)
+    assert {"Customers per firm", "Focal firm's customers: trust, intimacy, stress"} <= titles
+    assert any(t.startswith("Consumer network") for t in titles)
+    assert all(trace["n"] == 0 for title, traces in charts.items() if not title.startswith("Consumer")
+               for trace in traces)
+    return step
+
+
+def _steps_three_days(page, step) -> float:
+    """Step three times: the day, the charts and the shown trust follow; returns day 3's trust."""
+    for day in (1, 2, 3):
+        step.click()
+        wait_for_day(page, day)
+    charts = wait_for_charts(page, 3)
+    trust3 = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+    assert shown_trust(page) == f"{trust3:.3f}"
+    return trust3
+
+
+def _plays_and_pauses(page, trust3: float) -> int:
+    """Play, then pause: the model runs on by itself and the charts keep up; returns the day it paused on."""
+    page.get_by_role("button", name="▶").click()
+    page.wait_for_function("() => parseInt((document.querySelector('.relsim-day') || {}).innerText"
+                           ".replace('Day ', '')) >= 15", timeout=30_000)
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for()
+    day = day_of(page)
+    while True:  # the step under way when Pause was pressed still lands
+        time.sleep(0.7)
+        if day_of(page) == day:
+            break
+        day = day_of(page)
+    assert day >= 15
+    charts = wait_for_charts(page, day)
+    played = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+    assert played != trust3 and shown_trust(page) == f"{played:.3f}"
+    return day
+
+
+def _mail_rate_to_zero_then_steps(page, step, day: int, more: int) -> str:
+    """Move the mail slider to 0 (it acts on the running model), then step `more` days; returns the trust shown."""
+    lever = page.locator(".relsim-lever-mail_rate")
+    assert lever.inner_text().startswith("Mail: 156")
+    thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
+    thumb.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("() => document.querySelector('.relsim-lever-mail_rate').innerText"
+                           ".startsWith('Mail: 0 ')", timeout=10_000)
+    page.wait_for_function("() => (document.querySelector('.relsim-caption') || {}).innerText"
+                           ".includes('mail rate 156 → 0')", timeout=10_000)
+    for k in range(1, more + 1):
+        step.click()
+        wait_for_day(page, day + k)
+    charts = wait_for_charts(page, day + more)
+    after = charts["Focal firm's customers: trust, intimacy, stress"][0]["last"]
+    shown = shown_trust(page)
+    assert shown == f"{after:.3f}"
+    return shown
+
+
+def _shows_the_run_with_the_lever_change(shown: str, day: int, more: int) -> None:
+    """The same run in-process: the shown trust is the one with the lever change, not the one without."""
+    start = {name: spec["value"] for name, spec in MODEL_PARAMS.items()}
+    changed, unchanged = LessonModel(**start), LessonModel(**start)
+    for _ in range(day):
+        changed.step()
+        unchanged.step()
+    changed.set_levers({"mail_rate": 0})
+    for _ in range(more):
+        changed.step()
+        unchanged.step()
+    assert shown == f"{changed.recorder.latest('mean_trust'):.3f}"
+    assert changed.recorder.latest("mean_trust") > unchanged.recorder.latest("mean_trust")
+    assert shown != f"{unchanged.recorder.latest('mean_trust'):.3f}"
 
 
 @pytest.mark.slow

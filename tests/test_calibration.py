@@ -1,4 +1,4 @@
-"""Calibration to an observed retention curve (experiments/calibrate.py, analysis/sbg.py).
+"""Calibration to an observed retention curve (experiments/inference/, relsim-calibrate, analysis/sbg.py).
 
 - The sBG maximum-likelihood fit recovers alpha and beta from curves it generated (exactly from the
   expected curve; within three standard errors from a sampled cohort), and Fader & Hardie's (2007)
@@ -24,9 +24,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from relsim.analysis.calibration import Curve, propensity_quantiles, rmse
 from relsim.analysis.sbg import fit_sbg, retention_rates, sbg_survival
-from relsim.experiments import calibrate as cal
-from relsim.experiments.config import CONFIG_DIR
+from relsim.experiments.commands import calibrate as command
+from relsim.experiments.inference.least_squares import DEFAULT_PARAMS, fit_abm, make_setup, simulate
+from relsim.experiments.inference.preset import PRESET_MARK
+from relsim.experiments.inference.space import CHURN_PARAMS, PARAMS
+from relsim.experiments.plumbing.config import CONFIG_DIR
+from relsim.params import Dist
 
 TRUTH = {"behaviour.base_churn": 1.0, "population.churn_propensity.sd": 1.5, "behaviour.trust_sensitivity": 6.0}
 PERIOD, K, H = 30, 8, 12  # monthly periods: fit on months 0-8, hold out 9-12
@@ -69,20 +74,20 @@ def test_sbg_retention_rises_with_tenure() -> None:
 # --------------------------------------------------------------------------- the agent-based calibration
 
 @pytest.fixture(scope="module")
-def model_curve() -> cal.Curve:
+def model_curve() -> Curve:
     """A curve the model generated with TRUTH: its own trait draws, seeds 90-93 (four, so that seed noise
     in the curve stays well inside the 15% the recovery is held to)."""
-    setup = cal.make_setup(consumers=3000, seeds=1, period_days=PERIOD)
-    shares = cal.simulate(setup, TRUTH, H, seeds=(90, 91, 92, 93), coupled=False)
-    return cal.Curve(shares=shares, cohort_size=None, source="model")
+    setup = make_setup(consumers=3000, seeds=1, period_days=PERIOD)
+    shares = simulate(setup, TRUTH, H, seeds=(90, 91, 92, 93), coupled=False)
+    return Curve(shares=shares, cohort_size=None, source="model")
 
 
 @pytest.mark.slow
-def test_abm_calibration_recovers_known_parameters(model_curve: cal.Curve) -> None:
+def test_abm_calibration_recovers_known_parameters(model_curve: Curve) -> None:
     params = ("behaviour.base_churn", "population.churn_propensity.sd")
-    setup = cal.make_setup(consumers=3000, seeds=4, period_days=PERIOD, params=params,
+    setup = make_setup(consumers=3000, seeds=4, period_days=PERIOD, params=params,
                            overrides=["market.behaviour.trust_sensitivity=6.0"])
-    fit = cal.fit_abm(model_curve, setup, K, max_evals=30)
+    fit = fit_abm(model_curve, setup, K, max_evals=30)
     for key in params:
         assert fit.values[key] == pytest.approx(TRUTH[key], rel=0.15), (key, fit.values)
         lo, hi = fit.ci[key]
@@ -90,21 +95,24 @@ def test_abm_calibration_recovers_known_parameters(model_curve: cal.Curve) -> No
 
 
 @pytest.mark.slow
-def test_abm_calibration_of_all_three_parameters_reproduces_and_projects_the_curve(model_curve: cal.Curve) -> None:
-    setup = cal.make_setup(consumers=3000, seeds=2, period_days=PERIOD)
-    fit = cal.fit_abm(model_curve, setup, K, max_evals=50)
-    projected = cal.simulate(setup, fit.values, H)
-    assert cal.rmse(projected, model_curve.shares, range(1, K + 1)) <= 0.01
-    assert cal.rmse(projected, model_curve.shares, range(K + 1, H + 1)) <= 0.02
-    assert set(fit.values) == set(cal.DEFAULT_PARAMS) and all(np.isfinite(list(fit.se.values())))
+def test_abm_calibration_of_all_three_parameters_reproduces_and_projects_the_curve(model_curve: Curve) -> None:
+    # Four seeds, as the two-parameter recovery above: since the market's channels (issue 27) the middle firm's
+    # contacts keep lowering trust through the fitted months, so on two seeds a corner of the three parameters
+    # (trust sensitivity near its bound) fits months 1-8 better than the truth and projects months 9-12 0.037 off.
+    setup = make_setup(consumers=3000, seeds=4, period_days=PERIOD)
+    fit = fit_abm(model_curve, setup, K, max_evals=50)
+    projected = simulate(setup, fit.values, H)
+    assert rmse(projected, model_curve.shares, range(1, K + 1)) <= 0.01
+    assert rmse(projected, model_curve.shares, range(K + 1, H + 1)) <= 0.02
+    assert set(fit.values) == set(DEFAULT_PARAMS) and all(np.isfinite(list(fit.se.values())))
     assert len(fit.profile) == 5
 
 
 def test_coupled_propensities_have_the_markets_distribution() -> None:
     u = np.random.default_rng(1).random(200_000)
-    g = cal.propensity_quantiles(cal.Dist("gamma", 1.0, 1.5), u)
+    g = propensity_quantiles(Dist("gamma", 1.0, 1.5), u)
     assert g.mean() == pytest.approx(1.0, abs=0.02) and g.std() == pytest.approx(1.5, abs=0.03)
-    g2 = cal.propensity_quantiles(cal.Dist("gamma", 1.0, 1.6), u)
+    g2 = propensity_quantiles(Dist("gamma", 1.0, 1.6), u)
     assert np.corrcoef(g, g2)[0, 1] > 0.99  # a small change of sd moves each consumer a little
 
 
@@ -144,7 +152,7 @@ def test_bad_input_gets_one_line_and_exit_2_and_no_output(tmp_path: Path, capsys
     if "--period-days" not in args:
         argv += ["--period-days", "365"]
     with pytest.raises(SystemExit) as exc:
-        cal.main(argv)
+        command.main(argv)
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("relsim-calibrate: error:"), err
@@ -170,7 +178,7 @@ def test_bad_input_to_the_bayesian_calibration_is_one_line(tmp_path: Path, capsy
     out = tmp_path / "out"
     argv = [a if a != "DATA" else str(_write(tmp_path, GOOD)) for a in args]
     with pytest.raises(SystemExit) as exc:
-        cal.main(["--out", str(out), *argv])
+        command.main(["--out", str(out), *argv])
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("relsim-calibrate: error:"), err
@@ -180,7 +188,7 @@ def test_bad_input_to_the_bayesian_calibration_is_one_line(tmp_path: Path, capsy
 
 def test_a_missing_file_is_one_line_too(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
-        cal.main([str(tmp_path / "nope.csv"), "--period-days", "365", "--out", str(tmp_path / "out")])
+        command.main([str(tmp_path / "nope.csv"), "--period-days", "365", "--out", str(tmp_path / "out")])
     assert exc.value.code == 2
     assert "no such file" in capsys.readouterr().err
 
@@ -198,11 +206,11 @@ def calibrated(tmp_path_factory) -> tuple[Path, Path, dict]:
     configs = tmp / "configs"
     shutil.copytree(CONFIG_DIR, configs)
     out = tmp / "out"
-    args = cal._parser().parse_intermixed_args([
+    args = command._parser().parse_intermixed_args([
         str(data), "--period-days", "30", "--fit-periods", "5", "--horizon", "9", "--out", str(out),
         "--consumers", "400", "--seeds", "1", "--max-evals", "12", "--quiet", "--write-preset", "calib_test",
         "--method", "lsq"])
-    report = cal.run(args, preset_dir=configs / "market")
+    report = command.run(args, preset_dir=configs / "market")
     return out, configs, report
 
 
@@ -226,7 +234,7 @@ def test_calibration_json_schema(calibrated) -> None:
     assert saved == report
     assert saved["data"]["fit_periods"] == 5 and saved["data"]["horizon"] == 9 and saved["data"]["cohort_size"] == 5000
     params = saved["abm"]["parameters"]
-    assert set(params) == set(cal.DEFAULT_PARAMS)
+    assert set(params) == set(DEFAULT_PARAMS)
     for p in params.values():
         assert {"value", "se", "ci95", "bounds", "meaning"} <= set(p)
         assert p["bounds"][0] <= p["value"] <= p["bounds"][1]
@@ -241,10 +249,10 @@ def test_calibration_json_schema(calibrated) -> None:
 
 def test_hold_out_is_null_without_held_out_periods(tmp_path: Path) -> None:
     data = _write(tmp_path, "period,surviving\n0,1\n1,0.9\n2,0.83\n3,0.78\n")
-    args = cal._parser().parse_intermixed_args([str(data), "--period-days", "30", "--out", str(tmp_path / "o"),
+    args = command._parser().parse_intermixed_args([str(data), "--period-days", "30", "--out", str(tmp_path / "o"),
                                      "--consumers", "300", "--seeds", "1", "--max-evals", "4", "--quiet",
                                      "--method", "lsq"])
-    report = cal.run(args)
+    report = command.run(args)
     assert report["abm"]["rmse"]["hold_out"] is None and report["sbg"]["rmse"]["hold_out"] is None
     assert report["data"]["fit_periods"] == 3 and report["data"]["horizon"] == 3
 
@@ -252,11 +260,11 @@ def test_hold_out_is_null_without_held_out_periods(tmp_path: Path) -> None:
 def test_written_preset_composes_as_a_market(calibrated) -> None:
     from hydra import compose, initialize_config_dir
 
-    from relsim.experiments.config import plain_config, run_spec
+    from relsim.experiments.plumbing.config import plain_config, run_spec
 
     _, configs, report = calibrated
     text = (configs / "market" / "calib_test.yaml").read_text(encoding="utf-8")
-    assert text.startswith(cal.PRESET_MARK)
+    assert text.startswith(PRESET_MARK)
     with initialize_config_dir(config_dir=str(configs), version_base="1.3", job_name="test"):
         cfg = compose("config", overrides=["market=calib_test"])
     spec = run_spec(plain_config(cfg))
@@ -280,11 +288,11 @@ def posterior(tmp_path_factory) -> tuple[Path, Path, dict]:
     configs = tmp / "configs"
     shutil.copytree(CONFIG_DIR, configs)
     out = tmp / "out"
-    args = cal._parser().parse_intermixed_args([
+    args = command._parser().parse_intermixed_args([
         str(data), "--period-days", "365", "--fit-periods", "3", "--out", str(out), "--consumers", "200",
         "--population", "10", "--generations", "2", "--budget", "10", "--draws", "3", "--workers", "1", "--quiet",
         "--point-seeds", "2", "--params", "behaviour.base_churn,behaviour.voice_scale", "--write-preset", "abc_test"])
-    report = cal.run(args, preset_dir=configs / "market")
+    report = command.run(args, preset_dir=configs / "market")
     return out, configs, report
 
 
@@ -301,7 +309,7 @@ def test_bayesian_outputs(posterior) -> None:
     saved = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert saved == report
     for key, p in saved["parameters"].items():
-        assert cal.PARAMS[key].lo <= p["interval"][0] <= p["median"] <= p["interval"][1] <= cal.PARAMS[key].hi
+        assert PARAMS[key].lo <= p["interval"][0] <= p["median"] <= p["interval"][1] <= PARAMS[key].hi
         assert p["identified"] in ("identified", "weakly identified", "not identified")
     assert {"survival_365", "survival_1095", "complaints_per_problem"} <= set(saved["patterns"])
     assert saved["abm"]["rmse"]["hold_out"] is not None and saved["sbg"]["rmse"]["hold_out"] is not None
@@ -313,13 +321,13 @@ def test_bayesian_outputs(posterior) -> None:
 def test_a_bayesian_calibration_to_the_curve_alone(tmp_path: Path) -> None:
     """--targets curve: the curve's periods are the only targets, the three churn parameters the default."""
     out = tmp_path / "out"
-    args = cal._parser().parse_intermixed_args([
+    args = command._parser().parse_intermixed_args([
         str(_write(tmp_path, GOOD)), "--period-days", "365", "--fit-periods", "3", "--horizon", "5", "--out",
         str(out), "--targets", "curve", "--consumers", "200", "--population", "10", "--generations", "2",
         "--budget", "10", "--draws", "3", "--workers", "1", "--quiet", "--point", "median"])
-    report = cal.run(args)
+    report = command.run(args)
     assert report["setup"]["targets"] == "curve"
-    assert list(report["parameters"]) == list(cal.CHURN_PARAMS)
+    assert list(report["parameters"]) == list(CHURN_PARAMS)
     assert set(report["patterns"]) == {"survival_365", "survival_730", "survival_1095"}
     assert report["abm"]["rmse"]["hold_out"] is not None
     assert list(pd.read_csv(out / "projection.csv")["period"]) == list(range(6))
@@ -332,7 +340,7 @@ def test_bayesian_preset_holds_the_best_particle(posterior) -> None:
     calibration.json's point names, with its held-out comparison beside the market's own values."""
     from hydra import compose, initialize_config_dir
 
-    from relsim.experiments.config import plain_config, run_spec
+    from relsim.experiments.plumbing.config import plain_config, run_spec
 
     out, configs, report = posterior
     with initialize_config_dir(config_dir=str(configs), version_base="1.3", job_name="test"):

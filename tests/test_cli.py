@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +13,7 @@ import pytest
 from conftest import relsim_command
 
 from relsim.analysis.stats import MIN_CLEAR_PAIRS
-from relsim.experiments.checks import check_command_line
+from relsim.experiments.plumbing.checks import check_command_line
 from relsim.params import ConfigError
 
 SMALL = ["seeds=2", "days=60", "market.consumers=300", "progress=false", "workers=1"]
@@ -92,7 +93,8 @@ def test_help_is_relsims_own(tmp_path: Path) -> None:
     flat = " ".join(text.split())
     assert text.startswith("relsim: an agent-based simulation")
     assert "Hydra" not in text.split("--hydra-help")[0] and "${" not in text  # no raw YAML, no interpolations
-    assert "strategies.NAME.contact_rate outbound contacts per customer per year; number in [0, 365]; default 26" in flat
+    assert ("strategies.NAME.mail_rate direct mail pieces per customer per year (market.channels.mail); number in "
+            "[0, 365]; default 6") in flat
     assert "days=N" in text and "integer in [1, 36500]" in flat
     assert "relsim-report" in text and "examples:" in text
     assert f"fewer than {MIN_CLEAR_PAIRS} cannot show a clear difference" in flat  # the rule of analysis/stats.py
@@ -107,13 +109,15 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("override", "expected"), [
-    ("strategies.one_way.contact_rate=-1", "strategies.one_way.contact_rate=-1: expected a number in [0, 365]"),
+    ("strategies.one_way.mail_rate=-1", "strategies.one_way.mail_rate=-1: expected a number in [0, 365]"),
     ("strategies.reciprocal.listening=1.5", "strategies.reciprocal.listening=1.5: expected a number in [0, 1]"),
-    ("strategies.one_way.contact_rate=abc", "strategies.one_way.contact_rate='abc': expected a number"),
-    ("strategies.one_way.channels=1.5", "strategies.one_way.channels=1.5: expected an integer"),
+    ("strategies.one_way.phone_rate=abc", "strategies.one_way.phone_rate='abc': expected a number"),
+    ("strategies.one_way.support_free_days=1.5", "strategies.one_way.support_free_days=1.5: expected an integer"),
+    ("market.channels.phone.intrusiveness=2", "market.channels.phone.intrusiveness=2: expected a number in [0, 1]"),
+    ("market.channels.fax=1", "market.channels.fax: unknown key; allowed: mail, email, phone"),
     ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
     ("market=nope", "market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"),
-    ("strategies.one_way.contct_rate=5", "strategies.one_way.contct_rate: unknown key; allowed: contact_rate"),
+    ("strategies.one_way.contact_rate=5", "strategies.one_way.contact_rate: unknown key; allowed: mail_rate"),
     ("seeds=0", "seeds=0: expected a count in [1, 100000]"),
     ("days=abc", "days='abc': expected an integer"),
     ("market.network.generator=lattice", "market.network.generator='lattice': expected one of watts_strogatz"),
@@ -130,10 +134,10 @@ def test_bad_input_is_one_clear_line(override: str, expected: str) -> None:
 
 def test_bad_input_exits_2_without_output(tmp_path: Path) -> None:
     out = tmp_path / "never"
-    result = relsim("strategies.one_way.contact_rate=-5", f"hydra.run.dir={out}", cwd=tmp_path)
+    result = relsim("strategies.one_way.mail_rate=-5", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == ["relsim: error: strategies.one_way.contact_rate=-5: expected a number in [0, 365]"]
+    assert lines == ["relsim: error: strategies.one_way.mail_rate=-5: expected a number in [0, 365]"]
     assert "Traceback" not in result.stderr + result.stdout
     assert not out.exists() and not (tmp_path / "outputs").exists()
 
@@ -141,6 +145,19 @@ def test_bad_input_exits_2_without_output(tmp_path: Path) -> None:
 def test_config_values_are_never_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     code = f"__import__('os').system('touch {marker}')"
-    result = relsim(f'strategies.one_way.contact_rate="{code}"', f"hydra.run.dir={tmp_path / 'x'}", cwd=tmp_path)
+    result = relsim(f'strategies.one_way.mail_rate="{code}"', f"hydra.run.dir={tmp_path / 'x'}", cwd=tmp_path)
     assert result.returncode == 2 and "expected a number" in result.stderr
     assert not marker.exists()
+
+
+def test_the_old_module_names_still_work_for_one_release(tmp_path: Path) -> None:
+    """relsim.experiments.config, .main and .audit moved (README, "A map of the code"); the old names stay
+    for one release."""
+    from relsim.experiments.config import load
+    from relsim.experiments.plumbing import config
+
+    assert load is config.load and load(["seeds=3"]).seeds == (0, 1, 2)
+    for old in ("relsim.experiments.main", "relsim.experiments.audit"):
+        result = subprocess.run([sys.executable, "-m", old, "--help"], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0 and "usage: relsim" in result.stdout, (old, result.stderr)

@@ -16,7 +16,7 @@ import yaml
 
 import relsim
 from relsim import ConfigError, RelationshipModel, Strategy
-from relsim.experiments.config import CONFIG_DIR, load
+from relsim.experiments.plumbing.config import CONFIG_DIR, load
 from relsim.params import Market, Policy, _range, build, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,13 +90,14 @@ def test_set_strategy_changes_what_the_firm_does_from_the_next_day(engine: str) 
         for _ in range(30):
             model.step()
     assert changed.recorder.runs().equals(same.recorder.runs())
-    new = changed.set_strategy(0, contact_rate=365.0, channels=3)
-    assert new.contact_rate == 365.0 and changed.firms[0].strategy is new
+    new = changed.set_strategy(0, mail_rate=365.0, phone_rate=30.0)
+    assert new.mail_rate == 365.0 and changed.firms[0].strategy is new
     for model in (changed, same):
         model.run()
     before, after = same.recorder.runs(), changed.recorder.runs()
     focal = lambda t: t[(t.firm == 0) & (t.day > 30)]  # noqa: E731
     assert focal(after).contacts.sum() > 5 * focal(before).contacts.sum()
+    assert focal(after).contacts_phone.sum() > 5 * focal(before).contacts_phone.sum()
     assert after[after.day <= 30].equals(before[before.day <= 30])
 
 
@@ -108,8 +109,10 @@ def test_set_strategy_of_problem_rate_sets_the_current_rate() -> None:
 
 
 @pytest.mark.parametrize(("firm", "levers", "message"), [
-    (2, {"contact_rate": 1.0}, "firm=2: expected a firm index in [0, 1]"),
-    (0, {"contact_rate": -1.0}, "firms[0].contact_rate=-1.0: expected a number in [0, 365]"),
+    (2, {"mail_rate": 1.0}, "firm=2: expected a firm index in [0, 1]"),
+    (0, {"mail_rate": -1.0}, "firms[0].mail_rate=-1.0: expected a number in [0, 365]"),
+    (0, {"phone_rate": 10**400}, "firms[0].phone_rate=10000000000000000000...(401 characters): expected a number in [0, 365]"),
+    (0, {"email_rate": float("nan")}, "firms[0].email_rate=nan: expected a number in [0, 365]"),
     (0, {"bogus": 1.0}, "firms[0].bogus: unknown key"),
 ])
 def test_set_strategy_validates_like_any_input(firm, levers, message) -> None:

@@ -9,24 +9,25 @@ vectorized engine only the events that happen (sim/rand.py). So they can agree o
 except where nothing is random.
 
 1. Identity. In markets where every probability is 0 or 1 (contact sales off: their chance is
-   never 0 or 1 otherwise; contacts and data requests every day,
+   never 0 or 1 otherwise; contacts in every channel and data requests every day,
    one defect shock, every caller reached, voice certain, listening all or nothing, no churn; or
    everyone churning and switching every day), both engines must produce the same tables, number
    for number.
 2. Distribution. Over 30 seeds, 300 consumers and 365 days, per arm (the one_way and reciprocal
    presets, configs/strategy/, composed as the `relsim` command composes them), on six outcomes of
    the focal firm (customers on day 365, mean trust on day 365, churned in the year, public
-   complaints in the year, profit in the year, contact sales in the year): a two-sample
-   Kolmogorov–Smirnov test of the two engines' samples, and a Wilcoxon signed-rank test of their
-   differences paired by seed (the seed fixes the day-0 world both engines start from).
-   2 arms x 6 outcomes x 2 tests = 24 p-values,
+   complaints in the year, profit in the year, contact sales in the year) and, for each channel the
+   arm uses, its contacts to customers and its sales in the year (one_way: mail and phone;
+   reciprocal: mail): a two-sample Kolmogorov–Smirnov test of the two engines' samples, and a
+   Wilcoxon signed-rank test of their differences paired by seed (the seed fixes the day-0 world both
+   engines start from). (10 + 8 outcomes) x 2 tests = 36 p-values,
    Holm–Bonferroni at family-wise alpha = 0.01: no test may reject.
-3. Power. The same 24 tests, the same reference sample, against the vectorized engine with
+3. Power. The same 36 tests, the same reference sample, against the vectorized engine with
    `negativity_bias` (the weight of negative evidence, §7.9) raised by 5%, must reject at least once.
    It is the behaviour parameter whose 5% change moves an outcome most at this size: with the seed's
    day-0 world held fixed, mean trust moves by about two standard deviations of the paired
    difference, whereas a 5% change in base_churn or contact_value moves no outcome by more than
-   one, too little to be caught reliably by 30 seeds after the correction for 24 tests.
+   one, too little to be caught reliably by 30 seeds after the correction for 36 tests.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_market, relsim_command, strategy
+from conftest import channel_table, make_market, relsim_command, strategy
 from scipy import stats
 
-from relsim.experiments.config import load
+from relsim.experiments.plumbing.config import load
 from relsim.model import RelationshipModel
 from relsim.params import Market, Shock
 
@@ -50,6 +51,12 @@ CONSUMERS, DAYS = 300, 365
 ALPHA = 0.01  # family-wise, Holm–Bonferroni over all tests of one comparison
 OUTCOMES = ("customers", "mean_trust", "churned", "complaints_public", "profit", "contact_sales")
 ARMS = ("one_way", "reciprocal")
+#: The channels each arm uses (its presets' positive rates): their contacts and sales are docked too.
+ARM_CHANNELS = {"one_way": ("mail", "phone"), "reciprocal": ("mail",)}
+
+
+def _outcome_names(arm: str) -> tuple[str, ...]:
+    return (*OUTCOMES, *(f"{kind}_{c}" for c in ARM_CHANNELS[arm] for kind in ("contacts", "sales")))
 
 
 # --------------------------------------------------------------------------- 1. identity
@@ -73,22 +80,22 @@ def _certain_market(behaviour: dict, population: dict, shocked: int = 0) -> Mark
     market = make_market(
         400, 2, network="watts_strogatz", degree=6, penetration=0.7,
         behaviour={"clutter_rate": 30.0, "severity_mean": 0.0, "voice_scale": 1e6, "praise_scale": 1e6,
-                   "retell_scale": 0.0, "advocacy_rate": 0.0,
-                   # a contact sale has a chance strictly between 0 and 1 (fit x trust x room < 1), so it is
-                   # off here; its sampling is docked in distribution (profit, below)
-                   "response_rate": 0.0, **behaviour},
+                   "retell_scale": 0.0, "advocacy_rate": 0.0, **behaviour},
         population={"support_seeking": 1.0, "patience": 3.0, "contact_tolerance": 0.5, "voice_propensity": 1.0,
-                    "public_voice": 0.5, **population})
+                    "public_voice": 0.5, **population},
+        # a contact sale has a chance strictly between 0 and 1 (fit x trust x room < 1), so it is off here; its
+        # sampling is docked in distribution (profit and sales by channel, below)
+        channels=channel_table(every={"response": 0.0}))
     return dataclasses.replace(market, shock=Shock(day=20, share=1.0, severity=3.0, firm=shocked))
 
 
 CERTAIN_FIRMS = (
     # focal: calls never resolve (callers give up), a nuisance fee, hears and answers everything
-    {"contact_rate": 365.0, "prospect_rate": 365.0, "channels": 2, "intrusiveness": 0.5, "data_requests": 365.0,
+    {"mail_rate": 365.0, "email_rate": 0.0, "phone_rate": 365.0, "prospect_rate": 365.0, "data_requests": 365.0,
      "inbound_capacity": 1000.0, "resolution_quality": 0.0, "nuisance_fee": 5.0, "listening": 1.0,
      "public_listening": 1.0, "responsiveness": 0.5, "problem_rate": 0.0},
     # rival: resolves at the first call, cuts its assortment, hears nothing
-    {"contact_rate": 365.0, "prospect_rate": 365.0, "intrusiveness": 0.2, "inbound_capacity": 1000.0,
+    {"mail_rate": 0.0, "email_rate": 365.0, "phone_rate": 0.0, "prospect_rate": 365.0, "inbound_capacity": 1000.0,
      "resolution_quality": 1.0, "assortment_cut": 0.4, "cut_day": 30, "listening": 0.0, "public_listening": 0.0,
      "problem_rate": 0.0},
 )
@@ -110,6 +117,10 @@ def test_engines_give_identical_tables_when_nothing_is_random(case: str) -> None
     assert table.problems.sum() > 0 and table.tickets_reached.sum() > 0
     assert table.complaints_private.sum() > 0 and table.complaints_public.sum() > 0
     assert table.complaints_answered.sum() > 0
+    focal, rival = table[table.firm == 0], table[table.firm == 1]  # every channel in use gets through every day
+    assert focal.contacts_mail.sum() == focal.contacts_phone.sum() > 0 and focal.contacts_email.sum() == 0
+    assert rival.contacts_email.sum() > 0 and rival.contacts_mail.sum() == rival.contacts_phone.sum() == 0
+    assert table.prospect_contacts.sum() > 0
     evidence = runs["agents"].recorder.evidence_table().groupby("cause").amount.sum()
     if case == "frozen_focal_shocked":  # its callers are heard but never helped: they give up; a nuisance fee
         assert table.fees.sum() > 0 and evidence["assortment"] > 0 and evidence["spin"] > 0
@@ -133,8 +144,9 @@ def _outcomes(arm: str, seed: int, engine: str, negativity_scale: float = 1.0) -
                               engine=engine, consumer_agents=False).run()
     focal = model.recorder.runs().query("firm == 0")
     last = focal.iloc[-1]
+    channels = [focal[name].sum() for name in _outcome_names(arm)[len(OUTCOMES):]]
     return [last.customers, last.mean_trust, focal.churned.sum(), focal.complaints_public.sum(), focal.profit.sum(),
-            focal.contact_sales.sum()]
+            focal.contact_sales.sum(), *channels]
 
 
 def _sample(engine: str, negativity_scale: float = 1.0) -> dict[str, np.ndarray]:
@@ -153,7 +165,7 @@ def _p_values(ref: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> dict[
     """KS (two-sample) and Wilcoxon signed-rank (paired by seed) p-values per arm and outcome."""
     out = {}
     for arm in ARMS:
-        for k, outcome in enumerate(OUTCOMES):
+        for k, outcome in enumerate(_outcome_names(arm)):
             a, b = ref[arm][:, k], other[arm][:, k]
             out[f"{arm}/{outcome}/ks"] = stats.ks_2samp(a, b).pvalue
             diff = b - a
@@ -183,7 +195,7 @@ def test_holm_rejects_in_order_and_stops_at_the_first_acceptance() -> None:
 def test_engines_agree_in_distribution(reference_sample: dict[str, np.ndarray]) -> None:
     vectorized = _sample("vectorized")
     p_values = _p_values(reference_sample, vectorized)
-    assert len(p_values) == 24
+    assert len(p_values) == 36
     assert _holm_rejections(p_values) == [], {k: round(v, 5) for k, v in sorted(p_values.items())}
     # the samples are not degenerate
     for arm in ARMS:

@@ -1,7 +1,8 @@
 """Customer equity (docs/ODD.md §7.18.1, sim/economics.py): the closed form, its directions, the record.
 
-Directions only: more margin, more equity; a higher hazard (lower trust), less. Nothing here says
-which strategy earns more equity.
+Directions only: more margin, more equity; a higher hazard (lower trust), less; more relationship spend
+per customer, less; more contact-sale margin per customer, more. Nothing here says which strategy earns
+more equity.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from conftest import make_world, run_model, runs, set_trust
 
 from relsim import economics
+from relsim.params import Strategy
 from relsim.model import RelationshipModel
 from relsim.recorder import EQUITY_EVERY
 
@@ -46,10 +48,11 @@ def test_no_churn_and_no_discounting_is_an_infinite_value() -> None:
     assert economics.expected_margin(_b(0.0), 12.0, 0.0) == math.inf
 
 
-def _equity(price: float = 30.0, serve_cost: float = 18.0, trust: float = 0.6, day: int = 1) -> float:
+def _equity(price: float = 30.0, serve_cost: float = 18.0, trust: float = 0.6, day: int = 1, spend: float = 0.0,
+            sales: float = 0.0) -> float:
     w = make_world({"price": price, "serve_cost": serve_cost}, consumers=200, provider=0, day=day)
     set_trust(w, trust)
-    return economics.customer_equity(w)[0] - w.npv[0]
+    return economics.customer_equity(w, [spend], [sales])[0] - w.npv[0]
 
 
 def test_customer_equity_rises_with_price_margin_and_falls_with_hazard() -> None:
@@ -57,6 +60,58 @@ def test_customer_equity_rises_with_price_margin_and_falls_with_hazard() -> None
     assert _equity(serve_cost=24) < _equity(serve_cost=18)
     assert _equity(trust=0.3) < _equity(trust=0.6) < _equity(trust=0.9)  # lower trust, higher hazard
     assert _equity(price=18, serve_cost=18) == 0.0  # no margin: equity is the NPV
+
+
+def test_customer_equity_counts_the_relationship_spend_and_the_contact_sales_at_the_current_rates() -> None:
+    """All else equal, a higher spend per customer-day is less equity, a higher contact-sale margin more; a day's
+    spend of a (per customer) is worth as much as a month's margin of 30 a."""
+    assert _equity(spend=0.4) < _equity(spend=0.1) < _equity()
+    assert _equity(sales=0.2) > _equity(sales=0.05) > _equity()
+    assert _equity(spend=0.2, sales=0.2) == pytest.approx(_equity())  # they offset
+    assert _equity(spend=0.1) == pytest.approx(_equity(serve_cost=21.0))  # 0.1 a day = 3 a month of serving cost
+    assert economics.net_margin(12.0, 0.1, 0.05) == pytest.approx(12.0 - 3.0 + 1.5)
+    assert _equity(price=18, serve_cost=18, spend=0.05) < 0  # a customer who costs more than it brings
+
+
+def _frozen(**focal) -> RelationshipModel:
+    """A 90-day monopoly in which nobody churns or joins: the same customers whatever the firm spends."""
+    return run_model(consumers=400, days=90, behaviour={"base_churn": 0.0, "acquisition_rate": 0.0}, **focal)
+
+
+def test_a_firm_that_spends_more_per_customer_has_less_equity_all_else_equal() -> None:
+    """The same customers and hazards (no churn, nothing moves trust but what is compared): listening costs money
+    and (with nobody complaining) buys nothing; staffing the same."""
+    quiet = dict(problem_rate=0.0, mail_rate=0.0, email_rate=0.0, phone_rate=0.0, prospect_rate=0.0,
+                 inbound_capacity=0.0, listening=0.0, public_listening=0.0)
+    cheap, dear = _frozen(**quiet), _frozen(**{**quiet, "listening": 1.0, "public_listening": 1.0,
+                                               "inbound_capacity": 10.0})
+    np.testing.assert_allclose(cheap.world.pos, dear.world.pos)  # the same customers, the same trust
+    spend_cheap, _ = cheap.recorder.current_rates(cheap.world)
+    spend_dear, _ = dear.recorder.current_rates(dear.world)
+    assert spend_cheap[0] == 0.0 and spend_dear[0] > 0.0
+    a, b = runs(cheap).iloc[-1], runs(dear).iloc[-1]
+    assert b.customer_equity < a.customer_equity
+    # the gap beyond the horizon is the spend rate's value: V(m, h) is linear in m
+    beyond = (a.customer_equity - a.npv) - (b.customer_equity - b.npv)
+    assert beyond > 0 and b.npv < a.npv
+
+
+def test_future_contact_sales_raise_equity_and_their_cost_lowers_it() -> None:
+    """Contacts that sell: the sales' margin at the current rate is in the equity, and so is what the contacts cost."""
+    quiet = dict(problem_rate=0.0, email_rate=0.0, phone_rate=0.0, prospect_rate=0.0, inbound_capacity=0.0,
+                 listening=0.0, public_listening=0.0)
+    model = _frozen(mail_rate=52.0, **quiet)
+    spend, sales = model.recorder.current_rates(model.world)
+    table = runs(model)
+    last30 = table.iloc[-30:]
+    customer_days = last30.customers.sum()
+    assert spend[0] == pytest.approx(last30.contacts_mail.sum() * model.market.channels.mail.cost / customer_days)
+    margin = Strategy().sale_price * (1 - Strategy().sale_cost_share)
+    assert sales[0] == pytest.approx(last30.sales_mail.sum() * margin / customer_days)
+    assert sales[0] > 0 and spend[0] > 0
+    product_only = economics.customer_equity(model.world)[0]
+    assert table.iloc[-1].customer_equity == pytest.approx(economics.customer_equity(model.world, spend, sales)[0])
+    assert (table.iloc[-1].customer_equity > product_only) == (sales[0] > spend[0])
 
 
 def test_customer_equity_is_discounted_to_day_0_like_the_npv() -> None:
@@ -69,8 +124,8 @@ def test_customer_equity_is_recorded_on_sampled_days_and_the_last_day() -> None:
     recorded = table.loc[table["customer_equity"].notna(), "day"].tolist()
     assert recorded == [d for d in range(1, 66) if d % EQUITY_EVERY == 0 or d == 65]
     last = table.iloc[-1]
-    assert last["customer_equity"] == pytest.approx(economics.customer_equity(model.world)[0])
-    assert last["customer_equity"] > last["npv"]  # positive margin, customers held
+    assert last["customer_equity"] == pytest.approx(model.recorder.equity(model.world)[0])
+    assert last["customer_equity"] > last["npv"]  # positive net margin, customers held
 
 
 def test_both_engines_record_customer_equity() -> None:

@@ -85,8 +85,9 @@ def test_the_allocation_run_spends_one_budget_split_every_way(quick) -> None:
     table = pd.read_csv(out / "allocation" / "allocation.csv")
     assert len(table) == 6 and table["best"].sum() == 1  # a {3, 2} lattice in quick mode
     np.testing.assert_allclose(table[["outbound_share", "access_share", "listening_share"]].sum(axis=1), 1.0)
-    only_outbound = table[table["outbound_share"] == 1.0].iloc[0]  # budget 20 / 0.4 a contact = 50 contacts
-    assert only_outbound.contact_rate == pytest.approx(50.0) and only_outbound.inbound_capacity == 0.0
+    only_outbound = table[table["outbound_share"] == 1.0].iloc[0]  # budget 20 / 10.16 per middle mix = 1.97 mixes
+    assert only_outbound.mail_rate == pytest.approx(6.0 * 20.0 / 10.16) and only_outbound.inbound_capacity == 0.0
+    assert only_outbound.contacts_per_year == pytest.approx(26.0 * 20.0 / 10.16)
     best = table[table["best"]].iloc[0]
     assert best.customer_equity == table["customer_equity"].max() and best.diff_from_best == 0.0
     assert (table["diff_from_best"] <= 0).all()

@@ -50,8 +50,9 @@ def installed(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_the_wheel_claims_one_import_name(installed: Path, tmp_path: Path) -> None:
     python = str(installed / "bin" / "python")
-    ok = _run([python, "-c", "import relsim, relsim.analysis, relsim.experiments.main; print(relsim.__file__)"],
-              cwd=tmp_path)
+    modules = ("relsim, relsim.analysis, relsim.experiments.commands.compare, relsim.experiments.plumbing.runner, "
+               "relsim.experiments.inference.space, relsim.experiments.app, relsim.experiments.bench")
+    ok = _run([python, "-c", f"import {modules}; print(relsim.__file__)"], cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr[-2000:]
     assert str(installed) in ok.stdout and str(ROOT) not in ok.stdout
     for name in ("sim", "analysis", "experiments", "configs"):
@@ -67,7 +68,7 @@ def test_the_installed_command_runs_presets_and_scenarios(installed: Path, tmp_p
                  "scenario=support_fee_90d", "progress=false", f"hydra.run.dir={out}"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["config"]["strategies"]["one_way"]["contact_rate"] == 52.0
+    assert manifest["config"]["strategies"]["one_way"]["mail_rate"] == 40.0
     assert set(manifest["scenarios"]) == {"baseline", "support_fee_90d"}
     assert (out / "runs.parquet").stat().st_size > 0
     bad = _run([relsim, "market=nope"], cwd=tmp_path)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from relsim import learning
-from relsim.experiments.config import load
-from relsim.experiments.runner import run_all
+from relsim.experiments.plumbing.config import load
+from relsim.experiments.plumbing.runner import run_all
 from relsim.model import RelationshipModel
 from relsim.params import LEVERS, ConfigError, Policy
 
@@ -24,8 +24,8 @@ def _toy(rule: str, **policy) -> learning.Learner:
 
 
 def _payoff(levers: dict[str, float]) -> float:
-    """A known payoff with its maximum at contact_rate 26, inbound_capacity 8, support_fee 0."""
-    return -abs(levers["contact_rate"] - 26.0) / 10 - abs(levers["inbound_capacity"] - 8.0) - levers["support_fee"] / 5
+    """A known payoff with its maximum at mail_rate 26, inbound_capacity 8, support_fee 0."""
+    return -abs(levers["mail_rate"] - 26.0) / 10 - abs(levers["inbound_capacity"] - 8.0) - levers["support_fee"] / 5
 
 
 def test_the_bandit_tries_every_setting_once_then_settles_on_the_best_of_a_known_payoff() -> None:
@@ -38,21 +38,21 @@ def test_the_bandit_tries_every_setting_once_then_settles_on_the_best_of_a_known
     assert sorted(map(str, played)) == sorted(map(str, bandit.settings))  # each setting once, first
     for _ in range(300):
         played.append(bandit.decide(_payoff(played[-1])))
-    best = {"contact_rate": 26.0, "inbound_capacity": 8.0, "support_fee": 0.0}
+    best = {"mail_rate": 26.0, "inbound_capacity": 8.0, "support_fee": 0.0}
     assert bandit.settings[int(np.argmax(bandit.values))] == best
     assert sum(p == best for p in played[-200:]) > 150  # mostly exploiting, with about 10% exploration
 
 
 def test_hill_climbing_moves_towards_the_optimum_of_a_known_payoff() -> None:
-    climber = _toy("hill_climb", step=0.1, learning_rate=0.5, menu={"contact_rate": [0.0, 104.0],
+    climber = _toy("hill_climb", step=0.1, learning_rate=0.5, menu={"mail_rate": [0.0, 104.0],
                                                                   "inbound_capacity": [0.0, 12.0]})
-    payoff = lambda x: -abs(x["contact_rate"] - 26.0) / 10 - abs(x["inbound_capacity"] - 8.0)  # noqa: E731
+    payoff = lambda x: -abs(x["mail_rate"] - 26.0) / 10 - abs(x["inbound_capacity"] - 8.0)  # noqa: E731
     levers = climber.current()
     start = payoff(levers)
     for _ in range(400):
         levers = climber.decide(payoff(levers))
     assert payoff(climber.incumbent) > start
-    assert abs(climber.incumbent["contact_rate"] - 26.0) < 15 and abs(climber.incumbent["inbound_capacity"] - 8) < 2
+    assert abs(climber.incumbent["mail_rate"] - 26.0) < 15 and abs(climber.incumbent["inbound_capacity"] - 8) < 2
 
 
 def test_objectives_are_computed_as_documented() -> None:
@@ -89,7 +89,7 @@ def test_a_learner_changes_its_levers_each_period_and_runs_parquet_records_them(
     assert set(changes[changes > 0].index) <= set(range(21, 201, 20))  # only the day after a decision
     assert (changes > 0).sum() >= 5
     rival = runs[runs.firm == 1]
-    assert rival["contact_rate"].nunique() == 1  # the rival does not learn unless the policy says so
+    assert rival["mail_rate"].nunique() == 1  # the rival does not learn unless the policy says so
     assert len(model.learners[0].scores) == 200 // 20 - 1  # a decision at the end of every period but the last
 
 
@@ -119,7 +119,8 @@ def test_the_fixed_policy_changes_nothing() -> None:
 @pytest.mark.parametrize("overrides, message", [
     (["firm_policy=bandit", "firm_policy.arms=[nobody]"], "firm_policy.arms"),
     (["firm_policy.rule=genetic"], "firm_policy.rule"),
-    (["firm_policy.menu.contact_rate=[10,400]"], "firm_policy.menu.contact_rate"),
+    (["firm_policy.menu.mail_rate=[10,400]"], "firm_policy.menu.mail_rate"),
+    (["firm_policy.menu.contact_rate=[10,40]"], "firm_policy.menu.contact_rate"),
     (["firm_policy.period_days=0"], "firm_policy.period_days"),
 ])
 def test_bad_policies_get_one_line(overrides: list[str], message: str) -> None:

@@ -31,20 +31,20 @@ import relsim
 from relsim import (assortment, churn, contacts, economics, fees, intimacy, responsiveness, stress, support, trust,
                     voice, word_of_mouth)
 from relsim.model import RelationshipModel
-from relsim.params import Behaviour, Market, Network, Shock, Strategy, build
+from relsim.params import CHANNELS, Behaviour, Channel, Channels, Market, Network, Shock, Strategy, build
 from relsim.recorder import COLUMNS, COUNT_COLUMNS, EQUITY_EVERY
 from relsim.world import World
 
 # Upper ends for fields whose range in sim.params is open.
 CAPS = {"support_free_days": 365, "support_fee": 100.0, "nuisance_fee": 60.0, "price": 120.0, "cut_day": 150,
-        "cost_per_contact": 5.0, "cost_per_ticket": 50.0, "cost_per_answer": 20.0, "listening_cost": 200.0,
+        "cost_per_ticket": 50.0, "cost_per_answer": 20.0, "listening_cost": 200.0,
         "serve_cost": 60.0, "assortment_saving": 20.0, "sale_price": 200.0, "budget": 200.0}
 # A few behaviour fields, with the ranges drawn (inside sim.params' ranges).
 BEHAVIOUR = {"negativity_bias": (1.0, 20.0), "memory_days": (1.0, 720.0), "base_churn": (0.0, 5.0),
              "switch_share": (0.0, 1.0), "trust_sensitivity": (0.0, 12.0), "acquisition_rate": (0.0, 5.0),
              "stress_relief": (0.0, 1.0), "redirect_public": (0.0, 1.0), "learning_rate": (0.0, 10.0),
              "intimacy_gain": (0.0, 1.0), "problem_floor": (0.0, 1.0), "channel_reactance": (0.0, 2.0),
-             "stress_burden": (0.0, 1.0), "stress_unreached": (0.0, 1.0), "response_rate": (0.0, 1.0),
+             "stress_burden": (0.0, 1.0), "stress_unreached": (0.0, 1.0),
              "recovery_paradox": (-2.0, 2.0), "spin_softening": (0.0, 1.0)}
 MEANS = ("mean_trust", "mean_intimacy", "mean_stress")
 FLOW_COLUMNS = ("fees", "revenue", "cost", "sales_revenue")
@@ -73,6 +73,9 @@ strategies = st.fixed_dictionaries({f.name: _field(f) for f in dataclasses.field
     lambda d: build(Strategy, _with_shares_adding_to_one(d), "strategy"))
 behaviours = st.fixed_dictionaries({k: st.floats(lo, hi) for k, (lo, hi) in BEHAVIOUR.items()}).map(
     lambda d: dataclasses.replace(Behaviour(), **d))
+channel_tables = st.builds(
+    Channels, **{c: st.builds(Channel, cost=st.floats(0.0, 5.0), response=st.floats(0.0, 1.0),
+                              intrusiveness=st.floats(0.0, 1.0), load=st.floats(0.0, 5.0)) for c in CHANNELS})
 networks = st.builds(Network, generator=st.sampled_from(["watts_strogatz", "barabasi_albert", "erdos_renyi", "none"]),
                      degree=st.integers(0, 20), rewire=st.floats(0.0, 1.0))
 
@@ -86,7 +89,7 @@ def configs(draw) -> dict:
         firm=st.integers(0, n_firms - 1))))
     market = Market(consumers=draw(st.integers(50, 400)), rivals=["drawn"] * (n_firms - 1),
                     initial_penetration=draw(st.floats(0.0, 1.0)), discount_rate=draw(st.floats(0.0, 1.0)),
-                    network=draw(networks), behaviour=draw(behaviours), shock=shock)
+                    network=draw(networks), behaviour=draw(behaviours), shock=shock, channels=draw(channel_tables))
     return {"focal": draw(strategies), "rivals": [draw(strategies) for _ in range(n_firms - 1)],
             "market": market, "days": days, "rng": draw(st.integers(0, 2**32)),
             "consumer_agents": draw(st.booleans())}
@@ -126,6 +129,12 @@ def test_invariants_hold_for_any_valid_config(cfg: dict) -> None:
     assert per_day.iloc[-1] == m.world.customers.sum()
     # accounting
     np.testing.assert_allclose(table.revenue - table.cost, table.profit, rtol=0, atol=1e-9)
+    # contacts and sales add up over the channels; a contact sells at most once
+    np.testing.assert_array_equal(table.contacts,
+                                  sum(table[f"contacts_{c}"] for c in CHANNELS) + table.prospect_contacts)
+    np.testing.assert_array_equal(table.contact_sales, sum(table[f"sales_{c}"] for c in CHANNELS))
+    for c in CHANNELS:
+        assert (table[f"sales_{c}"] <= table[f"contacts_{c}"]).all(), c
     # counts and flows are non-negative, and tickets funnel down
     for col in (*COUNT_COLUMNS, *FLOW_COLUMNS):
         assert (table[col] >= 0).all(), col
@@ -170,18 +179,33 @@ def test_same_seed_gives_identical_runs() -> None:
     assert not runs(a, None).equals(runs(c, None))
 
 
+@pytest.mark.parametrize("engine", ["vectorized", "agents"])
+def test_a_seed_fixes_every_channels_contacts_and_sales_in_both_engines(engine: str) -> None:
+    """Determinism with every channel in use and a phone-heavy focal firm: the per-channel columns repeat exactly."""
+    def run() -> pd.DataFrame:
+        m = small_model(consumers=200, days=40, rng=4, rivals=[{}], mail_rate=40.0, email_rate=30.0, phone_rate=52.0)
+        if engine == "agents":
+            m = RelationshipModel(m.firms[0].strategy, m.market, rivals=[m.firms[1].strategy], days=40, rng=4,
+                                  engine="agents")
+        return runs(m.run(), None)
+    a, b = run(), run()
+    pd.testing.assert_frame_equal(a, b)
+    assert all(a[f"contacts_{c}"].sum() > 0 for c in CHANNELS) and a.prospect_contacts.sum() > 0
+    assert a[[f"sales_{c}" for c in CHANNELS]].to_numpy().sum() > 0
+
+
 def test_a_run_without_the_datacollector_records_the_same_and_follows_a_changed_lever() -> None:
     collected, plain = _model(5), _model(5)
     plain.collect = False  # as RelationshipModel(collect=False), which the command's runs use
     for m in (collected, plain):
         for _ in range(20):
             m.step()
-        m.set_strategy(0, contact_rate=77.0)  # the recorder reads the levers again after a change
+        m.set_strategy(0, mail_rate=77.0)  # the recorder reads the levers again after a change
         m.run()
     pd.testing.assert_frame_equal(runs(collected, None), runs(plain, None))
     assert len(collected.datacollector.get_model_vars_dataframe()) == 60
     assert plain.datacollector.get_model_vars_dataframe().empty
-    rate = runs(plain).contact_rate.to_numpy()
+    rate = runs(plain).mail_rate.to_numpy()
     assert (rate[:20] == rate[0]).all() and rate[0] != 77.0
     assert (rate[20:] == 77.0).all()
 
@@ -195,7 +219,7 @@ def test_same_seed_with_consumer_agents_gives_identical_runs() -> None:
 
 def test_a_different_focal_strategy_sees_the_same_population_and_network() -> None:
     base = _model(11)
-    other = _model(11, contact_rate=200.0, inbound_capacity=0.0, support_fee=20.0, listening=0.9, channels=4,
+    other = _model(11, mail_rate=200.0, phone_rate=30.0, inbound_capacity=0.0, support_fee=20.0, listening=0.9,
                    price=45.0, assortment_cut=0.5)
     for f in dataclasses.fields(base.world.traits):
         np.testing.assert_array_equal(getattr(base.world.traits, f.name), getattr(other.world.traits, f.name),
@@ -216,9 +240,9 @@ def test_strategy_ranges_are_what_the_property_test_draws() -> None:
     open_ended = {f.name for f in dataclasses.fields(Strategy) if f.metadata["hi"] is None}
     assert open_ended == set(CAPS)
     assert set(BEHAVIOUR) <= {f.name for f in dataclasses.fields(Behaviour)}
-    assert strategy(contact_rate=365.0).contact_rate == 365.0
-    with pytest.raises(ValueError, match="contact_rate"):
-        strategy(contact_rate=366.0)
+    assert strategy(phone_rate=365.0).phone_rate == 365.0
+    with pytest.raises(ValueError, match="phone_rate"):
+        strategy(phone_rate=366.0)
     assert make_market(50, 3).rivals == ["middle", "middle"]
 
 
@@ -278,8 +302,12 @@ def test_the_model_modules_import_each_other_without_a_cycle() -> None:
                 node.body = []
         imported = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "relsim":
-                imported |= {a.name for a in node.names} if node.module == "relsim" else {node.module.split(".")[1]}
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            # sim/ imports itself relatively (from .world import ..., from . import trust); relsim.x is the same
+            module = node.module if node.level == 0 else ".".join(filter(None, ["relsim", node.module]))
+            if module and module.split(".")[0] == "relsim":
+                imported |= {a.name for a in node.names} if module == "relsim" else {module.split(".")[1]}
         graph[name] = imported & modules
     order = list(TopologicalSorter(graph).static_order())  # raises CycleError on a cycle
     assert order.index("trust") < order.index("world") < order.index("vectorized")

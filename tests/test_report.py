@@ -370,7 +370,7 @@ def test_one_seed_gets_no_interval(tmp_path: Path) -> None:
 
 
 def test_gap_cause_says_most_only_above_one_half() -> None:
-    from relsim.analysis.summary import gap_cause
+    from relsim.analysis.wording import gap_cause
 
     assert gap_cause(pd.Series({"contacts": 0.38, "unreached": 0.32, "fees": 0.30})) == \
         "the largest share (38%) in outbound contacts"

@@ -11,10 +11,11 @@ import pytest
 
 from conftest import relsim_command
 
-from relsim.experiments.config import load, options
-from relsim.experiments.checks import check_command_line
-from relsim.experiments.runner import simulate
-from relsim.experiments.scenarios import parse
+from relsim.experiments.plumbing.config import load, options
+from relsim.experiments.plumbing.checks import check_command_line
+from relsim.experiments.plumbing.runner import simulate
+from relsim.experiments.plumbing import scenarios
+from relsim.experiments.plumbing.scenarios import parse
 from relsim.params import ConfigError
 
 SMALL = ["seeds=[1]", "market.consumers=400", "progress=false"]
@@ -160,15 +161,21 @@ def test_scenarios_compose_in_the_order_given() -> None:
     assert [v.name for v in first.variants] == ["baseline", "mail_blitz+dinner_calls"]
     a = first.cell("reciprocal", "mail_blitz+dinner_calls")[0]
     b = second.cell("reciprocal", "dinner_calls+mail_blitz")[0]
-    assert a.contact_rate == 152 and b.contact_rate == 100  # set 100 then add 52, or add 52 then set 100
-    assert a.channels == b.channels == 2 and a.intrusiveness == b.intrusiveness == 0.9
+    # the blitz sets the mail, the calls add to the phone: different levers, so either order gives the same firm
+    assert a.mail_rate == b.mail_rate == 100 and a.phone_rate == b.phone_rate == 52
+    assert a == b
+    # on one lever the order matters: set 100 then add 52, or add 52 then set 100
+    blitz, more_mail = scenarios.Change(set={"mail_rate": 100.0}), scenarios.Change(add={"mail_rate": 52.0})
+    firm = first.strategies["reciprocal"]
+    assert scenarios.apply(firm, [blitz, more_mail], "s").mail_rate == 152
+    assert scenarios.apply(firm, [more_mail, blitz], "s").mail_rate == 100
 
 
 def test_each_scenario_applies_to_every_arm() -> None:
     spec = spec_for("scenario=web_listening")
     for arm in spec.arms:
         assert spec.cell(arm, "web_listening")[0].public_listening == 0.9
-        assert spec.cell(arm, "web_listening")[0].contact_rate == spec.strategies[arm].contact_rate
+        assert spec.cell(arm, "web_listening")[0].rates == spec.strategies[arm].rates
 
 
 @pytest.mark.parametrize(("override", "expected"), [

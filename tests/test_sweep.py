@@ -18,7 +18,7 @@ from conftest import relsim_command
 from relsim.analysis.sweep import effect_grid, load_sweep, sweep_figures
 
 BIN = Path(sys.executable).parent
-GRID = ["strategies.one_way.contact_rate=12,52", "market.network.degree=4,10"]
+GRID = ["strategies.one_way.mail_rate=12,40", "market.network.degree=4,10"]
 SMALL = ["seeds=2", "days=40", "market.consumers=200"]
 
 
@@ -42,7 +42,7 @@ def test_sweep_shows_progress_names_each_job_and_ends_with_the_next_command(jobl
     assert "relsim sweep: 100%" in err and "4/4" in err  # one bar over the four jobs
     for k in range(4):
         line = next(x for x in out.splitlines() if x.startswith(f"job {k} ("))
-        assert "strategies.one_way.contact_rate=" in line and "market.network.degree=" in line
+        assert "strategies.one_way.mail_rate=" in line and "market.network.degree=" in line
         assert "): Over 40 days" in line
     assert out.strip().splitlines()[-1] == f"relsim: next: relsim-report {joblib_sweep}   (writes sweep_report.html there)"
 
@@ -58,13 +58,13 @@ def test_joblib_sweep_collects_one_tidy_dataset(joblib_sweep: Path) -> None:
     runs = pd.read_parquet(joblib_sweep / "sweep.parquet")
     assert len(runs) == 4 * 2 * 2 * 40 * 2  # grid points x arms x seeds x days x firms
     assert {"job", "arm", "seed", "day", "firm", "customers", "mean_trust", "profit",
-            "strategies.one_way.contact_rate", "market.network.degree"} <= set(runs.columns)
-    grid = runs.groupby("job")[["strategies.one_way.contact_rate", "market.network.degree"]].first()
-    assert sorted(map(tuple, grid.to_numpy().tolist())) == [(12, 4), (12, 10), (52, 4), (52, 10)]
+            "strategies.one_way.mail_rate", "market.network.degree"} <= set(runs.columns)
+    grid = runs.groupby("job")[["strategies.one_way.mail_rate", "market.network.degree"]].first()
+    assert sorted(map(tuple, grid.to_numpy().tolist())) == [(12, 4), (12, 10), (40, 4), (40, 10)]
     jobs = pd.read_parquet(joblib_sweep / "jobs.parquet")
     assert set(jobs["job"]) == {0, 1, 2, 3} and "diff_ci_low" in jobs
     manifest = json.loads((joblib_sweep / "sweep_manifest.json").read_text())
-    assert manifest["swept"] == ["strategies.one_way.contact_rate", "market.network.degree"]
+    assert manifest["swept"] == ["strategies.one_way.mail_rate", "market.network.degree"]
     for job in range(4):
         assert (joblib_sweep / f"job={job}" / "runs.parquet").is_file()
 
@@ -112,10 +112,10 @@ def test_killed_sweep_resumes_to_identical_values(tmp_path: Path, basic_sweep: P
 
 
 def test_submitit_local_launcher(tmp_path: Path) -> None:
-    relsim("-m", "hydra/launcher=submitit_local", "+cluster=local", "strategies.one_way.contact_rate=12,52", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}",
+    relsim("-m", "hydra/launcher=submitit_local", "+cluster=local", "strategies.one_way.mail_rate=12,40", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}",
            cwd=tmp_path)
     runs = pd.read_parquet(tmp_path / "s" / "sweep.parquet")
-    assert sorted(runs["strategies.one_way.contact_rate"].unique()) == [12, 52]
+    assert sorted(runs["strategies.one_way.mail_rate"].unique()) == [12, 40]
 
 
 @pytest.mark.slow
@@ -124,7 +124,7 @@ def test_ray_local_launcher(tmp_path: Path) -> None:
     home_ray = Path.home() / ".ray"
     before = set(home_ray.rglob("*")) if home_ray.exists() else set()
     try:
-        result = relsim_command("-m", "hydra/launcher=ray_local", "strategies.one_way.contact_rate=12,52", *SMALL,
+        result = relsim_command("-m", "hydra/launcher=ray_local", "strategies.one_way.mail_rate=12,40", *SMALL,
                                 f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path, timeout=600)
         if result.returncode != 0:  # relsim's failure, or Ray's own? Ray alone tells (a second start: only then)
             probe = subprocess.run([sys.executable, "-c", "import ray; ray.init(_node_ip_address='127.0.0.1', "
@@ -134,7 +134,7 @@ def test_ray_local_launcher(tmp_path: Path) -> None:
                 pytest.skip(f"Ray cannot start on this machine: {probe.stderr.strip().splitlines()[-1:]}")
         assert result.returncode == 0, result.stderr[-3000:]
         runs = pd.read_parquet(tmp_path / "s" / "sweep.parquet")
-        assert sorted(runs["strategies.one_way.contact_rate"].unique()) == [12, 52]
+        assert sorted(runs["strategies.one_way.mail_rate"].unique()) == [12, 40]
         assert ray.__version__
     finally:
         for created in sorted(set(home_ray.rglob("*")) - before, reverse=True) if home_ray.exists() else []:
@@ -156,7 +156,7 @@ def test_sweep_report_two_dimensions(joblib_sweep: Path) -> None:
 
 
 def test_sweep_report_one_dimension_and_bad_dir(tmp_path: Path) -> None:
-    relsim("-m", "strategies.one_way.contact_rate=0,26,52", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
+    relsim("-m", "strategies.one_way.mail_rate=0,14,40", *SMALL, f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
     figures = sweep_figures(load_sweep(tmp_path / "s"))
     assert len(figures) == 2  # each arm's mean along the sweep, and the paired effect
     assert all(any(t.mode == "lines+markers" for t in f.data) for f in figures)
@@ -169,13 +169,13 @@ def test_sweep_report_one_dimension_and_bad_dir(tmp_path: Path) -> None:
 def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_separates_it() -> None:
     from relsim.analysis.sweep import _reading
 
-    key = "strategies.one_way.contact_rate"
+    key = "strategies.one_way.mail_rate"
     part = pd.DataFrame({key: [12, 26, 52, 104] * 2, "market.rivals": ["[]"] * 4 + ["[middle]"] * 4,
                          "low": [-5, -3, 1, 2, -4, -2, 1, 3], "high": [-1, -0.5, 3, 4, -1, -0.5, 2, 5],
                          "clear": [True] * 8})
     text = _reading(part, ["market.rivals", key], "NPV", "reciprocal − one_way")
     assert text == ("NPV: reciprocal is clearly ahead (reciprocal − one_way) at 4 of 8 grid points and clearly behind "
-                    "at 4: behind where contact rate is 26 or less, ahead where it is 52 or more.")
+                    "at 4: behind where mail rate is 26 or less, ahead where it is 52 or more.")
     unclear = part.assign(clear=False)  # too few seeds: nothing is called ahead or behind
     assert "ahead (reciprocal − one_way) at 0 of 8 grid points and clearly behind at 0." in _reading(
         unclear, [key], "NPV", "reciprocal − one_way")

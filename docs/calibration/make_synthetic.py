@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from relsim.experiments.calibrate import make_setup
+from relsim.experiments.inference.least_squares import make_setup
 from relsim.model import RelationshipModel
 
 TRUTH = {"behaviour.base_churn": 0.4, "population.churn_propensity.sd": 1.5, "behaviour.trust_sensitivity": 4.0}

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from relsim.analysis.figures import COLORS
-from relsim.experiments.app.lesson import LessonModel
-from relsim.experiments.app.network import network_sample
 from relsim.recorder import column as recorded
+
+from .lesson import LessonModel
+from .network import network_sample
 
 SMOOTH_DAYS = 7  # complaints are 7-day totals, profit a 7-day mean
 X_BLOCK = 30  # days: the charts' x axis grows by this much at a time
@@ -107,12 +108,12 @@ def profit_figure(model: LessonModel) -> dict:
 
 
 def levers_figure(model: LessonModel) -> dict:
-    """The focal firm's contact rate (left axis), support capacity and support fee (right axis), by day: what the
-    sliders set, or what a learning firm chose."""
+    """The focal firm's mail and calls a year (left axis), support capacity and support fee (right axis), by day:
+    what the sliders set, or what a learning firm chose."""
     days = np.arange(1, model.recorder.day + 1)
-    names = {"contact_rate": ("contact rate (a year)", "y"), "inbound_capacity": ("support capacity (a day per 1,000)",
-             "y2"), "support_fee": ("support fee", "y2")}
-    dashes = {"contact_rate": "solid", "inbound_capacity": "dash", "support_fee": "dot"}
+    names = {"mail_rate": ("mail (a year)", "y"), "phone_rate": ("calls (a year)", "y"),
+             "inbound_capacity": ("support capacity (a day per 1,000)", "y2"), "support_fee": ("support fee", "y2")}
+    dashes = {"mail_rate": "solid", "phone_rate": "longdash", "inbound_capacity": "dash", "support_fee": "dot"}
     data = [dict(type="scatter", x=days, y=_series(model, k), name=label, mode="lines", yaxis=axis,
                  line=dict(color=PAGE_COLORS["levers"], shape="hv", dash=dashes[k]))
             for k, (label, axis) in names.items()]

@@ -19,10 +19,11 @@ import solara
 from mesa.visualization.solara_viz import ModelController, ModelCreator
 from mesa.visualization.utils import force_update, update_counter
 
-from relsim.experiments.app.charts import FIGURES, NOTES
-from relsim.experiments.app.lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
-from relsim.experiments.app.live import ResizeNudge, ResponsiveFigure, redraw
 from relsim.params import Strategy
+
+from .charts import FIGURES, NOTES
+from .lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
+from .live import ResizeNudge, ResponsiveFigure, redraw
 
 PLAY_INTERVAL_MS = 100  # pause between steps while playing (Mesa's default)
 TITLE = "relsim: how a relationship decays"
@@ -34,13 +35,14 @@ MODEL_PARAMS = {
     "consumers": {"type": "Select", "value": 2000, "values": [500, 1000, 2000, 5000, 10000], "label": "Consumers"},
     "rng": {"type": "InputText", "value": "1", "label": "Seed (a whole number: which consumers, which network)"},
     "learning": {"type": "Select", "value": NO_LEARNING, "values": list(LEARNING),
-                 "label": "Does the focal firm learn its contact rate, support capacity and fee each month?"},
+                 "label": "Does the focal firm learn its mail, support capacity and fee each month?"},
 }
 
 #: The focal firm's levers on the page: label, unit, slider range and step (the values come from the preset).
 LEVER_SLIDERS = {
-    "contact_rate": ("Contact rate", "contacts per customer a year", 0, 365, 1),
-    "intrusiveness": ("Intrusiveness", "(0 a catalogue, 1 a dinner-time call)", 0, 1, 0.05),
+    "mail_rate": ("Mail", "pieces per customer a year", 0, 365, 1),
+    "email_rate": ("E-mail", "e-mails per customer a year", 0, 365, 1),
+    "phone_rate": ("Calls", "(dinner-time) calls per customer a year", 0, 365, 1),
     "inbound_capacity": ("Inbound capacity", "(calls answered a day per 1,000 customers)", 0, 20, 0.5),
     "support_free_days": ("Support free for the first", "days", 0, 365, 5),
     "support_fee": ("Support fee", "per call after that", 0, 30, 1),

@@ -2,8 +2,8 @@
 
 `LessonModel` is a `RelationshipModel` built from what the page offers: a strategy preset from
 configs/strategy/, a what-if scenario ("none", the lesson "relationship decay", or a scenario of
-configs/scenario/ or one of its contrasts, applied by experiments/scenarios.py), the consumer count and
-the seed. The focal firm's levers (contact rate, intrusiveness, ...) can be changed while it runs, as
+configs/scenario/ or one of its contrasts, applied by experiments/plumbing/scenarios.py), the consumer count and
+the seed. The focal firm's levers (mail, e-mails and calls a year, support, ...) can be changed while it runs, as
 a NetLogo slider would; the change takes effect from the next day. Nothing here changes how the
 model works: the presets are read from their files, the dynamics are sim/'s.
 
@@ -25,26 +25,39 @@ from typing import Any
 
 import numpy as np
 
-from relsim.experiments import scenarios
-from relsim.experiments.config import RunSpec, compose, load, options, plain_config
 from relsim.model import RelationshipModel
-from relsim.params import ConfigError, Market, Policy, Strategy, build
+from relsim.params import CHANNELS, ConfigError, Market, Policy, Strategy, build
 from relsim.recorder import COLUMNS
 
+from ..plumbing import scenarios
+from ..plumbing.config import RunSpec, compose, load, options, plain_config
+
 NONE = "none"
-#: The lesson scenario: the chosen preset (one_way on the page) contacting three times a week.
+#: The lesson scenario: the chosen preset (one_way on the page) mailing three times a week (its other
+#: channels as they are).
 LESSON = "relationship decay"
-LESSON_FOCAL = {"contact_rate": 156.0}
+LESSON_FOCAL = {"mail_rate": 156.0}
+#: How the page names a contact of each channel (sim/params.py: CHANNELS), one and many.
+CONTACT_WORDS = {"mail": ("piece of mail", "pieces of mail"), "email": ("e-mail", "e-mails"),
+                 "phone": ("call", "calls")}
+
+
+def contact_mix(focal: Strategy) -> str:
+    """The focal firm's contacts a year in words, channel by channel: "156 pieces of mail and 12 calls"."""
+    parts = [f"{rate:g} {CONTACT_WORDS[c][rate != 1]}" for c, rate in zip(CHANNELS, focal.rates, strict=True)
+             if rate > 0]
+    if not parts:
+        return "no contacts"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def lesson_intro(focal: Strategy) -> str:
     """The lesson's opening words, from what the focal firm actually does."""
-    channels = f"{focal.channels} channel" + ("s" if focal.channels != 1 else "")
     calls = f"{focal.inbound_capacity:g} support call" + ("s" if focal.inbound_capacity != 1 else "")
-    return (f"The focal firm contacts each customer {focal.contact_rate:g} times a year over {channels}, answers "
+    return (f"The focal firm sends each customer {contact_mix(focal)} a year, answers "
             f"{calls} a day per 1,000 customers and hears {focal.listening:.0%} of their complaints. Press Play "
             "and watch trust, stress and churn; the captions say what just happened in this run. Then move the "
-            "levers (contact rate, inbound capacity, listening) and watch the story change.")
+            "levers (mail, e-mails and calls, inbound capacity, listening) and watch the story change.")
 
 
 #: How the focal firm may learn its levers on the page (sim/learning.py): a choice -> (rule, objective).
@@ -56,7 +69,7 @@ LEARNING = {"no: the levers stay as set": None,
 NO_LEARNING = next(iter(LEARNING))
 
 #: The focal firm's levers the page offers (Strategy fields).
-LEVERS = ("contact_rate", "intrusiveness", "inbound_capacity", "support_free_days", "support_fee", "listening",
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "support_free_days", "support_fee", "listening",
           "responsiveness")
 
 # Caption thresholds (with hysteresis, so a value hovering at a threshold does not flood the captions).
@@ -79,7 +92,7 @@ def presets() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def _scenario_files() -> dict[str, scenarios.Scenario]:
-    """The scenarios in configs/scenario/ (parsed and checked by experiments.scenarios)."""
+    """The scenarios in configs/scenario/ (parsed and checked by experiments/plumbing/scenarios.py)."""
     names = options("scenario")
     chosen = plain_config(compose([f"scenario=[{','.join(names)}]"]))["scenario"]
     return {name: scenarios.parse(name, chosen[name]) for name in names}
@@ -88,7 +101,7 @@ def _scenario_files() -> dict[str, scenarios.Scenario]:
 def what_ifs() -> list[str]:
     """The scenarios the page offers: none, the lesson, each what-if in configs/scenario/ and its contrasts.
 
-    The mechanism audit's switch-offs (off_*.yaml, relsim.experiments.audit) are a researcher's tool,
+    The mechanism audit's switch-offs (off_*.yaml, relsim-audit) are a researcher's tool,
     not a what-if for a class, and are left out.
     """
     names = [NONE, LESSON]
@@ -171,77 +184,101 @@ def new_captions(model: RelationshipModel, state: LessonState) -> list[Caption]:
     w, rec, day = model.world, model.recorder, model.world.day
     if rec.day == 0:
         return []
-    col = {c: k for k, c in enumerate(COLUMNS)}
     today = rec.values[rec.day - 1, 0]
-    out: list[Caption] = []
     trust_now = w.trust()[:, 0]
-    mean_trust = float(today[col["mean_trust"]])
+    mean_trust = float(today[_COL["mean_trust"]])
     if day == 1 or np.isnan(state.first_trust):
         state.first_trust = mean_trust
+    said = [*_contact_load(w, state, mean_trust), *_public_complaint(w, state, trust_now), *_answered(state, today),
+            *_trust_level(state, today, mean_trust), *_churn_spike(rec, state, today), *_customers_lost(rec, state)]
+    state.prev_trust = trust_now.copy()
+    return [Caption(day, kind, text) for kind, text in said]
+
+
+#: Each recorded column's position in the recorder's rows.
+_COL = {c: k for k, c in enumerate(COLUMNS)}
+
+
+def _contact_load(w, state: LessonState, mean_trust: float) -> list[tuple[str, str]]:
+    """1. Contacts beyond most customers' capacity, and back within it."""
     customers = w.provider == 0
+    if not customers.any():
+        return []
+    share = float((w.load[customers] > w.traits.contact_capacity[customers]).mean())
+    if not state.overloaded and share > OVERLOAD_ON:
+        state.overloaded = True
+        trend = (f", down from {state.first_trust:.2f} on day 1" if mean_trust < state.first_trust else "")
+        return [("overload", f"Contacts now exceed the capacity of most customers ({share:.0%} are over theirs): "
+                             f"each further contact is a burden, not a bond. Mean trust {mean_trust:.2f}{trend}.")]
+    if state.overloaded and share < OVERLOAD_OFF:
+        state.overloaded = False
+        return [("relief", f"Contacts are back within most customers' capacity (only {share:.0%} are over theirs).")]
+    return []
 
-    def say(kind: str, text: str) -> None:
-        out.append(Caption(day, kind, text))
 
-    # 1. contact load beyond capacity
-    if customers.any():
-        share = float((w.load[customers] > w.traits.contact_capacity[customers]).mean())
-        if not state.overloaded and share > OVERLOAD_ON:
-            state.overloaded = True
-            trend = (f", down from {state.first_trust:.2f} on day 1" if mean_trust < state.first_trust else "")
-            say("overload", f"Contacts now exceed the capacity of most customers ({share:.0%} are over theirs): "
-                            f"each further contact is a burden, not a bond. Mean trust {mean_trust:.2f}{trend}.")
-        elif state.overloaded and share < OVERLOAD_OFF:
-            state.overloaded = False
-            say("relief", f"Contacts are back within most customers' capacity (only {share:.0%} are over theirs).")
+def _public_complaint(w, state: LessonState, trust_now: np.ndarray) -> list[tuple[str, str]]:
+    """2. The first public complaint about the firm, and the neighbours it reached."""
+    if "public_complaint" in state.fired or not len(w.public_posts):
+        return []
+    posters = w.public_posts[_firm_when_posting(w, w.public_posts) == 0]
+    if not len(posters):
+        return []
+    state.fired.add("public_complaint")
+    heard = np.setdiff1d(np.unique(np.concatenate(
+        [w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters])), posters)
+    lower = int((trust_now[heard] < state.prev_trust[heard]).sum())
+    who = "A customer complains" if len(posters) == 1 else f"{len(posters)} customers complain"
+    return [("public_complaint", f"{who} in public: {len(heard)} neighbours hear it, and {lower} of them "
+                                 f"now trust the firm less than yesterday.")]
 
-    # 2. the first public complaint about the firm, and the neighbours it reached
-    if "public_complaint" not in state.fired and len(w.public_posts):
-        posters = w.public_posts[_firm_when_posting(w, w.public_posts) == 0]
-        if len(posters):
-            state.fired.add("public_complaint")
-            heard = np.setdiff1d(np.unique(np.concatenate(
-                [w.adj.indices[w.adj.indptr[p]: w.adj.indptr[p + 1]] for p in posters])), posters)
-            lower = int((trust_now[heard] < state.prev_trust[heard]).sum())
-            who = "A customer complains" if len(posters) == 1 else f"{len(posters)} customers complain"
-            say("public_complaint", f"{who} in public: {len(heard)} neighbours hear it, and {lower} of them "
-                                    f"now trust the firm less than yesterday.")
 
-    # 3. the first complaint the firm answers (the two-way exchange that builds intimacy)
-    if "answered" not in state.fired and today[col["complaints_answered"]] > 0:
-        state.fired.add("answered")
-        say("answered", f"The firm answers a complaint: a two-way exchange, the only kind that builds intimacy "
-                        f"(mean intimacy {today[col['mean_intimacy']]:.3f}).")
+def _answered(state: LessonState, today: np.ndarray) -> list[tuple[str, str]]:
+    """3. The first complaint the firm answers (the two-way exchange that builds intimacy)."""
+    if "answered" in state.fired or not today[_COL["complaints_answered"]] > 0:
+        return []
+    state.fired.add("answered")
+    return [("answered", f"The firm answers a complaint: a two-way exchange, the only kind that builds intimacy "
+                         f"(mean intimacy {today[_COL['mean_intimacy']]:.3f}).")]
 
-    # 4. trust below one half, and its recovery
-    if not np.isnan(mean_trust):
-        if not state.distrusted and mean_trust < TRUST_LOW:
-            state.distrusted = True
-            below = np.floor(mean_trust * 1000) / 1000  # 0.4996 reads 0.499, not 0.500
-            say("distrust", f"The average customer now trusts the firm less than not: mean trust {below:.3f} "
-                            f"(day 1: {state.first_trust:.2f}), mean stress {today[col['mean_stress']]:.2f}.")
-        elif state.distrusted and mean_trust > TRUST_RECOVERED:
-            state.distrusted = False
-            say("recovery", f"Trust recovers: mean trust is back above one half ({mean_trust:.3f}).")
 
-    # 5. churn rising over the first month's level
-    churned = rec.values[: rec.day, 0, col["churned"]]
-    if "churn_spike" not in state.fired and rec.day >= 2 * CHURN_WINDOW:
-        first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
-        if recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(today[col["customers"]], 1):
-            state.fired.add("churn_spike")
-            say("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
-                               f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}).")
+def _trust_level(state: LessonState, today: np.ndarray, mean_trust: float) -> list[tuple[str, str]]:
+    """4. Mean trust below one half, and its recovery."""
+    if np.isnan(mean_trust):
+        return []
+    if not state.distrusted and mean_trust < TRUST_LOW:
+        state.distrusted = True
+        below = np.floor(mean_trust * 1000) / 1000  # 0.4996 reads 0.499, not 0.500
+        return [("distrust", f"The average customer now trusts the firm less than not: mean trust {below:.3f} "
+                             f"(day 1: {state.first_trust:.2f}), mean stress {today[_COL['mean_stress']]:.2f}.")]
+    if state.distrusted and mean_trust > TRUST_RECOVERED:
+        state.distrusted = False
+        return [("recovery", f"Trust recovers: mean trust is back above one half ({mean_trust:.3f}).")]
+    return []
 
-    # 6. the firm's original (day-0) customers lost
+
+def _churn_spike(rec, state: LessonState, today: np.ndarray) -> list[tuple[str, str]]:
+    """5. Churn rising over the first month's level."""
+    if "churn_spike" in state.fired or rec.day < 2 * CHURN_WINDOW:
+        return []
+    churned = rec.values[: rec.day, 0, _COL["churned"]]
+    first, recent = churned[:CHURN_WINDOW].sum(), churned[-CHURN_WINDOW:].sum()
+    if not (recent >= CHURN_SPIKE * max(first, 3) and recent >= 0.01 * max(today[_COL["customers"]], 1)):
+        return []
+    state.fired.add("churn_spike")
+    return [("churn_spike", f"Customers are leaving: {int(recent)} left in the last {CHURN_WINDOW} days, "
+                            f"{recent / max(first, 1):.1f} times as many as in the first month ({int(first)}).")]
+
+
+def _customers_lost(rec, state: LessonState) -> list[tuple[str, str]]:
+    """6. The share of the firm's original (day-0) customers lost, at each step of RETENTION_STEPS."""
+    said = []
     surviving = float(rec.surviving[rec.day, 0])
     for level, words in RETENTION_STEPS:
         if f"retention_{level}" not in state.fired and surviving < level:
             state.fired.add(f"retention_{level}")
-            say("retention", f"The firm has lost {words} of its original customers (retention {surviving:.0%}).")
-
-    state.prev_trust = trust_now.copy()
-    return out
+            said.append(("retention", f"The firm has lost {words} of its original customers "
+                                      f"(retention {surviving:.0%})."))
+    return said
 
 
 class LessonModel(RelationshipModel):
@@ -254,7 +291,7 @@ class LessonModel(RelationshipModel):
         consumers: number of consumers.
         rng: the seed (an integer, or its digits as text).
         days: the horizon.
-        learning: whether and how the focal firm learns its contact rate, support capacity and fee, once a
+        learning: whether and how the focal firm learns its mail rate, support capacity and fee, once a
             month (a key of LEARNING; sim/learning.py); the levers it chooses are drawn and captioned.
         scenario: ignored; Mesa's SolaraViz passes its own `Scenario` object when it resets a model.
         **levers: focal Strategy fields set by hand, on top of the preset and the scenario.
@@ -282,7 +319,10 @@ class LessonModel(RelationshipModel):
         self._course: tuple[int, Strategy] | None = None
 
     def step(self) -> None:
-        """One day, then the captions for what happened in it (and what a learning firm changed)."""
+        """One day, then the captions for what happened in it (and what a learning firm changed). At the horizon the
+        page's Step button does nothing (the model itself refuses a step beyond it)."""
+        if not self.running:
+            return
         before = self.firms[0].strategy
         super().step()
         self.captions.extend(new_captions(self, self.lesson))

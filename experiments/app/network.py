@@ -13,7 +13,7 @@ import weakref
 import networkx as nx
 import numpy as np
 
-from relsim.experiments.app.lesson import LessonModel
+from .lesson import LessonModel
 
 NETWORK_NODES = 300  # at most this many consumers in the network view
 

@@ -3,17 +3,19 @@
     relsim-app                          # http://127.0.0.1:8765
     relsim-app --port 9000
     relsim-app --host 0.0.0.0 --allow-remote   # serve the page to other machines (a classroom)
+
+It listens on loopback unless --host names another address and --allow-remote (spelled out: options are
+never abbreviated) allows it, with a warning; a bad option is one line and exit code 2.
 """
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import os
 import sys
 import warnings
 
-from relsim.experiments.cli import error
+from ..commands.cli import Parser, error, no_code_from_here
 
 PROG = "relsim-app"
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -38,7 +40,7 @@ def _serve_plotly_bundle() -> None:
     from starlette.responses import FileResponse
     from starlette.routing import Route
 
-    from relsim.experiments.app import live
+    from . import live
 
     def bundle(request):
         return FileResponse(live.PLOTLY_BUNDLE, media_type="text/javascript",
@@ -50,7 +52,8 @@ def _serve_plotly_bundle() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the page (Solara on uvicorn) until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    no_code_from_here()
+    parser = Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     parser.add_argument("--port", default=str(DEFAULT_PORT), help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--allow-remote", action="store_true",
@@ -63,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         error(PROG, f"--host={args.host} is not a loopback address; add --allow-remote to serve the page to "
                     "other machines")
         return 2
+    if not _is_loopback(args.host):
+        print(f"{PROG}: warning: serving on {args.host}: anyone who can reach this machine on port {args.port} can "
+              "open the page and run the model (no password)", file=sys.stderr, flush=True)
     port = int(args.port)
     os.environ.update(SOLARA_APP=PAGE_MODULE, SERVER_NAME=args.host, SERVER_PORT=str(port),
                       SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")

@@ -17,6 +17,7 @@ cached). Figures, never assertions: machines are noisy.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +39,10 @@ def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 
     import solara
     from mesa.visualization.utils import force_update
 
-    from relsim.experiments.app.charts import FIGURES
-    from relsim.experiments.app.layout import Page
-    from relsim.experiments.app.lesson import LessonModel
-    from relsim.experiments.app.network import network_sample
+    from ..app.charts import FIGURES
+    from ..app.layout import Page
+    from ..app.lesson import LessonModel
+    from ..app.network import network_sample
 
     model = LessonModel(consumers=consumers, rng=seed, days=warmup + 3 * days + 10)
     for _ in range(warmup):
@@ -89,8 +91,27 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
     controls and charts, days per second, display lag, browser ms per day."""
     from playwright.sync_api import sync_playwright
 
-    from relsim.experiments.app.charts import FIGURES
+    with _served() as url, sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1600, "height": 1750})
+        try:
+            page = browser.new_page()
+            cdp = browser.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            load_s = _open(page, url)
+            played = _play(page, cdp, seconds)
+            if screenshot:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    return {**played, "load_s": load_s}
 
+
+@contextlib.contextmanager
+def _served() -> Iterator[str]:
+    """relsim-app on a free loopback port, once it answers; yields its address and stops it after."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -105,48 +126,46 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
                 break
             except OSError:
                 time.sleep(0.2)
-        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-            browser = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-                viewport={"width": 1600, "height": 1750})
-            try:
-                page = browser.new_page()
-                cdp = browser.new_cdp_session(page)
-                cdp.send("Performance.enable")
-                opened = time.perf_counter()
-                page.goto(url, wait_until="domcontentloaded")
-                page.get_by_role("button", name="Step").wait_for(timeout=60_000)
-                page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length == {len(FIGURES)}",
-                                       timeout=60_000)
-                load_s = time.perf_counter() - opened
-
-                def busy() -> float:
-                    metrics = cdp.send("Performance.getMetrics")["metrics"]
-                    return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
-
-                before = busy()
-                page.get_by_role("button", name="▶").click()
-                started = time.perf_counter()
-                time.sleep(seconds)
-                shown = _day(page)
-                page.get_by_role("button", name="❚❚").click()
-                stopped = time.perf_counter()
-                page.get_by_role("button", name="▶").wait_for()
-                day = -1
-                while day != _day(page):  # let the display catch up with the model
-                    day = _day(page)
-                    time.sleep(1.0)
-                task = busy() - before
-                if screenshot:
-                    screenshot.parent.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(screenshot))
-            finally:
-                browser.close()
+        yield url
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def _open(page, url: str) -> float:
+    """Open a fresh page; the seconds until its controls and every chart are shown."""
+    from ..app.charts import FIGURES
+
+    opened = time.perf_counter()
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("button", name="Step").wait_for(timeout=60_000)
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length == {len(FIGURES)}",
+                           timeout=60_000)
+    return time.perf_counter() - opened
+
+
+def _play(page, cdp, seconds: float) -> dict[str, float]:
+    """Play the page for `seconds`, pause, and let the display catch up: the days run, days per second, how many
+    days the display lagged behind the model, and the browser's busy milliseconds per day."""
+    def busy() -> float:
+        metrics = cdp.send("Performance.getMetrics")["metrics"]
+        return next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+    before = busy()
+    page.get_by_role("button", name="▶").click()
+    started = time.perf_counter()
+    time.sleep(seconds)
+    shown = _day(page)
+    page.get_by_role("button", name="❚❚").click()
+    stopped = time.perf_counter()
+    page.get_by_role("button", name="▶").wait_for()
+    day = -1
+    while day != _day(page):  # let the display catch up with the model
+        day = _day(page)
+        time.sleep(1.0)
+    task = busy() - before
     return {"days": day, "days_per_s": day / (stopped - started), "lag_days": day - shown,
-            "browser_ms_per_day": 1000 * task / max(day, 1), "load_s": load_s}
+            "browser_ms_per_day": 1000 * task / max(day, 1)}
 
 
 def main(argv: list[str] | None = None) -> None:

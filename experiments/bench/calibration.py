@@ -1,7 +1,7 @@
 """Simulations a minute at calibration size: where a pattern battery's time goes, and how many a minute.
 
-The calibration (relsim-calibrate, experiments/abc.py) and the searches built on it are made of many
-small simulations: the pattern battery (experiments/patterns.py:measure, six runs of the calibration
+The calibration (relsim-calibrate, experiments/inference/abc_smc.py) and the searches built on it are made of many
+small simulations: the pattern battery (experiments/inference/battery.py:measure, six runs of the calibration
 market on one seed: a day-stepped run that observes episodes and defections, two at other contact
 rates, three for the NPV of bad news) and the plain curve run (one run, the retention curve alone), at
 1,500 consumers. Their cost is not the engine's large-market rate: building the model, Python between
@@ -13,7 +13,7 @@ the compiled days, the battery's own observations and the hand-off between proce
 `breakdown` times the parts of a battery and of a plain run by wrapping the functions that do them
 (each wrapper costs about 0.3 µs a call, a few milliseconds a battery); `throughput` counts
 simulations a minute in one process and on a pool of all cores (the calibration's own
-`experiments/abc.mapper`), and the hand-off (starting the pool, a fresh worker's first simulation,
+`experiments/inference/abc_smc.py:mapper`), and the hand-off (starting the pool, a fresh worker's first simulation,
 pickling); `floor` runs relsim-bench's floor kernel over a battery's days at the same size. relsim-bench
 reports them beside the fused prototype measured in the same run, and the issue 28 target (333 battery
 simulations a minute on 2 cores where the prototype runs at 30 M consumer-firm-days a second, scaled
@@ -57,7 +57,7 @@ from relsim.world import _begin_day
 
 ensure_fresh(Path(__file__).resolve().parent / "__pycache__")  # its compiled loops hold copies of the rules
 
-#: The calibration's default size (relsim-calibrate --consumers; patterns.SCALE_CONSUMERS).
+#: The calibration's default size (relsim-calibrate --consumers; inference/patterns.py:SCALE_CONSUMERS).
 CONSUMERS = 1500
 #: The issue 28 target: battery simulations a minute on 2 cores where the prototype runs at PROTOTYPE_AT.
 TARGET_PER_MINUTE, PROTOTYPE_AT = 333.0, 30e6
@@ -72,14 +72,14 @@ def target(prototype_cfd_per_s: float | None) -> float | None:
 
 def batteries(consumers: int = CONSUMERS):
     """The calibration's battery (facts) and a plain curve run's battery (the retention curve alone)."""
-    from relsim.experiments.patterns import make_battery
+    from ..inference.battery import make_battery
 
     return make_battery(consumers), make_battery(consumers, curve_days=CURVE_DAYS, facts=False)
 
 
 def battery_days(battery) -> int:
     """Simulated days in one battery: the day-stepped run, two contact runs and three NPV runs (or the curve)."""
-    from relsim.experiments.patterns import CONTACT_DAYS
+    from ..inference.battery import CONTACT_DAYS
 
     return battery.days + 5 * CONTACT_DAYS if battery.facts else battery.days
 
@@ -136,9 +136,10 @@ def _wrap_all(t: Timers) -> None:
     from relsim.agents import Firm
     from relsim.analysis import facts
     from relsim.calendar import Calendar
-    from relsim.experiments import patterns
     from relsim.model import RelationshipModel
     from relsim.recorder import Recorder
+
+    from ..inference import battery, observers
 
     for owner, name, label in (
             (RelationshipModel, "__init__", "build"), (model_module, "create_world", "build.world"),
@@ -149,17 +150,17 @@ def _wrap_all(t: Timers) -> None:
             (RelationshipModel, "advance", "days"), (RelationshipModel, "_advance_time", "days"),
             (RelationshipModel, "_advance_time", "days.mesa"), (RelationshipModel, "step", "days.mesa.step"),
             (vectorized, "_day", "days.compiled"), (vectorized, "_days", "days.compiled"),
-            (patterns, "_observed_days", "days.compiled"), (patterns, "_lemon_days", "days.compiled"),
+            (battery, "_observed_days", "days.compiled"), (battery, "_lemon_days", "days.compiled"),
             (Recorder, "finish_day", "days.recorder"), (Recorder, "finish_days", "days.recorder"),
             (Recorder, "reserve", "days.recorder"),
             (Calendar, "defect_shock", "days.calendar"), (Firm, "announce_cut", "days.calendar"),
-            # the battery's observations in Python
-            (patterns.ContagionTracker, "__init__", "observe.contagion"),
-            (patterns.ContagionTracker, "before", "observe.contagion"),
-            (patterns.ContagionTracker, "after", "observe.contagion"),
-            (patterns, "spoil_lemons", "observe.lemons"), (patterns, "lemons", "observe.lemons"),
+            # the battery's observations in Python (battery.py calls the observers by the names it imported)
+            (observers.ContagionTracker, "__init__", "observe.contagion"),
+            (observers.ContagionTracker, "before", "observe.contagion"),
+            (observers.ContagionTracker, "after", "observe.contagion"),
+            (battery, "spoil_lemons", "observe.lemons"), (battery, "lemons", "observe.lemons"),
             (world.World, "provider_trust", "observe.satisfaction"),
-            (patterns, "episode_outcomes", "statistics.episodes"),
+            (battery, "episode_outcomes", "statistics.episodes"),
             (facts, "logistic_hazard_ratios", "statistics.contagion")):
         t.wrap(owner, name, label)
 
@@ -175,7 +176,8 @@ def dispatch_us(battery, days: int = 365, repeats: int = 5) -> float:
     (one seed), one compiled call a day from Python or all in one compiled call; the best of `repeats` of each (the
     least disturbed by whatever else the machine runs)."""
     from relsim import vectorized
-    from relsim.experiments.patterns import _model
+
+    from ..inference.battery import _model
 
     python = compiled = float("inf")
     for k in range(repeats + 1):
@@ -291,7 +293,8 @@ def day_phases(consumers: int = CONSUMERS, draws: Sequence[tuple[dict, int]] = (
     work on the machine), and the cycles are converted at the rate measured over the same runs."""
     import numpy as np
 
-    from relsim.experiments.patterns import _model, with_values
+    from ..inference.battery import _model
+    from ..inference.space import with_values
 
     battery, _ = batteries(consumers)
     total = np.zeros(len(PHASES))
@@ -321,7 +324,7 @@ def day_phases(consumers: int = CONSUMERS, draws: Sequence[tuple[dict, int]] = (
 
 def breakdown(consumers: int = CONSUMERS, seeds: Sequence[int] = (1, 2, 3)) -> dict:
     """Where a battery's and a plain run's time goes, in milliseconds a simulation (median over `seeds`)."""
-    from relsim.experiments.patterns import measure
+    from ..inference.battery import measure
 
     battery, plain = batteries(consumers)
     measure(battery, {}, 0)  # load the compiled rules
@@ -392,8 +395,8 @@ def prior_draws(n: int, seed: int = 28) -> list[tuple[dict[str, float], int]]:
     the market's own."""
     import numpy as np
 
-    from relsim.experiments.abc import log_bounds
-    from relsim.experiments.patterns import PARAMS
+    from ..inference.abc_smc import log_bounds
+    from ..inference.space import PARAMS
 
     rng = np.random.default_rng([seed, 28])
     bounds = log_bounds(list(PARAMS))
@@ -406,8 +409,8 @@ def throughput(consumers: int = CONSUMERS, per_worker: int = 3, workers: int | N
     market's own values; and batteries a minute on the pool over draws from the prior (`prior_draws`)."""
     import os
 
-    from relsim.experiments.abc import mapper, measure_task
-    from relsim.experiments.patterns import measure
+    from ..inference.abc_smc import mapper, measure_task
+    from ..inference.battery import measure
 
     battery, plain = batteries(consumers)
     workers = workers or os.cpu_count() or 1
@@ -448,8 +451,8 @@ def cold_start(consumers: int = CONSUMERS, workers: int = 2) -> dict:
     code = f"""
 import json, time, functools
 t0 = time.perf_counter()
-from relsim.experiments.abc import mapper
-from relsim.experiments.patterns import make_battery, measure
+from relsim.experiments.inference.abc_smc import mapper
+from relsim.experiments.inference.battery import make_battery, measure
 battery = make_battery({consumers})
 t1 = time.perf_counter()
 with mapper({workers}) as map_:
@@ -469,8 +472,8 @@ print(json.dumps({{"import_s": t1 - t0, "pool_start_s": t2 - t1, "first_s": t3 -
 def floor(consumers: int = CONSUMERS, repeats: int = 3) -> dict:
     """relsim-bench's floor kernel (every state array read and written once a day) over one battery's days, on
     the calibration market's world at the same size: the memory traffic a battery cannot avoid."""
-    from relsim.experiments.bench.model import _floor_day
-    from relsim.experiments.patterns import _model
+    from ..inference.battery import _model
+    from .model import _floor_day
 
     battery, _ = batteries(consumers)
     days = battery_days(battery)

@@ -65,7 +65,7 @@ def _update(h, value) -> None:
 
 def run_digest(overrides: Sequence[str], arm: str, engine: str, episodes: bool, seed: int) -> str:
     """The digest of one run: its recorded tables, episodes and final state."""
-    from relsim.experiments.config import load
+    from ..plumbing.config import load
     from relsim.model import RelationshipModel
     from relsim.world import STATE_FIELDS
 
@@ -102,7 +102,8 @@ def run_digest(overrides: Sequence[str], arm: str, engine: str, episodes: bool, 
 def battery_digest(seed: int) -> str:
     """The digest of the calibration's pattern battery (every statistic) on one seed: at the market's own
     values, and with every calibrated weight at its prior's geometric centre."""
-    from relsim.experiments.patterns import PARAMS, make_battery, measure
+    from ..inference.battery import make_battery, measure
+    from ..inference.space import PARAMS
 
     battery = make_battery(400)
     centre = {key: float(np.sqrt(p.lo * p.hi)) for key, p in PARAMS.items()}

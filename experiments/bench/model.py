@@ -56,8 +56,9 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from relsim.experiments.outputs import short_commit
-from relsim.world import TRAITS
+from relsim.population import TRAITS
+
+from ..plumbing.outputs import short_commit
 
 #: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
 DEFAULT_PROTO = Path(__file__).resolve().parents[2].parent / "shared" / "perfproto"
@@ -184,7 +185,7 @@ PRESETS = ("one_way", "reciprocal", "middle")
 def measure_preset(preset: str, consumers: int, days: int, repeats: int) -> dict:
     """A preset against the default market's rival, as `relsim` runs it (the compiled engine alone, best of
     `repeats` seeds), and the floor kernel on the same world in the same process."""
-    from relsim.experiments.config import load
+    from ..plumbing.config import load
     from relsim.model import RelationshipModel
 
     spec = load([f"market.consumers={consumers}", f"days={days}", "progress=false"])
@@ -232,9 +233,11 @@ def command_breakdown() -> dict[str, float]:
     """The default `relsim` end to end, its start-up (importing the command) and its simulations alone."""
     total = command_time()
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import relsim.experiments.main"], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", "import relsim.experiments.commands.compare"], check=True,
+                   capture_output=True)
     startup = time.perf_counter() - started
-    code = ("import time; from relsim.experiments.config import load; from relsim.experiments.runner import run_all; "
+    code = ("import time; from relsim.experiments.plumbing.config import load; "
+            "from relsim.experiments.plumbing.runner import run_all; "
             "spec = load(['progress=false']); t = time.perf_counter(); run_all(spec); print(time.perf_counter() - t)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     simulate = float(out.stdout.strip().splitlines()[-1])
@@ -286,7 +289,7 @@ LARGE_COMMAND = ("arms=[one_way]", "seeds=1", "market.consumers=100000")
 def sweep_scaling() -> dict:
     """Runs a minute of relsim-bench-sweep's grid under Hydra's joblib launcher (jobs in parallel, one core each)
     against the basic launcher with one core (jobs one after the other), measured now."""
-    from relsim.experiments.bench.sweep import LAUNCHERS, default_grid, sweep_time
+    from .sweep import LAUNCHERS, default_grid, sweep_time
 
     grid, runs, seeds = default_grid(seeds=20)  # the flagship grid's corners, 160 runs (README, Sweeps)
     basic = sweep_time(LAUNCHERS["basic"], grid, seeds, 1095, 5000)
@@ -357,7 +360,7 @@ def users_table(result: dict) -> list[str]:
 
 def calibration_lines(c: dict, proto: float | None) -> list[str]:
     """Simulations a minute at calibration size, beside the prototype and the floor, and the breakdown."""
-    from relsim.experiments.bench.calibration import format_breakdown, format_phases, target
+    from .calibration import format_breakdown, format_phases, target
 
     t, f = c["throughput"], c["floor"]
     goal = target(proto)
@@ -410,7 +413,7 @@ def history_line(result: dict) -> dict:
     if proto:
         line["prototype_M"] = round(proto / 1e6, 2)
     if "calibration" in u:
-        from relsim.experiments.bench.calibration import target
+        from .calibration import target
 
         c = u["calibration"]["throughput"]
         line["calibration_batteries_per_min"] = round(c["battery_per_minute"], 1)
@@ -586,7 +589,7 @@ def targets(result: dict) -> list[str]:
             check(f"{r['preset']}, 100k consumers, three years: >= 0.5 of the floor kernel",
                   f"{r['engine_over_floor']:.3f}", r["engine_over_floor"] >= 0.5)
     if "calibration" in u and proto:
-        from relsim.experiments.bench.calibration import target
+        from .calibration import target
 
         rate, goal = u["calibration"]["throughput"]["battery_per_minute"], target(proto)
         check(f"battery simulations a minute at 1,500 consumers on 2 cores >= 333 x prototype / 30 M "

@@ -1,10 +1,10 @@
 """Stylized fact 3, contact volume (Godfrey, Seiders & Voss 2011): an inverted U of retention in contact
 volume, whose peak comes at fewer contacts with more channels. Region (welcome, unintrusive contacts):
-experiments/validation.py FACT3_REGION; docs/VALIDATION.md."""
+experiments/inference/fact_checks.py FACT3_REGION; docs/VALIDATION.md."""
 
 import pytest
 
-from relsim.experiments.validation import FACTS
+from relsim.experiments.inference.fact_checks import FACTS
 
 
 @pytest.mark.slow

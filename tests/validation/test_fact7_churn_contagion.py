@@ -1,11 +1,11 @@
 """Stylized fact 7, churn contagion (Nitzan & Libai 2011): a neighbour's defection raises one's own
 hazard, most in the first weeks. The hazard ratio is estimated by a logistic regression of daily churn
 on the time since a neighbour left, against a placebo without exit talk. Region:
-experiments/validation.py FACT7_REGION; docs/VALIDATION.md."""
+experiments/inference/fact_checks.py FACT7_REGION; docs/VALIDATION.md."""
 
 import pytest
 
-from relsim.experiments.validation import FACTS
+from relsim.experiments.inference.fact_checks import FACTS
 
 
 @pytest.mark.slow

@@ -1,11 +1,11 @@
 """Stylized fact 8, the NPV of bad news (Goldenberg, Libai, Moldovan & Muller 2007): about 2% of
 dissatisfied customers cost the firm a substantial share of its NPV through word of mouth, compared
 with 0% and with the same seeding without word of mouth. Region (a product that rarely fails):
-experiments/validation.py FACT8_REGION; docs/VALIDATION.md."""
+experiments/inference/fact_checks.py FACT8_REGION; docs/VALIDATION.md."""
 
 import pytest
 
-from relsim.experiments.validation import FACTS
+from relsim.experiments.inference.fact_checks import FACTS
 
 
 @pytest.mark.slow

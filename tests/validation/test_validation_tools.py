@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import pytest
 
 from relsim.analysis.facts import facts_page, logistic_hazard_ratios, parabolic_peak
-from relsim.experiments.validation import FACTS, FactResult, _composed, build_run, episode_outcomes
+from relsim.experiments.inference.fact_checks import FACTS, FactResult, _composed, build_run, episode_outcomes
 from relsim.model import RelationshipModel
 
 REGION = ("market=monopoly", "strategies.middle.inbound_capacity=5", "market.behaviour.self_fix_days=60")
@@ -74,8 +74,8 @@ def test_each_region_is_a_valid_relsim_config(number: int) -> None:
 
 
 def _validate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "relsim.experiments.validate", *args], capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([sys.executable, "-m", "relsim.experiments.commands.validate", *args], capture_output=True,
+                          text=True, timeout=600)
 
 
 def test_relsim_validate_writes_one_section_per_fact(tmp_path: Path) -> None:
