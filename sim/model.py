@@ -188,9 +188,10 @@ class RelationshipModel(mesa.Model):
         A stretch of days runs in one compiled call (sim/vectorized.py:days) up to the next day on which Python
         must act: a dated event of Mesa's event list (the calendar's assortment cuts and defect shock, or any
         event scheduled on the model) fires before its day, which then runs as a `step`; a learning firm decides
-        after the last day of its period; the horizon ends a stretch. The agents engine and a model that collects
-        Mesa's DataCollector every day step one day at a time. `loop` and `args` run each stretch's days with a
-        compiled observer (sim/vectorized.py:days; e.g. experiments/inference/battery.py).
+        after the last day of its period; the horizon ends a stretch. The agents engine, a model that collects
+        Mesa's DataCollector every day and a subclass with a step of its own step one day at a time. `loop` and
+        `args` run each stretch's days with a compiled observer (sim/vectorized.py:days; e.g.
+        experiments/inference/battery.py). Days beyond the horizon are refused, as `step` refuses them.
         """
         if loop is not None and self.engine != "vectorized":
             raise ConfigError(f"engine={show(self.engine)}: a compiled observer (advance's loop) runs on the "
@@ -221,8 +222,9 @@ class RelationshipModel(mesa.Model):
 
     def _stretch(self, limit: int) -> int:
         """How many days, at most `limit`, can run in one compiled call from today (0 or 1: step)."""
-        if self.engine != "vectorized" or self.collect or not _clock_skips(self):
-            return 1
+        if (self.engine != "vectorized" or self.collect or type(self).step is not RelationshipModel.step
+                or not _clock_skips(self)):
+            return 1  # a subclass's own step (e.g. the page's lesson, experiments/app/lesson.py) sees every day
         day = self.world.day
         k = min(limit, self.days - day)  # `running` turns False on the horizon (and `step` refuses a day beyond it)
         for learner in self.learners:

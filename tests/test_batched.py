@@ -145,6 +145,23 @@ def test_a_learning_firm_decides_on_the_same_days_with_stretches():
     _assert_same(_state(batched), _state(stepped))
 
 
+class _Counting(RelationshipModel):
+    """A model with a step of its own (as the page's lesson has): it must see every day."""
+
+    steps_seen = 0
+
+    def step(self) -> None:
+        self.steps_seen += 1
+        super().step()
+
+
+def test_a_subclass_with_its_own_step_steps_every_day():
+    counted = _Counting(consumers=100, days=60, consumer_agents=False, rng=2, collect=False).run()
+    assert counted.steps_seen == 60
+    plain = RelationshipModel(consumers=100, days=60, consumer_agents=False, rng=2, collect=False).run()
+    _assert_same(_state(counted), _state(plain))
+
+
 # --------------------------------------------------------------------------- the battery's compiled observers
 
 def test_the_battery_observes_its_day_stepped_run_in_compiled_code_as_python_did():
