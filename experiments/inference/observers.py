@@ -4,7 +4,9 @@
 problem episode to whether the customer stayed (fact 4), and `lemons` / `spoil_lemons` give some customers
 a product that keeps failing (fact 8). experiments/inference/battery.py and fact_checks.py both use them:
 one definition of each measurement. They read the world, and `spoil_lemons` writes only the problem state
-of the customers it spoils, between days, from outside sim/.
+of the customers it spoils, between days, from outside sim/. Their daily work is compiled (`_contagion_day`,
+`_spoil`), so that the battery's compiled days (battery.py: `_observed_days`, `_lemon_days`) run the very
+same code after each day as `after` and `spoil_lemons` run between steps.
 """
 
 from __future__ import annotations
