@@ -25,11 +25,13 @@ def sources_hash() -> str:
     return digest.hexdigest()
 
 
-def ensure_fresh() -> None:
-    """Drop numba's cached compilations of sim/ when any sim/ source has changed since they were made."""
+def ensure_fresh(cache: Path | None = None) -> None:
+    """Drop numba's cached compilations in `cache` (default: sim/'s own) when any sim/ source has changed since they
+    were made. A module outside sim/ whose cached compiled functions call the rules passes its own __pycache__
+    folder, at import (e.g. experiments/bench/calibration.py)."""
     if os.environ.get("NUMBA_CACHE_DIR"):  # a cache kept elsewhere is the user's to manage
         return
-    cache = _HERE / "__pycache__"
+    cache = cache or _HERE / "__pycache__"
     stamp = cache / "numba-sources.sha256"
     current = sources_hash()
     try:

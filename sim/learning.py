@@ -108,6 +108,10 @@ class Learner:
         """The levers for the next period, given the score of the one that ended."""
         raise NotImplementedError
 
+    def next_decision(self, day: int) -> int:
+        """The first day after `day` at whose end `step` acts (the model runs the days up to it in one stretch)."""
+        return (day // self.policy.period_days + 1) * self.policy.period_days
+
     def current(self) -> dict[str, float]:
         """The firm's levers of the menu now."""
         strategy = self.model.firms[self.firm].strategy

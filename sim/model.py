@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Sequence
 
 import mesa
@@ -58,6 +59,9 @@ class RelationshipModel(mesa.Model):
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
+        day0: the day-0 world of a model with the same market, seed and number of firms (`model.world.copy()`
+            before that model's first day): copied instead of drawn again, the same numbers (sim/world.py:
+            create_world); saves drawing the population and the network when several strategies run on one seed.
         **focal_overrides: Strategy fields of the focal firm, e.g. `mail_rate=104`.
     """
 
@@ -65,7 +69,8 @@ class RelationshipModel(mesa.Model):
                  rivals: Sequence[Strategy] | None = None, days: int = 1095, consumers: int | None = None,
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
                  engine: str = "vectorized", record_episodes: bool = False, collect: bool = True,
-                 policy: Policy | None = None, learners: Sequence[int] | None = None, **focal_overrides):
+                 policy: Policy | None = None, learners: Sequence[int] | None = None, day0: World | None = None,
+                 **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={show(engine)}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
@@ -76,6 +81,9 @@ class RelationshipModel(mesa.Model):
             raise ConfigError(f"market={show(market)}: expected a Market")
         if policy is not None and not isinstance(policy, Policy):
             raise ConfigError(f"policy={show(policy)}: expected a Policy")
+        if day0 is not None and not isinstance(day0, World):
+            raise ConfigError(f"day0={show(day0)}: expected a World (another model's `world.copy()` before its first "
+                              "day)")
         seed = _seed_of(rng)
         super().__init__(rng=seed)
         focal = focal or Strategy()
@@ -91,7 +99,7 @@ class RelationshipModel(mesa.Model):
             raise ConfigError(f"names={show(names)}: expected a list of {len(strategies)} names (strings), one per firm")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
-        self.world: World = create_world(strategies, market, np.random.SeedSequence(seed))
+        self.world: World = create_world(strategies, market, np.random.SeedSequence(seed), like=day0)
         self.recorder = Recorder(self.world, days, self.names)
         self.world.observe[0] = record_episodes
         if engine == "agents":
@@ -111,6 +119,7 @@ class RelationshipModel(mesa.Model):
             raise ConfigError(f"learners={show(learners)}: expected firm indices in [0, {len(strategies) - 1}]")
         self.learners = learning.learners(self, self.policy, [int(f) for f in learners], self.world.policy_seeds)
         self.collect = bool(collect)
+        self._observer = None  # (loop, args) while `advance` runs days with a compiled observer
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "customers": lambda m: m.firms[0].customers,
@@ -123,12 +132,15 @@ class RelationshipModel(mesa.Model):
 
     def step(self) -> None:
         """One day, in the order of docs/ODD.md's schedule, then the Mesa DataCollector. A model steps up to its
-        horizon (`days`); a step beyond it is refused (ConfigError), as nothing would record it."""
+        horizon (`days`); a step beyond it is refused (ConfigError), as nothing would record it. (`run` and
+        `advance` give the same days, bit for bit, several at a time.)"""
         if self.world.day >= self.days:
             raise ConfigError(f"step: the model has reached its horizon (days={self.days}); "
                               "make a model with more days to go on")
         if self.engine == "agents":
             reference.day(self)
+        elif self._observer is not None:  # a day of `advance` with an observer
+            vectorized.days(self.world, self.recorder, 1, *self._observer)
         else:
             vectorized.day(self.world, self.recorder)
         for learner in self.learners:  # learning firms decide at the end of each period (sim/learning.py)
@@ -163,10 +175,82 @@ class RelationshipModel(mesa.Model):
         return strategy
 
     def run(self) -> RelationshipModel:
-        """Step until the horizon; returns the model."""
+        """Step until the horizon; returns the model. The same as calling `step` until `running` turns False, in
+        compiled stretches of days (`advance`)."""
         while self.running:
-            self.step()
+            self.advance(max(self.days - self.world.day, 1))
         return self
+
+    def advance(self, days: int, loop=None, args: tuple = ()) -> None:
+        """Advance `days` days: the same days, bit for bit, as `days` calls of `step` (Mesa's clock, its events,
+        the recorder and the learning firms included), in as few compiled calls as the days allow.
+
+        A stretch of days runs in one compiled call (sim/vectorized.py:days) up to the next day on which Python
+        must act: a dated event of Mesa's event list (the calendar's assortment cuts and defect shock, or any
+        event scheduled on the model) fires before its day, which then runs as a `step`; a learning firm decides
+        after the last day of its period; the horizon ends a stretch. The agents engine, a model that collects
+        Mesa's DataCollector every day and a subclass with a step of its own step one day at a time. `loop` and
+        `args` run each stretch's days with a compiled observer (sim/vectorized.py:days; e.g.
+        experiments/inference/battery.py). Days beyond the horizon are refused, as `step` refuses them.
+        """
+        if loop is not None and self.engine != "vectorized":
+            raise ConfigError(f"engine={show(self.engine)}: a compiled observer (advance's loop) runs on the "
+                              "vectorized engine only")
+        if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 0:
+            raise ConfigError(f"advance: days={show(days)}: expected a whole number of days, 0 or more")
+        if days > self.days - self.world.day:  # as `step` refuses a day beyond the horizon
+            raise ConfigError(f"advance: days={days}: the model has {self.days - self.world.day} days left to its "
+                              f"horizon (days={self.days}); make a model with more days to go on")
+        end = self.world.day + int(days)
+        self._observer = (loop, args) if loop is not None else None
+        try:
+            while self.world.day < end:
+                stretch = self._stretch(end - self.world.day)
+                if stretch <= 1:
+                    self.step()  # Mesa's own step: its events fire before the day
+                    continue
+                done = vectorized.days(self.world, self.recorder, stretch, loop, args)
+                if not done:  # the log had room for a day (Recorder.reserve): a loop that ran none is broken
+                    raise RuntimeError(f"advance: {getattr(loop, '__name__', loop)} ran no day of {stretch}")
+                self._skip_clock(done)
+                for learner in self.learners:  # a stretch ends on a decision day at the latest
+                    learner.step()
+                if self.world.day >= self.days:
+                    self.running = False
+        finally:
+            self._observer = None
+
+    def _stretch(self, limit: int) -> int:
+        """How many days, at most `limit`, can run in one compiled call from today (0 or 1: step)."""
+        if (self.engine != "vectorized" or self.collect or type(self).step is not RelationshipModel.step
+                or not _clock_skips(self)):
+            return 1  # a subclass's own step (e.g. the page's lesson, experiments/app/lesson.py) sees every day
+        day = self.world.day
+        k = min(limit, self.days - day)  # `running` turns False on the horizon (and `step` refuses a day beyond it)
+        for learner in self.learners:
+            k = min(k, learner.next_decision(day) - day)
+        step = self._default_schedule._current_event
+        try:
+            upcoming = self._event_list.peek_ahead(2)
+        except IndexError:
+            upcoming = []
+        for event in upcoming:
+            if event is not step:  # the days whose steps come before it (it fires before the next day's step)
+                k = min(k, math.ceil(event.time) - 1 - day)
+                break
+        return max(k, 0)
+
+    def _skip_clock(self, days: int) -> None:
+        """Move Mesa's clock over `days` days run outside its step: what `days` calls of `step` do to it when no
+        other event falls in them (time, steps, and the next step event)."""
+        if not days:
+            return
+        schedule = self._default_schedule
+        schedule._current_event.cancel()
+        self.steps += days
+        schedule._execution_count += days
+        self.time = self.time + days
+        schedule._schedule_next(self.time + schedule._get_interval())
 
 
 def _rivals(market: Market, rivals: Sequence[Strategy] | None) -> list[Strategy]:
@@ -182,6 +266,17 @@ def _rivals(market: Market, rivals: Sequence[Strategy] | None) -> list[Strategy]
         raise ConfigError(f"rivals: expected {len(market.rivals)} Strategy objects, one per name in "
                           f"market.rivals={market.rivals!r}")
     return rivals
+
+
+def _clock_skips(model: RelationshipModel) -> bool:
+    """Whether `RelationshipModel._skip_clock` knows this Mesa's clock: a daily step generator with a pending
+    event one day ahead (Mesa 3.5's; otherwise the model steps one day at a time)."""
+    schedule = getattr(model, "_default_schedule", None)
+    event = getattr(schedule, "_current_event", None)
+    return (event is not None and getattr(schedule, "_paused", True) is False
+            and all(hasattr(schedule, k) for k in ("_execution_count", "_schedule_next", "_get_interval"))
+            and getattr(schedule.schedule, "interval", None) == 1.0 and event.time == model.time + 1
+            and hasattr(model, "_event_list"))
 
 
 def _seed_of(rng) -> int:

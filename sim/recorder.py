@@ -63,9 +63,29 @@ class Recorder:
         self.surviving = np.ones((days + 1, w.n_firms))
         self.cohort_size = np.maximum(np.bincount(w.cohort[w.cohort >= 0], minlength=w.n_firms), 1)
         self.day = 0
-        self._episodes: list[np.ndarray] = []
-        self._departures: list[np.ndarray] = []
+        # the problem episodes that ended (consumer, firm, start, end, outcome) and the departures (consumer, firm,
+        # day), logged by the compiled `_log` after each day when episodes are observed; `logged` counts their rows
+        self.episode_log = np.zeros((0, 5), dtype=np.int64)
+        self.departure_log = np.zeros((0, 3), dtype=np.int64)
+        self.logged = np.zeros(2, dtype=np.int64)
         self._levers, self._levers_of = None, None  # the firms' levers, and the FirmArrays they were read from
+
+    @property
+    def log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The logs the compiled days write (sim/vectorized.py:_days): episodes, departures, rows used in each."""
+        return self.episode_log, self.departure_log, self.logged
+
+    def reserve(self, w: World) -> None:
+        """Room in the logs for at least one more day when episodes are observed (a day ends at most one episode
+        and one departure per consumer); the compiled days stop early when a day might not fit."""
+        if not w.observe[0]:
+            return
+        for k, name in enumerate(("episode_log", "departure_log")):
+            log = getattr(self, name)
+            if len(log) - self.logged[k] < w.n:
+                grown = np.zeros((max(2 * len(log), len(log) + 8 * w.n), log.shape[1]), dtype=np.int64)
+                grown[: self.logged[k]] = log[: self.logged[k]]
+                setattr(self, name, grown)
 
     def record(self, w: World) -> None:
         """Store the day that just ended."""
@@ -74,23 +94,21 @@ class Recorder:
         self.finish_day(w)
 
     def finish_day(self, w: World) -> None:
-        """After a recorded day: advance the recorder's day; when episodes are observed, keep the problem
-        episodes that ended in it and the day's departures; record the firms' levers of the day."""
+        """After a recorded day: advance the recorder's day; when episodes are observed, log the problem episodes
+        that ended in it and the day's departures; record the firms' levers of the day."""
+        self.reserve(w)
+        _log(w.kernel()[0], self.days, *self.log)
+        self.finish_days(w, w.day)
+
+    def finish_days(self, w: World, first: int) -> None:
+        """After the days `first` ... today (whose episodes the compiled days logged): advance the recorder's day and
+        record the firms' levers of those days (the same on each: they change only between calls)."""
         self.day = min(w.day, self.days)
-        if 0 < w.day <= self.days:
+        last = min(w.day, self.days)
+        if first <= last and last > 0:
             if w.firms is not self._levers_of:  # the levers change with the firms' arrays (model.set_strategy)
                 self._levers, self._levers_of = np.column_stack([getattr(w.firms, k) for k in LEVERS]), w.firms
-            self.values[w.day - 1, :, _LEVERS] = self._levers
-        if not w.observe[0] or w.day > self.days:
-            return
-        gone = w.n_events[E_DEFECTIONS]
-        if gone:
-            self._departures.append(np.column_stack([w.defect_buf[:gone], w.defect_firm[:gone], np.full(gone, w.day)]))
-        k = w.n_events[E_EPISODES]
-        if k:
-            rows = w.episode_buf[:k]
-            self._episodes.append(np.column_stack([rows, w.episode_firm[:k], w.episode_start[rows],
-                                                   np.full(k, w.day), w.episode_outcome[:k]]))
+            self.values[max(first, 1) - 1: last, :, _LEVERS] = self._levers
 
     def episodes(self) -> pd.DataFrame:
         """One row per problem episode that ended: consumer, firm, start and end day, outcome.
@@ -98,15 +116,21 @@ class Recorder:
         Recorded only with RelationshipModel(record_episodes=True); outcomes are world.EPISODE_OUTCOMES
         (quick, resolved, unresolved, silent). An episode still open at the end is not in the table.
         """
-        data = np.concatenate(self._episodes) if self._episodes else np.zeros((0, 5), dtype=np.int64)
-        frame = pd.DataFrame(data, columns=["consumer", "firm", "start", "end", "outcome"])
+        frame = pd.DataFrame(self.episode_rows(), columns=["consumer", "firm", "start", "end", "outcome"])
         frame["outcome"] = pd.Categorical.from_codes(frame.pop("outcome"), categories=list(EPISODE_OUTCOMES))
         return frame
 
     def departures(self) -> pd.DataFrame:
         """One row per departure (consumer, firm left, day); recorded with record_episodes=True."""
-        data = np.concatenate(self._departures) if self._departures else np.zeros((0, 3), dtype=np.int64)
-        return pd.DataFrame(data, columns=["consumer", "firm", "day"])
+        return pd.DataFrame(self.departure_rows(), columns=["consumer", "firm", "day"])
+
+    def episode_rows(self) -> np.ndarray:
+        """`episodes()` as an integer array (consumer, firm, start, end, outcome's index in EPISODE_OUTCOMES): a view."""
+        return self.episode_log[: self.logged[0]]
+
+    def departure_rows(self) -> np.ndarray:
+        """`departures()` as an integer array (consumer, firm, day): a view."""
+        return self.departure_log[: self.logged[1]]
 
     def current_rates(self, w: World) -> tuple[np.ndarray, np.ndarray]:
         """Each firm's relationship spend and contact-sale margin per customer-day over the last RATE_DAYS
@@ -215,3 +239,33 @@ def _current_rates(values, day, b, fa, spend_rate, sales_rate) -> None:
             sales += sales_margin(row[C_SALES_REVENUE], fa.sale_cost_share[f])
         spend_rate[f] = per_customer_day(spend, customer_days)
         sales_rate[f] = per_customer_day(sales, customer_days)
+
+
+@njit(cache=True, inline="always")
+def log_room(s, episodes, departures, logged) -> bool:
+    """True if the logs can take one more day (always, when episodes are not observed)."""
+    n = s.provider.shape[0]
+    return not s.observe[0] or (len(episodes) - logged[0] >= n and len(departures) - logged[1] >= n)
+
+
+@njit(cache=True)
+def _log(s, days, episodes, departures, logged) -> None:
+    """After a day up to the horizon `days`, when episodes are observed: log the problem episodes that ended in it
+    and its departures (the caller made room: `Recorder.reserve`, `log_room`)."""
+    day = s.clock[0]
+    if not s.observe[0] or day > days:
+        return
+    n_events, defect_buf, defect_firm = s.n_events, s.defect_buf, s.defect_firm
+    k = logged[1]
+    for i in range(n_events[E_DEFECTIONS]):
+        departures[k, 0], departures[k, 1], departures[k, 2] = defect_buf[i], defect_firm[i], day
+        k += 1
+    logged[1] = k
+    ended, firm, start, outcome = s.episode_buf, s.episode_firm, s.episode_start, s.episode_outcome
+    k = logged[0]
+    for i in range(n_events[E_EPISODES]):
+        n = ended[i]
+        episodes[k, 0], episodes[k, 1], episodes[k, 2], episodes[k, 3], episodes[k, 4] = (
+            n, firm[i], start[n], day, outcome[i])
+        k += 1
+    logged[0] = k

@@ -1,4 +1,5 @@
-"""The vectorized engine: one day of the ODD's schedule (docs/ODD.md §3) as one compiled call.
+"""The vectorized engine: days of the ODD's schedule (docs/ODD.md §3), as many as nothing in Python needs to
+see in between, in one compiled call.
 
 Each phase is the compiled loop of its mechanism module, applied to the whole population's arrays;
 the loops sample only the events that happen (sim/rand.py), keep customer counts up to date, and
@@ -18,7 +19,7 @@ from .economics import _account
 from .fees import _charge_nuisance_fees
 from .intimacy import _update_intimacy
 from .listening import _listen
-from .recorder import Recorder, _record
+from .recorder import Recorder, _log, _record, log_room
 from .stress import _update_stress
 from .support import _experience_problems, _progress_problems, _seek_support, _use
 from .trust import _update_trust
@@ -29,12 +30,39 @@ from .world import World, _begin_day
 
 def day(w: World, recorder: Recorder) -> None:
     """Advance the world by one day and record it."""
+    days(w, recorder, 1)
+
+
+def days(w: World, recorder: Recorder, n: int, loop=None, args: tuple = ()) -> int:
+    """Advance the world by up to `n` days in one compiled call and record them; returns the days advanced (fewer
+    than `n` only when the episode log must grow first: call again). The same days as `n` calls of `day`.
+
+    `loop` (default `_days`) is a compiled function with `_days`'s arguments and then `args`, that runs the days
+    and may observe each, e.g. experiments/inference/battery.py's; it runs each day by calling `_days(..., 1)`
+    (which returns 0, running nothing, when the log is full) and returns the days it ran.
+    """
+    first = w.day + 1
+    recorder.reserve(w)
     s, b, fa = w.kernel()
-    _day(s, b, fa, recorder.values, recorder.evidence, recorder.surviving, recorder.cohort_size)
-    recorder.finish_day(w)
+    done = (loop or _days)(s, b, fa, recorder.values, recorder.evidence, recorder.surviving, recorder.cohort_size,
+                           *recorder.log, n, *args)
+    recorder.finish_days(w, first)
+    return done
 
 
-@njit(cache=True, nogil=True)  # a day holds no Python object: the command imports its analysis meanwhile
+@njit(cache=True, nogil=True)  # days hold no Python object: the command imports its analysis meanwhile
+def _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, n) -> int:
+    """Up to `n` days of `_day`, each logged for the recorder (sim/recorder.py:_log); stops before a day whose
+    episodes the log might not hold, and returns the days run."""
+    for k in range(n):
+        if not log_room(s, episodes, departures, logged):
+            return k
+        _day(s, b, fa, values, evidence, surviving, cohort_size)
+        _log(s, values.shape[0], episodes, departures, logged)
+    return n
+
+
+@njit(cache=True, inline="always")
 def _day(s, b, fa, values, evidence, surviving, cohort_size) -> None:
     _begin_day(s)  # 1: clock, tenure, customers counted, today's buffers cleared
     _contact(s, b, fa)  # 2: outbound contacts and contact load (§7.2, contacts.py)

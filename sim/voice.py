@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from .fees import deterrent_of
+from .fees import call_fee, deterrent
 from .numerics import exp
 from .rand import exponential
 from .trust import beta_mean, prior
@@ -86,8 +86,10 @@ def _voice(s, b, fa) -> None:
     st = s.streams[R_VOICE]
     n_private = n_public = n_praise = 0
     provider, direct_neg, direct_pos, wom_heard = s.provider, s.direct_neg, s.direct_pos, s.wom_heard
-    pos, neg, praise_clock = s.pos, s.neg, s.praise_clock
-    public, propensity = s.public_voice, s.voice_propensity
+    pos, neg, praise_clock, private_clock, public_clock = s.pos, s.neg, s.praise_clock, s.private_clock, s.public_clock
+    public, propensity, sensitivity, tenure = s.public_voice, s.voice_propensity, s.price_sensitivity, s.tenure
+    private_buf, public_buf, praise_buf, today = s.private_buf, s.public_buf, s.praise_buf, s.today_arr
+    inbound, support_fee, free_days = fa.inbound_capacity, fa.support_fee, fa.support_free_days
     a0, advocate = prior(b), b.advocacy_rate > 0
     for n in range(provider.shape[0]):
         f = provider[n]
@@ -97,25 +99,25 @@ def _voice(s, b, fa) -> None:
         if direct_neg[n] <= 0 and direct_pos[n] <= 0 and wom_heard[n] <= 0:
             # no incident today: only advocacy, every customer's daily hazard on its praise clock
             if advocate and _speaks(praise_clock, n, advocacy(b, v, q, beta_mean(a0, pos[n, f], neg[n, f])), st):
-                s.praise_buf[n_praise] = n
+                praise_buf[n_praise] = n
                 n_praise += 1
-                s.today_arr[N_PRAISE, f] += 1
+                today[N_PRAISE, f] += 1
             continue
-        open_line = reachable(fa.inbound_capacity[f])
-        if _speaks(s.private_clock, n, private_voice(b, v, q, direct_neg[n], open_line, deterrent_of(s, b, fa, n)),
-                   st):
-            s.private_buf[n_private] = n
+        open_line = reachable(inbound[f])
+        deter = deterrent(b, sensitivity[n], call_fee(support_fee[f], free_days[f], tenure[n]))
+        if _speaks(private_clock, n, private_voice(b, v, q, direct_neg[n], open_line, deter), st):
+            private_buf[n_private] = n
             n_private += 1
-            s.today_arr[N_PRIVATE, f] += 1
-        if _speaks(s.public_clock, n, public_voice(b, v, q, direct_neg[n], open_line, wom_heard[n]), st):
-            s.public_buf[n_public] = n
+            today[N_PRIVATE, f] += 1
+        if _speaks(public_clock, n, public_voice(b, v, q, direct_neg[n], open_line, wom_heard[n]), st):
+            public_buf[n_public] = n
             n_public += 1
-            s.today_arr[N_PUBLIC, f] += 1
+            today[N_PUBLIC, f] += 1
         advocating = advocacy(b, v, q, beta_mean(a0, pos[n, f], neg[n, f])) if advocate else 0.0
         if _speaks(praise_clock, n, praise(b, v, q, direct_pos[n], advocating), st):
-            s.praise_buf[n_praise] = n
+            praise_buf[n_praise] = n
             n_praise += 1
-            s.today_arr[N_PRAISE, f] += 1
+            today[N_PRAISE, f] += 1
     s.n_events[E_PRIVATE], s.n_events[E_PUBLIC], s.n_events[E_PRAISE] = n_private, n_public, n_praise
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from .world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, add
+from .trust import routes
+from .world import E_DEFECTIONS, E_PRAISE, E_PUBLIC, EXIT_TALK, WORD_OF_MOUTH, World, ledger_of
 
 
 @njit(cache=True, inline="always")
@@ -29,25 +30,48 @@ def word_of_mouth(w: World) -> None:
 
 @njit(cache=True)
 def _word_of_mouth(s, b, fa) -> None:
-    s.wom_heard[:] = 0.0
-    for k in range(s.n_events[E_PUBLIC]):
-        m = s.public_buf[k]
-        tell(s, m, s.provider[m], False, WORD_OF_MOUTH, b.wom_negative_weight, True)
-    for k in range(s.n_events[E_PRAISE]):
-        m = s.praise_buf[k]
-        tell(s, m, s.provider[m], True, WORD_OF_MOUTH, b.wom_positive_weight, False)
-    for k in range(s.n_events[E_DEFECTIONS]):
-        tell(s, s.defect_buf[k], s.defect_firm[k], False, EXIT_TALK, b.exit_talk_weight, False)
+    ledger, network = ledger_of(s), network_of(s)
+    network[2][:] = 0.0  # yesterday's W- is spent
+    provider, n_events = s.provider, s.n_events
+    public, praise, defectors, left = s.public_buf, s.praise_buf, s.defect_buf, s.defect_firm
+    for k in range(n_events[E_PUBLIC]):
+        m = public[k]
+        tell_to(ledger, network, m, provider[m], False, WORD_OF_MOUTH, b.wom_negative_weight, True)
+    for k in range(n_events[E_PRAISE]):
+        m = praise[k]
+        tell_to(ledger, network, m, provider[m], True, WORD_OF_MOUTH, b.wom_positive_weight, False)
+    for k in range(n_events[E_DEFECTIONS]):
+        tell_to(ledger, network, defectors[k], left[k], False, EXIT_TALK, b.exit_talk_weight, False)
+
+
+@njit(cache=True, inline="always")
+def network_of(s) -> tuple:
+    """The arrays `tell_to` reads and writes, read from the state once (as sim/world.py:ledger_of): the adjacency
+    (CSR row pointers and column indices) and W-, the negative word of mouth customers keep for tomorrow."""
+    return s.adj_ptr, s.adj_idx, s.wom_heard
+
+
+@njit(cache=True, inline="always")
+def tell_to(ledger, network, m, f, positive, cause, weight, heard) -> None:
+    """Every neighbour of consumer m gets `weight` of evidence about firm f (only m's adjacency row is read).
+
+    With `heard`, a neighbour who is a customer of f keeps it as W- for tomorrow's voice (retelling).
+    `ledger` is sim/world.py:ledger_of(s), `network` is network_of(s).
+    """
+    adj_ptr, adj_idx, wom_heard = network
+    pos_today, neg_today, provider, evidence = ledger[0], ledger[1], ledger[2], ledger[3]
+    today, sign = (pos_today, 1) if positive else (neg_today, 0)
+    for j in range(adj_ptr[m], adj_ptr[m + 1]):  # add_to(ledger, positive, cause, k, f, weight, False), written out
+        k = adj_idx[j]
+        today[k, f] += weight
+        counted, _ = routes(provider[k], f, False)
+        if counted:
+            evidence[sign, cause, f] += weight
+        if retold(heard, provider[k], f):
+            wom_heard[k] += weight
 
 
 @njit(cache=True)
 def tell(s, m, f, positive, cause, weight, heard) -> None:
-    """Every neighbour of consumer m gets `weight` of evidence about firm f (only m's adjacency row is read).
-
-    With `heard`, a neighbour who is a customer of f keeps it as W- for tomorrow's voice (retelling).
-    """
-    for j in range(s.adj_ptr[m], s.adj_ptr[m + 1]):
-        k = s.adj_idx[j]
-        add(s, positive, cause, k, f, weight, False)
-        if retold(heard, s.provider[k], f):
-            s.wom_heard[k] += weight
+    """`tell_to` for one teller, reading the arrays from the state."""
+    tell_to(ledger_of(s), network_of(s), m, f, positive, cause, weight, heard)

@@ -25,7 +25,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.experimental import structref
 
-from .params import CHANNELS, PROSPECTING, Behaviour, Channel, Market, Strategy
+from .params import CHANNELS, PROSPECTING, Behaviour, Channel, ConfigError, Market, Strategy
 from .population import TRAITS, Traits, build_network, draw_traits
 from .rand import NEVER, exponential, seed_streams
 from .trust import beta_mean, initial_range, prior, routes
@@ -189,6 +189,18 @@ class World:
                                            for k in FIRM_FIELDS)))
             object.__setattr__(self, "_packed", (s, b, fa))
         return self._packed
+
+    def copy(self) -> World:
+        """A world with copies of every array (the market is shared: it is immutable). Taken before a model's first
+        day, it is that model's day 0, from which `create_world(..., like=...)` builds the day 0 of another model
+        with the same market and seed without drawing it again."""
+        traits = dataclasses.replace(self.traits, **{f.name: getattr(self.traits, f.name).copy()
+                                                     for f in dataclasses.fields(self.traits)})
+        w = World(self.market, self.firms, traits, self.adj.copy())
+        for name in ARRAYS:
+            setattr(w, name, getattr(self, name).copy())
+        w.policy_seeds, w.seed_key = list(self.policy_seeds), self.seed_key
+        return w
 
     def _array(self, name: str, value: np.ndarray, owner=None) -> np.ndarray:
         """`value` as the dtype and layout the rules expect; a converted copy replaces the attribute."""
@@ -378,8 +390,21 @@ def leave(s: State, n: int) -> None:
     s.n_events[E_DEFECTIONS] = k + 1
 
 
-def create_world(strategies: list[Strategy], market: Market, seed: np.random.SeedSequence) -> World:
-    """Draw the population and network and set up day 0, each from its own random stream."""
+def create_world(strategies: list[Strategy], market: Market, seed: np.random.SeedSequence,
+                 like: World | None = None) -> World:
+    """Draw the population and network and set up day 0, each from its own random stream.
+
+    `like`: the day 0 of a world made from the same market and seed with as many firms (`World.copy()` before its
+    model's first day): its arrays are copied instead of drawn again, which gives the same numbers (none of them
+    depends on the strategies, which set only the firms' own arrays here).
+    """
+    key = (seed.entropy, seed.spawn_key)
+    if like is not None:
+        if like.market != market or like.n_firms != len(strategies) or like.seed_key != key or like.day != 0:
+            raise ConfigError("like: expected the day 0 of a world with the same market, seed and number of firms")
+        w = like.copy()
+        _set_firms(w, strategies)
+        return w
     *children, policy = seed.spawn(len(STREAMS) + 1)  # the last child: the learning firms' streams
     child = dict(zip(STREAMS, children, strict=True))
     population = np.random.default_rng(child["population"])
@@ -411,13 +436,11 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.stress_in, w.relief_in, w.exchanges = np.zeros(n), np.zeros(n), np.zeros(n)
     w.next_problem, w.fade_day = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     w.left_day = np.full(n, -1, dtype=np.int64)
-    w.problem_rate = w.firms.problem_rate.copy()
     w.npv = np.zeros(n_firms)
     w.cut_today, w.cut_share = np.zeros(n_firms, dtype=bool), np.zeros(n_firms)
     w.shock_today = np.zeros(1, dtype=bool)
     w.firm_customers = np.bincount(provider[provider >= 0], minlength=n_firms).astype(np.int64)
-    # a firm staffing for demand starts from its fixed-ratio slots (sim/support.py)
-    w.call_forecast = w.firms.inbound_capacity * w.firm_customers / 1000.0
+    _set_firms(w, strategies)
     w.today_arr = np.zeros((len(COUNTERS), n_firms))
     w.evidence = np.zeros((2, len(CAUSES), n_firms))
     w.private_buf, w.public_buf, w.praise_buf = (np.zeros(n, dtype=np.int64) for _ in range(3))
@@ -437,7 +460,16 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.churn_clock = _exponentials(w.streams[R_CHURN], n)
     w.join_clock = _exponentials(w.streams[R_ACQUISITION], n)
     w.policy_seeds = policy.spawn(n_firms)  # one per firm, for its learning rule (sim/learning.py)
+    w.seed_key = key  # which seed drew it (create_world's `like`)
     return w
+
+
+def _set_firms(w: World, strategies: list[Strategy]) -> None:
+    """The day-0 arrays that depend on the firms' strategies."""
+    w.firms = FirmArrays(strategies)
+    w.problem_rate = w.firms.problem_rate.copy()
+    # a firm staffing for demand starts from its fixed-ratio slots (sim/support.py)
+    w.call_forecast = w.firms.inbound_capacity * w.firm_customers / 1000.0
 
 
 @njit(cache=True)

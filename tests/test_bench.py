@@ -79,3 +79,61 @@ def test_a_child_reports_its_own_peak_memory_not_its_parents():
     child = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert child < bench._peak_rss() - 200 * 2**20
     del block
+
+
+# --------------------------------------------------------------------------- simulations a minute at calibration size
+
+def _with_calibration(result: dict, batteries_per_minute: float) -> dict:
+    result["users"]["calibration"] = {"throughput": {"battery_per_minute": batteries_per_minute, "prior_per_minute": 50.0,
+                                                     "plain_per_minute": 700.0, "battery_cpu_s": 0.4}}
+    return result
+
+
+def test_the_calibration_target_scales_with_the_prototype_measured_in_the_same_run():
+    from relsim.experiments.bench.calibration import target
+
+    assert target(30e6) == pytest.approx(333.0) and target(15e6) == pytest.approx(166.5) and target(None) is None
+    label = next(k for k in _verdicts(_with_calibration(_result(1.1, 0.16, 15.0, 1.6), 100.0)) if "battery" in k)
+    # the prototype of _result runs at 20 M/s: the target is 222 a minute
+    assert "(here 222; issue 28)" in label
+    assert _verdicts(_with_calibration(_result(1.1, 0.16, 15.0, 1.6), 100.0))[label] == "missed"
+    assert _verdicts(_with_calibration(_result(1.1, 0.16, 15.0, 1.6), 230.0))[label] == "met"
+
+
+def test_history_line_keeps_the_calibration_figures_and_their_ratio_to_the_target():
+    line = bench.history_line(_with_calibration(_result(1.1, 0.16, 15.0, 1.6), 111.0))
+    assert line["calibration_batteries_per_min"] == 111.0 and line["calibration_plain_per_min"] == 700.0
+    assert line["calibration_over_target"] == 0.5  # 111 / (333 x 20 / 30)
+    assert line["calibration_battery_cpu_ms"] == 400.0
+
+
+def test_the_breakdown_of_a_battery_adds_up_and_leaves_the_model_unwrapped():
+    from relsim import vectorized
+    from relsim.experiments.bench import calibration
+    from relsim.model import RelationshipModel
+
+    init, day = RelationshipModel.__init__, vectorized._day
+    b = calibration.breakdown(consumers=100, seeds=(1,))
+    assert RelationshipModel.__init__ is init and vectorized._day is day and "_advance_time" not in vars(RelationshipModel)
+    for key, days in (("battery", 4745), ("plain", 1095)):
+        ms = b[key]["ms"]
+        assert b[key]["days"] == days
+        assert ms["days: compiled"] > 0 and all(v >= 0 for v in ms.values())
+        assert sum(v for k, v in ms.items() if k != "total") == pytest.approx(ms["total"], rel=0.02)
+    assert b["battery"]["ms"]["battery: contagion tracker"] > 0 and b["plain"]["ms"]["battery: contagion tracker"] == 0
+
+
+def test_the_phase_profile_times_the_phases_of_the_compiled_day_in_its_order():
+    import inspect
+    import re
+
+    from relsim import vectorized
+    from relsim.experiments.bench import calibration
+
+    called = re.findall(r"^\s+(_\w+)\(", inspect.getsource(vectorized._day.py_func), flags=re.M)
+    assert tuple(called) == calibration.PHASES
+    timed = re.findall(r"^\s+(_\w+)\(s", inspect.getsource(calibration._timed_days.py_func), flags=re.M)
+    assert tuple(timed) == calibration.PHASES
+    p = calibration.day_phases(consumers=100, draws=(({}, 1),))
+    assert set(p["phases_us"]) == {name[1:] for name in calibration.PHASES}
+    assert sum(p["phases_us"].values()) == pytest.approx(p["us_per_day"], rel=0.2)  # the loop itself is the rest

@@ -12,7 +12,9 @@ First, what users run, each figure beside a yardstick measured in the same run:
 - `relsim arms=[one_way] seeds=1 market.consumers=100000` end to end, against the engine alone;
 - a sweep's scaling: relsim-bench-sweep's 160-run grid under Hydra's joblib launcher against the basic
   launcher with one core;
-- pattern batteries a minute, the calibration's throughput.
+- simulations a minute at calibration size (1,500 consumers): the pattern battery and a plain run, on a pool
+  of all cores, beside the prototype (the issue 28 target scales with it) and the floor kernel over a
+  battery's days, with where a simulation's time goes (experiments/bench/calibration.py).
 
 Every run appends its figures, with date, machine and commit, to docs/benchmark_history.jsonl
 (`--history`), and `--markdown` writes the latest figures and the whole history. Absolute figures
@@ -34,13 +36,13 @@ figure is the best of its repeats).
 
     relsim-bench                          # everything (about fifteen minutes)
     relsim-bench --quick                  # small sizes only, no command, no cold compile, no history (seconds)
+    relsim-bench --calibration            # the prototype and the calibration-size figures only (a few minutes)
     relsim-bench --json out.json --markdown docs/BENCHMARK.md
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import platform
@@ -243,8 +245,9 @@ def command_breakdown() -> dict[str, float]:
             "rest_s": max(total - startup - simulate, 0.0)}
 
 
-def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: bool) -> dict:
-    """What users run: the presets (engine and floor), the prototype, and the default command."""
+def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: bool, calibration: bool = True) -> dict:
+    """What users run: the presets (engine and floor), the prototype, simulations a minute at calibration size,
+    and the default command."""
     out = {"presets": []}
     for consumers in sizes:
         for preset in PRESETS:
@@ -258,10 +261,13 @@ def users(proto: Path | None, sizes: tuple[int, ...], repeats: int, command: boo
         if out["prototype"]:
             print(f"  fused prototype (style C) 100,000 consumers: {out['prototype']['cfd_per_s'] / 1e6:.2f} M/s",
                   flush=True)
+    if calibration:
+        out["calibration"] = calibration_child()
+        c = out["calibration"]["throughput"]
+        print(f"  calibration size: {c['battery_per_minute']:.0f} battery simulations a minute, "
+              f"{c['plain_per_minute']:.0f} plain runs ({c['workers']} processes; "
+              f"{c['prior_per_minute']:.0f} batteries over prior draws)", flush=True)
     if command:
-        out["calibration"] = calibration_throughput()
-        print(f"  calibration: {out['calibration']['per_minute_all_cores']:.0f} pattern batteries a minute "
-              f"({out['calibration']['workers']} processes)", flush=True)
         out["command"] = command_breakdown()
         print(f"  default relsim: {out['command']['total_s']:.1f} s (start-up {out['command']['startup_s']:.1f} s, "
               f"simulations {out['command']['simulate_s']:.1f} s, the rest {out['command']['rest_s']:.1f} s)",
@@ -309,27 +315,12 @@ def machine_scaling(consumers: int = 5000, runs: int = 6) -> dict:
     return {"machine_alone_s": alone, "machine_together_s": together, "machine_ratio": 2 * alone / together}
 
 
-def calibration_throughput(consumers: int = 1500, batteries: int = 6) -> dict:
-    """Pattern batteries per minute at the calibration's default size, one process and all cores
-    (relsim-calibrate's seeded process pool): what decides how long a calibration takes."""
-    import os
-
-    from ..inference.abc_smc import mapper
-    from ..inference.battery import make_battery, measure
-
-    battery = make_battery(consumers)
-    measure(battery, {}, 0)  # load the compiled rules
-    started = time.perf_counter()
-    for seed in range(1, 1 + batteries // 2):
-        measure(battery, {}, seed)
-    one = (batteries // 2) / (time.perf_counter() - started) * 60
-    workers = os.cpu_count() or 1
-    with mapper(workers) as map_:
-        list(map_(functools.partial(measure, battery, {}), range(workers)))  # warm the workers
-        started = time.perf_counter()
-        list(map_(functools.partial(measure, battery, {}), range(100, 100 + batteries)))
-        many = batteries / (time.perf_counter() - started) * 60
-    return {"consumers": consumers, "per_minute_1_process": one, "per_minute_all_cores": many, "workers": workers}
+def calibration_child(quick: bool = False) -> dict:
+    """Simulations a minute at calibration size, and where a simulation's time goes (experiments/bench/calibration.py),
+    in a fresh interpreter, so that its process pool forks from a process that has run nothing else."""
+    out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench.calibration", "--json",
+                          *(["--quick"] if quick else [])], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def users_table(result: dict) -> list[str]:
@@ -346,11 +337,7 @@ def users_table(result: dict) -> list[str]:
         lines.append(f"\nThe fused prototype (../shared/perfproto, style C, 100,000 consumers, 365 days) ran at "
                      f"{proto / 1e6:.2f} M/s in the same run.")
     if "calibration" in u:
-        c = u["calibration"]
-        lines.append(f"\nCalibration throughput: {c['per_minute_all_cores']:.0f} pattern batteries a minute on "
-                     f"{c['workers']} processes ({c['per_minute_1_process']:.0f} on one) at {c['consumers']:,} "
-                     "consumers (six runs each; relsim-calibrate's default budget of 1,300 then takes "
-                     f"{1300 / c['per_minute_all_cores']:.0f} min).")
+        lines += calibration_lines(u["calibration"], proto)
     if "command" in u:
         c = u["command"]
         lines.append(f"\nThe default `relsim` end to end: {c['total_s']:.1f} s = start-up {c['startup_s']:.1f} s + "
@@ -368,6 +355,41 @@ def users_table(result: dict) -> list[str]:
             lines.append(f"The machine itself gave two processes {w['machine_ratio']:.2f}x in the same run (the same "
                          f"simulations in two processes at once, {w['machine_together_s']:.1f} s, against one alone, "
                          f"{w['machine_alone_s']:.1f} s): the most a sweep could scale here.")
+    return lines
+
+
+def calibration_lines(c: dict, proto: float | None) -> list[str]:
+    """Simulations a minute at calibration size, beside the prototype and the floor, and the breakdown."""
+    from .calibration import format_breakdown, format_phases, target
+
+    t, f = c["throughput"], c["floor"]
+    goal = target(proto)
+    lines = [f"\nSimulations a minute at calibration size ({t['consumers']:,} consumers, {t['workers']} processes, "
+             f"warm): the pattern battery {t['battery_per_minute']:.0f} ({t['battery_per_minute_1_process']:.0f} on one "
+             f"process), the battery over {t['prior_draws']} draws from the prior {t['prior_per_minute']:.0f}, a plain "
+             f"run (the retention curve, {c['breakdown']['plain']['days']:,} days) {t['plain_per_minute']:.0f} "
+             f"({t['plain_per_minute_1_process']:.0f} on one). In processor time (which other work on the machine "
+             f"moves least): {t['battery_cpu_s'] * 1e3:.0f} ms a battery, {t['plain_cpu_s'] * 1e3:.0f} ms a plain "
+             "run."]
+    if goal:
+        lines.append(f"The target scaled by the prototype measured in the same run (333 x {proto / 1e6:.2f} / 30): "
+                     f"{goal:.0f} batteries a minute; measured {t['battery_per_minute'] / goal:.2f} of it.")
+    battery_s = 60.0 / t["battery_per_minute_1_process"]
+    lines.append(f"The floor kernel over a battery's {f['days']:,} days at the same size: {f['battery_s'] * 1e3:.0f} ms "
+                 f"({f['cfd_per_s'] / 1e6:.0f} M consumer-firm-days/s), {f['battery_s'] / battery_s:.3f} of a battery "
+                 "in one process.")
+    if "cold_start" in c:
+        s = c["cold_start"]
+        lines.append(f"Hand-off: importing the calibration {s['import_s']:.1f} s, starting its pool "
+                     f"{s['pool_start_s']:.2f} s, a fresh worker's first battery {s['first_s']:.2f} s against "
+                     f"{s['next_s']:.2f} s for its next (loading the compiled rules); a task pickles to "
+                     f"{t['task_pickle_bytes']:,} bytes ({t['task_pickle_ms']:.2f} ms there and back).")
+    lines += ["", "Where a calibration-size simulation's time goes (one process, the market's own values; median of "
+              "seeds; ms a simulation):", "", *format_breakdown(c["breakdown"])]
+    if "phases" in c:
+        lines += ["", f"Where a compiled day goes at {t['consumers']:,} consumers (the battery's market over three years, "
+                  "each phase timed by the processor's cycle counter inside one compiled loop):", "",
+                  *format_phases(c["phases"], c.get("phases_prior"))]
     return lines
 
 
@@ -391,7 +413,16 @@ def history_line(result: dict) -> dict:
     if proto:
         line["prototype_M"] = round(proto / 1e6, 2)
     if "calibration" in u:
-        line["calibration_batteries_per_min"] = round(u["calibration"]["per_minute_all_cores"], 1)
+        from .calibration import target
+
+        c = u["calibration"]["throughput"]
+        line["calibration_batteries_per_min"] = round(c["battery_per_minute"], 1)
+        line["calibration_prior_batteries_per_min"] = round(c["prior_per_minute"], 1)
+        line["calibration_plain_per_min"] = round(c["plain_per_minute"], 1)
+        if "battery_cpu_s" in c:
+            line["calibration_battery_cpu_ms"] = round(c["battery_cpu_s"] * 1e3, 1)
+        if proto:
+            line["calibration_over_target"] = round(c["battery_per_minute"] / target(proto), 2)
     if "command" in u:
         line.update({f"command_{k}": round(v, 2) for k, v in u["command"].items()})
     engine = _engine_s(u, "one_way", 100_000)
@@ -411,7 +442,8 @@ def history_table(path: Path) -> list[str]:
     rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
     cols = ["one_way_100k_over_floor", "reciprocal_100k_over_floor", "one_way_100k_over_prototype",
             "reciprocal_100k_over_prototype", "one_way_100k_M", "prototype_M", "command_total_s",
-            "command_100k_over_engine", "sweep_scaling"]
+            "command_100k_over_engine", "sweep_scaling", "calibration_batteries_per_min", "calibration_plain_per_min",
+            "calibration_over_target"]
     lines = ["| date | commit | machine | " + " | ".join(cols) + " |", "|---|---|---|" + "---:|" * len(cols)]
     for r in rows:
         lines.append(f"| {r['date']} | {r.get('commit', '')} | {r['machine']} | "
@@ -556,6 +588,12 @@ def targets(result: dict) -> list[str]:
                       ratio >= 2)
             check(f"{r['preset']}, 100k consumers, three years: >= 0.5 of the floor kernel",
                   f"{r['engine_over_floor']:.3f}", r["engine_over_floor"] >= 0.5)
+    if "calibration" in u and proto:
+        from .calibration import target
+
+        rate, goal = u["calibration"]["throughput"]["battery_per_minute"], target(proto)
+        check(f"battery simulations a minute at 1,500 consumers on 2 cores >= 333 x prototype / 30 M "
+              f"(here {goal:.0f}; issue 28)", f"{rate:.0f}", rate >= goal)
     engine = _engine_s(u, "one_way", 100_000)
     if "command_100k_s" in u and engine:
         ratio = u["command_100k_s"] / engine
@@ -589,6 +627,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="relsim-bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only; no command, no cold compile")
     parser.add_argument("--skip-command", action="store_true", help="do not time the default relsim command")
+    parser.add_argument("--calibration", action="store_true",
+                        help="only the prototype and the calibration-size figures (simulations a minute and their "
+                             "breakdown); appends to the history, writes no markdown")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--markdown", type=Path, help="also write the table as a markdown section to this file")
     parser.add_argument("--proto", type=Path, default=DEFAULT_PROTO,
@@ -597,6 +638,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="append this run's figures to this file (JSON lines); '' for none")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)  # kind consumers days repeats preset
     args = parser.parse_args(argv)
+    if str(args.history) in ("", "."):  # --history '': no history
+        args.history = None
     if args.child:
         kind, consumers, days, repeats, preset = args.child
         row = (phase_profile(int(consumers), int(days)) if kind == "profile" else
@@ -608,9 +651,22 @@ def main(argv: list[str] | None = None) -> None:
     plan = QUICK if args.quick else FULL
     result = {"date": time.strftime("%Y-%m-%d"), "machine": _machine(), "quick": args.quick, "rows": []}
     print(f"relsim-bench on {result['machine']}, {result['date']}", flush=True)
+    if args.calibration:
+        result["users"] = users(args.proto, (), 1, command=False, calibration=True)
+        proto = (result["users"].get("prototype") or {}).get("cfd_per_s")
+        lines = ["### Calibration size", "", *calibration_lines(result["users"]["calibration"], proto), "",
+                 *targets(result)]
+        print("\n".join(lines))
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2))
+        if args.history and str(args.history):
+            with args.history.open("a") as fh:
+                fh.write(json.dumps(history_line(result)) + "\n")
+        return
     print("What users run:", flush=True)
     result["users"] = users(None if args.quick else args.proto, (1_000,) if args.quick else (5_000, 100_000),
-                            1 if args.quick else 2, command=not (args.quick or args.skip_command))
+                            1 if args.quick else 2, command=not (args.quick or args.skip_command),
+                            calibration=not args.quick)
     print("The engine's scaling:", flush=True)
     for kind in ("vectorized", "agents", "floor"):
         for consumers, days in plan[kind]:

@@ -11,15 +11,23 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numba import njit
 
+from relsim._cache import ensure_fresh
 from relsim.params import CHANNELS, Market, Strategy
 from relsim.recorder import column
+from relsim.trust import beta_mean, prior
+from relsim.vectorized import _days
+from relsim.world import E_DEFECTIONS, E_PRAISE, E_PUBLIC
 
-from .observers import ContagionTracker, episode_outcomes, lemons, spoil_lemons
+from .observers import LEMON_SEVERITY, ContagionTracker, _contagion_day, _spoil, episode_outcomes, lemons, spoil_lemons
 from .space import with_values
+
+ensure_fresh(Path(__file__).resolve().parent / "__pycache__")  # the battery's compiled days hold copies of the rules
 
 __all__ = ["BATTERY_DAYS", "Battery", "make_battery", "measure", "simulate_curve"]
 
@@ -57,11 +65,11 @@ def make_battery(consumers: int = 1500, *, market: str = "monopoly", overrides: 
 
 
 def _model(battery: Battery, market: Market, seed: int, days: int, focal: Strategy | None = None,
-           record_episodes: bool = False):
+           record_episodes: bool = False, day0=None):
     from relsim.model import RelationshipModel
 
     return RelationshipModel(focal or battery.focal, market, rivals=[], days=days, rng=seed, consumer_agents=False,
-                             record_episodes=record_episodes, collect=False)
+                             record_episodes=record_episodes, collect=False, day0=day0)
 
 
 def _npv(model, day: int) -> float:
@@ -74,14 +82,59 @@ def _survival(model, days: Sequence[int]) -> dict[str, float]:
     return {f"survival_{day}": float(surviving[day] / surviving[0]) for day in days}
 
 
-def _lemon_npv(battery: Battery, market: Market, seed: int, share: float) -> float:
-    model = _model(battery, market, seed, CONTACT_DAYS)
+def _lemon_npv(battery: Battery, market: Market, seed: int, share: float, day0=None) -> float:
+    return _lemon_run(battery, market, seed, share, day0)[0]
+
+
+def _lemon_run(battery: Battery, market: Market, seed: int, share: float, day0=None):
+    """The focal firm's NPV after CONTACT_DAYS with a share of lemons, and the run's day-0 world (for the next run on
+    the same market and seed: `day0`, RelationshipModel's)."""
+    model = _model(battery, market, seed, CONTACT_DAYS, day0=day0)
+    start = day0 if day0 is not None else model.world.copy()
     lemon = lemons(model.world, share, seed)
     spoil_lemons(model.world, lemon)
-    while model.running:
-        model.step()
-        spoil_lemons(model.world, lemon)
-    return _npv(model, CONTACT_DAYS)
+    model.advance(CONTACT_DAYS, _lemon_days, (lemon, LEMON_SEVERITY))  # spoiling them again after each day
+    return _npv(model, CONTACT_DAYS), start
+
+
+@njit(cache=True)
+def _lemon_days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, n, lemon, severity):
+    """Days of the model (sim/vectorized.py:_days), the lemons spoiled after each (`RelationshipModel.advance`)."""
+    provider, open_severity, open_days, calls, seeking = s.provider, s.open_severity, s.open_days, s.calls, s.seeking
+    for k in range(n):
+        if not _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, 1):
+            return k
+        _spoil(provider, open_severity, open_days, calls, seeking, lemon, severity)
+    return n
+
+
+@njit(cache=True)
+def _observed_days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, n,
+                   before, last, events, totals, adj_ptr, adj_idx, bins, period, left,
+                   first, final, negative, positive, satisfaction, stayed):
+    """Days of the battery's day-stepped run (sim/vectorized.py:_days), each observed: the contagion tracker's day
+    (observers.py:_contagion_day), and on days `first` < day <= `final` each consumer's negative and positive public
+    posts, its trust in its provider (0.5 without one) and whether it stayed a customer of the focal firm throughout."""
+    provider, a0 = s.provider, prior(b)
+    for k in range(n):
+        before[:] = provider
+        if not _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departures, logged, 1):
+            return k
+        day, n_events = s.clock[0], s.n_events
+        gone = n_events[E_DEFECTIONS]
+        _contagion_day(before, last, events, totals, adj_ptr, adj_idx, bins, period, left, s.defect_buf[:gone],
+                       s.defect_firm[:gone], day)
+        if first < day <= final:
+            pos, neg, public, praise = s.pos, s.neg, s.public_buf, s.praise_buf
+            for i in range(n_events[E_PUBLIC]):
+                negative[public[i]] += 1
+            for i in range(n_events[E_PRAISE]):
+                positive[praise[i]] += 1
+            for m in range(len(provider)):
+                f = provider[m]
+                stayed[m] = stayed[m] and f == 0
+                satisfaction[m] += beta_mean(a0, pos[m, f], neg[m, f]) if f >= 0 else 0.5
+    return n
 
 
 def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[str, float]:
@@ -93,8 +146,9 @@ def measure(battery: Battery, values: Mapping[str, float], seed: int) -> dict[st
     run = _observe(battery, market, seed)  # 1. the day-stepped run
     out = {**run.asymmetry, **_tenure_and_voice(run.model, battery), **_complaint_outcomes(run.model, battery.days),
            **_word_of_mouth(run), **_contagion(run.tracker)}
-    out.update(_contact_arms(battery, market, seed, run.model))  # 2. the contact volume's inverted U
-    out["bad_news_excess"] = _bad_news(battery, market, seed, run.model)  # 3. the NPV of bad news
+    # the contact and NPV runs on this market start from the day-stepped run's day 0, not drawn again
+    out.update(_contact_arms(battery, market, seed, run.model, run.day0))  # 2. the contact volume's inverted U
+    out["bad_news_excess"] = _bad_news(battery, market, seed, run.model, run.day0)  # 3. the NPV of bad news
     return out
 
 
@@ -109,6 +163,7 @@ class _Observed:
     pos: np.ndarray  # positive ones,
     satisfaction: np.ndarray  # trust in the provider summed over the days,
     stayed: np.ndarray  # and whether a customer of the focal firm all year
+    day0: Any = None  # the run's day-0 world (World.copy()), for the other runs on the same market and seed
 
 
 def _observe(battery: Battery, market: Market, seed: int) -> _Observed:
@@ -117,18 +172,12 @@ def _observe(battery: Battery, market: Market, seed: int) -> _Observed:
     model = _model(battery, market, seed, battery.days, record_episodes=True)
     w = model.world
     seen = _Observed(model, ContagionTracker(w, battery.days), {}, np.zeros(w.n), np.zeros(w.n), np.zeros(w.n),
-                     np.ones(w.n, dtype=bool))
-    while model.running:
-        seen.tracker.before(w)
-        model.step()
-        seen.tracker.after(w)
-        if w.day == 120:
-            seen.asymmetry["asymmetry"] = _asymmetry(w, market.behaviour)
-        if 365 < w.day <= 730:
-            seen.stayed &= w.provider == 0
-            np.add.at(seen.neg, np.asarray(w.public_posts), 1)
-            np.add.at(seen.pos, np.asarray(w.praise_posts), 1)
-            seen.satisfaction += w.provider_trust()
+                     np.ones(w.n, dtype=bool), w.copy())
+    # each day observed in compiled code (_observed_days): the tracker's day, and year 2's posts, satisfaction, stayers
+    observed = (*seen.tracker.arrays(), 365, 730, seen.neg, seen.pos, seen.satisfaction, seen.stayed)
+    model.advance(120, _observed_days, observed)
+    seen.asymmetry["asymmetry"] = _asymmetry(w, market.behaviour)
+    model.advance(battery.days - w.day, _observed_days, observed)
     return seen
 
 
@@ -196,9 +245,9 @@ def _contagion(tracker: ContagionTracker) -> dict[str, float]:
     return {"contagion_first_month": float(hr[0]), "contagion_decay": float(hr[0] - hr[3])}
 
 
-def _contact_arms(battery: Battery, market: Market, seed: int, model) -> dict[str, float]:
+def _contact_arms(battery: Battery, market: Market, seed: int, model, day0=None) -> dict[str, float]:
     """The contact volume's inverted U: two-year retention at the focal strategy's own contact rate (`model`)
-    against the same seed at no contact and at heavy contact."""
+    against the same seed at no contact and at heavy contact (from `model`'s day 0, `day0`, when given)."""
     surviving = model.recorder.surviving[:, 0]
     base = surviving[CONTACT_DAYS] / surviving[0]
     out = {}
@@ -206,20 +255,20 @@ def _contact_arms(battery: Battery, market: Market, seed: int, model) -> dict[st
         scale = rate / battery.focal.contacts_per_year if battery.focal.contacts_per_year else 0.0
         focal = dataclasses.replace(battery.focal, **{f"{c}_rate": r * scale for c, r in
                                                       zip(CHANNELS, battery.focal.rates, strict=True)})
-        m = _model(battery, market, seed, CONTACT_DAYS, focal=focal).run()
+        m = _model(battery, market, seed, CONTACT_DAYS, focal=focal, day0=day0).run()
         s = m.recorder.surviving[:, 0]
         out[key] = float(base - s[CONTACT_DAYS] / s[0])
     return out
 
 
-def _bad_news(battery: Battery, market: Market, seed: int, model) -> float:
-    """The NPV of bad news: the NPV lost to 2% dissatisfied customers with word of mouth (against `model`) minus
-    twice the loss without it."""
+def _bad_news(battery: Battery, market: Market, seed: int, model, day0=None) -> float:
+    """The NPV of bad news: the NPV lost to 2% dissatisfied customers with word of mouth (against `model`, whose day 0
+    is `day0` when given) minus twice the loss without it (the two quiet runs share one day 0)."""
     quiet = dataclasses.replace(market, network=dataclasses.replace(market.network, degree=0))
     npv_base = _npv(model, CONTACT_DAYS)
-    loss_wom = (npv_base - _lemon_npv(battery, market, seed, 0.02)) / abs(npv_base)
-    npv_quiet = _lemon_npv(battery, quiet, seed, 0.0)
-    loss_direct = (npv_quiet - _lemon_npv(battery, quiet, seed, 0.02)) / abs(npv_quiet)
+    loss_wom = (npv_base - _lemon_npv(battery, market, seed, 0.02, day0)) / abs(npv_base)
+    npv_quiet, quiet0 = _lemon_run(battery, quiet, seed, 0.0)
+    loss_direct = (npv_quiet - _lemon_npv(battery, quiet, seed, 0.02, quiet0)) / abs(npv_quiet)
     return float(loss_wom - 2 * loss_direct)
 
 
