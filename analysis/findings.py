@@ -200,7 +200,7 @@ def _found_by(arm: str) -> str:
                   if x.startswith("# On fresh seeds (mean [95% CI]): ")), "")
     trials = next((x[len("# Trials: "):] for x in lines if x.startswith("# Trials: ")), "")
     return (f"- `{arm}`: found by `{command}`" + (f" ({trials} trials)" if trials else "")
-            + (f"; on its own fresh seeds {fresh}" if fresh else "") + "." if command else "")
+            + (f"; on its own fresh seeds {fresh.rstrip('.')}" if fresh else "") + "." if command else "")
 
 
 def _decomposition(path: Path) -> list[str]:

@@ -28,14 +28,18 @@ def quick(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
 def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
     out, doc, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
-    for name in ("flagship", "audit", "allocation", "discovery", "learning", "emergence", "posterior", "calibrated"):
+    for name in ("best_budget", "best", "flagship", "decomposition", "decomposition_best", "audit", "allocation",
+                 "discovery", "learning", "emergence", "posterior", "calibrated"):
         assert (out / name).is_dir(), name
     assert (out / "audit" / "audit.csv").is_file() and (out / "allocation" / "allocation.csv").is_file()
     text = doc.read_text()
     assert "Quick mode" in text  # toy sizes are never presented as a finding
-    for heading in ("## 1. The flagship", "## 2. Equal budget", "## 3. Which mechanisms", "## 4. Where each bundle",
-                    "## 5. Firms that learn", "## 6. The flagship over the calibrated posterior",
-                    "## 7. What the model cannot show"):
+    for heading in ("## 1. The best one-way firm against the best reciprocal firm, at an equal budget",
+                    "## 2. The best one-way firm against the best reciprocal firm, each spending",
+                    "## 3. The presets", "## 4. Which levers carry the presets' gap",
+                    "## 5. Which levers carry the gap between the best firms", "## 6. Equal budget",
+                    "## 7. Which mechanisms", "## 8. Where each bundle", "## 9. Firms that learn",
+                    "## 10. The presets over the calibrated posterior", "## 11. What the model cannot show"):
         assert heading in text
     for switch_off in MECHANISMS:  # every switch-off of the audit has its row
         assert f"`{switch_off}`" in text
@@ -53,10 +57,28 @@ def test_the_page_states_what_the_runs_found(quick) -> None:
     summary = pd.read_csv(out / "flagship" / "summary.csv")
     equity = summary[(summary["arm"] == "reciprocal") & (summary["metric"] == "customer_equity")].iloc[0]
     assert f"{equity['diff']:+,.0f}" in text
-    assert "draws with one_way ahead" in text and "parameter uncertainty is" in text  # section 6, the posterior
+    assert "draws with one_way ahead" in text and "parameter uncertainty is" in text  # the posterior's section
     point = pd.read_csv(out / "calibrated" / "summary.csv")  # ... and the calibrated point beside it
     row = point[(point["arm"] == "reciprocal") & (point["metric"] == "npv")].iloc[0]
     assert "calibrated point [95% CI]" in text and f"{row['diff']:+,.0f}" in text
+
+
+@pytest.mark.slow
+def test_the_best_firms_and_the_decompositions_are_on_the_page(quick) -> None:
+    """The best responses' levers as each firm runs them, and each decomposition's shares, as the runs wrote them."""
+    out, doc, result = quick
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = doc.read_text()
+    assert "| `listening_share` |" in text and "found by `relsim-optimize --class one_way --budget 20" in text
+    summary = pd.read_csv(out / "best_budget" / "summary.csv")
+    npv = summary[(summary["arm"] == "best_reciprocal_b20") & (summary["metric"] == "npv")].iloc[0]
+    assert f"{npv['diff']:+,.0f}" in text
+    for name, lever in (("decomposition", "inbound_capacity"), ("decomposition_best", "phone_rate")):
+        table = pd.read_csv(out / name / "decomposition.csv")
+        row = table[(table["metric"] == "npv") & (table["lever"] == lever)].iloc[0]
+        assert f"| {lever} |" in text and f"{row['share']:.0%} |" in text
+    budgeted = table[table["lever"].isin(["budget", "outbound_share", "access_share", "listening_share"])]
+    assert budgeted.empty  # budgeted arms are decomposed by the levers their budget buys
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """`relsim-findings`: run the experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
 
-    relsim-findings                                 # all eight runs (about 35 minutes on 2 cores), then the page
+    relsim-findings                                 # all twelve runs (about 45 minutes on 2 cores), then the page
     relsim-findings --out runs/findings             # where the runs go (default outputs/findings/<date-time>)
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
@@ -10,14 +10,18 @@ EMA workbench for PRIM; each run's command line, as `relsim` would), so a missin
 with one line. Interrupted or failed, it resumes: `relsim-findings --out DIR` again skips the runs that
 finished in DIR and resumes a sweep from its finished jobs.
 
-The runs, each a plain `relsim` command whose output directory is a subdirectory of --out:
-flagship (the default `relsim`: one_way against reciprocal), audit (`+experiment=audit`; also
-rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`), discovery
-(`+experiment=discovery`), learning (a bandit learner in the default market, per objective),
-emergence (`+experiment=emergence`), posterior (the flagship on 20 draws of the calibrated
-behaviour, `market=calibrated posterior=20 seeds=5`) and calibrated (the flagship at the calibrated
-preset's point, the posterior particle that fits the facts best, `market=calibrated`). The page and
-its figures (PNG, when kaleido and a Chrome are installed) go to --doc and its img/ folder.
+The runs, each a plain `relsim` (or `relsim-decompose`) command whose output directory is a subdirectory
+of --out: best_budget and best (the best one-way firm against the best reciprocal firm that
+relsim-optimize found, at a budget of 20 and spending freely: the presets best_*, on fresh seeds),
+flagship (the default `relsim`: the one_way and reciprocal presets), decomposition and
+decomposition_best (`relsim-decompose` on the presets and on the best firms at an equal budget), audit
+(`+experiment=audit`; also rewrites docs/AUDIT.md unless --quick), allocation (`+experiment=allocation`),
+discovery (`+experiment=discovery`), learning (a bandit learner in the default market, per objective),
+emergence (`+experiment=emergence`), posterior (the flagship on 20 draws of the calibrated behaviour,
+`market=calibrated posterior=20 seeds=5`) and calibrated (the flagship at the calibrated preset's point,
+the posterior particle that fits the facts best, `market=calibrated`). The page and its figures (PNG,
+when kaleido and a Chrome are installed) go to --doc and its img/ folder. The best_* presets themselves
+come from `relsim-optimize` (their headers name the command); rerun it to find them again.
 """
 
 from __future__ import annotations
@@ -36,21 +40,32 @@ from relsim.params import ConfigError
 
 from ..plumbing.checks import check_command_line, input_file, output_dir, output_file, write_failed
 from ..plumbing.outputs import short_commit
-from .cli import Parser, fail, no_code_from_here, relsim_command, require
+from .cli import RELSIM, Parser, fail, no_code_from_here, relsim_command, require
 
 PROG = "relsim-findings"
 DEFAULT_DOC = Path("docs") / "FINDINGS.md"
-#: The runs: name -> the `relsim` arguments (besides the output directory), and whether it is a sweep.
-RUNS = {"flagship": ([], False), "audit": (["+experiment=audit"], False),
-        "allocation": (["+experiment=allocation"], True), "discovery": (["+experiment=discovery"], True),
+#: Fresh seeds for the best responses: none of them is a seed relsim-optimize chose or checked its best on.
+FRESH = "seeds=[100,101,102,103,104,105,106,107,108,109]"
+#: The runs: name -> the command's arguments (besides the output directory), and its kind: a `relsim` run, a
+#: `relsim` sweep, or a `relsim-decompose` (the arms A,B, then `relsim` overrides).
+RUNS = {"best_budget": (["arms=[best_one_way_b20,best_reciprocal_b20]", FRESH], "run"),
+        "best": (["arms=[best_one_way,best_reciprocal]", FRESH], "run"),
+        "flagship": ([], "run"), "decomposition": (["one_way,reciprocal"], "decompose"),
+        "decomposition_best": (["best_one_way_b20,best_reciprocal_b20"], "decompose"),
+        "audit": (["+experiment=audit"], "run"),
+        "allocation": (["+experiment=allocation"], "sweep"), "discovery": (["+experiment=discovery"], "sweep"),
         "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit",
-                      "firm_policy.arms=[learner]", "firm_policy.objective=profit,horizon,equity", "days=1825"], True),
-        "emergence": (["+experiment=emergence"], True),
-        "posterior": (["market=calibrated", "posterior=20", "seeds=5"], False),
-        "calibrated": (["market=calibrated"], False)}
+                      "firm_policy.arms=[learner]", "firm_policy.objective=profit,horizon,equity", "days=1825"],
+                     "sweep"),
+        "emergence": (["+experiment=emergence"], "sweep"),
+        "posterior": (["market=calibrated", "posterior=20", "seeds=5"], "run"),
+        "calibrated": (["market=calibrated"], "run")}
+#: The module each kind of run starts (as `python -I -m MODULE`).
+MODULES = {"run": RELSIM, "sweep": RELSIM, "decompose": "relsim.experiments.commands.decompose"}
 #: Toy sizes for --quick: shared by every run, then per run.
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
-QUICK_RUN = {"posterior": ["posterior=3"], "allocation": ["hydra.sweeper.divisions=2"],
+QUICK_RUN = {"posterior": ["posterior=3"], "decomposition": ["--metrics", "npv,customer_equity"],
+             "decomposition_best": ["--metrics", "npv,customer_equity"], "allocation": ["hydra.sweeper.divisions=2"],
              "discovery": ["hydra.sweeper.samples=6"], "learning": ["firm_policy.period_days=5"],
              "emergence": ["firm_policy.period_days=5", "firm_policy.objective=profit,equity",  # 16 of the 36 cells
                            "market.rivals=[],[middle]"]}
@@ -78,9 +93,34 @@ STARTED = "findings_started.json"
 
 
 def arguments(out: Path, name: str, quick: bool) -> list[str]:
-    """The `relsim` arguments of run `name` into its directory under `out`."""
-    target = out / name
-    return [*command(name, quick), f"hydra.sweep.dir={target}" if RUNS[name][1] else f"hydra.run.dir={target}"]
+    """The arguments of run `name` into its directory under `out`."""
+    target, (args, kind) = out / name, RUNS[name]
+    if kind == "decompose":
+        return ["--arms", args[0], "--out", str(target), *command(name, quick)[1:]]
+    return [*command(name, quick), f"hydra.sweep.dir={target}" if kind == "sweep" else f"hydra.run.dir={target}"]
+
+
+def _program(name: str) -> str:
+    return "relsim-decompose" if RUNS[name][1] == "decompose" else "relsim"
+
+
+def _shown(name: str, quick: bool) -> list[str]:
+    """Run `name`'s arguments as the page shows them (without the output directory)."""
+    args = command(name, quick)
+    return ["--arms", *args] if RUNS[name][1] == "decompose" else args
+
+
+def _finished(out: Path, name: str) -> bool:
+    """A decomposition that finished in an earlier attempt (relsim itself skips its own finished runs)."""
+    return RUNS[name][1] == "decompose" and (out / name / "decomposition.json").is_file()
+
+
+def _as_relsim(out: Path, name: str, quick: bool) -> list[str]:
+    """What `relsim` would be given for run `name` (a decomposition's arms and overrides), to check it first."""
+    if RUNS[name][1] != "decompose":
+        return arguments(out, name, quick)
+    overrides = [a for a in command(name, quick)[1:] if "=" in a and not a.startswith("--")]
+    return [f"arms=[{RUNS[name][0][0]}]", *overrides, f"hydra.run.dir={out / name}"]
 
 
 def run_all(out: Path, quick: bool) -> dict[str, float]:
@@ -89,13 +129,16 @@ def run_all(out: Path, quick: bool) -> dict[str, float]:
     wall = {}
     for k, name in enumerate(RUNS, start=1):
         target, args = out / name, arguments(out, name, quick)
-        print(f"{PROG}: {k}/{len(RUNS)} {name}: relsim {' '.join(args)}", flush=True)
+        print(f"{PROG}: {k}/{len(RUNS)} {name}: {_program(name)} {' '.join(args)}", flush=True)
         started = time.perf_counter()
-        result = subprocess.run([*relsim_command(), *args], check=False)
+        if _finished(out, name):
+            print(f"{PROG}: {name} finished in an earlier attempt: kept", flush=True)
+            continue
+        result = subprocess.run([*relsim_command()[:-1], MODULES[RUNS[name][1]], *args], check=False)
         if result.returncode != 0:
             fail(PROG, f"the {name} run failed (exit {result.returncode}); its output is in {target}. "
                        f"`{PROG} --out {out}{' --quick' if quick else ''}` resumes: finished runs are kept")
-        if RUNS[name][1]:
+        if RUNS[name][1] == "sweep":
             from relsim.analysis.sweep import write_sweep_report
 
             write_sweep_report(target)
@@ -115,8 +158,10 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
                            wall.get("audit", 0))
     runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
                         discovery=out / "discovery", learning=out / "learning", emergence=out / "emergence",
-                        posterior=out / "posterior", calibrated=out / "calibrated", quick=quick, wall=wall,
-                        commands={name: " ".join(["relsim", *command(name, quick)]) for name in RUNS})
+                        posterior=out / "posterior", calibrated=out / "calibrated", best=out / "best",
+                        best_budget=out / "best_budget", decomposition=out / "decomposition",
+                        decomposition_best=out / "decomposition_best", quick=quick, wall=wall,
+                        commands={name: " ".join([_program(name), *_shown(name, quick)]) for name in RUNS})
     images = {}
     if figures:
         for name, fig in findings_figures(runs).items():
@@ -149,11 +194,14 @@ def read_record(out: Path) -> tuple[bool, dict[str, float]]:
             for name, s in wall.items()):
         raise ConfigError(f"--from={out}: findings_runs.json is not a relsim-findings record (expected quick: true or "
                           f"false and wall_s: seconds per run of {', '.join(RUNS)})")
-    for name, (_, sweep) in RUNS.items():
+    for name, (_, kind) in RUNS.items():
         run_dir = out / name
         if not run_dir.is_dir():
             raise ConfigError(f"--from={out}: the {name} run is missing ({run_dir})")
-        if sweep:
+        if kind == "decompose":
+            input_file(run_dir / "decomposition.json", "--from")
+            input_file(run_dir / "decomposition.csv", "--from")
+        elif kind == "sweep":
             from ..plumbing.collect import check_sweep_dir
 
             check_sweep_dir(run_dir, "--from", collected=True)
@@ -187,7 +235,7 @@ def check_new(out: Path, quick: bool) -> bool:
     require(PROG, "research", "relsim-findings (the discovery sweep and its PRIM boxes)")
     for name in RUNS:
         try:
-            check_command_line(arguments(out, name, quick))
+            check_command_line(_as_relsim(out, name, quick))
         except ConfigError as exc:
             raise ConfigError(f"the {name} run would fail: {exc}") from None
     return resuming

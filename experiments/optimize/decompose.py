@@ -3,7 +3,8 @@ common random numbers (analysis/decomposition.py has the maths and the table).
 
 For arms A and B it runs A, B, and for every lever i that differs between them A with B's value of i and B
 with A's, each on the same seeds, through the `relsim` command's own runner, then reads each run's summary
-metrics (analysis/summary.py) and decomposes each metric's gap B - A by lever.
+metrics (analysis/summary.py) and decomposes each metric's gap B - A by lever. An arm stated as a budget is
+decomposed by the levers its budget buys.
 """
 
 from __future__ import annotations
@@ -34,13 +35,19 @@ def decompose(spec: RunSpec, a: str, b: str, metrics: Sequence[str], levers: Seq
 
     from ..plumbing.runner import run_all
 
-    sa, sb = spec.strategies[a], spec.strategies[b]
+    from relsim import budget
+
+    # A budgeted arm is decomposed by the levers its budget buys (sim/budget.py): its split is not a lever a
+    # customer meets, and a share swapped alone would leave a split that does not add up.
+    unbudgeted = {k: getattr(Strategy(), k) for k in ("budget", "outbound_share", "access_share", "listening_share")}
+    sa, sb = (dataclasses.replace(budget.levers(spec.strategies[x], spec.market.channels), **unbudgeted)
+              for x in (a, b))
     levers = list(levers) or differing_levers(sa, sb)
     same = [name for name in levers if getattr(sa, name) == getattr(sb, name)]
     if not levers or same:
         raise ConfigError(f"--levers: {a} and {b} do not differ in {same[0] if same else 'any lever'}; "
                           f"they differ in: {', '.join(differing_levers(sa, sb)) or 'nothing'}")
-    strategies = dict(spec.strategies)
+    strategies = {**spec.strategies, a: sa, b: sb}
     for name in levers:
         strategies[swap_arm(a, name)] = dataclasses.replace(sa, **{name: getattr(sb, name)})
         strategies[swap_arm(b, name)] = dataclasses.replace(sb, **{name: getattr(sa, name)})
