@@ -137,7 +137,7 @@ def test_the_emergence_run_writes_the_phase_diagram(quick) -> None:
 def test_an_interrupted_attempt_resumes_from_the_runs_it_has(tmp_path, monkeypatch, capfd) -> None:
     from relsim.experiments.commands import write_findings
 
-    monkeypatch.setattr(write_findings, "RUNS", {"flagship": ([], False), "calibrated": (["market=calibrated"], False)})
+    monkeypatch.setattr(write_findings, "RUNS", {"flagship": ([], "run"), "calibrated": (["market=calibrated"], "run")})
     monkeypatch.setattr(write_findings, "QUICK", ["seeds=2", "market.consumers=200", "days=30", "progress=false"])
     out = tmp_path / "runs"
     (out / "flagship").mkdir(parents=True)
