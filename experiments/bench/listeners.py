@@ -118,7 +118,7 @@ def run(only: list[str]) -> dict:
                  "--out", str(work / "cal"), "--quiet"], cwd=work, limit=900)
         if "ray" in only:
             results["relsim -m hydra/launcher=ray_local"] = measure(
-                [str(bin_dir / "relsim"), "-m", "hydra/launcher=ray_local", "strategies.one_way.contact_rate=12,52",
+                [str(bin_dir / "relsim"), "-m", "hydra/launcher=ray_local", "strategies.one_way.mail_rate=12,52",
                  *SMALL, f"hydra.sweep.dir={work / 'ray'}"], cwd=work, limit=600, env={"RAY_AUTH_MODE": "disabled"})
     ours = {str(r.get("pid")) for r in results.values()}
     for path in sorted(_ray_files() - before_ray, key=lambda p: len(str(p)), reverse=True):
