@@ -23,7 +23,7 @@ from .design import box_text, design_matrix, outcome, read_design
 from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
-from .stats import clear
+from .stats import clear, mean_ci
 from .summary import (
     DRAW_STRIDE, METRICS, RETENTION_HORIZONS, crossover, paired_differences, per_seed_metrics, profit_gap, summarise,
 )
@@ -185,6 +185,29 @@ def _best(run: RunData, budget_section: str) -> list[str]:
     return (["The levers each best firm chose (as it runs them):", "", *_levers(run), "",
              *[line for line in found if line], "", "On seeds the optimiser never saw:", ""]
             + _flagship(run, budget_section))
+
+
+def _unreached(free: RunData, budgeted: RunData) -> list[str]:
+    """Whether each free-spending best earns at least what its class's equal-budget best earns on the same seeds
+    (the class contains that strategy, so a search that reached its class's best would); a clear shortfall says
+    the free-spending search stopped short, and its firm is a lower bound on its class's best."""
+    per_free, per_budget = per_seed_metrics(free).set_index(["arm", "seed"]), per_seed_metrics(budgeted).set_index(
+        ["arm", "seed"])
+    lines = []
+    for arm in free.arms:
+        twin = f"{arm}_b20"
+        if twin not in budgeted.arms or "npv" not in per_free:
+            continue
+        diff = (per_budget.loc[twin, "npv"] - per_free.loc[arm, "npv"]).dropna()
+        ci = mean_ci(diff)
+        if clear(ci.low, ci.high, ci.n) and ci.mean > 0:
+            lines.append(f"- **The search for `{arm}` stopped short:** `{twin}`, a strategy of the same class, earns "
+                         f"{_ci('npv', ci.mean, ci.low, ci.high, ci.n)} more NPV on the same seeds, so `{arm}` is a "
+                         "lower bound on its class's best.")
+        else:
+            lines.append(f"- `{arm}` earns at least about what `{twin}` (a strategy of the same class) earns on the "
+                         f"same seeds: {_ci('npv', -ci.mean, -ci.high, -ci.low, ci.n)} NPV.")
+    return lines
 
 
 def _found_by(arm: str) -> str:
@@ -384,16 +407,20 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
 LIMITS = [
     "- **Hand-set behavioural weights.** The runs above use the hand-set defaults (docs/ODD.md), and their "
     "intervals are seed noise only. A Bayesian calibration to the stylized facts exists (`market=calibrated`, "
-    "docs/VALIDATION.md §2) but is not the default market: none of its 100 particles makes all eight facts hold, "
-    "and its best-fitting point holds four of them where the hand-set values hold five. "
-    "`relsim market=calibrated posterior=20` adds parameter uncertainty to any comparison.",
+    "docs/VALIDATION.md §2), fitted before the outbound channels (issue 27) and not refitted since; it is not the "
+    "default market. `relsim market=calibrated posterior=20` adds parameter uncertainty to any comparison.",
+    "- **Best responses are the best a search found, not proven optima.** Each best_* preset's header names its "
+    "study (trials, seeds, objective: NPV over three years); a firm that maximised another objective (customer "
+    "equity, a longer horizon) would choose differently. The searched ranges (experiments/optimize/space.py) "
+    "bound what a firm may do: a lever at the edge of its range was set by the range, not by the firm.",
     "- **Simple learners.** The learning firms are a bandit over a small menu and a local search; a firm with "
     "a richer model of its customers might learn differently (ODD §7.21).",
-    "- **What customer equity leaves out.** Future product margin only: no future contact sales, fees or "
-    "relationship spending (ODD §7.18.1). Read it next to NPV, never alone.",
-    "- **What the budget leaves out.** It buys contacts, staffed slots and listening; how intrusive contacts "
-    "are, how well calls are resolved, fees and responsiveness are choices of kind, held at the defaults in "
-    "the allocation experiment (ODD §7.20).",
+    "- **What customer equity assumes.** Each held customer's future at its churn hazard of the last day and the "
+    "firm's current rates (relationship spend and contact sales over the last 30 days), with no future support "
+    "fees (ODD §7.18.1). Read it next to NPV, never alone.",
+    "- **What the budget leaves out.** It buys contacts, staffed slots and listening; answers to complaints, "
+    "prospecting, fees, responsiveness and the channel mix's proportions are choices of kind, not of spend "
+    "(ODD §7.20).",
 ]
 
 
@@ -456,8 +483,11 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
                                 "likes", "The section before")):
         if ran(path):
             best = load_run(path)
+            body = _best(best, budget_section)
+            if name == "best" and ran(runs.best_budget):
+                body += _unreached(best, load_run(runs.best_budget))
             sections.append((title, f"`{c[name]}` ({_setting(best)}; each class's best response found by "
-                                    "`relsim-optimize` (ODD §8.10), run on fresh seeds).", _best(best, budget_section),
+                                    "`relsim-optimize` (ODD §8.10), run on fresh seeds).", body,
                              ("findings_best_gap", "NPV gap between the best firms") if name == "best_budget" else None))
     sections += [
         ("The presets: one-way against reciprocal on the same customers",
