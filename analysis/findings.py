@@ -52,6 +52,7 @@ class FindingsRuns:
     best_budget: Path | None = None  # the same at an equal relationship budget
     decomposition: Path | None = None  # relsim-decompose on the presets
     decomposition_best: Path | None = None  # relsim-decompose on the best firms at an equal budget
+    audit_best: Path | None = None  # the audit on the best firms at an equal budget (they use fees and spin)
 
 
 # --------------------------------------------------------------------------- numbers in words
@@ -138,6 +139,29 @@ def _flagship(run: RunData, budget_section: str = "the budget allocation below")
                         f"{b['mean']:.1f} per customer-year on its relationships (contacts, staffed slots, answers, "
                         f"listening); for a fixed budget see {budget_section}.")
     return lines + [""] + text
+
+
+def _in_short(named: list[tuple[str, RunData]]) -> list[str]:
+    """One line per comparison: which arm leads in NPV, customer equity and the longest retention, each only
+    where its 95% CI excludes 0 over enough seeds (else: neither clearly)."""
+    lines = []
+    for label, run in named:
+        rows = summarise(run).set_index(["arm", "metric"])
+        base, other = run.arms[0], run.arms[-1]
+        parts = []
+        for m in ("npv", "customer_equity", _longest_retention(set(rows.index.get_level_values("metric")))):
+            if m is None or (other, m) not in rows.index:
+                continue
+            r = rows.loc[(other, m)]
+            if clear(r["diff_ci_low"], r["diff_ci_high"], r["n_seeds"]):
+                leader = other if r["diff"] > 0 else base
+                parts.append(f"`{leader}` leads in {_words(m)} ({other} − {base}: "
+                             f"{_ci(m, r['diff'], r['diff_ci_low'], r['diff_ci_high'], r['n_seeds'])})")
+            else:
+                parts.append(f"neither leads clearly in {_words(m)} "
+                             f"({_ci(m, r['diff'], r['diff_ci_low'], r['diff_ci_high'], r['n_seeds'])})")
+        lines.append(f"- **{label}:** " + "; ".join(parts) + ".")
+    return lines
 
 
 def _setting(run: RunData) -> str:
@@ -319,7 +343,7 @@ def _allocation(table: pd.DataFrame) -> list[str]:
     return text
 
 
-def _audit(audit: pd.DataFrame) -> list[str]:
+def _audit(audit: pd.DataFrame, per_arm: str = "[AUDIT.md](AUDIT.md)") -> list[str]:
     gap = audit[audit["arm"].str.contains(" − ")]
     metrics = [c[: -len("_effect")] for c in audit.columns if c.endswith("_effect")]
     lines = ["| switch-off | mechanism | " + " | ".join(f"gap in {_words(m)}" for m in metrics) + " |",
@@ -331,8 +355,8 @@ def _audit(audit: pd.DataFrame) -> list[str]:
             + " |")
     arm = gap["arm"].iloc[0] if len(gap) else ""
     text = [f"Each row is the change in the gap ({arm}) when one mechanism is switched off, paired over the "
-            "same seeds; bold when the 95% CI excludes 0. Per arm, with trust and baselines: "
-            "[AUDIT.md](AUDIT.md).", "", *lines, "", "Largest and smallest effects on the gap:", ""]
+            "same seeds; bold when the 95% CI excludes 0." + (f" Per arm, with trust and baselines: {per_arm}."
+                                                              if per_arm else ""), "", *lines, "", "Largest and smallest effects on the gap:", ""]
     text += [f"- {line}" for line in extremes(gap.reset_index(drop=True))]
     return text
 
@@ -475,7 +499,11 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
     def ran(path: Path | None) -> bool:
         return path is not None and (path / "manifest.json").is_file()
 
-    sections = []
+    short = [(label, load_run(path)) for label, path in (
+        ("The best firms at an equal budget", runs.best_budget), ("The best firms spending freely", runs.best),
+        ("The presets", runs.flagship)) if ran(path)]
+    sections = [("In short", "Each comparison on the same customers, over three years; the sections below give the "
+                             "levers, the time course and the decompositions.", _in_short(short), None)] if short else []
     for name, path, title, budget_section in (
             ("best_budget", runs.best_budget, "The best one-way firm against the best reciprocal firm, at an equal "
                                               "budget", "This section"),
@@ -504,7 +532,11 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
         ("Equal budget: how one relationship budget is best split",
          f"`{c['allocation']}`, then `relsim-report` on the sweep (ODD §7.20, §8.7).", _allocation(allocation),
          ("findings_allocation", "Customer equity over the budget simplex")),
-        ("Which mechanisms carry the gap (the audit)", f"`{c['audit']}` (ODD §8.5).", _audit(audit), None),
+        ("Which mechanisms carry the presets' gap (the audit)", f"`{c['audit']}` (ODD §8.5).", _audit(audit), None),
+        *([("Which mechanisms carry the gap between the best firms at an equal budget (the audit)",
+            f"`{c['audit_best']}` (ODD §8.5; these firms charge fees and cut with spin, so those rows act here).",
+            _audit(pd.read_csv(runs.audit_best / "audit.csv"), ""), None)]
+          if runs.audit_best is not None and (runs.audit_best / "audit.csv").is_file() else []),
         ("Where each bundle earns more (discovery)",
          f"`{c['discovery']}`, then `relsim-report` on the sweep (ODD §8.6; details in [DISCOVERY.md](DISCOVERY.md)).",
          _discovery(runs.discovery), None),
