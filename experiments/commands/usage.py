@@ -97,7 +97,8 @@ def help_text(options: dict[str, list[str]], max_seeds: int) -> str:
     return "\n\n".join([
         INTRO,
         "settings:\n" + "\n".join(settings),
-        "strategy levers (NAME is a preset: " + ", ".join(options["strategy"]) + "):\n" + "\n".join(levers),
+        "\n".join(textwrap.wrap("strategy levers (NAME is a preset: " + ", ".join(options["strategy"]) + "):",
+                                width=100, subsequent_indent="  ")) + "\n" + "\n".join(levers),
         "market:\n" + "\n".join(keys),
         _line("+experiment=NAME", "a preset experiment: " + ", ".join(options["experiment"]), width),
         COMMANDS,
