@@ -96,7 +96,7 @@ def day_of(page) -> int:
     return int(m.group(1)) if (m := re.match(r"Day (\d+)", text)) else 0
 
 
-def wait_for_day(page, day: int, timeout: float = 20_000) -> None:
+def wait_for_day(page, day: int, timeout: float = 60_000) -> None:
     page.wait_for_function(f"() => (document.querySelector('.relsim-day') || {{}}).innerText == 'Day {day}'",
                            timeout=timeout)
 
@@ -151,7 +151,7 @@ def undrawn(charts: list[dict], day: int) -> list[str]:
     return missing
 
 
-def wait_until_drawn(page, day: int, timeout: float = 20_000) -> None:
+def wait_until_drawn(page, day: int, timeout: float = 60_000) -> None:
     """Wait until every chart is drawn with its title and, on a line chart, `day` points a trace (they take
     well under a second)."""
     page.wait_for_function(f"""() => {{
