@@ -172,6 +172,18 @@ def test_the_command_writes_the_best_re_run_on_fresh_seeds_and_a_preset(tmp_path
     assert "other settings (space)" in capsys.readouterr().err
 
 
+def test_a_preset_holds_exactly_the_strategy_the_study_chose(tmp_path: Path) -> None:
+    """A budgeted best response's shares, written and read back, still add up to 1 (six digits did not)."""
+    access, listening = 0.568253123456789, 0.164511987654321
+    chosen = Strategy(budget=20.0, outbound_share=1.0 - access - listening, access_share=access,
+                      listening_share=listening, mail_rate=45.41761234567, support_free_days=258)
+    described = {"space": {"kind": "reciprocal", "budget": 20.0}, "objectives": ["npv"], "days": 365,
+                 "seeds": [0, 1]}
+    text = preset_module.preset_text("best_x", chosen, described, {}, tmp_path / "study")
+    fields = {k: v for k, v in yaml.safe_load(text).items() if k != "defaults"}
+    assert build(Strategy, fields, "best_x") == chosen
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--objective", "bogus"], "--objective='bogus'"),
     (["--levers", "price"], "--levers: 'price' is not a searchable lever"),

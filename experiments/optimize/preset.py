@@ -47,5 +47,5 @@ def preset_text(name: str, strategy: Strategy, described: dict, fresh: dict, out
     for f in dataclasses.fields(Strategy):
         value = getattr(strategy, f.name)
         if value != getattr(default, f.name):
-            lines.append(f"{f.name}: {value:.6g}" if isinstance(value, float) else f"{f.name}: {value}")
+            lines.append(f"{f.name}: {value!r}")  # exactly the value the study chose (a budget's shares add to 1)
     return "\n".join(lines) + "\n"
