@@ -47,7 +47,7 @@ def prepare(args: argparse.Namespace):
     """The run specification, the arms, the levers and the metrics; raises ConfigError."""
     from relsim.analysis.summary import METRICS as KNOWN
 
-    from ..plumbing.checks import check_override
+    from ..plumbing.checks import check_override, output_dir
     from ..plumbing.config import load
 
     for o in args.overrides:
@@ -63,8 +63,7 @@ def prepare(args: argparse.Namespace):
     if not metrics or unknown:
         raise ConfigError(f"--metrics={args.metrics!r}: expected summary metrics from {', '.join(KNOWN)}")
     out = args.out or Path("outputs") / "decompose" / dt.datetime.now().strftime("%Y-%m-%d/%H-%M-%S")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out={str(out)!r}: exists and is not a directory")
+    output_dir(out, "--out")  # the gate: a directory that is one, or can be made, and is writable
     return spec, arms, [x for x in args.levers.split(",") if x], metrics, out
 
 

@@ -81,7 +81,7 @@ def prepare(args: argparse.Namespace):
     from ..optimize.evaluate import check_robust, parse_objective
     from ..optimize.space import make_space
     from ..optimize.study import Settings
-    from ..plumbing.checks import check_override
+    from ..plumbing.checks import check_override, output_dir
     from ..plumbing.config import load
     from ..optimize.preset import preset_path
 
@@ -114,8 +114,7 @@ def prepare(args: argparse.Namespace):
         raise ConfigError(f"--levers={args.levers!r}: nothing left to search in class {args.kind}")
     settings = Settings(space, objectives, sampler, args.seed, args.batch, args.robust)
     out = args.out or Path("outputs") / "optimize" / dt.datetime.now().strftime("%Y-%m-%d/%H-%M-%S")
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out={str(out)!r}: exists and is not a directory")
+    output_dir(out, "--out")  # the gate: a directory that is one, or can be made, and is writable
     preset = preset_path(args.write_preset) if args.write_preset is not None else None
     return spec, settings, out, preset
 
