@@ -35,7 +35,7 @@ from numba import njit
 from .numerics import exp
 from .rand import choose, exponential, uniform
 from .trust import beta_mean, prior, trust_of
-from .world import E_DEFECTIONS, R_ACQUISITION, R_CHURN, World, join, leave
+from .world import E_DEFECTIONS, L_NUISANCE_FEE, R_ACQUISITION, R_CHURN, World, cell_of, join, leave
 
 
 @njit(cache=True, inline="always")
@@ -80,20 +80,34 @@ def _markups(b, fa) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def _cell_markups(b, fa) -> np.ndarray:
+    """price_markup of every firm's cells (firm x cell): its price plus the cell's nuisance fee."""
+    lever = fa.cell_lever
+    out = np.empty(lever.shape[:2])
+    for f in range(out.shape[0]):
+        for k in range(out.shape[1]):
+            out[f, k] = price_markup(b, fa.price[f], lever[f, k, L_NUISANCE_FEE])
+    return out
+
+
 @njit(cache=True, inline="always")
 def hazard_inputs(s, b, fa):
-    """What `customer_hazard` reads, taken once before a loop over the customers: the Beta prior, every firm's
-    price markup, and the state arrays of trust, stress, intimacy, propensity and price sensitivity."""
-    return (prior(b), _markups(b, fa), s.pos, s.neg, s.stress, s.intimacy, s.churn_propensity, s.price_sensitivity)
+    """What `customer_hazard` reads, taken once before a loop over the customers: the Beta prior, the price markup
+    of every firm's cells, and the state arrays of trust, stress, intimacy, propensity, price sensitivity and
+    cells."""
+    return (prior(b), _cell_markups(b, fa), s.pos, s.neg, s.stress, s.intimacy, s.churn_propensity,
+            s.price_sensitivity, s.cell)
 
 
 @njit(cache=True, inline="always")
 def customer_hazard(b, inputs, n: int, f: int) -> float:
     """Today's churn hazard of customer n with its provider f (`hazard` of its trust, stress, intimacy, propensity
-    and price term); `inputs` from `hazard_inputs`. The churn draw and customer equity both use it."""
-    a0, markup, pos, neg, stress, intimacy, propensity, sensitivity = inputs
+    and price term, with its cell's nuisance fee); `inputs` from `hazard_inputs`. The churn draw and customer equity
+    both use it."""
+    a0, markup, pos, neg, stress, intimacy, propensity, sensitivity, cell = inputs
     return hazard(b, beta_mean(a0, pos[n, f], neg[n, f]), stress[n], intimacy[n, f], propensity[n],
-                  sensitivity[n] * markup[f])
+                  sensitivity[n] * markup[f, cell[n]])
 
 
 def churn(w: World) -> None:
@@ -121,7 +135,9 @@ def _churn(s, b, fa) -> None:
         if n_firms > 1 and uniform(st) < b.switch_share:
             for k in range(n_firms):
                 weights[k] = 0.0 if k == f else switch_weight(b, trust_of(s, b, n, k))
-            join(s, n, choose(weights, uniform(st)))
+            k = choose(weights, uniform(st))
+            join(s, n, k)
+            s.cell[n] = cell_of(s, fa, n, k)
 
 
 def acquire(w: World) -> None:
@@ -151,7 +167,9 @@ def _acquire(s, b, fa) -> None:
             residual[n] -= total
             continue
         residual[n] = exponential(st)
-        join(s, n, choose(weights, uniform(st)))
+        f = choose(weights, uniform(st))
+        join(s, n, f)
+        s.cell[n] = cell_of(s, fa, n, f)
 
 
 def monthly_price(w: World) -> np.ndarray:

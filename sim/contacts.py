@@ -53,9 +53,9 @@ from numba import njit
 
 from .rand import keyed_uniform, skip, uniform
 from .trust import beta_mean, kept, prior
-from .world import (CONTACTS, DATA_REQUESTS, N_CHANNEL_CONTACTS, N_CHANNEL_SALES, N_CHANNELS, N_CONTACTS,
-                    N_PROSPECT_CONTACTS, N_SALES, N_SALES_REVENUE, PROSPECT, R_CLUTTER, R_CONTACTS, R_RESPONSE, World,
-                    add, add_to, ledger_of)
+from .world import (CONTACTS, DATA_REQUESTS, L_DATA_REQUESTS, N_CHANNEL_CONTACTS, N_CHANNEL_SALES, N_CHANNELS,
+                    N_CONTACTS, N_PROSPECT_CONTACTS, N_SALES, N_SALES_REVENUE, PROSPECT, R_CLUTTER, R_CONTACTS,
+                    R_RESPONSE, THIN_KEY, World, add, add_to, ledger_of)
 
 
 @njit(cache=True)
@@ -112,6 +112,16 @@ def response_chance(response: float, fit: float, trust: float, load: float, capa
 
 
 @njit(cache=True, inline="always")
+def highest_rate(fa, f: int, c: int) -> float:
+    """The highest rate of firm f's cells in channel c (its channel rate when it has no segments): the rate its
+    contact walk runs at; a customer in a cell with a lower rate keeps a walked contact with probability rate / this."""
+    rate = fa.channel_rate[f, c]
+    for k in range(1, np.int64(fa.cell_count[f])):
+        rate = max(rate, fa.cell_lever[f, k, c])
+    return rate
+
+
+@njit(cache=True, inline="always")
 def sale_key(f: int, c: int) -> int:
     """The key of firm f's channel c in the response draw (consumer, this, day): f N_CHANNELS + c."""
     return f * N_CHANNELS + c
@@ -126,6 +136,7 @@ def contact(w: World) -> None:
 def _contact(s, b, fa) -> None:
     n_consumers, n_firms = s.pos.shape
     decay, load, provider, contacted, pairs = kept(b.load_days), s.load, s.provider, s.contacted, s.pairs
+    cell, key, day = s.cell, s.streams[R_RESPONSE], s.clock[0]
     for n in range(n_consumers):
         load[n] *= decay
     # who is contacted today, by which channel, and the load it adds (all of today's contacts before any is
@@ -134,9 +145,11 @@ def _contact(s, b, fa) -> None:
     for f in range(n_firms):
         rates = fa.channel_rate[f]
         in_use = channels_in_use(rates)
+        cells = fa.cell_count[f] > 1.0
         for c in range(N_CHANNELS + 1):
             prospecting = c == N_CHANNELS
-            p = (fa.prospect_rate[f] if prospecting else rates[c]) / 365.0
+            top = fa.prospect_rate[f] if prospecting else highest_rate(fa, f, c)
+            p = top / 365.0
             weight = (load_weight(b, b.channel_load[PROSPECT], 1.0) if prospecting
                       else load_weight(b, b.channel_load[c], in_use))
             st = s.contact_streams[f * (N_CHANNELS + 1) + c]
@@ -144,8 +157,15 @@ def _contact(s, b, fa) -> None:
             n = skip(st, log_q) - 1
             while n < n_consumers:
                 if (provider[n] == f) != prospecting:
+                    w = weight
+                    if cells and not prospecting:  # a customer's cell: its own rate and channels (ODD §7.22)
+                        rate = fa.cell_lever[f, cell[n], c]
+                        if rate < top and keyed_uniform(key, n, THIN_KEY + f * N_CHANNELS + c, day) * top >= rate:
+                            n += skip(st, log_q)
+                            continue
+                        w = load_weight(b, b.channel_load[c], fa.cell_in_use[f, cell[n]])
                     contacted[n, f] = True
-                    load[n] += weight
+                    load[n] += w
                     pairs[k] = (n * n_firms + f) * (N_CHANNELS + 1) + c
                     k += 1
                 n += skip(st, log_q)
@@ -156,7 +176,7 @@ def _contact(s, b, fa) -> None:
         load[n] += 1.0
         n += skip(st, log_q)
     # each contact is welcome or a burden, by the updated load; a contact to a customer may sell
-    day, key, today, ledger = s.clock[0], s.streams[R_RESPONSE], s.today_arr, ledger_of(s)
+    today, ledger, accounts, account = s.today_arr, ledger_of(s), s.observe[1], s.account
     capacity, tolerances, stress_in, fit, pos, neg = (s.contact_capacity, s.contact_tolerance, s.stress_in, s.fit,
                                                       s.pos, s.neg)
     sale_price, a0 = fa.sale_price, prior(b)
@@ -176,10 +196,13 @@ def _contact(s, b, fa) -> None:
         if not prospecting:
             chance = response_chance(b.channel_response[c], fit[n, f], beta_mean(a0, pos[n, f], neg[n, f]), load[n],
                                      capacity[n])
-            if chance > 0.0 and keyed_uniform(key, n, sale_key(f, c), day) < chance:
+            sold = chance > 0.0 and keyed_uniform(key, n, sale_key(f, c), day) < chance
+            if sold:
                 today[N_SALES, f] += 1
                 today[N_CHANNEL_SALES + c, f] += 1
                 today[N_SALES_REVENUE, f] += sale_price[f]
+            if accounts:  # the contact's cost, and a sale's margin (sim/economics.py)
+                account[n, f] += (sale_price[f] * (1.0 - fa.sale_cost_share[f]) if sold else 0.0) - b.channel_cost[c]
 
 
 def request_data(w: World) -> None:
@@ -189,14 +212,14 @@ def request_data(w: World) -> None:
 
 @njit(cache=True)
 def _request_data(s, b, fa) -> None:
-    """Each customer of f is asked with probability data_requests_f/365 (contacts stream, thinned)."""
-    p_max = fa.data_requests.max() / 365.0
+    """Each customer of f is asked with probability data_requests/365 of its cell (contacts stream, thinned)."""
+    p_max = max(fa.data_requests.max(), fa.cell_lever[:, :, L_DATA_REQUESTS].max()) / 365.0
     st = s.streams[R_CONTACTS]
     log_q = np.log1p(-p_max)
     n = skip(st, log_q) - 1
     while n < s.provider.shape[0]:
         f = s.provider[n]
-        if uniform(st) * p_max < (fa.data_requests[f] / 365.0 if f >= 0 else 0.0):
+        if uniform(st) * p_max < (fa.cell_lever[f, s.cell[n], L_DATA_REQUESTS] / 365.0 if f >= 0 else 0.0):
             add(s, False, DATA_REQUESTS, n, f, b.data_request_weight, True)
             s.stress_in[n] += b.stress_data
         n += skip(st, log_q)

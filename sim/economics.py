@@ -48,8 +48,8 @@ import numpy as np
 from numba import njit
 
 from .churn import customer_hazard, hazard_inputs
-from .world import (N_ANSWERED, N_CHANNEL_CONTACTS, N_CHANNELS, N_COST, N_FEES, N_PROSPECT_CONTACTS, N_REVENUE,
-                    N_SALES_REVENUE, N_SPEND, N_STAFFED, PROSPECT, World)
+from .world import (L_NUISANCE_FEE, N_ANSWERED, N_CHANNEL_CONTACTS, N_CHANNELS, N_COST, N_FEES, N_PROSPECT_CONTACTS,
+                    N_REVENUE, N_SALES_REVENUE, N_SPEND, N_STAFFED, PROSPECT, World)
 
 #: Days over which a firm's current relationship spend and contact-sale margin per customer-day are
 #: measured for its customer equity (the last RATE_DAYS recorded days, fewer at the start of a run).
@@ -127,6 +127,22 @@ def _account(s, b, fa) -> None:
                                                fa.public_listening[f], fa.listening_cost[f])
         today[N_COST, f] = cost(customers, serve, today[N_SPEND, f], cost_of_goods(sales, fa.sale_cost_share[f]))
         s.npv[f] += discounted(b, today[N_REVENUE, f] - today[N_COST, f], day)
+    if s.observe[1]:
+        _book_accounts(s, fa)
+
+
+@njit(cache=True)
+def _book_accounts(s, fa) -> None:
+    """Customer accounts (RelationshipModel(accounts=True); docs/ODD.md §7.18.2): each of today's customers adds a
+    day of its margin less listening, (price - serve cost) / 30 - (listening + public_listening) listening_cost
+    / 1000. With what the day's phases booked (a contact's cost and sale margin, fees, an answer's cost, the cell's
+    staffing cost per customer), the accounts of a firm's consumers add up to its profit less prospecting."""
+    for n in range(s.provider.shape[0]):
+        f = s.provider[n]
+        if f >= 0:
+            serve = serve_cost(fa.serve_cost[f], fa.assortment_saving[f], s.cut_share[f])
+            s.account[n, f] += ((fa.price[f] - serve) / 30.0
+                                - (fa.listening[f] + fa.public_listening[f]) * fa.listening_cost[f] / 1000.0)
 
 
 @njit(cache=True, inline="always")
@@ -222,9 +238,12 @@ def _equity(s, b, fa, spend_rate, sales_rate, out) -> None:
 def _values(s, b, fa, margins, values) -> None:
     """values[f] = sum of V(margins[f], h_n) over firm f's customers n, at their hazards today (today's money)."""
     values[:] = 0.0
-    provider, inputs = s.provider, hazard_inputs(s, b, fa)
+    provider, inputs, cell = s.provider, hazard_inputs(s, b, fa), s.cell
     for n in range(provider.shape[0]):
         f = provider[n]
         if f < 0:
             continue
-        values[f] += expected_margin(b, margins[f], customer_hazard(b, inputs, n, f))
+        m = margins[f]
+        if cell[n]:  # a segment's own nuisance fee (docs/ODD.md §7.22)
+            m += fa.cell_lever[f, cell[n], L_NUISANCE_FEE] - fa.nuisance_fee[f]
+        values[f] += expected_margin(b, m, customer_hazard(b, inputs, n, f))

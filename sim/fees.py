@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .world import N_FEES, NUISANCE_FEES, World, add
+from .world import L_NUISANCE_FEE, L_SUPPORT_FEE, L_SUPPORT_FREE_DAYS, N_FEES, NUISANCE_FEES, World, add
 
 
 @njit(cache=True, inline="always")
@@ -59,8 +59,8 @@ def nuisance_due(nuisance_fee: float, tenure: int) -> bool:
 @njit(cache=True, inline="always")
 def fee_of(s, fa, n: int) -> float:
     """The support fee a call by customer n would cost today."""
-    f = s.provider[n]
-    return call_fee(fa.support_fee[f], fa.support_free_days[f], s.tenure[n])
+    f, k = s.provider[n], s.cell[n]
+    return call_fee(fa.cell_lever[f, k, L_SUPPORT_FEE], fa.cell_lever[f, k, L_SUPPORT_FREE_DAYS], s.tenure[n])
 
 
 @njit(cache=True, inline="always")
@@ -94,12 +94,15 @@ def charge_nuisance_fees(w: World) -> None:
 
 @njit(cache=True)
 def _charge_nuisance_fees(s, b, fa) -> None:
-    if fa.nuisance_fee.max() <= 0:
+    fees = fa.cell_lever[:, :, L_NUISANCE_FEE]
+    if fees.max() <= 0:
         return
     for n in range(s.provider.shape[0]):
         f = s.provider[n]
-        if f >= 0 and nuisance_due(fa.nuisance_fee[f], s.tenure[n]):
-            fee = fa.nuisance_fee[f]
+        if f >= 0 and nuisance_due(fees[f, s.cell[n]], s.tenure[n]):
+            fee = fees[f, s.cell[n]]
             s.today_arr[N_FEES, f] += fee
+            if s.observe[1]:
+                s.account[n, f] += fee
             add(s, False, NUISANCE_FEES, n, f, unfairness(b, fee), True)
             s.stress_in[n] += b.stress_fee

@@ -32,12 +32,12 @@ def _listen(s, b, fa) -> None:
     for k in range(s.n_events[E_PRIVATE]):
         n = s.private_buf[k]
         if _detects(fa.listening[s.provider[n]], st):
-            _answer(s, b, n)
+            _answer(s, b, fa, n)
     for k in range(s.n_events[E_PUBLIC]):
         n = s.public_buf[k]
         f = s.provider[n]
         if _detects(fa.public_listening[f], st):
-            _answer(s, b, n)
+            _answer(s, b, fa, n)
             tell(s, n, f, True, WORD_OF_MOUTH, b.public_answer_weight, False)  # the neighbours see the answer
     _learn(s, b, fa, _heard(s, fa))
 
@@ -49,10 +49,12 @@ def _detects(share, st) -> bool:
 
 
 @njit(cache=True)
-def _answer(s, b, n) -> None:
+def _answer(s, b, fa, n) -> None:
     """The firm answers consumer n: positive evidence, a two-way exchange, stress relief."""
     f = s.provider[n]
     s.today_arr[N_ANSWERED, f] += 1
+    if s.observe[1]:  # accounts: the answer's cost (sim/economics.py)
+        s.account[n, f] -= fa.cost_per_answer[f]
     add(s, True, ANSWERED, n, f, b.answer_weight, False)
     s.exchanges[n] += 1
     s.relief_in[n] += b.answer_relief

@@ -21,7 +21,7 @@ import numpy as np
 from . import budget, learning, reference, vectorized
 from .agents import Consumer, Firm
 from .calendar import Calendar
-from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, build, show
+from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Segment, Strategy, build, segment_list, show
 from .recorder import Recorder
 from .world import FirmArrays, World, create_world
 
@@ -59,6 +59,10 @@ class RelationshipModel(mesa.Model):
         rng: the seed. A seed fully determines the run; the population, the network and each
             stochastic process draw from their own child streams, so changing a strategy leaves
             the consumers and the network identical (common random numbers).
+        segments: {firm index: [Segment, ...]}: segments of a firm's customers that get levers of their own (random
+            test cells, tenure bands; docs/ODD.md §7.22); change them mid-run with `set_segments`.
+        accounts: keep customer accounts, what each firm has made from each consumer (`world.account`, firm
+            columns; docs/ODD.md §7.18.2); test-and-learn firms measure their tests with them (on for them).
         day0: the day-0 world of a model with the same market, seed and number of firms (`model.world.copy()`
             before that model's first day): copied instead of drawn again, the same numbers (sim/world.py:
             create_world); saves drawing the population and the network when several strategies run on one seed.
@@ -70,7 +74,7 @@ class RelationshipModel(mesa.Model):
                  names: Sequence[str] | None = None, consumer_agents: bool = True, rng: int | None = None,
                  engine: str = "vectorized", record_episodes: bool = False, collect: bool = True,
                  policy: Policy | None = None, learners: Sequence[int] | None = None, day0: World | None = None,
-                 **focal_overrides):
+                 segments: dict[int, Sequence[Segment]] | None = None, accounts: bool = False, **focal_overrides):
         if engine not in ENGINES:
             raise ConfigError(f"engine={show(engine)}: expected one of {', '.join(ENGINES)}")
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 1 <= days <= MAX_DAYS:
@@ -102,6 +106,12 @@ class RelationshipModel(mesa.Model):
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed), like=day0)
         self.recorder = Recorder(self.world, days, self.names)
         self.world.observe[0] = record_episodes
+        self.segments: list[list[Segment]] = [[] for _ in strategies]
+        self.policy = policy or Policy()
+        self.world.observe[1] = bool(accounts) or self.policy.rule == "test_and_learn"
+        if engine == "agents" and self.world.observe[1]:
+            raise ConfigError(f"engine={show(engine)}: customer accounts (accounts=True, firm_policy.rule="
+                              "test_and_learn) are kept on the vectorized engine only")
         if engine == "agents":
             self.firms, self.consumers = reference.populate(self, strategies)
         else:
@@ -110,7 +120,11 @@ class RelationshipModel(mesa.Model):
             if consumer_agents:
                 Consumer.create_agents(self, market.consumers, index=list(range(market.consumers)))
         self.calendar = Calendar(self)  # the dated events: assortment cuts, the defect shock
-        self.policy = policy or Policy()
+        if segments is not None:
+            if not isinstance(segments, dict):
+                raise ConfigError(f"segments={show(segments)}: expected {{firm index: [Segment, ...]}}")
+            for firm, segs in segments.items():
+                self.set_segments(firm, segs)
         if learners is None:
             learners = range(len(strategies)) if self.policy.rivals else [0]
         learners = sorted(set(learners))
@@ -167,12 +181,25 @@ class RelationshipModel(mesa.Model):
         strategy = budget.levers(build(Strategy, {**dataclasses.asdict(agent.strategy), **levers}, f"firms[{firm}]"),
                                  self.market.channels)
         agent.strategy = strategy
-        self.world.firms = FirmArrays([f.strategy for f in self.firms])
+        self.world.firms = FirmArrays([f.strategy for f in self.firms], self.segments)
         if "problem_rate" in levers:
             agent.set_problem_rate(strategy.problem_rate)
         if {"assortment_cut", "cut_day"} & set(levers):
             self.calendar.schedule_cut(agent)
         return strategy
+
+    def set_segments(self, firm: int, segments: Sequence[Segment | dict]) -> list[Segment]:
+        """Give firm `firm` these segments of its customers from the next day on (docs/ODD.md §7.22), replacing its
+        earlier ones (an empty list: none). A segment's levers override the firm's strategy for its customers; the
+        levers it does not name follow the strategy, also when `set_strategy` changes it. Returns the segments."""
+        if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
+            raise ConfigError(f"firm={show(firm)}: expected a firm index in [0, {len(self.firms) - 1}]")
+        if self.engine != "vectorized" and segments:
+            raise ConfigError(f"engine={show(self.engine)}: segments run on the vectorized engine only")
+        self.segments[int(firm)] = segment_list(segments, f"segments[{firm}]")
+        self.world.firms = FirmArrays([f.strategy for f in self.firms], self.segments)
+        self.world.cell[:] = 0  # each customer's cell is drawn anew tomorrow morning (world.py:_assign_cells)
+        return self.segments[int(firm)]
 
     def run(self) -> RelationshipModel:
         """Step until the horizon; returns the model. The same as calling `step` until `running` turns False, in

@@ -88,10 +88,10 @@ def check_keys(data: Mapping[Any, Any], allowed: Iterable[str], path: str = "") 
 
 
 def _p(default: Any, lo: float | None = None, hi: float | None = None, doc: str = "", choices=None,
-       distinct: bool = False):
+       distinct: bool = False, mapping: str = "menu"):
     """A dataclass field with a range (inclusive) or a set of choices in its metadata (`distinct`: a list of
-    names, each at most once)."""
-    meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices, "distinct": distinct}
+    names, each at most once; `mapping`: what a dict holds, a learner's "menu" or a segment's "levers")."""
+    meta = {"lo": lo, "hi": hi, "doc": doc, "choices": choices, "distinct": distinct, "mapping": mapping}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta)
     if dataclasses.is_dataclass(default):
@@ -201,7 +201,7 @@ def _check(kind: Any, meta: Mapping[str, Any], value: Any, key: str) -> Any:
             raise ConfigError(f"{key}={show(list(value))}: each name may appear once")
         return list(value)
     if kind is dict:
-        return _menu(value, key)
+        return _segment_levers(value, key) if meta.get("mapping") == "levers" else _menu(value, key)
     if kind is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}={show(value)}: expected true or false")
@@ -246,6 +246,20 @@ def _menu(value: Any, key: str) -> dict[str, list[float]]:
         if len(set(values)) != len(values):
             raise ConfigError(f"{key}.{name}={show(levels)}: each value may appear once")
         out[name] = values
+    return out
+
+
+def _segment_levers(value: Any, key: str) -> dict[str, float]:
+    """A segment's levers: a mapping of SEGMENT_LEVERS to values in the Strategy's ranges, as a plain dict."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}={show(value)}: expected a mapping of levers ({', '.join(SEGMENT_LEVERS)}) to values")
+    fields = {f.name: f for f in dataclasses.fields(Strategy)}
+    out = {}
+    for name, v in value.items():
+        if name not in SEGMENT_LEVERS:
+            raise ConfigError(f"{key}.{name}: not a lever a firm can set per segment{allowed_names(name, SEGMENT_LEVERS)}")
+        meta = fields[name].metadata
+        out[name] = number(v, f"{key}.{name}", meta["lo"], meta["hi"], integer=fields[name].type in (int, "int"))
     return out
 
 
@@ -379,14 +393,52 @@ class Strategy:
 #: The Strategy levers a learning firm may change (sim/learning.py), recorded daily in runs.parquet.
 LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "resolution_quality", "listening",
           "public_listening", "responsiveness", "support_fee", "nuisance_fee")
+#: The levers a firm may set differently for a segment of its customers (`Segment`; docs/ODD.md §7.22): those it
+#: applies customer by customer. The channel rates come first, in the order of CHANNELS. Listening, price and the
+#: root-cause levers act on the firm as a whole and are not segmented.
+SEGMENT_LEVERS = ("mail_rate", "email_rate", "phone_rate", "data_requests", "inbound_capacity", "resolution_quality",
+                  "support_fee", "support_free_days", "nuisance_fee")
+#: The most segments a firm may have (besides its customers in none, who get its strategy's levers).
+MAX_SEGMENTS = 8
+
+
+@checked
+class Segment:
+    """A segment of a firm's customers that gets some levers of its own (docs/ODD.md §7.22): a random test cell,
+    a tenure band, or both. A customer is in the first of its firm's segments whose tenure band holds its tenure
+    and whose random draw (keyed by the consumer, the firm, the segment's place and `salt`) falls below `share`;
+    customers in no segment get the strategy's levers."""
+
+    share: float = _p(1.0, 0, 1, "share of the customers in the tenure band (and in no earlier segment) drawn into "
+                      "the segment at random; 1 = all of them")
+    tenure_from: int = _p(0, 0, MAX_DAYS, "first day of tenure in the segment")
+    tenure_to: int = _p(MAX_DAYS + 1, 1, MAX_DAYS + 1, "first day of tenure past the segment (default: none)")
+    salt: int = _p(0, 0, 2**31 - 1, "which random draw assigns customers to the segment (a new test draws anew)")
+    levers: dict = _p({}, doc="the segment's levers (SEGMENT_LEVERS) and their values; the others are the "
+                      "strategy's", mapping="levers")
+
+    def _check_whole(self) -> None:
+        if self.tenure_to <= self.tenure_from:
+            raise ConfigError(f"tenure_to={self.tenure_to!r}: must be greater than tenure_from={self.tenure_from!r}")
+
+
+def segment_list(value: Any, key: str = "segments") -> list[Segment]:
+    """A firm's segments from a list of Segment objects or mappings (at most MAX_SEGMENTS); else ConfigError."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{key}={show(value)}: expected a list of segments (mappings of Segment fields)")
+    if len(value) > MAX_SEGMENTS:
+        raise ConfigError(f"{key}: {len(value)} segments; at most {MAX_SEGMENTS}")
+    return [build(Segment, v, f"{key}[{k}]") for k, v in enumerate(value)]
 
 
 @checked
 class Policy:
     """How firms choose their levers: fixed, or learned from what they observe (sim/learning.py)."""
 
-    rule: str = _p("fixed", doc="fixed (the levers as set), bandit (epsilon-greedy over a menu of settings) or "
-                   "hill_climb (local search, one lever at a time)", choices=("fixed", "bandit", "hill_climb"))
+    rule: str = _p("fixed", doc="fixed (the levers as set), bandit (epsilon-greedy over a menu of settings), "
+                   "hill_climb (local search, one lever at a time) or test_and_learn (randomised tests on a share of "
+                   "the customers, each measured over period_days)",
+                   choices=("fixed", "bandit", "hill_climb", "test_and_learn"))
     arms: list = _p([], doc="the arms whose focal firm learns (empty: every arm)", distinct=True)
     rivals: bool = _p(False, doc="the rivals learn too")
     objective: str = _p("profit", doc="what a learner maximises each period: profit (this period's, per customer), "
@@ -394,17 +446,34 @@ class Policy:
                         "(profit plus the change in what its customers are worth, as far as it can see)",
                         choices=("profit", "horizon", "equity"))
     horizon_days: float = _p(730.0, 0, 36500, "planning horizon of the horizon objective (days)")
-    period_days: int = _p(30, 1, 3650, "days between decisions")
+    period_days: int = _p(30, 1, 3650, "days between decisions (test_and_learn: each test's measurement window)")
     exploration: float = _p(0.1, 0, 1, "bandit: chance of trying a setting at random instead of the best so far")
     learning_rate: float = _p(0.3, 0.001, 1, "weight of the newest score in a setting's value (bandit) or in the "
                               "aspiration level (hill_climb)")
     step: float = _p(0.1, 0.001, 1, "hill_climb: size of a trial move, as a share of the lever's range in the menu")
     menu: dict = _p({"mail_rate": [6.0, 26.0, 104.0], "inbound_capacity": [1.0, 4.0, 8.0],
                      "support_fee": [0.0, 10.0]},
-                    doc="levers a learner may change and the values it considers (hill_climb: their range)")
+                    doc="levers a learner may change and the values it considers (hill_climb: their range; "
+                    "test_and_learn: a test moves one lever to the next value up or down)")
+    test_share: float = _p(0.5, 0.01, 0.99, "test_and_learn: share of the customers (outside the holdout) in a test's "
+                           "treatment cell")
+    alpha: float = _p(0.05, 1e-6, 0.5, "test_and_learn: a change is adopted when its cell beats control at this "
+                      "two-sided significance level (the false-adoption rate of a change that does nothing is alpha/2)")
+    holdout: float = _p(0.0, 0, 0.5, "test_and_learn: share of the customers in a long-term holdout that keeps the "
+                        "starting levers (0: none; Hohnhold, O'Brien & Tang 2015)")
+    holdout_days: int = _p(365, 1, 3650, "test_and_learn: how long the holdout is measured against the customers the "
+                           "tests have changed before the firm judges its adopted changes")
 
     def _check_whole(self) -> None:
         fields = {f.name: f for f in dataclasses.fields(Strategy)}
+        if self.rule == "test_and_learn":
+            if self.objective == "equity":
+                raise ConfigError("objective='equity': a test measures its cells' profit per customer (objective="
+                                  "profit) or that plus the customers kept valued over horizon_days (horizon)")
+            for name in self.menu:
+                if name not in SEGMENT_LEVERS:
+                    raise ConfigError(f"menu.{name}: a test changes a lever for a cell of customers; not one of "
+                                      f"{', '.join(SEGMENT_LEVERS)}")
         settings = math.prod(len(levels) for levels in self.menu.values())
         if settings > MAX_MENU_SETTINGS:
             raise ConfigError(f"menu: {settings:,} settings (every combination of its values); at most "

@@ -53,7 +53,7 @@ from .fees import deterrent_of, fee_of, unfairness
 from .numerics import normal_quantile
 from .rand import NEVER, exponential, geometric, uniform
 from .trust import trust_of
-from .world import (HEARD, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
+from .world import (HEARD, L_INBOUND_CAPACITY, L_RESOLUTION_QUALITY, N_FEES, N_PROBLEMS, N_REACHED, N_RESOLVED, N_STAFFED, N_TICKETS, PROBLEMS, R_PROBLEMS,
                     QUICK, R_SHOCK, R_SUPPORT, RESOLVED, RESOLVED_LATER, SILENT, SUPPORT_FEES, UNREACHED,
                     UNRESOLVED, UNRESOLVED_END, USAGE, World, add, add_to, end_episode, ledger_of)
 
@@ -200,37 +200,67 @@ def seek_support(w: World) -> None:
 
 @njit(cache=True)
 def _seek_support(s, b, fa) -> None:
+    """Each firm's cells are queues of their own (docs/ODD.md §7.22): a cell's slots are staffed for its customers at
+    its inbound_capacity, and its callers share them; a firm without segments has one queue."""
     n_consumers, n_firms = s.pos.shape
+    cells = s.cell_cost.shape[1]
     st = s.streams[R_SUPPORT]
-    slots = np.zeros(n_firms, dtype=np.int64)
+    provider, open_severity, seeking, pairs, cell = s.provider, s.open_severity, s.seeking, s.pairs, s.cell
+    members = _cell_customers(s, fa, cells)
+    slots = np.zeros(n_firms * cells, dtype=np.int64)
     for f in range(n_firms):
-        staffed = staffing(fa.inbound_capacity[f], s.firm_customers[f], fa.service_level[f], s.call_forecast[f])
-        s.today_arr[N_STAFFED, f] += staffed
-        whole = np.floor(staffed)
-        slots[f] = np.int64(whole) + (1 if staffed > whole and uniform(st) < staffed - whole else 0)
-    # today's callers, grouped by firm (a counting sort into the scratch array)
-    provider, open_severity, seeking, pairs = s.provider, s.open_severity, s.seeking, s.pairs
-    start = np.zeros(n_firms + 1, dtype=np.int64)
-    for n in range(n_consumers):  # today's callers, grouped by firm in index order (a counting sort)
+        for k in range(np.int64(fa.cell_count[f])):
+            q = f * cells + k
+            share = members[q] / s.firm_customers[f] if s.firm_customers[f] > 0 else 0.0
+            staffed = staffing(fa.cell_lever[f, k, L_INBOUND_CAPACITY], members[q], fa.service_level[f],
+                               s.call_forecast[f] * share if k or fa.cell_count[f] > 1.0 else s.call_forecast[f])
+            s.today_arr[N_STAFFED, f] += staffed
+            s.cell_cost[f, k] = staffed * fa.cost_per_ticket[f] / members[q] if members[q] else 0.0
+            whole = np.floor(staffed)
+            slots[q] = np.int64(whole) + (1 if staffed > whole and uniform(st) < staffed - whole else 0)
+    if s.observe[1]:  # accounts: each customer bears its cell's staffing cost per customer (sim/economics.py)
+        for n in range(n_consumers):
+            if provider[n] >= 0:
+                s.account[n, provider[n]] -= s.cell_cost[provider[n], cell[n]]
+    # today's callers, grouped by queue (firm, then cell) in index order (a counting sort into the scratch array)
+    start = np.zeros(n_firms * cells + 1, dtype=np.int64)
+    for n in range(n_consumers):
         if open_severity[n] > 0 and seeking[n] and provider[n] >= 0:
-            start[provider[n] + 1] += 1
-    for f in range(n_firms):
-        start[f + 1] += start[f]
+            start[provider[n] * cells + cell[n] + 1] += 1
+    for q in range(n_firms * cells):
+        start[q + 1] += start[q]
     fill = start[:-1].copy()
     for n in range(n_consumers):
         if open_severity[n] > 0 and seeking[n] and provider[n] >= 0:
-            pairs[fill[provider[n]]] = n
-            fill[provider[n]] += 1
+            q = provider[n] * cells + cell[n]
+            pairs[fill[q]] = n
+            fill[q] += 1
     for f in range(n_firms):
-        callers = s.pairs[start[f]: start[f + 1]]
-        s.call_forecast[f] = forecast_of(s.call_forecast[f], len(callers))
-        reached = min(len(callers), slots[f])
-        if reached < len(callers):  # the queue: a uniformly random `reached` of the callers get through
-            for i in range(reached):
-                j = i + np.int64(uniform(st) * (len(callers) - i))
-                callers[i], callers[j] = callers[j], callers[i]
-        for i in range(len(callers)):
-            _call(s, b, fa, st, callers[i], f, i < reached)
+        s.call_forecast[f] = forecast_of(s.call_forecast[f], start[(f + 1) * cells] - start[f * cells])
+        for k in range(np.int64(fa.cell_count[f])):
+            q = f * cells + k
+            callers = s.pairs[start[q]: start[q + 1]]
+            reached = min(len(callers), slots[q])
+            if reached < len(callers):  # the queue: a uniformly random `reached` of the callers get through
+                for i in range(reached):
+                    j = i + np.int64(uniform(st) * (len(callers) - i))
+                    callers[i], callers[j] = callers[j], callers[i]
+            for i in range(len(callers)):
+                _call(s, b, fa, st, callers[i], f, i < reached)
+
+
+@njit(cache=True)
+def _cell_customers(s, fa, cells: int) -> np.ndarray:
+    """Customers per queue (firm x cell, flattened): the firm's customers when it has no segments."""
+    out = np.zeros(s.firm_customers.shape[0] * cells, dtype=np.int64)
+    for f in range(s.firm_customers.shape[0]):
+        out[f * cells] = s.firm_customers[f]
+    if fa.cell_count.max() > 1.0:
+        out[:] = 0
+        for n in range(s.provider.shape[0]):
+            if s.provider[n] >= 0:
+                out[s.provider[n] * cells + s.cell[n]] += 1
+    return out
 
 
 @njit(cache=True)
@@ -249,9 +279,11 @@ def _call(s, b, fa, st, n, f, reached) -> None:
     fee = fee_of(s, fa, n)
     if fee > 0:
         s.today_arr[N_FEES, f] += fee
+        if s.observe[1]:
+            s.account[n, f] += fee
         add(s, False, SUPPORT_FEES, n, f, unfairness(b, fee), True)
         s.stress_in[n] += b.stress_fee
-    quality = fa.resolution_quality[f]
+    quality = fa.cell_lever[f, s.cell[n], L_RESOLUTION_QUALITY]
     if quality >= 1.0 or (quality > 0.0 and uniform(st) < quality):
         s.today_arr[N_RESOLVED, f] += 1
         add(s, True, RESOLVED, n, f, resolution(b, s.open_severity[n], first_call, trust_of(s, b, n, f)), True)

@@ -25,7 +25,7 @@ from .support import _experience_problems, _progress_problems, _seek_support, _u
 from .trust import _update_trust
 from .voice import _voice
 from .word_of_mouth import _word_of_mouth
-from .world import World, _begin_day
+from .world import World, _assign_cells, _begin_day
 
 
 def day(w: World, recorder: Recorder) -> None:
@@ -64,7 +64,8 @@ def _days(s, b, fa, values, evidence, surviving, cohort_size, episodes, departur
 
 @njit(cache=True, inline="always")
 def _day(s, b, fa, values, evidence, surviving, cohort_size) -> None:
-    _begin_day(s)  # 1: clock, tenure, customers counted, today's buffers cleared
+    _begin_day(s)  # 1: clock, tenure, customers counted, today's buffers cleared,
+    _assign_cells(s, fa)  # and each customer's cell (§7.22, world.py)
     _contact(s, b, fa)  # 2: outbound contacts and contact load (§7.2, contacts.py)
     _request_data(s, b, fa)  # 3: data requests (§7.3, contacts.py)
     _use(s, b, fa)  # 4: usage (§7.4, support.py)

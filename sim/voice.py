@@ -42,7 +42,8 @@ from .fees import call_fee, deterrent
 from .numerics import exp
 from .rand import exponential
 from .trust import beta_mean, prior
-from .world import E_PRAISE, E_PRIVATE, E_PUBLIC, N_PRAISE, N_PRIVATE, N_PUBLIC, R_VOICE, World
+from .world import (E_PRAISE, E_PRIVATE, E_PUBLIC, L_INBOUND_CAPACITY, L_SUPPORT_FEE, L_SUPPORT_FREE_DAYS, N_PRAISE,
+                    N_PRIVATE, N_PUBLIC, R_VOICE, World)
 
 
 @njit(cache=True, inline="always")
@@ -89,7 +90,7 @@ def _voice(s, b, fa) -> None:
     pos, neg, praise_clock, private_clock, public_clock = s.pos, s.neg, s.praise_clock, s.private_clock, s.public_clock
     public, propensity, sensitivity, tenure = s.public_voice, s.voice_propensity, s.price_sensitivity, s.tenure
     private_buf, public_buf, praise_buf, today = s.private_buf, s.public_buf, s.praise_buf, s.today_arr
-    inbound, support_fee, free_days = fa.inbound_capacity, fa.support_fee, fa.support_free_days
+    lever, cell = fa.cell_lever, s.cell  # a customer's line and fees are its cell's (docs/ODD.md §7.22)
     a0, advocate = prior(b), b.advocacy_rate > 0
     for n in range(provider.shape[0]):
         f = provider[n]
@@ -103,8 +104,10 @@ def _voice(s, b, fa) -> None:
                 n_praise += 1
                 today[N_PRAISE, f] += 1
             continue
-        open_line = reachable(inbound[f])
-        deter = deterrent(b, sensitivity[n], call_fee(support_fee[f], free_days[f], tenure[n]))
+        k = cell[n]
+        open_line = reachable(lever[f, k, L_INBOUND_CAPACITY])
+        deter = deterrent(b, sensitivity[n], call_fee(lever[f, k, L_SUPPORT_FEE], lever[f, k, L_SUPPORT_FREE_DAYS],
+                                                      tenure[n]))
         if _speaks(private_clock, n, private_voice(b, v, q, direct_neg[n], open_line, deter), st):
             private_buf[n_private] = n
             n_private += 1

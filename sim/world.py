@@ -25,9 +25,10 @@ from numba import njit, types
 from numba.extending import intrinsic
 from numba.experimental import structref
 
-from .params import CHANNELS, PROSPECTING, Behaviour, Channel, ConfigError, Market, Strategy
+from .params import (CHANNELS, MAX_SEGMENTS, PROSPECTING, SEGMENT_LEVERS, Behaviour, Channel, ConfigError, Market,
+                     Segment, Strategy)
 from .population import TRAITS, Traits, build_network, draw_traits
-from .rand import NEVER, exponential, seed_streams
+from .rand import NEVER, exponential, keyed_uniform, seed_streams
 from .trust import beta_mean, initial_range, prior, routes
 
 #: Random streams: children of the run's SeedSequence, in this order. The first two and `shock`'s
@@ -75,7 +76,7 @@ EPISODE_OUTCOMES = ("quick", "resolved", "unresolved", "silent")
 QUICK, RESOLVED_LATER, UNRESOLVED_END, SILENT = range(len(EPISODE_OUTCOMES))
 
 _F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
-_B2, _U2 = types.boolean[:, ::1], types.uint64[:, ::1]
+_B2, _U2, _F3 = types.boolean[:, ::1], types.uint64[:, ::1], types.float64[:, :, ::1]
 
 #: Arrays of the state tuple that the World holds as attributes of the same name.
 ARRAYS = (
@@ -85,7 +86,11 @@ ARRAYS = (
     "provider", "tenure", "stress", "load", "open_severity", "open_days", "seeking", "calls", "cohort",
     "cohort_alive", "shock_draw", "wom_heard", "direct_neg", "direct_pos", "stress_in", "relief_in", "exchanges",
     "next_problem", "fade_day", "private_clock", "public_clock", "praise_clock", "churn_clock", "join_clock",
-    "left_day", "episode_start",
+    "left_day", "episode_start", "cell",
+    # consumer x firm: what the firm has made from the consumer (RelationshipModel(accounts=True))
+    "account",
+    # firm x cell: a cell's staffing cost per customer today (support.py)
+    "cell_cost",
     # firm
     "problem_rate", "npv", "firm_customers", "today_arr", "evidence", "call_forecast",
     # today's events and scratch space
@@ -96,14 +101,14 @@ ARRAYS = (
     # the calendar (sim/calendar.py): today's dated events, and the assortment cut so far
     "cut_today", "shock_today", "cut_share",
 )
-TYPES = dict(pos=_F2, neg=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
+TYPES = dict(pos=_F2, neg=_F2, account=_F2, cell_cost=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
              seeking=_B1, cohort_alive=_B1, cut_today=_B1, shock_today=_B1, observe=_B1, today_arr=_F2,
              evidence=types.float64[:, :, ::1], streams=_U2,
              contact_streams=_U2, adj_idx=types.int32[::1],
              **dict.fromkeys(("provider", "tenure", "open_days", "calls", "cohort", "next_problem", "fade_day",
                               "left_day", "firm_customers", "private_buf", "public_buf", "praise_buf", "defect_buf",
                               "defect_firm", "n_events", "pairs", "clock", "adj_ptr", "episode_start", "episode_buf",
-                              "episode_firm", "episode_outcome"), _I1))
+                              "episode_firm", "episode_outcome", "cell"), _I1))
 
 
 _DTYPES = {k: (bool if str(t.dtype) == "bool" else np.dtype(str(t.dtype))) for k, t in TYPES.items()}
@@ -129,10 +134,23 @@ class Firms(structref.StructRefProxy):
 
 STATE_FIELDS = (*ARRAYS, *TRAITS, "adj_ptr", "adj_idx")
 #: The firms' strategies: one array per Strategy field, and `channel_rate` (firm x channel, the rates in
-#: the order of CHANNELS) so that the rules can loop over channels.
-FIRM_FIELDS = (*(f.name for f in dataclasses.fields(Strategy)), "channel_rate")
+#: the order of CHANNELS) so that the rules can loop over channels; then the firms' segments as cells (firm x
+#: cell; cell 0 holds the customers in no segment, cell k > 0 segment k - 1; docs/ODD.md §7.22): how many cells
+#: each firm has, each cell's share, tenure band and salt, its levers (firm x cell x SEGMENT_LEVERS) and the
+#: channels it uses.
+CELL_FIELDS = ("cell_count", "cell_share", "cell_from", "cell_to", "cell_salt", "cell_lever", "cell_in_use")
+FIRM_FIELDS = (*(f.name for f in dataclasses.fields(Strategy)), "channel_rate", *CELL_FIELDS)
+_FIRM_TYPES = {"channel_rate": _F2, "cell_lever": _F3, **dict.fromkeys(CELL_FIELDS[1:5] + CELL_FIELDS[6:], _F2)}
 STATE_TYPE = StateType([(k, TYPES.get(k, _F1)) for k in STATE_FIELDS])
-FIRMS_TYPE = FirmsType([(k, _F2 if k == "channel_rate" else _F1) for k in FIRM_FIELDS])
+FIRMS_TYPE = FirmsType([(k, _FIRM_TYPES.get(k, _F1)) for k in FIRM_FIELDS])
+#: Where each segmented lever sits in `cell_lever`'s last axis (the channel rates first, at their channel's index).
+(L_DATA_REQUESTS, L_INBOUND_CAPACITY, L_RESOLUTION_QUALITY, L_SUPPORT_FEE, L_SUPPORT_FREE_DAYS,
+ L_NUISANCE_FEE) = (SEGMENT_LEVERS.index(k) for k in ("data_requests", "inbound_capacity", "resolution_quality",
+                                                      "support_fee", "support_free_days", "nuisance_fee"))
+#: The key of segment draws (rand.keyed_uniform(response stream, consumer, SEGMENT_KEY + firm x (MAX_SEGMENTS + 1)
+#: + cell, salt)) and of the thinning of a cell's contacts (THIN_KEY + firm x N_CHANNELS + channel, day): beyond
+#: every key of the contact response (firm x N_CHANNELS + channel).
+SEGMENT_KEY, THIN_KEY = 1 << 40, 1 << 41
 structref.define_boxing(StateType, State)
 structref.define_boxing(FirmsType, Firms)
 _StateTuple = namedtuple("_StateTuple", STATE_FIELDS)
@@ -146,13 +164,37 @@ Params = namedtuple("Params", (*(f.name for f in dataclasses.fields(Behaviour)),
 
 class FirmArrays:
     """The firms' strategies as arrays: `fa.mail_rate[f]` is firm f's mail rate, `fa.channel_rate[f, c]` its rate
-    in channel c (of CHANNELS)."""
+    in channel c (of CHANNELS); with `segments` (a list of Segment lists, one per firm), the cells of CELL_FIELDS:
+    `fa.cell_lever[f, k, SEGMENT_LEVERS.index(name)]` is lever `name` of firm f's cell k (cell 0: the strategy's
+    levers)."""
 
-    def __init__(self, strategies: list[Strategy]):
+    def __init__(self, strategies: list[Strategy], segments: list[list[Segment]] | None = None):
         self.strategies = strategies
         for f in dataclasses.fields(Strategy):
             setattr(self, f.name, np.array([getattr(s, f.name) for s in strategies], dtype=float))
         self.channel_rate = np.array([s.rates for s in strategies], dtype=float).reshape(len(strategies), N_CHANNELS)
+        self.segments = [list(x) for x in segments] if segments is not None else [[] for _ in strategies]
+        cells = 1 + max((len(x) for x in self.segments), default=0)
+        n = len(strategies)
+        self.cell_count = np.array([1 + len(x) for x in self.segments], dtype=float)
+        self.cell_share, self.cell_from, self.cell_salt = np.ones((n, cells)), np.zeros((n, cells)), np.zeros((n, cells))
+        self.cell_to = np.full((n, cells), np.inf)
+        base = np.array([[getattr(s, k) for k in SEGMENT_LEVERS] for s in strategies], dtype=float).reshape(n, -1)
+        self.cell_lever = np.repeat(base[:, None, :], cells, axis=1)
+        for f, segs in enumerate(self.segments):
+            for k, seg in enumerate(segs, start=1):
+                self.cell_share[f, k], self.cell_salt[f, k] = seg.share, seg.salt
+                self.cell_from[f, k], self.cell_to[f, k] = seg.tenure_from, seg.tenure_to
+                for name, value in seg.levers.items():
+                    self.cell_lever[f, k, SEGMENT_LEVERS.index(name)] = value
+        self.cell_in_use = (self.cell_lever[:, :, :N_CHANNELS] > 0).sum(axis=2).astype(float)
+
+    def cell_strategy(self, f: int, k: int) -> Strategy:
+        """The levers firm f's cell k gets: its strategy with the cell's segmented levers."""
+        values = {name: self.cell_lever[f, k, i] for i, name in enumerate(SEGMENT_LEVERS)}
+        ints = {"support_free_days"}
+        return dataclasses.replace(self.strategies[f], **{k_: (int(v) if k_ in ints else float(v))
+                                                          for k_, v in values.items()})
 
 
 class World:
@@ -448,7 +490,10 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.n_events = np.zeros(5, dtype=np.int64)
     w.episode_start = np.full(n, -1, dtype=np.int64)  # the day the consumer's open problem began
     w.episode_buf, w.episode_firm, w.episode_outcome = (np.zeros(n, dtype=np.int64) for _ in range(3))
-    w.observe = np.zeros(1, dtype=bool)  # log problem episodes (RelationshipModel(record_episodes=True))
+    # log problem episodes (RelationshipModel(record_episodes=True)); keep accounts (accounts=True)
+    w.observe = np.zeros(2, dtype=bool)
+    w.account = np.zeros((n, n_firms))  # what each firm has made from each consumer (kept with accounts=True)
+    w.cell_cost = np.zeros((n_firms, MAX_SEGMENTS + 1))
     w.pairs = np.zeros(n * (n_firms + N_CHANNELS), dtype=np.int64)  # today's contacts, or the queue's callers
     w.clock = np.zeros(1, dtype=np.int64)  # today's day
     w.problem_cap = np.full(1, -1.0)  # the problem rate the problem clocks were drawn for (sim/support.py)
@@ -467,6 +512,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
 def _set_firms(w: World, strategies: list[Strategy]) -> None:
     """The day-0 arrays that depend on the firms' strategies."""
     w.firms = FirmArrays(strategies)
+    w.cell = np.zeros(w.n, dtype=np.int64)  # each customer's cell with its provider (docs/ODD.md §7.22)
     w.problem_rate = w.firms.problem_rate.copy()
     # a firm staffing for demand starts from its fixed-ratio slots (sim/support.py)
     w.call_forecast = w.firms.inbound_capacity * w.firm_customers / 1000.0
@@ -483,6 +529,35 @@ def _exponentials(st, n):
 def begin_day(w: World) -> None:
     """Advance the clock and tenure, count customers, and clear today's accumulators."""
     _begin_day(w.kernel()[0])
+
+
+@njit(cache=True, inline="always")
+def cell_of(s, fa, n: int, f: int) -> int:
+    """The cell of consumer n as a customer of firm f: the first of f's segments whose tenure band holds n's tenure
+    and whose draw (keyed by consumer, firm, segment and salt: the same every day) falls below its share; else 0."""
+    count = np.int64(fa.cell_count[f])
+    if count == 1:
+        return 0
+    tenure = s.tenure[n]
+    for k in range(1, count):
+        if fa.cell_from[f, k] <= tenure < fa.cell_to[f, k]:
+            share = fa.cell_share[f, k]
+            if share >= 1.0 or keyed_uniform(s.streams[R_RESPONSE], n, SEGMENT_KEY + f * (MAX_SEGMENTS + 1) + k,
+                                             np.int64(fa.cell_salt[f, k])) < share:
+                return k
+    return 0
+
+
+@njit(cache=True)
+def _assign_cells(s, fa) -> None:
+    """Each customer's cell today (step 1, after tenure moves on; a firm without segments has one cell, 0)."""
+    if fa.cell_count.max() <= 1.0:
+        return
+    provider, cell = s.provider, s.cell
+    for n in range(provider.shape[0]):
+        f = provider[n]
+        if f >= 0:
+            cell[n] = cell_of(s, fa, n, f)
 
 
 @njit(cache=True)
