@@ -39,6 +39,20 @@ Rules.
   otherwise undone; the aspiration then moves towards the score, A <- A + learning_rate (J - A) (the
   first period, at the starting levers, sets it), so it follows the firm's recent performance.
 
+- test_and_learn: randomised tests, as firms run them on their customers (Kohavi, Tang & Xu 2020, Trustworthy
+  Online Controlled Experiments, ch. 2-3; Hohnhold, O'Brien & Tang 2015, KDD, "Focusing on the long-term"). Each
+  test moves one lever of the menu to the next value up or down (at random; inward at a bound) for a treatment cell,
+  a random `test_share` of the customers (a segment, docs/ODD.md §7.22, drawn anew for each test); the others are
+  the control. The test measures, over `period_days` (the window W), what each customer there at its start brought
+  the firm (its customer account, sim/economics.py, over the window; objective horizon adds, for a customer still
+  there at the end, m/30 A(horizon_days)), and adopts the change for every customer when the treatment's mean beats
+  the control's by more than z_(1 - alpha/2) standard errors (Welch's z on the two cells' means). The next test
+  starts the next day. With a `holdout`, a random share of the customers keeps the levers the firm had when the
+  holdout began; every `holdout_days` (at the first test's end after) the firm compares, by the same rule, what the
+  holdout's customers brought over the period with what the others did, reverts to the holdout's levers if the
+  holdout won, and starts a new holdout (drawn anew) at the levers it then has. Every test and judgement is a row of
+  `tests()` (docs/SCHEMA.md, tests.parquet).
+
 Each firm draws from its own random stream (`policy`), so a seed fixes every decision.
 """
 
@@ -49,9 +63,12 @@ import math
 
 import numpy as np
 
+from scipy.special import ndtri
+
 from .economics import customer_values, expected_margin, margin, serve_cost
-from .params import Policy
+from .params import SEGMENT_LEVERS, Policy, Segment
 from .recorder import column
+from .world import _cells_for
 
 #: Days of churn a firm looks back over to estimate its churn rate (a year: the usual window of a
 #: churn report; a month of a few thousand customers holds too few departures to estimate it).
@@ -200,7 +217,132 @@ class HillClimb(Learner):
         return self.trial
 
 
-RULES = {"bandit": Bandit, "hill_climb": HillClimb}
+def propose(menu: dict[str, list[float]], current: dict[str, float], rng: np.random.Generator) -> tuple[str, float]:
+    """A test's change: a lever of the menu at random, moved to the next menu value up or down (at random; the
+    only way there is at a bound). A value off the menu moves to the nearest menu value on that side."""
+    name = list(menu)[int(rng.integers(len(menu)))]
+    values, now = sorted(menu[name]), current[name]
+    up, down = [v for v in values if v > now], [v for v in values if v < now]
+    if up and (not down or rng.random() < 0.5):
+        return name, up[0]
+    return name, down[-1]
+
+
+def verdict(control: np.ndarray, treatment: np.ndarray, alpha: float) -> tuple[float, float, float, bool]:
+    """(effect, standard error, z, adopt): the treatment's mean less the control's, Welch's standard error, and
+    whether the treatment wins at two-sided level alpha (z > z_(1 - alpha/2)). No customers in a cell: no win."""
+    if len(control) < 2 or len(treatment) < 2:
+        return 0.0, math.inf, 0.0, False
+    effect = float(treatment.mean() - control.mean())
+    se = math.sqrt(treatment.var(ddof=1) / len(treatment) + control.var(ddof=1) / len(control))
+    z = effect / se if se > 0 else (math.copysign(math.inf, effect) if effect else 0.0)
+    return effect, se, z, bool(z > ndtri(1.0 - alpha / 2.0))
+
+
+class TestAndLearn(Learner):
+    """Randomised tests of one lever change at a time on a cell of the customers, each measured over period_days;
+    optionally a long-term holdout (see the module docstring)."""
+
+    HOLDOUT, TREATMENT = "holdout", "treatment"
+
+    def __init__(self, model, firm: int, policy: Policy, rng: np.random.Generator):
+        super().__init__(model, firm, policy, rng)
+        self.log: list[dict] = []
+        self.draws = 0  # segments drawn so far: each draws with its own salt
+        self.holdout: Segment | None = None
+        self._start_holdout()
+        self._start_test()
+
+    def step(self) -> None:
+        """At the end of a test: judge it (and the holdout when its time has come), then start the next test."""
+        day = self.model.world.day
+        if day % self.policy.period_days or day >= self.model.days:
+            return
+        self._judge_test(day)
+        if self.holdout is not None and day - self.holdout_start >= self.policy.holdout_days:
+            self._judge_holdout(day)
+        self._start_test()
+
+    def _segments(self) -> list[Segment]:
+        return [s for s in (self.holdout, self.cell) if s is not None]
+
+    def _draw(self, share: float, levers: dict[str, float]) -> Segment:
+        self.draws += 1
+        return Segment(share=share, salt=self.draws, levers=levers)
+
+    def _cohort(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The firm's customers now, their cells (0 control, then the segments in order) and their accounts."""
+        w = self.model.world
+        rows = np.flatnonzero(w.provider == self.firm)
+        s, _, fa = w.kernel()
+        return rows, _cells_for(s, fa, rows, self.firm), w.account[rows, self.firm].copy()
+
+    def _outcome(self, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """What each of `rows` brought the firm since `start` (its accounts then), plus for objective horizon the
+        value of a customer still there, m/30 A(horizon_days)."""
+        w = self.model.world
+        y = w.account[rows, self.firm] - start
+        if self.policy.objective == "horizon":
+            kept = w.provider[rows] == self.firm
+            y = y + kept * self._margin() / 30.0 * annuity(self.model.market.discount_rate, self.policy.horizon_days)
+        return y
+
+    def _start_test(self) -> None:
+        self.lever, self.value = propose(self.policy.menu, self.current(), self.rng)
+        self.cell = self._draw(self.policy.test_share, {self.lever: self.value})
+        self.model.set_segments(self.firm, self._segments())
+        self.start_day = self.model.world.day
+        self.rows, self.cells, self.accounts = self._cohort()
+
+    def _judge_test(self, day: int) -> None:
+        y = self._outcome(self.rows, self.accounts)
+        treated = len(self._segments())  # the treatment cell is the last segment
+        control, treatment = self.cells == 0, self.cells == treated
+        effect, se, z, adopt = verdict(y[control], y[treatment], self.policy.alpha)
+        before = self.current()[self.lever]
+        self._record(day, "test", self.start_day, self.lever, before, self.value, control, treatment, y, effect, se,
+                     z, adopt)
+        self.cell = None
+        self.model.set_segments(self.firm, self._segments())
+        if adopt:
+            self.model.set_strategy(self.firm, **{self.lever: self.value})
+
+    def _start_holdout(self) -> None:
+        if self.policy.holdout <= 0:
+            return
+        levers = {name: float(getattr(self.model.firms[self.firm].strategy, name)) for name in SEGMENT_LEVERS}
+        self.holdout = self._draw(self.policy.holdout, levers)
+        self.cell = None
+        self.model.set_segments(self.firm, self._segments())
+        self.holdout_start = self.model.world.day
+        self.holdout_rows, self.holdout_cells, self.holdout_accounts = self._cohort()
+
+    def _judge_holdout(self, day: int) -> None:
+        """The adopted changes against the holdout over the holdout's period; revert if the holdout won."""
+        y = self._outcome(self.holdout_rows, self.holdout_accounts)
+        held, rest = self.holdout_cells == 1, self.holdout_cells != 1
+        effect, se, z, revert = verdict(y[rest], y[held], self.policy.alpha)
+        changed = {k: v for k, v in self.holdout.levers.items()
+                   if v != float(getattr(self.model.firms[self.firm].strategy, k))}
+        for name, value in changed.items() or [("", math.nan)]:
+            self._record(day, "holdout", self.holdout_start, name, float(getattr(
+                self.model.firms[self.firm].strategy, name)) if name else math.nan, value, rest, held, y, effect, se,
+                z, revert)
+        if revert and changed:
+            self.model.set_strategy(self.firm, **{k: (int(v) if k == "support_free_days" else v)
+                                                  for k, v in changed.items()})
+        self._start_holdout()
+
+    def _record(self, day, kind, start, lever, before, after, control, treatment, y, effect, se, z, decision) -> None:
+        self.log.append({
+            "firm": self.firm, "kind": kind, "start_day": start, "end_day": day, "lever": lever, "from": before,
+            "to": after, "control_customers": int(control.sum()), "treatment_customers": int(treatment.sum()),
+            "control_mean": float(y[control].mean()) if control.any() else math.nan,
+            "treatment_mean": float(y[treatment].mean()) if treatment.any() else math.nan,
+            "effect": effect, "se": se, "z": z, "adopted": decision})
+
+
+RULES = {"bandit": Bandit, "hill_climb": HillClimb, "test_and_learn": TestAndLearn}
 
 
 def learners(model, policy: Policy, firms: list[int], seeds: list[np.random.SeedSequence]) -> list[Learner]:

@@ -23,6 +23,12 @@ from .agents import Consumer, Firm
 from .calendar import Calendar
 from .params import ENGINES, MAX_DAYS, ConfigError, Market, Policy, Segment, Strategy, build, segment_list, show
 from .recorder import Recorder
+
+#: The columns of `RelationshipModel.tests()`: which firm, a test or a holdout judgement, the days it ran, the lever
+#: and its values (control's, then the cell's), the two cells' sizes and mean outcome per customer, the effect, its
+#: standard error and z, and whether the change was adopted (a holdout: whether the firm reverted).
+TEST_COLUMNS = ("firm", "kind", "start_day", "end_day", "lever", "from", "to", "control_customers",
+                "treatment_customers", "control_mean", "treatment_mean", "effect", "se", "z", "adopted")
 from .world import FirmArrays, World, create_world
 
 
@@ -200,6 +206,14 @@ class RelationshipModel(mesa.Model):
         self.world.firms = FirmArrays([f.strategy for f in self.firms], self.segments)
         self.world.cell[:] = 0  # each customer's cell is drawn anew tomorrow morning (world.py:_assign_cells)
         return self.segments[int(firm)]
+
+    def tests(self):
+        """Every test and holdout judgement of the test-and-learn firms, one row each (docs/SCHEMA.md, tests.parquet);
+        empty without them."""
+        import pandas as pd
+
+        rows = [row for learner in self.learners for row in getattr(learner, "log", [])]
+        return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
 
     def run(self) -> RelationshipModel:
         """Step until the horizon; returns the model. The same as calling `step` until `running` turns False, in

@@ -549,6 +549,15 @@ def cell_of(s, fa, n: int, f: int) -> int:
 
 
 @njit(cache=True)
+def _cells_for(s, fa, rows, f: int) -> np.ndarray:
+    """The cells of consumers `rows` as customers of firm f, at their tenure today (`cell_of`)."""
+    out = np.empty(len(rows), dtype=np.int64)
+    for i in range(len(rows)):
+        out[i] = cell_of(s, fa, rows[i], f)
+    return out
+
+
+@njit(cache=True)
 def _assign_cells(s, fa) -> None:
     """Each customer's cell today (step 1, after tenure moves on; a firm without segments has one cell, 0)."""
     if fa.cell_count.max() <= 1.0:

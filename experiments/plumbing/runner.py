@@ -37,6 +37,8 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None 
     model.run()
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}
+    if spec.policy.rule == "test_and_learn":  # the firms' tests and decisions (docs/SCHEMA.md, tests.parquet)
+        tables["tests"] = model.tests()
     for frame in tables.values():
         frame.insert(0, "seed", spec.replicate_id(draw, seed))
         frame.insert(0, "scenario", variant)

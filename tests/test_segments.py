@@ -1,0 +1,96 @@
+"""Segments of a firm's customers (docs/ODD.md §7.22) and customer accounts (§7.18.2): a cell's levers act on
+its customers only, cells are drawn at the documented shares and tenure bands, each cell is its own support queue,
+the accounts add up to the firm's profit less prospecting, and a model without segments is the model it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from relsim.model import RelationshipModel
+from relsim.params import MAX_SEGMENTS, ConfigError, Segment
+from relsim.recorder import column
+
+CELL = Segment(share=0.5, salt=7, levers={"mail_rate": 104.0, "support_fee": 20.0, "inbound_capacity": 0.5})
+
+
+def _model(segments=None, days: int = 90, **kw) -> RelationshipModel:
+    return RelationshipModel(consumers=1500, days=days, rng=5, collect=False, consumer_agents=False,
+                             segments=segments, **kw)
+
+
+def test_a_cell_gets_its_own_levers_and_the_rest_keep_the_strategy() -> None:
+    model = _model({0: [CELL]}, accounts=True).run()
+    w = model.world
+    customers = np.flatnonzero(w.provider == 0)
+    cells = w.cell[customers]
+    assert set(np.unique(cells)) == {0, 1}
+    assert 0.4 < cells.mean() < 0.6  # share 0.5 of the firm's customers
+    # the cell is mailed 104 times a year, the rest 6: the cell's contact load is far higher
+    assert w.load[customers[cells == 1]].mean() > 2 * w.load[customers[cells == 0]].mean()
+    # its support line costs a fee (20 after 90 days) and is staffed at 0.5 per 1,000: the customers it serves
+    # bear less staffing cost per day than the control's 4 per 1,000
+    assert w.cell_cost[0, 1] < w.cell_cost[0, 0]
+    fa = w.firms
+    assert fa.cell_strategy(0, 1).mail_rate == 104.0 and fa.cell_strategy(0, 0).mail_rate == 6.0
+
+
+def test_tenure_bands_put_customers_in_the_segment_their_tenure_says() -> None:
+    model = _model({0: [Segment(tenure_from=30, tenure_to=60, levers={"support_fee": 5.0})]}, days=80).run()
+    w = model.world
+    customers = np.flatnonzero(w.provider == 0)
+    in_band = (w.tenure[customers] >= 30) & (w.tenure[customers] < 60)
+    assert in_band.any() and (~in_band).any()
+    np.testing.assert_array_equal(w.cell[customers] == 1, in_band)
+
+
+def test_customer_accounts_add_up_to_profit_less_prospecting() -> None:
+    model = _model({0: [CELL]}, accounts=True).run()
+    values = model.recorder.values[:, :, :]
+    for f in range(model.world.n_firms):
+        profit = values[:, f, column("profit")].sum()
+        prospecting = values[:, f, column("prospect_contacts")].sum() * model.market.channels.mail.cost
+        assert model.world.account[:, f].sum() == pytest.approx(profit + prospecting, rel=1e-9, abs=1e-6)
+
+
+def test_without_segments_a_model_runs_as_before_and_an_empty_list_is_no_segment() -> None:
+    plain = _model().run().recorder.runs()
+    empty = _model({0: []}).run().recorder.runs()
+    with_accounts = _model(accounts=True).run().recorder.runs()
+    assert plain.equals(empty) and plain.equals(with_accounts)  # accounts only watch
+
+
+def test_segments_change_mid_run_and_customers_are_drawn_anew() -> None:
+    model = _model(days=120)
+    model.advance(60)
+    model.set_segments(0, [Segment(share=0.3, salt=1, levers={"mail_rate": 52.0})])
+    model.advance(1)
+    first = model.world.cell.copy()
+    model.set_segments(0, [Segment(share=0.3, salt=2, levers={"mail_rate": 52.0})])
+    model.advance(1)
+    customers = np.flatnonzero(model.world.provider == 0)
+    assert (first[customers] != model.world.cell[customers]).any()  # another salt, another draw
+    model.set_segments(0, [])
+    model.advance(1)
+    assert (model.world.cell == 0).all()
+
+
+@pytest.mark.parametrize("segments, message", [
+    ({0: [{"share": 1.5}]}, "segments[0][0].share=1.5"),
+    ({0: [{"levers": {"price": 20}}]}, "levers.price: not a lever a firm can set per segment"),
+    ({0: [{"tenure_from": 90, "tenure_to": 30}]}, "tenure_to=30: must be greater than tenure_from=90"),
+    ({0: [{}] * (MAX_SEGMENTS + 1)}, f"at most {MAX_SEGMENTS}"),
+    ({7: []}, "firm=7: expected a firm index"),
+    ({0: "cell"}, "expected a list of segments"),
+])
+def test_bad_segments_get_one_line(segments, message) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")) as err:
+        _model(segments)
+    assert "\n" not in str(err.value)
+
+
+def test_segments_and_accounts_are_refused_on_the_agents_engine() -> None:
+    with pytest.raises(ConfigError, match="vectorized engine only"):
+        RelationshipModel(consumers=50, days=5, rng=1, engine="agents", segments={0: [CELL]})
+    with pytest.raises(ConfigError, match="vectorized engine only"):
+        RelationshipModel(consumers=50, days=5, rng=1, engine="agents", accounts=True)
