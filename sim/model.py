@@ -200,8 +200,6 @@ class RelationshipModel(mesa.Model):
         levers it does not name follow the strategy, also when `set_strategy` changes it. Returns the segments."""
         if isinstance(firm, bool) or not isinstance(firm, (int, np.integer)) or not 0 <= firm < len(self.firms):
             raise ConfigError(f"firm={show(firm)}: expected a firm index in [0, {len(self.firms) - 1}]")
-        if self.engine != "vectorized" and segments:
-            raise ConfigError(f"engine={show(self.engine)}: segments run on the vectorized engine only")
         self.segments[int(firm)] = segment_list(segments, f"segments[{firm}]")
         self.world.firms = FirmArrays([f.strategy for f in self.firms], self.segments)
         self.world.cell[:] = 0  # each customer's cell is drawn anew tomorrow morning (world.py:_assign_cells)

@@ -35,7 +35,7 @@ from . import (agents, assortment, churn, contacts, economics, fees, intimacy, r
 from .params import CHANNELS, Strategy
 from .population import TRAITS
 from .world import (CAUSE, COUNTERS, DAILY, E_EPISODES, N_CHANNELS, PROSPECT, QUICK, RESOLVED_LATER, SILENT, STREAMS,
-                    UNRESOLVED_END, World, contact_seeds, log_episode)
+                    R_RESPONSE, UNRESOLVED_END, World, contact_seeds, log_episode, reference_cell)
 
 
 def _plain(module: ModuleType) -> SimpleNamespace:
@@ -78,17 +78,26 @@ class ReferenceFirm(agents.Firm):
         self.ledger = {sign: [0.0] * len(CAUSE) for sign in ("negative", "positive")}
 
     def answer_calls(self) -> None:
-        """Staff slots (a fixed ratio or for demand); the callers with the smallest priority get through (§7.6)."""
-        s, forecast = self.strategy, self.model.world.call_forecast
-        staffed = support.staffing(s.inbound_capacity, self.count, s.service_level, forecast[self.index])
-        self.today["staffed"] += staffed
-        whole = math.floor(staffed)
-        slots = whole + (staffed > whole and self.model.streams["support"].random() < staffed - whole)
-        callers = [c for c in self.model.consumers if c.provider == self.index and c.open_severity > 0 and c.seeking]
+        """Staff slots (a fixed ratio or for demand) for each of my cells (§7.22; one without segments); in each,
+        the callers with the smallest priority get through (§7.6)."""
+        s, forecast, draw = self.strategy, self.model.world.call_forecast, self.model.streams["support"]
+        cells = self.model.world.firms.cell_strategies[self.index]
+        mine = [c for c in self.model.consumers if c.provider == self.index]
+        slots = []
+        for k, cell in enumerate(cells):
+            members = sum(c.cell == k for c in mine) if len(cells) > 1 else self.count
+            expected = forecast[self.index] * (members / self.count if self.count else 0.0) if len(cells) > 1 \
+                else forecast[self.index]
+            staffed = support.staffing(cell.inbound_capacity, members, s.service_level, expected)
+            self.today["staffed"] += staffed
+            whole = math.floor(staffed)
+            slots.append(whole + (staffed > whole and draw.random() < staffed - whole))
+        callers = [c for c in mine if c.open_severity > 0 and c.seeking]
         forecast[self.index] = support.forecast_of(forecast[self.index], len(callers))
-        queue = sorted(callers, key=lambda c: self.model.streams["support"].random())
-        for rank, caller in enumerate(queue):
-            caller.call_support(self, reached=rank < slots)
+        for k in range(len(cells)):
+            queue = sorted((c for c in callers if c.cell == k), key=lambda c: draw.random())
+            for rank, caller in enumerate(queue):
+                caller.call_support(self, reached=rank < slots[k])
 
     def listen(self) -> None:
         """Detect and answer private complaints (listening) and public posts (public_listening) (§7.12)."""
@@ -137,6 +146,7 @@ class ReferenceConsumer(mesa.Agent):
         self.pos, self.neg = w.pos[index].tolist(), w.neg[index].tolist()  # evidence about each firm
         self.intimacy, self.fit = w.intimacy[index].tolist(), w.fit[index].tolist()
         self.provider, self.tenure = int(w.provider[index]), 0
+        self.cell = 0  # my cell with my provider (§7.22), placed each morning
         self.cohort, self.loyal = int(w.cohort[index]), bool(w.cohort_alive[index])
         self.shock_draw = float(w.shock_draw[index])
         self.stress = self.load = self.open_severity = 0.0
@@ -162,9 +172,22 @@ class ReferenceConsumer(mesa.Agent):
         """My trust in `firm`, the mean of my Beta evidence about it (§7.9)."""
         return trust.beta_mean(trust.prior(self.model.b), self.pos[firm], self.neg[firm])
 
+    def levers(self, firm: int | None = None) -> Strategy:
+        """The levers `firm` (default my provider) applies to me: my cell's if I am its customer (§7.22), else its
+        strategy's."""
+        firm = self.provider if firm is None else firm
+        cells = self.model.world.firms.cell_strategies[firm]
+        return cells[self.cell] if firm == self.provider else cells[0]
+
+    def place(self) -> None:
+        """My cell with my provider at my tenure today (§7.22; world.py:cell_at, as the other engine draws it)."""
+        w = self.model.world
+        self.cell = (int(reference_cell(w.kernel()[2], w.streams[R_RESPONSE], self.index, self.provider, self.tenure))
+                     if self.provider >= 0 else 0)
+
     def fee(self) -> float:
         """The support fee a call would cost me today (§7.6)."""
-        s = self.model.firms[self.provider].strategy
+        s = self.levers()
         return fees.call_fee(s.support_fee, s.support_free_days, self.tenure)
 
     def deterrent(self) -> float:
@@ -173,7 +196,7 @@ class ReferenceConsumer(mesa.Agent):
 
     def price_term(self, firm: int) -> float:
         """The price term of my churn and joining hazards for `firm` (§7.16)."""
-        s = self.model.firms[firm].strategy
+        s = self.levers(firm)
         return self.price_sensitivity * churn.price_markup(self.model.b, s.price, s.nuisance_fee)
 
     # ------------------------------------------------------------------ phase 1
@@ -181,6 +204,7 @@ class ReferenceConsumer(mesa.Agent):
         """A day older with my provider; today's evidence, stressors and exchanges start at zero."""
         if self.provider >= 0:
             self.tenure += 1
+        self.place()
         n_firms = len(self.pos)
         self.pos_today, self.neg_today = [0.0] * n_firms, [0.0] * n_firms
         self.contacted = [False] * n_firms
@@ -203,7 +227,7 @@ class ReferenceConsumer(mesa.Agent):
         self.load *= trust.kept(b.load_days)
         today = []  # (firm, channel) of today's contacts; channel N_CHANNELS is prospecting
         for firm in self.model.firms:
-            s, mine = firm.strategy, self.provider == firm.index
+            s, mine = self.levers(firm.index), self.provider == firm.index
             for c, rate in enumerate(s.rates):  # every stream draws every day, so each channel keeps its own numbers
                 if streams[firm.index][c].random() < rate / 365.0 and mine:
                     today.append((firm, c))
@@ -243,7 +267,7 @@ class ReferenceConsumer(mesa.Agent):
         if self.provider < 0:
             return
         b = self.model.b
-        if self.model.streams["contacts"].random() < self.model.firms[self.provider].strategy.data_requests / 365.0:
+        if self.model.streams["contacts"].random() < self.levers().data_requests / 365.0:
             self.receive("negative", "data_requests", self.provider, b.data_request_weight, direct=True)
             self.stress_in += b.stress_data
 
@@ -293,7 +317,7 @@ class ReferenceConsumer(mesa.Agent):
             firm.today["fees"] += fee
             self.receive("negative", "support_fees", firm.index, fees.unfairness(b, fee), direct=True)
             self.stress_in += b.stress_fee
-        if self.model.streams["support"].random() < firm.strategy.resolution_quality:
+        if self.model.streams["support"].random() < self.levers().resolution_quality:
             firm.today["tickets_resolved"] += 1
             self.receive("positive", "resolved", firm.index,
                          support.resolution(b, self.open_severity, first_call, self.trust(firm.index)), direct=True)
@@ -337,7 +361,7 @@ class ReferenceConsumer(mesa.Agent):
         if self.provider < 0:
             return
         firm = self.model.firms[self.provider]
-        fee = firm.strategy.nuisance_fee
+        fee = self.levers().nuisance_fee
         if fees.nuisance_due(fee, self.tenure):
             b = self.model.b
             firm.today["fees"] += fee
@@ -380,7 +404,7 @@ class ReferenceConsumer(mesa.Agent):
                 model.praise_posts.append(self)
                 firm.today["posts_positive"] += 1
             return
-        open_line = voice.reachable(firm.strategy.inbound_capacity)
+        open_line = voice.reachable(self.levers().inbound_capacity)
         private = voice.private_voice(b, v, q, self.direct_neg, open_line, self.deterrent())
         if draw.random() < 1 - math.exp(-private):
             model.private_complaints.append(self)
@@ -468,8 +492,9 @@ class ReferenceConsumer(mesa.Agent):
             self.join(rand.choose(hazards, draw.random()))
 
     def join(self, firm: int) -> None:
-        """Become a customer of `firm`, tenure 0."""
+        """Become a customer of `firm`, tenure 0, in my cell with it."""
         self.provider, self.tenure, self.open_severity = firm, 0, 0.0
+        self.place()
         self.model.firms[firm].count += 1
         self.model.firms[firm].today["acquired"] += 1
 

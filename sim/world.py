@@ -188,6 +188,9 @@ class FirmArrays:
                 for name, value in seg.levers.items():
                     self.cell_lever[f, k, SEGMENT_LEVERS.index(name)] = value
         self.cell_in_use = (self.cell_lever[:, :, :N_CHANNELS] > 0).sum(axis=2).astype(float)
+        #: each firm's cells as strategies (cell 0: the strategy itself), for the reference engine
+        self.cell_strategies = [[s, *(self.cell_strategy(f, k) for k in range(1, 1 + len(self.segments[f])))]
+                                for f, s in enumerate(strategies)]
 
     def cell_strategy(self, f: int, k: int) -> Strategy:
         """The levers firm f's cell k gets: its strategy with the cell's segmented levers."""
@@ -532,20 +535,32 @@ def begin_day(w: World) -> None:
 
 
 @njit(cache=True, inline="always")
-def cell_of(s, fa, n: int, f: int) -> int:
-    """The cell of consumer n as a customer of firm f: the first of f's segments whose tenure band holds n's tenure
-    and whose draw (keyed by consumer, firm, segment and salt: the same every day) falls below its share; else 0."""
+def cell_at(fa, key, n: int, f: int, tenure: int) -> int:
+    """The cell of consumer n, of tenure `tenure`, as a customer of firm f: the first of f's segments whose tenure
+    band holds the tenure and whose draw (keyed by consumer, firm, segment and salt on the stream state `key`: the
+    same every day) falls below its share; else 0. Both engines call it."""
     count = np.int64(fa.cell_count[f])
     if count == 1:
         return 0
-    tenure = s.tenure[n]
     for k in range(1, count):
         if fa.cell_from[f, k] <= tenure < fa.cell_to[f, k]:
             share = fa.cell_share[f, k]
-            if share >= 1.0 or keyed_uniform(s.streams[R_RESPONSE], n, SEGMENT_KEY + f * (MAX_SEGMENTS + 1) + k,
+            if share >= 1.0 or keyed_uniform(key, n, SEGMENT_KEY + f * (MAX_SEGMENTS + 1) + k,
                                              np.int64(fa.cell_salt[f, k])) < share:
                 return k
     return 0
+
+
+@njit(cache=True, inline="always")
+def cell_of(s, fa, n: int, f: int) -> int:
+    """`cell_at` for consumer n at its tenure today."""
+    return cell_at(fa, s.streams[R_RESPONSE], n, f, s.tenure[n])
+
+
+@njit(cache=True)
+def reference_cell(fa, key, n: int, f: int, tenure: int) -> int:
+    """`cell_at`, callable from Python (the reference engine's consumers)."""
+    return cell_at(fa, key, n, f, tenure)
 
 
 @njit(cache=True)

@@ -44,7 +44,7 @@ from scipy import stats
 
 from relsim.experiments.plumbing.config import load
 from relsim.model import RelationshipModel
-from relsim.params import Market, Shock
+from relsim.params import Market, Segment, Shock
 
 SEEDS = tuple(range(30))
 CONSUMERS, DAYS = 300, 365
@@ -101,16 +101,31 @@ CERTAIN_FIRMS = (
 )
 
 
-@pytest.mark.parametrize("case", ["frozen_focal_shocked", "frozen_rival_shocked", "everyone_switches_daily"])
+#: Segments of the focal firm's customers (docs/ODD.md §7.22) with certain levers: a random half (the same draw in
+#: both engines) that cannot reach support and is not called, then, of the others, a tenure band that pays a fee
+#: from its first call, is always helped, gets no mail and pays no nuisance fee.
+CERTAIN_SEGMENTS = [
+    Segment(share=0.5, salt=3, levers={"phone_rate": 0.0, "inbound_capacity": 0.0, "data_requests": 0.0}),
+    Segment(tenure_from=10, tenure_to=30, levers={"mail_rate": 0.0, "support_fee": 5.0, "support_free_days": 0,
+                                                  "nuisance_fee": 0.0, "resolution_quality": 1.0}),
+]
+
+
+@pytest.mark.parametrize("case", ["frozen_focal_shocked", "frozen_rival_shocked", "everyone_switches_daily",
+                                  "segmented"])
 def test_engines_give_identical_tables_when_nothing_is_random(case: str) -> None:
-    if case.startswith("frozen"):
-        market = _certain_market({"base_churn": 0.0, "acquisition_rate": 0.0}, {}, shocked=int("rival" in case))
+    if case.startswith("frozen") or case == "segmented":  # segmented: fees must not deter (a chance, not 0 or 1)
+        market = _certain_market({"base_churn": 0.0, "acquisition_rate": 0.0},
+                                 {"price_sensitivity": 0.0} if case == "segmented" else {},
+                                 shocked=int("rival" in case))
     else:  # a hazard far above any Exp(1) threshold: every customer leaves and switches every day
         market = _certain_market({"base_churn": 365.0, "switch_share": 1.0, "acquisition_rate": 0.0},
                                  {"churn_propensity": 1e9})
     focal, rival = (strategy(f) for f in CERTAIN_FIRMS)
+    segments = {0: CERTAIN_SEGMENTS} if case == "segmented" else None
     runs = {engine: RelationshipModel(focal, market, rivals=[rival], days=60, rng=5, engine=engine,
-                                      consumer_agents=False).run() for engine in ("vectorized", "agents")}
+                                      consumer_agents=False, segments=segments).run()
+            for engine in ("vectorized", "agents")}
     _assert_same_tables(runs["vectorized"], runs["agents"])
     table = runs["agents"].recorder.runs()
     # the case exercises what it claims to: shock problems, calls, fees, voice, answers, the cut
@@ -118,7 +133,9 @@ def test_engines_give_identical_tables_when_nothing_is_random(case: str) -> None
     assert table.complaints_private.sum() > 0 and table.complaints_public.sum() > 0
     assert table.complaints_answered.sum() > 0
     focal, rival = table[table.firm == 0], table[table.firm == 1]  # every channel in use gets through every day
-    assert focal.contacts_mail.sum() == focal.contacts_phone.sum() > 0 and focal.contacts_email.sum() == 0
+    assert focal.contacts_mail.sum() > 0 and focal.contacts_phone.sum() > 0 and focal.contacts_email.sum() == 0
+    if case != "segmented":  # (a segment gets no mail, another no calls)
+        assert focal.contacts_mail.sum() == focal.contacts_phone.sum()
     assert rival.contacts_email.sum() > 0 and rival.contacts_mail.sum() == rival.contacts_phone.sum() == 0
     assert table.prospect_contacts.sum() > 0
     evidence = runs["agents"].recorder.evidence_table().groupby("cause").amount.sum()
@@ -127,6 +144,9 @@ def test_engines_give_identical_tables_when_nothing_is_random(case: str) -> None
         assert table.churned.sum() == 0 and table.tickets_resolved.sum() == 0 and evidence["unresolved"] > 0
     elif case == "frozen_rival_shocked":  # the rival resolves every call at once
         assert table.tickets_resolved.sum() == table.tickets_reached.sum() > 0 and evidence["unresolved"] == 0
+    elif case == "segmented":  # the cells' levers act: unreachable customers, fees from the first call
+        assert table[table.firm == 0].tickets.sum() > table[table.firm == 0].tickets_reached.sum() > 0
+        assert table.fees.sum() > 0 and table.tickets_resolved.sum() > 0
     else:  # the whole market changes hands every day, and tells the neighbours
         day = table[table.firm == 0]
         assert (day.churned > 0).all() and (day.acquired > 0).all() and evidence["exit_talk"] > 0

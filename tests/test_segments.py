@@ -89,8 +89,18 @@ def test_bad_segments_get_one_line(segments, message) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_segments_and_accounts_are_refused_on_the_agents_engine() -> None:
-    with pytest.raises(ConfigError, match="vectorized engine only"):
-        RelationshipModel(consumers=50, days=5, rng=1, engine="agents", segments={0: [CELL]})
+def test_accounts_are_refused_on_the_agents_engine() -> None:
     with pytest.raises(ConfigError, match="vectorized engine only"):
         RelationshipModel(consumers=50, days=5, rng=1, engine="agents", accounts=True)
+
+
+def test_both_engines_put_the_same_customers_in_the_same_cells() -> None:
+    segments = {0: [Segment(tenure_from=20, tenure_to=40, levers={"support_fee": 5.0}), CELL]}
+    runs = {engine: RelationshipModel(consumers=300, days=60, rng=2, engine=engine, consumer_agents=False,
+                                      collect=False, segments=segments).run() for engine in ("vectorized", "agents")}
+    ref = [c.cell for c in runs["agents"].consumers]
+    w = runs["agents"].world  # the reference engine writes its state back; its cells it keeps on its agents
+    from relsim.world import _cells_for
+    s, _, fa = w.kernel()
+    customers = np.flatnonzero(w.provider == 0)
+    np.testing.assert_array_equal(np.asarray(ref)[customers], _cells_for(s, fa, customers, 0))

@@ -94,7 +94,7 @@ def run_digest(overrides: Sequence[str], arm: str, engine: str, episodes: bool, 
             if value is not None:
                 _update(h, value)
         for name in sorted(vars(w.firms)):
-            if name != "strategies":
+            if name not in ("strategies", "segments", "cell_strategies"):
                 _update(h, getattr(w.firms, name))
     return h.hexdigest()
 

@@ -1,0 +1,127 @@
+"""Judge learning firms as their field judges learners: regret against the best fixed point, and the frozen policy.
+
+    python -m relsim.experiments.optimize.regret SWEEP_DIR --best OPT_DIR/best.json [--presets one_way,reciprocal]
+
+For every job of a sweep with learning firms (e.g. `+experiment=test_and_learn`) and each of its seeds, on the same
+seed (common random numbers) and the job's own market and horizon:
+
+- `learner`: what the learning firm earned while it learned (its NPV and customer equity at the horizon);
+- `frozen`: the levers it ended with, played as a fixed strategy from day 0 (its final policy, judged apart from
+  the reward it gave up while exploring);
+- `best`: the best fixed strategy `relsim-optimize` found in the learner's space (its best.json: the levers it
+  changed over its base), and each preset named by `--presets`.
+
+Regret = best - learner (Lattimore & Szepesvari 2020, ch. 4: what learning cost against the best fixed choice in
+hindsight); the frozen gap = best - frozen. Writes `regret.csv` into the sweep folder (one row per job, seed and
+metric) and prints the mean of each cell with a 95% confidence interval over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from relsim.params import LEVERS, ConfigError, Policy, Strategy, build
+
+from ..plumbing.config import run_spec
+from .evaluate import evaluate, parse_objective
+
+#: What the learners are judged on: NPV and customer equity at the horizon.
+METRICS = ("npv", "customer_equity")
+
+
+def best_strategy(best_json: Path, base: Strategy) -> Strategy:
+    """The optimiser's best strategy: its changed levers (best.json's first entry) over `base`."""
+    try:
+        best = json.loads(Path(best_json).read_text(encoding="utf-8"))["best"][0]
+        levers = dict(best["levers"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ConfigError(f"--best={best_json}: not a relsim-optimize best.json with a best strategy ({exc})") from None
+    return build(Strategy, {**dataclasses.asdict(base), **levers}, "best")
+
+
+def final_levers(runs: pd.DataFrame, firm: int = 0) -> pd.DataFrame:
+    """Each seed's levers of `firm` on the last recorded day (one row per seed, the LEVERS columns present)."""
+    rows = runs[runs["firm"] == firm].sort_values("day").groupby("seed").tail(1).set_index("seed")
+    return rows[[c for c in LEVERS if c in rows.columns]]
+
+
+def job_regret(job: Path, best: Strategy | None, presets: Sequence[str], workers: int = 0) -> pd.DataFrame:
+    """The rows of regret.csv for one job (see the module docstring)."""
+    manifest = json.loads((job / "manifest.json").read_text(encoding="utf-8"))
+    spec = run_spec(manifest["config"])
+    arm = next(a for a in spec.arms if spec.learners(a))
+    runs = pd.read_parquet(job / "runs.parquet")
+    runs = runs[runs["arm"] == arm]
+    last = runs[runs["firm"] == 0].sort_values("day").groupby("seed").tail(1).set_index("seed")
+    fixed = dataclasses.replace(spec, policy=Policy(), progress=False)
+    objectives = [parse_objective(m, spec.days) for m in METRICS]
+    base = spec.strategies[arm]
+    out = []
+    for seed, levers in final_levers(runs).iterrows():
+        frozen = build(Strategy, {**dataclasses.asdict(base), **levers.to_dict()}, "frozen")
+        contenders = {"frozen": frozen, **({"best": best} if best is not None else {}),
+                      **{p: spec.strategies[p] for p in presets}}
+        values = evaluate(fixed, list(contenders.values()), objectives, [(None, int(seed))], workers)[:, 0, :]
+        for k, metric in enumerate(METRICS):
+            row = {"job": job.name, "seed": int(seed), "metric": metric,
+                   "learner": float(last.loc[seed, metric])}
+            row.update({name: float(values[i, k]) for i, name in enumerate(contenders)})
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0) -> pd.DataFrame:
+    """regret.csv's table for every job of `sweep` (written there), with regret and the frozen gap."""
+    jobs = sorted((p for p in Path(sweep).glob("job=*") if (p / "manifest.json").is_file()),
+                  key=lambda p: int(p.name.split("=", 1)[1]))
+    if not jobs:
+        raise ConfigError(f"SWEEP_DIR={sweep}: no finished jobs (job=N folders with a manifest.json)")
+    first = run_spec(json.loads((jobs[0] / "manifest.json").read_text(encoding="utf-8"))["config"])
+    unknown = [p for p in presets if p not in first.strategies]
+    if unknown:
+        raise ConfigError(f"--presets: {unknown[0]!r} is not a strategy of the sweep's config; allowed: "
+                          f"{', '.join(first.strategies)}")
+    chosen = best_strategy(best, first.strategies[next(a for a in first.arms if first.learners(a))]) if best else None
+    table = pd.concat([job_regret(job, chosen, presets, workers) for job in jobs], ignore_index=True)
+    if chosen is not None:
+        table["regret"] = table["best"] - table["learner"]
+        table["frozen_gap"] = table["best"] - table["frozen"]
+    table.to_csv(Path(sweep) / "regret.csv", index=False)
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="relsim-regret", allow_abbrev=False,
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("sweep", type=Path, help="a sweep folder with learning firms")
+    parser.add_argument("--best", type=Path, help="relsim-optimize's best.json (the best fixed point)")
+    parser.add_argument("--presets", default="", help="comma-separated strategy presets to play on the same seeds")
+    parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
+    args = parser.parse_args(argv)
+    try:
+        table = regret(args.sweep, args.best, [p for p in args.presets.split(",") if p], args.workers)
+    except ConfigError as exc:
+        print(f"relsim-regret: error: {exc}", file=sys.stderr)
+        return 2
+    from relsim.analysis.stats import mean_ci
+
+    for (job, metric), g in table.groupby(["job", "metric"], sort=False):
+        parts = []
+        for col in [c for c in g.columns if c not in ("job", "seed", "metric")]:
+            ci = mean_ci(g[col].to_numpy())
+            parts.append(f"{col} {ci.mean:,.0f} [{ci.low:,.0f}, {ci.high:,.0f}]")
+        print(f"{job} {metric}: " + "; ".join(parts))
+    print(f"relsim-regret: wrote {args.sweep / 'regret.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
