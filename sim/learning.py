@@ -28,10 +28,14 @@ margin kept for H days.
 
 Rules.
 - bandit: epsilon-greedy over the menu's settings (every combination of its lever values; Sutton &
-  Barto 2018, §2.2-2.5). Each setting is tried once first, in a random order; then, with probability
-  `exploration` a setting at random, otherwise the one with the highest value. A setting's value is
-  a recency-weighted mean of its scores, Q <- Q + learning_rate (J - Q) (the first score sets it),
-  since the market it learns about changes.
+  Barto 2018, §2.2-2.5). With `explore` = menu, each setting is tried once first, in a random order;
+  then, with probability `exploration` a setting at random, otherwise the one with the highest value.
+  With `explore` = neighbours (the default), it starts at the setting nearest its starting levers and,
+  with probability `exploration`, tries a setting one menu step away from its best in one lever (a
+  random lever and direction), otherwise it plays the best setting tried: it never has to visit the
+  menu's extremes to learn that they are bad. A setting's value is a recency-weighted mean of its
+  scores, Q <- Q + learning_rate (J - Q) (the first score sets it), since the market it learns about
+  changes.
 - hill_climb: local search one lever at a time, judged against an adaptive aspiration level
   (Cyert & March 1963; Levinthal & March 1981; Greve 2003). Each period after the first is a trial:
   one lever of the menu, chosen at random, moves by `step` of its menu range up or down (at random;
@@ -70,6 +74,8 @@ from .params import SEGMENT_LEVERS, Policy, Segment
 from .recorder import column
 from .world import _cells_for
 
+#: Levers that take whole numbers (a hill climber's move is rounded to one).
+WHOLE = ("support_free_days",)
 #: Days of churn a firm looks back over to estimate its churn rate (a year: the usual window of a
 #: churn report; a month of a few thousand customers holds too few departures to estimate it).
 CHURN_WINDOW = 365
@@ -168,24 +174,38 @@ class Bandit(Learner):
         super().__init__(model, firm, policy, rng)
         self.settings = [dict(zip(self.levers, combo, strict=True))
                          for combo in itertools.product(*policy.menu.values())]
-        self.values = np.zeros(len(self.settings))
+        self.values = np.full(len(self.settings), -np.inf)  # a setting never tried is never the best
         self.pulls = np.zeros(len(self.settings), dtype=np.int64)
-        self.untried = list(rng.permutation(len(self.settings)))
-        self.playing = int(self.untried.pop(0))
+        if policy.explore == "menu":
+            self.untried = list(rng.permutation(len(self.settings)))
+            self.playing = int(self.untried.pop(0))
+        else:
+            self.untried = []
+            now = self.current()
+            nearest = {name: min(values, key=lambda v: (abs(v - now[name]), v)) for name, values in policy.menu.items()}
+            self.playing = self.settings.index(nearest)
         model.set_strategy(firm, **self.settings[self.playing])
 
     def decide(self, score: float) -> dict[str, float]:
-        """Update the value of the setting just played; pick the next (untried, random or best)."""
+        """Update the value of the setting just played; pick the next (untried, a random or neighbouring one, or
+        the best)."""
         k, lr = self.playing, self.policy.learning_rate
         self.values[k] = score if self.pulls[k] == 0 else self.values[k] + lr * (score - self.values[k])
         self.pulls[k] += 1
         if self.untried:
             self.playing = int(self.untried.pop(0))
         elif self.rng.random() < self.policy.exploration:
-            self.playing = int(self.rng.integers(len(self.settings)))
+            self.playing = (int(self.rng.integers(len(self.settings))) if self.policy.explore == "menu"
+                            else self._neighbour(int(np.argmax(self.values))))
         else:
             self.playing = int(np.argmax(self.values))
         return self.settings[self.playing]
+
+    def _neighbour(self, best: int) -> int:
+        """A setting one menu step from setting `best` in one lever (a random lever; a random direction, the only
+        one at a bound)."""
+        name, value = propose(self.policy.menu, self.settings[best], self.rng)
+        return self.settings.index({**self.settings[best], name: value})
 
 
 class HillClimb(Learner):
@@ -213,7 +233,8 @@ class HillClimb(Learner):
         value = self.incumbent[name] + move
         if not lo <= value <= hi:  # at a bound: move inward
             value = self.incumbent[name] - move
-        self.trial = {**self.incumbent, name: min(max(value, lo), hi)}
+        value = min(max(value, lo), hi)
+        self.trial = {**self.incumbent, name: float(round(value)) if name in WHOLE else value}
         return self.trial
 
 

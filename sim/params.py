@@ -391,8 +391,9 @@ class Strategy:
 
 
 #: The Strategy levers a learning firm may change (sim/learning.py), recorded daily in runs.parquet.
-LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "resolution_quality", "listening",
-          "public_listening", "responsiveness", "support_fee", "nuisance_fee")
+LEVERS = ("mail_rate", "email_rate", "phone_rate", "prospect_rate", "data_requests", "inbound_capacity",
+          "resolution_quality", "listening", "public_listening", "responsiveness", "support_free_days", "support_fee",
+          "nuisance_fee", "price")
 #: The levers a firm may set differently for a segment of its customers (`Segment`; docs/ODD.md §7.22): those it
 #: applies customer by customer. The channel rates come first, in the order of CHANNELS. Listening, price and the
 #: root-cause levers act on the firm as a whole and are not segmented.
@@ -448,6 +449,9 @@ class Policy:
     horizon_days: float = _p(730.0, 0, 36500, "planning horizon of the horizon objective (days)")
     period_days: int = _p(30, 1, 3650, "days between decisions (test_and_learn: each test's measurement window)")
     exploration: float = _p(0.1, 0, 1, "bandit: chance of trying a setting at random instead of the best so far")
+    explore: str = _p("neighbours", doc="bandit: what it tries: neighbours (it starts at the setting nearest its "
+                      "levers and explores the settings one menu step from its best, in one lever) or menu (every "
+                      "setting once first, then any setting at random)", choices=("neighbours", "menu"))
     learning_rate: float = _p(0.3, 0.001, 1, "weight of the newest score in a setting's value (bandit) or in the "
                               "aspiration level (hill_climb)")
     step: float = _p(0.1, 0.001, 1, "hill_climb: size of a trial move, as a share of the lever's range in the menu")

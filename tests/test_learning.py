@@ -28,8 +28,23 @@ def _payoff(levers: dict[str, float]) -> float:
     return -abs(levers["mail_rate"] - 26.0) / 10 - abs(levers["inbound_capacity"] - 8.0) - levers["support_fee"] / 5
 
 
-def test_the_bandit_tries_every_setting_once_then_settles_on_the_best_of_a_known_payoff() -> None:
-    bandit = _toy("bandit", exploration=0.1)
+def test_the_bandit_exploring_neighbours_starts_near_its_levers_and_climbs_to_the_best_of_a_known_payoff() -> None:
+    bandit = _toy("bandit", exploration=0.2)  # explore=neighbours, the default
+    start = bandit.settings[bandit.playing]
+    assert start == {"mail_rate": 6.0, "inbound_capacity": 4.0, "support_fee": 0.0}  # nearest the middle firm's levers
+    played = [start]
+    for _ in range(400):
+        played.append(bandit.decide(_payoff(played[-1])))
+    best = {"mail_rate": 26.0, "inbound_capacity": 8.0, "support_fee": 0.0}
+    assert bandit.settings[int(np.argmax(bandit.values))] == best
+    assert {"mail_rate": 104.0, "inbound_capacity": 1.0, "support_fee": 10.0} not in played  # no forced extremes
+    for a, b in zip(played, played[1:]):  # every move is to the best so far or one menu step from it
+        assert sum(a[k] != b[k] for k in a) <= 3
+    assert sum(p == best for p in played[-200:]) > 150
+
+
+def test_the_bandit_exploring_the_menu_tries_every_setting_once_then_settles_on_the_best_of_a_known_payoff() -> None:
+    bandit = _toy("bandit", exploration=0.1, explore="menu")
     settings = len(bandit.settings)
     assert settings == 3 * 3 * 2  # the default menu's combinations
     played = [bandit.settings[bandit.playing]]
@@ -81,7 +96,8 @@ def test_what_a_firm_sees_of_its_customers_value_is_limited_by_its_listening() -
 
 
 def test_a_learner_changes_its_levers_each_period_and_runs_parquet_records_them() -> None:
-    model = RelationshipModel(days=200, consumers=300, rng=5, policy=Policy(rule="bandit", period_days=20)).run()
+    model = RelationshipModel(days=200, consumers=300, rng=5,
+                              policy=Policy(rule="bandit", period_days=20, explore="menu")).run()
     runs = model.recorder.runs()
     assert set(LEVERS) <= set(runs.columns)
     focal = runs[runs.firm == 0].set_index("day")
