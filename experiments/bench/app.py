@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from ..commands.cli import Parser
 
 
 def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 1) -> dict[str, float]:
@@ -170,7 +171,7 @@ def _play(page, cdp, seconds: float) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Print the time per day of the page at the given size (and, with --browser, in Chromium)."""
-    parser = argparse.ArgumentParser(prog="python -m relsim.experiments.bench.app", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m relsim.experiments.bench.app", description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=100, help="days timed")
     parser.add_argument("--browser", action="store_true", help="also Play the page in headless Chromium")
