@@ -22,7 +22,6 @@ by the prototype measured here). Figures, never assertions.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import pickle
@@ -54,6 +53,7 @@ from relsim.vectorized import _day
 from relsim.voice import _voice
 from relsim.word_of_mouth import _word_of_mouth
 from relsim.world import _begin_day
+
 from ..commands.cli import Parser
 
 ensure_fresh(Path(__file__).resolve().parent / "__pycache__")  # its compiled loops hold copies of the rules

@@ -14,7 +14,6 @@ when they give the same numbers. It takes about 20 s (`--quick`: a subset).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
 from ..commands.cli import Parser
 
 #: (name, relsim overrides, arms, engine, record_episodes): the configurations fingerprinted.

@@ -58,8 +58,8 @@ from numba import njit
 
 from relsim.population import TRAITS
 
-from ..plumbing.outputs import short_commit
 from ..commands.cli import Parser
+from ..plumbing.outputs import short_commit
 
 #: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
 DEFAULT_PROTO = Path(__file__).resolve().parents[2].parent / "shared" / "perfproto"

@@ -14,7 +14,6 @@ assertions: machines are noisy.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -23,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
 from ..commands.cli import Parser
 
 LAUNCHERS = {
