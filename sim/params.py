@@ -73,7 +73,7 @@ def allowed_names(word: Any, names: Iterable[Any]) -> str:
     name is close). Every unknown key, option and name says it so."""
     names = [str(n) for n in names]
     if isinstance(word, str) and word in REPLACED and "mail_rate" in names:  # a strategy's fields or levers
-        return f"; did you mean {REPLACED[word]}? allowed: {', '.join(names)}"
+        return f"; renamed: {word} is now {REPLACED[word]}; allowed: {', '.join(names)}"
     return f"; {did_you_mean(word, names)}allowed: {', '.join(names)}"
 
 
@@ -302,7 +302,8 @@ def checked(cls: type) -> type:
     """A frozen dataclass whose instances check every field on construction, as `build` does.
 
     So the Python API refuses what the command line refuses, with the same one-line message (the key
-    is the field's name; `build` puts the config path in front). A class may add a whole-object check
+    is the field's name; `build` puts the config path in front), unknown and renamed keywords included
+    (`Strategy(contact_rate=3)`). A class may add a whole-object check
     as `_check_whole(self)`.
     """
 
@@ -318,7 +319,16 @@ def checked(cls: type) -> type:
             whole()
 
     cls.__post_init__ = __post_init__
-    return dataclass(frozen=True)(cls)
+    cls = dataclass(frozen=True)(cls)
+    init, names = cls.__init__, [f.name for f in dataclasses.fields(cls)]
+
+    @functools.wraps(init)
+    def __init__(self, *args, **kwargs) -> None:
+        check_keys(kwargs, names)  # an unknown or renamed keyword is one line, as on the command line
+        init(self, *args, **kwargs)
+
+    cls.__init__ = __init__
+    return cls
 
 
 @functools.cache

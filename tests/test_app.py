@@ -7,11 +7,13 @@ The browser test (tests/test_browser.py) drives the same page in a real Chromium
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import shutil
 
 import ipyvuetify as vw
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 import yaml
@@ -374,8 +376,10 @@ def test_after_a_change_of_course_the_road_not_taken_is_the_same_run_carried_on_
     rows = charts.chart_data(model).splitlines()
     assert rows[0].startswith("day,firm,customers,mean_trust")
     assert len(rows) == 1 + 70 * len(model.names) + 70  # every day of each firm, and of the road not taken
-    assert rows[-1].startswith("70,focal (one_way), had it not changed course on day 40,")
-    assert float(rows[-1].split(",")[3]) == unchanged.recorder.latest("customers")  # its customers column
+    table = pd.read_csv(io.StringIO(charts.chart_data(model)))  # a table: every row has the header's columns
+    last = table.iloc[-1]
+    assert (last["day"], last["firm"]) == (70, "focal (one_way), had it not changed course on day 40")
+    assert last["customers"] == unchanged.recorder.latest("customers")
     # a second change keeps the first road (never changing course); a fresh run has none
     model.set_levers({"mail_rate": 100})
     assert model.road_not_taken is road and model.changed_on == 40

@@ -137,3 +137,19 @@ def test_the_phase_profile_times_the_phases_of_the_compiled_day_in_its_order():
     p = calibration.day_phases(consumers=100, draws=(({}, 1),))
     assert set(p["phases_us"]) == {name[1:] for name in calibration.PHASES}
     assert sum(p["phases_us"].values()) == pytest.approx(p["us_per_day"], rel=0.2)  # the loop itself is the rest
+
+
+@pytest.mark.parametrize("argv", [
+    ["relsim-bench", "--qu"], ["relsim-bench", "--calib"], ["relsim-bench-sweep", "--se", "1"],
+    ["-m", "relsim.experiments.bench.app", "--brow"], ["-m", "relsim.experiments.bench.fingerprint", "--qui"],
+    ["-m", "relsim.experiments.bench.calibration", "--qui"],
+])
+def test_the_benchmarks_take_their_options_only_as_spelled(argv: list[str], tmp_path: Path) -> None:
+    """An abbreviation (`--qu` for `--quick`) is refused in one line with exit code 2, before anything runs."""
+    bindir = Path(sys.executable).parent
+    command = [sys.executable, *argv] if argv[0] == "-m" else [str(bindir / argv[0]), *argv[1:]]
+    out = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 2 and out.stdout == "", (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unrecognized arguments" in lines[0] and argv[-1] in lines[0], lines
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,10 @@
 """The educator's page in a real browser: Debian's Chromium driven by Playwright.
 
 `relsim-app` runs as a subprocess on a free loopback port. The test opens the page, presses Step a few
-times, then Play and Pause, moves the mail slider, and steps on. It checks that the charts'
-data follow the days, that the shown trust equals an in-process replay of the same run with the same
-lever change (and differs from the run without it), that the page asked nothing of any host but the
+times, then Play and Pause, moves the mail slider, steps on, and downloads the charts' data (CSV). It checks
+that the charts' data follow the days, that the shown trust equals an in-process replay of the same run with
+the same lever change (and differs from the run without it), that the CSV reads as a table of every day of
+each firm and of the road not taken, that the page asked nothing of any host but the
 app, and that it fetched plotly's front end from the app once for all its charts. A screenshot is
 saved under pytest's temporary directory (its path is printed and recorded as the test's `screenshot`
 property), also when the test fails. The app's process group is always stopped at the end.
@@ -13,6 +14,10 @@ checks that every chart is drawn, with its title, axes and data, before and afte
 edits sent before the browser had created a chart's widget used to be lost, leaving bare axes from
 -1 to 4 in about a third of the loads on a busy machine. Ten loads catch a bug of that frequency with
 probability 98%; RELSIM_BROWSER_LOADS=N opens the page N times instead (the fix was checked with 30).
+
+The last two tests open HTML reports from files at 1,400 px: a what-if with a contrast column
+(pentium_crisis:with_listening) and a two-key sweep's report (its grid table); no table may be wider than its
+box (a column behind a scroll bar) or the window.
 """
 
 from __future__ import annotations
@@ -248,6 +253,7 @@ def test_page_in_a_real_browser(served_app, tmp_path, record_property):
             shown = _mail_rate_to_zero_then_steps(page, step, day, more)
             unchanged = _shows_the_run_with_the_lever_change(shown, day, more)
             _shows_the_road_not_taken(page, day, more, unchanged, tmp_path)
+            _downloads_the_charts_data(page, day + more, unchanged, tmp_path)
             _reset_starts_a_new_run_without_it(page, step)
         finally:
             try:
@@ -354,6 +360,30 @@ def _shows_the_road_not_taken(page, day: int, more: int, unchanged: LessonModel,
     page.screenshot(path=str(tmp_path / "app-changed-course.png"))
 
 
+def _downloads_the_charts_data(page, day: int, unchanged: LessonModel, tmp_path) -> None:
+    """The CSV button downloads a table of what the charts draw: every day of each firm and of the road not taken,
+    with the columns the page documents, the focal firm's customers as the banner shows them."""
+    import pandas as pd
+
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Charts' data (CSV)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == f"relsim-seed1-day{day}.csv"
+    table = pd.read_csv(path)  # every row has the header's columns (a firm's name may hold a comma)
+    assert list(table.columns) == ["day", "firm", "customers", "mean_trust", "mean_intimacy", "mean_stress",
+                                   "complaints_private", "complaints_public", "profit", "mail_rate", "email_rate",
+                                   "phone_rate", "inbound_capacity", "support_fee"]
+    firms = table.groupby("firm", sort=False)["day"].agg(list)
+    assert len(firms) == 3 and all(days == list(range(1, day + 1)) for days in firms), firms.index.tolist()
+    focal, _, road = firms.index
+    assert road.startswith(f"{focal}, had it not changed course on day")
+    last = table.groupby("firm").last()
+    assert f"customers {last.loc[focal, 'customers']:.0f}" == page.locator(".relsim-customers").inner_text()
+    assert last.loc[road, "customers"] == unchanged.recorder.latest("customers")
+    assert last.loc[focal, "mail_rate"] == 0 and last.loc[road, "mail_rate"] == 156  # the lever moved, or not
+
+
 def _reset_starts_a_new_run_without_it(page, step) -> None:
     """Reset: a new run from day 0 (the moved lever carries over), without the old road."""
     page.get_by_role("button", name="Reset", exact=True).click()
@@ -373,3 +403,69 @@ def test_the_page_benchmark_opens_plays_and_pauses_the_page():
 
     b = browser_bench(seconds=1.0)
     assert b["load_s"] > 0 and b["days"] > 0 and b["days_per_s"] > 0 and b["lag_days"] >= 0
+
+
+# ----------------------------------------------------------------------------- the HTML reports at 1,400 px
+
+# every table of a page: its header, whether its own box must scroll to show it, whether it runs past the window
+TABLES_JS = """() => [...document.querySelectorAll('table')].map(t => ({
+    head: [...t.querySelectorAll('thead th')].map(th => th.innerText.trim()),
+    scroll: t.scrollWidth, client: t.clientWidth, right: t.getBoundingClientRect().right,
+    window: window.innerWidth, page: document.documentElement.scrollWidth,
+}))"""
+
+
+def _tables_at(path: Path, tmp_path: Path, width: int = 1400) -> list[dict]:
+    """The tables of an HTML report opened from a file in Chromium `width` px wide."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": width, "height": 1000})
+        try:
+            page = browser.new_page()
+            page.goto(path.as_uri(), wait_until="load", timeout=120_000)
+            page.screenshot(path=str(tmp_path / f"{path.stem}.png"), full_page=True)
+            return page.evaluate(TABLES_JS)
+        finally:
+            browser.close()
+
+
+def _cut_off(tables: list[dict]) -> list[dict]:
+    """The tables a reader cannot see whole: wider than their box (a column behind a scroll bar) or the window."""
+    return [t for t in tables if t["scroll"] > t["client"] or t["right"] > t["window"] or t["page"] > t["window"]]
+
+
+@pytest.mark.slow
+def test_the_whatif_report_tables_fit_1400_px(tmp_path):
+    """pentium_crisis with its contrast (with_listening) on two arms: the widest what-if table, every column in view."""
+    from conftest import relsim_command
+
+    out = tmp_path / "whatif"
+    result = relsim_command("scenario=pentium_crisis", "seeds=2", "days=200", "market.consumers=200",
+                            "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    tables = _tables_at(out / "report.html", tmp_path)
+    contrast = [t for t in tables if any("with_listening" in h for h in t["head"])]
+    assert contrast, [t["head"] for t in tables]  # the contrast's column is there ...
+    assert _cut_off(tables) == [], _cut_off(tables)  # ... and every table fits (screenshot in tmp_path)
+
+
+@pytest.mark.slow
+def test_the_sweep_report_grid_table_fits_1400_px(tmp_path):
+    """A two-key sweep's report: the grid table (metric, the keys, each arm and the paired effect) fits."""
+    from conftest import relsim_command
+
+    sweep = tmp_path / "sweep"
+    result = relsim_command("-m", "strategies.one_way.mail_rate=0,40", "market.network.degree=4,10", "seeds=2",
+                            "days=40", "market.consumers=200", "progress=false", f"hydra.sweep.dir={sweep}",
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = subprocess.run([str(Path(sys.executable).with_name("relsim-report")), str(sweep)], capture_output=True,
+                            text=True, timeout=600, cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    tables = _tables_at(sweep / "sweep_report.html", tmp_path)
+    grid = [t for t in tables if "metric" in t["head"]]
+    assert grid, [t["head"] for t in tables]
+    assert _cut_off(tables) == [], _cut_off(tables)

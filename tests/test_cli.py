@@ -127,10 +127,11 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
     ("market.channels.fax=1", "market.channels.fax: unknown key; allowed: mail, email, phone"),
     ("arms=[one_way,nope]", "arms: unknown strategy 'nope'; allowed: one_way, reciprocal, hybrid, middle"),
     ("market=nope", "market=nope: unknown option; allowed: calibrated, default, head_to_head, monopoly"),
-    ("strategies.one_way.contact_rate=5", "strategies.one_way.contact_rate: unknown key; did you mean mail_rate, "
-                                          "email_rate or phone_rate (a rate for each channel)? allowed: mail_rate"),
-    ("strategies.one_way.intrusiveness=0.5", "strategies.one_way.intrusiveness: unknown key; did you mean "
-                                             "market.channels.mail.intrusiveness"),
+    ("strategies.one_way.contact_rate=5", "strategies.one_way.contact_rate: unknown key; renamed: contact_rate is "
+                                          "now mail_rate, email_rate or phone_rate (a rate for each channel); "
+                                          "allowed: mail_rate"),
+    ("strategies.one_way.intrusiveness=0.5", "strategies.one_way.intrusiveness: unknown key; renamed: intrusiveness "
+                                             "is now market.channels.mail.intrusiveness"),
     ("strategies.one_way.mail_rte=5", "strategies.one_way.mail_rte: unknown key; did you mean mail_rate? "
                                       "allowed: mail_rate"),
     ("strategies.one_way.zzz=5", "strategies.one_way.zzz: unknown key; allowed: mail_rate"),  # nothing close

@@ -159,3 +159,18 @@ def test_a_new_strategy_field_reaches_both_engines_with_no_edit_outside_params(t
                          timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "ok"
+
+
+def test_an_old_or_mistyped_keyword_of_the_python_api_is_one_line_naming_its_new_name() -> None:
+    from relsim.params import Market, Strategy
+
+    with pytest.raises(ConfigError) as err:
+        Strategy(contact_rate=3)
+    message = str(err.value)
+    assert message.startswith("contact_rate: unknown key; renamed: contact_rate is now mail_rate, email_rate or "
+                              "phone_rate") and "\n" not in message
+    with pytest.raises(ConfigError, match=r"^mail_rte: unknown key; did you mean mail_rate\? allowed: mail_rate"):
+        Strategy(mail_rte=3)
+    with pytest.raises(ConfigError, match=r"^consumrs: unknown key; did you mean consumers\?"):
+        Market(consumrs=3)
+    assert Strategy(mail_rate=3).mail_rate == 3 and Strategy(3.0).mail_rate == 3.0  # known keywords, positions

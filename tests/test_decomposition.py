@@ -82,6 +82,7 @@ def test_differing_levers_names_what_differs() -> None:
     (["--metrics", "bogus"], "--metrics='bogus'"),
     (["--levers", "price"], "do not differ in price"),
     (["arms=[middle]"], "relsim-decompose sets the arms itself"),
+    (["--doc", "."], "--doc='.': is a folder"),  # not a traceback after the runs
 ])
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, capsys, args, message) -> None:
     out = tmp_path / "out"

@@ -267,3 +267,46 @@ def test_an_event_after_the_horizon_is_said_before_the_runs_and_in_the_headline(
     headline = result.stdout.strip().splitlines()[-2]
     assert headline.startswith("Under one_way, sku_cut cannot show an effect") and "no clear" not in headline
     assert "What differs" not in result.stdout and "Scenarios: sku_cut:" in result.stdout  # what the scenario changes
+
+
+@pytest.mark.parametrize("arm", ["best_reciprocal_b20", "best_one_way_b20", "budgeted"])
+def test_switching_listening_off_works_on_a_budgeted_arm_and_keeps_its_other_spends(arm: str) -> None:
+    from relsim import budget
+
+    spec = spec_for(f"arms=[{arm}]", "scenario=off_listening")
+    base, off = spec.cell(arm, "baseline")[0], spec.cell(arm, "off_listening")[0]
+    assert base.budget > 0 and base.listening_share > 0
+    channels = spec.market.channels
+    before, after = budget.levers(base, channels), budget.levers(off, channels)
+    assert before.listening > 0 and after.listening == 0 and after.public_listening == 0
+    assert off.listening_share == 0 and off.budget == pytest.approx(base.budget * (1 - base.listening_share))
+    for lever in ("mail_rate", "email_rate", "phone_rate", "inbound_capacity"):  # outbound contacts, staffed slots
+        assert getattr(after, lever) == pytest.approx(getattr(before, lever), rel=1e-12), lever
+    assert budget.spend(after, channels) < budget.spend(before, channels)
+
+
+def test_switching_listening_off_on_a_budgeted_arm_changes_the_run() -> None:
+    spec = spec_for("arms=[best_reciprocal_b20]", "scenario=off_listening", "days=120")
+    rows = {name: runs for name, (runs, _) in run_variants(spec, "best_reciprocal_b20").items()}
+    base, off = rows["baseline"], rows["off_listening"]
+    assert base["complaints_answered"].sum() > 0 and off["complaints_answered"].sum() == 0
+    assert off["spend"].sum() < base["spend"].sum()  # no listening paid for
+    assert not base["mean_trust"].equals(off["mean_trust"])  # the effect on the run is not exactly zero
+
+
+def test_a_share_that_buys_everything_switched_off_leaves_no_budget_and_no_levers() -> None:
+    from relsim.params import Strategy
+
+    s = Strategy(budget=20, outbound_share=0, access_share=0, listening_share=1)
+    change = parse("x", {"set": {"listening": 0, "public_listening": 0}}).change
+    off = scenarios.apply(s, [change], "scenario.x")
+    assert off.budget == 0 and off.listening == 0 and off.public_listening == 0
+    assert off.rates == (0, 0, 0) and off.inbound_capacity == 0
+
+
+def test_a_scenario_whose_levers_a_budget_buys_again_is_said_to_change_nothing() -> None:
+    from relsim.experiments.plumbing.inert import cannot_show
+
+    found = cannot_show(spec_for("arms=[budgeted]", "scenario=web_listening"))
+    assert found[("budgeted", "web_listening")].startswith("under budgeted, web_listening changes nothing"), found
+    assert cannot_show(spec_for("arms=[budgeted]", "scenario=off_listening")) == {}

@@ -10,6 +10,9 @@ shows what the sliders set or, when the focal firm learns, what it chose.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
 from relsim.analysis.figures import COLORS
@@ -209,12 +212,14 @@ def chart_data(model: LessonModel) -> str:
     if model.road_not_taken is not None:
         runs.append((f"{model.names[0]}, had it not changed course on day {model.changed_on}", model.road_not_taken,
                      0))
-    lines = ["day,firm," + ",".join(columns)]
+    text = io.StringIO()
+    table = csv.writer(text, lineterminator="\n")  # a firm's name may hold a comma: quoted
+    table.writerow(["day", "firm", *columns])
     for name, run, firm in runs:
         values = {c: _series(run, c, firm) for c in columns}
         for day in range(run.recorder.day):
-            lines.append(f"{day + 1},{name}," + ",".join(f"{values[c][day]:.6g}" for c in columns))
-    return "\n".join(lines) + "\n"
+            table.writerow([day + 1, name, *(f"{values[c][day]:.6g}" for c in columns)])
+    return text.getvalue()
 
 
 FIGURES = {"customers": customers_figure, "relationship": relationship_figure, "complaints": complaints_figure,

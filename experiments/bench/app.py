@@ -6,17 +6,22 @@ plotly figures), measured on the page rendered off-screen with solara.render.
     python -m relsim.experiments.bench.app --consumers 5000 --days 200
     python -m relsim.experiments.bench.app --browser        # also Play the page in headless Chromium for 15 s
     python -m relsim.experiments.bench.app --browser --screenshot docs/img/app.png
+    python -m relsim.experiments.bench.app --lesson-shots docs/img   # the README's two pictures of the lesson
 
 With --browser it starts relsim-app on a free loopback port, opens it in Debian's Chromium
 (/usr/bin/chromium, driven by Playwright), presses Play, and reports the days per second the page
 ran, how far the page's display lagged behind when Pause was pressed, the browser's main-thread
 time per day, and how long a fresh page took to show its controls and charts (a new browser: nothing
 cached). Figures, never assertions: machines are noisy.
+
+With --lesson-shots DIR it takes the README's and docs/EDUCATORS.md's pictures of the lesson at 1280 x 720 (a
+classroom projector), with the page's defaults: Step to day 112 (DIR/app_before_change.png), change course (mail
+12, calls 0, inbound capacity 8, listening 0.8), Step on to day 211 (DIR/app_after_change.png); it prints the
+banner's figures on both days, which the text beside the pictures quotes.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import platform
@@ -32,6 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from ..commands.cli import Parser
 
 
 def bench(consumers: int = 2000, days: int = 100, warmup: int = 50, seed: int = 1) -> dict[str, float]:
@@ -168,15 +175,87 @@ def _play(page, cdp, seconds: float) -> dict[str, float]:
             "browser_ms_per_day": 1000 * task / max(day, 1)}
 
 
+#: The lesson's change of course in the README's pictures: the focal firm's levers, set on CHANGE_DAY.
+CHANGE = {"mail_rate": 12, "phone_rate": 0, "inbound_capacity": 8, "listening": 0.8}
+CHANGE_DAY, END_DAY = 112, 211
+
+
+def lesson_screenshots(out: Path, change_day: int = CHANGE_DAY, end_day: int = END_DAY) -> dict[str, str]:
+    """Save the lesson's pictures at 1280 x 720 (out/app_before_change.png on `change_day`, before the change of
+    course CHANGE; out/app_after_change.png on `end_day`); returns the banner's text on both days."""
+    from playwright.sync_api import sync_playwright
+
+    from ..app.layout import LEVER_SLIDERS
+
+    out.mkdir(parents=True, exist_ok=True)
+    shown = {}
+    with _served() as url, sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        browser = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 720})
+        try:
+            page = browser.new_page()
+            _open(page, url)
+            _step_to(page, change_day)
+            shown["before"] = _banner(page)
+            page.screenshot(path=str(out / "app_before_change.png"))
+            for name, value in CHANGE.items():
+                label, _, lo, _, step = LEVER_SLIDERS[name]
+                lever = page.locator(f".relsim-lever-{name}")
+                thumb = lever.locator("xpath=following::div[contains(@class,'v-slider__thumb-container')][1]")
+                thumb.focus()
+                page.keyboard.press("Home")
+                for _ in range(round((value - lo) / step)):
+                    page.keyboard.press("ArrowRight")
+                page.wait_for_function(f"() => document.querySelector('.relsim-lever-{name}').innerText"
+                                       f".startsWith('{label}: {value:g} ')", timeout=30_000)
+            page.evaluate("() => document.querySelectorAll('.v-navigation-drawer__content')"
+                          ".forEach(e => e.scrollTop = 0)")  # the sidebar's top (Run), as before the change
+            _step_to(page, end_day)
+            shown["after"] = _banner(page)
+            page.screenshot(path=str(out / "app_after_change.png"))
+        finally:
+            browser.close()
+    return shown
+
+
+def _step_to(page, day: int) -> None:
+    """Press Step until the page shows `day`, then wait until every line chart has drawn it."""
+    step = page.get_by_role("button", name="Step")
+    for d in range(_day(page) + 1, day + 1):
+        step.click()
+        page.wait_for_function(f"() => (document.querySelector('.relsim-day') || {{}}).innerText == 'Day {d}'",
+                               timeout=60_000)
+    page.wait_for_function(f"""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .filter(gd => !(gd.layout.title.text || '').startsWith('Consumer network'))
+        .every(gd => gd.data.every(t => t.name == 'unchanged' || (t.y && t.y.length == {day})))""", timeout=60_000)
+    time.sleep(1.0)  # let plotly finish painting before a picture
+
+
+def _banner(page) -> str:
+    """The banner's figures and road not taken, as the page shows them."""
+    parts = [page.locator(".relsim-day").inner_text(), page.locator(".relsim-customers").inner_text(),
+             page.locator(".relsim-trust").inner_text()]
+    if page.locator(".relsim-road").count():
+        parts.append(page.locator(".relsim-road").inner_text())
+    return " | ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print the time per day of the page at the given size (and, with --browser, in Chromium)."""
-    parser = argparse.ArgumentParser(prog="python -m relsim.experiments.bench.app", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m relsim.experiments.bench.app", description=__doc__.splitlines()[0])
     parser.add_argument("--consumers", type=int, default=2000)
     parser.add_argument("--days", type=int, default=100, help="days timed")
     parser.add_argument("--browser", action="store_true", help="also Play the page in headless Chromium")
     parser.add_argument("--seconds", type=float, default=15.0, help="how long to Play in the browser")
     parser.add_argument("--screenshot", type=Path, help="with --browser: save a screenshot of the page here")
+    parser.add_argument("--lesson-shots", type=Path, metavar="DIR",
+                        help="only take the lesson's two pictures (before and after a change of course) into DIR")
     args = parser.parse_args(argv)
+    if args.lesson_shots:
+        for when, text in lesson_screenshots(args.lesson_shots).items():
+            print(f"{when}: {text}")
+        return
     r = bench(args.consumers, args.days)
     print(f"relsim-app bench on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()}), "
           f"{time.strftime('%Y-%m-%d')}: {r['consumers']:,} consumers, {args.days} days")

@@ -22,7 +22,6 @@ by the prototype measured here). Figures, never assertions.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import pickle
@@ -54,6 +53,8 @@ from relsim.vectorized import _day
 from relsim.voice import _voice
 from relsim.word_of_mouth import _word_of_mouth
 from relsim.world import _begin_day
+
+from ..commands.cli import Parser
 
 ensure_fresh(Path(__file__).resolve().parent / "__pycache__")  # its compiled loops hold copies of the rules
 
@@ -534,7 +535,7 @@ def format_phases(own: dict, prior: dict | None = None) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m relsim.experiments.bench.calibration",
+    parser = Parser(prog="python -m relsim.experiments.bench.calibration",
                                      description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--consumers", type=int, default=CONSUMERS)
     parser.add_argument("--quick", action="store_true", help="one seed, one battery a worker, no cold start")

@@ -14,7 +14,6 @@ when they give the same numbers. It takes about 20 s (`--quick`: a subset).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -22,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ..commands.cli import Parser
 
 #: (name, relsim overrides, arms, engine, record_episodes): the configurations fingerprinted.
 CONFIGS: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str, bool], ...] = (
@@ -129,7 +130,7 @@ def fingerprint(quick: bool = False, workers: int = 1) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="relsim-fingerprint", description=__doc__.splitlines()[0],
+    parser = Parser(prog="relsim-fingerprint", description=__doc__.splitlines()[0],
                                      allow_abbrev=False)
     parser.add_argument("--save", type=Path, help="write the digests to this JSON file")
     parser.add_argument("--check", type=Path, help="compare with digests saved earlier; exit 1 if any moved")

@@ -58,6 +58,7 @@ from numba import njit
 
 from relsim.population import TRAITS
 
+from ..commands.cli import Parser
 from ..plumbing.outputs import short_commit
 
 #: The fused prototype that speed targets are stated against (issue 16), when the repository sits beside it.
@@ -624,7 +625,7 @@ def targets(result: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print its table."""
-    parser = argparse.ArgumentParser(prog="relsim-bench", description=__doc__.splitlines()[0])
+    parser = Parser(prog="relsim-bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only; no command, no cold compile")
     parser.add_argument("--skip-command", action="store_true", help="do not time the default relsim command")
     parser.add_argument("--calibration", action="store_true",

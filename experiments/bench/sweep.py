@@ -14,7 +14,6 @@ assertions: machines are noisy.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ..commands.cli import Parser
 
 LAUNCHERS = {
     "basic": ["hydra/launcher=basic", "workers=1"],
@@ -52,7 +53,7 @@ def default_grid(mail_rates: str = "0,92", capacities: str = "1,8", seeds: int =
 
 def main(argv: list[str] | None = None) -> None:
     """Time the sweep under each launcher and print the table."""
-    parser = argparse.ArgumentParser(prog="relsim-bench-sweep", description=__doc__.splitlines()[0])
+    parser = Parser(prog="relsim-bench-sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--mail-rates", default="0,92")
     parser.add_argument("--capacities", default="1,8")
     parser.add_argument("--seeds", type=int, default=4)

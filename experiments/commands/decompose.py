@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", default=",".join(METRICS), help=f"comma-separated summary metrics "
                                                                f"(default {','.join(METRICS)})")
     p.add_argument("--out", type=Path, default=None, help="output directory (default outputs/decompose/<date-time>)")
-    p.add_argument("--doc", type=Path, default=None, help="also write the Markdown table here")
+    p.add_argument("--doc", default="", help="also write the Markdown table to this file ('' for none, the default)")
     p.add_argument("overrides", nargs="*", help="relsim overrides (market, seeds, days, strategies...)")
     return p
 
@@ -47,7 +47,7 @@ def prepare(args: argparse.Namespace):
     """The run specification, the arms, the levers and the metrics; raises ConfigError."""
     from relsim.analysis.summary import METRICS as KNOWN
 
-    from ..plumbing.checks import check_override, output_dir
+    from ..plumbing.checks import check_override, output_dir, output_file
     from ..plumbing.config import load
 
     for o in args.overrides:
@@ -64,6 +64,8 @@ def prepare(args: argparse.Namespace):
         raise ConfigError(f"--metrics={args.metrics!r}: expected summary metrics from {', '.join(KNOWN)}")
     out = args.out or Path("outputs") / "decompose" / dt.datetime.now().strftime("%Y-%m-%d/%H-%M-%S")
     output_dir(out, "--out")  # the gate: a directory that is one, or can be made, and is writable
+    if args.doc:
+        output_file(args.doc, "--doc")  # a file, not a folder, in a folder that can be written
     return spec, arms, [x for x in args.levers.split(",") if x], metrics, out
 
 
@@ -91,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                               "seeds": list(spec.seeds), "days": spec.days}, indent=1))
     text = format_markdown(table, a, b)
     if args.doc:
-        write_text_atomic(args.doc, f"# The gap between {a} and {b}, by lever\n\n`{command}`"
+        write_text_atomic(Path(args.doc), f"# The gap between {a} and {b}, by lever\n\n`{command}`"
                                     f" ({dt.date.today().isoformat()})\n\n{text}")
     print(text)
     print(f"wrote {out}/decomposition.csv")

@@ -1,5 +1,6 @@
 """Results that cannot show an effect, found before anything runs: a what-if whose only change is an event
-after the horizon, a scenario that changes nothing for an arm, a fee window that no customer reaches.
+after the horizon, a scenario that changes nothing for an arm (also when the arm's budget buys again the
+levers it sets), a fee window that no customer reaches.
 
 `cannot_show(spec)` returns one sentence per such (scenario, arm) cell; `relsim` prints them before the
 simulations and the what-if verdict repeats them in place of "no clear difference" (the verdict is then about
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from relsim import budget
 
 from .config import RunSpec
 from .scenarios import BASELINE
@@ -29,7 +31,8 @@ def _reason(spec: RunSpec, arm: str, variant: str) -> str:
     """Why `variant` cannot change anything for `arm` within the horizon ('' when it can)."""
     s0, m0 = spec.cell(arm, BASELINE)
     s1, m1 = spec.cell(arm, variant)
-    strategy, market = _differences(s0, s1), _differences(m0, m1)
+    # what the firm does: a budget buys its rates, capacity and listening (a lever set on it directly is bought again)
+    strategy, market = _differences(budget.levers(s0, m0.channels), budget.levers(s1, m1.channels)), _differences(m0, m1)
     days = spec.days
     if not strategy and not market:
         return f"under {arm}, {variant} changes nothing: its levers and market are already the baseline's"

@@ -8,6 +8,11 @@ A scenario file has a `description` and any of
     contrasts: {name: {set, scale, add}}   extra variants run beside the scenario (e.g. with listening)
 Scenarios compose in the order given, each applied on top of the previous ones, and each on top of
 whatever strategy the arm plays, so every scenario runs against every strategy.
+
+A strategy with a budget buys its channel rates, inbound_capacity and listening from shares of the budget
+(sim/budget.py), so a lever set on it directly would be bought again. A change that leaves every lever one
+share buys at 0 (e.g. the audit's off_listening) therefore takes that share out of the budget instead: the
+share becomes 0 and the budget shrinks by it, so the other shares buy exactly what they bought before.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ BASELINE = "baseline"
 _OPS = ("set", "scale", "add")
 _KEYS = ("description", *_OPS, "market", "contrasts")
 _NUMERIC = [f.name for f in dataclasses.fields(Strategy)]
+#: Each share of a budget and the levers it buys (sim/budget.py).
+BOUGHT = {"outbound_share": ("mail_rate", "email_rate", "phone_rate"),
+          "access_share": ("inbound_capacity",),
+          "listening_share": ("listening", "public_listening")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +112,29 @@ def apply(strategy: Strategy, changes: Sequence[Change], path: str) -> Strategy:
             values[key] = values[key] * factor
         for key, amount in change.add.items():
             values[key] = values[key] + amount
+        _switch_off_shares(values, {*change.set, *change.scale, *change.add})
     return build(Strategy, {k: _as_int_if_whole(values[k], type(getattr(strategy, k))) for k in values}, path)
+
+
+def _switch_off_shares(values: dict[str, Any], changed: set[str]) -> None:
+    """On a budgeted strategy, a share whose levers the change touched and left all at 0 is taken out of the
+    budget: the share becomes 0, the budget is scaled by (1 - share) and the other shares by 1 / (1 - share),
+    so they buy the same levers as before (a share of 1 leaves no budget: every lever then stays at 0)."""
+    for share, bought in BOUGHT.items():
+        if values["budget"] <= 0 or values[share] <= 0 or not changed & set(bought):
+            continue
+        if any(values[lever] != 0 for lever in bought):
+            continue
+        rest = 1.0 - values[share]
+        values[share] = 0.0
+        if rest <= 0:  # the whole budget bought these levers: no budget, and no lever bought
+            values["budget"] = 0.0
+            values.update({lever: 0.0 for levers in BOUGHT.values() for lever in levers})
+            continue
+        values["budget"] = values["budget"] * rest
+        for other in BOUGHT:
+            if other != share:
+                values[other] = values[other] / rest
 
 
 def _as_int_if_whole(value: float, kind: type) -> float | int:
