@@ -10,8 +10,9 @@ of every firm's customers, weighted by customers) on the last day.
 One-way-like: more outbound contacts and less support capacity than the middle-of-the-road firm (the
 Strategy defaults: more than 26 contacts a customer-year over all channels, mail_rate + email_rate +
 phone_rate, and inbound_capacity < 4); a definition of the region, not of
-what is better. Its two halves are reported apart (`talk_more`, `harder_to_reach`), with the share
-that charges for support (`charge_to_be_heard`: support_fee > 0).
+what is better. Its two halves are reported apart (`talk_more`, `harder_to_reach`), with the shares
+that charge for support (`charge_to_be_heard`: support_fee > 0) and for keeping a right
+(`charge_to_keep`: nuisance_fee > 0), when the learner's menu holds those levers.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from .stats import mean_ci, paired_effect
 from .summary import FOCAL_FIRM
 from .sweep_data import Sweep, load_sweep
 
-__all__ = ["is_emergence", "one_way_like", "emergence_table", "emergence_figures", "emergence_headline"]
+__all__ = ["is_emergence", "one_way_like", "emergence_table", "emergence_figures", "emergence_headline", "frozen_table"]
 
-#: The phase diagram's axes, when the sweep varies them (the emergence preset does).
-OBJECTIVE, LISTENING, RIVALS, CAPACITY = ("firm_policy.objective", "strategies.learner.listening", "market.rivals",
-                                          "market.population.contact_capacity.mean")
+#: The phase diagram's axes, when the sweep varies them (the emergence preset does): its x axis is the tests'
+#: window W when the sweep varies it (test-and-learn firms), else consumers' contact capacity.
+OBJECTIVE, LISTENING, RIVALS, CAPACITY, WINDOW = ("firm_policy.objective", "strategies.learner.listening",
+                                                  "market.rivals", "market.population.contact_capacity.mean",
+                                                  "firm_policy.period_days")
 
 
 def is_emergence(sweep: Sweep) -> bool:
@@ -66,6 +69,8 @@ def _shares(firms: pd.DataFrame, levers: list[str]) -> dict[str, float]:
         out["harder_to_reach"] = float((firms["inbound_capacity"] < middle.inbound_capacity).mean())
     if "support_fee" in levers:
         out["charge_to_be_heard"] = float((firms["support_fee"] > 0).mean())
+    if "nuisance_fee" in levers:
+        out["charge_to_keep"] = float((firms["nuisance_fee"] > 0).mean())
     out["one_way_like"] = (float(one_way_like(_contacts_per_year(firms), firms["inbound_capacity"]).mean())
                            if talks and "inbound_capacity" in levers else np.nan)
     return out
@@ -81,13 +86,13 @@ def _learning_arm(sweep: Sweep) -> tuple[str, list[str], dict]:
 
 def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
     """One row per cell (job): the swept keys, the learner's final levers with CIs, the one-way-like share,
-    the learner's customer equity against the best fixed arm (paired by seed), and market trust."""
+    the learner's customer equity and NPV against the best fixed arm by each (paired by seed), and market trust."""
     sweep = load_sweep(sweep_dir)
     learner, fixed, policy = _learning_arm(sweep)
     levers = list(policy.get("menu") or {})
     last = int(sweep.job_config().get("days", 0))
     rates = [f"{c}_rate" for c in CHANNELS]  # every channel's rate: contacts a year are their sum
-    cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity",
+    cols = ["job", "arm", "seed", "firm", "customers", "mean_trust", "customer_equity", "npv",
             *dict.fromkeys([*levers, *rates])]
     rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=cols, filters=[("day", "==", last)])
     keys = [k for k in sweep.swept if k in sweep.jobs]
@@ -112,6 +117,15 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
             row.update({"best_fixed": best, "best_fixed_equity": equity[best].mean(), "equity_vs_best": effect.diff,
                         "equity_vs_best_low": effect.low, "equity_vs_best_high": effect.high,
                         "equity_vs_best_clear": effect.clear})
+        npv = {arm: part[(part["arm"] == arm) & (part["firm"] == FOCAL_FIRM)].set_index("seed")["npv"]
+               for arm in [learner, *fixed]}
+        row["npv"] = npv[learner].mean()
+        if fixed:  # NPV against the fixed arm that earns the most NPV in the cell
+            top = max(fixed, key=lambda a: npv[a].mean())
+            effect = paired_effect(npv[learner], npv[top])
+            row.update({"best_fixed_npv_arm": top, "best_fixed_npv": npv[top].mean(), "npv_vs_best": effect.diff,
+                        "npv_vs_best_low": effect.low, "npv_vs_best_high": effect.high,
+                        "npv_vs_best_clear": effect.clear})
         weighted = mine.assign(w=mine["mean_trust"].fillna(0) * mine["customers"]).groupby("seed")
         trust = mean_ci((weighted["w"].sum() / weighted["customers"].sum().where(lambda c: c > 0)).to_numpy())
         row.update({"market_trust": trust.mean, "market_trust_low": trust.low, "market_trust_high": trust.high})
@@ -119,6 +133,35 @@ def emergence_table(sweep_dir: str | Path) -> pd.DataFrame:
     table = pd.DataFrame(out)
     table.attrs.update(learner=learner, fixed=fixed, levers=levers, rule=policy.get("rule"), days=last)
     return table
+
+
+def frozen_table(sweep_dir: str | Path, table: pd.DataFrame) -> pd.DataFrame:
+    """Per cell, the learner's frozen final levers (relsim-regret's regret.csv) against the best fixed arm of the cell
+    by each metric (`table`'s best_fixed_npv_arm and best_fixed), paired by seed: `frozen_npv_vs_best` and
+    `frozen_equity_vs_best` with their CIs. Empty when the sweep has no regret.csv or no fixed arms."""
+    path = Path(sweep_dir) / "regret.csv"
+    if not path.is_file() or "best_fixed" not in table:
+        return pd.DataFrame()
+    regret = pd.read_csv(path)
+    sweep = load_sweep(sweep_dir)
+    last = int(sweep.job_config().get("days", 0))
+    rows = pd.read_parquet(sweep.sweep_dir / "sweep.parquet", columns=["job", "arm", "seed", "firm", "npv",
+                                                                       "customer_equity"],
+                           filters=[("day", "==", last), ("firm", "==", FOCAL_FIRM)])
+    out = []
+    for row in table.to_dict("records"):
+        job = f"job={row['job']}"
+        entry = {"job": row["job"]}
+        for metric, arm_key, name in (("npv", "best_fixed_npv_arm", "frozen_npv_vs_best"),
+                                      ("customer_equity", "best_fixed", "frozen_equity_vs_best")):
+            mine = regret[(regret["job"] == job) & (regret["metric"] == metric)].set_index("seed")["frozen"]
+            best = rows[(rows["job"] == row["job"]) & (rows["arm"] == row[arm_key])].set_index("seed")[metric]
+            if len(mine):
+                effect = paired_effect(mine, best)
+                entry.update({name: effect.diff, f"{name}_low": effect.low, f"{name}_high": effect.high,
+                              f"{name}_clear": effect.clear})
+        out.append(entry)
+    return pd.DataFrame(out)
 
 
 def paths(sweep_dir: str | Path, every: int = 30) -> pd.DataFrame:
@@ -142,10 +185,11 @@ def _label(value) -> str:
 
 def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = None) -> list[go.Figure]:
     """The phase diagram (share ending one-way-like; learner's equity against the best fixed strategy), per
-    objective (rows) and competition (columns), over contact capacity (x) and listening (y); and the
-    learner's lever paths."""
+    objective (rows) and competition (columns), over the tests' window or contact capacity (x) and listening
+    (y); and the learner's lever paths."""
     figures = []
-    if all(k in table for k in (OBJECTIVE, LISTENING, RIVALS, CAPACITY)):
+    x_key = WINDOW if WINDOW in table else CAPACITY
+    if all(k in table for k in (OBJECTIVE, LISTENING, RIVALS, x_key)):
         objectives = list(dict.fromkeys(table[OBJECTIVE]))
         rivals = sorted(dict.fromkeys(table[RIVALS]), key=lambda v: len(json.loads(v)) if v.startswith("[") else 0)
         for value, title, scale, zmid in (
@@ -159,13 +203,14 @@ def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = No
             for i, objective in enumerate(objectives, start=1):
                 for j, rival in enumerate(rivals, start=1):
                     cell = table[(table[OBJECTIVE] == objective) & (table[RIVALS] == rival)]
-                    grid = cell.pivot_table(index=LISTENING, columns=CAPACITY, values=value)
+                    grid = cell.pivot_table(index=LISTENING, columns=x_key, values=value)
                     fig.add_trace(go.Heatmap(
                         z=grid.to_numpy(), x=[str(c) for c in grid.columns], y=[str(r) for r in grid.index],
                         colorscale=scale, zmin=-span if zmid is not None else 0, zmax=span, zmid=zmid,
                         showscale=(i == 1 and j == 1), texttemplate="%{z:.2f}" if value == "one_way_like"
                         else "%{z:,.0f}", colorbar={"title": ""}), row=i, col=j)
-            fig.update_xaxes(title_text="contact capacity (mean)", row=len(objectives))
+            fig.update_xaxes(title_text="test window W (days)" if x_key == WINDOW else "contact capacity (mean)",
+                             row=len(objectives))
             fig.update_yaxes(title_text="listening", col=1)
             fig.update_layout(template=TEMPLATE, title=title, height=260 * len(objectives) + 120)
             figures.append(fig)
@@ -175,7 +220,7 @@ def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = No
         for j, lever in enumerate(levers, start=1):
             for job, part in lever_paths.groupby("job"):
                 label = ", ".join(_label(table.set_index("job").loc[job, k]) for k in table.columns
-                                  if k in (OBJECTIVE, LISTENING, RIVALS, CAPACITY)) if "job" in table else str(job)
+                                  if k in (OBJECTIVE, LISTENING, RIVALS, CAPACITY, WINDOW)) if "job" in table else str(job)
                 fig.add_trace(go.Scatter(x=part["day"], y=part[lever], mode="lines", line={"width": 1},
                                          name=label, legendgroup=str(job), showlegend=j == 1, opacity=0.6),
                               row=1, col=j)
@@ -190,7 +235,8 @@ def emergence_headline(table: pd.DataFrame) -> str:
     """One reading: how often learners end one-way-like, by objective, and how they do against fixed strategies."""
     def shares(part: pd.DataFrame) -> str:
         extra = [f"{part[k].mean():.0%} {label}" for k, label in (("talk_more", "talk more"), ("harder_to_reach",
-                 "harder to reach"), ("charge_to_be_heard", "charge to be heard")) if k in part]
+                 "harder to reach"), ("charge_to_be_heard", "charge to be heard"), ("charge_to_keep",
+                 "charge a nuisance fee")) if k in part]
         return f"{part['one_way_like'].mean():.0%}" + (f" ({', '.join(extra)})" if extra else "")
 
     parts = [f"{objective}: {shares(part)}" for objective, part in table.groupby(OBJECTIVE, sort=False)] \

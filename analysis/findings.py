@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from .allocation import allocation_figure, allocation_table
 from .audit import extremes
 from .design import box_text, design_matrix, outcome, read_design
-from .emergence import LISTENING, OBJECTIVE, emergence_headline, emergence_table
+from .emergence import LISTENING, OBJECTIVE, RIVALS, WINDOW, emergence_headline, emergence_table, frozen_table
 from .figures import COLORS, add_line, arm_colors, style, weekly
 from .load import RunData, load_run
 from .stats import clear, mean_ci
@@ -53,6 +53,7 @@ class FindingsRuns:
     decomposition: Path | None = None  # relsim-decompose on the presets
     decomposition_best: Path | None = None  # relsim-decompose on the best firms at an equal budget
     audit_best: Path | None = None  # the audit on the best firms at an equal budget (they use fees and spin)
+    test_and_learn: Path | None = None  # test-and-learn firms per window, objective and holdout (and regret.csv)
 
 
 # --------------------------------------------------------------------------- numbers in words
@@ -390,9 +391,51 @@ def _discovery(sweep_dir: Path) -> list[str]:
 
 
 def _four(row) -> str:
-    """talk more / harder to reach / charge to be heard / one-way-like, as shares."""
+    """talk more / harder to reach / charge to be heard / charge to keep a right / one-way-like, as shares."""
     return " / ".join(f"{row[k]:.0%}" if k in row and pd.notna(row[k]) else "—"
-                      for k in ("talk_more", "harder_to_reach", "charge_to_be_heard", "one_way_like"))
+                      for k in ("talk_more", "harder_to_reach", "charge_to_be_heard", "charge_to_keep", "one_way_like"))
+
+
+SHARES = ("talk more / harder to reach / charge to be heard / charge a nuisance fee / one-way-like (share of "
+          "learning firms)")
+
+
+def _test_and_learn(path: Path) -> list[str]:
+    """Firms that learn by randomised tests: per window, objective and holdout, the levers they adopt, what they
+    earn against the best fixed strategy, and their frozen final levers (relsim-regret)."""
+    table = emergence_table(path)
+    frozen = frozen_table(path, table)
+    frozen = frozen.set_index("job") if len(frozen) else frozen
+    levers = table.attrs["levers"]
+    keys = [k for k in (WINDOW, OBJECTIVE, "firm_policy.holdout") if k in table]
+    lines = ["| " + " | ".join(k.split(".")[-1] for k in keys) + " | "
+             + " | ".join(f"{n} at the end" for n in levers) + f" | {SHARES} | NPV − best fixed [95% CI] "
+             "| customer equity − best fixed | frozen final levers' NPV − best fixed |",
+             "|" + "---|" * len(keys) + "---:|" * (len(levers) + 4)]
+    n = int(table["seeds"].min())
+    for row in table.to_dict("records"):
+        cells = [f"{row[m]:.3g} [{row[m + '_low']:.3g}, {row[m + '_high']:.3g}]" for m in levers]
+        froze = frozen.loc[row["job"]] if len(frozen) and row["job"] in frozen.index else None
+        frozen_cell = (_ci("npv", froze["frozen_npv_vs_best"], froze["frozen_npv_vs_best_low"],
+                           froze["frozen_npv_vs_best_high"], n) if froze is not None and "frozen_npv_vs_best" in froze
+                       else "—")
+        lines.append("| " + " | ".join(f"{row[k]:g}" if isinstance(row[k], float) else str(row[k]) for k in keys)
+                     + " | " + " | ".join(cells) + f" | {_four(row)} | "
+                     + _ci("npv", row["npv_vs_best"], row["npv_vs_best_low"], row["npv_vs_best_high"], n)
+                     + f" ({row['best_fixed_npv_arm']}) | "
+                     + _ci("npv", row["equity_vs_best"], row["equity_vs_best_low"], row["equity_vs_best_high"], n)
+                     + f" ({row['best_fixed']}) | {frozen_cell} |")
+    fixed = table.attrs["fixed"]
+    best = table.iloc[0]
+    lines += ["", f"Fixed strategies on the same seeds: {', '.join(fixed)}; the best by NPV is "
+              f"{best['best_fixed_npv_arm']} ({_money(best['best_fixed_npv'])}), by customer equity "
+              f"{best['best_fixed']} ({_money(best['best_fixed_equity'])}). best_tested is the best fixed point of the "
+              "learner's own levers that `relsim-optimize` found by five-year NPV (its preset's header names the "
+              "study). Regret, as the field measures a learner: the best fixed strategy's NPV minus what the learner "
+              "earned while it learned (the column NPV − best fixed, negated); the frozen column plays the levers "
+              "each learner ended with from day 0 on its seeds (`relsim-regret`), apart from what exploring cost it. "
+              "The tests, their cells and decisions: tests.parquet in each job (docs/SCHEMA.md)."]
+    return lines
 
 
 def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
@@ -410,21 +453,30 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
                      f"{_ci('npv', *(row[f'equity_vs_best{s}'] for s in ('', '_low', '_high')), row['seeds'])} "
                      f"(best fixed: {row['best_fixed']}) |")
     grid = emergence_table(grid_dir)
-    lines += ["", "**Over the emergence grid** (every rival learns too; each cell averaged over its seeds): "
-              + emergence_headline(grid), "",
-              "| objective | listening | learning firms that end talking more / harder to reach / charging to be "
-              "heard / one-way-like (mean over cells) | cells where the learner keeps clearly less / more customer "
-              "equity than the best fixed strategy | market trust |",
-              "|---|---:|---:|---:|---:|"]
-    for (objective, listening), part in grid.groupby([OBJECTIVE, LISTENING], sort=False):
-        lines.append(f"| {objective} | {listening:g} | {_four(part.mean(numeric_only=True))} | "
+    rule = grid.attrs.get("rule")
+    by = [k for k in (WINDOW, OBJECTIVE, LISTENING) if k in grid]
+    lines += ["", f"**Over the emergence grid** ({rule} firms; a rival, where there is one, learns too; each cell "
+              "averaged over its seeds): " + emergence_headline(grid), "",
+              "| " + " | ".join(k.split(".")[-1] for k in by) + f" | {SHARES}, mean over the cells "
+              "| cells where the learner keeps clearly less / more customer equity than the best fixed strategy "
+              "| clearly less / more NPV | market trust |",
+              "|" + "---|" * len(by) + "---:|---:|---:|---:|"]
+    for values, part in grid.groupby(by, sort=False):
+        values = values if isinstance(values, tuple) else (values,)
+        npv = (f"{int((part['npv_vs_best_clear'] & (part['npv_vs_best'] < 0)).sum())} / "
+               f"{int((part['npv_vs_best_clear'] & (part['npv_vs_best'] > 0)).sum())}"
+               if "npv_vs_best_clear" in part else "—")
+        lines.append("| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+                     + f" | {_four(part.mean(numeric_only=True))} | "
                      f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] < 0)).sum())} / "
                      f"{int((part['equity_vs_best_clear'] & (part['equity_vs_best'] > 0)).sum())}"
-                     f" of {len(part)} | {part['market_trust'].mean():.3f} |")
+                     f" of {len(part)} | {npv} of {len(part)} | {part['market_trust'].mean():.3f} |")
     lines += ["", "Talk more: more than 26 contacts a customer-year (mail_rate + email_rate + phone_rate); harder to "
               "reach: inbound_capacity < 4 (the middle firm's levers); "
-              "charge to be heard: a support fee; one-way-like: talk more and harder to reach. The learner's menu, "
-              "objective and sensing: ODD §7.21."]
+              "charge to be heard: a support fee; charge a nuisance fee: a fee to keep a right; one-way-like: talk "
+              "more and harder to reach. Each cell's rows are pooled over "
+              + ("competition (no rival, one testing rival)" if RIVALS in grid else "its other keys")
+              + ". The learners' rules, menus, objectives and sensing: ODD §7.21."]
     return lines
 
 
@@ -540,6 +592,11 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
         ("Where each bundle earns more (discovery)",
          f"`{c['discovery']}`, then `relsim-report` on the sweep (ODD §8.6; details in [DISCOVERY.md](DISCOVERY.md)).",
          _discovery(runs.discovery), None),
+        *([("Firms that test and learn: does a short measurement window make firms one-way?",
+             f"`{c['test_and_learn']}`, then `relsim-report` and `{c['frozen']}` on the sweep (ODD §7.21: each "
+             "test moves one lever for a random half of the customers and is judged over the window W; Hohnhold, "
+             "O'Brien & Tang 2015).", _test_and_learn(runs.test_and_learn), None)]
+          if runs.test_and_learn is not None and (runs.test_and_learn / "sweep.parquet").is_file() else []),
         ("Firms that learn (emergence)",
          f"`{c['learning']}` and `{c['emergence']}`, then `relsim-report` on each sweep (ODD §7.21, §8.8).",
          _learning(runs.learning, runs.emergence), None),

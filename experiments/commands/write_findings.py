@@ -1,6 +1,6 @@
 """`relsim-findings`: run the experiments behind docs/FINDINGS.md and write the page (issue 11, part 9).
 
-    relsim-findings                                 # all thirteen runs (about 25 minutes on 2 cores), then the page
+    relsim-findings                                 # all fifteen runs (about an hour on 2 cores), then the page
     relsim-findings --out runs/findings             # where the runs go (default outputs/findings/<date-time>)
     relsim-findings --from runs/findings            # rewrite the page from the runs already there
     relsim-findings --quick --doc /tmp/FINDINGS.md  # toy sizes, to try the pipeline (the page says so)
@@ -18,7 +18,10 @@ decomposition_best (`relsim-decompose` on the presets and on the best firms at a
 (`+experiment=audit`; also rewrites docs/AUDIT.md unless --quick), audit_best (the same on the best firms at
 an equal budget, which use fees and spin), allocation (`+experiment=allocation`),
 discovery (`+experiment=discovery`), learning (a bandit learner in the default market, per objective),
-emergence (`+experiment=emergence`), posterior (the flagship on 20 draws of the calibrated behaviour,
+test_and_learn (`+experiment=test_and_learn`: firms that learn by randomised tests, per measurement window,
+objective and holdout, beside the best fixed point of their levers) and frozen (relsim-regret on it: the
+levers each learner ended with, played fixed from day 0 on its seeds), emergence (`+experiment=emergence`:
+the test-and-learn grid over window, objective, listening and a testing rival), posterior (the flagship on 20 draws of the calibrated behaviour,
 `market=calibrated posterior=20 seeds=5`) and calibrated (the flagship at the calibrated preset's point,
 the posterior particle that fits the facts best, `market=calibrated`). The page and its figures (PNG,
 when kaleido and a Chrome are installed) go to --doc and its img/ folder. The best_* presets themselves
@@ -59,18 +62,21 @@ RUNS = {"best_budget": (["arms=[best_one_way_b20,best_reciprocal_b20]", FRESH], 
         "learning": (["-m", "arms=[learner,one_way,middle,reciprocal]", "firm_policy=bandit",
                       "firm_policy.arms=[learner]", "firm_policy.objective=profit,horizon,equity", "days=1825"],
                      "sweep"),
+        "test_and_learn": (["+experiment=test_and_learn"], "sweep"),
+        "frozen": (["test_and_learn"], "regret"),
         "emergence": (["+experiment=emergence"], "sweep"),
         "posterior": (["market=calibrated", "posterior=20", "seeds=5"], "run"),
         "calibrated": (["market=calibrated"], "run")}
 #: The module each kind of run starts (as `python -I -m MODULE`).
-MODULES = {"run": RELSIM, "sweep": RELSIM, "decompose": "relsim.experiments.commands.decompose"}
+MODULES = {"run": RELSIM, "sweep": RELSIM, "decompose": "relsim.experiments.commands.decompose",
+           "regret": "relsim.experiments.commands.regret"}
 #: Toy sizes for --quick: shared by every run, then per run.
 QUICK = ["seeds=2", "market.consumers=300", "days=120"]
 QUICK_RUN = {"posterior": ["posterior=3"], "decomposition": ["--metrics", "npv,customer_equity"],
              "decomposition_best": ["--metrics", "npv,customer_equity"], "allocation": ["hydra.sweeper.divisions=2"],
              "discovery": ["hydra.sweeper.samples=6"], "learning": ["firm_policy.period_days=5"],
-             "emergence": ["firm_policy.period_days=5", "firm_policy.objective=profit,equity",  # 16 of the 36 cells
-                           "market.rivals=[],[middle]"]}
+             "test_and_learn": ["firm_policy.period_days=30", "firm_policy.objective=profit"],  # 2 of the 12 cells
+             "emergence": ["firm_policy.period_days=30"]}  # 8 of the 24 cells
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def command(name: str, quick: bool) -> list[str]:
-    """The `relsim` arguments of run `name` (without its output directory)."""
+    """The `relsim` arguments of run `name` (without its output directory); a regret step's: the sweep it reads."""
+    if RUNS[name][1] == "regret":
+        return list(RUNS[name][0])
     return [*RUNS[name][0], *(QUICK + QUICK_RUN.get(name, []) if quick else [])]
 
 
@@ -99,26 +107,36 @@ def arguments(out: Path, name: str, quick: bool) -> list[str]:
     target, (args, kind) = out / name, RUNS[name]
     if kind == "decompose":
         return ["--arms", args[0], "--out", str(target), *command(name, quick)[1:]]
+    if kind == "regret":  # it writes regret.csv into the sweep it reads
+        return [str(out / args[0])]
     return [*command(name, quick), f"hydra.sweep.dir={target}" if kind == "sweep" else f"hydra.run.dir={target}"]
 
 
 def _program(name: str) -> str:
-    return "relsim-decompose" if RUNS[name][1] == "decompose" else "relsim"
+    return {"decompose": "relsim-decompose", "regret": "relsim-regret"}.get(RUNS[name][1], "relsim")
 
 
 def _shown(name: str, quick: bool) -> list[str]:
     """Run `name`'s arguments as the page shows them (without the output directory)."""
     args = command(name, quick)
+    if RUNS[name][1] == "regret":
+        return [f"<{args[0]} sweep dir>"]
     return ["--arms", *args] if RUNS[name][1] == "decompose" else args
 
 
 def _finished(out: Path, name: str) -> bool:
-    """A decomposition that finished in an earlier attempt (relsim itself skips its own finished runs)."""
-    return RUNS[name][1] == "decompose" and (out / name / "decomposition.json").is_file()
+    """A decomposition or regret step that finished in an earlier attempt (relsim itself skips its own finished
+    runs)."""
+    kind = RUNS[name][1]
+    return ((kind == "decompose" and (out / name / "decomposition.json").is_file())
+            or (kind == "regret" and (out / RUNS[name][0][0] / "regret.csv").is_file()))
 
 
 def _as_relsim(out: Path, name: str, quick: bool) -> list[str]:
-    """What `relsim` would be given for run `name` (a decomposition's arms and overrides), to check it first."""
+    """What `relsim` would be given for run `name` (a decomposition's arms and overrides; a regret step: the run it
+    reads), to check it first."""
+    if RUNS[name][1] == "regret":
+        return _as_relsim(out, RUNS[name][0][0], quick)
     if RUNS[name][1] != "decompose":
         return arguments(out, name, quick)
     overrides = [a for a in command(name, quick)[1:] if "=" in a and not a.startswith("--")]
@@ -164,6 +182,7 @@ def write(out: Path, doc: Path, quick: bool, wall: dict[str, float], figures: bo
     audit_mechanisms.write(out / "audit_best", "", [], wall.get("audit_best", 0))
     runs = FindingsRuns(flagship=out / "flagship", audit=out / "audit", allocation=out / "allocation",
                         discovery=out / "discovery", learning=out / "learning", emergence=out / "emergence",
+                        test_and_learn=out / "test_and_learn",
                         posterior=out / "posterior", calibrated=out / "calibrated", best=out / "best",
                         best_budget=out / "best_budget", decomposition=out / "decomposition", audit_best=out / "audit_best",
                         decomposition_best=out / "decomposition_best", quick=quick, wall=wall,
@@ -200,8 +219,11 @@ def read_record(out: Path) -> tuple[bool, dict[str, float]]:
             for name, s in wall.items()):
         raise ConfigError(f"--from={out}: findings_runs.json is not a relsim-findings record (expected quick: true or "
                           f"false and wall_s: seconds per run of {', '.join(RUNS)})")
-    for name, (_, kind) in RUNS.items():
+    for name, (args, kind) in RUNS.items():
         run_dir = out / name
+        if kind == "regret":
+            input_file(out / args[0] / "regret.csv", "--from")
+            continue
         if not run_dir.is_dir():
             raise ConfigError(f"--from={out}: the {name} run is missing ({run_dir})")
         if kind == "decompose":

@@ -1,6 +1,5 @@
-"""Judge learning firms as their field judges learners: regret against the best fixed point, and the frozen policy.
-
-    python -m relsim.experiments.optimize.regret SWEEP_DIR --best OPT_DIR/best.json [--presets one_way,reciprocal]
+"""Judge learning firms as their field judges learners: regret against the best fixed point, and the frozen policy
+(the library behind `relsim-regret`, experiments/commands/regret.py).
 
 For every job of a sweep with learning firms (e.g. `+experiment=test_and_learn`) and each of its seeds, on the same
 seed (common random numbers) and the job's own market and horizon:
@@ -18,10 +17,8 @@ metric) and prints the mean of each cell with a 95% confidence interval over see
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,11 +50,20 @@ def final_levers(runs: pd.DataFrame, firm: int = 0) -> pd.DataFrame:
     return rows[[c for c in LEVERS if c in rows.columns]]
 
 
+def _learning_arm(spec, job: Path) -> str:
+    """The arm whose focal firm learns (rivals that learn play their starting strategy fixed in the evaluations)."""
+    arms = [a for a in spec.arms if 0 in spec.learners(a)] if spec.policy.rule != "fixed" else []
+    if not arms:
+        raise ConfigError(f"SWEEP_DIR: {job.name} has no arm whose focal firm learns (firm_policy.rule is "
+                          f"{spec.policy.rule!r})")
+    return arms[0]
+
+
 def job_regret(job: Path, best: Strategy | None, presets: Sequence[str], workers: int = 0) -> pd.DataFrame:
     """The rows of regret.csv for one job (see the module docstring)."""
     manifest = json.loads((job / "manifest.json").read_text(encoding="utf-8"))
     spec = run_spec(manifest["config"])
-    arm = next(a for a in spec.arms if spec.learners(a))
+    arm = _learning_arm(spec, job)
     runs = pd.read_parquet(job / "runs.parquet")
     runs = runs[runs["arm"] == arm]
     last = runs[runs["firm"] == 0].sort_values("day").groupby("seed").tail(1).set_index("seed")
@@ -79,7 +85,11 @@ def job_regret(job: Path, best: Strategy | None, presets: Sequence[str], workers
 
 
 def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0) -> pd.DataFrame:
-    """regret.csv's table for every job of `sweep` (written there), with regret and the frozen gap."""
+    """regret.csv's table for every job of `sweep` (written there, atomically), with regret and the frozen gap."""
+    from relsim.analysis.io import write_text_atomic
+
+    if not Path(sweep).is_dir():
+        raise ConfigError(f"SWEEP_DIR={sweep}: not a directory")
     jobs = sorted((p for p in Path(sweep).glob("job=*") if (p / "manifest.json").is_file()),
                   key=lambda p: int(p.name.split("=", 1)[1]))
     if not jobs:
@@ -89,39 +99,10 @@ def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers:
     if unknown:
         raise ConfigError(f"--presets: {unknown[0]!r} is not a strategy of the sweep's config; allowed: "
                           f"{', '.join(first.strategies)}")
-    chosen = best_strategy(best, first.strategies[next(a for a in first.arms if first.learners(a))]) if best else None
+    chosen = best_strategy(best, first.strategies[_learning_arm(first, jobs[0])]) if best else None
     table = pd.concat([job_regret(job, chosen, presets, workers) for job in jobs], ignore_index=True)
     if chosen is not None:
         table["regret"] = table["best"] - table["learner"]
         table["frozen_gap"] = table["best"] - table["frozen"]
-    table.to_csv(Path(sweep) / "regret.csv", index=False)
+    write_text_atomic(Path(sweep) / "regret.csv", table.to_csv(index=False))
     return table
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="relsim-regret", allow_abbrev=False,
-                                     description=__doc__.split("\n\n")[0])
-    parser.add_argument("sweep", type=Path, help="a sweep folder with learning firms")
-    parser.add_argument("--best", type=Path, help="relsim-optimize's best.json (the best fixed point)")
-    parser.add_argument("--presets", default="", help="comma-separated strategy presets to play on the same seeds")
-    parser.add_argument("--workers", type=int, default=0, help="processes (0: one per core)")
-    args = parser.parse_args(argv)
-    try:
-        table = regret(args.sweep, args.best, [p for p in args.presets.split(",") if p], args.workers)
-    except ConfigError as exc:
-        print(f"relsim-regret: error: {exc}", file=sys.stderr)
-        return 2
-    from relsim.analysis.stats import mean_ci
-
-    for (job, metric), g in table.groupby(["job", "metric"], sort=False):
-        parts = []
-        for col in [c for c in g.columns if c not in ("job", "seed", "metric")]:
-            ci = mean_ci(g[col].to_numpy())
-            parts.append(f"{col} {ci.mean:,.0f} [{ci.low:,.0f}, {ci.high:,.0f}]")
-        print(f"{job} {metric}: " + "; ".join(parts))
-    print(f"relsim-regret: wrote {args.sweep / 'regret.csv'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
