@@ -127,7 +127,9 @@ def test_dragging_a_slider_leaves_one_caption_per_day():
 
 
 def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_captioned():
-    choice = "by trial and error (bandit), for this month's profit"
+    # a hill climber tries a move every month (a bandit, exploring the settings next to its best 10% of the time,
+    # may play its starting setting for months)
+    choice = "step by step (hill climbing), for this month's profit"
     model = run(LessonModel(consumers=300, rng=2, learning=choice), 95)
     assert [learner.firm for learner in model.learners] == [0]
     learned = [c for c in model.captions if c.kind == "learning"]
@@ -136,7 +138,7 @@ def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_capt
     spec = charts.levers_figure(model)
     assert [t["name"] for t in spec["data"]] == ["mail a year", "calls a year", "support capacity", "support fee"]
     assert len({(t["line"]["color"], t["line"]["dash"]) for t in spec["data"]}) == 4  # one colour (or dash) a lever
-    assert len(set(spec["data"][0]["y"])) > 1  # the mail rate the bandit tried changed over the months
+    assert len(set(spec["data"][0]["y"])) > 1  # the mail rate the hill climber tried changed over the months
     assert "learning" in spec["layout"]["title"]["text"]
     still = run(LessonModel(consumers=300, rng=2), 95)  # without learning the levers stay as set
     assert not still.learners and len(set(charts.levers_figure(still)["data"][0]["y"])) == 1
@@ -145,6 +147,110 @@ def test_the_focal_firm_can_learn_on_the_page_and_its_choices_are_drawn_and_capt
 def test_a_bad_learning_choice_is_one_clear_error():
     with pytest.raises(lesson.ConfigError, match="learning"):
         LessonModel(consumers=200, learning="genetic")
+
+
+# --- a test-and-learn firm on the page --------------------------------------------------------------------
+
+TEST_AND_LEARN = "by randomised tests (test-and-learn), for the profit a test measures"
+
+
+def test_the_test_and_learn_choice_builds_the_presets_policy():
+    from relsim.learning import TestAndLearn
+
+    menu = yaml.safe_load((CONFIG / "firm_policy" / "test_and_learn.yaml").read_text())["menu"]
+    for choice, objective in ((TEST_AND_LEARN, "profit"),
+                              ("by randomised tests (test-and-learn), for profit plus the customers kept", "horizon")):
+        for days in lesson.TEST_WINDOWS:
+            policy = lesson.page_policy(choice, days)
+            assert (policy.rule, policy.objective, policy.period_days) == ("test_and_learn", objective, days)
+            assert policy == dataclasses.replace(config.load(["firm_policy=test_and_learn"]).policy,
+                                                 objective=objective, period_days=days)
+            assert policy.menu == menu  # the preset's menu, read through the config path, not a copy
+    assert lesson.page_policy(lesson.NO_LEARNING, 90).rule == "fixed"  # the window matters only to test-and-learn
+    model = LessonModel(preset="reciprocal", what_if=NONE, consumers=300, rng=2, learning=TEST_AND_LEARN,
+                        test_days=90)
+    [learner] = model.learners
+    assert isinstance(learner, TestAndLearn) and learner.firm == 0 and learner.policy.period_days == 90
+    assert model.firms[0].strategy == model.base_focal  # it starts from the preset's levers
+    assert model.base_focal.inbound_capacity == preset("reciprocal")["inbound_capacity"]
+    assert layout.MODEL_PARAMS["test_days"]["values"] == list(lesson.TEST_WINDOWS)
+    assert layout.MODEL_PARAMS["test_days"]["value"] == 30
+    assert TEST_AND_LEARN in layout.MODEL_PARAMS["learning"]["values"]
+    assert layout.MODEL_PARAMS["learning"]["value"] == lesson.NO_LEARNING  # off by default
+
+
+@pytest.mark.parametrize("days", [0, 4000, 30.5, "30", True])
+def test_a_bad_test_window_is_one_clear_error(days):
+    with pytest.raises(lesson.ConfigError, match=r"^test_days=.*: expected a whole number of days in \[1, 3650\]$"):
+        LessonModel(consumers=200, learning=TEST_AND_LEARN, test_days=days)
+
+
+@pytest.fixture(scope="module")
+def tested_run():
+    """A reciprocal firm that tests (2,000 consumers, seed 3, 30-day tests), 61 days: two tests win."""
+    return run(LessonModel(preset="reciprocal", what_if=NONE, consumers=2000, rng=3, learning=TEST_AND_LEARN), 61)
+
+
+def test_each_test_is_captioned_when_it_starts_and_when_it_ends(tested_run):
+    model = tested_run
+    tests = model.tests()
+    assert list(tests.columns) == list(RelationshipModel.tests(model).columns)
+    assert list(tests["end_day"]) == [30, 60] and tests["adopted"].all()  # this run's two tests both win
+    starts = [c for c in model.captions if c.kind == "test_start"]
+    ends = [c for c in model.captions if c.kind == "test_end"]
+    assert [c.day for c in starts] == [0, 30, 60] and [c.day for c in ends] == [30, 60]
+    assert starts[0].text.startswith("Test 1 starts: support for 4 calls a day per 1,000 customers (now 8) for half "
+                                     "of the customers")
+    assert "judged on what each brings in the next 30 days" in starts[0].text
+    for row, start, end in zip(tests.itertuples(), starts, ends, strict=False):
+        words = lesson.lever_words(row.lever, row.to)
+        assert words in start.text and f"(now {getattr(row, '_6'):g})" in start.text  # `from` is a keyword
+        assert f"{row.treatment_customers:,} drawn at random (the other {row.control_customers:,}" in start.text
+        assert end.text == (f"The 30-day test of {words} (was {getattr(row, '_6'):g}) on half of the customers "
+                            f"brought {row.effect:.2f} more per customer than the control (z = {row.z:.1f}): "
+                            "adopted for everyone.")
+    assert ends[0].text == ("The 30-day test of support for 4 calls a day per 1,000 customers (was 8) on half of the "
+                            "customers brought 1.14 more per customer than the control (z = 2.2): adopted for "
+                            "everyone.")
+    assert not [c for c in model.captions if c.kind == "learning"]  # the tests' captions say what changed
+    # adopted for everyone from the next day: the levers chart draws the change
+    spec = {t["name"]: t["y"] for t in charts.levers_figure(model)["data"]}
+    assert list(spec["support capacity"][[0, 29, 30, 60]]) == [8, 8, 4, 4]
+    assert list(spec["monthly fee"][[0, 59, 60]]) == [0, 0, 2]
+    assert model.firms[0].strategy.inbound_capacity == 4 and model.firms[0].strategy.nuisance_fee == 2
+    assert "adopted by its tests" in charts.levers_figure(model)["layout"]["title"]["text"]
+
+
+def test_a_test_that_loses_or_is_unsure_says_so():
+    policy = lesson.page_policy(TEST_AND_LEARN, 90)
+    row = {"start_day": 0, "end_day": 90, "lever": "mail_rate", "from": 6.0, "to": 26.0, "effect": 0.74, "z": 1.83,
+           "adopted": False}
+    assert lesson.test_ended(row, policy) == (
+        "The 90-day test of 26 pieces of mail a year (was 6) on half of the customers brought 0.74 more per customer "
+        "than the control (z = 1.8): not sure enough (z must pass 1.96): not adopted.")
+    lost = lesson.test_ended({**row, "lever": "support_fee", "to": 5.0, "effect": -0.2, "z": -0.5}, policy)
+    assert "a support fee of 5 a call (was 6)" in lost and "0.20 less per customer" in lost
+    assert lost.endswith("(z = -0.5): not adopted.")
+    horizon = lesson.page_policy("by randomised tests (test-and-learn), for profit plus the customers kept", 30)
+    assert "was worth 0.74 more per customer than the control (profit plus the customers kept" in lesson.test_ended(
+        row, horizon)
+
+
+def test_test_and_learn_on_the_page_is_deterministic_and_the_road_not_taken_tests_too():
+    def made():
+        return LessonModel(preset="reciprocal", what_if=NONE, consumers=500, rng=4, learning=TEST_AND_LEARN)
+
+    a, b = run(made(), 45), run(made(), 45)
+    assert a.captions == b.captions and a.tests().equals(b.tests()) and len(a.tests()) == 1
+    assert np.array_equal(a.recorder.values[:45], b.recorder.values[:45], equal_nan=True)
+    a.set_levers({"mail_rate": 26})  # a change of course by hand on day 45
+    run(a, 20)
+    road, untouched = a.road_not_taken, run(b, 20)
+    assert a.changed_on == 45 and road.tester is not None  # the same firm, still testing, without the reform
+    assert road.tests().equals(untouched.tests()) and len(road.tests()) == 2
+    assert np.array_equal(road.recorder.values[:65], untouched.recorder.values[:65], equal_nan=True)
+    assert [c for c in road.captions if c.kind.startswith("test")] == [
+        c for c in untouched.captions if c.kind.startswith("test")]
 
 
 # --- captions: detected from the run ---------------------------------------------------------------------
@@ -287,7 +393,8 @@ def test_model_creator_inputs_reach_the_model_on_reset(page_model):
     creator.find(vw.Select, label="Scenario").widget.v_model = NONE
     learn = "step by step (hill climbing), for customer value"
     creator.find(vw.Select, label=layout.MODEL_PARAMS["learning"]["label"]).widget.v_model = learn
-    assert params.value == {"preset": "reciprocal", "what_if": NONE, "consumers": 500, "rng": "7", "learning": learn}
+    assert params.value == {"preset": "reciprocal", "what_if": NONE, "consumers": 500, "rng": "7", "learning": learn,
+                            "test_days": 30}
     _, controls = solara.render(ModelController(page_model, model_parameters=params), handle_error=False)
     controls.find(vw.Btn, children=["Reset"]).widget.click()
     model = page_model.value

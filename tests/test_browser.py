@@ -397,6 +397,53 @@ def _reset_starts_a_new_run_without_it(page, step) -> None:
 
 
 @pytest.mark.slow
+def test_a_test_and_learn_firm_captions_its_first_test_in_the_browser(served_app, tmp_path):
+    """Choose test-and-learn for a new run, Reset, play past the first test's end: the page shows the caption of
+    that test, word for word as the same run in-process writes it (its effect per customer, z and decision)."""
+    from playwright.sync_api import sync_playwright
+
+    from relsim.experiments.app.lesson import LEARNING
+
+    url, log = served_app
+    choice = next(name for name, rule in LEARNING.items() if rule == ("test_and_learn", "profit"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 720})
+        page = None
+        try:
+            page = browser.new_page()
+            page.goto(url, wait_until="domcontentloaded")
+            page.get_by_role("button", name="Step").wait_for(timeout=60_000)
+            select = page.locator(".v-select", has_text=MODEL_PARAMS["learning"]["label"])
+            select.scroll_into_view_if_needed()
+            select.click()
+            page.get_by_role("option", name=choice).click()
+            page.get_by_role("button", name="Reset", exact=True).click()
+            page.wait_for_function("() => [...document.querySelectorAll('.relsim-caption')].some(e => "
+                                   "e.innerText.includes('Test 1 starts'))", timeout=20_000)
+            page.get_by_role("button", name="▶").click()
+            page.wait_for_function("() => parseInt((document.querySelector('.relsim-day') || {}).innerText"
+                                   ".replace('Day ', '')) >= 31", timeout=60_000)
+            page.get_by_role("button", name="❚❚").click()
+            page.get_by_role("button", name="▶").wait_for()
+            model = LessonModel(**{**{name: spec["value"] for name, spec in MODEL_PARAMS.items()}, "learning": choice})
+            for _ in range(30):
+                model.step()
+            [ended] = [c for c in model.captions if c.kind == "test_end"]
+            shown = page.locator(".relsim-caption, .relsim-earlier-caption").all_text_contents()
+            assert any(f"Day 30: {ended.text}" in text for text in shown), shown
+            assert ended.text.startswith("The 30-day test of")
+        finally:
+            try:
+                if page is not None:
+                    page.screenshot(path=str(tmp_path / "app-test-and-learn.png"), full_page=True)
+            finally:
+                browser.close()
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.mark.slow
 def test_the_page_benchmark_opens_plays_and_pauses_the_page():
     """`python -m relsim.experiments.bench.app --browser` (it once waited for five charts where the page has six)."""
     from relsim.experiments.bench.app import browser_bench

@@ -150,24 +150,37 @@ def profit_figure(model: LessonModel) -> dict:
     return {"data": data, "layout": _layout(f"Profit per day ({SMOOTH_DAYS}-day mean)", "profit", model)}
 
 
+#: Levers drawn only when a test-and-learn firm's menu holds them: name, legend, axis, colour, dash.
+TESTED_LEVERS = (("email_rate", "e-mails a year", "y", PAGE_COLORS["levers"], "dot"),
+                 ("nuisance_fee", "monthly fee", "y2", PAGE_COLORS["fee"], "dot"))
+
+
 def levers_figure(model: LessonModel) -> dict:
     """The focal firm's mail and calls a year (left axis), support capacity and support fee (right axis), by day:
-    what the sliders set, or what a learning firm chose."""
+    what the sliders set, or what a learning firm chose (a test-and-learn firm: the changes it adopted for everyone,
+    with its e-mails and monthly fee when its tests move them; a test's own cell is not drawn)."""
     days = np.arange(1, model.recorder.day + 1)
     names = {"mail_rate": ("mail a year", "y"), "phone_rate": ("calls a year", "y"),
              "inbound_capacity": ("support capacity", "y2"), "support_fee": ("support fee", "y2")}
     # one colour a lever, the contacts' in cyan (the calls dashed beside the mail)
     colors = {"mail_rate": PAGE_COLORS["levers"], "phone_rate": PAGE_COLORS["levers"],
               "inbound_capacity": PAGE_COLORS["capacity"], "support_fee": PAGE_COLORS["fee"]}
+    dashes = {"phone_rate": "longdash"}
+    tested = model.tester.policy.menu if model.tester is not None else {}
+    for k, label, axis, color, dash in TESTED_LEVERS:  # the levers only a test-and-learn firm's tests move
+        if k in tested:
+            names[k], colors[k], dashes[k] = (label, axis), color, dash
     series = {k: _series(model, k) for k in names}
     data = [dict(type="scatter", x=days, y=series[k], name=label, yaxis=axis, **_mode(model),
-                 line=dict(color=colors[k], shape="hv", dash="longdash" if k == "phone_rate" else "solid"))
+                 line=dict(color=colors[k], shape="hv", dash=dashes.get(k, "solid")))
             for k, (label, axis) in names.items()]
     # Round axes from 0 (a lever that never moves would otherwise get ticks like 0.962 around its value)
-    top = nice_top(max(float(np.nanmax(series[k], initial=0.0)) for k in ("mail_rate", "phone_rate")) * 1.1)
-    top2 = nice_top(max(float(np.nanmax(series[k], initial=0.0)) for k in ("inbound_capacity", "support_fee")) * 1.1)
+    top = nice_top(max(float(np.nanmax(series[k], initial=0.0)) for k, (_, a) in names.items() if a == "y") * 1.1)
+    top2 = nice_top(max(float(np.nanmax(series[k], initial=0.0)) for k, (_, a) in names.items() if a == "y2") * 1.1)
     started = model.recorder.day > 0
-    layout = _layout("The focal firm's levers" + (" (learning)" if model.learners else ""), "contacts a year", model,
+    title = ("The focal firm's levers" + (" (adopted by its tests)" if model.tester is not None
+                                          else " (learning)" if model.learners else ""))
+    layout = _layout(title, "contacts a year", model,
                      yaxis2=dict(title=dict(text="capacity, fee"), overlaying="y", side="right", range=[0, top2],
                                  autorange=False, showgrid=False, showticklabels=started))
     layout["yaxis"].update(range=[0, top], autorange=False)

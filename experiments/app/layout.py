@@ -22,7 +22,7 @@ from mesa.visualization.utils import force_update, update_counter
 from relsim.params import Strategy
 
 from .charts import FIGURES, NOTES, chart_data
-from .lesson import LEARNING, LESSON, NO_LEARNING, LessonModel, lesson_intro, presets, what_ifs
+from .lesson import LEARNING, LESSON, NO_LEARNING, TEST_WINDOWS, LessonModel, lesson_intro, presets, what_ifs
 from .live import ResizeNudge, ResponsiveFigure, redraw
 
 #: Play's speed: the pause between days (the browser's drawing may make it slower; the charts then skip days).
@@ -45,7 +45,9 @@ MODEL_PARAMS = {
     "consumers": {"type": "Select", "value": 2000, "values": [500, 1000, 2000, 5000, 10000], "label": "Consumers"},
     "rng": {"type": "InputText", "value": "1", "label": "Seed (a whole number: which consumers, which network)"},
     "learning": {"type": "Select", "value": NO_LEARNING, "values": list(LEARNING),
-                 "label": "Does the focal firm learn its mail, support capacity and fee each month?"},
+                 "label": "Does the focal firm learn its levers (from the preset's)?"},
+    "test_days": {"type": "Select", "value": TEST_WINDOWS[0], "values": list(TEST_WINDOWS),
+                  "label": "Test-and-learn: days each test measures"},
 }
 
 #: The focal firm's levers on the page: label, unit, slider range and step (the values come from the preset).

@@ -14,6 +14,12 @@ than the day before), the average customer's trust falling below 0.5, churn risi
 month's level, the firm losing a tenth, a quarter, half of its original customers, the first
 complaint it answers. A different seed, preset or lever gives other days, other numbers, or no
 caption at all.
+
+The focal firm may also learn (`LEARNING`). A test-and-learn firm (sim/learning.py: `TestAndLearn`; the
+firm_policy preset test_and_learn, with the window a test measures chosen on the page) gets a caption when each
+test starts (the lever, its new and current value, how many customers are in the cell) and when it ends (the
+measured effect per customer, its z and whether the change was adopted for everyone), read from the firm's own
+log, the rows of `model.tests()`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.special import ndtri
 
 from relsim.model import RelationshipModel
 from relsim.params import CHANNELS, ConfigError, Market, Policy, Strategy, allowed_names, build
@@ -65,8 +72,21 @@ LEARNING = {"no: the levers stay as set": None,
             "by trial and error (bandit), for this month's profit": ("bandit", "profit"),
             "by trial and error (bandit), for customer value": ("bandit", "equity"),
             "step by step (hill climbing), for this month's profit": ("hill_climb", "profit"),
-            "step by step (hill climbing), for customer value": ("hill_climb", "equity")}
+            "step by step (hill climbing), for customer value": ("hill_climb", "equity"),
+            "by randomised tests (test-and-learn), for the profit a test measures": ("test_and_learn", "profit"),
+            "by randomised tests (test-and-learn), for profit plus the customers kept": ("test_and_learn", "horizon")}
 NO_LEARNING = next(iter(LEARNING))
+#: How long each test of a test-and-learn firm measures (its window, firm_policy.period_days), as the page offers it.
+TEST_WINDOWS = (30, 90, 365)
+#: A lever a test moves, in words, at a value (the menu of configs/firm_policy/test_and_learn.yaml).
+LEVER_WORDS = {
+    "mail_rate": lambda v: f"{v:g} {'piece' if v == 1 else 'pieces'} of mail a year",
+    "email_rate": lambda v: f"{v:g} e-mail{'' if v == 1 else 's'} a year",
+    "phone_rate": lambda v: f"{v:g} call{'' if v == 1 else 's'} a year",
+    "inbound_capacity": lambda v: f"support for {v:g} call{'' if v == 1 else 's'} a day per 1,000 customers",
+    "support_fee": lambda v: f"a support fee of {v:g} a call" if v else "free support calls",
+    "nuisance_fee": lambda v: f"a monthly fee of {v:g} to keep a right customers had" if v else "no monthly fee",
+}
 
 #: The focal firm's levers the page offers (Strategy fields).
 LEVERS = ("mail_rate", "email_rate", "phone_rate", "inbound_capacity", "support_free_days", "support_fee", "listening",
@@ -83,6 +103,67 @@ RETENTION_STEPS = ((0.9, "one in ten"), (0.75, "a quarter"), (0.5, "half"))
 def _spec(consumers: int) -> RunSpec:
     """Every strategy preset and the default market with `consumers`, through the one config loader."""
     return load([f"market.consumers={consumers}"])
+
+
+@functools.lru_cache(maxsize=1)
+def _test_and_learn() -> Policy:
+    """The firm_policy preset test_and_learn (configs/firm_policy/test_and_learn.yaml: its menu, test share, alpha),
+    through the one config loader."""
+    return load(["firm_policy=test_and_learn"]).policy
+
+
+def page_policy(learning: str, test_days: int = TEST_WINDOWS[0]) -> Policy:
+    """The focal firm's Policy for a `learning` choice of the page (a key of LEARNING); a test-and-learn firm gets the
+    preset's menu and measures each test over `test_days`."""
+    if learning not in LEARNING:
+        raise ConfigError(f"learning={learning!r}: expected one of {', '.join(LEARNING)}")
+    if isinstance(test_days, bool) or not isinstance(test_days, (int, np.integer)) or not 1 <= test_days <= 3650:
+        raise ConfigError(f"test_days={test_days!r}: expected a whole number of days in [1, 3650]")
+    rule = LEARNING[learning]
+    if rule is None:
+        return Policy()
+    if rule[0] == "test_and_learn":
+        return dataclasses.replace(_test_and_learn(), objective=rule[1], period_days=int(test_days))
+    return Policy(rule=rule[0], objective=rule[1])
+
+
+def lever_words(lever: str, value: float) -> str:
+    """A lever at a value in a class's words: "26 pieces of mail a year", "a support fee of 5 a call"."""
+    words = LEVER_WORDS.get(lever)
+    return words(value) if words else f"{lever.replace('_', ' ')} {value:g}"
+
+
+def _share_words(share: float) -> str:
+    """0.5 -> "half of the customers", 0.25 -> "a quarter of the customers", 0.3 -> "30% of the customers"."""
+    named = {0.5: "half", 0.25: "a quarter", 0.75: "three quarters", 1 / 3: "a third"}
+    return next((f"{w} of the customers" for v, w in named.items() if abs(share - v) < 1e-9),
+                f"{share:.0%} of the customers")
+
+
+def test_started(learner, number: int) -> str:
+    """The caption of the test a TestAndLearn firm has just started (its `number`, from 1)."""
+    policy, treated = learner.policy, len(learner._segments())  # the treatment cell is the last segment
+    cell, control = int((learner.cells == treated).sum()), int((learner.cells == 0).sum())
+    now = learner.current()[learner.lever]
+    return (f"Test {number} starts: {lever_words(learner.lever, learner.value)} (now {now:g}) for "
+            f"{_share_words(policy.test_share)}, {cell:,} drawn at random (the other {control:,} are the control), "
+            f"judged on what each brings in the next {policy.period_days} days.")
+
+
+def test_ended(row: Mapping[str, Any], policy: Policy) -> str:
+    """The caption of a test's end, from its row of `model.tests()`: the effect per customer, its z and the decision."""
+    effect, z = float(row["effect"]), float(row["z"])
+    what = "was worth" if policy.objective == "horizon" else "brought"
+    measure = " (profit plus the customers kept, valued over the horizon)" if policy.objective == "horizon" else ""
+    if row["adopted"]:
+        verdict = "adopted for everyone"
+    elif effect > 0:
+        verdict = f"not sure enough (z must pass {ndtri(1.0 - policy.alpha / 2.0):.2f}): not adopted"
+    else:
+        verdict = "not adopted"
+    return (f"The {int(row['end_day']) - int(row['start_day'])}-day test of {lever_words(row['lever'], row['to'])} "
+            f"(was {row['from']:g}) on {_share_words(policy.test_share)} {what} {abs(effect):.2f} "
+            f"{'more' if effect > 0 else 'less'} per customer than the control{measure} (z = {z:.1f}): {verdict}.")
 
 
 def presets() -> list[str]:
@@ -294,27 +375,28 @@ class LessonModel(RelationshipModel):
         consumers: number of consumers.
         rng: the seed (an integer, or its digits as text).
         days: the horizon.
-        learning: whether and how the focal firm learns its mail rate, support capacity and fee, once a
-            month (a key of LEARNING; sim/learning.py); the levers it chooses are drawn and captioned.
+        learning: whether and how the focal firm learns its levers (a key of LEARNING; sim/learning.py): a bandit or
+            hill climber its mail rate, support capacity and fee once a month, a test-and-learn firm (the
+            firm_policy preset test_and_learn) by randomised tests on half its customers, starting from the preset's
+            levers; the levers it chooses are drawn and captioned (each test when it starts and when it ends).
+        test_days: how long each test of a test-and-learn firm measures (days; its window).
         scenario: ignored; Mesa's SolaraViz passes its own `Scenario` object when it resets a model.
         **levers: focal Strategy fields set by hand, on top of the preset and the scenario.
     """
 
     def __init__(self, preset: str = "one_way", what_if: str = LESSON, consumers: int = 2000, rng: int | str = 1,
-                 days: int = 1095, learning: str = NO_LEARNING, scenario: Any = None, **levers):
+                 days: int = 1095, learning: str = NO_LEARNING, test_days: int = TEST_WINDOWS[0], scenario: Any = None,
+                 **levers):
         if isinstance(rng, str):  # the page's seed box holds text: ASCII digits only (not '²'), int64
             text = rng.strip()
             if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < 2**63):
                 raise ConfigError(f"seed={rng[:30]!r}: expected a whole number in [0, 2**63 - 1]")
             rng = int(text)
-        if learning not in LEARNING:
-            raise ConfigError(f"learning={learning!r}: expected one of {', '.join(LEARNING)}")
+        policy = page_policy(learning, test_days)
         self._made_with = dict(preset=preset, what_if=what_if, consumers=consumers, rng=rng, days=days,
-                               learning=learning, **levers)  # what the road not taken is replayed from
+                               learning=learning, test_days=test_days, **levers)  # the road not taken's recipe
         focal, market, rivals, names = setup(preset, what_if, int(consumers))
         self.preset, self.what_if, self.base_focal, self.learning = preset, what_if, focal, learning
-        rule = LEARNING[learning]
-        policy = Policy(rule=rule[0], objective=rule[1]) if rule else Policy()
         self.levers: dict[str, Any] = dict(levers)
         if levers:
             focal = build(Strategy, {**dataclasses.asdict(focal), **levers}, "focal")
@@ -326,6 +408,9 @@ class LessonModel(RelationshipModel):
         #: stepped beside this one; `changed_on` is the day of that change.
         self.road_not_taken: LessonModel | None = None
         self.changed_on: int | None = None
+        self.tester = next((x for x in self.learners if x.policy.rule == "test_and_learn"), None)
+        if self.tester is not None:  # the first test starts before the first day
+            self.captions.append(Caption(0, "test_start", test_started(self.tester, 1)))
 
     def step(self) -> None:
         """One day, then the captions for what happened in it (and what a learning firm changed). At the horizon the
@@ -333,11 +418,21 @@ class LessonModel(RelationshipModel):
         if not self.running:
             return
         before = self.firms[0].strategy
+        tester = self.tester
+        judged = len(tester.log) if tester is not None else 0
         super().step()
         road = self.road_not_taken
         while road is not None and road.world.day < self.world.day:
             road.step()
         self.captions.extend(new_captions(self, self.lesson))
+        if tester is not None:  # a test-and-learn firm: its tests' ends and starts say what it changed
+            day = self.world.day
+            ended = [row for row in tester.log[judged:] if row["kind"] == "test"]
+            self.captions.extend(Caption(day, "test_end", test_ended(row, tester.policy)) for row in ended)
+            if ended and tester.start_day == day:
+                tests = sum(row["kind"] == "test" for row in tester.log)
+                self.captions.append(Caption(day, "test_start", test_started(tester, tests + 1)))
+            return
         after = self.firms[0].strategy
         changes = [f"{k.replace('_', ' ')} {getattr(before, k):g} → {getattr(after, k):g}"
                    for k in LEVERS if getattr(before, k) != getattr(after, k)]
@@ -368,7 +463,9 @@ class LessonModel(RelationshipModel):
     def _replay(self) -> LessonModel:
         """This run as it stands today, before the change of course: made the same way (the same seed, so the
         same consumers, network and random draws), given the same levers, and stepped to today; from here it
-        carries on unchanged (what would have happened had the firm not changed course)."""
+        carries on unchanged (what would have happened had the firm not changed course). A learning firm learns
+        there too, by the same rule and random stream (a test-and-learn firm runs the same tests up to today): the
+        road not taken is the same firm without the change made by hand, not a firm that stops learning."""
         road = LessonModel(**self._made_with)
         if self.levers:  # set before the first day (they carry over a Reset)
             road.set_levers(self.levers)
