@@ -30,8 +30,9 @@ def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("best_budget", "best", "flagship", "decomposition", "decomposition_best", "audit", "audit_best",
                  "allocation",
-                 "discovery", "learning", "emergence", "posterior", "calibrated"):
+                 "discovery", "learning", "test_and_learn", "emergence", "posterior", "calibrated"):
         assert (out / name).is_dir(), name
+    assert (out / "test_and_learn" / "regret.csv").is_file()  # the frozen step writes into the sweep it reads
     assert (out / "audit" / "audit.csv").is_file() and (out / "allocation" / "allocation.csv").is_file()
     text = doc.read_text()
     assert "Quick mode" in text  # toy sizes are never presented as a finding
@@ -41,8 +42,8 @@ def test_one_command_runs_every_experiment_and_writes_the_page(quick) -> None:
                     "## 6. Which levers carry the gap between the best firms", "## 7. Equal budget",
                     "## 8. Which mechanisms carry the presets' gap",
                     "## 9. Which mechanisms carry the gap between the best firms", "## 10. Where each bundle",
-                    "## 11. Firms that learn", "## 12. The presets over the calibrated posterior",
-                    "## 13. What the model cannot show"):
+                    "## 11. Firms that test and learn", "## 12. Firms that learn (emergence)",
+                    "## 13. The presets over the calibrated posterior", "## 14. What the model cannot show"):
         assert heading in text
     for switch_off in MECHANISMS:  # every switch-off of both audits has its row
         assert text.count(f"`{switch_off}`") >= 2, switch_off
@@ -124,16 +125,16 @@ def test_the_emergence_run_writes_the_phase_diagram(quick) -> None:
     out, _, result = quick
     assert result.returncode == 0, result.stderr[-3000:]
     table = pd.read_csv(out / "emergence" / "emergence.csv")
-    # --quick's cells: objective (2) x listening (2) x competition (2) x contact capacity (2), each once
-    cells = ["firm_policy.objective", "strategies.learner.listening", "market.rivals",
-             "market.population.contact_capacity.mean"]
-    assert len(table) == 16 and [table[c].nunique() for c in cells] == [2, 2, 2, 2]
+    # --quick's cells: one window x objective (2) x listening (2) x competition (2), each once
+    cells = ["firm_policy.objective", "strategies.learner.listening", "market.rivals"]
+    assert len(table) == 8 and [table[c].nunique() for c in cells] == [2, 2, 2]
     assert not table[cells].duplicated().any()
-    for share in ("one_way_like", "talk_more", "harder_to_reach", "charge_to_be_heard"):
+    for share in ("one_way_like", "talk_more", "harder_to_reach", "charge_to_be_heard", "charge_to_keep"):
         assert table[share].between(0, 1).all()
     assert (table["one_way_like"] <= table[["talk_more", "harder_to_reach"]].min(axis=1)).all()
     assert table["learning_firms"].gt(0).all() and set(table["best_fixed"]) <= {"one_way", "middle", "reciprocal"}
     assert table["market_trust"].between(0, 1).all() and table["equity_vs_best"].notna().all()
+    assert table["npv_vs_best"].notna().all()
     assert "Share of learning firms that end one-way-like" in (out / "emergence" / "sweep_report.html").read_text()
 
 
@@ -160,3 +161,19 @@ def test_a_resumed_attempt_keeps_its_sizes(tmp_path) -> None:
                             cwd=tmp_path)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert "without --quick" in result.stderr and sorted(p.name for p in out.iterdir()) == ["findings_started.json"]
+
+
+@pytest.mark.slow
+def test_the_test_and_learn_section_sets_each_learner_against_the_best_fixed_strategy(quick) -> None:
+    out, doc, result = quick
+    assert result.returncode == 0, result.stderr[-3000:]
+    section = doc.read_text().split("## 11. Firms that test and learn")[1].split("## 12.")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| 30 | profit |")]
+    assert len(rows) == 2  # --quick: one window and objective, with and without a holdout
+    fixed = ("best_tested", "middle", "one_way", "reciprocal")
+    for row in rows:
+        cells = row.strip("|").split("|")
+        assert sum(f"({arm})" in row for arm in fixed) == 2  # the best fixed arm by NPV and by equity
+        assert cells[-1].strip() != "—"  # the frozen levers were played
+    regret = pd.read_csv(out / "test_and_learn" / "regret.csv")
+    assert set(regret["metric"]) == {"npv", "customer_equity"} and regret["frozen"].notna().all()
