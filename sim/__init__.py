@@ -10,14 +10,14 @@ from ._cache import ensure_fresh
 
 ensure_fresh()  # before any compiled rule is loaded from numba's cache
 
-from .params import (Behaviour, ConfigError, Dist, Market, Network, Policy, Population, Shock,  # noqa: E402
-                     Strategy, build)
+from .params import (Behaviour, ConfigError, Dist, Market, Network, Policy, Population, Segment,  # noqa: E402
+                     Shock, Strategy, build)
 
 #: Names imported from their module on first use (PEP 562).
 _LAZY = {"Consumer": "agents", "Firm": "agents", "RelationshipModel": "model"}
 
 __all__ = ["Behaviour", "ConfigError", "Consumer", "Dist", "Firm", "Market", "Network", "Policy", "Population",
-           "RelationshipModel", "Shock", "Strategy", "build"]
+           "RelationshipModel", "Segment", "Shock", "Strategy", "build"]
 
 
 def __getattr__(name: str):
