@@ -36,6 +36,7 @@ from pyabc.transition import MultivariateNormalTransition
 
 from .battery import Battery, measure
 from .patterns import PATTERNS, SCALE_CONSUMERS, Pattern, at_size, interval_miss, misses, summarize
+from .sbc import identification  # one reading of a width ratio, shared with simulation-based calibration
 from .space import PARAMS
 
 __all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "best_point", "calibrate", "coverage", "measure_task",
@@ -318,11 +319,6 @@ def posterior_summary(cal: Calibration, params: Mapping[str, Any] = PARAMS, leve
                     "width_ratio": width, "identified": identification(width), "meaning": params[key].doc,
                     "prior": f"log-uniform on [{params[key].lo:g}, {params[key].hi:g}]: {params[key].prior_note}"}
     return out
-
-
-def identification(width_ratio: float) -> str:
-    """Read a posterior/prior interval-width ratio: identified (< 0.5), weakly (< 0.8), or not."""
-    return "identified" if width_ratio < 0.5 else "weakly identified" if width_ratio < 0.8 else "not identified"
 
 
 def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
