@@ -25,7 +25,7 @@ def battery():
 # --------------------------------------------------------------------------- the patterns held out
 
 def test_the_held_out_patterns_are_patterns_and_every_fact_keeps_a_fitted_one() -> None:
-    """Named before the fit (docs/VALIDATION.md §2.2): the held-out statistics exist, and no fact loses all of its own."""
+    """Named before the fit (docs/VALIDATION.md §2.2): the held-out statistics exist; no fact loses all its own."""
     assert set(HELD_OUT) < set(PATTERNS) and len(set(HELD_OUT)) == len(HELD_OUT)
     kept = fitted()
     assert set(kept) == set(PATTERNS) - set(HELD_OUT)
