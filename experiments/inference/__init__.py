@@ -8,4 +8,6 @@
   curve; ``curve``: reading that curve; ``preset``: a market preset from a calibration; ``modes``: what
   relsim-calibrate runs;
 - ``fact_checks``: the eight facts as checks (relsim-validate, tests/validation/).
+- ``sbc``: simulation-based calibration of any posterior sampler (ranks, coverage, identification; Talts et al.
+  2018); its rank histograms are analysis/sbc.py's.
 """
