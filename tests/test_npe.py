@@ -181,3 +181,15 @@ def test_npe_on_a_toy_is_calibrated():
     assert all(0.25 < ident[k]["width_ratio"] < 0.6 for k in ("a", "b")), ident
     draws = npe.sample(stats[:3], 50)
     assert draws.shape == (3, 50, 2) and np.all((draws >= box.lo) & (draws <= box.hi))
+
+
+def test_the_targets_are_accepted_as_abc_measures_them():
+    from relsim.experiments.inference.npe import accepted
+    from relsim.experiments.inference.patterns import Pattern
+
+    targets = {"x": Pattern("x", 1, 0.0, 1.0, 0.5, "", ""), "y": Pattern("y", 1, 2.0, float("inf"), 1.0, "", "")}
+    stats = np.array([[0.5, 3.0], [2.0, 3.0], [0.2, 100.0], [0.5, 1.0], [np.nan, 3.0]])
+    rows, eps, inside = accepted(stats, targets, ("x", "y"), minimum=2)
+    assert inside == 2 and list(rows) == [0, 2] and eps == 0  # inside every interval: ABC's distance 0
+    rows, eps, inside = accepted(stats, targets, ("x", "y"), minimum=3)  # too few inside: the nearest
+    assert list(rows) == [0, 2, 3] and eps == pytest.approx(1.0)  # row 3 is 1 below y's interval; row 1 is 2 away
