@@ -193,3 +193,12 @@ def test_the_targets_are_accepted_as_abc_measures_them():
     assert inside == 2 and list(rows) == [0, 2] and eps == 0  # inside every interval: ABC's distance 0
     rows, eps, inside = accepted(stats, targets, ("x", "y"), minimum=3)  # too few inside: the nearest
     assert list(rows) == [0, 2, 3] and eps == pytest.approx(1.0)  # row 3 is 1 below y's interval; row 1 is 2 away
+
+
+def test_a_process_pool_makes_the_same_rows(made):
+    from relsim.experiments.inference.npe import _map
+
+    _, _, five, _ = made
+    with _map(2, None) as map_:
+        pooled = st.simulate_rows(SPEC, [3, 0], map_)
+    _same(five.iloc[[3, 0]], pooled)
