@@ -110,7 +110,8 @@ def _command(*args: str, cwd) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("case", ["truncated", "simulations", "workers", "absent", "out-file", "holdout"])
+@pytest.mark.parametrize("case", ["truncated", "simulations", "workers", "absent", "out-file", "holdout",
+                                  "too-few"])
 def test_the_command_says_bad_input_in_one_line_and_writes_nothing(made, tmp_path, case):
     path, *_ = made
     good = path.read_bytes()
@@ -121,7 +122,8 @@ def test_the_command_says_bad_input_in_one_line_and_writes_nothing(made, tmp_pat
             "workers": ["--store", str(path), "--workers", "0", "--out", "out"],
             "absent": ["--store", "new.parquet", "--out", "out"],
             "out-file": ["--store", str(path), "--store-only", "--out", "afile"],
-            "holdout": ["--store", str(path), "--holdout-every", "1", "--out", "out"]}[case]
+            "holdout": ["--store", str(path), "--holdout-every", "1", "--out", "out"],
+            "too-few": ["--store", str(path), "--simulations", "3", "--out", "out"]}[case]
     before = sorted(p.name for p in tmp_path.iterdir())
     result = _command(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]

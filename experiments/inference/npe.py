@@ -255,9 +255,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = Parser(prog=PROG, description=summary(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--store", required=True, help="the simulation store (Parquet); made when absent, extended to "
-                                                  "--simulations rows")
+                                                  "--simulations rows when shorter")
     p.add_argument("--simulations", type=int, default=0,
-                   help="extend the store to this many rows first (0: use it as it is; default 0)")
+                   help="use the store's first N rows, simulating those it lacks first (0: all its rows; default 0)")
     p.add_argument("--workers", type=int, default=1, help="processes running the simulations (default 1)")
     p.add_argument("--dask", default=None, metavar="ADDRESS",
                    help="run the simulations on a Dask cluster (a scheduler address, or 'local'; the calibrate part)")
@@ -319,7 +319,7 @@ def _check(args: argparse.Namespace) -> tuple[Store | None, StoreSpec, Path]:
         output_file(path, "--store")
     if not args.store_only:
         check_npe()
-        n = max(args.simulations, len(store) if store else 0)
+        n = args.simulations or len(store)
         held = n // args.holdout_every
         if held < 2 or n - held < 50:
             raise ConfigError(f"--simulations: {n} simulations hold out {held} and train on {n - held}; "
@@ -375,6 +375,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         report["store"]["simulated"] = {"rows": made, "seconds": wall, "workers": args.workers,
                                         "per_minute": 60 * made / wall if wall > 0 else None}
     assert store is not None
+    if args.simulations and len(store) > args.simulations:  # the first N rows: a store's prefix is a smaller store
+        store = Store(store.spec, store.frame.iloc[:args.simulations].reset_index(drop=True))
     report["store"]["rows"] = len(store)
     report["store"]["battery_seconds_median"] = float(np.median(store.frame["seconds"])) if len(store) else None
     if args.store_only:
