@@ -204,3 +204,10 @@ def test_a_process_pool_makes_the_same_rows(made):
     with _map(2, None) as map_:
         pooled = st.simulate_rows(SPEC, [3, 0], map_)
     _same(five.iloc[[3, 0]], pooled)
+
+
+def test_a_deadline_stops_after_the_chunk_in_which_it_passed(tmp_path):
+    import time
+
+    store = st.extend(tmp_path / "s.parquet", SPEC, 10, chunk=2, deadline=time.monotonic() - 1)
+    assert len(store) == 2 and len(st.read_store(tmp_path / "s.parquet")) == 2
