@@ -11,7 +11,7 @@ import pytest
 
 from relsim.experiments.inference import abc_smc as abc
 from relsim.experiments.inference.battery import make_battery, measure
-from relsim.experiments.inference.patterns import PATTERNS, Pattern, misses
+from relsim.experiments.inference.patterns import HELD_OUT, PATTERNS, Pattern, fitted, misses
 from relsim.experiments.inference.space import PARAMS, Param
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -20,6 +20,16 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture(scope="module")
 def battery():
     return make_battery(300)
+
+
+# --------------------------------------------------------------------------- the patterns held out
+
+def test_the_held_out_patterns_are_patterns_and_every_fact_keeps_a_fitted_one() -> None:
+    """Named before the fit (docs/VALIDATION.md §2.2): the held-out statistics exist; no fact loses all its own."""
+    assert set(HELD_OUT) < set(PATTERNS) and len(set(HELD_OUT)) == len(HELD_OUT)
+    kept = fitted()
+    assert set(kept) == set(PATTERNS) - set(HELD_OUT)
+    assert {p.fact for p in kept.values()} == {p.fact for p in PATTERNS.values()}
 
 
 # --------------------------------------------------------------------------- the battery

@@ -60,7 +60,8 @@ def fail(prog: str, message: str) -> NoReturn:
 
 #: The optional parts (pyproject.toml's extras) and a module each needs; `bash setup.sh EXTRA` installs one.
 EXTRAS = {"research": ("SALib", "ema_workbench", "kaleido"), "calibrate": ("pyabc",),
-          "app": ("solara", "anywidget", "uvicorn"), "cluster": ("ray", "submitit"), "optimize": ("optuna", "cmaes")}
+          "app": ("solara", "anywidget", "uvicorn"), "cluster": ("ray", "submitit"), "optimize": ("optuna", "cmaes"),
+          "npe": ("sbijax", "jax")}
 #: Which part a `relsim` argument needs: an experiment or a launcher -> extra.
 NEEDS = {"+experiment=sensitivity": "research", "+experiment=discovery": "research",
          "hydra/launcher=ray_local": "cluster", "hydra/launcher=ray_cluster": "cluster",

@@ -8,4 +8,9 @@
   curve; ``curve``: reading that curve; ``preset``: a market preset from a calibration; ``modes``: what
   relsim-calibrate runs;
 - ``fact_checks``: the eight facts as checks (relsim-validate, tests/validation/).
+- ``sbc``: simulation-based calibration of any posterior sampler (ranks, coverage, identification; Talts et al.
+  2018); its rank histograms are analysis/sbc.py's.
+- ``store``: a reusable, extendable Parquet store of simulations (prior draws, the battery's statistics, seeds);
+  ``npe``: neural posterior estimation on it (sbijax; the npe part), checked by ``sbc`` (`python -m
+  relsim.experiments.inference.npe`).
 """

@@ -36,10 +36,11 @@ from pyabc.transition import MultivariateNormalTransition
 
 from .battery import Battery, measure
 from .patterns import PATTERNS, SCALE_CONSUMERS, Pattern, at_size, interval_miss, misses, summarize
+from .sbc import identification  # one reading of a width ratio, shared with simulation-based calibration
 from .space import PARAMS
 
-__all__ = ["Calibration", "PatternDistance", "SeededMapSampler", "best_point", "calibrate", "coverage", "measure_task",
-           "posterior_summary", "weighted_quantile"]
+__all__ = ["ABCPosterior", "Calibration", "LogUniformPrior", "PatternDistance", "SeededMapSampler", "SeededSimulator",
+           "best_point", "calibrate", "coverage", "measure_task", "posterior_summary", "sbc_parts", "weighted_quantile"]
 
 SEED_SPACE = 2**31 - 1
 
@@ -320,11 +321,6 @@ def posterior_summary(cal: Calibration, params: Mapping[str, Any] = PARAMS, leve
     return out
 
 
-def identification(width_ratio: float) -> str:
-    """Read a posterior/prior interval-width ratio: identified (< 0.5), weakly (< 0.8), or not."""
-    return "identified" if width_ratio < 0.5 else "weakly identified" if width_ratio < 0.8 else "not identified"
-
-
 def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
              scales: Mapping[str, float], n: int, *, params: Mapping[str, Any] = PARAMS, level: float = 0.9,
              seed: int = 0, progress: Callable[[int, dict[str, bool]], None] | None = None,
@@ -349,6 +345,65 @@ def coverage(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys:
             progress(i + 1, hits[-1])
     return {"level": level, "n": n, "coverage": {k: float(np.mean([h[k] for h in hits])) for k in keys},
             "hits": hits}
+
+
+# --------------------------------------------------------------------------- ABC-SMC in simulation-based calibration
+
+@dataclasses.dataclass(frozen=True)
+class LogUniformPrior:
+    """The calibration's prior as an SBC prior sampler (sbc.Prior): uniform on each parameter's log10 range."""
+
+    bounds: tuple[tuple[float, float], ...]
+
+    def __call__(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        lo, hi = np.array(self.bounds).T
+        return rng.uniform(lo, hi, size=(n, len(self.bounds)))
+
+
+@dataclasses.dataclass(frozen=True)
+class SeededSimulator:
+    """A calibration simulator (log10 parameters in, statistics out, drawing from numpy's global stream, as pyabc's
+    are) as an SBC simulator: its global stream seeded from the SBC stream, and restored afterwards."""
+
+    simulator: Callable[[Mapping[str, float]], dict[str, float]]
+    keys: tuple[str, ...]
+
+    def __call__(self, theta: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        saved = np.random.get_state()
+        np.random.seed(int(rng.integers(SEED_SPACE)))
+        try:
+            return self.simulator({k: float(v) for k, v in zip(self.keys, theta, strict=True)})
+        finally:
+            np.random.set_state(saved)
+
+
+@dataclasses.dataclass(frozen=True)
+class ABCPosterior:
+    """ABC-SMC as an SBC posterior sampler (sbc.Posterior): calibrate to the statistics as point targets, then
+    resample L particles by weight (log10 values, shape (L, d))."""
+
+    simulator: Callable[[Mapping[str, float]], dict[str, float]]
+    keys: tuple[str, ...]
+    scales: tuple[tuple[str, float], ...]
+    params: Mapping[str, Any]
+    options: tuple[tuple[str, Any], ...] = ()  # calibrate's keyword arguments (population, generations, budget ...)
+
+    def __call__(self, stats: Mapping[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
+        observed = {k: np.array([stats[k], stats[k]]) for k, _ in self.scales}
+        cal = calibrate(self.simulator, self.keys, observed, dict(self.scales), params=self.params,
+                        seed=int(rng.integers(SEED_SPACE)), **dict(self.options))
+        return cal.particles[rng.choice(len(cal.weights), size=n, p=cal.weights / cal.weights.sum())]
+
+
+def sbc_parts(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys: Sequence[str],
+              scales: Mapping[str, float], *, params: Mapping[str, Any] = PARAMS, **options: Any
+              ) -> tuple[LogUniformPrior, SeededSimulator, ABCPosterior]:
+    """The prior, simulator and posterior sampler with which sbc.run checks ABC-SMC on `simulator` (log10 scale;
+    `options` go to calibrate)."""
+    keys = tuple(keys)
+    bounds = tuple(log_bounds(keys, params).values())
+    return (LogUniformPrior(bounds), SeededSimulator(simulator, keys),
+            ABCPosterior(simulator, keys, tuple(scales.items()), params, tuple(options.items())))
 
 
 # --------------------------------------------------------------------------- one point of the posterior

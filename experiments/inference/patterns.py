@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INF", "PATTERNS", "SCALE_CONSUMERS", "Pattern", "at_size", "interval_miss", "misses", "summarize"]
+__all__ = ["HELD_OUT", "INF", "PATTERNS", "SCALE_CONSUMERS", "Pattern", "at_size", "fitted", "interval_miss", "misses",
+           "summarize"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,13 +100,25 @@ PATTERNS: dict[str, Pattern] = {p.key: p for p in (
             "posts per customer-year, least / most satisfied decile", "Anderson (1998): the U is asymmetric"),
     Pattern("contagion_first_month", 7, 1.6, 2.0, 0.2,
             "churn hazard ratio in the 30 days after a neighbour left the same firm",
-            "Nitzan & Libai (2011, J. Marketing 75(6)): about 1.8"),
+            "Nitzan & Libai (2011, J. Marketing 75(6)): +80% hazard after exposure to a defecting neighbour; "
+            "(2013, GfK MIR 5(2)): +79.7% per defecting neighbour, strongest in the first month"),
     Pattern("contagion_decay", 7, 0.0, INF, 0.13,
             "hazard ratio in the first month minus after 180 days", "Nitzan & Libai (2011): the effect fades"),
     Pattern("bad_news_excess", 8, 0.0, INF, 0.01,
             "NPV lost to 2% dissatisfied customers with word of mouth minus twice the loss without it",
             "Goldenberg, Libai, Moldovan & Muller (2007, IJRM 24(3)): word of mouth multiplies the loss"),
 )}
+
+
+#: Patterns held out of the fit, named before it (issue 32): each fact keeps at least one fitted statistic, and
+#: these are checked by posterior prediction only. Fact 7's fading (its magnitude is fitted), fact 6's asymmetry
+#: (the U's two arms are fitted) and fact 4's first gap (the other two are fitted).
+HELD_OUT = ("contagion_decay", "wom_least_over_most", "tarp_quick_resolved")
+
+
+def fitted(patterns: Mapping[str, Pattern] = PATTERNS) -> dict[str, Pattern]:
+    """`patterns` without the held-out ones (HELD_OUT): the targets of a fit whose hold-out is checked afterwards."""
+    return {k: p for k, p in patterns.items() if k not in HELD_OUT}
 
 
 def misses(stats: Mapping[str, float], patterns: Mapping[str, Pattern] = PATTERNS) -> dict[str, float]:
