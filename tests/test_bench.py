@@ -153,3 +153,22 @@ def test_the_benchmarks_take_their_options_only_as_spelled(argv: list[str], tmp_
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "unrecognized arguments" in lines[0] and argv[-1] in lines[0], lines
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    ([], "the following arguments are required: DIR"),
+    (["shots", "--only", "sweeep"], "invalid choice: 'sweeep'"),
+    (["shots", "--only"], "expected at least one argument"),
+    (["shots", "--onl", "report"], "unrecognized arguments: --onl"),
+    (["a_file"], "DIR a_file is a file, not a directory"),
+])
+def test_report_shots_refuse_bad_input_in_one_line(argv: list[str], says: str, tmp_path: Path) -> None:
+    """`python -m relsim.experiments.bench.report_shots DIR [--only ...]` (the README's report pictures) refuses a
+    bad command line in one line with exit code 2, before it runs anything or opens a browser."""
+    (tmp_path / "a_file").write_text("")
+    out = subprocess.run([sys.executable, "-m", "relsim.experiments.bench.report_shots", *argv], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 2 and out.stdout == "", (out.stdout, out.stderr)
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
