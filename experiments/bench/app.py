@@ -99,9 +99,7 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
     from playwright.sync_api import sync_playwright
 
     with _served() as url, sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        browser = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1600, "height": 1750})
+        browser = _chromium(pw, profile, 1600, 1750)
         try:
             page = browser.new_page()
             cdp = browser.new_cdp_session(page)
@@ -114,6 +112,12 @@ def browser_bench(seconds: float = 15.0, screenshot: Path | None = None) -> dict
         finally:
             browser.close()
     return {**played, "load_s": load_s}
+
+
+def _chromium(pw, profile: str, width: int, height: int):
+    """Headless Chromium with a fresh profile and a window of width x height."""
+    return pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
+                                                 viewport={"width": width, "height": height})
 
 
 @contextlib.contextmanager
@@ -190,9 +194,7 @@ def lesson_screenshots(out: Path, change_day: int = CHANGE_DAY, end_day: int = E
     out.mkdir(parents=True, exist_ok=True)
     shown = {}
     with _served() as url, sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        browser = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 720})
+        browser = _chromium(pw, profile, 1280, 720)
         try:
             page = browser.new_page()
             _open(page, url)
