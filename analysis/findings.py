@@ -427,6 +427,7 @@ def _test_and_learn(path: Path) -> list[str]:
                      + f" ({row['best_fixed']}) | {frozen_cell} |")
     fixed = table.attrs["fixed"]
     best = table.iloc[0]
+    lines += ["", *_window_reading(table)]
     lines += ["", f"Fixed strategies on the same seeds: {', '.join(fixed)}; the best by NPV is "
               f"{best['best_fixed_npv_arm']} ({_money(best['best_fixed_npv'])}), by customer equity "
               f"{best['best_fixed']} ({_money(best['best_fixed_equity'])}). best_tested is the best fixed point of the "
@@ -436,6 +437,33 @@ def _test_and_learn(path: Path) -> list[str]:
               "each learner ended with from day 0 on its seeds (`relsim-regret`), apart from what exploring cost it. "
               "The tests, their cells and decisions: tests.parquet in each job (docs/SCHEMA.md)."]
     return lines
+
+
+def _window_reading(table: pd.DataFrame) -> list[str]:
+    """For each objective, the shortest window against the longest, in words chosen by the numbers: the shares of
+    learning firms charging fees and harder to reach, and what they earn against the best fixed strategy."""
+    if WINDOW not in table or table[WINDOW].nunique() < 2:
+        return []
+    out = []
+    for objective, part in table.groupby(OBJECTIVE, sort=False) if OBJECTIVE in table else [("", table)]:
+        means = part.groupby(WINDOW).mean(numeric_only=True)
+        short, long = means.index.min(), means.index.max()
+        s, g = means.loc[short], means.loc[long]
+
+        def share(row, key):
+            return f"{row[key]:.0%}" if key in row and pd.notna(row[key]) else "—"
+
+        out.append(
+            f"- **{objective or 'all'}**: with {short}-day tests the learners end charging a support fee in "
+            f"{share(s, 'charge_to_be_heard')} and a nuisance fee in {share(s, 'charge_to_keep')} of runs, harder to "
+            f"reach in {share(s, 'harder_to_reach')}, talking more in {share(s, 'talk_more')}; with {long}-day tests "
+            f"{share(g, 'charge_to_be_heard')}, {share(g, 'charge_to_keep')}, {share(g, 'harder_to_reach')} and "
+            f"{share(g, 'talk_more')}. Their five-year NPV less the best fixed strategy's: "
+            f"{_money(s['npv_vs_best'], True)} with the short window against {_money(g['npv_vs_best'], True)} with "
+            f"the long (means over the cells); their customer equity less the best fixed strategy's: "
+            f"{_money(s['equity_vs_best'], True)} against {_money(g['equity_vs_best'], True)}; market trust at the "
+            f"end {s['market_trust']:.3f} against {g['market_trust']:.3f}.")
+    return out
 
 
 def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
@@ -456,7 +484,7 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
     rule = grid.attrs.get("rule")
     by = [k for k in (WINDOW, OBJECTIVE, LISTENING) if k in grid]
     lines += ["", f"**Over the emergence grid** ({rule} firms; a rival, where there is one, learns too; each cell "
-              "averaged over its seeds): " + emergence_headline(grid), "",
+              "averaged over its seeds): " + emergence_headline(grid), "", *_window_reading(grid), "",
               "| " + " | ".join(k.split(".")[-1] for k in by) + f" | {SHARES}, mean over the cells "
               "| cells where the learner keeps clearly less / more customer equity than the best fixed strategy "
               "| clearly less / more NPV | market trust |",
@@ -489,8 +517,12 @@ LIMITS = [
     "study (trials, seeds, objective: NPV over three years); a firm that maximised another objective (customer "
     "equity, a longer horizon) would choose differently. The searched ranges (experiments/optimize/space.py) "
     "bound what a firm may do: a lever at the edge of its range was set by the range, not by the firm.",
-    "- **Simple learners.** The learning firms are a bandit over a small menu and a local search; a firm with "
-    "a richer model of its customers might learn differently (ODD §7.21).",
+    "- **Simple learners, small firms.** The learning firms are a bandit over a small menu, a local search and a "
+    "firm that tests one lever at a time on half of a few thousand customers; a test's power grows with the "
+    "customers it has (a real firm's tests have millions), and a firm with a richer model of its customers might "
+    "learn differently (ODD §7.21). Rivals that learn are judged fixed at their start in `relsim-regret`. "
+    "best_tested, the yardstick of §11, is the best a 120-trial search found, not a proven optimum: where a "
+    "learner's frozen levers beat it, the search fell short.",
     "- **What customer equity assumes.** Each held customer's future at its churn hazard of the last day and the "
     "firm's current rates (relationship spend and contact sales over the last 30 days), with no future support "
     "fees (ODD §7.18.1). Read it next to NPV, never alone.",
@@ -554,8 +586,12 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
     short = [(label, load_run(path)) for label, path in (
         ("The best firms at an equal budget", runs.best_budget), ("The best firms spending freely", runs.best),
         ("The presets", runs.flagship)) if ran(path)]
-    sections = [("In short", "Each comparison on the same customers, over three years; the sections below give the "
-                             "levers, the time course and the decompositions.", _in_short(short), None)] if short else []
+    tested = runs.test_and_learn is not None and (runs.test_and_learn / "sweep.parquet").is_file()
+    testing = [f"- **Firms that test and learn** (five years, the default market; §11), by objective:",
+               *(f"  {line}" for line in _window_reading(emergence_table(runs.test_and_learn)))] if tested else []
+    sections = [("In short", "Each comparison on the same customers, over three years (firms that test: five); the "
+                             "sections below give the levers, the time course and the decompositions.",
+                 _in_short(short) + testing, None)] if short else []
     for name, path, title, budget_section in (
             ("best_budget", runs.best_budget, "The best one-way firm against the best reciprocal firm, at an equal "
                                               "budget", "This section"),
