@@ -188,8 +188,10 @@ def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = No
     objective (rows) and competition (columns), over the tests' window or contact capacity (x) and listening
     (y); and the learner's lever paths."""
     figures = []
-    x_key = WINDOW if WINDOW in table else CAPACITY
-    if all(k in table for k in (OBJECTIVE, LISTENING, RIVALS, x_key)):
+    x_key = next((k for k in (WINDOW, CAPACITY) if k in table), "swept")
+    if x_key == "swept":  # neither axis swept: one column
+        table = table.assign(swept="all")
+    if all(k in table for k in (OBJECTIVE, LISTENING, RIVALS)):
         objectives = list(dict.fromkeys(table[OBJECTIVE]))
         rivals = sorted(dict.fromkeys(table[RIVALS]), key=lambda v: len(json.loads(v)) if v.startswith("[") else 0)
         for value, title, scale, zmid in (
@@ -209,8 +211,8 @@ def emergence_figures(table: pd.DataFrame, lever_paths: pd.DataFrame | None = No
                         colorscale=scale, zmin=-span if zmid is not None else 0, zmax=span, zmid=zmid,
                         showscale=(i == 1 and j == 1), texttemplate="%{z:.2f}" if value == "one_way_like"
                         else "%{z:,.0f}", colorbar={"title": ""}), row=i, col=j)
-            fig.update_xaxes(title_text="test window W (days)" if x_key == WINDOW else "contact capacity (mean)",
-                             row=len(objectives))
+            fig.update_xaxes(title_text={WINDOW: "test window W (days)", CAPACITY: "contact capacity (mean)"}.get(
+                x_key, ""), row=len(objectives))
             fig.update_yaxes(title_text="listening", col=1)
             fig.update_layout(template=TEMPLATE, title=title, height=260 * len(objectives) + 120)
             figures.append(fig)

@@ -62,6 +62,9 @@ class Recorder:
         self.evidence = np.zeros((days, 2, len(CAUSES), w.n_firms))
         self.surviving = np.ones((days + 1, w.n_firms))
         self.cohort_size = np.maximum(np.bincount(w.cohort[w.cohort >= 0], minlength=w.n_firms), 1)
+        # each firm's cells (docs/ODD.md §7.22) by day: customers at the start of the day and departures; the world
+        # holds it so that the compiled _record (and the reference engine) fill it
+        w.cell_log = self.cell_log = np.zeros((days + 1, *w.cell_today.shape))
         self.day = 0
         # the problem episodes that ended (consumer, firm, start, end, outcome) and the departures (consumer, firm,
         # day), logged by the compiled `_log` after each day when episodes are observed; `logged` counts their rows
@@ -148,6 +151,22 @@ class Recorder:
         """The last recorded value of `column` for `firm` (NaN before day 1)."""
         return float(self.values[self.day - 1, firm, _COL[column]]) if self.day else float("nan")
 
+    def segments(self) -> pd.DataFrame:
+        """Customers at the start of each day and departures that day, per cell of each firm that had customers in a
+        segment (docs/SCHEMA.md, segments.parquet; cell 0: the customers in none); empty when no firm had any."""
+        log = self.cell_log[1: self.day + 1]
+        used = [f for f in range(log.shape[2]) if log[:, 0, f, 1:].sum() + log[:, 1, f, 1:].sum() > 0]
+        rows = []
+        for f in used:
+            cells = 1 + int(np.flatnonzero(log[:, :, f, :].sum(axis=(0, 1)))[-1])
+            for k in range(cells):
+                rows.append(pd.DataFrame({"day": np.arange(1, len(log) + 1), "firm": f,
+                                          "strategy": self.strategy_names[f], "cell": k,
+                                          "customers": log[:, 0, f, k].astype(np.int64),
+                                          "churned": log[:, 1, f, k].astype(np.int64)}))
+        columns = ["day", "firm", "strategy", "cell", "customers", "churned"]
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
     def runs(self) -> pd.DataFrame:
         """One row per day x firm (docs/SCHEMA.md, runs.parquet, without arm and seed)."""
         days, n_firms = self.day, self.values.shape[1]
@@ -219,6 +238,8 @@ def _record(s, b, fa, values, evidence, surviving, cohort_size) -> None:
         row[f, C_NPV] = s.npv[f]
         surviving[day, f] = alive[f] / cohort_size[f]
     evidence[day - 1] = s.evidence
+    if day < s.cell_log.shape[0]:
+        s.cell_log[day] = s.cell_today
     if day % EQUITY_EVERY == 0 or day == values.shape[0]:
         equity, spend_rate, sales_rate = np.empty(n_firms), np.zeros(n_firms), np.zeros(n_firms)
         _current_rates(values, day, b, fa, spend_rate, sales_rate)

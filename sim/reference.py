@@ -473,6 +473,7 @@ class ReferenceConsumer(mesa.Agent):
             return
         firm = self.model.firms[f]
         firm.today["churned"] += 1
+        self.model.world.cell_today[1, f, self.cell] += 1.0
         firm.count -= 1
         if self.open_severity > 0:
             self.end_episode(f, UNRESOLVED_END if self.seeking else SILENT)
@@ -528,6 +529,11 @@ def day(model: mesa.Model) -> None:
     firms.do("open_day")  # 1
     model.world.n_events[E_EPISODES] = 0
     consumers.do("begin_day")  # 1
+    cells = model.world.cell_today  # each cell's customers at the start of the day (§7.22)
+    cells[:] = 0.0
+    for consumer in consumers:
+        if consumer.provider >= 0:
+            cells[0, consumer.provider, consumer.cell] += 1.0
     consumers.do("step")  # 2-5: contacts, data requests, usage, problems
     model.world.shock_today[0] = False  # the calendar's shock, if any, has hit
     firms.do("answer_calls")  # 6: the support queue

@@ -76,7 +76,7 @@ EPISODE_OUTCOMES = ("quick", "resolved", "unresolved", "silent")
 QUICK, RESOLVED_LATER, UNRESOLVED_END, SILENT = range(len(EPISODE_OUTCOMES))
 
 _F1, _F2, _I1, _B1 = types.float64[::1], types.float64[:, ::1], types.int64[::1], types.boolean[::1]
-_B2, _U2, _F3 = types.boolean[:, ::1], types.uint64[:, ::1], types.float64[:, :, ::1]
+_B2, _U2, _F3, _F4 = types.boolean[:, ::1], types.uint64[:, ::1], types.float64[:, :, ::1], types.float64[:, :, :, ::1]
 
 #: Arrays of the state tuple that the World holds as attributes of the same name.
 ARRAYS = (
@@ -89,8 +89,9 @@ ARRAYS = (
     "left_day", "episode_start", "cell",
     # consumer x firm: what the firm has made from the consumer (RelationshipModel(accounts=True))
     "account",
-    # firm x cell: a cell's staffing cost per customer today (support.py)
-    "cell_cost",
+    # firm x cell: a cell's staffing cost per customer today (support.py); its customers at the start of the day and
+    # its departures (kind x firm x cell), and their log by day (the recorder's; day x kind x firm x cell)
+    "cell_cost", "cell_today", "cell_log",
     # firm
     "problem_rate", "npv", "firm_customers", "today_arr", "evidence", "call_forecast",
     # today's events and scratch space
@@ -101,7 +102,7 @@ ARRAYS = (
     # the calendar (sim/calendar.py): today's dated events, and the assortment cut so far
     "cut_today", "shock_today", "cut_share",
 )
-TYPES = dict(pos=_F2, neg=_F2, account=_F2, cell_cost=_F2, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
+TYPES = dict(pos=_F2, neg=_F2, account=_F2, cell_cost=_F2, cell_today=_F3, cell_log=_F4, intimacy=_F2, fit=_F2, pos_today=_F2, neg_today=_F2, contacted=_B2,
              seeking=_B1, cohort_alive=_B1, cut_today=_B1, shock_today=_B1, observe=_B1, today_arr=_F2,
              evidence=types.float64[:, :, ::1], streams=_U2,
              contact_streams=_U2, adj_idx=types.int32[::1],
@@ -421,6 +422,7 @@ def leave(s: State, n: int) -> None:
     """Consumer n stops being a customer; its open problem ends; tomorrow it tells its neighbours."""
     f = s.provider[n]
     s.today_arr[N_CHURNED, f] += 1
+    s.cell_today[1, f, s.cell[n]] += 1.0
     s.firm_customers[f] -= 1
     s.cohort_alive[n] = False
     s.provider[n] = -1
@@ -497,6 +499,8 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     w.observe = np.zeros(2, dtype=bool)
     w.account = np.zeros((n, n_firms))  # what each firm has made from each consumer (kept with accounts=True)
     w.cell_cost = np.zeros((n_firms, MAX_SEGMENTS + 1))
+    w.cell_today = np.zeros((2, n_firms, MAX_SEGMENTS + 1))
+    w.cell_log = np.zeros((1, 2, n_firms, MAX_SEGMENTS + 1))  # the recorder gives it a row per day
     w.pairs = np.zeros(n * (n_firms + N_CHANNELS), dtype=np.int64)  # today's contacts, or the queue's callers
     w.clock = np.zeros(1, dtype=np.int64)  # today's day
     w.problem_cap = np.full(1, -1.0)  # the problem rate the problem clocks were drawn for (sim/support.py)
@@ -574,14 +578,20 @@ def _cells_for(s, fa, rows, f: int) -> np.ndarray:
 
 @njit(cache=True)
 def _assign_cells(s, fa) -> None:
-    """Each customer's cell today (step 1, after tenure moves on; a firm without segments has one cell, 0)."""
+    """Each customer's cell today (step 1, after tenure moves on; a firm without segments has one cell, 0), and the
+    customers each cell has at the start of the day."""
+    counts = s.cell_today
+    counts[:] = 0.0
     if fa.cell_count.max() <= 1.0:
+        for f in range(s.firm_customers.shape[0]):
+            counts[0, f, 0] = s.firm_customers[f]
         return
     provider, cell = s.provider, s.cell
     for n in range(provider.shape[0]):
         f = provider[n]
         if f >= 0:
             cell[n] = cell_of(s, fa, n, f)
+            counts[0, f, cell[n]] += 1.0
 
 
 @njit(cache=True)

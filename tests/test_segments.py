@@ -5,6 +5,7 @@ the accounts add up to the firm's profit less prospecting, and a model without s
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from relsim.model import RelationshipModel
@@ -104,3 +105,48 @@ def test_both_engines_put_the_same_customers_in_the_same_cells() -> None:
     s, _, fa = w.kernel()
     customers = np.flatnonzero(w.provider == 0)
     np.testing.assert_array_equal(np.asarray(ref)[customers], _cells_for(s, fa, customers, 0))
+
+
+def test_each_cell_is_recorded_by_day_and_adds_up_to_the_firm() -> None:
+    model = _model({0: [Segment(tenure_from=30, levers={"support_fee": 5.0})]}, days=80).run()
+    table = model.recorder.segments()
+    runs = model.recorder.runs()
+    focal = runs[runs.firm == 0].set_index("day")
+    assert set(table["firm"]) == {0} and set(table["cell"]) == {0, 1}  # only the firm with segments
+    per_day = table.groupby("day")[["customers", "churned"]].sum()
+    np.testing.assert_array_equal(per_day["churned"], focal["churned"])  # every departure in one cell
+    cell1 = table[table.cell == 1].set_index("day")["customers"]
+    assert (cell1.loc[:29] == 0).all() and (cell1.loc[31:] > 0).all()  # the band starts on day 30 of tenure
+    assert _model().run().recorder.segments().empty  # no segments, no rows
+
+
+def test_both_engines_record_the_same_cells_where_nothing_is_random() -> None:
+    from test_docking import CERTAIN_FIRMS, CERTAIN_SEGMENTS, _certain_market
+    from conftest import strategy
+
+    market = _certain_market({"base_churn": 0.0, "acquisition_rate": 0.0}, {"price_sensitivity": 0.0})
+    focal, rival = (strategy(f) for f in CERTAIN_FIRMS)
+    tables = [RelationshipModel(focal, market, rivals=[rival], days=40, rng=5, engine=engine, consumer_agents=False,
+                                segments={0: CERTAIN_SEGMENTS}).run().recorder.segments()
+              for engine in ("vectorized", "agents")]
+    pd.testing.assert_frame_equal(*tables)
+    assert tables[0]["cell"].nunique() == 3
+
+
+def test_segments_come_from_the_config_per_arm_and_bad_ones_get_one_line() -> None:
+    from relsim.experiments.plumbing.config import load
+
+    spec = load(["+experiment=targeting"])
+    assert spec.arms == ("one_way", "one_way_targeted", "reciprocal")
+    (segment,) = spec.segments["one_way_targeted"]
+    assert segment.tenure_from == 365 and segment.levers["inbound_capacity"] == 8.0
+    assert spec.strategies["one_way_targeted"] == spec.strategies["one_way"]  # the same firm, targeting aside
+    for overrides, message in (
+            (["+segments.nobody=[]"], "segments.nobody: unknown strategy"),
+            (["+segments.one_way=[{share: 2}]"], "segments.one_way[0].share=2"),
+            (["+segments.one_way=[{levers: {price: 3}}]"], "not a lever a firm can set per segment"),
+            (["firm_policy=test_and_learn", "arms=[learner]", "+segments.learner=[{share: 0.5}]"],
+             "segments.learner: a test-and-learn firm draws its own cells")):
+        with pytest.raises(ConfigError, match=message.replace("[", r"\[")) as err:
+            load(overrides)
+        assert "\n" not in str(err.value)

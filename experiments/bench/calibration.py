@@ -52,7 +52,7 @@ from relsim.trust import _update_trust
 from relsim.vectorized import _day
 from relsim.voice import _voice
 from relsim.word_of_mouth import _word_of_mouth
-from relsim.world import _begin_day
+from relsim.world import _assign_cells, _begin_day
 
 from ..commands.cli import Parser
 
@@ -207,8 +207,8 @@ def dispatch_us(battery, days: int = 365, repeats: int = 5) -> float:
 # --------------------------------------------------------------------------- where a compiled day goes
 
 #: The phases of sim/vectorized.py:_day, in its order (tests/test_bench.py checks the two agree).
-PHASES = ("_begin_day", "_contact", "_request_data", "_use", "_experience_problems", "_seek_support",
-          "_progress_problems", "_charge_nuisance_fees", "_cut_assortment", "_voice", "_word_of_mouth", "_listen",
+PHASES = ("_begin_day", "_assign_cells", "_contact", "_request_data", "_use", "_experience_problems",
+          "_seek_support", "_progress_problems", "_charge_nuisance_fees", "_cut_assortment", "_voice", "_word_of_mouth", "_listen",
           "_update_trust", "_update_intimacy", "_update_stress", "_churn", "_acquire", "_account", "_record")
 
 
@@ -226,64 +226,86 @@ def _cycles(typingctx):
 def _timed_days(s, b, fa, values, evidence, surviving, cohort_size, days, acc):
     """`days` days of sim/vectorized.py:_day, the cycles of phase k on day d in acc[d, k]."""
     for d in range(days):
-        t0 = _cycles()
+        last = _cycles()
         _begin_day(s)
-        t1 = _cycles()
-        acc[d, 0] = t1 - t0
+        now = _cycles()
+        acc[d, 0] = now - last
+        last = now
+        _assign_cells(s, fa)
+        now = _cycles()
+        acc[d, 1] = now - last
+        last = now
         _contact(s, b, fa)
-        t0 = _cycles()
-        acc[d, 1] = t0 - t1
+        now = _cycles()
+        acc[d, 2] = now - last
+        last = now
         _request_data(s, b, fa)
-        t1 = _cycles()
-        acc[d, 2] = t1 - t0
+        now = _cycles()
+        acc[d, 3] = now - last
+        last = now
         _use(s, b, fa)
-        t0 = _cycles()
-        acc[d, 3] = t0 - t1
+        now = _cycles()
+        acc[d, 4] = now - last
+        last = now
         _experience_problems(s, b, fa)
-        t1 = _cycles()
-        acc[d, 4] = t1 - t0
+        now = _cycles()
+        acc[d, 5] = now - last
+        last = now
         _seek_support(s, b, fa)
-        t0 = _cycles()
-        acc[d, 5] = t0 - t1
+        now = _cycles()
+        acc[d, 6] = now - last
+        last = now
         _progress_problems(s, b, fa)
-        t1 = _cycles()
-        acc[d, 6] = t1 - t0
+        now = _cycles()
+        acc[d, 7] = now - last
+        last = now
         _charge_nuisance_fees(s, b, fa)
-        t0 = _cycles()
-        acc[d, 7] = t0 - t1
+        now = _cycles()
+        acc[d, 8] = now - last
+        last = now
         _cut_assortment(s, b, fa)
-        t1 = _cycles()
-        acc[d, 8] = t1 - t0
+        now = _cycles()
+        acc[d, 9] = now - last
+        last = now
         _voice(s, b, fa)
-        t0 = _cycles()
-        acc[d, 9] = t0 - t1
+        now = _cycles()
+        acc[d, 10] = now - last
+        last = now
         _word_of_mouth(s, b, fa)
-        t1 = _cycles()
-        acc[d, 10] = t1 - t0
+        now = _cycles()
+        acc[d, 11] = now - last
+        last = now
         _listen(s, b, fa)
-        t0 = _cycles()
-        acc[d, 11] = t0 - t1
+        now = _cycles()
+        acc[d, 12] = now - last
+        last = now
         _update_trust(s, b, fa)
-        t1 = _cycles()
-        acc[d, 12] = t1 - t0
+        now = _cycles()
+        acc[d, 13] = now - last
+        last = now
         _update_intimacy(s, b, fa)
-        t0 = _cycles()
-        acc[d, 13] = t0 - t1
+        now = _cycles()
+        acc[d, 14] = now - last
+        last = now
         _update_stress(s, b, fa)
-        t1 = _cycles()
-        acc[d, 14] = t1 - t0
+        now = _cycles()
+        acc[d, 15] = now - last
+        last = now
         _churn(s, b, fa)
-        t0 = _cycles()
-        acc[d, 15] = t0 - t1
+        now = _cycles()
+        acc[d, 16] = now - last
+        last = now
         _acquire(s, b, fa)
-        t1 = _cycles()
-        acc[d, 16] = t1 - t0
+        now = _cycles()
+        acc[d, 17] = now - last
+        last = now
         _account(s, b, fa)
-        t0 = _cycles()
-        acc[d, 17] = t0 - t1
+        now = _cycles()
+        acc[d, 18] = now - last
+        last = now
         _record(s, b, fa, values, evidence, surviving, cohort_size)
-        t1 = _cycles()
-        acc[d, 18] = t1 - t0
+        now = _cycles()
+        acc[d, 19] = now - last
 
 
 def day_phases(consumers: int = CONSUMERS, draws: Sequence[tuple[dict, int]] = (({}, 1), ({}, 2)),

@@ -18,8 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
-from relsim.params import (ENGINES, MAX_DAYS, ConfigError, Market, Policy, Strategy, allowed_names, build, check_keys,
-                           memo, show)
+from relsim.params import (ENGINES, MAX_DAYS, ConfigError, Market, Policy, Segment, Strategy, allowed_names, build,
+                           check_keys, memo, segment_list, show)
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -29,7 +29,7 @@ from .scenarios import BASELINE, Variant, variants
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 #: The top-level settings of a run (configs/config.yaml).
 SETTINGS = ("arms", "seeds", "days", "strategies", "market", "scenario", "compose_scenarios", "workers", "progress",
-            "engine", "firm_policy", "currency", "posterior", "posterior_file")
+            "engine", "firm_policy", "currency", "posterior", "posterior_file", "segments")
 #: The posterior that `posterior=N` draws from unless `posterior_file` names another: relsim-calibrate's
 #: posterior.csv of the calibrated market (configs/market/calibrated.yaml).
 DEFAULT_POSTERIOR = CONFIG_DIR / "market" / "calibrated.posterior.csv"
@@ -71,6 +71,7 @@ class RunSpec:
     policy: Policy = dataclasses.field(default_factory=Policy)
     currency: str = DEFAULT_CURRENCY
     draws: tuple[Mapping[str, float], ...] = ()  # posterior draws of the calibrated parameters (posterior=N)
+    segments: Mapping[str, tuple[Segment, ...]] = dataclasses.field(default_factory=dict)  # per arm (ODD §7.22)
 
     def rivals(self, market: Market | None = None) -> list[Strategy]:
         """The rivals' strategies, in the order of `market.rivals`."""
@@ -211,13 +212,32 @@ def run_spec(cfg: Mapping[str, Any]) -> RunSpec:
         for arm in arms:
             cells[arm, variant.name] = (scenarios.apply(strategies[arm], variant.changes, path), varied)
     seeds = _seeds(cfg.get("seeds"))
+    segments = _segments(cfg.get("segments"), strategies, arms, policy)
     return RunSpec(arms=tuple(arms), seeds=seeds, days=_int(cfg.get("days"), "days", 1, MAX_DAYS),
                    strategies=strategies, market=market, variants=tuple(found), cells=cells, composed=composed,
                    workers=_int(cfg.get("workers", 0), "workers", 0, 4096),
                    progress=_bool(cfg.get("progress", True), "progress"),
                    engine=_engine(cfg.get("engine", "vectorized")), policy=policy,
                    currency=_currency(cfg.get("currency", DEFAULT_CURRENCY)),
-                   draws=_posterior(cfg.get("posterior", 0), cfg.get("posterior_file"), seeds))
+                   draws=_posterior(cfg.get("posterior", 0), cfg.get("posterior_file"), seeds), segments=segments)
+
+
+def _segments(value: Any, strategies: Mapping[str, Strategy], arms: list[str],
+              policy: Policy) -> dict[str, tuple[Segment, ...]]:
+    """`segments`: {arm: [segment, ...]}, the focal firm's segments when it plays that arm (docs/ODD.md §7.22)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"segments={show(value)}: expected a mapping of strategy names to lists of segments")
+    out = {}
+    for name, segs in value.items():
+        if name not in strategies:
+            raise ConfigError(f"segments.{name}: unknown strategy{allowed_names(name, strategies)}")
+        out[name] = tuple(segment_list(segs, f"segments.{name}"))
+        if out[name] and policy.rule == "test_and_learn" and name in arms and (not policy.arms or name in policy.arms):
+            raise ConfigError(f"segments.{name}: a test-and-learn firm draws its own cells; give segments to an arm "
+                              "that does not test")
+    return out
 
 
 def _names(value: Any, key: str, strategies: Mapping[str, Strategy], allow_empty: bool) -> list[str]:

@@ -31,14 +31,18 @@ def simulate(spec: RunSpec, arm: str, variant: str, seed: int, draw: int | None 
 
     _freeze_imports()
     focal, market = spec.cell(arm, variant, draw)
+    segments = {0: list(spec.segments[arm])} if spec.segments.get(arm) else None
     model = RelationshipModel(focal, market, rivals=spec.rivals(market), days=spec.days,
                               names=[arm, *market.rivals], consumer_agents=False, rng=seed, engine=spec.engine,
-                              policy=spec.policy, learners=spec.learners(arm, market), collect=False)
+                              policy=spec.policy, learners=spec.learners(arm, market), collect=False,
+                              segments=segments)
     model.run()
     rec = model.recorder
     tables = {"runs": rec.runs(), "retention": rec.retention(), "evidence": rec.evidence_table()}
     if spec.policy.rule == "test_and_learn":  # the firms' tests and decisions (docs/SCHEMA.md, tests.parquet)
         tables["tests"] = model.tests()
+    if spec.policy.rule == "test_and_learn" or any(spec.segments.values()):  # customers and departures per cell
+        tables["segments"] = rec.segments()
     for frame in tables.values():
         frame.insert(0, "seed", spec.replicate_id(draw, seed))
         frame.insert(0, "scenario", variant)
