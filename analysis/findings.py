@@ -472,7 +472,7 @@ def _learning(default_dir: Path, grid_dir: Path) -> list[str]:
     levers = table.attrs["levers"]
     lines += ["**In the default market** (the learner against the fixed middle rival; one job per objective):", "",
               "| objective | " + " | ".join(f"{name} at the end" for name in levers)
-              + " | talk more / harder to reach / charge to be heard / one-way-like (share of seeds) "
+              + f" | {SHARES.replace('learning firms', 'seeds')} "
               "| customer equity − the best fixed strategy's [95% CI] |",
               "|---|" + "---:|" * (len(levers) + 2)]
     for row in table.to_dict("records"):  # (itertuples would rename the dotted keys)
