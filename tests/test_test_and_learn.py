@@ -125,3 +125,21 @@ def test_bad_test_and_learn_policies_get_one_line(policy, message) -> None:
 def test_test_and_learn_is_refused_on_the_agents_engine() -> None:
     with pytest.raises(ConfigError, match="vectorized engine only"):
         RelationshipModel(consumers=50, days=5, rng=1, engine="agents", policy=Policy(rule="test_and_learn"))
+
+
+def test_testing_one_lever_finds_the_value_that_a_brute_force_of_fixed_runs_says_is_best() -> None:
+    """A one-lever relsim case whose answer the fixed runs give: the nuisance fee 0 or 5 over two years, judged by
+    NPV on the same seeds; the testing firm (30-day tests, profit) ends at the better value on every seed."""
+    menu, days, seeds = {"nuisance_fee": [0.0, 5.0]}, 730, (1, 2)
+
+    def npv(model: RelationshipModel) -> float:
+        return float(model.recorder.runs().query("firm == 0")["npv"].iloc[-1])
+
+    fixed = {fee: np.mean([npv(RelationshipModel(consumers=1500, days=days, rng=seed, collect=False,
+                                                 consumer_agents=False, nuisance_fee=fee).run()) for seed in seeds])
+             for fee in menu["nuisance_fee"]}
+    best = max(fixed, key=fixed.get)
+    ends = [RelationshipModel(consumers=1500, days=days, rng=seed, collect=False, consumer_agents=False,
+                              policy=Policy(rule="test_and_learn", period_days=30, menu=menu)).run()
+            .firms[0].strategy.nuisance_fee for seed in seeds]
+    assert ends == [best] * len(seeds), (fixed, ends)
