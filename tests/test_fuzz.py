@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from conftest import relsim_command
 
-from relsim import Behaviour, Market, Policy, RelationshipModel, Strategy
+from relsim import Behaviour, Market, Policy, RelationshipModel, Segment, Strategy
 from relsim.experiments.bench.fuzz import LONG_INT, SMALL, numeric_keys, section_keys
 from relsim.experiments.plumbing.checks import check_command_line
 from relsim.params import ConfigError, Dist, Network, Population, build
@@ -221,6 +221,15 @@ def test_input_files_that_are_not_regular_files_are_refused_at_once(kind, tmp_pa
     ("relsim.experiments.commands.report_sweep", ["sweep", "--metrics", "bogus"], "bogus"),
     ("relsim.experiments.commands.report_sweep", ["nowhere"], "nowhere"),
     ("relsim.experiments.commands.collect_sweep", ["a", "b"], "unrecognized"),
+    ("relsim.experiments.commands.optimize", ["--trials", "0"], "--trials=0"),
+    ("relsim.experiments.commands.optimize", ["--levers", "bogus"], "--levers"),
+    ("relsim.experiments.commands.optimize", ["--tri", "3"], "--tri"),
+    ("relsim.experiments.commands.decompose", ["--arms", "one_way"], "--arms"),
+    ("relsim.experiments.commands.decompose", ["--metrics", "bogus"], "--metrics"),
+    ("relsim.experiments.commands.regret", ["nowhere"], "SWEEP_DIR=nowhere"),
+    ("relsim.experiments.commands.regret", ["sweep", "--workers", "-1"], "--workers=-1"),
+    ("relsim.experiments.commands.regret", ["sweep", "--best", "nothing.json"], "--best"),
+    ("relsim.experiments.commands.regret", ["sweep", "--pres", "x"], "--pres"),
     ("relsim.experiments.app.server", ["--all"], "--all"),
     ("relsim.experiments.app.server", ["--allow"], "--allow"),
     ("relsim.experiments.app.server", ["--host", "localhost", "--allow-remote=yes"], "--allow-remote"),
@@ -251,6 +260,13 @@ API = [
     lambda: RelationshipModel(names=[1, 2]), lambda: RelationshipModel(names="ab"),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).run().step(),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, mail_rate=None),
+    lambda: Segment(share=10**400), lambda: Segment(levers={"price": 1.0}), lambda: Segment(levers=None),
+    lambda: Segment(tenure_from=5, tenure_to=5), lambda: RelationshipModel(segments=[Segment()]),
+    lambda: RelationshipModel(days=3, consumers=40, rng=1, segments={0: [{"share": None}]}),
+    lambda: RelationshipModel(days=3, consumers=40, rng=1).set_segments(7, []),
+    lambda: Policy(rule="test_and_learn", objective="equity"), lambda: Policy(rule="test_and_learn", alpha=0),
+    lambda: Policy(rule="test_and_learn", menu={"price": [20, 30]}),
+    lambda: RelationshipModel(days=3, consumers=40, rng=1, engine="agents", accounts=True),
 ]
 
 
