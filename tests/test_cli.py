@@ -185,3 +185,17 @@ def test_the_old_module_names_still_work_for_one_release(tmp_path: Path) -> None
         result = subprocess.run([sys.executable, "-m", old, "--help"], cwd=tmp_path, capture_output=True, text=True,
                                 timeout=120)
         assert result.returncode == 0 and "usage: relsim" in result.stdout, (old, result.stderr)
+
+
+def test_a_verdict_on_seed_noise_names_the_command_that_checks_it_over_the_posterior(tmp_path: Path) -> None:
+    result = relsim("seeds=2", "days=30", "market.consumers=200", "progress=false",
+                    f"hydra.run.dir={tmp_path / 'two'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "seed noise only" in text
+    command = text.split("`")[1]  # the command it names keeps the run's overrides and adds posterior draws
+    assert command == "relsim days=30 market.consumers=200 progress=false posterior=20 seeds=5"
+    drawn = relsim("seeds=2", "days=30", "market.consumers=200", "progress=false", "posterior=2",
+                   f"hydra.run.dir={tmp_path / 'drawn'}", cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    assert "seed noise only" not in drawn.stdout and "parameter uncertainty" in drawn.stdout

@@ -184,7 +184,20 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     print(named + line)
     if spec.draws and not job:
         print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
+    elif not job and len(spec.arms) > 1:
+        print(textwrap.fill(seed_noise_only(sys.argv[1:]), TERMINAL_WIDTH))
     return "report.html"
+
+
+def seed_noise_only(argv: list[str]) -> str:
+    """The line beside a verdict whose intervals are seed noise only: the one command that checks it over the
+    calibrated behaviour's posterior (the same overrides, with posterior draws)."""
+    import shlex
+
+    kept = [a for a in argv if not a.split("=", 1)[0].lstrip("+~").startswith(("hydra.", "posterior", "seeds"))]
+    command = shlex.join(["relsim", *kept, "posterior=20", "seeds=5"])
+    return (f"The 95% CIs above are seed noise only, at the behavioural weights as set; `{command}` checks the "
+            "verdict over 20 draws of the calibrated posterior (docs/VALIDATION.md §2).")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
