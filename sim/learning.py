@@ -135,10 +135,10 @@ class Learner:
         """The first day after `day` at whose end `step` acts (the model runs the days up to it in one stretch)."""
         return (day // self.policy.period_days + 1) * self.policy.period_days
 
-    def current(self) -> dict[str, float]:
-        """The firm's levers of the menu now."""
+    def current(self, names=None) -> dict[str, float]:
+        """The firm's levers now: those of the menu, or `names`."""
         strategy = self.model.firms[self.firm].strategy
-        return {name: float(getattr(strategy, name)) for name in self.levers}
+        return {name: float(getattr(strategy, name)) for name in (self.levers if names is None else names)}
 
     def _margin(self) -> float:
         s = self.model.firms[self.firm].strategy
@@ -331,8 +331,7 @@ class TestAndLearn(Learner):
     def _start_holdout(self) -> None:
         if self.policy.holdout <= 0:
             return
-        levers = {name: float(getattr(self.model.firms[self.firm].strategy, name)) for name in SEGMENT_LEVERS}
-        self.holdout = self._draw(self.policy.holdout, levers)
+        self.holdout = self._draw(self.policy.holdout, self.current(SEGMENT_LEVERS))
         self.cell = None
         self.model.set_segments(self.firm, self._segments())
         self.holdout_start = self.model.world.day
@@ -343,15 +342,13 @@ class TestAndLearn(Learner):
         y = self._outcome(self.holdout_rows, self.holdout_accounts)
         held, rest = self.holdout_cells == 1, self.holdout_cells != 1
         effect, se, z, revert = verdict(y[rest], y[held], self.policy.alpha)
-        changed = {k: v for k, v in self.holdout.levers.items()
-                   if v != float(getattr(self.model.firms[self.firm].strategy, k))}
-        for name, value in changed.items() or [("", math.nan)]:
-            self._record(day, "holdout", self.holdout_start, name, float(getattr(
-                self.model.firms[self.firm].strategy, name)) if name else math.nan, value, rest, held, y, effect, se,
-                z, revert)
+        now = self.current(SEGMENT_LEVERS)
+        changed = {k: v for k, v in self.holdout.levers.items() if v != now[k]}
+        for name, value in changed.items() or [("", math.nan)]:  # a row per lever that differs, or one saying none
+            self._record(day, "holdout", self.holdout_start, name, now.get(name, math.nan), value, rest, held, y,
+                         effect, se, z, revert)
         if revert and changed:
-            self.model.set_strategy(self.firm, **{k: (int(v) if k == "support_free_days" else v)
-                                                  for k, v in changed.items()})
+            self.model.set_strategy(self.firm, **changed)
         self._start_holdout()
 
     def _record(self, day, kind, start, lever, before, after, control, treatment, y, effect, se, z, decision) -> None:
