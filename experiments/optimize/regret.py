@@ -44,10 +44,9 @@ def best_strategy(best_json: Path, base: Strategy) -> Strategy:
     return build(Strategy, {**dataclasses.asdict(base), **levers}, "best")
 
 
-def final_levers(runs: pd.DataFrame, firm: int = 0) -> pd.DataFrame:
-    """Each seed's levers of `firm` on the last recorded day (one row per seed, the LEVERS columns present)."""
-    rows = runs[runs["firm"] == firm].sort_values("day").groupby("seed").tail(1).set_index("seed")
-    return rows[[c for c in LEVERS if c in rows.columns]]
+def last_rows(runs: pd.DataFrame, firm: int = 0) -> pd.DataFrame:
+    """Each seed's row of `firm` on the last recorded day (indexed by seed): its outcomes and its levers."""
+    return runs[runs["firm"] == firm].sort_values("day").groupby("seed").tail(1).set_index("seed")
 
 
 def _learning_arm(spec, job: Path) -> str:
@@ -66,12 +65,12 @@ def job_regret(job: Path, best: Strategy | None, presets: Sequence[str], workers
     arm = _learning_arm(spec, job)
     runs = pd.read_parquet(job / "runs.parquet")
     runs = runs[runs["arm"] == arm]
-    last = runs[runs["firm"] == 0].sort_values("day").groupby("seed").tail(1).set_index("seed")
+    last = last_rows(runs)
     fixed = dataclasses.replace(spec, policy=Policy(), progress=False)
     objectives = [parse_objective(m, spec.days) for m in METRICS]
     base = spec.strategies[arm]
     out = []
-    for seed, levers in final_levers(runs).iterrows():
+    for seed, levers in last[[c for c in LEVERS if c in last.columns]].iterrows():
         frozen = build(Strategy, {**dataclasses.asdict(base), **levers.to_dict()}, "frozen")
         contenders = {"frozen": frozen, **({"best": best} if best is not None else {}),
                       **{p: spec.strategies[p] for p in presets}}
