@@ -195,10 +195,8 @@ class FirmArrays:
 
     def cell_strategy(self, f: int, k: int) -> Strategy:
         """The levers firm f's cell k gets: its strategy with the cell's segmented levers."""
-        values = {name: self.cell_lever[f, k, i] for i, name in enumerate(SEGMENT_LEVERS)}
-        ints = {"support_free_days"}
-        return dataclasses.replace(self.strategies[f], **{k_: (int(v) if k_ in ints else float(v))
-                                                          for k_, v in values.items()})
+        return dataclasses.replace(self.strategies[f], **{name: float(self.cell_lever[f, k, i])  # checked: whole days
+                                                          for i, name in enumerate(SEGMENT_LEVERS)})
 
 
 class World:
