@@ -400,10 +400,9 @@ SHARES = ("talk more / harder to reach / charge to be heard / charge a nuisance 
           "learning firms)")
 
 
-def _test_and_learn(path: Path) -> list[str]:
+def _test_and_learn(path: Path, table: pd.DataFrame) -> list[str]:
     """Firms that learn by randomised tests: per window, objective and holdout, the levers they adopt, what they
     earn against the best fixed strategy, and their frozen final levers (relsim-regret)."""
-    table = emergence_table(path)
     frozen = frozen_table(path, table)
     frozen = frozen.set_index("job") if len(frozen) else frozen
     levers = table.attrs["levers"]
@@ -586,9 +585,10 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
     short = [(label, load_run(path)) for label, path in (
         ("The best firms at an equal budget", runs.best_budget), ("The best firms spending freely", runs.best),
         ("The presets", runs.flagship)) if ran(path)]
-    tested = runs.test_and_learn is not None and (runs.test_and_learn / "sweep.parquet").is_file()
-    testing = [f"- **Firms that test and learn** (five years, the default market; §11), by objective:",
-               *(f"  {line}" for line in _window_reading(emergence_table(runs.test_and_learn)))] if tested else []
+    tested = (emergence_table(runs.test_and_learn) if runs.test_and_learn is not None
+              and (runs.test_and_learn / "sweep.parquet").is_file() else None)  # §11's table, read once
+    testing = ["- **Firms that test and learn** (five years, the default market; §11), by objective:",
+               *(f"  {line}" for line in _window_reading(tested))] if tested is not None else []
     sections = [("In short", "Each comparison on the same customers, over three years (firms that test: five); the "
                              "sections below give the levers, the time course and the decompositions.",
                  _in_short(short) + testing, None)] if short else []
@@ -631,8 +631,8 @@ def findings_markdown(runs: FindingsRuns, *, date: str, commit: str, images: dic
         *([("Firms that test and learn: does a short measurement window make firms one-way?",
              f"`{c['test_and_learn']}`, then `relsim-report` and `{c['frozen']}` on the sweep (ODD §7.21: each "
              "test moves one lever for a random half of the customers and is judged over the window W; Hohnhold, "
-             "O'Brien & Tang 2015).", _test_and_learn(runs.test_and_learn), None)]
-          if runs.test_and_learn is not None and (runs.test_and_learn / "sweep.parquet").is_file() else []),
+             "O'Brien & Tang 2015).", _test_and_learn(runs.test_and_learn, tested), None)]
+          if tested is not None else []),
         ("Firms that learn (emergence)",
          f"`{c['learning']}` and `{c['emergence']}`, then `relsim-report` on each sweep (ODD §7.21, §8.8).",
          _learning(runs.learning, runs.emergence), None),
