@@ -235,6 +235,9 @@ def test_input_files_that_are_not_regular_files_are_refused_at_once(kind, tmp_pa
     ("relsim.experiments.app.server", ["--host", "localhost", "--allow-remote=yes"], "--allow-remote"),
 ])
 def test_every_command_refuses_in_one_line(module, argv, names, tmp_path, capsys, monkeypatch) -> None:
+    import relsim._cache
+
+    monkeypatch.setattr(relsim._cache, "compiled", lambda: False)  # as on a fresh install: refuse before compiling
     monkeypatch.chdir(tmp_path)
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "findings_runs.json").write_text("{not json")

@@ -37,16 +37,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from relsim.analysis.stats import mean_ci
 
-    from ..optimize.regret import regret
+    from ..optimize.regret import check, regret
     from ..plumbing.runner import compile_once
 
     if args.workers < 0:
         fail(PROG, f"--workers={args.workers}: expected 0 (one per core) or more")
     if args.best is not None and not args.best.is_file():
         fail(PROG, f"--best={args.best}: not a file (relsim-optimize's best.json)")
-    compile_once(PROG)
+    presets = [p for p in args.presets.split(",") if p]
     try:
-        table = regret(args.sweep, args.best, [p for p in args.presets.split(",") if p], args.workers)
+        check(args.sweep, args.best, presets)
+        compile_once(PROG)
+        table = regret(args.sweep, args.best, presets, args.workers)
     except ConfigError as exc:
         fail(PROG, str(exc))
     for (job, metric), g in table.groupby(["job", "metric"], sort=False):

@@ -83,10 +83,8 @@ def job_regret(job: Path, best: Strategy | None, presets: Sequence[str], workers
     return pd.DataFrame(out)
 
 
-def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0) -> pd.DataFrame:
-    """regret.csv's table for every job of `sweep` (written there, atomically), with regret and the frozen gap."""
-    from relsim.analysis.io import write_text_atomic
-
+def check(sweep: Path, best: Path | None, presets: Sequence[str] = ()) -> tuple[list[Path], Strategy | None]:
+    """The sweep's finished jobs and the optimiser's best strategy; ConfigError (one line) before any run."""
     if not Path(sweep).is_dir():
         raise ConfigError(f"SWEEP_DIR={sweep}: not a directory")
     jobs = sorted((p for p in Path(sweep).glob("job=*") if (p / "manifest.json").is_file()),
@@ -99,6 +97,14 @@ def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers:
         raise ConfigError(f"--presets: {unknown[0]!r} is not a strategy of the sweep's config; allowed: "
                           f"{', '.join(first.strategies)}")
     chosen = best_strategy(best, first.strategies[_learning_arm(first, jobs[0])]) if best else None
+    return jobs, chosen
+
+
+def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0) -> pd.DataFrame:
+    """regret.csv's table for every job of `sweep` (written there, atomically), with regret and the frozen gap."""
+    from relsim.analysis.io import write_text_atomic
+
+    jobs, chosen = check(sweep, best, presets)
     table = pd.concat([job_regret(job, chosen, presets, workers) for job in jobs], ignore_index=True)
     if chosen is not None:
         table["regret"] = table["best"] - table["learner"]
