@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ALPHA", "CI", "Effect", "MIN_CLEAR_PAIRS", "clear", "mean_ci", "paired_effect", "smallest_p",
-           "too_few_seeds"]
+__all__ = ["ALPHA", "CI", "Effect", "MIN_CLEAR_PAIRS", "SUPPORT", "clear", "mean_ci", "paired_effect", "smallest_p",
+           "supported", "too_few_seeds"]
 
 _NAN = float("nan")
 #: The level at which a difference is called clear (its 95% interval excludes 0).
@@ -36,6 +36,17 @@ def clear(low: float, high: float, n: int) -> bool:
     least MIN_CLEAR_PAIRS seeds (with fewer, no test could reject, however far from 0 the interval lies)."""
     finite = np.isfinite(low) and np.isfinite(high)
     return bool(finite and (low > 0 or high < 0) and n >= MIN_CLEAR_PAIRS)
+
+
+#: Over posterior draws, a direction is called only where it holds in at least this share of the draws (a
+#: posterior probability of 0.9 that the sign is right); a mean whose interval excludes 0 while the draws
+#: disagree more often is reported as not settled by the posterior (issue 32: "never printed as clear").
+SUPPORT = 0.9
+
+
+def supported(agree: int, n: int) -> bool:
+    """True when a direction holds in at least SUPPORT of `n` posterior draws (`agree` of them)."""
+    return n > 0 and agree >= SUPPORT * n
 
 
 def too_few_seeds(n: int) -> str:
@@ -82,6 +93,7 @@ class Effect:
     relative: float
     relative_low: float
     relative_high: float
+    agree: int = 0  # pairs whose difference has the sign of `diff` (0 when diff is 0 or NaN)
 
     def excludes_zero(self) -> bool:
         """True when the CI of the difference lies on one side of zero."""
@@ -178,4 +190,5 @@ def paired_effect(treatment: Any, control: Any, confidence: float = 0.95,
         p_wilcoxon=_wilcoxon(d), n=ci.n, mean_control=mean_c, mean_treatment=mean_t,
         relative=ci.mean / scale, relative_low=ci.low / scale,
         relative_high=ci.high / scale,
+        agree=int((np.sign(d) == np.sign(ci.mean)).sum()) if np.isfinite(ci.mean) and ci.mean != 0 else 0,
     )

@@ -71,7 +71,7 @@ RETENTION_HORIZONS: dict[str, int] = {
 
 SUMMARY_COLUMNS: list[str] = [
     "arm", "metric", "unit", "mean", "ci_low", "ci_high", "reference",
-    "diff", "diff_ci_low", "diff_ci_high", "diff_half_width", "p_wilcoxon", "n_seeds",
+    "diff", "diff_ci_low", "diff_ci_high", "diff_half_width", "p_wilcoxon", "n_seeds", "n_agree", "replicate",
 ]
 
 _LAST_DAY = {"trust": "mean_trust", "intimacy": "mean_intimacy",
@@ -124,8 +124,9 @@ def per_seed_metrics(run: RunData) -> pd.DataFrame:
 
 
 def _summary_rows(per: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str],
-                  units: Mapping[str, str]) -> pd.DataFrame:
-    """Summary rows (SUMMARY_COLUMNS) for ``metrics`` of a per-seed table."""
+                  units: Mapping[str, str], replicate: str = "seed") -> pd.DataFrame:
+    """Summary rows (SUMMARY_COLUMNS) for ``metrics`` of a per-seed table (`replicate`: what a row of it is,
+    "seed" or a posterior "draw")."""
     by_arm = {arm: per[per["arm"] == arm].set_index("seed") for arm in arms}
     base = arms[0] if arms else None
     rows = []
@@ -136,14 +137,14 @@ def _summary_rows(per: pd.DataFrame, arms: Sequence[str], metrics: Sequence[str]
             row = {"arm": arm, "metric": metric, "unit": units[metric], "mean": ci.mean,
                    "ci_low": ci.low, "ci_high": ci.high, "reference": "", "diff": math.nan,
                    "diff_ci_low": math.nan, "diff_ci_high": math.nan, "diff_half_width": math.nan,
-                   "p_wilcoxon": math.nan, "n_seeds": ci.n}
+                   "p_wilcoxon": math.nan, "n_seeds": ci.n, "n_agree": 0, "replicate": replicate}
             if arm != base:
                 eff = paired_effect(values, by_arm[base][metric])
                 row.update(reference=base, diff=eff.diff, diff_ci_low=eff.low, diff_ci_high=eff.high,
-                           diff_half_width=eff.half_width, p_wilcoxon=eff.p_wilcoxon)
+                           diff_half_width=eff.half_width, p_wilcoxon=eff.p_wilcoxon, n_agree=eff.agree)
             rows.append(row)
     frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    return frame.astype({"n_seeds": "int64"})
+    return frame.astype({"n_seeds": "int64", "n_agree": "int64"})
 
 
 def by_draw(per: pd.DataFrame) -> pd.DataFrame:
@@ -162,12 +163,14 @@ def summarise(run: RunData) -> pd.DataFrame:
     ``diff`` is the paired mean difference arm - first arm over their common seeds
     (NaN for the first arm); all CIs are 95% bootstrap intervals over seeds. With posterior draws
     (`posterior=N`) the unit is the draw: each arm's metrics are averaged over the seeds of a draw first,
-    so the intervals hold parameter uncertainty and `n_seeds` counts draws.
+    so the intervals hold parameter uncertainty, `n_seeds` counts draws and `replicate` is "draw". `n_agree`
+    counts the replicates whose paired difference has the sign of `diff`.
     """
-    per = by_draw(per_seed_metrics(run))
+    seeds = per_seed_metrics(run)
+    per = by_draw(seeds)
     metrics = [m for m in METRICS if m in per.columns]
     units = {m: METRICS[m].unit for m in metrics}
-    return _summary_rows(per, run.arms, metrics, units)
+    return _summary_rows(per, run.arms, metrics, units, "seed" if per is seeds else "draw")
 
 
 def write_summary(summary: pd.DataFrame, out_dir: str | Path,

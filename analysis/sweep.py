@@ -23,9 +23,9 @@ from .design import (box_text, discover_both, discovery_figure, has_design, read
 from .figures import ARM_PALETTE, COLORS, TEMPLATE, write_image
 from .io import write_text_atomic
 from .page import Html, Section, page
-from .stats import MIN_CLEAR_PAIRS, clear
+from .stats import MIN_CLEAR_PAIRS, SUPPORT
 from .summary import METRICS, RETENTION_HORIZONS
-from .wording import decimals_for, levers_of, number
+from .wording import call, decimals_for, levers_of, number
 from .units import DEFAULT_CURRENCY, labelled
 from .sweep_data import Sweep, load_sweep
 
@@ -47,7 +47,9 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     """The paired effect (arm - reference arm) of `metric` at every grid point.
 
     Columns: the swept keys, `comparison` ("reciprocal − one_way"), `effect`, `low`, `high`,
-    `p_wilcoxon`, `n_seeds`, `clear` (stats.clear: the CI excludes 0 over enough seeds for a test to reject).
+    `p_wilcoxon`, `n_seeds`, `call` (wording.call: clear, few, unclear, unsettled over posterior draws ...),
+    `clear` (call is "clear": the CI excludes 0 over enough seeds for a test to reject, and over posterior draws
+    the direction holds in at least stats.SUPPORT of them).
     """
     rows = sweep.jobs[(sweep.jobs["metric"] == metric) & (sweep.jobs["reference"].fillna("") != "")]
     label = rows["arm"] if "scenario" not in rows else rows["arm"] + " " + rows["scenario"]
@@ -55,7 +57,8 @@ def effect_grid(sweep: Sweep, metric: str) -> pd.DataFrame:
     out["comparison"] = label.astype(str) + " − " + rows["reference"].astype(str)
     out["effect"], out["low"], out["high"] = rows["diff"], rows["diff_ci_low"], rows["diff_ci_high"]
     out["p_wilcoxon"], out["n_seeds"] = rows["p_wilcoxon"], rows["n_seeds"]
-    out["clear"] = [clear(lo, hi, n) for lo, hi, n in zip(out["low"], out["high"], out["n_seeds"], strict=True)]
+    out["call"] = [call(row) for _, row in rows.iterrows()]
+    out["clear"] = out["call"] == "clear"
     return out.reset_index(drop=True)
 
 
@@ -399,7 +402,13 @@ def _headline(sweep: Sweep, metrics: list[str]) -> str:
         grid = effect_grid(sweep, metric)
         for comparison, part in grid.groupby("comparison", sort=False):
             parts.append(_reading(part, [k for k in sweep.swept if k in part], _label(metric), comparison))
-    return " ".join(parts) if parts else "No paired comparison in this sweep."
+    if not parts:
+        return "No paired comparison in this sweep."
+    if "replicate" not in sweep.jobs or (sweep.jobs["replicate"].fillna("seed") == "seed").all():
+        parts.append("The intervals are seed noise only, at the behavioural weights as set; the same sweep with "
+                     "`posterior=20 seeds=5` added checks each verdict over the calibrated posterior "
+                     f"(a direction is then called only where it holds in {SUPPORT:.0%} of the draws).")
+    return " ".join(parts)
 
 
 def _reading(part: pd.DataFrame, keys: list[str], label: str, comparison: str) -> str:
@@ -407,12 +416,15 @@ def _reading(part: pd.DataFrame, keys: list[str], label: str, comparison: str) -
     swept key (if one) whose value separates the two (stats.clear: enough seeds to tell)."""
     arm = comparison.split(" − ")[0]
     ahead, behind, n = part[part["clear"] & (part["low"] > 0)], part[part["clear"] & (part["high"] < 0)], len(part)
-    excludes = ~part["clear"] & ((part["low"] > 0) | (part["high"] < 0))  # an interval off 0 over too few seeds
+    excludes = part["call"].isin(["few", "unsettled"])  # an interval off 0, over too few seeds or split draws
     if excludes.any():
         seeds = int(part.loc[excludes, "n_seeds"].min())
         few = (f"at {int(excludes.sum())} of {n} grid points the 95% CI excludes 0, but {seeds} seed"
                f"{'s' if seeds != 1 else ''} per grid point are too few to call it (a clear call needs "
                f"{MIN_CLEAR_PAIRS})")
+        if (part.loc[excludes, "call"] == "unsettled").all():
+            few = (f"at {int(excludes.sum())} of {n} grid points the 95% CI excludes 0, but the direction holds in "
+                   f"fewer than {SUPPORT:.0%} of the posterior draws there (the posterior does not settle it)")
         if not len(ahead) and not len(behind):
             return f"{label} ({comparison}): {few}."
     if len(ahead) == n or len(behind) == n:

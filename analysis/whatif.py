@@ -18,7 +18,7 @@ import pandas as pd
 from .load import RunData
 from .summary import METRICS, RETENTION_HORIZONS, profit_gap, summarise, trust_gap
 from .stats import MIN_CLEAR_PAIRS, clear
-from .wording import TERMINAL_WIDTH, call, crossover_clause, levers_line, currency_of, gap_cause, is_clear, money_words, uncalled
+from .wording import TERMINAL_WIDTH, call, crossover_clause, held, levers_line, currency_of, gap_cause, is_clear, money_words, uncalled
 
 BASELINE = "baseline"
 
@@ -77,7 +77,7 @@ def _profit_clause(row: pd.Series, label: str, currency: str, scale_from: list[f
     a, b = sorted((abs(lo), abs(hi)))
     amount = money_words([abs(d)], currency, scale_from=scale_from)[0]
     low, high = money_words([a, b], currency, scale_from=scale_from, bare=True)
-    return f"{verb} {label} by {amount} (95% CI {low} to {high})", int(np.sign(d))
+    return f"{verb} {label} by {amount} (95% CI {low} to {high}{held(row)})", int(np.sign(d))
 
 
 def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
@@ -87,8 +87,9 @@ def _retention_clause(row: pd.Series, horizon: str) -> tuple[str, int]:
                         verb="makes no clear difference to"), 0
     a, b = sorted((abs(lo), abs(hi)))
     if d < 0:
-        return f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f})", -1
-    return f"keeps {d:.1f} more points of its first customers at {horizon} (CI {a:.1f} to {b:.1f})", 1
+        return (f"loses {abs(d):.1f} more points of its first customers by {horizon} (CI {a:.1f} to {b:.1f}"
+                f"{held(row)})", -1)
+    return f"keeps {d:.1f} more points of its first customers at {horizon} (CI {a:.1f} to {b:.1f}{held(row)})", 1
 
 
 def _cause_clause(run_view: RunData, scenario: str, trust: pd.Series | None = None) -> str:
@@ -103,7 +104,9 @@ def _cause_clause(run_view: RunData, scenario: str, trust: pd.Series | None = No
                        f"(95% CI {lo:+.3f} to {hi:+.3f})",
                 "unclear": f"trust at the end shows no clear change (95% CI {lo:+.3f} to {hi:+.3f})",
                 "single": f"trust at the end differs by {d:+.3f} on the one seed (no interval)",
-                "none": "trust at the end is the same on every seed"}[call(trust)]
+                "none": "trust at the end is the same on every seed",
+                "unsettled": f"trust at the end is {d:+.3f} against the baseline, but that sign holds in only "
+                             f"{int(trust['n_agree'])} of {n} posterior draws"}[call(trust)]
         return f"{said}; of the change in trust evidence, {gap_cause(gap)}"
     if trust is not None and np.sign(trust["diff"]) != np.sign(gap.sum()):  # the flow and the end disagree
         return f"trust ends {'higher' if trust['diff'] > 0 else 'lower'}; of the change in trust evidence, {gap_cause(gap)}"
@@ -167,7 +170,9 @@ def _contrast_sentence(table: pd.DataFrame, row: pd.Series, arm: str, contrast: 
     d = money_words([row["diff"]], currency, signed=True, scale_from=scale_from)[0]
     lo, hi = money_words([row["diff_ci_low"], row["diff_ci_high"]], currency, True, scale_from, bare=True)
     reading = {"clear": "", "few": f"; {int(row['n_seeds'])} seeds are too few to call it",
-               "unclear": "; no clear difference", "none": "; the same on every seed", "single": ""}[call(row)]
+               "unclear": "; no clear difference", "none": "; the same on every seed", "single": "",
+               "unsettled": f"; the posterior does not settle it (that sign in {int(row.get('n_agree', 0))} of "
+                            f"{int(row['n_seeds'])} draws)"}[call(row)]
     interval = f"95% CI {lo} to {hi}" if int(row["n_seeds"]) > 1 else "one seed: no interval"
     return _sentence(f"{label}: NPV {d} against the baseline ({interval}{reading})")
 

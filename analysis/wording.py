@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .load import DRAW_STRIDE, RunData
-from .stats import MIN_CLEAR_PAIRS, clear
+from .stats import MIN_CLEAR_PAIRS, clear, supported
 from .summary import (METRICS, crossover, evidence_shares, paired_differences, per_seed_metrics, profit_gap,
                       retention_rows, trust_gap)
 from .units import DEFAULT_CURRENCY, labelled, unit_label
@@ -23,7 +23,7 @@ from .units import DEFAULT_CURRENCY, labelled, unit_label
 __all__ = [
     "DEFAULT_CURRENCY", "CAUSE_LABELS", "THOUSANDS_FROM", "currency_of", "number", "decimals_for", "money",
     "unit_label",
-    "display_frame", "format_table", "is_clear", "call", "uncalled", "money_words", "replicates_phrase",
+    "display_frame", "format_table", "is_clear", "call", "held", "uncalled", "money_words", "replicates_phrase",
     "levers_line", "levers_of", "too_few_to_tell", "gap_cause", "crossover_clause", "verdict", "uncertainty_split",
 ]
 
@@ -190,8 +190,19 @@ def _horizon_name(days: int) -> str:
 
 
 def is_clear(row: pd.Series) -> bool:
-    """True when a summary row's paired difference is clear (stats.clear)."""
-    return clear(row["diff_ci_low"], row["diff_ci_high"], row["n_seeds"])
+    """True when a summary row's paired difference is called clear (`call`: stats.clear, and over posterior
+    draws stats.supported)."""
+    return call(row) == "clear"
+
+
+def over_draws(row: pd.Series) -> bool:
+    """True when a summary row's replicates are posterior draws (`relsim posterior=N`)."""
+    return row.get("replicate", "seed") == "draw"
+
+
+def held(row: pd.Series) -> str:
+    """'; holds in K of N posterior draws' after a clear difference over posterior draws ('' over seeds)."""
+    return f"; holds in {int(row['n_agree'])} of {int(row['n_seeds'])} posterior draws" if over_draws(row) else ""
 
 
 # The one grammar of verdicts. A paired difference reads, by its numbers alone:
@@ -199,7 +210,9 @@ def is_clear(row: pd.Series) -> bool:
 #   few       the interval excludes 0 but over too few seeds: "too few seeds to call", never "no clear difference";
 #   unclear   the interval includes 0: "no clear difference", with the interval;
 #   single    one seed: the value, and no interval (never "95% CI x to x");
-#   none      0 on every seed: "no difference on any seed".
+#   none      0 on every seed: "no difference on any seed";
+#   unsettled over posterior draws, the interval excludes 0 but the direction holds in fewer than SUPPORT of the
+#             draws: "the posterior does not settle it", with the count of draws.
 
 
 def call(row: pd.Series) -> str:
@@ -212,7 +225,7 @@ def call(row: pd.Series) -> str:
     if d == 0 and lo == 0 and hi == 0:
         return "none"
     if clear(lo, hi, n):
-        return "clear"
+        return "clear" if not over_draws(row) or supported(int(row.get("n_agree", 0)), n) else "unsettled"
     if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
         return "few"
     return "unclear"
@@ -234,6 +247,9 @@ def uncalled(row: pd.Series, what: str, fmt, unit: str = "", verb: str = "shows 
                 f"{fmt(hi)}{unit}; a clear call needs {MIN_CLEAR_PAIRS} seeds)")
     if kind == "unclear":
         return f"{verb} {what} (95% CI {fmt(lo)} to {fmt(hi)}{unit})"
+    if kind == "unsettled":
+        return (f"{verb} {what} that the posterior settles: {fmt(d)}{unit} on average (95% CI {fmt(lo)} to "
+                f"{fmt(hi)}{unit}), but that sign holds in only {int(row['n_agree'])} of {n} posterior draws")
     return ""
 
 
@@ -322,9 +338,9 @@ def _retention_clause(row: pd.Series, base: str) -> str:
         return uncalled(row, f"retention of its first customers from {base}", lambda v: f"{100 * v:+.1f}", "points")
     if d > 0:
         return (f"keeps {d:.1f} points more of its first customers than {base} "
-                f"(95% CI {lo:.1f} to {hi:.1f})")
+                f"(95% CI {lo:.1f} to {hi:.1f}{held(row)})")
     return (f"keeps {-d:.1f} points fewer of its first customers than {base} "
-            f"(95% CI {-hi:.1f} to {-lo:.1f})")
+            f"(95% CI {-hi:.1f} to {-lo:.1f}{held(row)})")
 
 
 def _npv_clause(row: pd.Series, base_mean: float) -> str:
@@ -339,8 +355,8 @@ def _npv_clause(row: pd.Series, base_mean: float) -> str:
     if not is_clear(row):
         return uncalled(row, "NPV", lambda v: fmt(v, True))
     if d > 0:
-        return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)})"
-    return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)})"
+        return f"earns {fmt(d)} more NPV (CI {fmt(lo)} to {fmt(hi)}{held(row)})"
+    return f"earns {fmt(-d)} less NPV (CI {fmt(-hi)} to {fmt(-lo)}{held(row)})"
 
 
 def _compare_clause(arm: str, base: str, ret: pd.DataFrame, npv: pd.DataFrame) -> str:
@@ -455,7 +471,8 @@ def verdict(run: RunData, summary: pd.DataFrame) -> str:
     return " ".join(" ".join(_sentence(s) for s in sentences).split())
 
 
-def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[str] = ("npv", "retention_3y")) -> str:
+def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[str] = ("npv", "retention_3y"),
+                      opening: str = "Over") -> str:
     """How much of the spread of each arm-versus-first-arm difference is parameter uncertainty (between
     posterior draws) and how much seed noise (within a draw), from a one-way analysis of variance of the
     paired differences: within = the mean within-draw variance, between = the variance of the draws'
@@ -464,7 +481,7 @@ def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[st
     arms = [a for a in run.arms if a in set(per["arm"])]
     if len(arms) < 2 or draws < 2 or seeds < 2:
         return "Posterior draws: too few draws, seeds or arms to separate parameter uncertainty from seed noise."
-    lines = [f"Over {draws} posterior draws x {seeds} seeds (common random numbers within each draw):"]
+    lines = [f"{opening} {draws} posterior draws x {seeds} seeds (common random numbers within each draw):"]
     for arm in arms[1:]:
         for metric in [m for m in metrics if m in per]:
             diff = paired_differences(per, arm, arms[0], metric)

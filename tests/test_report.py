@@ -374,6 +374,11 @@ def _diff_row(**kw) -> pd.Series:
     (_diff_row(n_seeds=1, diff_ci_low=1.0, diff_ci_high=1.0), "single",
      "differs in NPV by +1.0 on its one seed (no interval: one seed is too few to call)"),
     (_diff_row(diff=0.0, diff_ci_low=0.0, diff_ci_high=0.0), "none", "shows no difference in NPV on any of the 10 seeds"),
+    (_diff_row(replicate="draw", n_agree=9), "clear", ""),  # 9 of 10 posterior draws: stats.SUPPORT
+    (_diff_row(replicate="draw", n_agree=8), "unsettled",
+     "shows no clear difference in NPV that the posterior settles: +1.0 on average (95% CI +0.5 to +1.5), but that "
+     "sign holds in only 8 of 10 posterior draws"),
+    (_diff_row(n_agree=5), "clear", ""),  # over seeds, the interval decides: a seed is noise, not a parameter
 ])
 def test_one_grammar_of_verdicts_chosen_by_the_numbers(row, kind, words) -> None:
     from relsim.analysis.wording import call, uncalled
@@ -383,6 +388,21 @@ def test_one_grammar_of_verdicts_chosen_by_the_numbers(row, kind, words) -> None
     flipped = row.copy()  # the same numbers with the other sign read the same way: never by which arm wins
     flipped[["diff", "diff_ci_low", "diff_ci_high"]] = -row[["diff", "diff_ci_high", "diff_ci_low"]].to_numpy()
     assert call(flipped) == kind
+
+
+def test_a_clear_difference_over_posterior_draws_says_in_how_many_it_holds() -> None:
+    from relsim.analysis.stats import paired_effect
+    from relsim.analysis.wording import _npv_clause, _retention_clause
+
+    assert paired_effect([3.0, 2.0, -1.0, 4.0], [0.0] * 4).agree == 3
+    assert paired_effect([1.0, -1.0], [0.0, 0.0]).agree == 0  # no direction, nothing agrees
+    row = _diff_row(diff=20.0, diff_ci_low=10.0, diff_ci_high=30.0, replicate="draw", n_agree=19, n_seeds=20)
+    assert _npv_clause(row, 1000.0) == "earns 2.0% more NPV (CI 1.0% to 3.0%; holds in 19 of 20 posterior draws)"
+    over_seeds = row.drop(["replicate", "n_agree"])  # summary.csv written before the columns: read as seeds
+    assert _npv_clause(over_seeds, 1000.0) == "earns 2.0% more NPV (CI 1.0% to 3.0%)"
+    split = _diff_row(diff=0.1, diff_ci_low=0.05, diff_ci_high=0.15, replicate="draw", n_agree=14, n_seeds=20)
+    text = _retention_clause(split, "one_way")
+    assert "points more" not in text and "only 14 of 20 posterior draws" in text
 
 
 def test_money_in_headlines_has_its_unit_and_the_tables_scale() -> None:

@@ -202,7 +202,10 @@ def test_whatif_command_end_to_end(tmp_path: Path) -> None:
     result = relsim_command("scenario=pentium_crisis", "seeds=3", "days=240", "market.consumers=300",
                             "progress=false", f"hydra.run.dir={out}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    headline = result.stdout.strip().splitlines()[-2]  # the last line names report.html
+    lines = result.stdout.strip().splitlines()
+    headline = next(x for x in lines if x.startswith("Under one_way"))
+    after = " ".join(" ".join(lines[lines.index(headline) + 1:-1]).split())  # beside the verdict: how to check it
+    assert after.startswith("The 95% CIs above are seed noise only") and "`relsim scenario=pentium_crisis " in after
     assert headline.startswith("Under one_way, pentium_crisis ") and "Under reciprocal, pentium_crisis " in headline
     sentences = [x for x in headline.split(". ") if x]
     assert all(x[0].isupper() and len(x) <= 250 for x in sentences), sentences  # short sentences, capitalised

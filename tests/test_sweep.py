@@ -151,6 +151,7 @@ def test_sweep_report_two_dimensions(joblib_sweep: Path) -> None:
     grid = effect_grid(sweep, "npv")
     assert len(grid) == 4 and set(grid["comparison"]) == {"reciprocal − one_way"}
     assert ((grid["low"] <= grid["effect"]) & (grid["effect"] <= grid["high"])).all()
+    assert "seed noise only" in page and "`posterior=20 seeds=5`" in page  # the command that checks each verdict
     figures = sweep_figures(sweep)
     assert figures and all(any(t.type == "heatmap" for t in f.data) for f in figures)
 
@@ -185,15 +186,19 @@ def test_the_sweep_headline_reads_where_the_first_arm_is_ahead_and_which_key_sep
     key = "strategies.one_way.mail_rate"
     part = pd.DataFrame({key: [12, 26, 52, 104] * 2, "market.rivals": ["[]"] * 4 + ["[middle]"] * 4,
                          "low": [-5, -3, 1, 2, -4, -2, 1, 3], "high": [-1, -0.5, 3, 4, -1, -0.5, 2, 5],
-                         "clear": [True] * 8})
+                         "clear": [True] * 8, "call": ["clear"] * 8})
     text = _reading(part, ["market.rivals", key], "NPV", "reciprocal − one_way")
     assert text == ("NPV: reciprocal is clearly ahead (reciprocal − one_way) at 4 of 8 grid points and clearly behind "
                     "at 4: behind where mail rate is 26 or less, ahead where it is 52 or more.")
-    few = part.assign(clear=False, n_seeds=3)  # too few seeds: nothing is called ahead or behind, and it says why
+    few = part.assign(clear=False, call="few", n_seeds=3)  # too few seeds: nothing is called ahead or behind, and it says why
     assert _reading(few, [key], "NPV", "reciprocal − one_way") == (
         "NPV (reciprocal − one_way): at 8 of 8 grid points the 95% CI excludes 0, but 3 seeds per grid point are too "
         "few to call it (a clear call needs 6).")
-    unclear = part.assign(clear=False, low=-1.0, high=1.0, n_seeds=20)
+    split = part.assign(clear=False, call="unsettled", n_seeds=20)  # over posterior draws that disagree
+    assert _reading(split, [key], "NPV", "reciprocal − one_way") == (
+        "NPV (reciprocal − one_way): at 8 of 8 grid points the 95% CI excludes 0, but the direction holds in fewer "
+        "than 90% of the posterior draws there (the posterior does not settle it).")
+    unclear = part.assign(clear=False, call="unclear", low=-1.0, high=1.0, n_seeds=20)
     assert "ahead (reciprocal − one_way) at 0 of 8 grid points and clearly behind at 0." in _reading(
         unclear, [key], "NPV", "reciprocal − one_way")
     mixed = part.assign(low=[-5, 1, -3, 2, 1, -2, 1, 3], high=[-1, 3, -0.5, 4, 2, -0.5, 2, 5])

@@ -150,7 +150,7 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
     name. A sweep's job writes no page and prints only its verdict, named by its grid point."""
     from relsim.analysis import RunData, format_table, summarise, verdict, write_report
     from relsim.analysis.summary import write_summary
-    from relsim.analysis.wording import TERMINAL_WIDTH, levers_line, replicates_phrase, uncertainty_split
+    from relsim.analysis.wording import TERMINAL_WIDTH, levers_line, replicates_phrase
     from relsim.analysis.whatif import (effects, format_overview, overview, scenario_line, view, whatif_verdict,
                                         write_overview, write_whatif_report)
 
@@ -162,6 +162,7 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         write_summary(table, out)
         write_overview(out, run, table)
         print(format_overview(overview(table), n_seeds=int(table["n_seeds"].min())))
+        _posterior_line(spec, {f"Under {arm}, over": view(run, arm) for arm in spec.arms})
         return "overview.html"
     if spec.whatif:
         table = effects(run)
@@ -173,6 +174,8 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
                 print(f"\nstrategy {arm}: " + " vs ".join(v.name for v in spec.variants[1:]) + " against baseline")
                 print(format_table(summarise(view(run, arm)), spec.currency, replicates_phrase(run)))
         print(named + whatif_verdict(run, table))
+        if not job:
+            _posterior_line(spec, {f"Under {arm}, over": view(run, arm) for arm in spec.arms})
         return "report.html"
     summary = summarise(run)
     write_summary(summary, out)
@@ -182,11 +185,22 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         print(textwrap.fill(levers_line(run), TERMINAL_WIDTH))
         print(format_table(summary, spec.currency, replicates_phrase(run)))
     print(named + line)
-    if spec.draws and not job:
-        print(uncertainty_split(run, len(spec.draws), len(spec.seeds)))
-    elif not job and len(spec.arms) > 1:
-        print(textwrap.fill(seed_noise_only(sys.argv[1:]), TERMINAL_WIDTH))
+    if not job and len(spec.arms) > 1:
+        _posterior_line(spec, {"Over": run})
     return "report.html"
+
+
+def _posterior_line(spec: RunSpec, runs: dict) -> None:
+    """Beside a verdict: over posterior draws, how parameter uncertainty and seed noise split (for each of `runs`:
+    the comparison, or each strategy's what-if view, by the words that open its line); without them, that the
+    intervals are seed noise only and the one command that checks the verdict over the posterior."""
+    from relsim.analysis.wording import TERMINAL_WIDTH, uncertainty_split
+
+    if spec.draws:
+        for opening, run in runs.items():
+            print(uncertainty_split(run, len(spec.draws), len(spec.seeds), opening=opening))
+    else:
+        print(textwrap.fill(seed_noise_only(sys.argv[1:]), TERMINAL_WIDTH))
 
 
 def seed_noise_only(argv: list[str]) -> str:
