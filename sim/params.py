@@ -509,6 +509,48 @@ class Dist:
     mean: float = _p(1.0, 0, None, "mean of the trait")
     sd: float = _p(0.0, 0, None, "standard deviation of the trait")
 
+    def parameters(self) -> tuple[float, float] | None:
+        """The parameters a trait is drawn with (sim/population.py: `draw`), from its mean m and sd: a gamma's
+        (shape, scale) = ((m/sd)², sd²/m), a beta's (a, b) = (m c, (1 - m) c) with c = m(1 - m)/sd² - 1, a
+        lognormal's log-mean and log-sd, a uniform's (low, high) = m ∓ √3 sd; None for a point mass (a constant,
+        sd 0, or an sd too small against the mean for the family's parameters to be represented, e.g. a beta with
+        sd 1e-200, whose parameters would overflow: in floating point it is its mean)."""
+        m, sd = self.mean, self.sd
+        if self.kind == "constant" or sd == 0:
+            return None
+        if self.kind == "gamma":
+            try:
+                shape, scale = (m / sd) ** 2, sd**2 / m
+            except OverflowError:
+                return None
+            return (shape, scale) if shape <= MAX_SHAPE and scale > 0 else None
+        if self.kind == "beta":
+            common = m * (1 - m) / sd**2 - 1 if sd**2 > 0 else math.inf
+            return (m * common, (1 - m) * common) if common <= MAX_SHAPE else None
+        if self.kind == "lognormal":
+            ratio = sd / m
+            try:
+                s2 = np.log1p(ratio**2)
+            except OverflowError:  # sd dwarfs the mean: log(1 + r^2) is 2 log r to the last bit
+                s2 = 2 * math.log(ratio)
+            return np.log(m) - s2 / 2, np.sqrt(s2)
+        half = math.sqrt(3.0) * sd  # uniform
+        return m - half, m + half
+
+    def share_outside(self, lo: float, hi: float = math.inf) -> float:
+        """The share of the draws that fall outside [lo, hi] (a trait's are set to the nearer bound)."""
+        from scipy import special
+
+        params = self.parameters()
+        if params is None:
+            return float(not lo <= self.mean <= hi)
+        a, b = params
+        cdf = {"gamma": lambda x: special.gammainc(a, x / b) if x > 0 else 0.0,
+               "beta": lambda x: special.betainc(a, b, min(max(x, 0.0), 1.0)),
+               "lognormal": lambda x: special.ndtr((math.log(x) - a) / b) if x > 0 else 0.0,
+               "uniform": lambda x: min(max((x - a) / (b - a), 0.0), 1.0)}[self.kind]
+        return float(cdf(lo) + (1.0 - cdf(hi) if math.isfinite(hi) else 0.0))
+
 
 @checked
 class Population:
@@ -533,7 +575,23 @@ class Population:
 
     def _check_whole(self) -> None:
         for f in dataclasses.fields(self):
-            check_dist(getattr(self, f.name), f.name, f.metadata["lo"], f.metadata["hi"])
+            dist, lo, hi = getattr(self, f.name), f.metadata["lo"], f.metadata["hi"]
+            check_dist(dist, f.name, lo, hi)
+            share = dist.share_outside(lo, math.inf if hi is None else hi)
+            if share > CLIPPED_SHARE:  # no silent clipping: say how much of the trait is set to its bound
+                where = f"below {lo:g} and are set to {lo:g}" if hi is None else (
+                    f"outside [{lo:g}, {hi:g}] and are set to the nearer bound")
+                warnings.warn(f"population.{f.name}: {share:.1%} of its {dist.kind} draws (mean {dist.mean:g}, sd "
+                              f"{dist.sd:g}) fall {where}", ConfigWarning, stacklevel=4)
+
+
+#: The largest shape of a gamma or a + b of a beta the samplers draw from; a distribution whose sd is so small
+#: against its mean that its parameters pass it (or cannot be computed at all) is, in floating point, its mean.
+MAX_SHAPE = 1e300
+
+#: A trait whose distribution puts more than this share of its draws outside its range is announced (ConfigWarning);
+#: at the defaults the most is patience's 0.12% below 1 day.
+CLIPPED_SHARE = 0.01
 
 
 def trait_range(name: str) -> tuple[float, float]:

@@ -18,45 +18,14 @@ import scipy.sparse as sp
 from .params import Dist, Network, Population, trait_range
 
 
-#: The largest shape of a gamma or a + b of a beta the samplers draw from; a distribution whose sd is so small
-#: against its mean that its parameters pass it (or cannot be computed at all) is, in floating point, its mean.
-MAX_SHAPE = 1e300
-
-
 def draw(dist: Dist, size: int | tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
-    """Draw a trait with the distribution's mean and standard deviation.
-
-    A standard deviation too small against the mean for the family's parameters to be represented (e.g. a beta
-    with sd 1e-200, whose parameters would overflow) draws the mean itself: the distribution is then a point
-    mass in floating point. Every other distribution is drawn as it always was.
-    """
-    m, sd = dist.mean, dist.sd
-    if dist.kind == "constant" or sd == 0:
-        return np.full(size, m, dtype=float)
-    if dist.kind == "gamma":
-        try:
-            shape, scale = (m / sd) ** 2, sd**2 / m
-        except OverflowError:
-            shape, scale = math.inf, 0.0
-        if not shape <= MAX_SHAPE or not scale > 0:
-            return np.full(size, m, dtype=float)
-        return rng.gamma(shape, scale, size)
-    if dist.kind == "beta":
-        common = m * (1 - m) / sd**2 - 1 if sd**2 > 0 else math.inf
-        if not common <= MAX_SHAPE:
-            return np.full(size, m, dtype=float)
-        return rng.beta(m * common, (1 - m) * common, size)
-    if dist.kind == "lognormal":
-        ratio = sd / m
-        try:
-            s2 = np.log1p(ratio**2)
-        except OverflowError:  # sd dwarfs the mean: log(1 + r^2) is 2 log r to the last bit
-            s2 = 2 * math.log(ratio)
-        return rng.lognormal(np.log(m) - s2 / 2, np.sqrt(s2), size)
-    if dist.kind == "uniform":
-        half = np.sqrt(3.0) * sd
-        return rng.uniform(m - half, m + half, size)
-    raise ValueError(f"unknown distribution {dist.kind!r}")
+    """Draw a trait with the distribution's mean and standard deviation (`Dist.parameters`: a point mass draws its
+    mean)."""
+    params = dist.parameters()
+    if params is None:
+        return np.full(size, dist.mean, dtype=float)
+    sampler = {"gamma": rng.gamma, "beta": rng.beta, "lognormal": rng.lognormal, "uniform": rng.uniform}[dist.kind]
+    return sampler(*params, size)
 
 
 @dataclasses.dataclass

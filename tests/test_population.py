@@ -59,3 +59,31 @@ def test_neighbour_counts_equals_the_adjacency_product() -> None:
     repeated = np.r_[sources, sources[:5]]
     np.testing.assert_allclose(neighbour_counts(adj, repeated), dense @ np.bincount(repeated, minlength=400))
     assert (neighbour_counts(adj, np.array([], dtype=np.int64)) == 0).all()
+
+
+@pytest.mark.parametrize(("dist", "lo", "hi"), [
+    (("gamma", 2.0, 2.0), 1.0, np.inf), (("beta", 0.95, 0.1), 0.01, 0.99), (("lognormal", 3.0, 4.0), 1.0, np.inf),
+    (("beta", 0.65, 0.1), 0.01, 0.99),
+])
+def test_the_share_of_draws_set_to_a_bound_is_the_share_drawn_beyond_it(dist, lo, hi) -> None:
+    from relsim.params import Dist
+    from relsim.population import draw
+
+    d = Dist(*dist)
+    x = draw(d, 200_000, np.random.default_rng(3))
+    assert d.share_outside(lo, hi) == pytest.approx(np.mean((x < lo) | (x > hi)), abs=0.004)
+
+
+def test_a_trait_whose_draws_are_mostly_clipped_is_announced_and_the_defaults_are_not() -> None:
+    import warnings
+
+    from relsim.params import ConfigWarning, Dist, Population
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigWarning)
+        Population()  # at the defaults the most is patience's 0.12% below 1 day: under CLIPPED_SHARE
+    with pytest.warns(ConfigWarning, match=r"population.patience: 39.3% of its gamma draws \(mean 2, sd 2\) fall "
+                                           r"below 1 and are set to 1"):
+        Population(patience=Dist("gamma", 2.0, 2.0))
+    with pytest.warns(ConfigWarning, match=r"initial_trust: .* fall outside \[0.01, 0.99\]"):
+        Population(initial_trust=Dist("beta", 0.95, 0.1))
