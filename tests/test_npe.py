@@ -111,7 +111,7 @@ def _command(*args: str, cwd) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("case", ["truncated", "simulations", "workers", "absent", "out-file", "holdout",
-                                  "too-few"])
+                                  "too-few", "ppc"])
 def test_the_command_says_bad_input_in_one_line_and_writes_nothing(made, tmp_path, case):
     path, *_ = made
     good = path.read_bytes()
@@ -123,7 +123,8 @@ def test_the_command_says_bad_input_in_one_line_and_writes_nothing(made, tmp_pat
             "absent": ["--store", "new.parquet", "--out", "out"],
             "out-file": ["--store", str(path), "--store-only", "--out", "afile"],
             "holdout": ["--store", str(path), "--holdout-every", "1", "--out", "out"],
-            "too-few": ["--store", str(path), "--simulations", "3", "--out", "out"]}[case]
+            "too-few": ["--store", str(path), "--simulations", "3", "--out", "out"],
+            "ppc": ["--store", str(path), "--ppc", "-1", "--out", "out"]}[case]
     before = sorted(p.name for p in tmp_path.iterdir())
     result = _command(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr[-2000:]
@@ -211,3 +212,18 @@ def test_a_deadline_stops_after_the_chunk_in_which_it_passed(tmp_path):
 
     store = st.extend(tmp_path / "s.parquet", SPEC, 10, chunk=2, deadline=time.monotonic() - 1)
     assert len(store) == 2 and len(st.read_store(tmp_path / "s.parquet")) == 2
+
+
+def test_the_predictive_check_reads_every_pattern_at_posterior_draws_and_a_seed_fixes_it():
+    from relsim.experiments.inference.npe import predictive_check
+    from relsim.experiments.inference.patterns import HELD_OUT, PATTERNS
+
+    draws = np.log10(np.array([[st.draw(SPEC, i)[0][k] for k in SPEC.params] for i in range(3)]))
+    ppc = predictive_check(SPEC, draws, 2)
+    assert ppc["batteries"] == 2 and set(ppc["patterns"]) == set(PATTERNS)
+    for key, row in ppc["patterns"].items():
+        assert row["held_out"] == (key in HELD_OUT) and 0 <= row["on_target"] <= 1
+        lo, hi = row["range_90"]
+        assert row["missing"] == 2 or lo <= row["mean"] <= hi or np.isclose(lo, hi)
+    assert predictive_check(SPEC, draws, 2) == ppc  # the batteries' seeds come from the seed alone
+    assert predictive_check(SPEC, draws, 2, seed=1) != ppc

@@ -187,6 +187,8 @@ def _asymmetry(w, b) -> float:
     from relsim.trust import prior
 
     rows = np.flatnonzero(w.provider == 0)
+    if not rows.size:  # the focal firm has no customers left (a prior draw of fierce churn): no statistic
+        return math.nan
     a0, n0 = prior.py_func(b) + w.pos[rows, 0], prior.py_func(b) + w.neg[rows, 0]
     trust = a0 / (a0 + n0)
     gain = np.mean((a0 + 1) / (a0 + 1 + n0) - trust)
