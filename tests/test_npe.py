@@ -227,3 +227,29 @@ def test_the_predictive_check_reads_every_pattern_at_posterior_draws_and_a_seed_
         assert row["missing"] == 2 or lo <= row["mean"] <= hi or np.isclose(lo, hi)
     assert predictive_check(SPEC, draws, 2) == ppc  # the batteries' seeds come from the seed alone
     assert predictive_check(SPEC, draws, 2, seed=1) != ppc
+
+
+def test_recovery_counts_the_seeds_whose_interval_holds_the_hand_set_weights():
+    from relsim.experiments.inference.npe import recovery
+    from relsim.experiments.inference.space import PARAMS
+    from relsim.params import Market
+
+    truth = np.log10([PARAMS[k].get(Market()) for k in SPEC.params])
+
+    class Around:  # an estimator whose posterior is centred `shift` (log10) away from the truth
+        def __init__(self, shift: float):
+            self.shift = shift
+
+        def sample(self, stats, n, seed=0):
+            assert stats.shape == (2, 3)  # one row of the read statistics per battery
+            spread = np.random.default_rng(seed).normal(0.0, 0.05, (len(stats), n, len(truth)))
+            return truth + self.shift + spread
+
+    keys = ("asymmetry", "complaints_per_problem", "retention_rise")
+    held = recovery(Around(0.0), SPEC, keys, seeds=2, n=200)
+    assert set(held) == set(SPEC.params) and all(r["covered"] == 2 and r["seeds"] == 2 for r in held.values())
+    assert held["behaviour.trust_sensitivity"]["truth"] == Market().behaviour.trust_sensitivity
+    missed = recovery(Around(0.5), SPEC, keys, seeds=2, n=200)  # a factor of 3 off: no interval holds the truth
+    assert all(r["covered"] == 0 for r in missed.values())
+    lo, hi = missed["behaviour.base_churn"]["interval"][0]
+    assert lo < missed["behaviour.base_churn"]["median"][0] < hi

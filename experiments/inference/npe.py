@@ -52,7 +52,7 @@ from .patterns import PATTERNS, Pattern, at_size, fitted, interval_miss
 from .store import Store, StoreSpec, extend, read_store
 
 __all__ = ["ACCEPT_MIN", "Features", "LogitBox", "NPE", "accepted", "check_npe", "main", "observed_posterior",
-           "sbc_on_store", "split", "train_npe"]
+           "predictive_check", "recovery", "sbc_on_store", "split", "train_npe"]
 
 PROG = "relsim-npe"
 #: Simulations the targets' posterior mixes over at least (the nearest by ABC's distance when fewer hit every target).
@@ -423,6 +423,8 @@ def fit_and_check(store: Store, args: argparse.Namespace, say) -> dict[str, Any]
                           title=f"NPE on {len(train_rows)} stored simulations: rank of each held-out truth")
     out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out / "sbc_ranks.html", fig.to_html(include_plotlyjs="cdn", full_html=True))
+    say("recovery of the hand-set weights from 5 batteries at them")
+    recovered = recovery(npe, spec, keys, seed=args.seed)
     ppc = None
     if args.ppc:
         say(f"posterior predictive check: the battery at {min(args.ppc, len(post))} posterior draws")
@@ -444,10 +446,39 @@ def fit_and_check(store: Store, args: argparse.Namespace, say) -> dict[str, Any]
                     "inside_every_interval": inside, "accepted": len(rows), "tolerance": eps,
                     "posterior": interval_summary(post, box, spec.params),
                     "rejection_abc": interval_summary(rejection, box, spec.params)},
+        "recovery": recovered,
         "predictive": ppc,
     }
 
 
+def recovery(npe: NPE, spec: StoreSpec, keys: Sequence[str], seeds: int = 5, n: int = 1000, seed: int = 0
+             ) -> dict[str, Any]:
+    """Recovery of known weights at a chosen point, the hand-set defaults (SBC checks the estimator on average over
+    the prior, not at a point): the battery at the store's market with its hand-set weights on `seeds` seeds of a
+    stream of its own, each battery's statistics read by the estimator (n draws), and for every weight its truth,
+    the posterior median and 90% interval on each seed, and on how many seeds the interval holds the truth."""
+    from .battery import make_battery, measure
+    from .space import PARAMS
+    from .store import SEED_SPACE
+
+    battery = make_battery(spec.consumers, market=spec.market, overrides=spec.overrides)
+    truth = {k: PARAMS[k].get(battery.market) for k in spec.params}
+    rng = np.random.default_rng([seed, RECOVERY_STREAM])
+    measured = [measure(battery, truth, int(rng.integers(SEED_SPACE))) for _ in range(seeds)]
+    stats = np.array([[m.get(k, math.nan) for k in keys] for m in measured], dtype=float)
+    draws = npe.sample(stats, n, seed=seed + 11)  # (seeds, n, d), log10
+    out = {}
+    for j, name in enumerate(spec.params):
+        t = math.log10(truth[name])
+        lo, mid, hi = (np.quantile(draws[:, :, j], q, axis=1) for q in (0.05, 0.5, 0.95))
+        out[name] = {"truth": truth[name], "median": (10.0 ** mid).tolist(),
+                     "interval": [[float(10.0 ** a), float(10.0 ** b)] for a, b in zip(lo, hi, strict=True)],
+                     "covered": int(np.sum((lo <= t) & (t <= hi))), "seeds": seeds}
+    return out
+
+
+#: Keeps the recovery check's battery seeds apart from the store's and the predictive check's.
+RECOVERY_STREAM = 4444
 #: Keeps the posterior predictive check's battery seeds apart from the store's (store.STREAM) and from ABC's.
 PPC_STREAM = 4343
 
@@ -500,6 +531,12 @@ def _print(report: dict[str, Any], out: Path) -> None:
         print(f"{name:34s} {v['coverage']['0.5']['coverage']:6.2f} {v['coverage']['0.9']['coverage']:6.2f} "
               f"{v['rank_p_value']:7.3f} {v['width_ratio']:9.2f} "
               f"{t['interval'][0]:12.4g} – {t['interval'][1]:<11.4g} {t['width_ratio']:6.2f}")
+    rec = report.get("recovery")
+    if rec:
+        print("Recovery of the hand-set weights (5 batteries at them; 90% intervals holding the truth):")
+        for name, row in rec.items():
+            meds = ", ".join(f"{m:.3g}" for m in row["median"])
+            print(f"  {name:34s} truth {row['truth']:<8.3g} medians {meds}; covered {row['covered']} of {row['seeds']}")
     ppc = report.get("predictive")
     if ppc:
         print(f"Posterior predictive check ({ppc['batteries']} batteries at the targets' posterior draws):")
