@@ -378,10 +378,12 @@ def _finite_outputs(ctx: Ctx, case: Case) -> bool:
     import numpy as np
     import pandas as pd
 
-    folders = case.outputs(ctx) if case.outputs else [p.parent for p in ctx.work.rglob("manifest.json")
-                                                      if p.parent.name != ".hydra"]
-    if not folders:
-        return False
+    if case.outputs is not None:  # the case names its run folders; none named: no tables to check (a command
+        folders = case.outputs(ctx)  # without run tables, e.g. relsim-validate, relsim-calibrate)
+    else:
+        folders = [p.parent for p in ctx.work.rglob("manifest.json") if p.parent.name != ".hydra"]
+        if not folders:
+            return False
     for folder in folders:
         for name in ("runs.parquet", "sweep.parquet"):
             path = folder / name
@@ -847,10 +849,11 @@ def family_routes() -> list[Case]:
                           expect=expect))
     for args in ([*design, "+hydra.sweeper.bounds={strategies.one_way.mail_rate:[1,365]}"],
                  [*design, "+hydra.sweeper.levels={strategies.one_way.listening:[0.1,0.9]}"],
-                 [*design, "+hydra.sweeper.bounds={strategies.one_way.channels:[1,3]}",
-                  "+hydra.sweeper.integers=[strategies.one_way.channels]"],
+                 [*design, "+hydra.sweeper.bounds={strategies.one_way.support_free_days:[0,90]}",
+                  "+hydra.sweeper.integers=[strategies.one_way.support_free_days]"],
                  [*design, "+hydra.sweeper.levels={market:[monopoly,default]}"],
-                 [*design, "+hydra.sweeper.levels={arms:[[one_way],[reciprocal]]}"]):
+                 # the design varies the arms, so the command line does not set them
+                 [*(a for a in design if not a.startswith("arms=")), "+hydra.sweeper.levels={arms:[[one_way],[reciprocal]]}"]):
         cases.append(Case("routes", "design (legal): " + args[-1][:70], "legal", args=args, timeout=300))
     # the sweep's job folders
     for subdir in ("{outside}/abs", "../../outside/rel", "job=${hydra.job.num}/../../../outside", "..", ".",
@@ -1010,7 +1013,10 @@ def family_listeners() -> list[Case]:
             if value is None and option == "--market":
                 continue
             args = [option, *([value] if value is not None else [])]
-            fail_fast = {"relsim-calibrate": ["--consumers", "1"], "relsim-report": ["nowhere"],
+            # each with an error of its own after the option, so an abbreviation taken would show; calibrate's --out
+            # is required, so it is given (else argparse names the missing --out before any unknown option)
+            fail_fast = {"relsim-calibrate": ["--consumers", "1", "--out", "cal"],
+                         "relsim-report": ["nowhere"],
                          "relsim-audit": ["days=0"], "relsim-findings": ["--from", "nowhere"],
                          "relsim-validate": ["--facts", "99"]}[prog]
             cases.append(Case("listeners", f"{prog} {option} (an abbreviation)", "bad", prog=prog, timeout=120,
