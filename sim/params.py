@@ -542,7 +542,7 @@ class Dist:
         from scipy import special
 
         params = self.parameters()
-        if params is None:
+        if params is None or (self.kind == "uniform" and not params[0] < params[1]):  # a point mass (in floats)
             return float(not lo <= self.mean <= hi)
         a, b = params
         cdf = {"gamma": lambda x: special.gammainc(a, x / b) if x > 0 else 0.0,

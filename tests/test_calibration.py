@@ -136,6 +136,9 @@ GOOD = "period,surviving\n0,1000\n1,631\n2,468\n3,382\n4,326\n"
     ("period,surviving\n0,1\n1,0.8\n", [], "expected at least 3"),
     ("period,surviving\n0,1\n1,0.8\n3,0.6\n", [], "expected consecutive whole periods"),
     ("period,surviving\n0,1\n1,abc\n2,0.6\n", [], "expected a number"),
+    ("period,surviving\n0," + "9" * 400 + "\n1,5\n2,3\n", [], "surviving=99999999999999999999...<400 characters> in "
+                                                             "row 2: expected a number"),  # beyond a float
+    (GOOD, ["--out", "c" * 300], "a name of 300 bytes; at most 255"),
     (GOOD, ["--fit-periods", "7"], "--fit-periods=7: expected an integer in [3, 4]"),
     (GOOD, ["--fit-periods", "2"], "--fit-periods=2"),
     (GOOD, ["--fit-periods", "3", "--horizon", "2"], "--horizon=2: expected an integer in [3, "),
@@ -148,7 +151,7 @@ def test_bad_input_gets_one_line_and_exit_2_and_no_output(tmp_path: Path, capsys
                                                           needle: str) -> None:
     data = _write(tmp_path, text)
     out = tmp_path / "out"
-    argv = [str(data), "--out", str(out), "--method", "lsq", *args]
+    argv = [str(data), *(["--out", str(out)] if "--out" not in args else []), "--method", "lsq", *args]
     if "--period-days" not in args:
         argv += ["--period-days", "365"]
     with pytest.raises(SystemExit) as exc:

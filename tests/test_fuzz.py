@@ -78,6 +78,7 @@ def _draw(rng: random.Random, family: str) -> tuple[list[str], str | None]:
     return rng.choice([
         (["-m", "strategies.one_way.mail_rate=12,12.0"], "mail_rate"),
         (["-m", "scenario=mail_blitz,mail_blitz"], "scenario"), (["scenario=[mail_blitz,mail_blitz]"], "scenario"),
+        (["scenario=[null]"], "scenario"), (["scenario=[null,mail_blitz]"], "scenario"),
         (["strategies.one_way.mail_rate=12,52"], "-m"), (["-m", "seeds=range(1,1000000)"], "seeds"),
         (["-m", "seeds=range(1,20000)", "market.consumers=60,1"], "market.consumers=1"),
         (["-m", "strategies.one_way.mail_rate=shuffle(1,2)"], "shuffle"),

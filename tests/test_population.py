@@ -87,3 +87,18 @@ def test_a_trait_whose_draws_are_mostly_clipped_is_announced_and_the_defaults_ar
         Population(patience=Dist("gamma", 2.0, 2.0))
     with pytest.warns(ConfigWarning, match=r"initial_trust: .* fall outside \[0.01, 0.99\]"):
         Population(initial_trust=Dist("beta", 0.95, 0.1))
+
+
+@pytest.mark.parametrize("sd", [1e-200, 5e-324])
+def test_a_uniform_trait_too_narrow_for_floats_is_its_mean_and_nothing_is_announced(sd: float) -> None:
+    import warnings
+
+    from relsim.params import ConfigWarning, Dist, Population
+    from relsim.population import draw
+
+    d = Dist("uniform", 5.0, sd)  # a legal edge: its bounds m -/+ sqrt(3) sd are m itself in floating point
+    assert d.share_outside(1.0) == 0.0 and d.share_outside(6.0) == 1.0
+    assert np.all(draw(d, 10, np.random.default_rng(0)) == 5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigWarning)
+        Population(patience=d)

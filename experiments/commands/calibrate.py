@@ -61,7 +61,7 @@ from ..inference.least_squares import DEFAULT_PARAMS, check_overrides
 from ..inference.patterns import PATTERNS
 from ..inference.preset import check_preset_name
 from ..inference.space import CHURN_PARAMS, PARAMS
-from ..plumbing.checks import NAME, output_dir, output_file, write_failed
+from ..plumbing.checks import NAME, check_writable_dir, output_dir, output_file, write_failed
 from ..plumbing.config import CONFIG_DIR, options
 from .cli import Parser, fail, no_code_from_here, require, summary
 
@@ -327,6 +327,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     no_code_from_here()
     args = _parser().parse_intermixed_args(argv)
     out = Path(args.out)
+    try:
+        check_writable_dir(out, "--out")  # before anything is made: a name the file system takes, a place to make it
+    except ConfigError as exc:
+        fail(PROG, str(exc))
     made = [] if out.exists() else [out]
     if args.write_preset is not None and NAME.fullmatch(args.write_preset):
         preset = CONFIG_DIR / "market" / f"{args.write_preset}.yaml"

@@ -41,13 +41,14 @@ def read_curve(path: str | Path) -> Curve:
                               f"(found: {', '.join(frame.columns) or 'none'})")
     if len(frame) < 3:
         raise ConfigError(f"data: {len(frame)} period(s); expected at least 3 (periods 0, 1, 2)")
-    period = pd.to_numeric(frame["period"], errors="coerce")
-    surviving = pd.to_numeric(frame["surviving"], errors="coerce")
+    period, surviving = _numbers(frame["period"]), _numbers(frame["surviving"])
     for column, values in (("period", period), ("surviving", surviving)):
         bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
             k = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ConfigError(f"data: {column}={frame[column].iloc[k]!r} in row {k + 2}: expected a number")
+            value = repr(frame[column].iloc[k])
+            value = value if len(value) <= 40 else f"{value[:20]}...<{len(value)} characters>"
+            raise ConfigError(f"data: {column}={value} in row {k + 2}: expected a number")
     period, surviving = period.to_numpy(dtype=float), surviving.to_numpy(dtype=float)
     order = np.argsort(period, kind="stable")
     period, surviving = period[order], surviving[order]
@@ -74,6 +75,20 @@ def read_curve(path: str | Path) -> Curve:
                           f"period {k - 1}: survival must not rise")
     return Curve(shares=surviving / surviving[0], cohort_size=float(surviving[0]) if counts else None,
                  source=str(path))
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """A column as floats, NaN where a cell is not a number or is beyond a float (a 400-digit integer)."""
+    try:
+        return pd.to_numeric(values, errors="coerce")
+    except OverflowError:
+        def one(x: Any) -> float:
+            try:
+                return float(x)
+            except (OverflowError, TypeError, ValueError):
+                return math.nan
+
+        return values.map(one).astype(float)
 
 
 def curve_patterns(curve: Curve, period_days: int, fit_periods: int, consumers: int) -> dict[str, Any]:

@@ -365,7 +365,7 @@ def _check_choice(o, group: str) -> None:
         if isinstance(value, list) and group != "scenario":
             raise ConfigError(f"{text}: {group} takes one option; only scenario takes a list")
         for name in names:
-            if name is None and group == "scenario":
+            if name is None and group == "scenario" and not isinstance(value, list):  # scenario=null: none
                 continue
             if not isinstance(name, str) or not NAME.fullmatch(name):
                 raise ConfigError(f"{show(text)}: {show(name)} is not an option name (letters, digits, _ and -)")
