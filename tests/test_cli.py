@@ -139,7 +139,8 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
     ("market=monopoli", "market=monopoli: unknown option; did you mean monopoly? allowed: calibrated"),
     ("arms=[one_wya]", "arms: unknown strategy 'one_wya'; did you mean one_way? allowed: one_way"),
     ("scenario=pentium_crises", "scenario=pentium_crises: unknown option; did you mean pentium_crisis? allowed:"),
-    ("scenario=[null]", "'scenario=[null]': None is not an option name"),  # null means no scenario, not one in a list
+    ("scenario=[null]", "'scenario=[null]': None is not an option name"),
+    ("--resolve", "--resolve: only with --cfg"),  # null means no scenario, not one in a list
     ("market.network.generator=watts_strogats", "market.network.generator='watts_strogats': did you mean "
                                                 "watts_strogatz? expected one of watts_strogatz"),
     ("--verison", "--verison: unknown flag; did you mean --version? allowed:"),

@@ -730,7 +730,7 @@ def family_nulls() -> list[Case]:
         "Population(fit=None)": "fit", "Market(network=None)": "network", "Market(population=None)": "population",
         "Market(behaviour=None)": "behaviour", "Market(shock=None)": "shock", "Market(rivals=None)": "rivals",
         "Market(rivals=['middle', 5])": "rivals", "Market(rivals='middle')": "rivals",
-        "build(Market, {'network': None})": "network", "build(Market, {'population': {'fit': None})": "fit",
+        "build(Market, {'network': None})": "network", "build(Market, {'population': {'fit': None}})": "fit",
         "build(Strategy, {'mail_rate': None})": "mail_rate", "Strategy(mail_rate=None)": "mail_rate",
         "Dist(kind=None)": "kind", "Dist('beta', 0.5, None)": "sd",
         "Population(support_seeking=Dist('constant', 5, 0))": "support_seeking",

@@ -192,6 +192,8 @@ def check_command_line(args: Sequence[str]) -> Checked:
     """
     flags, overrides = split_flags(args)
     checked = Checked(flags, overrides)
+    if "--resolve" in flags and not {"-c", "--cfg", "-h", "--help"} & flags:  # Hydra's rule, said in one line
+        raise ConfigError("--resolve: only with --cfg (print the config resolved) or --help")
     if NO_CONFIG & flags:
         return checked
     parsed = [check_override(o) for o in overrides]
