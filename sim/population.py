@@ -9,7 +9,6 @@ differ only in strategy see the same consumers and the same network (common rand
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import networkx as nx
 import numpy as np

@@ -77,11 +77,16 @@ def test_the_share_of_draws_set_to_a_bound_is_the_share_drawn_beyond_it(dist, lo
 def test_a_trait_whose_draws_are_mostly_clipped_is_announced_and_the_defaults_are_not() -> None:
     import warnings
 
-    from relsim.params import ConfigWarning, Dist, Population
+    import dataclasses
 
+    from relsim.params import CLIPPED_SHARE, ConfigWarning, Dist, Population, trait_range
+
+    shares = {f.name: getattr(Population(), f.name).share_outside(*trait_range(f.name))
+              for f in dataclasses.fields(Population)}  # the defaults are not recomputed on every import: here
+    assert max(shares.values()) < CLIPPED_SHARE and shares["patience"] == pytest.approx(0.0012, abs=1e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConfigWarning)
-        Population()  # at the defaults the most is patience's 0.12% below 1 day: under CLIPPED_SHARE
+        Population()
     with pytest.warns(ConfigWarning, match=r"population.patience: 39.3% of its gamma draws \(mean 2, sd 2\) fall "
                                            r"below 1 and are set to 1"):
         Population(patience=Dist("gamma", 2.0, 2.0))

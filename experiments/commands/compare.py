@@ -162,7 +162,7 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         write_summary(table, out)
         write_overview(out, run, table)
         print(format_overview(overview(table), n_seeds=int(table["n_seeds"].min())))
-        _posterior_line(spec, {f"Under {arm}, over": view(run, arm) for arm in spec.arms})
+        _posterior_line(spec, run)
         return "overview.html"
     if spec.whatif:
         table = effects(run)
@@ -175,7 +175,7 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
                 print(format_table(summarise(view(run, arm)), spec.currency, replicates_phrase(run)))
         print(named + whatif_verdict(run, table))
         if not job:
-            _posterior_line(spec, {f"Under {arm}, over": view(run, arm) for arm in spec.arms})
+            _posterior_line(spec, run)
         return "report.html"
     summary = summarise(run)
     write_summary(summary, out)
@@ -186,19 +186,21 @@ def _report(spec: RunSpec, tables: dict[str, pd.DataFrame], manifest: dict, out:
         print(format_table(summary, spec.currency, replicates_phrase(run)))
     print(named + line)
     if not job and len(spec.arms) > 1:
-        _posterior_line(spec, {"Over": run})
+        _posterior_line(spec, run)
     return "report.html"
 
 
-def _posterior_line(spec: RunSpec, runs: dict) -> None:
-    """Beside a verdict: over posterior draws, how parameter uncertainty and seed noise split (for each of `runs`:
-    the comparison, or each strategy's what-if view, by the words that open its line); without them, that the
-    intervals are seed noise only and the one command that checks the verdict over the posterior."""
+def _posterior_line(spec: RunSpec, run) -> None:
+    """Beside a verdict: over posterior draws, how parameter uncertainty and seed noise split (the comparison's, or
+    each strategy's what-if against its baseline); without them, that the intervals are seed noise only and the
+    one command that checks the verdict over the posterior."""
+    from relsim.analysis.whatif import view
     from relsim.analysis.wording import TERMINAL_WIDTH, uncertainty_split
 
     if spec.draws:
-        for opening, run in runs.items():
-            print(uncertainty_split(run, len(spec.draws), len(spec.seeds), opening=opening))
+        views = {f"Under {arm}, over": view(run, arm) for arm in spec.arms} if spec.whatif else {"Over": run}
+        for opening, each in views.items():
+            print(uncertainty_split(each, len(spec.draws), len(spec.seeds), opening=opening))
     else:
         print(textwrap.fill(seed_noise_only(sys.argv[1:]), TERMINAL_WIDTH))
 

@@ -46,9 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(PROG, f"--best={args.best}: not a file (relsim-optimize's best.json)")
     presets = [p for p in args.presets.split(",") if p]
     try:
-        check(args.sweep, args.best, presets)
+        checked = check(args.sweep, args.best, presets)  # before the rules compile: a bad input is one line alone
         compile_once(PROG)
-        table = regret(args.sweep, args.best, presets, args.workers)
+        table = regret(args.sweep, args.best, presets, args.workers, checked)
     except ConfigError as exc:
         fail(PROG, str(exc))
     for (job, metric), g in table.groupby(["job", "metric"], sort=False):

@@ -100,11 +100,13 @@ def check(sweep: Path, best: Path | None, presets: Sequence[str] = ()) -> tuple[
     return jobs, chosen
 
 
-def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0) -> pd.DataFrame:
-    """regret.csv's table for every job of `sweep` (written there, atomically), with regret and the frozen gap."""
+def regret(sweep: Path, best: Path | None, presets: Sequence[str] = (), workers: int = 0,
+           checked: tuple[list[Path], Strategy | None] | None = None) -> pd.DataFrame:
+    """regret.csv's table for every job of `sweep` (written there, atomically), with regret and the frozen gap;
+    `checked` is what `check` returned for the same arguments (else it is called here)."""
     from relsim.analysis.io import write_text_atomic
 
-    jobs, chosen = check(sweep, best, presets)
+    jobs, chosen = checked if checked is not None else check(sweep, best, presets)
     table = pd.concat([job_regret(job, chosen, presets, workers) for job in jobs], ignore_index=True)
     if chosen is not None:
         table["regret"] = table["best"] - table["learner"]
