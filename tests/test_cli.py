@@ -13,6 +13,7 @@ import pytest
 from conftest import relsim_command
 
 from relsim.analysis.stats import MIN_CLEAR_PAIRS
+from relsim.experiments.plumbing import checks
 from relsim.experiments.plumbing.checks import check_command_line
 from relsim.params import ConfigError
 
@@ -149,6 +150,7 @@ def test_hydras_help_stays_available(tmp_path: Path) -> None:
     ("market.network.generator=lattice", "market.network.generator='lattice': expected one of watts_strogatz"),
     ("market.population.fit.sd=0.9", "market.population.fit.sd=0.9: a beta trait with mean 0.75 needs sd <"),
     ("market.rivals=[ghost]", "market.rivals: unknown strategy 'ghost'"),
+    ("strategies.one_way={mail_rate: 5, bogus: 1}", "strategies.one_way.bogus: unknown key; allowed: mail_rate"),
 ])
 def test_bad_input_is_one_clear_line(override: str, expected: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -156,6 +158,25 @@ def test_bad_input_is_one_clear_line(override: str, expected: str) -> None:
     message = str(err.value)
     assert message.startswith(expected), message
     assert "\n" not in message
+
+
+def test_flags_go_before_the_overrides_for_hydra_wherever_they_were_written() -> None:
+    # Hydra's parser reads the overrides as one run of words: `seeds=2 -m x=1,2` would leave x=1,2 unread
+    assert checks.flags_first(["seeds=2", "-m", "strategies.one_way.mail_rate=range(1,3)"]) == \
+        ["-m", "seeds=2", "strategies.one_way.mail_rate=range(1,3)"]
+    assert checks.flags_first(["seeds=2", "--cfg", "job", "days=5", "--resolve"]) == \
+        ["--cfg", "job", "--resolve", "seeds=2", "days=5"]
+    assert checks.flags_first(["a=1", "--info"]) == ["--info", "a=1"]
+
+
+def test_a_folder_of_someone_elses_files_is_refused_untouched(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("x")
+    before = mine.stat().st_mtime_ns
+    result = relsim(*SMALL, f"hydra.run.dir={mine}", cwd=tmp_path)
+    assert result.returncode == 2 and "is not empty and holds no relsim run" in result.stderr
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and mine.stat().st_mtime_ns == before  # not even probed
 
 
 def test_bad_input_exits_2_without_output(tmp_path: Path) -> None:

@@ -117,15 +117,20 @@ def _fake_sweep(root: Path) -> Path:
 def _corrupt(sweep: Path, how: str) -> None:
     target = {"truncated parquet": "job=0/runs.parquet", "corrupt manifest": "job=0/manifest.json",
               "manifest a list": "job=1/manifest.json", "a FIFO": "job=0/runs.parquet",
-              "overrides a mapping": "job=0/.hydra/overrides.yaml", "job a file": "job=1"}[how]
+              "overrides a mapping": "job=0/.hydra/overrides.yaml", "job a file": "job=1",
+              "manifest a FIFO": "job=0/manifest.json", "a column of text": "job=1/runs.parquet"}[how]
     path = sweep / target
-    if how == "truncated parquet":
+    if how == "a column of text":  # the same columns, one of another kind: the jobs cannot be stacked
+        frame = pd.read_parquet(path)
+        frame["customers"] = frame["customers"].astype(str)
+        frame.to_parquet(path)
+    elif how == "truncated parquet":
         path.write_bytes(path.read_bytes()[:60])
     elif how == "corrupt manifest":
         path.write_text("{not json")
     elif how == "manifest a list":
         path.write_text("[]")
-    elif how == "a FIFO":
+    elif how in ("a FIFO", "manifest a FIFO"):
         path.unlink()
         os.mkfifo(path)
     elif how == "overrides a mapping":
@@ -154,7 +159,7 @@ def _main(module: str, argv: list[str], capsys, monkeypatch) -> str:
 
 
 @pytest.mark.parametrize("how", ["truncated parquet", "corrupt manifest", "manifest a list", "a FIFO",
-                                 "overrides a mapping", "job a file"])
+                                 "overrides a mapping", "job a file", "manifest a FIFO", "a column of text"])
 @pytest.mark.parametrize("command", ["report_sweep", "collect_sweep"])
 def test_report_and_collect_refuse_damaged_sweeps(how: str, command: str, tmp_path, capsys, monkeypatch) -> None:
     sweep = _fake_sweep(tmp_path)
@@ -262,6 +267,7 @@ API = [
     lambda: build(Market, {"network": None}), lambda: build(Strategy, {"mail_rate": None}),
     lambda: RelationshipModel(days=10**400), lambda: RelationshipModel(rng=10**5000),
     lambda: RelationshipModel(names=[1, 2]), lambda: RelationshipModel(names="ab"),
+    lambda: RelationshipModel(names=["a", "a"]),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).run().step(),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, mail_rate=None),
     lambda: Segment(share=10**400), lambda: Segment(levers={"price": 1.0}), lambda: Segment(levers=None),

@@ -327,6 +327,8 @@ def run_case(case: Case, ctx: Ctx) -> list[Result]:
 # --------------------------------------------------------------------------- judging
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path under `root`, a file with its time and size, a folder by name only (a file made and removed
+    again, as an atomic write that failed does, changes its folder's time but leaves nothing behind)."""
     found = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
@@ -335,7 +337,7 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
                 st = path.lstat()
             except OSError:
                 continue
-            found[str(path.relative_to(root))] = (st.st_mtime_ns, st.st_size)
+            found[str(path.relative_to(root))] = (0, 0) if stat.S_ISDIR(st.st_mode) else (st.st_mtime_ns, st.st_size)
     return found
 
 
@@ -592,8 +594,9 @@ def family_numbers() -> list[Case]:
                   Case("numbers", f"{key}=-<400 digits>", "bad", args=[*SMALL, f"{key}=-{LONG_INT}"], expect=key),
                   Case("numbers", f"{key}=abc", "bad", args=[*SMALL, f"{key}=abc"], expect=key)]
         trait = key.startswith("market.population.")  # a trait's mean and sd: legal only as its kind allows
-        if key != "seeds" and not trait:  # 1e-400 is 0.0: legal where 0 is (an integral float is an integer)
-            cases.append(legal(f"{key}=1e-400", "1e-400") if lo is not None and lo <= 0 else
+        if key != "seeds" and not trait:  # 1e-400 is the float 0.0: legal where 0 is, for a float (an integer key
+            # takes integers as written: workers=2.0 is refused too)
+            cases.append(legal(f"{key}=1e-400", "1e-400") if kind is float and lo is not None and lo <= 0 else
                          Case("numbers", f"{key}=1e-400", "bad", args=[*SMALL, f"{key}=1e-400"], expect=key))
         if lo is not None:
             below = lo - 1 if kind is int else lo - max(abs(lo) * 1e-9, 1e-9)
@@ -1067,7 +1070,7 @@ def family_files() -> list[Case]:
 
     def write(name: str, data: bytes) -> Callable[[Path], None]:
         def change(d: Path) -> None:
-            for p in d.glob(name):
+            for p in list(d.glob(name)) or [d / name]:  # a file the sweep lacks is made (a corrupt design.json)
                 if p.is_dir():
                     shutil.rmtree(p)
                 p.write_bytes(data)
@@ -1106,18 +1109,25 @@ def family_files() -> list[Case]:
         "jobs.parquet a FIFO": [fifo("jobs.parquet")],
         "job schemas differ": [rm("sweep.parquet", "jobs.parquet"), lambda d: _change_schema(d / "job=1" / "runs.parquet")],
     }
+    # Files a command does not read are no damage to it: relsim-collect rebuilds the collection (sweep.parquet,
+    # jobs.parquet, sweep_manifest.json) from the jobs, so it repairs a damaged one, and reads no design.json; no
+    # relsim command reads Hydra's multirun.yaml.
+    not_read = {"relsim-collect": ("jobs.parquet", "sweep.parquet", "sweep_manifest", "design.json", "multirun.yaml"),
+                "relsim-report": ("multirun.yaml",)}
     for name, changes in corruptions.items():
         def apply(d: Path, changes=changes) -> None:
             for change in changes:
                 change(d)
         for prog in ("relsim-report", "relsim-collect"):
-            cases.append(Case("files", f"{prog}: {name}", "bad", prog=prog, args=["sweep"],
-                              setup=sweep_with(apply), timeout=60))
+            kind = "legal" if name.startswith(not_read[prog]) else "bad"
+            cases.append(Case("files", f"{prog}: {name}" + (" (not read: legal)" if kind == "legal" else ""), kind,
+                              prog=prog, args=["sweep"], setup=sweep_with(apply), timeout=60,
+                              outputs=(lambda ctx: [ctx.work / "sweep"]) if kind == "legal" else None))
     for args, expect in ((["sweep", "--metrics", "bogus"], "bogus"), (["sweep", "--metrics"], "metrics"),
                          (["sweep", "--static", "gif"], "static"), (["nowhere"], "nowhere"), (["sweep", "extra"], None),
                          (["sweep/job=0/manifest.json"], None), ([], None), (["sweep", "--metrics", ""], "metrics"),
-                         (["sweep", "--metrics", "npv", "npv"], None)):
-        cases.append(Case("files", "relsim-report " + " ".join(args), "legal" if args[-2:] == ["npv", "npv"] else "bad",
+                         (["sweep", "--metrics", "npv", "npv"], "metrics")):  # a metric twice: refused, said why
+        cases.append(Case("files", "relsim-report " + " ".join(args), "bad",
                           prog="relsim-report", args=args, setup=lambda ctx: _copy(ctx, "sweep"), timeout=120,
                           expect=expect, outputs=lambda ctx: [ctx.work / "sweep"]))
     cases.append(Case("files", "relsim-report on an empty folder", "bad", prog="relsim-report", args=["sweep"],
@@ -1325,7 +1335,7 @@ def family_modes() -> list[Case]:
     for args, expect in ((["--resolve"], None), (["--cfg"], "--cfg"), (["--cfg", "nope"], "--cfg"),
                          (["--package"], "--package"), (["--cfg", "job", "--package", "../x"], "--package"),
                          (["--cfg", "job", "--package", "nope.nope"], "--package"),
-                         (["--info", "nope"], None), (["--help", "seeds=0"], None), (["--hydra-help"], None),
+                         (["--info", "nope"], "nope"), (["--help", "seeds=0"], None), (["--hydra-help"], None),
                          (["--version"], None), (["-m", "--cfg", "job", "seeds=1,2"], "--cfg"),
                          (["--run", "--multirun", "seeds=1,2"], "--run"), (["-r", "seeds=1,2"], "seeds"),
                          (["--cfg", "job", "-cd", "/tmp"], "-cd"), (["--config-path", "/tmp"], "--config-path"),
@@ -1396,7 +1406,9 @@ def family_sweeps() -> list[Case]:
                       steps=[[*sweep, "hydra.sweep.dir=shared"],
                              ["-m", "strategies.one_way.mail_rate=12.0,52.0", *SMALL, "hydra.sweep.dir=shared"]],
                       check=lambda ctx, rs: None if "already complete" in rs[-1].stdout else "refused_valid"))
-    cases.append(Case("sweeps", "52,12 after 12,52 (the same sweep, reordered)", "legal", timeout=400,
+    # Reordered, the values are numbered anew (job=0 would be 52 where the folder's job=0 is 12): another sweep.
+    cases.append(Case("sweeps", "52,12 after 12,52 (reordered: its jobs numbered anew)", "bad", timeout=400,
+                      expect="another sweep", check=refusal_leaves_first,
                       steps=[[*sweep, "hydra.sweep.dir=shared"],
                              ["-m", "strategies.one_way.mail_rate=52,12", *SMALL, "hydra.sweep.dir=shared"]]))
 
@@ -1430,9 +1442,9 @@ def family_sweeps() -> list[Case]:
                          (["seeds=range(1,5)"], "seeds"), (["-m", "arms=[[one_way]]"], "arms"),
                          (["-m", "arms=[one_way],[[one_way]]"], "arms"), (["-m", "seeds=range(1,0)"], "seeds"),
                          (["-m", "days=interval(1,5)"], "days"), (["-m", "days=choice()"], "days"),
-                         (["-m", "strategies.one_way.mail_rate=tag(a,1,2)"], None),
+                         (["-m", "strategies.one_way.mail_rate=tag(a,1,2)"], "tag"),  # tag() needs a sweep inside
                          (["-m", "hydra.sweep.dir=a,b", "seeds=1"], "hydra.sweep.dir"),
-                         (["-m", "strategies.one_way.mail_rate=shuffle(1,2)"], None),
+                         (["-m", "strategies.one_way.mail_rate=shuffle(1,2)"], "shuffle"),  # could not resume
                          (["-m", "strategies.one_way.mail_rate=sort(2,1,1)"], "mail_rate")):
         cases.append(Case("sweeps", " ".join(args)[:70], "bad" if expect else "legal", args=[*SMALL, *args],
                           expect=expect, timeout=300))
@@ -1500,15 +1512,16 @@ def _format_case(case: Case, ctx: Ctx) -> Case:
 
 def campaign(families: list[str], limit: int | None, out_json: Path | None, label: str,
              progress: bool = True, shard: tuple[int, int] = (0, 1), start: int = 0,
-             tmp: Path | None = None) -> dict[str, Any]:
-    """Run every case; returns the counts per family and outcome, and each case's record."""
+             tmp: Path | None = None, match: str = "") -> dict[str, Any]:
+    """Run every case (those whose name holds `match`, if given); returns the counts per family and outcome, and
+    each case's record."""
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")  # no allocator thread: the campaign forks
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ["TQDM_DISABLE"] = "1"
     started = time.perf_counter()
-    cases = all_cases(families)
+    cases = [c for c in all_cases(families) if match in c.name]
     if limit:
         by_family: dict[str, list[Case]] = {}
         for c in cases:
@@ -1673,6 +1686,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--shard", default="0/1", help="K/N: run every N-th input from the K-th (for N processes at once)")
     p.add_argument("--start", type=int, default=0, help="skip the shard's first N inputs (resume a campaign)")
     p.add_argument("--tmp", type=Path, default=None, help="where the inputs' folders go (default: the system's)")
+    p.add_argument("--match", default="", help="only the inputs whose name holds this text (re-try a few)")
     p.add_argument("--merge", type=Path, nargs="+", default=None,
                    help="merge the JSON records of several shards into one (--json), without running anything")
     args = p.parse_args(argv)
@@ -1703,7 +1717,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     k, _, n = args.shard.partition("/")
     result = campaign(families, args.limit, args.json, args.label, shard=(int(k), int(n)), start=args.start,
-                      tmp=args.tmp)
+                      tmp=args.tmp, match=args.match)
     print(table(result))
     if args.doc:
         before = json.loads(args.before.read_text()) if args.before else None

@@ -260,7 +260,7 @@ def main() -> None:
         from ..plumbing.runner import compile_once
 
         compile_once("relsim")
-    sys.argv[1:] = args
+    sys.argv[1:] = checks.flags_first(args)  # checked above: this split cannot fail
     os.environ["HYDRA_FULL_ERROR"] = "1"  # errors come back here (from Hydra and its jobs), to be said in one line
     # A job that fails (a full disk) stops the sweep's worker pool; its resource tracker would then warn of the pool's
     # semaphores in several lines (the pool's processes inherit this).

@@ -241,7 +241,20 @@ def _check_package(package: str, cfg: DictConfig) -> None:
 
 def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
     """The flags (checked) and the overrides of a command line."""
-    flags, overrides, rest = set(), [], list(args)
+    flags, _, overrides = _split(args)
+    return flags, overrides
+
+
+def flags_first(args: Sequence[str]) -> list[str]:
+    """The command line with its flags (and their values) before the overrides, as Hydra's parser needs: it takes
+    the overrides as one run of words, so `seeds=2 -m x=1,2` would leave `x=1,2` unread."""
+    _, tokens, overrides = _split(args)
+    return [*tokens, *overrides]
+
+
+def _split(args: Sequence[str]) -> tuple[set[str], list[str], list[str]]:
+    """The flags (checked), the words that give them (each flag with its value), and the overrides."""
+    flags, tokens, overrides, rest = set(), [], [], list(args)
     while rest:
         arg = rest.pop(0)
         if len(arg) > MAX_ARGUMENT:
@@ -249,6 +262,7 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
         if not arg.startswith("-"):
             overrides.append(arg)
             continue
+        tokens.append(arg)
         name, eq, value = arg.partition("=")
         if name not in FLAGS:
             raise ConfigError(f"{name}: unknown flag{allowed_names(name, sorted(FLAGS))}")
@@ -260,6 +274,7 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
                 optional = name in ("-i", "--info")
                 if rest and not rest[0].startswith("-") and (not optional or rest[0] in allowed):
                     value = rest.pop(0)
+                    tokens.append(value)
                 elif not optional:
                     raise ConfigError(f"{name}: expected a value" + (f" ({', '.join(allowed)})" if allowed != "any"
                                                                       else ""))
@@ -270,7 +285,7 @@ def split_flags(args: Sequence[str]) -> tuple[set[str], list[str]]:
              for name in names[1:] if set(names) & flags]
     if len(modes) > 1:  # Hydra takes one of them
         raise ConfigError(f"{modes[0]} and {modes[1]}: Hydra takes only one of --run, --multirun, --cfg and --info")
-    return flags, overrides
+    return flags, tokens, overrides
 
 
 def _groups() -> set[str]:
@@ -983,10 +998,14 @@ def check_writable_dir(directory: Path, key: str) -> None:
         probe = probe.parent
     if not probe.is_dir():
         raise ConfigError(f"{key}={show(str(directory))}: cannot be created ({probe} is not a directory)")
-    try:  # can a directory be made there? (a trial directory, removed at once: nothing is left behind)
-        os.rmdir(tempfile.mkdtemp(dir=probe, prefix=".relsim-probe-"))
-    except OSError as exc:
-        raise ConfigError(f"{key}={show(str(directory))}: cannot be created ({probe}: {exc.strerror})") from None
+    if probe == directory:  # it exists: may files be made in it? (asked, not tried: the folder is left as it was)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise ConfigError(f"{key}={show(str(directory))}: cannot be written (permission denied or read-only)")
+    else:
+        try:  # can a directory be made there? (a trial directory, removed at once: nothing is left behind)
+            os.rmdir(tempfile.mkdtemp(dir=probe, prefix=".relsim-probe-"))
+        except OSError as exc:
+            raise ConfigError(f"{key}={show(str(directory))}: cannot be created ({probe}: {exc.strerror})") from None
     check_free_space(probe, key, directory)
 
 
@@ -1034,13 +1053,20 @@ def claim(checked: Checked, directory: Path | None = None) -> Claim:
 def claim_dir(directory: Path, key: str, mark_name: str, identity: str, describe: str = "") -> Claim:
     """Claim `directory` for the run or sweep `identity` (see `claim`); the lock lasts as long as this process."""
     directory = Path(directory)
+    mark = directory / mark_name
+    if _holds_files(directory):  # someone else's folder, or another run's, is refused before anything is written there
+        try:
+            text = mark.read_bytes() if mark.is_file() else None
+        except OSError:
+            pass  # an unreadable mark is said below, under the lock
+        else:
+            _refuse_other(directory, mark, key, identity, text)
     check_writable_dir(directory, key)
     existed = directory.is_dir()
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"{key}={show(str(directory))}: cannot be created ({exc.strerror})") from None
-    mark = directory / mark_name
     held = _CLAIMS.get(str(directory.resolve()))
     if held is not None:
         return Claim(directory, not existed, True)
@@ -1073,15 +1099,37 @@ def claim_dir(directory: Path, key: str, mark_name: str, identity: str, describe
     return _join(directory, mark, key, identity)
 
 
-def _join(directory: Path, mark: Path, key: str, identity: str) -> Claim:
-    """The directory holds something: the same run or sweep (resume it, unless it is running now), or refuse."""
+def _holds_files(directory: Path) -> bool:
+    """`directory` is a folder with something in it (other than a claimant's passing temporary file)."""
+    try:
+        return directory.is_dir() and any(not p.name.startswith(".relsim-claim-") for p in directory.iterdir())
+    except OSError:
+        return False
+
+
+def _refuse_other(directory: Path, mark: Path, key: str, identity: str, text: bytes | None) -> None:
+    """Refuse a directory that does not hold this run or sweep (`text`: its mark's contents, None if it has none)."""
     what = "sweep" if mark.name == SWEEP_MARK else "run"
-    if not mark.is_file():
+    if text is None:
         other = RUN_MARK if mark.name == SWEEP_MARK else SWEEP_MARK
         if (directory / other).is_file():
             raise ConfigError(f"{key}={directory}: holds a {'run' if what == 'sweep' else 'sweep'}, not a {what}; "
                               "choose a new directory")
         raise ConfigError(f"{key}={directory}: is not empty and holds no relsim {what}; choose a new directory")
+    try:
+        recorded = json.loads(text.decode() or "{}")
+    except (ValueError, UnicodeDecodeError):
+        recorded = {}
+    if not isinstance(recorded, dict) or recorded.get("identity") != identity:
+        named = (recorded.get("what") or " ".join(recorded.get("overrides", []))) if isinstance(recorded, dict) else ""
+        raise ConfigError(f"{key}={directory}: holds another {what}" + (f" ({named})" if named else "")
+                          + "; choose a new directory")
+
+
+def _join(directory: Path, mark: Path, key: str, identity: str) -> Claim:
+    """The directory holds something: the same run or sweep (resume it, unless it is running now), or refuse."""
+    if not mark.is_file():
+        _refuse_other(directory, mark, key, identity, None)
     try:
         handle = open(mark, "rb")  # noqa: SIM115 - held open (locked) for the life of the process
     except OSError as exc:
@@ -1093,14 +1141,10 @@ def _join(directory: Path, mark: Path, key: str, identity: str) -> Claim:
         raise ConfigError(f"{key}={directory}: another relsim is writing there now; wait for it, or choose a new "
                           "directory") from None
     try:
-        recorded = json.loads(handle.read().decode() or "{}")
-    except (ValueError, UnicodeDecodeError):
-        recorded = {}
-    if not isinstance(recorded, dict) or recorded.get("identity") != identity:
+        _refuse_other(directory, mark, key, identity, handle.read())
+    except ConfigError:
         handle.close()
-        named = (recorded.get("what") or " ".join(recorded.get("overrides", []))) if isinstance(recorded, dict) else ""
-        raise ConfigError(f"{key}={directory}: holds another {what}" + (f" ({named})" if named else "")
-                          + "; choose a new directory")
+        raise
     _CLAIMS[str(directory.resolve())] = handle
     return Claim(directory, False, True)
 

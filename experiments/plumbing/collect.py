@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -113,7 +114,7 @@ def job_dirs(sweep_dir: Path) -> list[tuple[int, Path]]:
     found = []
     for child in Path(sweep_dir).iterdir():
         match = JOB_DIR.match(child.name)
-        if match and child.is_dir() and (child / "manifest.json").is_file():
+        if match and child.is_dir() and os.path.lexists(child / "manifest.json"):  # what it is: check_sweep_dir
             found.append((int(match.group(1)), child))
     return sorted(found)
 
@@ -137,8 +138,8 @@ def check_sweep_dir(sweep_dir: Path, key: str = "SWEEP_DIR", collected: bool = F
     for _, path in jobs:
         _json_object(input_file(path / "manifest.json", key), key, need="config")
         table = _parquet_schema(input_file(path / "runs.parquet", key), key)
-        if schema is not None and table.names != schema.names:
-            raise ConfigError(f"{key}: {path / 'runs.parquet'}: its columns differ from the other jobs'")
+        if schema is not None:
+            _same_columns(table, schema, path / "runs.parquet", key)
         schema = schema or table
         summary = input_file(path / "summary.csv", key)
         try:
@@ -162,6 +163,23 @@ def check_sweep_dir(sweep_dir: Path, key: str = "SWEEP_DIR", collected: bool = F
         if (sweep_dir / "design.json").exists():
             _json_object(input_file(sweep_dir / "design.json", key), key, need="problem")
     return jobs
+
+
+def _same_columns(table: pa.Schema, first: pa.Schema, path: Path, key: str) -> None:
+    """A job's table has the first job's columns, each of the same kind (numbers may be whole in one job and not in
+    another, and a column with no values has no kind)."""
+    from relsim.params import ConfigError
+
+    if table.names != first.names:
+        raise ConfigError(f"{key}: {path}: its columns differ from the other jobs'")
+
+    def kind(t: pa.DataType) -> str:
+        return "number" if pa.types.is_integer(t) or pa.types.is_floating(t) else str(t)
+
+    for field, other in zip(table, first, strict=True):
+        if kind(field.type) != kind(other.type) and not (pa.types.is_null(field.type) or pa.types.is_null(other.type)):
+            raise ConfigError(f"{key}: {path}: its column {field.name} holds {field.type} where the other jobs' holds "
+                              f"{other.type}")
 
 
 def read_design(sweep_dir: Path, key: str = "SWEEP_DIR") -> dict | None:

@@ -155,10 +155,39 @@ def first_line(exc: Exception, overrides: list[str]) -> str:
             key = o.split("=", 1)[0].lstrip("+~")
             if f"'{key}'" in text:
                 parent, _, leaf = key.rpartition(".")
+                inside = _unknown_inside(key, o)
+                if inside:
+                    return inside
                 if key.startswith("hydra."):
                     return f"{key}: unknown key (not a setting of the chosen launcher or sweeper)"
                 return f"{key}: unknown key{_known_keys(parent, leaf)}"
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _unknown_inside(key: str, override: str) -> str | None:
+    """For `key={a: 1, b: 2}` whose mapping holds a key the config lacks under `key`: that key, said in full."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        (parsed,) = OverridesParser.create().parse_overrides([override])
+        value = parsed.value()
+        node = OmegaConf.select(compose([]), key)
+    except Exception:  # noqa: BLE001 - no better line than Hydra's own
+        return None
+    return _first_unknown(key, value, node)
+
+
+def _first_unknown(path: str, value: Any, node: Any) -> str | None:
+    if not isinstance(value, dict) or not OmegaConf.is_dict(node):
+        return None
+    known = [str(k) for k in node.keys()]
+    for sub in sorted(map(str, value)):
+        if sub not in known:
+            return f"{path}.{sub}: unknown key{allowed_names(sub, known)}"
+        deeper = _first_unknown(f"{path}.{sub}", value[sub], node[sub])
+        if deeper:
+            return deeper
+    return None
 
 
 def _known_keys(parent: str, leaf: str = "") -> str:
