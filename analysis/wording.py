@@ -488,10 +488,11 @@ def uncertainty_split(run: RunData, draws: int, seeds: int, metrics: Sequence[st
             group = diff.groupby(diff.index // DRAW_STRIDE)
             within = float(group.var(ddof=1).mean())
             between = max(float(group.mean().var(ddof=1)) - within / seeds, 0.0)
-            share = between / (between + within) if between + within > 0 else math.nan
+            split = (f"parameter uncertainty is {between / (between + within):.0%} of the variance"
+                     if between + within > 0 else "the difference does not vary at all")
             lines.append(f"  {arm} - {arms[0]}, {metric}: mean {diff.mean():,.4g}; sd between draws "
                          f"{math.sqrt(between):,.3g} (parameters), within a draw {math.sqrt(within):,.3g} (seeds); "
-                         f"parameter uncertainty is {share:.0%} of the variance")
+                         f"{split}")
     return "\n".join(lines)
 
 

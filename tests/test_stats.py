@@ -174,3 +174,18 @@ def test_clear_needs_enough_seeds_for_the_test_to_reject() -> None:
     assert too_few_seeds(MIN_CLEAR_PAIRS) == ""
     assert not paired_effect([2.0, 3.0, 4.0], [0.0, 0.0, 0.0]).clear
     assert paired_effect(np.arange(2.0, 12.0), np.zeros(10)).clear
+
+
+def test_the_uncertainty_split_says_so_when_a_difference_does_not_vary(monkeypatch) -> None:
+    from relsim.analysis import wording
+    from relsim.analysis.load import DRAW_STRIDE, RunData
+
+    seeds = [d * DRAW_STRIDE + s for d in range(3) for s in range(2)]
+    per = pd.DataFrame({"arm": ["a"] * 6 + ["b"] * 6, "seed": seeds * 2, "npv": [1.0] * 6 + [3.0] * 6})
+    monkeypatch.setattr(wording, "per_seed_metrics", lambda run: per)
+    run = RunData(runs=pd.DataFrame({"arm": ["a", "b"]}), retention=pd.DataFrame(), evidence=pd.DataFrame(),
+                  manifest={"arms": ["a", "b"]})
+    text = wording.uncertainty_split(run, draws=3, seeds=2, metrics=("npv",))
+    assert "b - a, npv: mean 2" in text and "does not vary at all" in text and "nan" not in text
+    per.loc[per["arm"] == "b", "npv"] = [3.0, 5.0, 3.0, 5.0, 3.0, 5.0]  # seed noise only
+    assert "parameter uncertainty is 0% of the variance" in wording.uncertainty_split(run, 3, 2, ("npv",))
