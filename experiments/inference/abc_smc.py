@@ -410,7 +410,7 @@ def sbc_parts(simulator: Callable[[Mapping[str, float]], dict[str, float]], keys
 
 def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str, float]], cal: Calibration,
                targets: Mapping[str, Pattern], *, seeds: int = 8, shortlist: int = 10, seed: int = 0,
-               map_: Callable = map) -> dict[str, Any]:
+               map_: Callable = map, statistics: bool = False) -> dict[str, Any]:
     """The posterior particle that fits the targets best, chosen on seeds the calibration never saw.
 
     With parameters the targets do not identify, the marginal medians are not a point of the
@@ -420,7 +420,8 @@ def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str
     seeds; the chosen particle and the market's own values (no parameter changed) on `seeds` further
     seeds, which no choice has looked at, so their distances compare without a winner's curse. A
     stage's distance is the Euclidean norm of the misses of the seed-mean statistics (tolerances as
-    in the calibration). `simulate` maps (values, seed) to statistics; `map_` is an order-preserving map.
+    in the calibration). `simulate` maps (values, seed) to statistics; `map_` is an order-preserving map. With
+    `statistics`, the confirmation's batteries are returned too (each stage's "statistics").
     """
     n_screen = max(1, seeds // 2)
     drawn = np.random.default_rng([seed, 29]).choice(SEED_SPACE, size=n_screen + 2 * seeds, replace=False)
@@ -447,8 +448,9 @@ def best_point(simulate: Callable[[tuple[Mapping[str, float], int]], Mapping[str
             "seeds": {k: [int(s) for s in v] for k, v in stages.items()},
             "shortlist": [{"particle": j, "screen": screen[j], "select": d}
                           for j, d in zip(short, select, strict=True)],
-            "confirm": {"point": {"distance": distance(point), "patterns": summarize(point, targets)},
-                        "market": {"distance": distance(own), "patterns": summarize(own, targets)}}}
+            "confirm": {name: {"distance": distance(draws), "patterns": summarize(draws, targets),
+                               **({"statistics": [dict(d) for d in draws]} if statistics else {})}
+                        for name, draws in (("point", point), ("market", own))}}
 
 
 def measure_task(battery: Battery, task: tuple[Mapping[str, float], int]) -> dict[str, float]:

@@ -1,0 +1,57 @@
+"""The posterior's best-supported point (experiments/inference/point.py): margins in standard errors, facts read
+from them, and bad input as one line."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from relsim.experiments.inference import point
+from relsim.experiments.inference.patterns import Pattern
+
+TWO = {"inside": Pattern("inside", 1, 0.0, 1.0, 0.1, "", ""), "open": Pattern("open", 1, 0.0, math.inf, 0.1, "", ""),
+       "other": Pattern("other", 2, 0.0, 1.0, 0.1, "", "")}
+
+
+def test_a_margin_counts_standard_errors_to_the_nearer_end_of_the_interval() -> None:
+    draws = [{"inside": 0.2 + d, "open": -0.5 + d, "other": 0.5} for d in (-0.1, 0.1)]  # sd 0.1414, se 0.1
+    table = point.margins(draws, TWO)
+    assert table["inside"]["mean"] == pytest.approx(0.2) and table["inside"]["se"] == pytest.approx(0.1)
+    assert table["inside"]["margin"] == pytest.approx(2.0)  # 0.2 above the lower end, 0.8 below the upper
+    assert table["open"]["margin"] == pytest.approx(-5.0)  # outside: negative
+    assert table["other"]["margin"] == math.inf  # every seed alike, inside
+
+
+def test_a_fact_is_as_strong_as_its_weakest_pattern() -> None:
+    draws = [{"inside": 0.5 + d, "open": 0.9 + d, "other": 1.5 + d} for d in (-0.1, 0.1)]
+    facts = point.fact_margins(point.margins(draws, TWO))
+    assert facts[1]["pattern"] == "inside" and facts[1]["reading"] == "held"  # 5 SE against open's 9
+    assert facts[2]["reading"] == "missed" and facts[2]["margin"] == pytest.approx(-5.0)
+    facts = point.fact_margins(point.margins([{"inside": 0.5}, {"inside": 0.5}], TWO))  # the others never measured
+    assert facts[1]["reading"] == "missed" and facts[2]["margin"] == -math.inf
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--candidates", "0"], "--candidates=0"), (["--seeds", "1"], "--seeds=1"), (["--market", "nope"], "--market"),
+    (["--posterior", "nowhere.csv"], "--posterior"), (["--seeds", "x"], "--seeds"),
+])
+def test_bad_input_is_one_line_and_nothing_written(args, names, tmp_path: Path, capsys) -> None:
+    post = tmp_path / "posterior.csv"
+    post.write_text("behaviour.base_churn,weight\n0.1,1\n")
+    argv = ["--posterior", str(post), "--out", str(tmp_path / "out"), *args]
+    with pytest.raises(SystemExit) as done:
+        point.main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and names in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_posterior_file_outside_its_ranges_is_refused(tmp_path: Path, capsys) -> None:
+    post = tmp_path / "posterior.csv"
+    post.write_text("behaviour.base_churn,weight\n99,1\n")
+    with pytest.raises(SystemExit):
+        point.main(["--posterior", str(post), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert "behaviour.base_churn must lie in" in err and not (tmp_path / "out").exists()
