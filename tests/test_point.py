@@ -55,3 +55,17 @@ def test_a_posterior_file_outside_its_ranges_is_refused(tmp_path: Path, capsys) 
         point.main(["--posterior", str(post), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert "behaviour.base_churn must lie in" in err and not (tmp_path / "out").exists()
+
+
+def test_the_preset_holds_the_chosen_point_and_a_copy_of_its_posterior(tmp_path: Path) -> None:
+    from relsim.experiments.inference.preset import PRESET_MARK
+
+    post = tmp_path / "posterior.csv"
+    post.write_text("behaviour.base_churn,behaviour.trust_sensitivity,weight\n0.1,0.5,1\n0.2,2,1\n")
+    report = {"values": {"behaviour.base_churn": 0.2, "behaviour.trust_sensitivity": 2.0}, "row": 1, "candidates": 2,
+              "market": "monopoly"}
+    point.write_preset(tmp_path / "mine.yaml", report, post, tmp_path / "npe")
+    text = (tmp_path / "mine.yaml").read_text()
+    assert text.startswith(PRESET_MARK) and "row 1" in text and "point.json" in text
+    assert "  base_churn: 0.2\n" in text and "  trust_sensitivity: 2\n" in text and "  - default\n" in text
+    assert (tmp_path / "mine.posterior.csv").read_text() == post.read_text()

@@ -16,7 +16,9 @@ On the confirmation seeds every pattern, fitted or held out, gets its mean, stan
 inside, negative outside. A fact's margin is its patterns' smallest; a fact is **held** when its margin exceeds
 2 (the issue's criterion), on its line within 2, and **missed** below -2.
 
-Writes DIR/point.json (the rule, the chosen values, both tables, the seeds) and prints the facts side by side.
+Writes DIR/point.json (the rule, the chosen values, both tables, the seeds) and prints the facts side by side;
+with `--write-preset NAME`, also configs/market/NAME.yaml at the chosen point and NAME.posterior.csv (a copy of the
+posterior), as relsim-calibrate --write-preset does.
 Bad input is one line, exit code 2, and nothing written.
 """
 
@@ -38,7 +40,7 @@ from relsim.params import ConfigError
 
 from .patterns import HELD_OUT, PATTERNS, Pattern, at_size, fitted
 
-__all__ = ["HELD", "choose", "fact_margins", "main", "margins"]
+__all__ = ["HELD", "choose", "fact_margins", "main", "margins", "write_preset"]
 
 PROG = "relsim-point"
 #: A fact is held when its smallest pattern margin exceeds this many standard errors (issue 32).
@@ -120,6 +122,21 @@ def choose(posterior: Path, *, candidates: int, seeds: int, consumers: int, mark
             "held_criterion": f"margin > {HELD:g} standard errors"}
 
 
+def write_preset(path: Path, report: Mapping[str, Any], posterior: Path, out: Path) -> None:
+    """configs/market/NAME.yaml at the chosen point (the default market otherwise) and NAME.posterior.csv, a copy
+    of the posterior it was chosen from."""
+    from relsim.params import Market
+
+    from .preset import preset_text
+
+    what = (f"the posterior draw that fits the fitted patterns best on held-out seeds ({out.name}/point.json: row "
+            f"{report['row']} of {posterior.name}, among {report['candidates']} candidates) of neural posterior "
+            "estimation on the stylized-fact patterns of experiments/inference/patterns.py (docs/VALIDATION.md §2.10)")
+    write_text_atomic(path, preset_text(path.stem, dict(report["values"]), Market(), (), None, 0, report["market"],
+                                        method="npe", what=what))
+    write_text_atomic(path.with_name(f"{path.stem}.posterior.csv"), posterior.read_text(encoding="utf-8"))
+
+
 def _print(report: Mapping[str, Any]) -> None:
     point, hand = report["facts"]["point"], report["facts"]["market"]
     n = len(report["seeds"]["confirm"])
@@ -147,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     p.add_argument("--seed", type=int, default=0, help="the choice's seed (default 0)")
     p.add_argument("--out", type=Path, required=True, help="output directory (point.json)")
+    p.add_argument("--write-preset", default=None, metavar="NAME",
+                   help="also write configs/market/NAME.yaml at the chosen point, and NAME.posterior.csv (the "
+                        "posterior that `market=NAME posterior=N` draws from)")
     args = p.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -162,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(f"--market={args.market}: expected one of {', '.join(options('market'))}")
         input_file(args.posterior, "--posterior")
         check_writable_dir(args.out, "--out")
+        preset = None
+        if args.write_preset is not None:
+            from ..plumbing.config import CONFIG_DIR
+            from .preset import check_preset_name
+
+            preset = check_preset_name(args.write_preset, CONFIG_DIR / "market")
         report = choose(args.posterior, candidates=args.candidates, seeds=args.seeds, consumers=args.consumers,
                         market=args.market, workers=args.workers, seed=args.seed,
                         say=lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))
@@ -170,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     report["seconds"] = time.perf_counter() - started
     args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "point.json", json.dumps(json_safe(report), indent=1) + "\n")
+    if preset is not None:
+        write_preset(preset, report, args.posterior, args.out)
     _print(report)
     print(f"wrote {args.out / 'point.json'} in {report['seconds']:.0f} s")
 

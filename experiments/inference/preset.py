@@ -18,15 +18,18 @@ from relsim.params import ConfigError, Market
 
 __all__ = ["PRESET_MARK", "check_preset_name", "preset_text"]
 
-PRESET_MARK = "# calibrated by relsim-calibrate"
+PRESET_MARK = "# calibrated by relsim"  # relsim-calibrate's presets, and the NPE posterior's point (point.py)
 
 
 def preset_text(name: str, values: dict[str, float], market: Market, overrides: Sequence[str], curve: Curve | None,
                 fit_periods: int, market_name: str, *, period_days: int = 365, strategy: str = "middle",
-                method: str = "lsq", facts: bool = True, point: str = "median") -> str:
-    """configs/market/<name>.yaml: market/default plus the calibrated consumer parameters."""
+                method: str = "lsq", facts: bool = True, point: str = "median", what: str | None = None) -> str:
+    """configs/market/<name>.yaml: market/default plus the calibrated consumer parameters (`what`: where they
+    come from, when not from relsim-calibrate's own fit)."""
     pop = market.population.churn_propensity
-    if method == "abc":
+    if what is not None:
+        pass
+    elif method == "abc":
         fitted = [*(["the stylized-fact patterns of experiments/inference/patterns.py"] if facts else []),
                   *([f"the cohort retention curve in {curve.source} (periods 0-{fit_periods} of {period_days} days)"]
                     if curve else [])]
@@ -35,14 +38,18 @@ def preset_text(name: str, values: dict[str, float], market: Market, overrides: 
     else:
         what = (f"a least-squares fit to the cohort retention curve in {curve.source} (periods 0-{fit_periods} of "
                 f"{period_days} days)")
+    record = "npe.json: identification" if method == "npe" else "calibration.json: identified"
     lines = [
-        f"{PRESET_MARK} on {dt.date.today().isoformat()} (docs/VALIDATION.md).",
+        f"{PRESET_MARK}{' (experiments/inference/point.py)' if method == 'npe' else '-calibrate'} on "
+        f"{dt.date.today().isoformat()} (docs/VALIDATION.md).",
         f"# {name}: the default market (market/default, so its rivals too) with consumer behaviour from",
         *textwrap.wrap(what, 100, initial_indent="# ", subsequent_indent="# "),
         f"# simulated in market={market_name} with the focal firm playing {strategy}.",
-        "# calibration.json has the uncertainty and the fit. Use: relsim market=" + name + " scenario=...",
-        *(["# Values of parameters the targets do not identify (calibration.json: identified) say little;",
-           "# relsim market=" + name + " posterior=N runs on N posterior draws instead."] if method == "abc" else []),
+        ("# npe.json has the uncertainty, point.json the choice." if method == "npe" else
+         "# calibration.json has the uncertainty and the fit.") + " Use: relsim market=" + name + " scenario=...",
+        *([f"# Values of parameters the targets do not identify ({record}) say little;",
+           "# relsim market=" + name + " posterior=N runs on N posterior draws instead."]
+          if method in ("abc", "npe") else []),
         "defaults:", "  - default", "  - _self_", "",
     ]
     nested: dict[str, Any] = {}
