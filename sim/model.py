@@ -107,8 +107,6 @@ class RelationshipModel(mesa.Model):
         if names is not None and (isinstance(names, str) or len(names) != len(strategies)
                                   or not all(isinstance(n, str) and n for n in names)):
             raise ConfigError(f"names={show(names)}: expected a list of {len(strategies)} names (strings), one per firm")
-        if names is not None and len(set(names)) < len(names):  # the tables and the accounts key firms by name
-            raise ConfigError(f"names={show(names)}: each firm needs a name of its own")
         self.seed, self.days, self.market, self.engine = seed, days, market, engine
         self.names = list(names) if names else ["focal"] + [f"rival_{k}" for k in range(1, len(strategies))]
         self.world: World = create_world(strategies, market, np.random.SeedSequence(seed), like=day0)

@@ -267,7 +267,6 @@ API = [
     lambda: build(Market, {"network": None}), lambda: build(Strategy, {"mail_rate": None}),
     lambda: RelationshipModel(days=10**400), lambda: RelationshipModel(rng=10**5000),
     lambda: RelationshipModel(names=[1, 2]), lambda: RelationshipModel(names="ab"),
-    lambda: RelationshipModel(names=["a", "a"]),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).run().step(),
     lambda: RelationshipModel(days=3, consumers=40, rng=1).set_strategy(0, mail_rate=None),
     lambda: Segment(share=10**400), lambda: Segment(levers={"price": 1.0}), lambda: Segment(levers=None),

@@ -594,9 +594,10 @@ def family_numbers() -> list[Case]:
                   Case("numbers", f"{key}=-<400 digits>", "bad", args=[*SMALL, f"{key}=-{LONG_INT}"], expect=key),
                   Case("numbers", f"{key}=abc", "bad", args=[*SMALL, f"{key}=abc"], expect=key)]
         trait = key.startswith("market.population.")  # a trait's mean and sd: legal only as its kind allows
-        if key != "seeds" and not trait:  # 1e-400 is the float 0.0: legal where 0 is, for a float (an integer key
-            # takes integers as written: workers=2.0 is refused too)
-            cases.append(legal(f"{key}=1e-400", "1e-400") if kind is float and lo is not None and lo <= 0 else
+        if key != "seeds" and not trait:  # 1e-400 is 0.0: legal where 0 is (an integral float is an integer);
+            # a shock's day may be -1 (none) or a day from 1, so not 0
+            zero = lo is not None and lo <= 0 and key != "market.shock.day"
+            cases.append(legal(f"{key}=1e-400", "1e-400") if zero else
                          Case("numbers", f"{key}=1e-400", "bad", args=[*SMALL, f"{key}=1e-400"], expect=key))
         if lo is not None:
             below = lo - 1 if kind is int else lo - max(abs(lo) * 1e-9, 1e-9)
@@ -730,7 +731,7 @@ def family_nulls() -> list[Case]:
         "Policy(menu=None)": "menu", "Policy(arms=None)": "arms",
         "m = RelationshipModel(days=3, consumers=40, rng=1)\nfor _ in range(5): m.step()": "step",
         "m = RelationshipModel(days=3, consumers=40, rng=1).run()\nm.step()": "step",
-        "RelationshipModel(names=['a', 'a'])": "names", "RelationshipModel(names=[1, 2])": "names",
+        "RelationshipModel(names=[1, 2])": "names",
         "RelationshipModel(names='ab')": "names",
         "Population(fit=None)": "fit", "Market(network=None)": "network", "Market(population=None)": "population",
         "Market(behaviour=None)": "behaviour", "Market(shock=None)": "shock", "Market(rivals=None)": "rivals",
@@ -755,6 +756,8 @@ def family_nulls() -> list[Case]:
                  "Policy(rule='bandit', menu={'mail_rate': [1, 2], 'support_fee': [0, 5]})",
                  "RelationshipModel(names=['a'], days=3, consumers=40, rng=1, market=Market(consumers=40, rivals=[]))"
                  ".run()",
+                 # names are what each firm plays: the focal firm playing middle beside a middle rival is legal
+                 "RelationshipModel(names=['a', 'a'], days=3, consumers=40, rng=1).run()",
                  "Market(consumers=2)", "RelationshipModel(consumers=2, days=3, rng=0).run()",
                  "Market(consumers=11, network=Network(degree=10))",
                  "Population(fit=Dist('beta', 0.5, 1e-200))"):

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from relsim.analysis.load import DRAW_STRIDE
 from relsim.analysis.units import DEFAULT_CURRENCY, MAX_CURRENCY
 from relsim.params import (ENGINES, MAX_DAYS, ConfigError, Market, Policy, Segment, Strategy, allowed_names, build,
-                           check_keys, memo, segment_list, show)
+                           check_keys, memo, number, segment_list, show)
 
 from ..inference.space import posterior_draws, with_values
 from . import scenarios
@@ -346,9 +346,8 @@ def _engine(value: Any) -> str:
 
 
 def _int(value: Any, key: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ConfigError(f"{key}={show(value)}: expected an integer in [{lo}, {hi}]")
-    return value
+    """An integer setting, by the model's one rule for integers (params.number: 2.0 is 2, 2.5 is refused)."""
+    return number(value, key, lo, hi, integer=True)
 
 
 def _bool(value: Any, key: str) -> bool:
