@@ -708,7 +708,8 @@ def family_nulls() -> list[Case]:
                              str(v) for v in range(300)) + "]}"], "menu"),
                          (["firm_policy=bandit", "firm_policy.menu={mail_rate: [1, 2], 5: [1, 2]}"], "menu"),
                          (["seeds=[1.5]"], "seeds"), (["seeds=[true]"], "seeds"), (["seeds=1.0"], "seeds"),
-                         (["days=12.0"], "days"), (["currency=' $'"], "currency"), (["currency=[a]"], "currency"),
+                         (["days=12.0"], None),  # 12.0 is 12 (params.number); seeds, which name streams, are not
+                         (["currency=' $'"], "currency"), (["currency=[a]"], "currency"),
                          (["strategies.one_way.mail_rate=true"], "mail_rate"),
                          (["strategies.one_way.mail_rate='12'"], "mail_rate"),
                          (["strategies.one_way.channels=1.5"], "channels"),
@@ -1337,7 +1338,8 @@ def family_modes() -> list[Case]:
                             ("days=" + LONG_INT, "days"), ("market.network=null", "network"),
                             ("strategies.one_way.mail_rate=" + LONG_INT, "mail_rate")):
             cases.append(Case("modes", f"{label} {bad[:40]}", "bad", args=[*mode, bad], expect=expect))
-    for args, expect in ((["--resolve"], None), (["--cfg"], "--cfg"), (["--cfg", "nope"], "--cfg"),
+    # --resolve alone (without --cfg) would be ignored by Hydra: refused, said why
+    for args, expect in ((["--resolve"], "--resolve"), (["--cfg"], "--cfg"), (["--cfg", "nope"], "--cfg"),
                          (["--package"], "--package"), (["--cfg", "job", "--package", "../x"], "--package"),
                          (["--cfg", "job", "--package", "nope.nope"], "--package"),
                          (["--info", "nope"], "nope"), (["--help", "seeds=0"], None), (["--hydra-help"], None),
