@@ -242,9 +242,10 @@ def _contagion(tracker: ContagionTracker) -> dict[str, float]:
     """Churn contagion: the hazard ratio in the first month after a neighbour left, and how it fades."""
     from relsim.analysis.facts import logistic_hazard_ratios
 
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # no exposure in a window: an infinite or undefined ratio, NaN below
         hr, _ = logistic_hazard_ratios(tracker.events, tracker.totals)
-    return {"contagion_first_month": float(hr[0]), "contagion_decay": float(hr[0] - hr[3])}
+        decay = hr[0] - hr[3]
+    return {"contagion_first_month": float(hr[0]), "contagion_decay": float(decay)}
 
 
 def _contact_arms(battery: Battery, market: Market, seed: int, model, day0=None) -> dict[str, float]:
