@@ -269,9 +269,10 @@ def test_the_model_calibration_recovers_a_known_voice_scale(battery) -> None:
     assert s["width_ratio"] < 0.5, s
 
 
-def test_the_calibrated_market_holds_its_calibrations_best_particle() -> None:
-    """market=calibrated and its posterior.csv are what docs/calibration/calibrated/calibration.json reports:
-    the preset's values are the particle its point names, one row of the posterior."""
+def test_the_calibrated_market_is_the_npe_posteriors_chosen_draw() -> None:
+    """market=calibrated and its posterior.csv are what docs/calibration/npe/point.json reports: the preset's values
+    are the posterior draw the point names (one row of the NPE posterior), and `posterior=N` draws from that
+    posterior."""
     import json
     from pathlib import Path
 
@@ -279,17 +280,17 @@ def test_the_calibrated_market_holds_its_calibrations_best_particle() -> None:
 
     from relsim.experiments.plumbing.config import CONFIG_DIR, load
 
-    report = json.loads((Path(__file__).resolve().parent.parent / "docs" / "calibration" / "calibrated"
-                         / "calibration.json").read_text(encoding="utf-8"))
+    npe = Path(__file__).resolve().parent.parent / "docs" / "calibration" / "npe"
+    report = json.loads((npe / "point.json").read_text(encoding="utf-8"))
     market = load(["market=calibrated"]).market
     draws = pd.read_csv(CONFIG_DIR / "market" / "calibrated.posterior.csv")
-    row = draws.iloc[report["point"]["particle"]]
-    for key in report["parameters"]:
-        assert PARAMS[key].get(market) == pytest.approx(report["point"]["values"][key], rel=1e-5), key
+    pd.testing.assert_frame_equal(draws, pd.read_csv(npe / "posterior.csv"))
+    row = draws.iloc[report["row"]]
+    for key, value in report["values"].items():
+        assert PARAMS[key].get(market) == pytest.approx(value, rel=1e-5), key
         assert PARAMS[key].get(market) == pytest.approx(row[key], rel=1e-5), key
     assert market.rivals == ["middle"]  # otherwise the default market
-    assert list(draws.columns) == [*report["parameters"], "weight"]
-    assert draws["weight"].sum() == pytest.approx(1.0) and len(draws) == report["setup"]["population"]
+    assert set(report["facts"]) == {"point", "market"} and len(report["seeds"]["confirm"]) >= 16
 
 
 def test_with_posterior_draws_the_summary_replicates_over_draws() -> None:

@@ -69,3 +69,39 @@ def test_the_preset_holds_the_chosen_point_and_a_copy_of_its_posterior(tmp_path:
     assert text.startswith(PRESET_MARK) and "row 1" in text and "point.json" in text
     assert "  base_churn: 0.2\n" in text and "  trust_sensitivity: 2\n" in text and "  - default\n" in text
     assert (tmp_path / "mine.posterior.csv").read_text() == post.read_text()
+
+
+def test_the_cohort_check_holds_a_curve_the_model_itself_predicts(tmp_path: Path) -> None:
+    """A cohort curve equal to the predictive median is inside the band at every period and off by nothing; one far
+    below is outside it (the check can fail)."""
+    import numpy as np
+
+    from relsim.analysis.calibration import Curve
+    from relsim.experiments.inference.cohorts import cohort_check
+
+    draws = [{"behaviour.base_churn": 0.1}, {"behaviour.base_churn": 0.3}, {"behaviour.base_churn": 0.6}]
+    kw = {"period_days": 60, "fit_periods": 2, "consumers": 200}
+    first = cohort_check(Curve(np.array([1.0, 0.9, 0.8, 0.7, 0.6]), None, "made"), draws, **kw)
+    own = cohort_check(Curve(np.array(first["median"]), None, "own"), draws, **kw)
+    assert own["covered"] == own["periods"] == 4 and own["rmse"]["posterior_all"] == pytest.approx(0.0)
+    low = cohort_check(Curve(np.array([1.0, 0.05, 0.04, 0.03, 0.02]), None, "low"), draws, **kw)
+    assert low["covered"] == 0 and low["rmse"]["posterior_all"] > 0.3
+    assert len(low["sbg"]) == 5 and low["rmse"]["sbg_hold_out"] < low["rmse"]["posterior_hold_out"]
+
+
+@pytest.mark.parametrize(("args", "names"), [
+    (["--draws", "1"], "--draws=1"), (["--curves", "nowhere.csv"], "nowhere.csv"), (["--period-days", "0"], "--period"),
+])
+def test_the_cohort_check_refuses_bad_input_in_one_line(args, names, tmp_path: Path, capsys) -> None:
+    from relsim.experiments.inference import cohorts
+
+    post = tmp_path / "posterior.csv"
+    post.write_text("behaviour.base_churn,weight\n0.1,1\n")
+    curve = tmp_path / "c.csv"
+    curve.write_text("period,surviving\n0,1000\n1,800\n2,700\n3,650\n")
+    argv = ["--posterior", str(post), "--curves", str(curve), "--out", str(tmp_path / "out"), *args]
+    with pytest.raises(SystemExit) as done:
+        cohorts.main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and names in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
