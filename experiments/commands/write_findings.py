@@ -22,8 +22,8 @@ test_and_learn (`+experiment=test_and_learn`: firms that learn by randomised tes
 objective and holdout, beside the best fixed point of their levers) and frozen (relsim-regret on it: the
 levers each learner ended with, played fixed from day 0 on its seeds), emergence (`+experiment=emergence`:
 the test-and-learn grid over window, objective, listening and a testing rival), posterior (the flagship on 20 draws of the calibrated behaviour,
-`market=calibrated posterior=20 seeds=5`) and calibrated (the flagship at the calibrated preset's point,
-the posterior particle that fits the facts best, `market=calibrated`). The page and its figures (PNG,
+`market=calibrated posterior=20 seeds=5`: the neural posterior estimate) and calibrated (the flagship at the
+calibrated preset's point, the posterior draw that fits the facts best on fresh seeds, `market=calibrated`). The page and its figures (PNG,
 when kaleido and a Chrome are installed) go to --doc and its img/ folder. The best_* presets themselves
 come from `relsim-optimize` (their headers name the command); rerun it to find them again.
 """
