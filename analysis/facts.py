@@ -220,10 +220,13 @@ def _fact_section(result) -> Section:
     return Section(heading, "", [b for b in body if isinstance(b, go.Figure) or b], anchor=f"fact-{f.number}")
 
 
-def facts_page(results: Sequence, *, quick: bool, wall_time: float, commit: str | None = None) -> str:
-    """validation.html: an overview table, then one section per fact with its figure and sub-checks."""
+def facts_page(results: Sequence, *, quick: bool, wall_time: float, commit: str | None = None,
+               weights: str | None = None) -> str:
+    """validation.html: an overview table, then one section per fact with its figure and sub-checks (`weights`: the
+    market preset whose behavioural weights the checks ran on, if not the hand-set ones)."""
     meta = [f"created {dt.datetime.now().isoformat(timespec='seconds')}", "quick size" if quick else "test size",
-            f"wall time {wall_time:.0f} s"] + ([f"commit {commit[:10]}"] if commit else [])
+            f"wall time {wall_time:.0f} s", f"the behavioural weights of market={weights}" if weights else
+            "the hand-set behavioural weights"] + ([f"commit {commit[:10]}"] if commit else [])
     n_ok = sum(r.as_expected for r in results)
     rows = "".join(f'<tr><td>{r.fact.number}</td><td><a href="#fact-{r.fact.number}">{html.escape(r.fact.title)}'
                    f"</a></td><td>{_badge(r)}</td><td>{html.escape(r.summary)}</td></tr>" for r in results)

@@ -111,6 +111,26 @@ def fact(number: int, key: str, title: str, claim: str, source: str, region: Seq
     return register
 
 
+#: Overrides every check's config starts from, before its region's (`weights_of`: another market's behavioural
+#: weights); empty: the hand-set defaults. Set through `use_weights`.
+BASE: tuple[str, ...] = ()
+
+
+def weights_of(market_name: str) -> tuple[str, ...]:
+    """The calibrated weights (space.PARAMS) of the market preset `market_name` as overrides of `market.*`: a fact's
+    region still chooses its market and sets what it sets, on these weights."""
+    from .space import PARAMS
+
+    market = load([f"market={market_name}"]).market
+    return tuple(f"market.{key}={PARAMS[key].get(market)!r}" for key in PARAMS)
+
+
+def use_weights(overrides: Sequence[str]) -> None:
+    """Run the checks of this process on `overrides` (weights_of) before each region's (() for the defaults)."""
+    global BASE
+    BASE = tuple(overrides)
+
+
 def run_all_facts(numbers: Sequence[int] | None = None, quick: bool = False,
                   on_done: Callable[[FactResult], None] | None = None) -> list[FactResult]:
     """Run the checks of the given facts (default all), in order."""
@@ -164,7 +184,7 @@ def build_run(overrides: Sequence[str] = (), *, consumers: int, days: int, seed:
     sim.params.build), `market` replaces Market fields; cheaper than composing a config per point
     of a sweep.
     """
-    strategies, mk = _composed(tuple(overrides))
+    strategies, mk = _composed((*BASE, *overrides))
     strategy = strategies[FOCAL]
     if focal:
         strategy = build(Strategy, {**dataclasses.asdict(strategy), **focal}, f"strategies.{FOCAL}")
@@ -620,7 +640,7 @@ def npv_with_lemons(overrides: Sequence[str], *, share: float, consumers: int, d
     removes the network (no posts reach anyone, no exit talk).
     """
     model = build_run(overrides, consumers=consumers, days=days, seed=seed,
-                      market=None if wom else {"network": dataclasses.replace(_composed(tuple(overrides))[1].network,
+                      market=None if wom else {"network": dataclasses.replace(_composed((*BASE, *overrides))[1].network,
                                                                              degree=0)})
     lemon = lemons(model.world, share, seed)
     spoil_lemons(model.world, lemon, severity)

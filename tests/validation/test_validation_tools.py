@@ -108,3 +108,30 @@ def test_relsim_validate_rejects_unknown_facts(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "--facts" in result.stderr
     assert not (tmp_path / "val").exists()
+
+
+def test_the_checks_can_run_on_another_markets_weights_and_the_region_still_wins() -> None:
+    """relsim-validate --weights calibrated: every check starts from market=calibrated's behavioural weights; a
+    fact's region still chooses its market and sets what it sets (fact 7's exit talk)."""
+    from relsim.experiments.inference import fact_checks
+    from relsim.experiments.inference.space import PARAMS
+    from relsim.experiments.plumbing.config import load
+
+    calibrated = load(["market=calibrated"]).market
+    region = FACTS[7].region
+    try:
+        fact_checks.use_weights(fact_checks.weights_of("calibrated"))
+        market = build_run(region, consumers=50, days=1, seed=0).market
+    finally:
+        fact_checks.use_weights(())
+    hand = build_run(region, consumers=50, days=1, seed=0).market
+    for key in ("behaviour.base_churn", "behaviour.trust_sensitivity", "population.churn_propensity.sd"):
+        assert PARAMS[key].get(market) == pytest.approx(PARAMS[key].get(calibrated)) != PARAMS[key].get(hand)
+    assert market.behaviour.exit_talk_weight == hand.behaviour.exit_talk_weight == 1.0  # the region's own
+    assert market.rivals == hand.rivals == []  # its market: a monopoly
+
+
+def test_relsim_validate_refuses_unknown_weights(tmp_path: Path) -> None:
+    result = _validate("--weights", "nope", "--out", str(tmp_path / "val"))
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "--weights" in result.stderr
+    assert not (tmp_path / "val").exists()
