@@ -61,7 +61,7 @@ from ..inference.least_squares import DEFAULT_PARAMS, check_overrides
 from ..inference.patterns import PATTERNS
 from ..inference.preset import check_preset_name
 from ..inference.space import CHURN_PARAMS, PARAMS
-from ..plumbing.checks import NAME, check_writable_dir, output_dir, output_file, write_failed
+from ..plumbing.checks import NAME, check_writable_dir, int_in, output_dir, output_file, write_failed
 from ..plumbing.config import CONFIG_DIR, options
 from .cli import Parser, fail, no_code_from_here, require, summary
 
@@ -130,12 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _int_in(value: int, key: str, lo: int, hi: int, why: str = "") -> int:
-    if not lo <= value <= hi:
-        raise ConfigError(f"{key}={value}: expected an integer in [{lo}, {hi}]{why}")
-    return value
-
-
 def _params(args: argparse.Namespace) -> tuple[str, ...]:
     if args.params is None:
         return tuple(PARAMS) if args.method == "abc" and args.targets == "all" else DEFAULT_PARAMS
@@ -158,10 +152,10 @@ def _horizon(args: argparse.Namespace, curve: Curve, period_days: int, n_params:
     if k_lo > last:
         raise ConfigError(f"--params: fitting {n_params} parameters needs periods 0-{k_lo} at least; the data "
                           f"have 0-{last} (fit fewer --params)")
-    _int_in(k, "--fit-periods", k_lo, last, f" (periods in the data: 0-{last}; fitting {n_params} "
+    int_in(k, "--fit-periods", k_lo, last, f" (periods in the data: 0-{last}; fitting {n_params} "
             f"parameter(s) needs at least {k_lo})")
     h = args.horizon if args.horizon is not None else max(last, k)
-    _int_in(h, "--horizon", k, MAX_DAYS // period_days, f" (from --fit-periods to {MAX_DAYS} days)")
+    int_in(h, "--horizon", k, MAX_DAYS // period_days, f" (from --fit-periods to {MAX_DAYS} days)")
     return k, h
 
 
@@ -169,7 +163,7 @@ def _workers(args: argparse.Namespace) -> int:
     """--workers, by default one per core."""
     import os
 
-    return _int_in(args.workers if args.workers is not None else (os.cpu_count() or 1), "--workers", 1, 1024)
+    return int_in(args.workers if args.workers is not None else (os.cpu_count() or 1), "--workers", 1, 1024)
 
 
 def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, Any]:
@@ -182,12 +176,12 @@ def run(args: argparse.Namespace, preset_dir: Path | None = None) -> dict[str, A
     curve = read_curve(args.data) if args.data is not None else None
     if curve is not None and args.period_days is None:
         raise ConfigError("--period-days: required with a retention curve (e.g. 365 or 30)")
-    period_days = _int_in(args.period_days, "--period-days", 1, MAX_DAYS) if curve is not None else 365
+    period_days = int_in(args.period_days, "--period-days", 1, MAX_DAYS) if curve is not None else 365
     params = _params(args)
     if args.consumers is None:
         args.consumers = 1500 if args.method == "abc" else 2000
-    _int_in(args.consumers, "--consumers", 50, 1_000_000)
-    _int_in(args.seed, "--seed", 0, 2**32 - 1)
+    int_in(args.consumers, "--consumers", 50, 1_000_000)
+    int_in(args.seed, "--seed", 0, 2**32 - 1)
     if args.budget is None:
         args.budget = BUDGET[args.targets]
     for key, name in (("--market", args.market), ("--strategy", args.strategy)):
@@ -229,7 +223,7 @@ def _say(message: str) -> None:
 
 def _patterns(args: argparse.Namespace, out: Path, started: float, say) -> dict[str, Any]:
     """--patterns N: the patterns' spread at the market's own values."""
-    _int_in(args.patterns, "--patterns", 2, 1000)
+    int_in(args.patterns, "--patterns", 2, 1000)
     report, table = modes.measure_patterns(args, out, say)
     print(format_patterns(table, PATTERNS))
     print(f"wrote {out / 'patterns.json'} in {time.perf_counter() - started:.1f} s")
@@ -238,7 +232,7 @@ def _patterns(args: argparse.Namespace, out: Path, started: float, say) -> dict[
 
 def _coverage(args: argparse.Namespace, params: tuple[str, ...], out: Path, started: float, say) -> dict[str, Any]:
     """--coverage N: how often the 90% intervals of synthetic calibrations hold their truth."""
-    _int_in(args.coverage, "--coverage", 1, 10_000)
+    int_in(args.coverage, "--coverage", 1, 10_000)
     result = modes.check_coverage(args, params, _workers(args), out, started, say)
     for key, share in result["coverage"].items():
         print(f"{key:34s} 90% interval held the truth in {share:.0%} of {args.coverage}")
@@ -253,7 +247,7 @@ def _abc(args: argparse.Namespace, curve: Curve | None, period_days: int, params
     for key, value, lo, hi in (("--population", args.population, 10, 100_000), ("--generations", args.generations,
                                1, 100), ("--budget", args.budget, 10, 10_000_000), ("--draws", args.draws, 2, 10_000),
                                ("--point-seeds", args.point_seeds, 2, 1000)):
-        _int_in(value, key, lo, hi)
+        int_in(value, key, lo, hi)
     workers = _workers(args)
     horizon = _horizon(args, curve, period_days, 2) if curve is not None else (0, 0)
     fit = modes.calibrate_abc(args, curve, period_days, horizon, params, workers, out, preset_path, started, say)
@@ -276,8 +270,8 @@ def _lsq(args: argparse.Namespace, curve: Curve, period_days: int, params: tuple
          preset_path: Path | None, started: float) -> dict[str, Any]:
     """--method lsq: simulated least squares on the curve alone, with a progress line."""
     horizon = _horizon(args, curve, period_days, len(params))
-    _int_in(args.seeds, "--seeds", 1, 100)
-    _int_in(args.max_evals, "--max-evals", 1, 100_000)
+    int_in(args.seeds, "--seeds", 1, 100)
+    int_in(args.max_evals, "--max-evals", 1, 100_000)
     tty = sys.stderr.isatty()
 
     def progress(n: int, sse: float) -> None:

@@ -98,13 +98,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True, help="output directory (cohorts.json)")
     args = p.parse_args(argv)
     started = time.perf_counter()
+    from ..plumbing.checks import check_writable_dir, input_file, int_in
+
     try:
         for key, value, lo, hi in (("--draws", args.draws, 2, 10_000), ("--period-days", args.period_days, 1, 3650),
                                    ("--fit-periods", args.fit_periods, 2, 100), ("--workers", args.workers, 1, 256),
                                    ("--seed", args.seed, 0, 2**32 - 1)):
-            if not lo <= value <= hi:
-                raise ConfigError(f"{key}={value}: expected an integer in [{lo}, {hi}]")
-        from ..plumbing.checks import check_writable_dir, input_file
+            int_in(value, key, lo, hi)
         from .curve import read_curve
         from .space import posterior_draws
 

@@ -279,12 +279,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _int_in(value: int, key: str, lo: int, hi: int) -> int:
-    if not lo <= value <= hi:
-        raise ConfigError(f"{key}={value}: expected an integer in [{lo}, {hi}]")
-    return value
-
-
 def check_npe() -> None:
     """Raise ConfigError (one line) when sbijax, the npe part, is not installed."""
     from ..commands.cli import missing
@@ -297,17 +291,17 @@ def check_npe() -> None:
 
 def _check(args: argparse.Namespace) -> tuple[Store | None, StoreSpec, Path]:
     """Every argument checked before any work; the store read when it exists."""
-    from ..plumbing.checks import output_dir, output_file
+    from ..plumbing.checks import int_in, output_dir, output_file
 
-    _int_in(args.simulations, "--simulations", 0, 1_000_000)
-    _int_in(args.ppc, "--ppc", 0, 100_000)
-    _int_in(args.workers, "--workers", 1, 1024)
-    _int_in(args.seed, "--seed", 0, 2**32 - 1)
-    _int_in(args.consumers, "--consumers", 50, 1_000_000)
-    _int_in(args.holdout_every, "--holdout-every", 2, 1000)
-    _int_in(args.sbc_draws, "--sbc-draws", 9, 10_000)
-    _int_in(args.draws, "--draws", 10, 1_000_000)
-    _int_in(args.epochs, "--epochs", 1, 100_000)
+    int_in(args.simulations, "--simulations", 0, 1_000_000)
+    int_in(args.ppc, "--ppc", 0, 100_000)
+    int_in(args.workers, "--workers", 1, 1024)
+    int_in(args.seed, "--seed", 0, 2**32 - 1)
+    int_in(args.consumers, "--consumers", 50, 1_000_000)
+    int_in(args.holdout_every, "--holdout-every", 2, 1000)
+    int_in(args.sbc_draws, "--sbc-draws", 9, 10_000)
+    int_in(args.draws, "--draws", 10, 1_000_000)
+    int_in(args.epochs, "--epochs", 1, 100_000)
     if args.minutes is not None and not (math.isfinite(args.minutes) and args.minutes > 0):
         raise ConfigError(f"--minutes={args.minutes}: expected a positive number")
     out = Path(args.out)

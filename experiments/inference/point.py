@@ -169,13 +169,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "posterior that `market=NAME posterior=N` draws from)")
     args = p.parse_args(argv)
     started = time.perf_counter()
+    from ..plumbing.checks import check_writable_dir, input_file, int_in
+
     try:
         for key, value, lo, hi in (("--candidates", args.candidates, 1, 100_000), ("--seeds", args.seeds, 2, 1000),
                                    ("--consumers", args.consumers, 100, 1_000_000), ("--workers", args.workers, 1, 256),
                                    ("--seed", args.seed, 0, 2**32 - 1)):
-            if not lo <= value <= hi:
-                raise ConfigError(f"{key}={value}: expected an integer in [{lo}, {hi}]")
-        from ..plumbing.checks import check_writable_dir, input_file
+            int_in(value, key, lo, hi)
         from ..plumbing.config import options
 
         if args.market not in options("market"):

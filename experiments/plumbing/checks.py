@@ -1186,6 +1186,13 @@ def quote_path(path: Path | str) -> str:
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 
+def int_in(value: int, key: str, lo: int, hi: int, why: str = "") -> int:
+    """A command's integer option in [lo, hi], or ConfigError "KEY=VALUE: expected an integer in [lo, hi]"."""
+    if not lo <= value <= hi:
+        raise ConfigError(f"{key}={value}: expected an integer in [{lo}, {hi}]{why}")
+    return value
+
+
 def input_file(path: str | Path, key: str, max_bytes: int = MAX_INPUT_BYTES) -> Path:
     """A file to read: it exists, is a regular file (not a FIFO, device or folder) and is at most `max_bytes`."""
     path = Path(path)
