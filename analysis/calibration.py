@@ -141,12 +141,17 @@ def format_table(frame: pd.DataFrame, fit_periods: int) -> str:
     return "\n".join(lines)
 
 
+def fact_label(fact: int, key: str) -> str:
+    """A pattern's fact number, or what it is when none of the eight: a retention curve's point or evidence."""
+    return str(fact) if fact else "curve" if key.startswith("survival_") else "evidence"
+
+
 def format_patterns(table: dict[str, dict[str, Any]], patterns) -> str:
     """Each pattern's mean and spread against its target, as terminal text."""
     lines = [f"{'fact':>4}  {'pattern':28s} {'target':>16} {'mean':>9} {'sd':>8} {'on target':>9}"]
     for key, row in table.items():
         target = target_text(*row["target"])
-        lines.append(f"{patterns[key].fact:>4}  {key:28s} {target:>16} {fmt_num(row['mean'], '.4f'):>9} "
+        lines.append(f"{fact_label(patterns[key].fact, key):>4}  {key:28s} {target:>16} {fmt_num(row['mean'], '.4f'):>9} "
                      f"{fmt_num(row['sd'], '.4f'):>8} {row['on_target']:>9.0%}")
     return "\n".join(lines)
 
@@ -271,7 +276,7 @@ def abc_page(report: dict[str, Any], frame: pd.DataFrame | None, fit_periods: in
     rows = [[k, fmt_num(v["median"]), f"[{fmt_num(v['interval'][0])}, {fmt_num(v['interval'][1])}]",
              f"[{fmt_num(v['prior_interval'][0])}, {fmt_num(v['prior_interval'][1])}]",
              f"{v['identified']} ({v['width_ratio']:.2f})"] for k, v in params.items()]
-    pats = [[str(v["fact"] or "curve"), k, target_text(*v["target"]),
+    pats = [[fact_label(v["fact"], k), k, target_text(*v["target"]),
              fmt_num(v["mean"], ".4f"), fmt_num(v["sd"], ".4f"), f"{v['on_target']:.0%}"]
             for k, v in report["patterns"].items()]
     sections = []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from relsim.experiments.inference import abc_smc as abc
-from relsim.experiments.inference.battery import make_battery, measure
+from relsim.experiments.inference.battery import make_battery, measure, rank_churn_ratio
 from relsim.experiments.inference.patterns import HELD_OUT, PATTERNS, Pattern, fitted, misses
 from relsim.experiments.inference.space import PARAMS, Param
 
@@ -51,6 +51,27 @@ def test_battery_statistics_move_with_their_parameters(battery) -> None:
     many = measure(battery, {"behaviour.advocacy_rate": 2.8}, seed=3)
     assert many["wom_negative_per_positive"] < few["wom_negative_per_positive"] / 2  # more advocacy: more praise
     assert many["wom_most_over_middle"] > few["wom_most_over_middle"]  # ... from the most satisfied
+
+
+def test_churn_by_trust_follows_trust_sensitivity(battery) -> None:
+    """The micro-level pattern speaks to the trust -> churn link: the least trusting customers leave more often than
+    the most trusting, the more so the steeper the link (the same consumers, seeds and evidence)."""
+    ratio = {k: np.mean([measure(battery, {"behaviour.trust_sensitivity": k}, seed=s)["churn_least_over_most"]
+                         for s in (5, 6)]) for k in (0.1, 6.0, 24.0)}
+    assert ratio[0.1] < ratio[6.0] < ratio[24.0]
+    assert 0.5 < ratio[0.1] < 1.6 and ratio[24.0] > 3  # near 1 without the link; steep with a steep one
+
+
+def test_the_rank_churn_ratio_recovers_a_known_log_linear_churn() -> None:
+    """rank_churn_ratio fits churn = exp(a + b (0.9 - rank)): on 0/1 draws from a known b it returns exp(0.8 b)."""
+    rng = np.random.default_rng(7)
+    rank = rng.random(200_000)
+    for b in (0.0, 0.5, 1.5):
+        gone = rng.random(rank.size) < 0.1 * np.exp(b * (0.9 - rank))
+        assert rank_churn_ratio(rank, gone) == pytest.approx(math.exp(0.8 * b), rel=0.05)
+    assert math.isnan(rank_churn_ratio(rank, np.zeros(rank.size, dtype=bool)))  # nobody left: no statistic
+    flipped = rng.random(rank.size) < 0.1 * np.exp(-1.0 * (0.9 - rank))  # the most trusting leave more
+    assert rank_churn_ratio(rank, flipped) < 0.5
 
 
 def test_a_battery_without_the_facts_measures_the_curve_alone_and_it_falls_with_churn() -> None:

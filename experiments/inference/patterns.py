@@ -2,8 +2,9 @@
 
 Grimm et al. (2005, Science 310) ask a model to reproduce several patterns at once, each at the
 magnitude its source reports; a parameter set that reproduces one pattern by a wrong mechanism
-rarely reproduces the others. The eight stylized facts of docs/VALIDATION.md become fourteen
-statistics (`PATTERNS`), each with the interval its source supports and a tolerance. One simulation
+rarely reproduces the others. The eight stylized facts of docs/VALIDATION.md become fifteen
+statistics, and a micro-level effect size (how churn follows satisfaction) a sixteenth (`PATTERNS`), each with
+the interval its source supports and a tolerance. One simulation
 battery (experiments/inference/battery.py) computes all of them; abc_smc.py fits the calibrated
 parameters (space.py) to these targets by ABC-SMC.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HELD_OUT", "INF", "PATTERNS", "SCALE_CONSUMERS", "Pattern", "at_size", "fitted", "interval_miss", "misses",
+__all__ = ["EVIDENCE", "HELD_OUT", "INF", "PATTERNS", "SCALE_CONSUMERS", "Pattern", "at_size", "fitted", "interval_miss", "misses",
            "summarize"]
 
 
@@ -65,6 +66,9 @@ def interval_miss(value: float, lo: float, hi: float, scale: float) -> float:
 
 
 INF = math.inf
+#: The `fact` of a pattern that is none of the eight stylized facts: a retention curve's point (curve.py) or a
+#: micro-level effect size that speaks to a weight directly (issue 32 item 1).
+EVIDENCE = 0
 PATTERNS: dict[str, Pattern] = {p.key: p for p in (
     Pattern("asymmetry", 1, 2.0, 5.0, 0.15,
             "trust lost to one negative event / trust gained from an equal positive one",
@@ -107,6 +111,14 @@ PATTERNS: dict[str, Pattern] = {p.key: p for p in (
     Pattern("bad_news_excess", 8, 0.0, INF, 0.01,
             "NPV lost to 2% dissatisfied customers with word of mouth minus twice the loss without it",
             "Goldenberg, Libai, Moldovan & Muller (2007, IJRM 24(3)): word of mouth multiplies the loss"),
+    Pattern("churn_least_over_most", EVIDENCE, 1.5, 3.0, 0.7,
+            "churn in the year after a survey of trust, least trusting fifth over most trusting fifth "
+            "(log-linear in the trust rank: rank 0.1 over rank 0.9)",
+            "The Dunvegan Group (B2B renewals by overall satisfaction): 60% renewed at the worst rating, about 80% at "
+            "8-10, so churn 40% against 20%, a ratio of 2; the interval allows a factor of 1.5 each way for its two "
+            "biases (rescue efforts among the worst-rated lower it; an extreme rating against a fifth raises it). "
+            "Direction: Bolton (1998, Marketing Science 17(1)); Gustafsson, Johnson & Roos (2005, J. Marketing 69(4)); "
+            "Mittal & Kamakura (2001, JMR 38(1))"),
 )}
 
 

@@ -38,7 +38,7 @@ import numpy as np
 from relsim.analysis.io import json_safe, write_text_atomic
 from relsim.params import ConfigError
 
-from .patterns import HELD_OUT, PATTERNS, Pattern, at_size, fitted
+from .patterns import EVIDENCE, HELD_OUT, PATTERNS, Pattern, at_size, fitted
 
 __all__ = ["HELD", "choose", "fact_margins", "main", "margins", "write_preset"]
 
@@ -74,6 +74,8 @@ def fact_margins(table: Mapping[str, Mapping[str, Any]]) -> dict[int, dict[str, 
     line, missed)."""
     out: dict[int, dict[str, Any]] = {}
     for key, row in table.items():
+        if row["fact"] == EVIDENCE:  # an effect size or a curve's point: evidence, not one of the eight facts
+            continue
         m = -math.inf if math.isnan(row["margin"]) else row["margin"]  # a pattern never measured is missed
         fact = out.setdefault(int(row["fact"]), {"margin": math.inf, "pattern": key})
         if m < fact["margin"]:
