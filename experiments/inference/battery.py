@@ -35,7 +35,9 @@ __all__ = ["BATTERY_DAYS", "Battery", "make_battery", "measure", "simulate_curve
 BATTERY_DAYS = 1095
 RATIO_CAP = 100.0
 CONTACT_DAYS = 730
-SURVEY_DAYS = (365, 730)  # days on which the churn-by-trust pattern reads trust; churn is the year after each
+ASYMMETRY_DAY = 120  # the day on which the trust asymmetry is read
+SURVEY_WINDOW = 91  # days: the churn-by-trust pattern surveys trust every quarter and counts churn in the quarter after
+SURVEY_DAYS = tuple(range(0, BATTERY_DAYS - SURVEY_WINDOW + 1, SURVEY_WINDOW))  # days 0, 91, ..., 1001
 CONTACT_RATES = (0.0, 90.0)  # contacts a year, in the focal strategy's channel mix, against its own rates
 
 
@@ -165,8 +167,8 @@ class _Observed:
     satisfaction: np.ndarray  # trust in the provider summed over the days,
     stayed: np.ndarray  # and whether a customer of the focal firm all year
     day0: Any = None  # the run's day-0 world (World.copy()), for the other runs on the same market and seed
-    trust_before: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # by day (years 2 and 3 begin):
-    # each consumer's trust in the focal firm (NaN: not its customer), a survey before the renewal
+    trust_before: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # by survey day (SURVEY_DAYS):
+    # each consumer's trust in the focal firm (NaN: not its customer)
 
 
 def _observe(battery: Battery, market: Market, seed: int) -> _Observed:
@@ -178,11 +180,12 @@ def _observe(battery: Battery, market: Market, seed: int) -> _Observed:
                      np.ones(w.n, dtype=bool), w.copy())
     # each day observed in compiled code (_observed_days): the tracker's day, and year 2's posts, satisfaction, stayers
     observed = (*seen.tracker.arrays(), 365, 730, seen.neg, seen.pos, seen.satisfaction, seen.stayed)
-    model.advance(120, _observed_days, observed)
-    seen.asymmetry["asymmetry"] = _asymmetry(w, market.behaviour)
-    for day in SURVEY_DAYS:  # the surveys before each renewal, each followed by a year
+    for day in sorted({ASYMMETRY_DAY, *SURVEY_DAYS}):
         model.advance(day - w.day, _observed_days, observed)
-        seen.trust_before[day] = _focal_trust(w, market.behaviour)
+        if day == ASYMMETRY_DAY:
+            seen.asymmetry["asymmetry"] = _asymmetry(w, market.behaviour)
+        if day in SURVEY_DAYS:  # a survey of trust, followed by SURVEY_WINDOW days
+            seen.trust_before[day] = _focal_trust(w, market.behaviour)
     model.advance(battery.days - w.day, _observed_days, observed)
     return seen
 
@@ -248,8 +251,8 @@ def _word_of_mouth(run: _Observed) -> dict[str, float]:
 
 
 def _churn_by_trust(run: _Observed) -> dict[str, float]:
-    """Churn by satisfaction, surveyed before the renewal: the focal firm's customers on the first day of years 2
-    and 3, ranked by their trust in it that day, and whether each left it within the year. Churn is fitted
+    """Churn by satisfaction, surveyed before it: the focal firm's customers on each survey day (every quarter),
+    ranked by their trust in it that day, and whether each left it within the quarter after. Churn is fitted
     log-linear in the rank (`rank_churn_ratio`); the statistic is the fitted churn of the least trusting fifth's
     middle (rank 0.1) over the most trusting fifth's (rank 0.9)."""
     left = run.model.recorder.departure_rows()
@@ -261,7 +264,7 @@ def _churn_by_trust(run: _Observed) -> dict[str, float]:
             continue
         order = np.argsort(np.argsort(trust[rows], kind="stable"), kind="stable")
         ranks.append((order + 0.5) / rows.size)
-        out = left[(left[:, 2] > day) & (left[:, 2] <= day + 365), 0]
+        out = left[(left[:, 2] > day) & (left[:, 2] <= day + SURVEY_WINDOW), 0]
         gone.append(np.isin(rows, out))
     if not ranks:
         return {"churn_least_over_most": math.nan}

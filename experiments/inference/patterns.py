@@ -111,9 +111,9 @@ PATTERNS: dict[str, Pattern] = {p.key: p for p in (
     Pattern("bad_news_excess", 8, 0.0, INF, 0.01,
             "NPV lost to 2% dissatisfied customers with word of mouth minus twice the loss without it",
             "Goldenberg, Libai, Moldovan & Muller (2007, IJRM 24(3)): word of mouth multiplies the loss"),
-    Pattern("churn_least_over_most", EVIDENCE, 1.5, 3.0, 0.7,
-            "churn in the year after a survey of trust, least trusting fifth over most trusting fifth "
-            "(log-linear in the trust rank: rank 0.1 over rank 0.9)",
+    Pattern("churn_least_over_most", EVIDENCE, 1.5, 3.0, 0.6,
+            "churn in the quarter after a survey of trust, least trusting fifth over most trusting fifth "
+            "(log-linear in the trust rank: rank 0.1 over rank 0.9; a survey every quarter for three years)",
             "The Dunvegan Group (B2B renewals by overall satisfaction): 60% renewed at the worst rating, about 80% at "
             "8-10, so churn 40% against 20%, a ratio of 2; the interval allows a factor of 1.5 each way for its two "
             "biases (rescue efforts among the worst-rated lower it; an extreme rating against a fifth raises it). "
