@@ -649,6 +649,7 @@ class Behaviour:
     advocacy_rate: float = _p(0.7, 0, None, "positive posts per year per unit of voice propensity x public voice at neutral trust (advocacy)")
     advocacy_sensitivity: float = _p(8.0, 0, None, "log-rate of advocacy per unit of trust above 0.5")
     redirect_public: float = _p(0.3, 0, 1, "share of private voice that goes public when the firm cannot be reached at all")
+    voice_loyalty: float = _p(0.0, 0, 1, "rank correlation of a consumer's loyalty (low churn propensity) with its support seeking and voice propensity (Hirschman 1970: loyalty activates voice; 0 = independent)")
     # stress
     stress_relief: float = _p(0.05, 0, 1, "daily relief of stress")
     stress_burden: float = _p(0.02, 0, 1, "stress of a contact beyond capacity")

@@ -9,6 +9,7 @@ differ only in strategy see the same consumers and the same network (common rand
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import networkx as nx
 import numpy as np
@@ -53,19 +54,22 @@ class Traits:
 TRAITS = tuple(f.name for f in dataclasses.fields(Traits) if f.name not in ("fit", "initial_trust"))
 
 
-def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator) -> Traits:
+def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator, voice_loyalty: float = 0.0
+                ) -> Traits:
     """Draw every consumer's traits, each kept in its range (sim/params.py: `trait_range`, e.g. [0, 1] for a
-    probability, at least 1 day of patience, a day-0 trust in [0.01, 0.99]).
+    probability, at least 1 day of patience, a day-0 trust in [0.01, 0.99]); with `voice_loyalty` > 0, support
+    seeking and voice propensity are then paired with loyalty (`pair_with_loyalty`).
 
     Each trait draws from its own child stream, so changing one trait's distribution (even to a
     constant) leaves every other trait's values unchanged.
     """
-    streams = iter(rng.spawn(14))
+    *streams, pairing = rng.spawn(15)  # the last: the pairing's (children 0-13 are the same for any count)
+    streams = iter(streams)
 
     def trait(name: str, size: int | tuple[int, int] = n) -> np.ndarray:
         return np.clip(draw(getattr(pop, name), size, next(streams)), *trait_range(name))
 
-    return Traits(
+    traits = Traits(
         churn_propensity=trait("churn_propensity"),
         contact_capacity=trait("contact_capacity"),
         contact_tolerance=trait("contact_tolerance"),
@@ -81,6 +85,32 @@ def draw_traits(pop: Population, n: int, n_firms: int, rng: np.random.Generator)
         assortment_rank=next(streams).random(n),
         spin_seen=next(streams).random(n),
     )
+    if voice_loyalty > 0:
+        pairing = np.random.default_rng(pairing)
+        traits.support_seeking = pair_with_loyalty(traits.churn_propensity, traits.support_seeking, voice_loyalty,
+                                                   pairing)
+        traits.voice_propensity = pair_with_loyalty(traits.churn_propensity, traits.voice_propensity, voice_loyalty,
+                                                    pairing)
+    return traits
+
+
+def pair_with_loyalty(churn_propensity: np.ndarray, values: np.ndarray, rho: float, rng: np.random.Generator
+                      ) -> np.ndarray:
+    """`values` dealt out again so that the most loyal consumers (lowest churn propensity) tend to get the largest.
+
+    Loyalty activates voice (Hirschman 1970, ch. 7): a loyal customer complains rather than leaves. The consumers
+    are ordered by a latent score rho z + sqrt(1 - rho^2) e, z the normal score of their loyalty rank and e an
+    independent standard normal, and receive the sorted values in that order (Iman & Conover 1982): the values,
+    and so the trait's distribution, are unchanged, and the rank correlation with loyalty is about rho.
+    """
+    from scipy import special, stats
+
+    n = len(values)
+    loyal = special.ndtri((stats.rankdata(-churn_propensity) - 0.5) / n)
+    latent = rho * loyal + math.sqrt(max(1.0 - rho * rho, 0.0)) * rng.standard_normal(n)
+    out = np.empty_like(values)
+    out[np.argsort(latent, kind="stable")] = np.sort(values)
+    return out
 
 
 def build_network(net: Network, n: int, rng: np.random.Generator) -> sp.csr_matrix:

@@ -454,7 +454,7 @@ def create_world(strategies: list[Strategy], market: Market, seed: np.random.See
     child = dict(zip(STREAMS, children, strict=True))
     population = np.random.default_rng(child["population"])
     n, n_firms = market.consumers, len(strategies)
-    traits = draw_traits(market.population, n, n_firms, population)
+    traits = draw_traits(market.population, n, n_firms, population, market.behaviour.voice_loyalty)
     # who is a customer of whom on day 0 (population stream: independent of the strategies)
     joined = population.random(n) < market.initial_penetration
     provider = np.where(joined, population.integers(0, n_firms, n), -1)

@@ -107,3 +107,45 @@ def test_a_uniform_trait_too_narrow_for_floats_is_its_mean_and_nothing_is_announ
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConfigWarning)
         Population(patience=d)
+
+
+# --------------------------------------------------------------------------- loyalty activates voice
+
+def test_voice_loyalty_pairs_voice_with_loyalty_and_keeps_every_trait_s_values() -> None:
+    """Hirschman's loyalty-voice pairing (behaviour.voice_loyalty): support seeking and voice propensity are dealt out
+    again towards the loyal (low churn propensity); their values, and every other trait, stay as drawn; at 0 the
+    draws are exactly those without the mechanism."""
+    from scipy import stats
+
+    from relsim.params import Population
+    from relsim.population import draw_traits
+
+    pop = Population()
+    plain = draw_traits(pop, 4000, 2, np.random.default_rng(3))
+    assert all(np.array_equal(getattr(plain, k), getattr(draw_traits(pop, 4000, 2, np.random.default_rng(3), 0.0), k))
+               for k in vars(plain))
+    rho = {}
+    for r in (0.3, 0.8):
+        paired = draw_traits(pop, 4000, 2, np.random.default_rng(3), r)
+        for k in ("support_seeking", "voice_propensity"):
+            np.testing.assert_array_equal(np.sort(getattr(paired, k)), np.sort(getattr(plain, k)))
+            rho[r, k] = stats.spearmanr(getattr(paired, k), -paired.churn_propensity)[0]
+        for k in ("churn_propensity", "patience", "public_voice", "fit", "initial_trust"):
+            np.testing.assert_array_equal(getattr(paired, k), getattr(plain, k))
+    assert abs(stats.spearmanr(plain.support_seeking, -plain.churn_propensity)[0]) < 0.05
+    for k in ("support_seeking", "voice_propensity"):
+        assert abs(rho[0.3, k] - 0.3) < 0.06 and abs(rho[0.8, k] - 0.8) < 0.06
+
+
+@pytest.mark.slow
+def test_loyal_voice_lifts_the_unresolved_callers_above_the_silent() -> None:
+    """TARP compares groups that chose to complain: when the loyal are the ones who call (voice_loyalty 0.6), the
+    callers whose problem stayed unresolved keep more of their customers than those who never called, where at 0
+    (independent traits) they keep fewer at the default support capacity (docs/VALIDATION.md fact 4)."""
+    from relsim.experiments.inference.battery import make_battery, measure
+
+    gap = {}
+    for rho in (0.0, 0.6):
+        battery = make_battery(1500, overrides=[f"market.behaviour.voice_loyalty={rho}"])
+        gap[rho] = np.mean([measure(battery, {}, seed)["tarp_unresolved_silent"] for seed in (100, 101, 102)])
+    assert gap[0.0] < 0 < gap[0.6] and gap[0.6] - gap[0.0] > 0.04
