@@ -70,6 +70,8 @@ def test_the_rank_churn_ratio_recovers_a_known_log_linear_churn() -> None:
         gone = rng.random(rank.size) < 0.1 * np.exp(b * (0.9 - rank))
         assert rank_churn_ratio(rank, gone) == pytest.approx(math.exp(0.8 * b), rel=0.05)
     assert math.isnan(rank_churn_ratio(rank, np.zeros(rank.size, dtype=bool)))  # nobody left: no statistic
+    assert rank_churn_ratio(rank, rank < 0.01) == pytest.approx(100.0)  # every leaver least trusting: no finite
+    assert rank_churn_ratio(rank, rank > 0.99) == pytest.approx(0.01)  # fit, the cap (a prior draw in the store met it)
     flipped = rng.random(rank.size) < 0.1 * np.exp(-1.0 * (0.9 - rank))  # the most trusting leave more
     assert rank_churn_ratio(rank, flipped) < 0.5
 

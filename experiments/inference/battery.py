@@ -274,22 +274,28 @@ def _churn_by_trust(run: _Observed) -> dict[str, float]:
 def rank_churn_ratio(rank: np.ndarray, gone: np.ndarray, iterations: int = 25) -> float:
     """exp(0.8 b) of the Poisson fit churn = exp(a + b x) to `gone` (0/1) at rank `x` in [0, 1] (Newton's method on
     the log-likelihood, from b = 0): the churn at rank 0.1 over the churn at rank 0.9, less noisy than the two
-    fifths' raw shares because every customer informs the slope. Capped at [1 / RATIO_CAP, RATIO_CAP]; NaN without
-    a leaver."""
+    fifths' raw shares because every customer informs the slope. Capped at [1 / RATIO_CAP, RATIO_CAP] (a fit that
+    diverges, every leaver at one end, gives the cap); NaN without a leaver."""
     y = gone.astype(float)
     if y.sum() == 0:
         return math.nan
     x = 0.9 - np.asarray(rank, dtype=float)  # rises towards the least trusting
     a, bb = math.log(y.mean()), 0.0
+    limit = math.log(RATIO_CAP) / 0.8  # a slope beyond it gives a capped ratio (all leavers at one end: no finite fit)
     for _ in range(iterations):
         mu = np.exp(np.clip(a + bb * x, -50, 50))
         grad = np.array([np.sum(y - mu), np.sum((y - mu) * x)])
         hess = np.array([[mu.sum(), (mu * x).sum()], [(mu * x).sum(), (mu * x * x).sum()]])
-        step = np.linalg.solve(hess, grad)
-        a, bb = a + step[0], bb + step[1]
-        if abs(step[1]) < 1e-10:
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
             break
-    return float(np.clip(math.exp(0.8 * bb), 1 / RATIO_CAP, RATIO_CAP))
+        a, bb = a + step[0], bb + step[1]
+        if not math.isfinite(bb) or abs(step[1]) < 1e-10:
+            break
+    if not math.isfinite(bb):
+        return math.nan
+    return float(math.exp(0.8 * min(max(bb, -limit), limit)))
 
 
 def _contagion(tracker: ContagionTracker) -> dict[str, float]:
