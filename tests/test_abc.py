@@ -98,6 +98,14 @@ def test_a_pattern_miss_is_zero_inside_its_interval_and_grows_outside() -> None:
     assert p.miss(p.lo - 2 * p.scale) == pytest.approx(2.0)
     assert p.miss(math.nan) > 3
     assert misses({"complaints_per_problem": p.hi})["complaints_per_problem"] == 0
+    ratio = PATTERNS["churn_least_over_most"]  # read on the log scale: a factor off, not a difference
+    assert ratio.log and ratio.miss(2.0) == 0
+    assert ratio.miss(ratio.hi * math.exp(ratio.scale)) == pytest.approx(1.0)
+    assert ratio.miss(ratio.lo * math.exp(-2 * ratio.scale)) == pytest.approx(2.0)
+    assert ratio.miss(0.0) > 3 and ratio.miss(math.nan) > 3
+    assert abc.PatternDistance({"churn_least_over_most": ratio.scale})(
+        {"churn_least_over_most": ratio.hi * math.exp(ratio.scale)}, {"churn_least_over_most": (ratio.lo, ratio.hi)}
+    ) == pytest.approx(1.0)
 
 
 def test_every_calibrated_parameter_has_a_prior_around_its_hand_set_value() -> None:

@@ -35,7 +35,7 @@ from pyabc.sampler import MappingSampler
 from pyabc.transition import MultivariateNormalTransition
 
 from .battery import Battery, measure
-from .patterns import PATTERNS, SCALE_CONSUMERS, Pattern, at_size, interval_miss, misses, summarize
+from .patterns import LOGGED, PATTERNS, SCALE_CONSUMERS, Pattern, at_size, interval_miss, misses, summarize
 from .sbc import identification  # one reading of a width ratio, shared with simulation-based calibration
 from .space import PARAMS
 
@@ -152,7 +152,7 @@ class PatternDistance:
         total = 0.0
         for key, scale in self.scales.items():
             lo, hi = (float(v) for v in x0[key])
-            total += interval_miss(float(x.get(key, math.nan)), lo, hi, scale) ** 2
+            total += interval_miss(float(x.get(key, math.nan)), lo, hi, scale, key in LOGGED) ** 2
         return math.sqrt(total)
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 from relsim.params import ConfigError
 
-from .patterns import PATTERNS, Pattern, at_size, fitted, interval_miss
+from .patterns import PATTERNS, Pattern, at_size, fitted
 from .store import Store, StoreSpec, extend, read_store
 
 __all__ = ["ACCEPT_MIN", "Features", "LogitBox", "NPE", "accepted", "check_npe", "main", "observed_posterior",
@@ -202,8 +202,8 @@ def accepted(stats: np.ndarray, targets: Mapping[str, Pattern], keys: Sequence[s
     """The stored simulations ABC's distance accepts for the targets: those inside every interval (distance 0), or,
     when fewer than `minimum`, the `minimum` nearest. Returns their rows, the tolerance (the largest accepted
     distance) and how many lay inside every interval."""
-    d = np.sqrt(np.sum([[interval_miss(float(v), targets[k].lo, targets[k].hi, targets[k].scale) ** 2
-                         for k, v in zip(keys, row, strict=True)] for row in stats], axis=1))
+    d = np.sqrt(np.sum([[targets[k].miss(float(v)) ** 2 for k, v in zip(keys, row, strict=True)] for row in stats],
+                       axis=1))
     inside = int(np.sum(d == 0))
     rows = np.flatnonzero(d == 0) if inside >= minimum else np.argsort(d, kind="stable")[:minimum]
     return rows, float(d[rows].max()), inside
